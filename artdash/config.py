@@ -1,0 +1,67 @@
+"""Settings, read from environment variables (all optional).
+
+=========================  ==========================================  =======================
+variable                   meaning                                     default
+=========================  ==========================================  =======================
+ARTDASH_DATA_DIR           where embedded data lives                   ``./data``
+ARTDASH_DATABASE_URL       catalog database (SQLAlchemy URL)           ``sqlite:///<data>/artdash.db``
+ARTDASH_MEDIA_DIR          content-addressed image store               ``<data>/media``
+ARTDASH_MAX_UPLOAD_MB      largest accepted image file, in MB          ``40``
+ARTDASH_MAX_PIXELS         largest accepted image, in pixels           ``50000000`` (50 MP)
+ARTDASH_USER               name recorded as the acting user            ``local-admin``
+=========================  ==========================================  =======================
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from artdash.errors import ConfigError
+
+DEFAULT_MAX_UPLOAD_MB = 40
+DEFAULT_MAX_PIXELS = 50_000_000
+LOCAL_ADMIN = "local-admin"
+
+
+def _positive_number(env: dict[str, str], name: str, default: float, kind=int):
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number; set it to a positive {kind.__name__} or unset it") from None
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r} must be positive; set it to a positive {kind.__name__} or unset it")
+    return value
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """What an upload may weigh and measure."""
+
+    max_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    media_dir: Path
+    limits: ImageLimits = field(default_factory=ImageLimits)
+    user: str = LOCAL_ADMIN
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("ARTDASH_DATA_DIR") or "data").expanduser()
+        database_url = env.get("ARTDASH_DATABASE_URL") or f"sqlite:///{(data_dir / 'artdash.db').as_posix()}"
+        media_dir = Path(env.get("ARTDASH_MEDIA_DIR") or data_dir / "media").expanduser()
+        max_mb = _positive_number(env, "ARTDASH_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB, float)
+        max_pixels = _positive_number(env, "ARTDASH_MAX_PIXELS", DEFAULT_MAX_PIXELS, int)
+        limits = ImageLimits(max_bytes=int(max_mb * 1024 * 1024), max_pixels=max_pixels)
+        return cls(data_dir=data_dir, database_url=database_url, media_dir=media_dir,
+                   limits=limits, user=env.get("ARTDASH_USER") or LOCAL_ADMIN)

@@ -1,0 +1,164 @@
+"""The catalog schema: titles, artwork variants and one faceted tag taxonomy.
+
+Editable rows carry a ``version`` (SQLAlchemy's version counter) so that a stale edit
+is refused rather than silently overwriting someone else's work.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+TITLE_KINDS = ("movie", "series")
+VARIANT_STATUSES = ("draft", "active", "retired")
+LINEAGE_KINDS = ("crop", "localisation")
+SUGGESTION_STATES = ("pending", "accepted", "rejected")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Facet(Base):
+    __tablename__ = "facets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    tags: Mapped[list[Tag]] = relationship(back_populates="facet", order_by="Tag.key")
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("facet_id", "key", name="uq_tags_facet_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facet_id: Mapped[int] = mapped_column(ForeignKey("facets.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # Case- and whitespace-folded name: two tags that differ only in case collide here.
+    key: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    facet: Mapped[Facet] = relationship(back_populates="tags")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Title(Base):
+    __tablename__ = "titles"
+    __table_args__ = (CheckConstraint("kind in ('movie', 'series')", name="ck_titles_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    year: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10), default="movie")
+    synopsis: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))
+    updated_by: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    tags: Mapped[list[Tag]] = relationship(secondary="title_tags", order_by="Tag.key")
+    variants: Mapped[list[Variant]] = relationship(
+        back_populates="title", order_by="Variant.id", foreign_keys="Variant.title_id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TitleTag(Base):
+    __tablename__ = "title_tags"
+
+    title_id: Mapped[int] = mapped_column(ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class Variant(Base):
+    __tablename__ = "variants"
+    __table_args__ = (
+        CheckConstraint("status in ('draft', 'active', 'retired')", name="ck_variants_status"),
+        CheckConstraint(
+            "lineage_kind is null or lineage_kind in ('crop', 'localisation')", name="ck_variants_lineage_kind"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title_id: Mapped[int] = mapped_column(ForeignKey("titles.id", ondelete="RESTRICT"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    # Content address of the stored (normalised) file; exact duplicates collide here.
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    media_ext: Mapped[str] = mapped_column(String(5))
+    format: Mapped[str] = mapped_column(String(10))
+    source_format: Mapped[str] = mapped_column(String(10))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    n_bytes: Mapped[int] = mapped_column(Integer)
+    source_n_bytes: Mapped[int] = mapped_column(Integer)
+    phash: Mapped[str] = mapped_column(String(16), index=True)
+    brightness: Mapped[float] = mapped_column(Float)
+    contrast: Mapped[float] = mapped_column(Float)
+    colourfulness: Mapped[float] = mapped_column(Float)
+    warmth: Mapped[float] = mapped_column(Float)
+    dominant_colours: Mapped[list[Any]] = mapped_column(default=list)
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
+    near_duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id", ondelete="SET NULL"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id", ondelete="SET NULL"), index=True)
+    lineage_kind: Mapped[str | None] = mapped_column(String(20))
+    locale: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))
+    updated_by: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    title: Mapped[Title] = relationship(back_populates="variants", foreign_keys=[title_id])
+    tags: Mapped[list[Tag]] = relationship(secondary="variant_tags", order_by="Tag.key")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class VariantTag(Base):
+    __tablename__ = "variant_tags"
+
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_by: Mapped[str] = mapped_column(String(80), default="")
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TagSuggestion(Base):
+    """A tag proposed from an image's visual features, waiting for an editor's yes or no."""
+
+    __tablename__ = "tag_suggestions"
+    __table_args__ = (
+        CheckConstraint("status in ('pending', 'accepted', 'rejected')", name="ck_tag_suggestions_status"),
+    )
+
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
