@@ -134,7 +134,7 @@ class Variant(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     title: Mapped[Title] = relationship(back_populates="variants", foreign_keys=[title_id])
-    tags: Mapped[list[Tag]] = relationship(secondary="variant_tags", order_by="Tag.key")
+    tags: Mapped[list[Tag]] = relationship(secondary="variant_tags", order_by="Tag.key", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
 

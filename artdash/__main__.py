@@ -1,0 +1,3 @@
+from artdash.cli import main
+
+main()

@@ -1,0 +1,240 @@
+"""The `artdash` command. Each command's docstring is its --help.
+
+Settings come from ARTDASH_* environment variables (see `artdash --help`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from artdash import catalog
+from artdash.config import Settings
+from artdash.errors import ArtdashError
+
+EPILOG = """\b
+Environment:
+  ARTDASH_DATA_DIR       where embedded data lives (default ./data)
+  ARTDASH_DATABASE_URL   catalog database URL (default sqlite:///<data>/artdash.db)
+  ARTDASH_MEDIA_DIR      image store (default <data>/media)
+  ARTDASH_MAX_UPLOAD_MB  largest accepted image file in MB (default 40)
+  ARTDASH_MAX_PIXELS     largest accepted image in pixels (default 50000000)
+  ARTDASH_USER           name recorded as the acting user (default local-admin)
+"""
+
+
+def _workspace(migrate: bool = True):
+    from artdash.workspace import Workspace
+
+    return Workspace.open(Settings.from_env(), migrate=migrate)
+
+
+class _Group(click.Group):
+    """Turns ArtdashError into a one-line message and exit code 2, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ArtdashError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="artdash")
+def main():
+    """ArtDash: titles, artwork variants and tags for artwork personalization."""
+
+
+# --------------------------------------------------------------------------------- db
+
+@main.group(cls=_Group)
+def db():
+    """Database schema: upgrade, downgrade, show the revision."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade(revision):
+    """Apply migrations (safe to run any number of times) and seed the default taxonomy."""
+    from artdash.db.migrate import current_revision, upgrade_database
+    from artdash.taxonomy import load_default_taxonomy
+
+    ws = _workspace(migrate=False)
+    upgrade_database(ws.engine, revision)
+    if revision == "head":
+        with ws.transaction() as s:
+            added = load_default_taxonomy(s)
+    else:
+        added = 0
+    click.echo(f"database {ws.engine.url.render_as_string(hide_password=True)} at revision "
+               f"{current_revision(ws.engine)}" + (f"; {added} default tags added" if added else ""))
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def db_downgrade(revision, yes):
+    """Take the schema back to REVISION ("base" drops every table: data is lost)."""
+    from artdash.db.migrate import current_revision, downgrade_database
+
+    if not yes:
+        click.confirm(f"Downgrade to {revision}? Tables dropped on the way lose their data", abort=True)
+    ws = _workspace(migrate=False)
+    downgrade_database(ws.engine, revision)
+    click.echo(f"database at revision {current_revision(ws.engine) or 'base (empty)'}")
+
+
+@db.command("current")
+def db_current():
+    """Print the schema revision of the database."""
+    from artdash.db.migrate import current_revision, head_revision
+
+    ws = _workspace(migrate=False)
+    current = current_revision(ws.engine)
+    click.echo(f"{current or 'empty'} (newest: {head_revision()})")
+
+
+# --------------------------------------------------------------------------------- demo
+
+@main.command()
+def demo():
+    """Load the demo catalog: 14 titles with generated, tagged artwork (skips titles already there)."""
+    from artdash.demo import DEMO_TITLES, load_demo
+
+    ws = _workspace()
+    with click.progressbar(length=len(DEMO_TITLES), label="demo titles") as bar:
+        added = load_demo(ws, progress=lambda done, total, name: bar.update(1))
+    with ws.session() as s:
+        counts = catalog.catalog_counts(s)
+    click.echo(f"added {added} demo titles; the catalog has {counts['titles']} titles and "
+               f"{counts['variants']} variants ({counts['active']} active)")
+
+
+# --------------------------------------------------------------------------------- titles
+
+@main.group(cls=_Group)
+def title():
+    """Titles: add and list."""
+
+
+@title.command("add")
+@click.argument("name")
+@click.option("--year", type=int, help="Release year, e.g. 2017.")
+@click.option("--kind", type=click.Choice(["movie", "series"]), default="movie", show_default=True)
+@click.option("--synopsis", default="", help="One or two sentences.")
+@click.option("--genre", "genres", multiple=True, help="A genre from the taxonomy (repeat for several).")
+@click.option("--cast", "cast", multiple=True, help="A cast member (repeat for several; added to the taxonomy).")
+def title_add(name, year, kind, synopsis, genres, cast):
+    """Add a title called NAME."""
+    ws = _workspace()
+    settings = ws.settings
+    with ws.transaction() as s:
+        view = catalog.create_title(s, name=name, year=year, kind=kind, synopsis=synopsis, genres=genres,
+                                    cast=cast, actor=settings.user)
+    click.echo(f"added title #{view.id}: {view.display_name}")
+
+
+@title.command("list")
+def title_list():
+    """List titles with their variant counts."""
+    ws = _workspace()
+    with ws.session() as s:
+        titles = catalog.list_titles(s)
+    if not titles:
+        click.echo("no titles yet: run `artdash demo` or `artdash title add NAME`")
+        return
+    click.echo(f"{'id':>4}  {'title':<36} {'kind':<7} {'genres':<26} variants (active/draft/retired)")
+    for t in titles:
+        click.echo(f"{t.id:>4}  {t.display_name[:36]:<36} {t.kind:<7} {', '.join(t.genres)[:26]:<26} "
+                   f"{t.n_variants} ({t.n_active}/{t.n_draft}/{t.n_retired})")
+
+
+def _find_title_id(session, ref: str) -> int:
+    if ref.isdigit():
+        return catalog.get_title(session, int(ref)).id
+    matches = [t for t in catalog.list_titles(session, search=ref) if t.name.casefold() == ref.strip().casefold()]
+    if not matches:
+        raise catalog.NotFoundError(f"no title is called {ref!r}; `artdash title list` shows ids and names")
+    if len(matches) > 1:
+        ids = ", ".join(f"#{t.id} {t.display_name}" for t in matches)
+        raise catalog.ValidationError(f"several titles are called {ref!r} ({ids}); give the id instead")
+    return matches[0].id
+
+
+# --------------------------------------------------------------------------------- upload
+
+@main.command()
+@click.argument("title_ref", metavar="TITLE")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def upload(title_ref, files):
+    """Upload image FILES as draft variants of TITLE (an id or an exact name).
+
+    Each file is validated on its own (JPEG, PNG or WebP; size and pixel limits; full
+    decode; duplicates) and reported as accepted, accepted with warnings, or refused with
+    the reason. Exit code 0 when every file was accepted, 1 when any was refused.
+    """
+    ws = _workspace()
+    with ws.session() as s:
+        title_id = _find_title_id(s, title_ref)
+    payload = []
+    for path in files:
+        try:
+            payload.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            payload.append((path.name, None, f"cannot read the file: {exc.strerror}"))
+    readable = [(n, d) for n, d, *_ in payload if d is not None]
+    report = catalog.upload_files(ws.sessions, ws.store, title_id, readable, ws.settings.user, ws.settings.limits)
+    results = list(report.results) + [
+        catalog.UploadResult(file_name=p[0], accepted=False, reason=p[2]) for p in payload if p[1] is None
+    ]
+    for r in results:
+        mark = click.style("✓", fg="green") if r.accepted else click.style("✗", fg="red")
+        what = f"variant #{r.variant_id} ({r.width}×{r.height})" if r.accepted else f"refused: {r.reason}"
+        click.echo(f"{mark} {r.file_name}: {what}")
+        for w in r.warnings:
+            click.echo(f"    warning: {w}")
+    n_refused = sum(not r.accepted for r in results)
+    click.echo(f"{len(results) - n_refused} accepted, {n_refused} refused")
+    sys.exit(1 if n_refused else 0)
+
+
+# --------------------------------------------------------------------------------- tags
+
+@main.group(cls=_Group)
+def tag():
+    """The tag taxonomy: list and add tags."""
+
+
+@tag.command("list")
+@click.option("--facet", help="Only this facet.")
+def tag_list(facet):
+    """List facets and their tags with usage counts."""
+    from artdash.taxonomy import list_facets
+
+    ws = _workspace()
+    with ws.session() as s:
+        for f in list_facets(s):
+            if facet and f.name != facet:
+                continue
+            tags = ", ".join(f"{t.name} ({t.n_titles}t/{t.n_variants}v)" for t in f.tags) or "(none yet)"
+            click.echo(f"{f.name}: {tags}")
+
+
+@tag.command("add")
+@click.argument("facet")
+@click.argument("name")
+def tag_add(facet, name):
+    """Add tag NAME to FACET (names are compared ignoring case and spacing)."""
+    from artdash.taxonomy import add_tag
+
+    ws = _workspace()
+    with ws.transaction() as s:
+        view = add_tag(s, facet, name, ws.settings.user)
+    click.echo(f"added {view.label}")
+
+
+if __name__ == "__main__":
+    main()

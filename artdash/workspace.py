@@ -1,0 +1,58 @@
+"""One handle on everything ArtDash stores: settings, database engine, sessions, media.
+
+    >>> from artdash.workspace import Workspace
+    >>> ws = Workspace.open()              # reads ARTDASH_* variables, migrates, seeds the taxonomy
+    >>> with ws.session() as s:
+    ...     titles = catalog.list_titles(s)
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from artdash.config import Settings
+from artdash.db.engine import make_engine, session_factory
+from artdash.db.migrate import upgrade_database
+from artdash.media import MediaStore
+from artdash.taxonomy import load_default_taxonomy
+
+
+@dataclass
+class Workspace:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: MediaStore
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, migrate: bool = True) -> Workspace:
+        """Connect; with ``migrate`` also bring the schema to the newest version and make sure
+        the default taxonomy is there (both are no-ops when already done)."""
+        settings = settings or Settings.from_env()
+        engine = make_engine(settings.database_url)
+        ws = cls(settings, engine, session_factory(engine), MediaStore(settings.media_dir))
+        if migrate:
+            upgrade_database(engine)
+            with ws.transaction() as s:
+                load_default_taxonomy(s)
+        return ws
+
+    @contextmanager
+    def transaction(self):
+        """A session whose work is committed at the end of the block (rolled back on error)."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def session(self) -> Session:
+        """A session for reading (the caller closes it; use ``with``)."""
+        return self.sessions()
+
+    def has_schema(self) -> bool:
+        return inspect(self.engine).has_table("titles")
+
+    def close(self) -> None:
+        self.engine.dispose()
