@@ -12,7 +12,7 @@ import click
 
 from artdash import catalog
 from artdash.config import Settings
-from artdash.errors import ArtdashError
+from artdash.errors import ArtdashError, NotFoundError, ValidationError
 
 EPILOG = """\b
 Environment:
@@ -100,11 +100,17 @@ def db_current():
 # --------------------------------------------------------------------------------- demo
 
 @main.command()
-def demo():
+@click.option("--if-empty", is_flag=True, help="Only when the catalog has no titles yet (used by `make run`).")
+def demo(if_empty):
     """Load the demo catalog: 14 titles with generated, tagged artwork (skips titles already there)."""
     from artdash.demo import DEMO_TITLES, load_demo
 
     ws = _workspace()
+    if if_empty:
+        with ws.session() as s:
+            if catalog.catalog_counts(s)["titles"]:
+                click.echo("the catalog has titles already; demo not loaded")
+                return
     with click.progressbar(length=len(DEMO_TITLES), label="demo titles") as bar:
         added = load_demo(ws, progress=lambda done, total, name: bar.update(1))
     with ws.session() as s:
@@ -157,10 +163,10 @@ def _find_title_id(session, ref: str) -> int:
         return catalog.get_title(session, int(ref)).id
     matches = [t for t in catalog.list_titles(session, search=ref) if t.name.casefold() == ref.strip().casefold()]
     if not matches:
-        raise catalog.NotFoundError(f"no title is called {ref!r}; `artdash title list` shows ids and names")
+        raise NotFoundError(f"no title is called {ref!r}; `artdash title list` shows ids and names")
     if len(matches) > 1:
         ids = ", ".join(f"#{t.id} {t.display_name}" for t in matches)
-        raise catalog.ValidationError(f"several titles are called {ref!r} ({ids}); give the id instead")
+        raise ValidationError(f"several titles are called {ref!r} ({ids}); give the id instead")
     return matches[0].id
 
 

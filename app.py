@@ -1,0 +1,15 @@
+"""ArtDash: the router. Pages live in pages/; the domain in artdash/."""
+
+import streamlit as st
+
+st.set_page_config(page_title="ArtDash", page_icon="🎨", layout="wide")
+
+st.navigation(
+    {
+        "Catalog": [
+            st.Page("pages/catalog.py", title="Catalog", icon="🗂️", default=True),
+            st.Page("pages/title.py", title="Title & artwork", icon="🖼️"),
+            st.Page("pages/taxonomy.py", title="Taxonomy", icon="🏷️"),
+        ],
+    }
+).run()

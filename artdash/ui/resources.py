@@ -1,0 +1,20 @@
+"""Cached resources: one Workspace (engine + media store) per server process."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from artdash.config import Settings
+from artdash.workspace import Workspace
+
+
+@st.cache_resource(show_spinner="Opening the catalog database…")
+def _workspace_for(database_url: str, media_dir: str, data_dir: str) -> Workspace:
+    # Keyed by the settings so a changed environment (tests, a new database URL) gets its own.
+    return Workspace.open(Settings.from_env())
+
+
+def workspace() -> Workspace:
+    """The workspace for the current ARTDASH_* settings (migrated, taxonomy seeded)."""
+    settings = Settings.from_env()
+    return _workspace_for(settings.database_url, str(settings.media_dir), str(settings.data_dir))

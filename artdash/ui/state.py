@@ -1,0 +1,7 @@
+"""Session-state keys, in one place."""
+
+FLASH = "flash"                    # (kind, message) shown once after a rerun
+SELECTED_VARIANT = "selected_variant"
+UPLOAD_REPORT = "upload_report"    # the last UploadReport, per title
+UPLOADER_GENERATION = "uploader_generation"  # bumped to clear the file uploader after an upload
+TITLE_PICKER = "title_picker"

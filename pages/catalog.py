@@ -1,0 +1,104 @@
+"""Catalog: every title at a glance, filters, a CSV of what is shown, and a form for a new title."""
+
+import pandas as pd
+import streamlit as st
+
+from artdash import catalog
+from artdash.taxonomy import list_tags
+from artdash.ui import resources, widgets
+
+ws = resources.workspace()
+widgets.sidebar(ws)
+st.title("Catalog")
+widgets.show_flash()
+
+with ws.session() as s:
+    counts = catalog.catalog_counts(s)
+    genres = [t.name for t in list_tags(s, "genre")]
+    theme_and_tone = list_tags(s, "theme") + list_tags(s, "tone")
+
+cols = st.columns(5)
+for col, (label, key) in zip(cols, [("Titles", "titles"), ("Variants", "variants"), ("Active", "active"),
+                                    ("Drafts", "draft"), ("Retired", "retired")]):
+    col.metric(label, counts[key])
+
+with st.expander("➕ New title", expanded=counts["titles"] == 0):
+    with st.form("new_title", clear_on_submit=False):
+        c1, c2, c3 = st.columns([3, 1, 1])
+        name = c1.text_input("Name *", placeholder="e.g. Harbour Lights", max_chars=200)
+        year = c2.text_input("Year", placeholder="2017")
+        kind = c3.selectbox("Kind", ["movie", "series"])
+        synopsis = st.text_area("Synopsis", max_chars=5000, height=80)
+        c4, c5 = st.columns(2)
+        title_genres = c4.multiselect("Genres", genres)
+        other = c5.multiselect("Themes and tone", [t.id for t in theme_and_tone],
+                               format_func=widgets.tag_options(theme_and_tone).get)
+        cast_text = st.text_input("Cast", placeholder="Names separated by commas; new names join the taxonomy")
+        if st.form_submit_button("Create title", type="primary"):
+            cast = [c.strip() for c in cast_text.split(",") if c.strip()]
+            created = {}
+
+            def create(session):
+                view = catalog.create_title(session, name=name, year=year, kind=kind, synopsis=synopsis,
+                                            genres=title_genres, cast=cast, tag_ids=other, actor=ws.settings.user)
+                created["id"] = view.id
+                return view
+
+            try:
+                with ws.transaction() as session:
+                    view = create(session)
+            except catalog.ArtdashError as exc:
+                st.error(f"Not created — {exc}")
+            else:
+                widgets.flash("success", f"Created {view.display_name}. Upload its artwork below.")
+                st.switch_page("pages/title.py", query_params={"title": str(view.id)})
+
+if counts["titles"] == 0:
+    st.info("The catalog is empty. Create a title above, or load the demo catalog "
+            "(14 titles with generated artwork).")
+    if st.button("Load demo catalog"):
+        from artdash.demo import DEMO_TITLES, load_demo
+
+        bar = st.progress(0.0, text="Generating demo artwork…")
+        load_demo(ws, progress=lambda done, total, name: bar.progress(done / total, text=f"Loaded {name}"))
+        widgets.flash("success", f"Loaded {len(DEMO_TITLES)} demo titles.")
+        st.rerun()
+    st.stop()
+
+f1, f2, f3 = st.columns([3, 2, 1])
+search = f1.text_input("Search titles", placeholder="Name contains…")
+genre = f2.selectbox("Genre", ["All genres"] + genres)
+kind_filter = f3.selectbox("Kind", ["All", "movie", "series"])
+
+with ws.session() as s:
+    titles = catalog.list_titles(s, search=search, genre=None if genre == "All genres" else genre,
+                                 kind=None if kind_filter == "All" else kind_filter)
+
+if not titles:
+    st.warning("No title matches these filters. Clear the search or pick another genre.")
+    st.stop()
+
+table = pd.DataFrame([
+    {"id": t.id, "title": t.name, "year": t.year, "kind": t.kind, "genres": ", ".join(t.genres),
+     "cast": ", ".join(t.cast), "variants": t.n_variants, "active": t.n_active, "draft": t.n_draft,
+     "retired": t.n_retired}
+    for t in titles
+])
+head_left, head_right = st.columns([4, 1])
+head_left.caption(f"{len(titles)} of {counts['titles']} titles")
+head_right.download_button("Download CSV", table.to_csv(index=False).encode(), "artdash-catalog.csv", "text/csv",
+                           width="stretch")
+
+PER_ROW = 6
+for start in range(0, len(titles), PER_ROW):
+    row = st.columns(PER_ROW)
+    for col, t in zip(row, titles[start:start + PER_ROW]):
+        with col.container(border=True):
+            if t.cover is not None:
+                st.image(widgets.thumbnail_path(ws, t.cover), width="stretch")
+            else:
+                st.markdown("🖼️ _no artwork yet_")
+            st.markdown(f"**{t.name}**  \n{t.year or ''} · {t.kind}")
+            st.caption(", ".join(t.genres) or "no genre")
+            st.caption(f"{t.n_active} active · {t.n_draft} draft · {t.n_retired} retired")
+            st.page_link("pages/title.py", label="Open", icon="➡️", query_params={"title": str(t.id)})

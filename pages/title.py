@@ -1,0 +1,271 @@
+"""Title & artwork: one title's gallery, uploads with a per-file report, tagging, status,
+lineage, and the title's own details."""
+
+import pandas as pd
+import streamlit as st
+
+from artdash import catalog
+from artdash.catalog import STATUS_TRANSITIONS
+from artdash.db.models import LINEAGE_KINDS, VARIANT_STATUSES
+from artdash.errors import ArtdashError, ConflictError
+from artdash.taxonomy import list_facets, list_tags
+from artdash.ui import resources, state, widgets
+
+ws = resources.workspace()
+widgets.sidebar(ws)
+actor = ws.settings.user
+
+with ws.session() as s:
+    titles = catalog.list_titles(s)
+
+if not titles:
+    st.title("Title & artwork")
+    st.info("There are no titles yet. Create one on the Catalog page first.")
+    st.page_link("pages/catalog.py", label="Go to the catalog", icon="🗂️")
+    st.stop()
+
+by_id = {t.id: t for t in titles}
+requested = st.query_params.get("title")
+try:
+    current_id = int(requested) if requested is not None else titles[0].id
+except ValueError:
+    current_id = titles[0].id
+if current_id not in by_id:
+    st.warning(f"There is no title #{requested}; showing {titles[0].display_name} instead.")
+    current_id = titles[0].id
+
+title_id = st.selectbox("Title", list(by_id), index=list(by_id).index(current_id),
+                        format_func=lambda i: by_id[i].display_name, key=f"{state.TITLE_PICKER}")
+if str(title_id) != st.query_params.get("title"):
+    st.query_params["title"] = str(title_id)
+
+with ws.session() as s:
+    title = catalog.get_title(s, title_id)
+    variants = catalog.list_variants(s, title_id)
+    facets = list_facets(s)
+    all_tags = list_tags(s)
+
+st.title(title.display_name)
+st.caption(f"{title.kind} · {', '.join(title.genres) or 'no genre'} · cast: {', '.join(title.cast) or '—'}")
+if title.synopsis:
+    st.write(title.synopsis)
+widgets.show_flash()
+
+tag_label = widgets.tag_options(all_tags)
+picker_key = f"{state.SELECTED_VARIANT}_{title_id}"
+variant_label = {v.id: f"#{v.id} {v.label} ({v.status})" for v in variants}
+gallery_tab, upload_tab, bulk_tab, details_tab = st.tabs(
+    [f"Gallery ({len(variants)})", "Upload", "Bulk tagging", "Details"])
+
+
+# ------------------------------------------------------------------------------ gallery
+
+def variant_card(v: catalog.VariantView) -> None:
+    with st.container(border=True):
+        st.image(widgets.thumbnail_path(ws, v), width="stretch")
+        st.markdown(f"**#{v.id} {v.label}**  \n{widgets.STATUS_BADGES[v.status]} · {v.shape}")
+        st.caption(f"{v.width}×{v.height} · brightness {v.brightness:.2f} · contrast {v.contrast:.2f} · "
+                   f"colourful {v.colourfulness:.0f}")
+        widgets.swatches(v.dominant_colours)
+        st.markdown(widgets.tag_chips(v.tags))
+        if v.pending_suggestions:
+            st.caption(f"💡 {len(v.pending_suggestions)} tag suggestion(s) to review")
+        if v.parent_id:
+            st.caption(f"↳ {v.lineage_kind} of #{v.parent_id}{f' ({v.locale})' if v.locale else ''}")
+        for w in v.warnings:
+            st.caption(f"⚠️ {w}")
+        st.button("Edit", key=f"edit-{v.id}", width="stretch", on_click=select_variant, args=(v.id,))
+
+
+def select_variant(variant_id: int) -> None:
+    st.session_state[picker_key] = variant_id
+
+
+def variant_editor(v: catalog.VariantView) -> None:
+    st.subheader(f"Edit #{v.id} {v.label}")
+    st.image(widgets.thumbnail_path(ws, v), width=220)
+    st.markdown(f"{widgets.STATUS_BADGES[v.status]} · {v.format} · {v.width}×{v.height} · {v.n_bytes / 1024:,.0f} KB "
+                f"· version {v.version}")
+
+    # Status lifecycle: only the moves that are allowed from here.
+    moves = STATUS_TRANSITIONS[v.status]
+    buttons = st.columns(len(moves))
+    verbs = {"active": "Activate" if v.status == "draft" else "Reactivate", "retired": "Retire"}
+    for col, target in zip(buttons, moves):
+        if col.button(verbs[target], key=f"status-{v.id}-{target}", width="stretch",
+                      type="primary" if target == "active" else "secondary"):
+            widgets.act(ws, lambda s, target=target: catalog.set_variant_status(s, v.id, target, actor, v.version),
+                        f"#{v.id} is now {target}.")
+
+    # Suggestions from visual features.
+    if v.pending_suggestions:
+        st.markdown("**Suggested from the image's features**")
+        for sug in v.pending_suggestions:
+            c1, c2, c3 = st.columns([3, 1, 1])
+            c1.markdown(f"`{sug.tag.name}` — {sug.reason}")
+            if c2.button("Accept", key=f"acc-{v.id}-{sug.tag.id}"):
+                widgets.act(ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, True, actor),
+                            f"Tagged #{v.id} {sug.tag.name}.")
+            if c3.button("Reject", key=f"rej-{v.id}-{sug.tag.id}"):
+                widgets.act(ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, False, actor),
+                            f"Won't suggest {sug.tag.name} for #{v.id} again.")
+
+    # Tags, one picker per facet.
+    with st.form(f"tags-{v.id}-{v.version}"):
+        st.markdown("**Tags**")
+        chosen: list[int] = []
+        current = {t.id for t in v.tags}
+        for facet in facets:
+            options = [t.id for t in facet.tags]
+            if not options:
+                continue
+            chosen += st.multiselect(facet.name, options, default=[t for t in options if t in current],
+                                     format_func=lambda i: tag_label[i].split(": ", 1)[1],
+                                     key=f"tags-{v.id}-{v.version}-{facet.name}")
+        if st.form_submit_button("Save tags", type="primary"):
+            widgets.act(ws, lambda s: catalog.set_variant_tags(s, v.id, chosen, actor, v.version),
+                        f"Saved tags of #{v.id}.")
+
+    with st.expander("Lineage (crop or localisation of another variant)"):
+        others = [o.id for o in variants if o.id != v.id]
+        with st.form(f"lineage-{v.id}-{v.version}"):
+            parent = st.selectbox("Derived from", [None] + others,
+                                  index=([None] + others).index(v.parent_id) if v.parent_id in others else 0,
+                                  format_func=lambda i: "— original artwork —" if i is None else variant_label[i])
+            kind = st.radio("It is a", LINEAGE_KINDS, horizontal=True,
+                            index=LINEAGE_KINDS.index(v.lineage_kind) if v.lineage_kind else 0)
+            locale = st.text_input("Locale (for a localisation)", value=v.locale or "", placeholder="fr-FR")
+            if st.form_submit_button("Save lineage"):
+                widgets.act(ws, lambda s: catalog.set_lineage(s, v.id, parent, actor, kind, locale, v.version),
+                            f"Saved lineage of #{v.id}.")
+
+    with st.expander("Label and file details"):
+        with st.form(f"label-{v.id}-{v.version}"):
+            label = st.text_input("Label", value=v.label, max_chars=200)
+            if st.form_submit_button("Rename"):
+                widgets.act(ws, lambda s: catalog.set_variant_label(s, v.id, label, actor, v.version),
+                            f"Renamed #{v.id}.")
+        st.caption(f"SHA-256 `{v.sha256}` · perceptual hash `{v.phash}` · uploaded by {v.created_by} "
+                   f"on {v.created_at:%Y-%m-%d %H:%M}")
+        if v.near_duplicate_of_id:
+            st.caption(f"Near-duplicate of #{v.near_duplicate_of_id}")
+        st.image(widgets.original_path(ws, v), caption="Full size", width="stretch")
+
+
+with gallery_tab:
+    if not variants:
+        st.info("No artwork yet. Use the **Upload** tab to add images (JPEG, PNG or WebP).")
+    else:
+        shown_statuses = st.segmented_control("Show", VARIANT_STATUSES, default=list(VARIANT_STATUSES),
+                                              selection_mode="multi", key="status_filter")
+        shown = [v for v in variants if v.status in (shown_statuses or [])]
+        grid_col, editor_col = st.columns([3, 2], gap="large")
+        with grid_col:
+            if not shown:
+                st.caption("No variant has the selected status.")
+            for start in range(0, len(shown), 3):
+                for col, v in zip(st.columns(3), shown[start:start + 3]):
+                    with col:
+                        variant_card(v)
+        with editor_col:
+            ids = [v.id for v in variants]
+            if st.session_state.get(picker_key) not in ids:
+                st.session_state[picker_key] = ids[0]
+            selected = st.selectbox("Variant to edit", ids, format_func=variant_label.get, key=picker_key)
+            variant_editor(next(v for v in variants if v.id == selected))
+
+
+# ------------------------------------------------------------------------------ upload
+
+with upload_tab:
+    limits = ws.settings.limits
+    st.markdown(
+        f"Drop one or more images. **JPEG, PNG or WebP**, up to {limits.max_bytes / 2**20:.0f} MB and "
+        f"{limits.max_pixels / 1e6:.0f} megapixels each. Every file is checked on its own: a bad one "
+        "never blocks the others. New images arrive as **drafts**."
+    )
+    generation = st.session_state.get(state.UPLOADER_GENERATION, 0)
+    with st.form(f"upload-{title_id}-{generation}", clear_on_submit=True):
+        files = st.file_uploader("Artwork files", accept_multiple_files=True, key=f"uploader-{generation}",
+                                 help="Box art is 2:3 (e.g. 1000×1500), billboards 16:9 (e.g. 1920×1080).")
+        submitted = st.form_submit_button("Upload", type="primary")
+    if submitted:
+        if not files:
+            st.warning("Choose at least one file first (drag it onto the box above).")
+        else:
+            bar = st.progress(0.0, text=f"Checking {len(files)} file(s)…")
+            report = catalog.upload_files(
+                ws.sessions, ws.store, title_id, [(f.name, f.getvalue()) for f in files], actor, limits,
+                progress=lambda done, total, name: bar.progress(done / total, text=f"{done}/{total}: {name}"))
+            bar.empty()
+            st.session_state[state.UPLOAD_REPORT] = (title_id, report)
+            st.session_state[state.UPLOADER_GENERATION] = generation + 1
+            st.rerun()
+
+    last = st.session_state.get(state.UPLOAD_REPORT)
+    if last and last[0] == title_id:
+        report = last[1]
+        summary = f"{report.n_accepted} accepted, {report.n_refused} refused."
+        (st.success if not report.n_refused else st.warning if report.n_accepted else st.error)(
+            f"Upload report: {summary}")
+        frame = pd.DataFrame(report.rows())
+        st.dataframe(frame, hide_index=True, width="stretch",
+                     column_config={"why / warnings": st.column_config.TextColumn(width="large")})
+        for r in report.results:
+            if not r.accepted:
+                st.error(f"**{r.file_name}** refused: {r.reason}")
+            for w in r.warnings:
+                st.warning(f"**{r.file_name}**: {w}")
+        st.download_button("Download report (CSV)", frame.to_csv(index=False).encode(),
+                           f"upload-report-title-{title_id}.csv", "text/csv")
+
+
+# ------------------------------------------------------------------------------ bulk tagging
+
+with bulk_tab:
+    if not variants:
+        st.info("Upload artwork first; then tag several variants at once here.")
+    else:
+        with st.form(f"bulk-{title_id}"):
+            chosen_variants = st.multiselect("Variants", [v.id for v in variants], format_func=variant_label.get)
+            add = st.multiselect("Add tags", list(tag_label), format_func=tag_label.get)
+            remove = st.multiselect("Remove tags", list(tag_label), format_func=tag_label.get)
+            if st.form_submit_button("Apply to selected variants", type="primary"):
+                widgets.act(ws, lambda s: catalog.bulk_tag(s, chosen_variants, actor, add, remove),
+                            lambda n: f"Updated the tags of {n} variant(s).")
+        st.dataframe(pd.DataFrame([{"variant": variant_label[v.id], "tags": ", ".join(t.label for t in v.tags)}
+                                   for v in variants]), hide_index=True, width="stretch")
+
+
+# ------------------------------------------------------------------------------ details
+
+with details_tab:
+    genre_names = [t.name for t in all_tags if t.facet == "genre"]
+    other_tags = [t for t in all_tags if t.facet in ("theme", "tone")]
+    with st.form(f"details-{title_id}-{title.version}"):
+        c1, c2, c3 = st.columns([3, 1, 1])
+        name = c1.text_input("Name *", value=title.name, max_chars=200)
+        year = c2.text_input("Year", value=str(title.year or ""))
+        kind = c3.selectbox("Kind", ["movie", "series"], index=["movie", "series"].index(title.kind))
+        synopsis = st.text_area("Synopsis", value=title.synopsis, max_chars=5000)
+        genres = st.multiselect("Genres", genre_names, default=list(title.genres))
+        others = st.multiselect("Themes and tone", [t.id for t in other_tags],
+                                default=[t.id for t in title.tags if t.facet in ("theme", "tone")],
+                                format_func=tag_label.get)
+        cast = st.text_input("Cast (comma-separated)", value=", ".join(title.cast))
+        if st.form_submit_button("Save details", type="primary"):
+            try:
+                with ws.transaction() as s:
+                    catalog.update_title(s, title_id, actor=actor, expected_version=title.version, name=name,
+                                         year=year, kind=kind, synopsis=synopsis, genres=genres,
+                                         cast=[c.strip() for c in cast.split(",") if c.strip()], tag_ids=others)
+            except ConflictError as exc:
+                st.error(f"Not saved — {exc}")
+                if exc.current is not None:
+                    st.info(f"The saved version now reads: **{exc.current.display_name}** — "
+                            f"{exc.current.synopsis or 'no synopsis'}")
+            except ArtdashError as exc:
+                st.error(f"Not saved — {exc}")
+            else:
+                widgets.flash("success", "Saved the title's details.")
+                st.rerun()
