@@ -1,0 +1,49 @@
+# ArtDash — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PORT   ?= 8501
+
+.PHONY: run test bench install db demo lint clean walk
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+## install: create .venv and install ArtDash with its development tools
+install: $(STAMP)
+
+## db: apply database migrations (and seed the default taxonomy)
+db: install
+	$(BIN)/artdash db upgrade
+
+## demo: load the demo catalog (skips titles already there)
+demo: db
+	$(BIN)/artdash demo
+
+## run: set up, migrate, load demo content on first run, serve on http://localhost:8501
+run: db
+	$(BIN)/artdash demo --if-empty
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address localhost
+
+## test: set up and run the whole suite (pytest's exit code 5, "no tests ran", fails too)
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: run the benchmarks; results go to bench/out/ (see bench/RESULTS.md)
+bench: install
+	$(BIN)/python bench/upload.py
+
+lint: install
+	$(BIN)/ruff check artdash pages tests bench app.py
+
+## walk: screenshot every page of an app running on $(PORT) into test-artifacts/walk
+walk: install
+	$(BIN)/python ../shared/tools/walk.py http://localhost:$(PORT) test-artifacts/walk
+
+clean:
+	rm -rf $(VENV) *.egg-info test-artifacts bench/out
