@@ -321,8 +321,9 @@ def update_title(session: Session, title_id: int, *, actor: str, expected_versio
     synopsis = _clean_text(synopsis, "synopsis", MAX_SYNOPSIS)
     _check_duplicate_title(session, name, year, kind, exclude=title.id)
     tags = _resolve_title_tags(session, genres, cast, tag_ids, actor)
-    title.name, title.year, title.kind, title.synopsis = name, year, kind, synopsis
-    title.tags = tags
+    with session.no_autoflush:  # one UPDATE, one version step
+        title.tags = tags
+        title.name, title.year, title.kind, title.synopsis = name, year, kind, synopsis
     title.updated_by = actor
     _flush(session, "title")
     return _title_view(title)

@@ -178,6 +178,7 @@ def process_image(name: str, data: bytes, limits: ImageLimits | None = None) -> 
                 f"it is an animated {source_format} ({im.n_frames} frames); animated images are not used as "
                 "artwork. Export the frame you want as a still image and upload that"
             )
+        deep_colour = any(";16" in str(t[3]) for t in (im.tile or []) if len(t) > 3) and im.mode == "RGB"
         try:
             im.load()  # the full decode: truncated or corrupt data fails here
         except ImageRejected:
@@ -190,6 +191,8 @@ def process_image(name: str, data: bytes, limits: ImageLimits | None = None) -> 
         orientation = im.getexif().get(0x0112, 1) if source_format in ("JPEG", "WEBP", "PNG") else 1
         had_metadata = _has_metadata(im, source_format)
 
+        if deep_colour:
+            notes.append("reduced 16-bit colour to 8 bits per channel")
         if orientation not in (1, None):
             im = ImageOps.exif_transpose(im)
             notes.append(f"rotated upright from EXIF orientation {orientation}")

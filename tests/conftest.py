@@ -1,0 +1,85 @@
+"""Shared fixtures: real SQLite files, the machine's PostgreSQL when configured, real images."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from artdash.config import Settings
+from artdash.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_ENV = "ARTDASH_TEST_POSTGRES_URL"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def postgres_base_url() -> str:
+    """The PostgreSQL URL from the environment; skips the test where none is set (fails under CI)."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        if IN_CI:
+            pytest.fail(f"{POSTGRES_ENV} is not set; CI must run the PostgreSQL tests (see .ci/run)")
+        pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL tests skipped")
+    return url
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty schema in the test PostgreSQL database; dropped afterwards."""
+    base = postgres_base_url()
+    schema = f"artdash_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path):
+    """Each data-layer test runs on a SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'artdash.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def make_settings(tmp_path: Path, database_url: str | None = None, **limits) -> Settings:
+    env = {"ARTDASH_DATA_DIR": str(tmp_path / "data")}
+    if database_url:
+        env["ARTDASH_DATABASE_URL"] = database_url
+    if "max_mb" in limits:
+        env["ARTDASH_MAX_UPLOAD_MB"] = str(limits["max_mb"])
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+def ws(tmp_path, database_url):
+    """A migrated workspace with the default taxonomy, on each backend."""
+    workspace = Workspace.open(make_settings(tmp_path, database_url))
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture
+def sqlite_ws(tmp_path):
+    workspace = Workspace.open(make_settings(tmp_path))
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    """Point the app (AppTest runs in this process) at a temporary data folder."""
+    data = tmp_path / "appdata"
+    monkeypatch.setenv("ARTDASH_DATA_DIR", str(data))
+    monkeypatch.delenv("ARTDASH_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ARTDASH_MEDIA_DIR", raising=False)
+    return data
