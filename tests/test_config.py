@@ -1,0 +1,34 @@
+"""Settings from environment variables."""
+
+from pathlib import Path
+
+import pytest
+
+from artdash.config import Settings
+from artdash.errors import ConfigError
+
+
+def test_defaults_live_under_data():
+    settings = Settings.from_env({})
+    assert settings.data_dir == Path("data")
+    assert settings.database_url == "sqlite:///data/artdash.db"
+    assert settings.media_dir == Path("data/media")
+    assert settings.limits.max_bytes == 40 * 1024 * 1024
+    assert settings.user == "local-admin"
+
+
+def test_every_setting_can_be_changed():
+    settings = Settings.from_env({
+        "ARTDASH_DATA_DIR": "/srv/art", "ARTDASH_DATABASE_URL": "postgresql+psycopg://u@db/art",
+        "ARTDASH_MEDIA_DIR": "/mnt/media", "ARTDASH_MAX_UPLOAD_MB": "2.5", "ARTDASH_MAX_PIXELS": "1000",
+        "ARTDASH_USER": "ann"})
+    assert settings.database_url == "postgresql+psycopg://u@db/art"
+    assert settings.media_dir == Path("/mnt/media")
+    assert settings.limits.max_bytes == int(2.5 * 1024 * 1024) and settings.limits.max_pixels == 1000
+    assert settings.user == "ann"
+
+
+@pytest.mark.parametrize("value", ["lots", "-1", "0"])
+def test_bad_limits_are_explained(value):
+    with pytest.raises(ConfigError, match="ARTDASH_MAX_UPLOAD_MB"):
+        Settings.from_env({"ARTDASH_MAX_UPLOAD_MB": value})

@@ -1,0 +1,69 @@
+"""Migrations: empty → head, a downgrade/upgrade round trip, and models that match them."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+import artimages
+from artdash import catalog
+from artdash.config import Settings
+from artdash.db import current_revision, downgrade_database, make_engine, upgrade_database
+from artdash.db.migrate import head_revision
+from artdash.db.models import Base
+from artdash.workspace import Workspace
+
+TABLES = {"facets", "tags", "titles", "title_tags", "variants", "variant_tags", "tag_suggestions"}
+
+
+def test_empty_to_head(database_url):
+    engine = make_engine(database_url)
+    assert current_revision(engine) is None
+    upgrade_database(engine)
+    assert current_revision(engine) == head_revision()
+    assert TABLES <= set(inspect(engine).get_table_names())
+    upgrade_database(engine)  # running again changes nothing
+    engine.dispose()
+
+
+def test_models_match_the_migrations(database_url):
+    engine = make_engine(database_url)
+    upgrade_database(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    engine.dispose()
+
+
+def test_downgrade_and_upgrade_round_trip(database_url):
+    engine = make_engine(database_url)
+    upgrade_database(engine)
+    downgrade_database(engine, "base")
+    assert current_revision(engine) is None
+    assert not TABLES & set(inspect(engine).get_table_names())
+    upgrade_database(engine)
+    assert TABLES <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_upgrading_keeps_existing_data(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kept.db'}"
+    settings = Settings.from_env({"ARTDASH_DATA_DIR": str(tmp_path), "ARTDASH_DATABASE_URL": url})
+    ws = Workspace.open(settings)
+    with ws.transaction() as s:
+        title = catalog.create_title(s, name="Kept", actor="a", genres=["drama"])
+    catalog.upload_files(ws.sessions, ws.store, title.id, [("k.jpg", artimages.jpeg())], "a")
+    ws.close()
+    again = Workspace.open(settings)  # the app and CLI migrate on every start
+    with again.session() as s:
+        assert [t.name for t in catalog.list_titles(s)] == ["Kept"]
+        assert len(catalog.list_variants(s, title.id)) == 1
+    again.close()
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'sub' / 'wal.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
