@@ -6,7 +6,6 @@ data, the acting user. Functions return frozen dataclasses, never ORM objects.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -643,11 +642,9 @@ def ingest_image(session: Session, store: MediaStore, title_id: int, file_name: 
     title = _get_title(session, title_id)
     shown = file_name if isinstance(file_name, str) else str(file_name)
     try:
-        duplicate = _exact_duplicate(session, source_sha256=hashlib.sha256(data or b"").hexdigest()) if data else None
-        if duplicate is not None:
-            raise DuplicateError(_duplicate_reason(duplicate))
         image: ProcessedImage = process_image(shown, data, limits)
-        duplicate = _exact_duplicate(session, sha256=image.sha256)
+        duplicate = (_exact_duplicate(session, source_sha256=image.source_sha256)
+                     or _exact_duplicate(session, sha256=image.sha256))
         if duplicate is not None:
             raise DuplicateError(_duplicate_reason(duplicate))
     except (ImageRejected, DuplicateError) as refusal:
@@ -659,7 +656,7 @@ def ingest_image(session: Session, store: MediaStore, title_id: int, file_name: 
         warnings.append(f"looks almost the same as variant #{twin.variant_id} ({twin.label!r} of "
                         f"{twin.title_name!r}, {twin.distance}/64 bits apart); check it is not a re-upload")
     # Files first, then the row: a crash in between leaves an orphan file, never a dangling row.
-    store.put(image.data, image.ext)
+    store.put(image.data, image.ext, sha256=image.sha256)
     store.put_thumbnail(image.sha256, image.thumbnail)
     f = image.features
     variant = Variant(

@@ -166,7 +166,7 @@ def draw_closeup_dark(im, rng):
     im.paste(_gradient(im.size, (25, 30, 45), (5, 5, 10)))
     d = ImageDraw.Draw(im)
     _face(d, w * 0.5, h * 0.42, min(w, h) * 0.33, (150, 130, 120), "stern", hair=(15, 15, 20))
-    d.rectangle([0, h * 0.42, w * 0.5, h], fill=(0, 0, 0))
+    d.rectangle([w * 0.5, 0, w, h], fill=(6, 6, 12))  # half the face in shadow
 
 
 def draw_typographic(im, rng):
@@ -271,8 +271,19 @@ def _caption(im: Image.Image, text: str) -> None:
 def render_variant(title: str, style: str, billboard: bool, seed: int) -> bytes:
     """The JPEG bytes of one demo image (same arguments, same bytes)."""
     rng = random.Random(seed)
-    im = Image.new("RGB", BILLBOARD if billboard else BOX)
-    STYLES[style].draw(im, rng)
+    size = BILLBOARD if billboard else BOX
+    # Draw larger and take a seeded window of it, with a seeded colour cast, so that one
+    # style looks different from title to title (not a near-duplicate of itself).
+    zoom = rng.uniform(1.25, 1.6)
+    canvas = Image.new("RGB", (int(size[0] * zoom), int(size[1] * zoom)))
+    STYLES[style].draw(canvas, rng)
+    left = rng.randint(0, canvas.width - size[0])
+    top = rng.randint(0, canvas.height - size[1])
+    im = canvas.crop((left, top, left + size[0], top + size[1]))
+    if rng.random() < 0.5:
+        im = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    cast = tuple(rng.uniform(0.85, 1.15) for _ in range(3))
+    im = Image.merge("RGB", [band.point(lambda v, f=f: min(255, int(v * f))) for band, f in zip(im.split(), cast)])
     _caption(im, title.upper())
     buf = io.BytesIO()
     im.save(buf, "JPEG", quality=88)

@@ -21,6 +21,7 @@ import io
 import re
 import unicodedata
 import warnings as py_warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -172,6 +173,10 @@ def process_image(name: str, data: bytes, limits: ImageLimits | None = None) -> 
         warnings.append(f"the name ends in .{ext} but the file is a {source_format}; it is stored as {source_format}")
 
     im = _open_within_limits(data, source_format, limits)
+    # While this thread decodes the whole image (Pillow releases the GIL), a second core
+    # hashes the bytes, strips metadata and decodes a 1/8-scale rendition for the thumbnail.
+    # Its results are used only if the image turns out to be a clean JPEG.
+    side = _SIDE_POOL.submit(_jpeg_side_work, data) if source_format == "JPEG" else None
     try:
         if getattr(im, "n_frames", 1) > 1:
             raise ImageRejected(
@@ -181,42 +186,42 @@ def process_image(name: str, data: bytes, limits: ImageLimits | None = None) -> 
         deep_colour = any(";16" in str(t[3]) for t in (im.tile or []) if len(t) > 3) and im.mode == "RGB"
         try:
             im.load()  # the full decode: truncated or corrupt data fails here
-        except ImageRejected:
-            raise
         except Exception as exc:
             raise ImageRejected(
                 f"the {source_format} data is truncated or corrupt ({_short(exc)}); export the file again"
             ) from None
         icc = im.info.get("icc_profile")
-        orientation = im.getexif().get(0x0112, 1) if source_format in ("JPEG", "WEBP", "PNG") else 1
+        orientation = im.getexif().get(0x0112, 1) or 1
         had_metadata = _has_metadata(im, source_format)
 
         if deep_colour:
             notes.append("reduced 16-bit colour to 8 bits per channel")
-        if orientation not in (1, None):
+        if orientation != 1:
             im = ImageOps.exif_transpose(im)
             notes.append(f"rotated upright from EXIF orientation {orientation}")
         im, icc = _to_web_mode(im, icc, warnings, notes)
         if had_metadata:
             notes.append("removed camera, GPS and other metadata")
 
-        stored = None
-        if source_format == "JPEG" and orientation in (1, None) and im.mode in ("RGB", "L") and not notes_changed_pixels(notes):
-            stored = strip_jpeg_metadata(data)
-        if stored is None:
-            stored = _encode(im, source_format, icc)
-
         width, height = im.size
         warnings.extend(shape_warnings(width, height))
-        small = make_small(im, THUMBNAIL_BOX)
+        clean_jpeg = source_format == "JPEG" and im.mode in ("RGB", "L") and not notes_changed_pixels(notes)
+        work = side.result() if side is not None else None
+        if clean_jpeg and work is not None and work.stored is not None and work.small is not None:
+            stored, stored_sha256, small = work.stored, work.stored_sha256, work.small
+        else:
+            stored = _encode(im, source_format, icc)
+            stored_sha256 = hashlib.sha256(stored).hexdigest()
+            small = make_small(im, THUMBNAIL_BOX)
+        source_sha256 = work.source_sha256 if work is not None else hashlib.sha256(data).hexdigest()
         thumbnail = _encode_thumbnail(small)
         features = compute_features(small)
         phash = perceptual_hash(small)
     finally:
         im.close()
+        if side is not None:
+            side.cancel()
 
-    source_sha256 = hashlib.sha256(data).hexdigest()
-    stored_sha256 = source_sha256 if stored == data else hashlib.sha256(stored).hexdigest()
     return ProcessedImage(
         display_name=display_name,
         data=stored,
@@ -233,6 +238,38 @@ def process_image(name: str, data: bytes, limits: ImageLimits | None = None) -> 
         warnings=tuple(warnings),
         notes=tuple(notes),
     )
+
+
+_SIDE_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="artdash-image")
+
+
+@dataclass(frozen=True)
+class _SideWork:
+    source_sha256: str
+    stored: bytes | None
+    stored_sha256: str | None
+    small: Image.Image | None
+
+
+def _jpeg_side_work(data: bytes) -> _SideWork:
+    """Hashes, metadata-free bytes and a thumbnail-sized rendition of a JPEG.
+
+    Only called after the header passed the pixel limit. Never raises: a failure here just
+    means the main path computes these itself.
+    """
+    source_sha256 = hashlib.sha256(data).hexdigest()
+    stored = stored_sha256 = small = None
+    try:
+        stored = strip_jpeg_metadata(data)
+        if stored is not None:
+            stored_sha256 = source_sha256 if stored == data else hashlib.sha256(stored).hexdigest()
+        with Image.open(io.BytesIO(data), formats=["JPEG"]) as im:
+            im.draft(im.mode if im.mode in ("RGB", "L") else "RGB", THUMBNAIL_BOX)  # DCT-domain downscale
+            im.load()
+            small = make_small(im, THUMBNAIL_BOX)
+    except Exception:  # validation happens on the main path; here we only try to save time
+        small = None
+    return _SideWork(source_sha256, stored, stored_sha256, small)
 
 
 def notes_changed_pixels(notes: list[str]) -> bool:
@@ -495,24 +532,24 @@ def _keep_segment(marker: int, segment: bytes) -> bool:
     return True
 
 
+# A marker inside entropy-coded data: 0xFF followed by anything but stuffing (00), a restart
+# marker (D0–D7) or fill (FF). One C-level regex scan instead of a Python loop per 0xFF.
+_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
 def _find_eoi(data: bytes, pos: int) -> int | None:
     """Index just past the EOI marker, walking entropy-coded data and any later segments."""
     n = len(data)
     while True:
-        j = data.find(b"\xff", pos)
-        if j < 0 or j + 1 >= n:
+        match = _MARKER.search(data, pos)
+        if match is None:
             return None
-        m = data[j + 1]
-        if m == 0x00 or 0xD0 <= m <= 0xD7:
-            pos = j + 2
-        elif m == 0xFF:
-            pos = j + 1
-        elif m == 0xD9:
+        j = match.start()
+        if data[j + 1] == 0xD9:
             return j + 2
-        else:  # a segment between scans (DHT, SOS, DRI, ...)
-            if j + 4 > n:
-                return None
-            pos = j + 2 + int.from_bytes(data[j + 2:j + 4], "big")
+        if j + 4 > n:  # a segment between scans (DHT, SOS, DRI, ...) needs its length
+            return None
+        pos = j + 2 + int.from_bytes(data[j + 2:j + 4], "big")
 
 
 def _mb(n_bytes: int) -> str:

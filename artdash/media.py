@@ -38,9 +38,11 @@ class MediaStore:
     def thumbnail_path(self, key: str) -> Path:
         return self._path(key, "jpg", "thumbs")
 
-    def put(self, data: bytes, ext: str) -> str:
-        """Store ``data``; returns its key. Storing the same bytes twice is a no-op."""
-        key = hashlib.sha256(data).hexdigest()
+    def put(self, data: bytes, ext: str, sha256: str | None = None) -> str:
+        """Store ``data``; returns its key. Storing the same bytes twice is a no-op.
+
+        ``sha256`` may be passed when the caller has just computed it from ``data``."""
+        key = sha256 or hashlib.sha256(data).hexdigest()
         _write_atomic(self.original_path(key, ext), data)
         return key
 

@@ -54,8 +54,9 @@ widgets.show_flash()
 tag_label = widgets.tag_options(all_tags)
 picker_key = f"{state.SELECTED_VARIANT}_{title_id}"
 variant_label = {v.id: f"#{v.id} {v.label} ({v.status})" for v in variants}
+# The open tab lives in the URL (?tab=Upload), so it survives reruns and can be linked to.
 gallery_tab, upload_tab, bulk_tab, details_tab = st.tabs(
-    [f"Gallery ({len(variants)})", "Upload", "Bulk tagging", "Details"])
+    ["Gallery", "Upload", "Bulk tagging", "Details"], key="tab", bind="query-params")
 
 
 # ------------------------------------------------------------------------------ gallery
@@ -101,12 +102,12 @@ def variant_editor(v: catalog.VariantView) -> None:
     if v.pending_suggestions:
         st.markdown("**Suggested from the image's features**")
         for sug in v.pending_suggestions:
-            c1, c2, c3 = st.columns([3, 1, 1])
-            c1.markdown(f"`{sug.tag.name}` — {sug.reason}")
-            if c2.button("Accept", key=f"acc-{v.id}-{sug.tag.id}"):
+            row = st.container(horizontal=True, vertical_alignment="center")
+            row.markdown(f"`{sug.tag.name}` — {sug.reason}", width="stretch")
+            if row.button("Accept", key=f"acc-{v.id}-{sug.tag.id}", icon=":material/check:"):
                 widgets.act(ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, True, actor),
                             f"Tagged #{v.id} {sug.tag.name}.")
-            if c3.button("Reject", key=f"rej-{v.id}-{sug.tag.id}"):
+            if row.button("Reject", key=f"rej-{v.id}-{sug.tag.id}", icon=":material/close:"):
                 widgets.act(ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, False, actor),
                             f"Won't suggest {sug.tag.name} for #{v.id} again.")
 

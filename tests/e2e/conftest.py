@@ -1,0 +1,83 @@
+"""The real app in a real browser: a Streamlit server per test session, Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("ARTDASH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _need_chromium() -> None:
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        if IN_CI:
+            pytest.fail(f"Chromium not found at {CHROMIUM}; CI must install Debian's chromium (see .ci/run)")
+        pytest.skip("Chromium not installed (apt-get install chromium): browser tests skipped")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    _need_chromium()
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """`streamlit run app.py` on a free port, on an empty temporary database."""
+    _need_chromium()
+    data = tmp_path_factory.mktemp("e2e-data")
+    port = _free_port()
+    env = {**os.environ, "ARTDASH_DATA_DIR": str(data)}
+    env.pop("ARTDASH_DATABASE_URL", None)
+    env.pop("ARTDASH_MEDIA_DIR", None)
+    log = open(data / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "localhost"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early:\n{(data / 'server.log').read_text()}")
+    else:
+        proc.terminate()
+        raise RuntimeError("streamlit did not become healthy within 60 s")
+    yield {"url": url, "data": data}
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

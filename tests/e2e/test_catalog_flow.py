@@ -1,0 +1,69 @@
+"""An editor's first session, in Chromium: create a title, upload two images, tag one,
+see it in the gallery."""
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+import artimages
+
+pytestmark = pytest.mark.e2e
+TIMEOUT_MS = 30_000
+
+
+def wait_idle(page: Page, timeout_s: float = 30) -> None:
+    """Until Streamlit says the script has finished running."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_s * 1000)
+    time.sleep(0.3)
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if page.get_attribute('[data-testid="stApp"]', "data-test-script-state") == "notRunning":
+            return
+        time.sleep(0.1)
+    raise AssertionError("the app did not finish running")
+
+
+def test_create_title_upload_tag_and_see_it_in_the_gallery(page: Page, app_server, artifacts, tmp_path):
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    page.goto(app_server["url"])
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Catalog")).to_be_visible()
+
+    # 1. Create a title (the form is open on an empty catalog).
+    page.get_by_label("Name *").fill("Paper Boats")
+    page.get_by_label("Year").fill("2024")
+    page.get_by_role("button", name="Create title").click()
+    expect(page.get_by_role("heading", name="Paper Boats (2024)")).to_be_visible()
+    wait_idle(page)
+
+    # 2. Upload two real images through the drop zone.
+    couple, landscape = tmp_path / "couple.jpg", tmp_path / "landscape.jpg"
+    couple.write_bytes(artimages.jpeg((600, 900), seed=31))
+    landscape.write_bytes(artimages.jpeg((1280, 720), seed=32))
+    page.get_by_role("tab", name="Upload").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(couple), str(landscape)])
+    expect(page.get_by_test_id("stFileChipName").first).to_be_visible()
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.get_by_text("Upload report: 2 accepted, 0 refused.")).to_be_visible()
+    wait_idle(page)
+
+    # 3. Tag the first variant in the gallery's editor.
+    page.get_by_role("tab", name=re.compile(r"Gallery")).click()
+    expect(page.get_by_role("heading", name=re.compile(r"Edit #1 couple"))).to_be_visible()
+    page.get_by_role("combobox", name="tone", exact=True).click()
+    page.get_by_role("option", name="romantic").click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Save tags").click()
+    expect(page.get_by_text("Saved tags of #1.")).to_be_visible()
+    wait_idle(page)
+
+    # 4. The gallery card shows the tag; both images are there.
+    expect(page.get_by_text("tone: romantic").first).to_be_visible()
+    expect(page.get_by_text("#2 landscape")).to_be_visible()
+    gallery_images = page.get_by_test_id("stImage")
+    expect(gallery_images.first).to_be_visible()
+    assert gallery_images.count() >= 3  # two cards and the editor's preview
+    page.screenshot(path=str(artifacts / "e2e-gallery.png"), full_page=True)

@@ -1,0 +1,232 @@
+"""Every page file, run with AppTest through the real router against a temporary database."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import artimages
+from artdash import catalog, taxonomy
+from artdash.demo import DEMO_TITLES, load_demo
+from artdash.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 60
+
+
+def open_page(page: str, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def labelled(widgets, label):
+    """The one widget with this label."""
+    found = [w for w in widgets if w.label == label]
+    assert len(found) == 1, f"{len(found)} widgets labelled {label!r}"
+    return found[0]
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.fixture
+def demo_ws(app_env):
+    ws = Workspace.open()
+    load_demo(ws, titles=DEMO_TITLES[:2])
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def empty_ws(app_env):
+    ws = Workspace.open()
+    yield ws
+    ws.close()
+
+
+# ------------------------------------------------------------------------------ catalog page
+
+def test_catalog_page_empty_state_offers_the_demo(empty_ws):
+    at = open_page("catalog")
+    assert_clean(at)
+    assert any("catalog is empty" in i.value for i in at.info)
+    labelled(at.button, "Load demo catalog").click().run()
+    assert_clean(at)
+    assert any("Loaded 14 demo titles" in s.value for s in at.success)
+    assert [m.value for m in at.metric][:1] == ["14"]
+
+
+def test_catalog_page_lists_titles_and_filters(demo_ws):
+    at = open_page("catalog")
+    assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Titles"] == "2" and int(metrics["Variants"]) >= 6
+    assert "2 of 2 titles" in [c.value for c in at.caption]
+    labelled(at.text_input, "Search titles").set_value("harbour").run()
+    assert "1 of 2 titles" in [c.value for c in at.caption]
+    labelled(at.text_input, "Search titles").set_value("zzz").run()
+    assert any("No title matches" in w.value for w in at.warning)
+
+
+def test_catalog_page_creates_a_title_and_explains_a_bad_one(demo_ws):
+    at = open_page("catalog")
+    form_button = labelled(at.button, "Create title")
+    form_button.click().run()  # no name
+    assert_clean(at)
+    assert any("needs a name" in e.value for e in at.error)
+    with demo_ws.session() as s:
+        assert catalog.catalog_counts(s)["titles"] == 2
+    labelled(at.text_input, "Name *").set_value("Paper Boats")
+    labelled(at.text_input, "Year").set_value("2024")
+    labelled(at.multiselect, "Genres").set_value(["family", "animation"])
+    labelled(at.button, "Create title").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        created = [t for t in catalog.list_titles(s) if t.name == "Paper Boats"]
+    assert created and created[0].year == 2024 and created[0].genres == ("animation", "family")
+
+
+# ------------------------------------------------------------------------------ title page
+
+def title_id(ws, name="Harbour Lights") -> str:
+    with ws.session() as s:
+        return str(next(t.id for t in catalog.list_titles(s) if t.name == name))
+
+
+def test_title_page_shows_the_gallery(demo_ws):
+    at = open_page("title", title=title_id(demo_ws))
+    assert_clean(at)
+    assert at.title[0].value == "Harbour Lights (2019)"
+    assert len([b for b in at.button if b.label == "Edit"]) == 4
+    assert any("box art (2:3)" in m.value for m in at.markdown)
+
+
+def test_title_page_with_an_unknown_title_falls_back(demo_ws):
+    at = open_page("title", title="9999")
+    assert_clean(at)
+    assert any("There is no title #9999" in w.value for w in at.warning)
+
+
+def test_title_page_with_no_titles_points_to_the_catalog(empty_ws):
+    at = open_page("title")
+    assert_clean(at)
+    assert any("no titles yet" in i.value for i in at.info)
+
+
+def test_upload_through_the_file_uploader_reports_each_file(demo_ws):
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid)
+    at.get("file_uploader")[0].set_value([
+        ("new-key-art.jpg", artimages.jpeg(seed=21), "image/jpeg"),
+        ("readme.jpg", b"not an image at all", "image/jpeg"),
+        ("wide.png", artimages.png((1920, 1080), seed=22), "image/png"),
+    ])
+    labelled(at.button, "Upload").click().run()
+    assert_clean(at)
+    assert any("2 accepted, 1 refused" in w.value for w in at.warning)
+    assert any("readme.jpg** refused: it is a text file" in e.value for e in at.error)
+    report = at.dataframe[0].value
+    assert list(report["outcome"]) == ["accepted", "refused", "accepted"]
+    with demo_ws.session() as s:
+        labels = [v.label for v in catalog.list_variants(s, int(tid))]
+    assert "new key art" in labels and "wide" in labels
+
+
+def test_tag_edit_saves_the_chosen_tags(demo_ws):
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid)
+    with demo_ws.session() as s:
+        variant = catalog.list_variants(s, int(tid))[0]
+        funny = taxonomy.find_tag(s, "tone", "funny")
+    tone_picker = labelled(at.multiselect, "tone")
+    tone_picker.set_value(list(tone_picker.value) + [funny.id])
+    labelled(at.button, "Save tags").click().run()
+    assert_clean(at)
+    assert any(f"Saved tags of #{variant.id}" in s.value for s in at.success)
+    with demo_ws.session() as s:
+        assert "funny" in [t.name for t in catalog.get_variant(s, variant.id).tags_in("tone")]
+
+
+def test_status_buttons_move_a_variant_along_its_lifecycle(demo_ws):
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid)
+    with demo_ws.session() as s:
+        variant = catalog.list_variants(s, int(tid))[0]
+    assert variant.status == "active"
+    labelled(at.button, "Retire").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert catalog.get_variant(s, variant.id).status == "retired"
+    assert any(b.label == "Reactivate" for b in at.button)
+
+
+def test_edit_button_selects_the_variant_and_suggestions_can_be_decided(demo_ws):
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid)
+    with demo_ws.session() as s:
+        variants = catalog.list_variants(s, int(tid))
+    target = next(v for v in variants if v.pending_suggestions)
+    edit_buttons = [b for b in at.button if b.label == "Edit"]
+    edit_buttons[[v.id for v in variants].index(target.id)].click().run()
+    assert_clean(at)
+    assert at.subheader[0].value.startswith(f"Edit #{target.id}")
+    [b for b in at.button if b.label == "Reject"][0].click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        after = catalog.get_variant(s, target.id)
+    assert len(after.pending_suggestions) == len(target.pending_suggestions) - 1
+
+
+def test_bulk_tagging_and_details_tabs(demo_ws):
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid)
+    with demo_ws.session() as s:
+        ids = [v.id for v in catalog.list_variants(s, int(tid))][:2]
+        epic = taxonomy.find_tag(s, "tone", "epic")
+    labelled(at.multiselect, "Variants").set_value(ids)
+    labelled(at.multiselect, "Add tags").set_value([epic.id])
+    labelled(at.button, "Apply to selected variants").click().run()
+    assert_clean(at)
+    assert any("Updated the tags of 2 variant(s)" in s.value for s in at.success)
+    labelled(at.text_area, "Synopsis").set_value("A storm, a light, a ferry.")
+    labelled(at.button, "Save details").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert catalog.get_title(s, int(tid)).synopsis == "A storm, a light, a ferry."
+
+
+# ------------------------------------------------------------------------------ taxonomy page
+
+def test_taxonomy_page_adds_renames_and_refuses_a_case_duplicate(empty_ws):
+    at = open_page("taxonomy")
+    assert_clean(at)
+    assert at.title[0].value == "Taxonomy"
+    labelled(at.text_input, "Name").set_value("Slow Burn")
+    labelled(at.button, "Add tag").click().run()
+    assert_clean(at)
+    assert any("Added genre: Slow Burn" in s.value for s in at.success)
+    labelled(at.text_input, "Name").set_value("slow  burn")
+    labelled(at.button, "Add tag").click().run()
+    assert any("already has the tag" in e.value for e in at.error)
+    with empty_ws.session() as s:
+        assert [t.name for t in taxonomy.list_tags(s, "genre")].count("Slow Burn") == 1
+
+
+def test_taxonomy_page_merges_tags(demo_ws):
+    at = open_page("taxonomy")
+    with demo_ws.session() as s:
+        genres = {t.name: t.id for t in taxonomy.list_tags(s, "genre")}
+    labelled(at.selectbox, "Merge").set_value(genres["drama"])
+    labelled(at.selectbox, "into").set_value(genres["romance"])
+    labelled(at.button, "Merge").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert taxonomy.find_tag(s, "genre", "drama") is None
+        harbour = next(t for t in catalog.list_titles(s) if t.name == "Harbour Lights")
+        assert harbour.genres == ("romance",)
+    assert at.get("plotly_chart")

@@ -1,0 +1,81 @@
+"""The `artdash` command, run in-process against a real SQLite file and media folder."""
+
+import pytest
+from click.testing import CliRunner
+
+import artimages
+from artdash.cli import main
+
+
+@pytest.fixture
+def run(tmp_path):
+    runner = CliRunner()
+    env = {"ARTDASH_DATA_DIR": str(tmp_path / "data"), "ARTDASH_DATABASE_URL": "", "ARTDASH_MEDIA_DIR": "",
+           "ARTDASH_USER": "cli-tester"}
+
+    def invoke(*args):
+        return runner.invoke(main, list(args), env=env, catch_exceptions=False)
+
+    return invoke
+
+
+def test_help_lists_commands_and_settings(run):
+    result = run("--help")
+    assert result.exit_code == 0
+    for word in ("db", "demo", "title", "upload", "ARTDASH_DATABASE_URL", "ARTDASH_MEDIA_DIR"):
+        assert word in result.output
+    assert "exit code" in run("upload", "--help").output.lower()
+
+
+def test_db_upgrade_and_current(run):
+    result = run("db", "upgrade")
+    assert result.exit_code == 0 and "at revision 0001" in result.output and "default tags added" in result.output
+    assert "0001" in run("db", "current").output
+    assert "default tags" not in run("db", "upgrade").output  # idempotent
+
+
+def test_title_add_and_list(run):
+    result = run("title", "add", "Night Ledger", "--year", "2018", "--genre", "thriller", "--cast", "Dana Kowalski")
+    assert result.exit_code == 0 and "added title #1: Night Ledger (2018)" in result.output
+    listing = run("title", "list").output
+    assert "Night Ledger (2018)" in listing and "thriller" in listing
+
+
+def test_bad_title_is_a_clear_error_not_a_traceback(run):
+    result = run("title", "add", "   ")
+    assert result.exit_code == 2
+    assert "error: a title needs a name" in result.output
+    assert "Traceback" not in result.output
+    assert "not a genre" in run("title", "add", "X", "--genre", "polka").output
+
+
+def test_upload_reports_each_file(run, tmp_path):
+    run("title", "add", "Harbour Lights")
+    good = tmp_path / "couple.jpg"
+    good.write_bytes(artimages.jpeg(seed=1))
+    square = tmp_path / "square.png"
+    square.write_bytes(artimages.png((800, 800), seed=2))
+    fake = tmp_path / "fake.jpg"
+    fake.write_text("not an image")
+    result = run("upload", "Harbour Lights", str(good), str(fake), str(square))
+    assert result.exit_code == 1  # one file was refused
+    assert "✓ couple.jpg: variant #1 (600×900)" in result.output
+    assert "✗ fake.jpg: refused: it is a text file" in result.output
+    assert "warning: aspect ratio 1.00" in result.output
+    assert "2 accepted, 1 refused" in result.output
+    again = run("upload", "1", str(good))
+    assert again.exit_code == 1 and "already in the catalog as variant #1" in again.output
+
+
+def test_upload_to_unknown_title(run, tmp_path):
+    image = tmp_path / "a.jpg"
+    image.write_bytes(artimages.jpeg())
+    result = run("upload", "Nope", str(image))
+    assert result.exit_code == 2 and "no title is called 'Nope'" in result.output
+
+
+def test_demo_if_empty_loads_once(run):
+    first = run("demo", "--if-empty")
+    assert first.exit_code == 0 and "added 14 demo titles" in first.output
+    assert "demo not loaded" in run("demo", "--if-empty").output
+    assert "added 0 demo titles" in run("demo").output
