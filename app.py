@@ -7,9 +7,9 @@ st.set_page_config(page_title="ArtDash", page_icon="🎨", layout="wide")
 st.navigation(
     {
         "Catalog": [
-            st.Page("pages/catalog.py", title="Catalog", icon="🗂️", default=True),
-            st.Page("pages/title.py", title="Title & artwork", icon="🖼️"),
-            st.Page("pages/taxonomy.py", title="Taxonomy", icon="🏷️"),
+            st.Page("pages/catalog.py", title="Catalog", icon=":material/grid_view:", default=True),
+            st.Page("pages/title.py", title="Title & artwork", icon=":material/photo_library:"),
+            st.Page("pages/taxonomy.py", title="Taxonomy", icon=":material/sell:"),
         ],
     }
 ).run()

@@ -178,7 +178,7 @@ class UploadReport:
             {
                 "file": r.file_name,
                 "outcome": r.outcome,
-                "variant": r.variant_id,
+                "variant": f"#{r.variant_id}" if r.variant_id else "",
                 "size": f"{r.width}×{r.height}" if r.width else "",
                 "why / warnings": r.reason or "; ".join(r.warnings),
                 "near duplicate of": (f"#{r.near_duplicate.variant_id} {r.near_duplicate.label} "

@@ -86,7 +86,8 @@ def draw_comedy(im, rng):
     for _ in range(14):
         cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(10, 40)
         d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=rng.choice([(0, 190, 220), (255, 90, 150), (120, 220, 90)]))
-    _face(d, w * 0.5, h * 0.45, min(w, h) * 0.3, (245, 200, 170), "laugh", hair=(160, 80, 30))
+    _face(d, w * rng.uniform(0.35, 0.65), h * rng.uniform(0.35, 0.55), min(w, h) * rng.uniform(0.22, 0.34),
+          (245, 200, 170), "laugh", hair=(160, 80, 30))
 
 
 def draw_action(im, rng):
@@ -163,10 +164,15 @@ def draw_documentary(im, rng):
 
 def draw_closeup_dark(im, rng):
     w, h = im.size
-    im.paste(_gradient(im.size, (25, 30, 45), (5, 5, 10)))
+    im.paste(_gradient(im.size, (25 + rng.randint(0, 30), 30, 45 + rng.randint(0, 40)), (5, 5, 10)))
     d = ImageDraw.Draw(im)
-    _face(d, w * 0.5, h * 0.42, min(w, h) * 0.33, (150, 130, 120), "stern", hair=(15, 15, 20))
-    d.rectangle([w * 0.5, 0, w, h], fill=(6, 6, 12))  # half the face in shadow
+    cx, cy = w * rng.uniform(0.3, 0.7), h * rng.uniform(0.3, 0.55)
+    _face(d, cx, cy, min(w, h) * rng.uniform(0.22, 0.38), (150, 130, 120), "stern", hair=(15, 15, 20))
+    x = cx + rng.uniform(-0.05, 0.05) * w
+    if rng.random() < 0.5:
+        d.rectangle([x, 0, w, h], fill=(6, 6, 12))  # half the face in shadow
+    else:
+        d.rectangle([0, 0, x, h], fill=(6, 6, 12))
 
 
 def draw_typographic(im, rng):

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from artdash import catalog
+from artdash.errors import ArtdashError
 from artdash.taxonomy import list_tags
 from artdash.ui import resources, widgets
 
@@ -22,7 +23,7 @@ for col, (label, key) in zip(cols, [("Titles", "titles"), ("Variants", "variants
                                     ("Drafts", "draft"), ("Retired", "retired")]):
     col.metric(label, counts[key])
 
-with st.expander("➕ New title", expanded=counts["titles"] == 0):
+with st.expander("New title", icon=":material/add:", expanded=counts["titles"] == 0):
     with st.form("new_title", clear_on_submit=False):
         c1, c2, c3 = st.columns([3, 1, 1])
         name = c1.text_input("Name *", placeholder="e.g. Harbour Lights", max_chars=200)
@@ -36,22 +37,16 @@ with st.expander("➕ New title", expanded=counts["titles"] == 0):
         cast_text = st.text_input("Cast", placeholder="Names separated by commas; new names join the taxonomy")
         if st.form_submit_button("Create title", type="primary"):
             cast = [c.strip() for c in cast_text.split(",") if c.strip()]
-            created = {}
-
-            def create(session):
-                view = catalog.create_title(session, name=name, year=year, kind=kind, synopsis=synopsis,
-                                            genres=title_genres, cast=cast, tag_ids=other, actor=ws.settings.user)
-                created["id"] = view.id
-                return view
-
             try:
                 with ws.transaction() as session:
-                    view = create(session)
-            except catalog.ArtdashError as exc:
+                    view = catalog.create_title(session, name=name, year=year, kind=kind, synopsis=synopsis,
+                                                genres=title_genres, cast=cast, tag_ids=other,
+                                                actor=ws.settings.user)
+            except ArtdashError as exc:
                 st.error(f"Not created — {exc}")
             else:
                 widgets.flash("success", f"Created {view.display_name}. Upload its artwork below.")
-                st.switch_page("pages/title.py", query_params={"title": str(view.id)})
+                st.switch_page("pages/title.py", query_params={"title": str(view.id), "tab": "Upload"})
 
 if counts["titles"] == 0:
     st.info("The catalog is empty. Create a title above, or load the demo catalog "
@@ -97,8 +92,8 @@ for start in range(0, len(titles), PER_ROW):
             if t.cover is not None:
                 st.image(widgets.thumbnail_path(ws, t.cover), width="stretch")
             else:
-                st.markdown("🖼️ _no artwork yet_")
+                st.markdown(":material/hide_image: _no artwork yet_")
             st.markdown(f"**{t.name}**  \n{t.year or ''} · {t.kind}")
             st.caption(", ".join(t.genres) or "no genre")
             st.caption(f"{t.n_active} active · {t.n_draft} draft · {t.n_retired} retired")
-            st.page_link("pages/title.py", label="Open", icon="➡️", query_params={"title": str(t.id)})
+            st.page_link("pages/title.py", label="Open", icon=":material/arrow_forward:", query_params={"title": str(t.id)})

@@ -37,7 +37,7 @@ if facet is not None:
             st.dataframe(frame, hide_index=True, width="stretch")
             used = frame[(frame.titles + frame.variants) > 0]
             if not used.empty:
-                chart = px.bar(used.sort_values("variants"), x=["titles", "variants"], y="tag", orientation="h",
+                chart = px.bar(used.assign(total=used.titles + used.variants).sort_values("total"), x=["titles", "variants"], y="tag", orientation="h",
                                barmode="group", labels={"value": "uses", "variable": ""},
                                title=f"How often each {facet.name} tag is used",
                                height=max(260, 26 * len(used) + 120))

@@ -1,6 +1,8 @@
 """Title & artwork: one title's gallery, uploads with a per-file report, tagging, status,
 lineage, and the title's own details."""
 
+import math
+
 import pandas as pd
 import streamlit as st
 
@@ -21,7 +23,7 @@ with ws.session() as s:
 if not titles:
     st.title("Title & artwork")
     st.info("There are no titles yet. Create one on the Catalog page first.")
-    st.page_link("pages/catalog.py", label="Go to the catalog", icon="🗂️")
+    st.page_link("pages/catalog.py", label="Go to the catalog", icon=":material/grid_view:")
     st.stop()
 
 by_id = {t.id: t for t in titles}
@@ -70,11 +72,11 @@ def variant_card(v: catalog.VariantView) -> None:
         widgets.swatches(v.dominant_colours)
         st.markdown(widgets.tag_chips(v.tags))
         if v.pending_suggestions:
-            st.caption(f"💡 {len(v.pending_suggestions)} tag suggestion(s) to review")
+            st.caption(f":material/lightbulb: {len(v.pending_suggestions)} tag suggestion(s) to review")
         if v.parent_id:
             st.caption(f"↳ {v.lineage_kind} of #{v.parent_id}{f' ({v.locale})' if v.locale else ''}")
         for w in v.warnings:
-            st.caption(f"⚠️ {w}")
+            st.caption(f":material/warning: {w}")
         st.button("Edit", key=f"edit-{v.id}", width="stretch", on_click=select_variant, args=(v.id,))
 
 
@@ -188,6 +190,7 @@ with upload_tab:
     generation = st.session_state.get(state.UPLOADER_GENERATION, 0)
     with st.form(f"upload-{title_id}-{generation}", clear_on_submit=True):
         files = st.file_uploader("Artwork files", accept_multiple_files=True, key=f"uploader-{generation}",
+                                 max_upload_size=max(1, math.ceil(limits.max_bytes / 2**20)),
                                  help="Box art is 2:3 (e.g. 1000×1500), billboards 16:9 (e.g. 1920×1080).")
         submitted = st.form_submit_button("Upload", type="primary")
     if submitted:
