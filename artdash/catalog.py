@@ -36,7 +36,14 @@ from artdash.errors import (
     NotFoundError,
     ValidationError,
 )
-from artdash.images import NEAR_DUPLICATE_BITS, ProcessedImage, VisualFeatures, aspect_name, hamming, process_image
+from artdash.images import (
+    NEAR_DUPLICATE_BITS,
+    ProcessedImage,
+    VisualFeatures,
+    aspect_name,
+    hamming,
+    process_image,
+)
 from artdash.media import MediaStore
 from artdash.taxonomy import TagView, ensure_tags, find_tag, normalise_tag_name
 
@@ -353,13 +360,18 @@ def _status_counts(session: Session, title_ids: Sequence[int] | None = None) -> 
 
 
 def _covers(session: Session) -> dict[int, Variant]:
-    """Per title, the image to show for it: the first active variant, else the first one."""
-    rank = {"active": 0, "draft": 1, "retired": 2}
+    """Per title, the image to show for it: the first active box-art variant, else the first
+    active one, else the first draft, else the first retired."""
+    status_rank = {"active": 0, "draft": 1, "retired": 2}
+
+    def rank(v: Variant) -> tuple[int, int]:
+        return status_rank[v.status], 0 if aspect_name(v.width, v.height) == "box art (2:3)" else 1
+
     covers: dict[int, Variant] = {}
-    for v in session.scalars(select(Variant).options(selectinload(Variant.tags).selectinload(Tag.facet))
-                             .order_by(Variant.id)):
+    for v in session.scalars(select(Variant).options(selectinload(Variant.tags).selectinload(Tag.facet),
+                                                     selectinload(Variant.title)).order_by(Variant.id)):
         best = covers.get(v.title_id)
-        if best is None or rank[v.status] < rank[best.status]:
+        if best is None or rank(v) < rank(best):
             covers[v.title_id] = v
     return covers
 
@@ -378,6 +390,12 @@ def list_titles(session: Session, search: str = "", genre: str | None = None,
     counts = _status_counts(session)
     covers = _covers(session)
     return [_title_view(t, counts.get(t.id), covers.get(t.id)) for t in titles]
+
+
+def title_choices(session: Session) -> list[tuple[int, str]]:
+    """(id, "Name (year)") of every title in name order: cheap enough for a picker on every rerun."""
+    rows = session.execute(select(Title.id, Title.name, Title.year).order_by(func.lower(Title.name), Title.year))
+    return [(i, f"{name} ({year})" if year else name) for i, name, year in rows]
 
 
 def get_title(session: Session, title_id: int) -> TitleView:

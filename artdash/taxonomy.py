@@ -11,7 +11,6 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
@@ -60,8 +59,12 @@ def normalise_tag_name(name: str | None) -> tuple[str, str]:
     return display, display.casefold()
 
 
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+
+
 def default_taxonomy_path() -> Path:
-    return Path(str(resources.files("artdash") / "data" / "taxonomy.json"))
+    """The taxonomy a new database starts with: ``assets/taxonomy.json`` of this checkout."""
+    return ASSETS / "taxonomy.json"
 
 
 def load_default_taxonomy(session: Session, path: Path | None = None) -> int:

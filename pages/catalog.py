@@ -84,10 +84,15 @@ head_left.caption(f"{len(titles)} of {counts['titles']} titles")
 head_right.download_button("Download CSV", table.to_csv(index=False).encode(), "artdash-catalog.csv", "text/csv",
                            width="stretch")
 
-PER_ROW = 6
-for start in range(0, len(titles), PER_ROW):
+PER_ROW, PER_PAGE = 6, 24
+n_pages = (len(titles) + PER_PAGE - 1) // PER_PAGE
+page_no = 1
+if n_pages > 1:
+    page_no = st.segmented_control("Page", list(range(1, n_pages + 1)), default=1, key="catalog_page") or 1
+shown = titles[(page_no - 1) * PER_PAGE:page_no * PER_PAGE]
+for start in range(0, len(shown), PER_ROW):
     row = st.columns(PER_ROW)
-    for col, t in zip(row, titles[start:start + PER_ROW]):
+    for col, t in zip(row, shown[start:start + PER_ROW]):
         with col.container(border=True):
             if t.cover is not None:
                 st.image(widgets.thumbnail_path(ws, t.cover), width="stretch")

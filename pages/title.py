@@ -18,28 +18,34 @@ widgets.sidebar(ws)
 actor = ws.settings.user
 
 with ws.session() as s:
-    titles = catalog.list_titles(s)
+    choices = dict(catalog.title_choices(s))
 
-if not titles:
+if not choices:
     st.title("Title & artwork")
     st.info("There are no titles yet. Create one on the Catalog page first.")
     st.page_link("pages/catalog.py", label="Go to the catalog", icon=":material/grid_view:")
     st.stop()
 
-by_id = {t.id: t for t in titles}
+ids = list(choices)
 requested = st.query_params.get("title")
 try:
-    current_id = int(requested) if requested is not None else titles[0].id
+    current_id = int(requested) if requested is not None else ids[0]
 except ValueError:
-    current_id = titles[0].id
-if current_id not in by_id:
-    st.warning(f"There is no title #{requested}; showing {titles[0].display_name} instead.")
-    current_id = titles[0].id
+    current_id = ids[0]
+if current_id not in choices:
+    st.warning(f"There is no title #{requested}; showing {choices[ids[0]]} instead.")
+    current_id = ids[0]
 
-title_id = st.selectbox("Title", list(by_id), index=list(by_id).index(current_id),
-                        format_func=lambda i: by_id[i].display_name, key=f"{state.TITLE_PICKER}")
-if str(title_id) != st.query_params.get("title"):
-    st.query_params["title"] = str(title_id)
+# The URL decides which title is open (links from the catalog); the picker writes to it.
+st.query_params["title"] = str(current_id)
+st.session_state[state.TITLE_PICKER] = current_id
+
+
+def _open_picked_title() -> None:
+    st.query_params["title"] = str(st.session_state[state.TITLE_PICKER])
+
+
+title_id = st.selectbox("Title", ids, format_func=choices.get, key=state.TITLE_PICKER, on_change=_open_picked_title)
 
 with ws.session() as s:
     title = catalog.get_title(s, title_id)
@@ -152,7 +158,8 @@ def variant_editor(v: catalog.VariantView) -> None:
                    f"on {v.created_at:%Y-%m-%d %H:%M}")
         if v.near_duplicate_of_id:
             st.caption(f"Near-duplicate of #{v.near_duplicate_of_id}")
-        st.image(widgets.original_path(ws, v), caption="Full size", width="stretch")
+        if st.toggle("Show full size", key=f"full-{v.id}"):
+            st.image(widgets.original_path(ws, v), width="stretch")
 
 
 with gallery_tab:

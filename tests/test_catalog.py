@@ -1,8 +1,8 @@
 """Editorial operations on a real database (SQLite file and PostgreSQL) and a real media store."""
 
+import artimages
 import pytest
 
-import artimages
 from artdash import catalog
 from artdash.config import ImageLimits
 from artdash.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
@@ -123,8 +123,9 @@ def test_exact_duplicate_is_refused_and_names_its_twin(ws):
 def test_same_pixels_with_other_metadata_is_an_exact_duplicate(ws):
     title = new_title(ws)
     upload(ws, title.id, ("plain.jpg", artimages.jpeg(seed=4)))
-    from PIL import Image
     import io
+
+    from PIL import Image
     exif = Image.Exif()
     exif[0x0110] = "Other camera"
     original = Image.open(io.BytesIO(artimages.jpeg(seed=4)))

@@ -1,9 +1,9 @@
 """The `artdash` command, run in-process against a real SQLite file and media folder."""
 
+import artimages
 import pytest
 from click.testing import CliRunner
 
-import artimages
 from artdash.cli import main
 
 

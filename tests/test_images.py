@@ -2,10 +2,10 @@
 
 import io
 
+import artimages
 import pytest
 from PIL import Image
 
-import artimages
 from artdash.config import ImageLimits
 from artdash.errors import ImageRejected
 from artdash.images import (

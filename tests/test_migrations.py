@@ -1,10 +1,10 @@
 """Migrations: empty → head, a downgrade/upgrade round trip, and models that match them."""
 
+import artimages
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-import artimages
 from artdash import catalog
 from artdash.config import Settings
 from artdash.db import current_revision, downgrade_database, make_engine, upgrade_database

@@ -1,8 +1,8 @@
 """The tag vocabulary: normalisation, add, rename, merge — on SQLite and PostgreSQL."""
 
+import artimages
 import pytest
 
-import artimages
 from artdash import catalog, taxonomy
 from artdash.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 

@@ -4,10 +4,9 @@ see it in the gallery."""
 import re
 import time
 
+import artimages
 import pytest
 from playwright.sync_api import Page, expect
-
-import artimages
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_MS = 30_000

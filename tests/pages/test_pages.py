@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
+import artimages
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import artimages
 from artdash import catalog, taxonomy
 from artdash.demo import DEMO_TITLES, load_demo
 from artdash.workspace import Workspace
@@ -230,3 +230,29 @@ def test_taxonomy_page_merges_tags(demo_ws):
         harbour = next(t for t in catalog.list_titles(s) if t.name == "Harbour Lights")
         assert harbour.genres == ("romance",)
     assert at.get("plotly_chart")
+
+
+def test_title_picker_and_url_agree(demo_ws):
+    first, second = title_id(demo_ws, "Harbour Lights"), title_id(demo_ws, "The Last Laugh Hotel")
+    at = open_page("title", title=first)
+    assert at.title[0].value == "Harbour Lights (2019)"
+    labelled(at.selectbox, "Title").set_value(int(second)).run()
+    assert_clean(at)
+    assert at.title[0].value == "The Last Laugh Hotel (2021)"
+    assert at.query_params["title"] == second
+    at.query_params["title"] = first  # following a link to another title
+    at.run()
+    assert at.title[0].value == "Harbour Lights (2019)"
+
+
+def test_catalog_pages_through_many_titles(empty_ws):
+    with empty_ws.transaction() as s:
+        for i in range(30):
+            catalog.create_title(s, name=f"Title {i:02d}", actor="t")
+    at = open_page("catalog")
+    assert_clean(at)
+    assert len([b for b in at.get("page_link") if b.proto.label == "Open"]) == 24
+    assert "30 of 30 titles" in [c.value for c in at.caption]
+    at.button_group[0].set_value(2).run()
+    assert_clean(at)
+    assert len([b for b in at.get("page_link") if b.proto.label == "Open"]) == 6

@@ -1,12 +1,11 @@
 """catalog: titles, variants, taxonomy
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 03:01:56.021934
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
