@@ -1,0 +1,251 @@
+"""Statistics for take rates and A/B reviews: pure functions on counts.
+
+SQL computes the sums and counts; these functions compute the statistics from them.
+Degenerate data (no impressions, too few) gives a well-formed result with a ``status`` and a
+``reason`` a reviewer can read, never a crash and never a misleading number.
+
+Conventions: ``confidence`` is two-sided (0.95 → 95 % intervals); rates are in [0, 1];
+relative lift is ``treatment / control − 1``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from artdash.errors import ValidationError
+
+OK = "ok"
+NOT_ENOUGH_DATA = "not enough data"
+NO_DATA = "no data"
+MIN_IMPRESSIONS = 100       # below this a rate's interval is too wide to act on
+MIN_SUCCESSES_FOR_LIFT = 5  # per arm: the log-ratio interval needs some successes to mean anything
+SRM_P_THRESHOLD = 0.001
+
+
+def _z(confidence: float) -> float:
+    if not 0 < confidence < 1:
+        raise ValidationError(f"`confidence` must be between 0 and 1 (got {confidence})")
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def _check_counts(successes: int, trials: int, what: str = "successes") -> None:
+    if trials < 0 or successes < 0:
+        raise ValidationError(f"counts must not be negative (got {successes} {what} of {trials})")
+    if successes > trials:
+        raise ValidationError(f"{what} ({successes}) cannot exceed trials ({trials})")
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
+def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> Interval:
+    """Wilson score interval for a binomial proportion.
+
+    Chosen over the normal (Wald) interval because take rates are small proportions where
+    Wald intervals undercover and can go below zero."""
+    _check_counts(successes, trials)
+    if trials == 0:
+        return Interval(0.0, 1.0)
+    z = _z(confidence)
+    p = successes / trials
+    denom = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
+    return Interval(max(0.0, centre - half), min(1.0, centre + half))
+
+
+@dataclass(frozen=True)
+class RateEstimate:
+    """A take rate with its interval and counts; ``status`` says whether to trust it."""
+
+    successes: int
+    trials: int
+    interval: Interval
+    status: str
+    reason: str = ""
+
+    @property
+    def rate(self) -> float | None:
+        return self.successes / self.trials if self.trials else None
+
+
+def rate_estimate(successes: int, trials: int, confidence: float = 0.95,
+                  min_trials: int = MIN_IMPRESSIONS) -> RateEstimate:
+    """Take rate (plays / impressions) or quality take rate, with a Wilson interval."""
+    _check_counts(successes, trials)
+    interval = wilson_interval(successes, trials, confidence)
+    if trials == 0:
+        return RateEstimate(0, 0, interval, NO_DATA, "no impressions in this selection")
+    if trials < min_trials:
+        return RateEstimate(successes, trials, interval, NOT_ENOUGH_DATA,
+                            f"only {trials} impressions (at least {min_trials} needed for a usable interval)")
+    return RateEstimate(successes, trials, interval, OK)
+
+
+@dataclass(frozen=True)
+class LiftEstimate:
+    """Relative lift of a treatment over a control, with an interval and a two-sided p-value."""
+
+    relative: float | None
+    interval: Interval | None
+    p_value: float | None
+    status: str
+    reason: str = ""
+
+    def significant(self, alpha: float = 0.05) -> bool:
+        return self.p_value is not None and self.p_value < alpha
+
+
+def lift(treatment: tuple[int, int], control: tuple[int, int], confidence: float = 0.95,
+         min_trials: int = MIN_IMPRESSIONS) -> LiftEstimate:
+    """Relative lift ``p_t / p_c − 1``.
+
+    Interval: the log-ratio (Katz) interval, exponentiated — asymmetric like the ratio itself.
+    p-value: the pooled two-proportion z-test of equal rates.
+    """
+    (s_t, n_t), (s_c, n_c) = treatment, control
+    _check_counts(s_t, n_t)
+    _check_counts(s_c, n_c)
+    if n_t == 0 or n_c == 0:
+        return LiftEstimate(None, None, None, NO_DATA, "an arm has no impressions")
+    if n_t < min_trials or n_c < min_trials:
+        return LiftEstimate(None, None, None, NOT_ENOUGH_DATA,
+                            f"needs at least {min_trials} impressions per arm (have {n_t} and {n_c})")
+    if s_c == 0:
+        return LiftEstimate(None, None, None, NOT_ENOUGH_DATA, "the control has no plays: a ratio is undefined")
+    p_t, p_c = s_t / n_t, s_c / n_c
+    relative = p_t / p_c - 1
+    p_value = _pooled_z_p_value(s_t, n_t, s_c, n_c)
+    if s_t < MIN_SUCCESSES_FOR_LIFT or s_c < MIN_SUCCESSES_FOR_LIFT:
+        return LiftEstimate(relative, None, p_value, NOT_ENOUGH_DATA,
+                            f"fewer than {MIN_SUCCESSES_FOR_LIFT} plays in an arm: no interval")
+    se = math.sqrt(1 / s_t - 1 / n_t + 1 / s_c - 1 / n_c)
+    z = _z(confidence)
+    log_ratio = math.log(p_t / p_c)
+    interval = Interval(math.exp(log_ratio - z * se) - 1, math.exp(log_ratio + z * se) - 1)
+    return LiftEstimate(relative, interval, p_value, OK)
+
+
+def _pooled_z_p_value(s_t: int, n_t: int, s_c: int, n_c: int) -> float:
+    pooled = (s_t + s_c) / (n_t + n_c)
+    if pooled in (0.0, 1.0):
+        return 1.0  # identical, degenerate arms: no evidence of a difference
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n_t + 1 / n_c))
+    z = (s_t / n_t - s_c / n_c) / se
+    return 2 * NormalDist().cdf(-abs(z))
+
+
+def holm_adjust(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm–Bonferroni adjusted p-values (step-down; controls the family-wise error rate).
+
+    ``None`` entries (no test possible) stay ``None`` and do not count as tests."""
+    indexed = [(p, i) for i, p in enumerate(p_values) if p is not None]
+    for p, _ in indexed:
+        if not 0 <= p <= 1:
+            raise ValidationError(f"p-values must be in [0, 1] (got {p})")
+    m = len(indexed)
+    adjusted: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(sorted(indexed)):
+        running = max(running, min(1.0, (m - rank) * p))
+        adjusted[i] = running
+    return adjusted
+
+
+def probability_to_be_best(arms: Sequence[tuple[int, int]], prior: tuple[float, float] = (1.0, 1.0),
+                           n_draws: int = 100_000, seed: int = 0) -> list[float]:
+    """P(arm has the highest rate) under independent Beta(prior + successes, prior + failures)
+    posteriors, by Monte Carlo with an explicit seed (same inputs, same answer)."""
+    if not arms:
+        return []
+    for s, n in arms:
+        _check_counts(s, n)
+    rng = np.random.default_rng(seed)
+    a0, b0 = prior
+    draws = np.column_stack([rng.beta(a0 + s, b0 + n - s, size=n_draws) for s, n in arms])
+    best = np.argmax(draws, axis=1)
+    return (np.bincount(best, minlength=len(arms)) / n_draws).tolist()
+
+
+@dataclass(frozen=True)
+class SrmCheck:
+    """Sample-ratio-mismatch check: did each cell get the share of traffic it was planned to?"""
+
+    chi2: float | None
+    p_value: float | None
+    mismatch: bool
+    reason: str = ""
+
+
+def sample_ratio_mismatch(observed: Sequence[int], planned: Sequence[float],
+                          threshold: float = SRM_P_THRESHOLD) -> SrmCheck:
+    """Pearson chi-square goodness of fit of observed impressions per cell to the planned
+    allocation; a mismatch (p < threshold) means assignment or logging is broken and the
+    results should not be trusted."""
+    if len(observed) != len(planned) or len(observed) < 2:
+        raise ValidationError("`observed` and `planned` need one entry per cell, at least two cells")
+    if any(o < 0 for o in observed) or any(w <= 0 for w in planned):
+        raise ValidationError("observed counts must be ≥ 0 and planned shares > 0")
+    total = sum(observed)
+    if total == 0:
+        return SrmCheck(None, None, False, "no impressions yet")
+    weights = np.asarray(planned, dtype=float) / float(sum(planned))
+    expected = weights * total
+    chi2 = float(((np.asarray(observed, dtype=float) - expected) ** 2 / expected).sum())
+    p_value = chi2_sf(chi2, len(observed) - 1)
+    mismatch = p_value < threshold
+    shares = ", ".join(f"{o / total:.1%}" for o in observed)
+    plan = ", ".join(f"{w:.1%}" for w in weights)
+    reason = (f"traffic split {shares} differs from the planned {plan} (p = {p_value:.2g}); check assignment "
+              "and logging before reading results") if mismatch else ""
+    return SrmCheck(chi2, p_value, mismatch, reason)
+
+
+def chi2_sf(x: float, df: int) -> float:
+    """Survival function of the chi-square distribution: Q(df/2, x/2), the regularised upper
+    incomplete gamma function (series below a+1, continued fraction above; Numerical Recipes)."""
+    if df <= 0:
+        raise ValidationError("degrees of freedom must be positive")
+    if x <= 0:
+        return 1.0
+    a, z = df / 2.0, x / 2.0
+    log_prefix = a * math.log(z) - z - math.lgamma(a)
+    if z < a + 1:
+        term = total = 1.0 / a
+        k = a
+        for _ in range(10_000):
+            k += 1
+            term *= z / k
+            total += term
+            if abs(term) < abs(total) * 1e-15:
+                break
+        return max(0.0, 1.0 - total * math.exp(log_prefix))
+    tiny = 1e-300
+    b = z + 1 - a
+    c = 1 / tiny
+    d = 1 / b
+    h = d
+    for i in range(1, 10_000):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-15:
+            break
+    return min(1.0, math.exp(log_prefix) * h)
