@@ -21,6 +21,7 @@ from artdash.config import ImageLimits
 from artdash.db.models import (
     LINEAGE_KINDS,
     TITLE_KINDS,
+    EditorsPick,
     Facet,
     Tag,
     TagSuggestion,
@@ -590,6 +591,33 @@ def set_lineage(session: Session, variant_id: int, parent_id: int | None, actor:
     variant.updated_by = actor
     _flush(session, "variant")
     return get_variant(session, variant.id)
+
+
+def set_editors_pick(session: Session, title_id: int, variant_id: int | None, actor: str) -> int | None:
+    """Make ``variant_id`` the title's default image (the editor's-pick policy), or clear it."""
+    title = _get_title(session, title_id)
+    pick = session.get(EditorsPick, title.id)
+    if variant_id is None:
+        if pick is not None:
+            session.delete(pick)
+        session.flush()
+        return None
+    variant = _get_variant(session, variant_id)
+    if variant.title_id != title.id:
+        raise ValidationError(f"variant #{variant.id} belongs to another title; pick one of {title.name!r}'s")
+    if variant.status != "active":
+        raise ValidationError(f"variant #{variant.id} is {variant.status}; only an active variant can be the pick")
+    if pick is None:
+        session.add(EditorsPick(title_id=title.id, variant_id=variant.id, chosen_by=actor))
+    else:
+        pick.variant_id, pick.chosen_by, pick.chosen_at = variant.id, actor, datetime.now(UTC)
+    session.flush()
+    return variant.id
+
+
+def editors_pick(session: Session, title_id: int) -> int | None:
+    pick = session.get(EditorsPick, int(title_id))
+    return pick.variant_id if pick else None
 
 
 def lineage_root(session: Session, variant_id: int) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from artdash.db.models import Facet, Tag, TagSuggestion, TitleTag, VariantTag
+from artdash.db.models import Facet, PersonaAffinity, Tag, TagSuggestion, TitleTag, VariantTag
 from artdash.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 
 MAX_TAG_LENGTH = 80
@@ -198,8 +198,10 @@ def merge_tags(session: Session, source_id: int, target_id: int, actor: str) -> 
             f"{source.name!r} is in {source.facet.name} and "
             f"{target.name!r} in {target.facet.name}; tags can only be merged within one facet"
         )
-    for link in (TitleTag, VariantTag, TagSuggestion):
-        owner = link.title_id if link is TitleTag else link.variant_id
+    owners = {TitleTag: TitleTag.title_id, VariantTag: VariantTag.variant_id,
+              TagSuggestion: TagSuggestion.variant_id, PersonaAffinity: PersonaAffinity.persona_id}
+    for link, owner in owners.items():
+        # Where the owner already has the target, the target's link (and weight) wins.
         already = select(owner).where(link.tag_id == target.id)
         session.execute(delete(link).where(link.tag_id == source.id, owner.in_(already)))
         session.execute(update(link).where(link.tag_id == source.id).values(tag_id=target.id))

@@ -11,13 +11,15 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from artdash.config import Settings
 from artdash.db.engine import make_engine, session_factory
 from artdash.db.migrate import upgrade_database
+from artdash.db.models import Persona
 from artdash.media import MediaStore
+from artdash.personas import load_archetypes
 from artdash.taxonomy import load_default_taxonomy
 
 
@@ -39,6 +41,8 @@ class Workspace:
             upgrade_database(engine)
             with ws.transaction() as s:
                 load_default_taxonomy(s)
+                if s.scalar(select(func.count()).select_from(Persona)) == 0:
+                    load_archetypes(s, actor="artdash")
         return ws
 
     @contextmanager

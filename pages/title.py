@@ -50,6 +50,7 @@ title_id = st.selectbox("Title", ids, format_func=choices.get, key=state.TITLE_P
 with ws.session() as s:
     title = catalog.get_title(s, title_id)
     variants = catalog.list_variants(s, title_id)
+    pick = catalog.editors_pick(s, title_id)
     facets = list_facets(s)
     all_tags = list_tags(s)
 
@@ -72,7 +73,8 @@ gallery_tab, upload_tab, bulk_tab, details_tab = st.tabs(
 def variant_card(v: catalog.VariantView) -> None:
     with st.container(border=True):
         st.image(widgets.thumbnail_path(ws, v), width="stretch")
-        st.markdown(f"**#{v.id} {v.label}**  \n{widgets.STATUS_BADGES[v.status]} · {v.shape}")
+        star = " :material/star:" if v.id == pick else ""
+        st.markdown(f"**#{v.id} {v.label}**{star}  \n{widgets.STATUS_BADGES[v.status]} · {v.shape}")
         st.caption(f"{v.width}×{v.height} · brightness {v.brightness:.2f} · contrast {v.contrast:.2f} · "
                    f"colourful {v.colourfulness:.0f}")
         widgets.swatches(v.dominant_colours)
@@ -105,6 +107,13 @@ def variant_editor(v: catalog.VariantView) -> None:
                       type="primary" if target == "active" else "secondary"):
             widgets.act(ws, lambda s, target=target: catalog.set_variant_status(s, v.id, target, actor, v.version),
                         f"#{v.id} is now {target}.")
+
+    if v.status == "active":
+        if pick == v.id:
+            st.caption(":material/star: The editor's pick: the default image of this title.")
+        elif st.button("Make editor's pick", key=f"pick-{v.id}", icon=":material/star:"):
+            widgets.act(ws, lambda s: catalog.set_editors_pick(s, title_id, v.id, actor),
+                        f"#{v.id} is now the editor's pick.")
 
     # Suggestions from visual features.
     if v.pending_suggestions:

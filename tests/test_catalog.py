@@ -288,3 +288,20 @@ def test_covers_and_counts(ws, two_variants):
         assert (listed.n_variants, listed.n_active, listed.n_draft) == (2, 1, 1)
         assert listed.cover.id == v2
         assert catalog.catalog_counts(s) == {"titles": 1, "variants": 2, "active": 1, "draft": 1, "retired": 0}
+
+
+def test_editors_pick_must_be_an_active_variant_of_the_title(ws, two_variants):
+    title, (v1, v2) = two_variants
+    with pytest.raises(ValidationError, match="only an active variant"):
+        with ws.transaction() as s:
+            catalog.set_editors_pick(s, title.id, v1, ED)
+    with ws.transaction() as s:
+        catalog.set_variant_status(s, v1, "active", ED)
+        assert catalog.set_editors_pick(s, title.id, v1, ED) == v1
+        assert catalog.editors_pick(s, title.id) == v1
+        catalog.set_editors_pick(s, title.id, None, ED)
+        assert catalog.editors_pick(s, title.id) is None
+    other = new_title(ws, name="Other")
+    with pytest.raises(ValidationError, match="another title"):
+        with ws.transaction() as s:
+            catalog.set_editors_pick(s, other.id, v1, ED)

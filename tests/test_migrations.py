@@ -12,7 +12,8 @@ from artdash.db.migrate import head_revision
 from artdash.db.models import Base
 from artdash.workspace import Workspace
 
-TABLES = {"facets", "tags", "titles", "title_tags", "variants", "variant_tags", "tag_suggestions"}
+TABLES = {"facets", "tags", "titles", "title_tags", "variants", "variant_tags", "tag_suggestions", "personas",
+          "persona_affinities", "editors_picks"}
 
 
 def test_empty_to_head(database_url):
@@ -66,4 +67,24 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_upgrade_from_0001_keeps_catalog_data(tmp_path):
+    """A database made by the first release upgrades to the personas schema with its data."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    upgrade_database(engine, "0001")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO titles (name, kind, synopsis, created_at, updated_at, created_by, "
+                             "updated_by, version) VALUES ('Old Title', 'movie', '', '2026-01-01', '2026-01-01', "
+                             "'a', 'a', 1)")
+    upgrade_database(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT name FROM titles").scalar() == "Old Title"
+        assert conn.exec_driver_sql("SELECT count(*) FROM personas").scalar() == 0
+    downgrade_database(engine, "0001")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT name FROM titles").scalar() == "Old Title"
     engine.dispose()

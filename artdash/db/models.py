@@ -162,3 +162,53 @@ class TagSuggestion(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending")
     decided_by: Mapped[str | None] = mapped_column(String(80))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+PERSONA_KINDS = ("synthetic", "member")
+DEVICES = ("tv", "mobile", "tablet", "web")
+
+
+class Persona(Base):
+    """A member profile the policy can be asked about: an archetype set by hand, or a real
+    member's tastes derived from their viewing history."""
+
+    __tablename__ = "personas"
+    __table_args__ = (CheckConstraint("kind in ('synthetic', 'member')", name="ck_personas_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), default="synthetic")
+    description: Mapped[str] = mapped_column(Text, default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    device: Mapped[str] = mapped_column(String(10), default="tv")
+    member_id: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))
+    updated_by: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PersonaAffinity(Base):
+    """How much a persona likes (weight > 0) or avoids (weight < 0) one tag, in [−1, 1]."""
+
+    __tablename__ = "persona_affinities"
+    __table_args__ = (CheckConstraint("weight >= -1 and weight <= 1", name="ck_persona_affinities_weight"),)
+
+    persona_id: Mapped[int] = mapped_column(ForeignKey("personas.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True)
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class EditorsPick(Base):
+    """The variant an editor chose as a title's default (the editor's-pick baseline policy)."""
+
+    __tablename__ = "editors_picks"
+
+    title_id: Mapped[int] = mapped_column(ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"))
+    chosen_by: Mapped[str] = mapped_column(String(80))
+    chosen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -31,7 +31,11 @@ def test_create_title_upload_tag_and_see_it_in_the_gallery(page: Page, app_serve
     wait_idle(page)
     expect(page.get_by_role("heading", name="Catalog")).to_be_visible()
 
-    # 1. Create a title (the form is open on an empty catalog).
+    # 1. Create a title (the form is open on an empty catalog; open it otherwise).
+    try:
+        expect(page.get_by_label("Name *")).to_be_visible(timeout=5_000)
+    except AssertionError:
+        page.get_by_text("New title").click()
     page.get_by_label("Name *").fill("Paper Boats")
     page.get_by_label("Year").fill("2024")
     page.get_by_role("button", name="Create title").click()
@@ -51,7 +55,7 @@ def test_create_title_upload_tag_and_see_it_in_the_gallery(page: Page, app_serve
 
     # 3. Tag the first variant in the gallery's editor.
     page.get_by_role("tab", name=re.compile(r"Gallery")).click()
-    expect(page.get_by_role("heading", name=re.compile(r"Edit #1 couple"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"Edit #\d+ couple"))).to_be_visible()
     wait_idle(page)
     tone = page.get_by_role("combobox", name="tone", exact=True)
     tone.click()
@@ -60,12 +64,12 @@ def test_create_title_upload_tag_and_see_it_in_the_gallery(page: Page, app_serve
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("stMultiSelect").filter(has_text="romantic").first).to_be_visible()
     page.get_by_role("button", name="Save tags").click()
-    expect(page.get_by_text("Saved tags of #1.")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Saved tags of #\d+\."))).to_be_visible()
     wait_idle(page)
 
     # 4. The gallery card shows the tag; both images are there.
     expect(page.get_by_text("tone: romantic").first).to_be_visible()
-    expect(page.get_by_text("#2 landscape")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"#\d+ landscape")).first).to_be_visible()
     gallery_images = page.get_by_test_id("stImage")
     expect(gallery_images.first).to_be_visible()
     assert gallery_images.count() >= 3  # two cards and the editor's preview

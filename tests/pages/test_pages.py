@@ -256,3 +256,68 @@ def test_catalog_pages_through_many_titles(empty_ws):
     at.button_group[0].set_value(2).run()
     assert_clean(at)
     assert len([b for b in at.get("page_link") if b.proto.label == "Open"]) == 6
+
+
+# ------------------------------------------------------------------------------ personas and preview pages
+
+def test_personas_page_shows_a_profile_and_saves_affinities(demo_ws):
+    at = open_page("personas")
+    assert_clean(at)
+    assert at.title[0].value == "Personas"
+    assert at.get("plotly_chart")  # the taste profile chart
+    with demo_ws.session() as s:
+        persona = personas_list(s)[0]
+        funny = taxonomy.find_tag(s, "tone", "funny")
+        tags = [t for t in taxonomy.list_tags(s) if t.facet != "cast"]
+    row = [t.id for t in tags].index(funny.id)
+    at.session_state[f"affinities-{persona.id}-{persona.version}"] = {
+        "edited_rows": {row: {"affinity": 0.5}}, "added_rows": [], "deleted_rows": []}
+    labelled(at.button, "Save persona").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert personas_get(s, persona.id).weight_by_tag_id()[funny.id] == 0.5
+
+
+def test_personas_page_refuses_a_bad_new_persona(demo_ws):
+    at = open_page("personas")
+    labelled(at.button, "Create persona").click().run()
+    assert any("needs a name" in e.value for e in at.error)
+
+
+def test_preview_page_personalises_and_switches_policy(demo_ws):
+    at = open_page("preview")
+    assert_clean(at)
+    assert any(s.value == "Top picks for this persona" for s in at.subheader)
+    romance = [c.value for c in at.caption]
+    people = {p.name: p.id for p in personas_list(demo_ws.session())}
+    labelled(at.selectbox, "Persona").set_value(people["Comedy fan"]).run()
+    assert_clean(at)
+    assert [c.value for c in at.caption] != romance
+    labelled(at.selectbox, "Policy").set_value("uniform").run()
+    assert_clean(at)
+    assert any("uniform random" in c.value for c in at.caption)
+    assert at.get("plotly_chart")  # the win matrix heatmap
+
+
+def test_preview_page_with_a_blank_persona_says_so(demo_ws):
+    from artdash import personas as P
+
+    with demo_ws.transaction() as s:
+        blank = P.create_persona(s, name="Blank slate", actor="t")
+    at = open_page("preview")
+    labelled(at.selectbox, "Persona").set_value(blank.id).run()
+    assert_clean(at)
+    assert any("no tastes set" in w.value for w in at.warning)
+
+
+def personas_list(session):
+    from artdash import personas as P
+
+    with session:
+        return P.list_personas(session)
+
+
+def personas_get(session, persona_id):
+    from artdash import personas as P
+
+    return P.get_persona(session, persona_id)

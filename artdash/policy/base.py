@@ -1,0 +1,117 @@
+"""The policy interface, the objects it speaks in, and sticky assignment."""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+DEFAULT_WINDOW_HOURS = 24.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One active variant of a title, as a policy sees it."""
+
+    variant_id: int
+    title_id: int
+    tag_ids: frozenset[int]
+    visual: tuple[float, float, float, float]  # brightness, contrast, colourfulness / 100, warmth
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is asking: a stable key (persona or member id) for stickiness, and their tastes."""
+
+    member_key: str
+    affinities: Mapping[int, float] = field(default_factory=dict)
+    country: str = ""
+    device: str = "tv"
+
+    @property
+    def is_blank(self) -> bool:
+        return not any(self.affinities.values())
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The variant shown, the probability it had (its propensity), and why."""
+
+    title_id: int
+    variant_id: int | None
+    propensity: float
+    probabilities: Mapping[int, float]
+    explanation: str
+    policy: str
+    fallback: bool = False
+    predicted_take: float | None = None
+
+
+def sticky_draw(member_key: str, title_id: int, when: datetime | None = None,
+                window_hours: float = DEFAULT_WINDOW_HOURS) -> float:
+    """A number in [0, 1) fixed by (member, title, time window): the same member gets the same
+    image of a title for the whole window, without any global random state."""
+    when = when or datetime.now(UTC)
+    window = int(when.timestamp() // (window_hours * 3600))
+    digest = hashlib.blake2b(f"{member_key}|{title_id}|{window}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def choose_index(probabilities: np.ndarray, u: float) -> int:
+    """Inverse-CDF pick: index i such that cumsum[i-1] <= u < cumsum[i]."""
+    cumulative = np.cumsum(probabilities)
+    return int(min(np.searchsorted(cumulative, u * cumulative[-1], side="right"), len(probabilities) - 1))
+
+
+class Policy(ABC):
+    """Probabilities over a title's active variants for a context, and decisions from them."""
+
+    name: str = "policy"
+    label: str = "Policy"
+
+    @abstractmethod
+    def probabilities(self, context: Context, candidates: Sequence[Candidate]) -> np.ndarray:
+        """One probability per candidate (same order), summing to 1."""
+
+    def explain(self, context: Context, candidates: Sequence[Candidate], index: int) -> str:
+        return ""
+
+    def predicted_take(self, context: Context, candidate: Candidate) -> float | None:
+        return None
+
+    def fallback_reason(self, context: Context) -> str:
+        """Non-empty when this policy cannot personalise for ``context`` and says why."""
+        return ""
+
+    def decide(self, context: Context, candidates: Sequence[Candidate], when: datetime | None = None,
+               window_hours: float = DEFAULT_WINDOW_HOURS) -> Decision:
+        """Pick one candidate, stickily. A title with no active variant gets no decision."""
+        if not candidates:
+            return Decision(title_id=-1, variant_id=None, propensity=0.0, probabilities={},
+                            explanation="no active variant: nothing to show", policy=self.name, fallback=True)
+        ordered = sorted(candidates, key=lambda c: c.variant_id)
+        probs = self.probabilities(context, ordered)
+        index = choose_index(probs, sticky_draw(context.member_key, ordered[0].title_id, when, window_hours))
+        reason = self.fallback_reason(context)
+        explanation = self.explain(context, ordered, index)
+        if len(ordered) == 1:
+            explanation = "the only active variant of this title"
+        elif reason:
+            explanation = f"{reason}; {explanation}" if explanation else reason
+        return Decision(title_id=ordered[0].title_id, variant_id=ordered[index].variant_id,
+                        propensity=float(probs[index]),
+                        probabilities={c.variant_id: float(p) for c, p in zip(ordered, probs)},
+                        explanation=explanation, policy=self.name, fallback=bool(reason),
+                        predicted_take=self.predicted_take(context, ordered[index]))
+
+
+def explore(best: int, n: int, exploration: float) -> np.ndarray:
+    """(1 − ε) on the best candidate and ε spread evenly over all of them."""
+    probs = np.full(n, exploration / n)
+    probs[best] += 1.0 - exploration
+    return probs

@@ -1,0 +1,82 @@
+"""Non-personalised baselines: uniform random, editor's pick, best single variant."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from artdash.errors import ValidationError
+from artdash.policy.base import Candidate, Context, Policy, explore
+
+
+def _check_exploration(exploration: float) -> float:
+    if not 0 <= exploration <= 1:
+        raise ValidationError(f"`exploration` must be between 0 and 1 (got {exploration})")
+    return float(exploration)
+
+
+class UniformPolicy(Policy):
+    """Every active variant equally likely: the logging policy that makes replay possible."""
+
+    name, label = "uniform", "Uniform random"
+
+    def probabilities(self, context: Context, candidates: Sequence[Candidate]) -> np.ndarray:
+        return np.full(len(candidates), 1.0 / len(candidates))
+
+    def explain(self, context, candidates, index) -> str:
+        return f"uniform random: each of {len(candidates)} variants has {1 / len(candidates):.0%}"
+
+
+class EditorsPickPolicy(Policy):
+    """The variant an editor chose for the title; uniform where there is no pick."""
+
+    name, label = "editors-pick", "Editor's pick"
+
+    def __init__(self, picks: Mapping[int, int] | None = None, exploration: float = 0.0):
+        self.picks = dict(picks or {})
+        self.exploration = _check_exploration(exploration)
+
+    def probabilities(self, context: Context, candidates: Sequence[Candidate]) -> np.ndarray:
+        pick = self.picks.get(candidates[0].title_id)
+        ids = [c.variant_id for c in candidates]
+        if pick not in ids:
+            return np.full(len(candidates), 1.0 / len(candidates))
+        return explore(ids.index(pick), len(candidates), self.exploration)
+
+    def explain(self, context, candidates, index) -> str:
+        pick = self.picks.get(candidates[0].title_id)
+        if pick is None:
+            return "no editor's pick for this title: uniform random"
+        if pick not in [c.variant_id for c in candidates]:
+            return f"the editor's pick (#{pick}) is not active: uniform random"
+        return "the editor's pick" if candidates[index].variant_id == pick else "exploration away from the editor's pick"
+
+
+class BestSingleVariantPolicy(Policy):
+    """The variant with the highest quality take rate so far (the same for everyone), with an
+    exploration share. Rates use a Beta(1, 1) posterior mean so unseen variants are not zero."""
+
+    name, label = "best-single", "Best single variant"
+
+    def __init__(self, quality_counts: Mapping[int, tuple[int, int]] | None = None, exploration: float = 0.1):
+        self.counts = dict(quality_counts or {})
+        self.exploration = _check_exploration(exploration)
+
+    def rate(self, variant_id: int) -> float:
+        successes, trials = self.counts.get(variant_id, (0, 0))
+        return (successes + 1) / (trials + 2)
+
+    def probabilities(self, context: Context, candidates: Sequence[Candidate]) -> np.ndarray:
+        rates = [self.rate(c.variant_id) for c in candidates]
+        return explore(int(np.argmax(rates)), len(candidates), self.exploration)
+
+    def predicted_take(self, context, candidate) -> float:
+        return self.rate(candidate.variant_id)
+
+    def explain(self, context, candidates, index) -> str:
+        chosen = candidates[index].variant_id
+        successes, trials = self.counts.get(chosen, (0, 0))
+        best = int(np.argmax([self.rate(c.variant_id) for c in candidates]))
+        what = "best quality take rate so far" if index == best else f"exploration ({self.exploration:.0%} share)"
+        return f"{what}: {successes}/{trials} quality plays"

@@ -1,0 +1,180 @@
+"""What Preview shows: which image each persona would get for each title, and why.
+
+Loads the catalog in the shape policies need, trains the built-in bandit on logged
+impressions (simulated from the seeded taste model until a results database exists), and
+builds homepage rows, side-by-side comparisons and persona × variant win matrices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from artdash.db.models import EditorsPick, Tag, Title, Variant
+from artdash.personas import PersonaView
+from artdash.policy import (
+    BestSingleVariantPolicy,
+    EditorsPickPolicy,
+    LinearBanditPolicy,
+    UniformPolicy,
+)
+from artdash.policy.base import Candidate, Context, Decision, Policy
+from artdash.policy.features import FeatureSpace
+from artdash.simulate import TasteModel, simulate_log
+from artdash.taxonomy import list_tags
+
+WEAK_TAKE = 0.10  # a persona whose best image is predicted below this is poorly served
+
+
+@dataclass(frozen=True)
+class PreviewTitle:
+    id: int
+    name: str
+    year: int | None
+    genres: tuple[str, ...]
+    candidates: tuple[Candidate, ...]
+    images: dict[int, str]  # variant id → sha256 (for thumbnails)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name} ({self.year})" if self.year else self.name
+
+
+def load_preview_catalog(session: Session) -> list[PreviewTitle]:
+    titles = session.scalars(select(Title).options(selectinload(Title.tags).selectinload(Tag.facet))
+                             .order_by(Title.name)).all()
+    variants = session.scalars(select(Variant).where(Variant.status == "active")
+                               .options(selectinload(Variant.tags)).order_by(Variant.id)).all()
+    by_title: dict[int, list[Variant]] = {}
+    for v in variants:
+        by_title.setdefault(v.title_id, []).append(v)
+    out = []
+    for t in titles:
+        vs = by_title.get(t.id, [])
+        out.append(PreviewTitle(
+            id=t.id, name=t.name, year=t.year,
+            genres=tuple(sorted(tag.name for tag in t.tags if tag.facet.name == "genre")),
+            candidates=tuple(Candidate(variant_id=v.id, title_id=t.id, tag_ids=frozenset(tag.id for tag in v.tags),
+                                       visual=(v.brightness, v.contrast, v.colourfulness / 100, v.warmth),
+                                       label=v.label) for v in vs),
+            images={v.id: v.sha256 for v in vs}))
+    return out
+
+
+def context_for(persona: PersonaView) -> Context:
+    return Context(member_key=f"persona:{persona.id}", affinities=persona.weight_by_tag_id(),
+                   country=persona.country, device=persona.device)
+
+
+def editors_picks(session: Session) -> dict[int, int]:
+    return dict(session.execute(select(EditorsPick.title_id, EditorsPick.variant_id)).all())
+
+
+@dataclass
+class PolicySet:
+    """The policies Preview can switch between, trained on the same log."""
+
+    policies: dict[str, Policy]
+    training_note: str
+
+
+def build_policies(session: Session, catalog: Sequence[PreviewTitle], personas: Sequence[PersonaView],
+                   n_impressions: int = 20_000, seed: int = 7) -> PolicySet:
+    """Uniform, editor's pick, best single variant and the bandit, the last two trained on
+    ``n_impressions`` uniformly logged impressions simulated from the seeded taste model."""
+    features = FeatureSpace(list_tags(session))
+    bandit = LinearBanditPolicy(features)
+    best = BestSingleVariantPolicy({})
+    candidates = {t.id: t.candidates for t in catalog if t.candidates}
+    contexts = [context_for(p) for p in personas if not p.is_blank]
+    note = "not trained: no personas with tastes or no active artwork yet"
+    if candidates and contexts and n_impressions > 0:
+        log = simulate_log(TasteModel(seed=seed), features, contexts, candidates, n_impressions, seed=seed)
+        bandit.fit(log.x, log.quality, log.propensity)
+        counts: dict[int, list[int]] = {}
+        for vid, q in zip(log.variant_id.tolist(), log.quality.tolist()):
+            c = counts.setdefault(vid, [0, 0])
+            c[0] += int(q)
+            c[1] += 1
+        best = BestSingleVariantPolicy({v: (s, n) for v, (s, n) in counts.items()})
+        note = (f"trained on {n_impressions:,} simulated, uniformly logged impressions (seeded taste model) — "
+                "no results database is connected yet")
+    return PolicySet({
+        "linucb": bandit,
+        "best-single": best,
+        "editors-pick": EditorsPickPolicy(editors_picks(session)),
+        "uniform": UniformPolicy(),
+    }, note)
+
+
+@dataclass(frozen=True)
+class Tile:
+    title: PreviewTitle
+    decision: Decision
+
+
+def homepage_rows(policy: Policy, context: Context, catalog: Sequence[PreviewTitle], when: datetime | None = None,
+                  per_row: int = 8) -> tuple[list[tuple[str, list[Tile]]], list[PreviewTitle]]:
+    """Rows like a homepage: "Top picks" (highest predicted take), then one row per genre.
+    Titles without an active variant are returned separately (they cannot be shown)."""
+    shown, skipped = [], []
+    for title in catalog:
+        if not title.candidates:
+            skipped.append(title)
+            continue
+        shown.append(Tile(title, policy.decide(context, title.candidates, when)))
+    rows: list[tuple[str, list[Tile]]] = []
+    if any(t.decision.predicted_take is not None for t in shown):
+        top = sorted(shown, key=lambda t: -(t.decision.predicted_take or 0))[:per_row]
+        rows.append(("Top picks for this persona", top))
+    genres = sorted({g for t in shown for g in t.title.genres})
+    for genre in genres:
+        members = [t for t in shown if genre in t.title.genres][:per_row]
+        rows.append((genre.capitalize(), members))
+    return rows, skipped
+
+
+def compare(policy: Policy, personas: Sequence[PersonaView], title: PreviewTitle,
+            when: datetime | None = None) -> list[tuple[PersonaView, Decision]]:
+    return [(p, policy.decide(context_for(p), title.candidates, when)) for p in personas]
+
+
+def win_matrix(policy: Policy, personas: Sequence[PersonaView], title: PreviewTitle) -> pd.DataFrame:
+    """Persona × variant probability of being shown, plus each persona's most likely variant
+    and its predicted quality take rate."""
+    ordered = sorted(title.candidates, key=lambda c: c.variant_id)
+    rows = []
+    for persona in personas:
+        context = context_for(persona)
+        probs = policy.probabilities(context, ordered) if ordered else np.array([])
+        row = {"persona": persona.name}
+        for c, p in zip(ordered, probs):
+            row[f"#{c.variant_id} {c.label}"] = float(p)
+        if ordered:
+            winner = ordered[int(np.argmax(probs))]
+            row["wins"] = f"#{winner.variant_id} {winner.label}"
+            row["predicted take"] = policy.predicted_take(context, winner)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def unloved_variants(matrix: pd.DataFrame, title: PreviewTitle) -> list[str]:
+    """Variants that no persona is most likely to receive: candidates to rework or retire."""
+    if matrix.empty or "wins" not in matrix:
+        return []
+    winners = set(matrix["wins"])
+    return [f"#{c.variant_id} {c.label}" for c in sorted(title.candidates, key=lambda c: c.variant_id)
+            if f"#{c.variant_id} {c.label}" not in winners]
+
+
+def weakly_served(matrix: pd.DataFrame, threshold: float = WEAK_TAKE) -> list[str]:
+    if matrix.empty or "predicted take" not in matrix:
+        return []
+    take = matrix["predicted take"]
+    return [p for p, t in zip(matrix["persona"], take) if t is not None and not pd.isna(t) and t < threshold]

@@ -1,0 +1,88 @@
+"""Personas: the member profiles Preview asks the policy about."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from artdash import personas
+from artdash.db.models import DEVICES
+from artdash.errors import ArtdashError
+from artdash.taxonomy import list_tags
+from artdash.ui import resources, widgets
+
+ws = resources.workspace()
+widgets.sidebar(ws)
+actor = ws.settings.user
+st.title("Personas")
+st.caption("Each persona is a set of tastes over the tag taxonomy — how much they like (up to +1) or avoid "
+           "(down to −1) each genre, theme, tone and kind of image — plus a country and a device.")
+widgets.show_flash()
+
+with ws.session() as s:
+    people = personas.list_personas(s)
+    tags = [t for t in list_tags(s) if t.facet != "cast"]
+
+with st.expander("New persona", icon=":material/person_add:", expanded=not people):
+    with st.form("new_persona", clear_on_submit=True):
+        c1, c2, c3 = st.columns([3, 1, 1])
+        name = c1.text_input("Name *", max_chars=120, placeholder="e.g. Late-night thriller watcher")
+        country = c2.text_input("Country", max_chars=2, placeholder="FR")
+        device = c3.selectbox("Device", DEVICES)
+        description = st.text_input("Description")
+        if st.form_submit_button("Create persona", type="primary"):
+            widgets.act(ws, lambda s: personas.create_persona(s, name=name, description=description, country=country,
+                                                              device=device, actor=actor),
+                        lambda p: f"Created {p.name}. Set their tastes below.")
+
+if not people:
+    st.info("No personas yet. Create one above, or run `artdash demo` to load the eight shipped archetypes.")
+    st.stop()
+
+by_id = {p.id: p for p in people}
+chosen = st.selectbox("Persona", list(by_id), format_func=lambda i: f"{by_id[i].name} ({by_id[i].kind})",
+                      key="persona_choice")
+persona = by_id[chosen]
+weights = persona.weight_by_tag_id()
+
+left, right = st.columns([3, 2], gap="large")
+with right:
+    st.markdown(f"**{persona.name}** · {persona.country or 'any country'} · {persona.device}")
+    if persona.description:
+        st.caption(persona.description)
+    profile = pd.DataFrame([{"tag": f"{t.facet}: {t.name}", "facet": t.facet, "affinity": w}
+                            for t, w in persona.affinities])
+    if profile.empty:
+        st.warning("This persona has no tastes yet: Preview will show them the non-personalised choice. "
+                   "Set some affinities on the left.")
+    else:
+        chart = px.bar(profile.sort_values("affinity"), x="affinity", y="tag", color="facet", orientation="h",
+                       range_x=[-1, 1], title="Taste profile", height=max(280, 24 * len(profile) + 120))
+        st.plotly_chart(chart, width="stretch")
+
+with left:
+    with st.form(f"persona-{persona.id}-{persona.version}"):
+        c1, c2, c3 = st.columns([3, 1, 1])
+        new_name = c1.text_input("Name *", value=persona.name, max_chars=120)
+        new_country = c2.text_input("Country", value=persona.country, max_chars=2)
+        new_device = c3.selectbox("Device", DEVICES, index=DEVICES.index(persona.device))
+        new_description = st.text_input("Description", value=persona.description)
+        st.markdown("**Affinities** — from −1 (avoids) to +1 (loves); 0 means indifferent.")
+        table = pd.DataFrame([{"facet": t.facet, "tag": t.name, "affinity": float(weights.get(t.id, 0.0))}
+                              for t in tags])
+        edited = st.data_editor(
+            table, hide_index=True, width="stretch", height=420, disabled=["facet", "tag"],
+            column_config={"affinity": st.column_config.NumberColumn(min_value=-1.0, max_value=1.0, step=0.1,
+                                                                     format="%+.1f")},
+            key=f"affinities-{persona.id}-{persona.version}")
+        if st.form_submit_button("Save persona", type="primary"):
+            new_weights = {t.id: w for t, w in zip(tags, edited["affinity"].tolist())}
+            try:
+                with ws.transaction() as s:
+                    personas.update_persona(s, persona.id, actor=actor, expected_version=persona.version,
+                                            name=new_name, description=new_description, country=new_country,
+                                            device=new_device, affinities=new_weights)
+            except ArtdashError as exc:
+                st.error(f"Not saved — {exc}")
+            else:
+                widgets.flash("success", f"Saved {new_name}.")
+                st.rerun()

@@ -1,0 +1,113 @@
+"""Preview: which image would this persona see for each title, and why."""
+
+import plotly.express as px
+import streamlit as st
+
+from artdash import personas, preview
+from artdash.ui import resources, widgets
+
+ws = resources.workspace()
+widgets.sidebar(ws)
+st.title("Preview")
+widgets.show_flash()
+
+with ws.session() as s:
+    people = personas.list_personas(s)
+    catalog = preview.load_preview_catalog(s)
+    policy_set = preview.build_policies(s, catalog, people)
+
+if not people:
+    st.info("There are no personas yet. Create one first.")
+    st.page_link("pages/personas.py", label="Go to Personas", icon=":material/group:")
+    st.stop()
+if not any(t.candidates for t in catalog):
+    st.info("No title has active artwork yet: activate some variants first.")
+    st.page_link("pages/title.py", label="Go to Title & artwork", icon=":material/photo_library:")
+    st.stop()
+
+by_id = {p.id: p for p in people}
+policies = policy_set.policies
+c1, c2 = st.columns([2, 2])
+persona_id = c1.selectbox("Persona", list(by_id), format_func=lambda i: by_id[i].name, key="preview_persona")
+policy_name = c2.selectbox("Policy", list(policies), format_func=lambda n: policies[n].label, key="preview_policy")
+policy = policies[policy_name]
+persona = by_id[persona_id]
+st.caption(f"Policy {policy.label}: {policy_set.training_note}. Decisions are sticky for 24 hours per persona "
+           "and title; *p* is the probability the policy gave the image shown (its propensity).")
+
+homepage_tab, compare_tab, matrix_tab = st.tabs(["Homepage", "Compare personas", "Win matrix"],
+                                                key="preview_tab", bind="query-params")
+
+
+def tile(title: preview.PreviewTitle, decision) -> None:
+    with st.container(border=True):
+        sha = title.images[decision.variant_id]
+        st.image(str(ws.store.thumbnail_path(sha)), width="stretch")
+        label = next(c.label for c in title.candidates if c.variant_id == decision.variant_id)
+        take = f" · predicted quality take {decision.predicted_take:.0%}" if decision.predicted_take is not None else ""
+        st.markdown(f"**{title.name}**  \n#{decision.variant_id} {label}")
+        st.caption(f"p = {decision.propensity:.0%}{take}")
+        reasons = (decision.explanation or "—").split("; ")
+        st.caption(reasons[0], help="; ".join(reasons) if len(reasons) > 1 else None)
+
+
+with homepage_tab:
+    context = preview.context_for(persona)
+    fallback = policy.fallback_reason(context)
+    if fallback:
+        st.warning(f"{persona.name}: {fallback}.")
+    strongest = ", ".join(f"{t.name} {w:+.1f}" for t, w in persona.strongest(4)) or "no tastes set"
+    st.markdown(f"**{persona.name}** — {strongest}")
+    rows, skipped = preview.homepage_rows(policy, context, catalog, per_row=6)
+    for row_name, tiles in rows:
+        st.subheader(row_name)
+        for col, t in zip(st.columns(6), tiles):
+            with col:
+                tile(t.title, t.decision)
+    if skipped:
+        st.info(f"Not shown — no active artwork: {', '.join(t.display_name for t in skipped)}.")
+
+showable = [t for t in catalog if t.candidates]
+titles_by_id = {t.id: t for t in showable}
+
+with compare_tab:
+    c1, c2 = st.columns([1, 2])
+    compare_title = c1.selectbox("Title", list(titles_by_id), format_func=lambda i: titles_by_id[i].display_name,
+                                 key="compare_title")
+    chosen_people = c2.multiselect("Personas", list(by_id), default=list(by_id)[:4],
+                                   format_func=lambda i: by_id[i].name, key="compare_personas")
+    title = titles_by_id[compare_title]
+    if not chosen_people:
+        st.caption("Pick at least one persona.")
+    else:
+        results = preview.compare(policy, [by_id[i] for i in chosen_people], title)
+        for col, (p, decision) in zip(st.columns(len(results)), results):
+            with col:
+                st.markdown(f"##### {p.name}")
+                tile(title, decision)
+
+with matrix_tab:
+    matrix_title = titles_by_id[st.selectbox("Title", list(titles_by_id),
+                                             format_func=lambda i: titles_by_id[i].display_name, key="matrix_title")]
+    matrix = preview.win_matrix(policy, people, matrix_title)
+    variant_columns = [c for c in matrix.columns if c.startswith("#")]
+    heat = px.imshow(matrix.set_index("persona")[variant_columns], text_auto=".0%", aspect="auto",
+                     color_continuous_scale="Reds", zmin=0, zmax=1,
+                     labels={"x": "variant", "y": "persona", "color": "P(shown)"},
+                     title=f"Which image each persona gets — {matrix_title.display_name}")
+    st.plotly_chart(heat, width="stretch")
+    unloved = preview.unloved_variants(matrix, matrix_title)
+    weak = preview.weakly_served(matrix)
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown("**Variants no persona receives**")
+        st.markdown("\n".join(f"- {v}" for v in unloved) if unloved else "_every variant wins for someone_")
+    with c2:
+        st.markdown(f"**Personas whose best option is weak** (predicted quality take < {preview.WEAK_TAKE:.0%})")
+        st.markdown("\n".join(f"- {p}" for p in weak) if weak else "_none_")
+    shown = matrix.copy()
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="percent") for c in variant_columns}
+                 | {"predicted take": st.column_config.NumberColumn(format="percent")})
+    st.download_button("Download CSV", shown.to_csv(index=False).encode(),
+                       f"win-matrix-title-{matrix_title.id}.csv", "text/csv")

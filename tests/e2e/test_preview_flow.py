@@ -1,0 +1,46 @@
+"""A product manager switches persona on Preview and sees a different image for the same title."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from test_catalog_flow import TIMEOUT_MS, wait_idle
+
+from artdash.config import Settings
+from artdash.demo import load_demo
+from artdash.workspace import Workspace
+
+pytestmark = pytest.mark.e2e
+
+
+def tile_of(page: Page, title: str):
+    """The first homepage tile of ``title``: the nearest block around its name that holds an image."""
+    name = page.get_by_text(title, exact=True).first
+    return name.locator("xpath=ancestor::div[@data-testid='stVerticalBlock'][.//div[@data-testid='stImage']][1]")
+
+
+def test_switching_persona_changes_the_image(page: Page, app_server, artifacts):
+    ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(app_server["data"])}))
+    load_demo(ws)
+    ws.close()
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    page.goto(app_server["url"] + "/preview")
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Top picks for this persona")).to_be_visible()
+
+    romance_tile = tile_of(page, "Harbour Lights")
+    expect(romance_tile).to_contain_text(re.compile(r"#\d+ "))
+    romance_text = romance_tile.inner_text()
+    romance_src = romance_tile.get_by_test_id("stImage").locator("img").get_attribute("src")
+    assert "couple at sunset" in romance_text
+
+    page.get_by_role("combobox", name="Persona").click()
+    page.get_by_role("option", name="Comedy fan", exact=True).click()
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"Comedy fan — "))).to_be_visible()
+    comedy_tile = tile_of(page, "Harbour Lights")
+    expect(comedy_tile).not_to_contain_text("couple at sunset")
+    assert "laughing close up" in comedy_tile.inner_text()
+    assert comedy_tile.get_by_test_id("stImage").locator("img").get_attribute("src") != romance_src
+    page.screenshot(path=str(artifacts / "e2e-preview-comedy.png"))
