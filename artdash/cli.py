@@ -207,6 +207,35 @@ def upload(title_ref, files):
     sys.exit(1 if n_refused else 0)
 
 
+# --------------------------------------------------------------------------------- members
+
+@main.group(cls=_Group)
+def members():
+    """Real members: import viewing histories (their tastes are derived from them)."""
+
+
+@members.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def members_import(file):
+    """Import a viewing-history FILE (CSV or Parquet: member_id, title, watched_at, minutes).
+
+    Titles match by catalog id or exact name. Any bad row is reported with its line number
+    and nothing is imported (exit code 2).
+    """
+    from artdash import history
+
+    ws = _workspace()
+    try:
+        with ws.transaction() as s:
+            report = history.import_history(s, file.read_bytes(), file.name, ws.settings.user)
+    except history.HistoryImportError as exc:
+        for issue in exc.issues[:history.MAX_ISSUES_SHOWN]:
+            click.echo(f"line {issue.line} ({issue.column}): {issue.problem}", err=True)
+        raise
+    click.echo(f"imported {report.n_new_views} new views for {report.n_members} member(s) "
+               f"({report.n_new_members} new)")
+
+
 # --------------------------------------------------------------------------------- tags
 
 @main.group(cls=_Group)

@@ -13,10 +13,10 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from artdash.db.models import EditorsPick, Tag, Title, Variant
+from artdash.db.models import EditorsPick, Persona, Tag, Title, Variant
 from artdash.personas import PersonaView
 from artdash.policy import (
     BestSingleVariantPolicy,
@@ -26,6 +26,8 @@ from artdash.policy import (
 )
 from artdash.policy.base import Candidate, Context, Decision, Policy
 from artdash.policy.features import FeatureSpace
+from artdash.policy.vw import VowpalWabbitPolicy
+from artdash.policy.vw import available as vw_available
 from artdash.simulate import TasteModel, simulate_log
 from artdash.taxonomy import list_tags
 
@@ -72,6 +74,18 @@ def context_for(persona: PersonaView) -> Context:
                    country=persona.country, device=persona.device)
 
 
+def catalog_fingerprint(session: Session) -> tuple:
+    """Changes whenever anything a policy depends on changes (variants, tags, personas, picks):
+    the key under which trained policies can be cached."""
+    parts = []
+    for count_of, latest in ((Variant.id, Variant.updated_at), (Persona.id, Persona.updated_at),
+                             (Tag.id, Tag.version), (EditorsPick.title_id, EditorsPick.chosen_at)):
+        n, last = session.execute(select(func.count(count_of), func.max(latest))).one()
+        parts += [n, str(last)]
+    parts.append(session.scalar(select(func.coalesce(func.sum(Tag.version), 0))))
+    return tuple(parts)
+
+
 def editors_picks(session: Session) -> dict[int, int]:
     return dict(session.execute(select(EditorsPick.title_id, EditorsPick.variant_id)).all())
 
@@ -94,9 +108,13 @@ def build_policies(session: Session, catalog: Sequence[PreviewTitle], personas: 
     candidates = {t.id: t.candidates for t in catalog if t.candidates}
     contexts = [context_for(p) for p in personas if not p.is_blank]
     note = "not trained: no personas with tastes or no active artwork yet"
+    vw = VowpalWabbitPolicy(features) if vw_available() else None
     if candidates and contexts and n_impressions > 0:
         log = simulate_log(TasteModel(seed=seed), features, contexts, candidates, n_impressions, seed=seed)
         bandit.fit(log.x, log.quality, log.propensity)
+        if vw is not None:
+            vw.fit_rounds(log.affinity, log.title_id, log.variant_id, log.quality.astype(float), log.propensity,
+                          candidates)
         counts: dict[int, list[int]] = {}
         for vid, q in zip(log.variant_id.tolist(), log.quality.tolist()):
             c = counts.setdefault(vid, [0, 0])
@@ -105,8 +123,10 @@ def build_policies(session: Session, catalog: Sequence[PreviewTitle], personas: 
         best = BestSingleVariantPolicy({v: (s, n) for v, (s, n) in counts.items()})
         note = (f"trained on {n_impressions:,} simulated, uniformly logged impressions (seeded taste model) — "
                 "no results database is connected yet")
-    return PolicySet({
-        "linucb": bandit,
+    policies: dict[str, Policy] = {"linucb": bandit}
+    if vw is not None:
+        policies["vw"] = vw
+    return PolicySet(policies | {
         "best-single": best,
         "editors-pick": EditorsPickPolicy(editors_picks(session)),
         "uniform": UniformPolicy(),

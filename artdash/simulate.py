@@ -69,6 +69,7 @@ class LoggedRounds:
     context_index: np.ndarray
     title_id: np.ndarray
     variant_id: np.ndarray
+    affinity: np.ndarray  # the (jittered) member's affinities, for learners that want the whole context
 
     def __len__(self) -> int:
         return len(self.propensity)
@@ -118,4 +119,4 @@ def simulate_log(taste: TasteModel, features: FeatureSpace, contexts: Sequence[C
         x[rows, features.n_tags:features.n_tags + visual.shape[1]] = visual[k]
         x[rows, -1] = 1.0
         variant_id[rows] = ids[k]
-    return LoggedRounds(x, propensity, played, quality, ctx, np.array(titles)[title_pick], variant_id)
+    return LoggedRounds(x, propensity, played, quality, ctx, np.array(titles)[title_pick], variant_id, affinity)

@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from artdash import personas
+from artdash import history, personas
 from artdash.db.models import DEVICES
 from artdash.errors import ArtdashError
 from artdash.taxonomy import list_tags
@@ -34,6 +34,32 @@ with st.expander("New persona", icon=":material/person_add:", expanded=not peopl
                                                               device=device, actor=actor),
                         lambda p: f"Created {p.name}. Set their tastes below.")
 
+with st.expander("Import real members' viewing history", icon=":material/upload_file:"):
+    st.markdown("A CSV or Parquet file with columns **member_id**, **title** (catalog id or exact name), "
+                "**watched_at** (date or timestamp, UTC if no zone) and **minutes**. Each member becomes a "
+                "persona whose tastes come from the tags of what they watched, weighted by minutes and "
+                "recency (a view 90 days older counts half). A file with any bad row imports nothing.")
+    with st.form("history_import", clear_on_submit=True):
+        upload = st.file_uploader("Viewing history", type=["csv", "parquet"])
+        if st.form_submit_button("Import"):
+            if upload is None:
+                st.warning("Choose a file first.")
+            else:
+                try:
+                    with ws.transaction() as s:
+                        report = history.import_history(s, upload.getvalue(), upload.name, actor)
+                except history.HistoryImportError as exc:
+                    st.error(f"Nothing imported — {exc}")
+                    if exc.issues:
+                        st.dataframe(pd.DataFrame([vars(i) for i in exc.issues[:history.MAX_ISSUES_SHOWN]]),
+                                     hide_index=True, width="stretch")
+                except ArtdashError as exc:
+                    st.error(f"Nothing imported — {exc}")
+                else:
+                    widgets.flash("success", f"Imported {report.n_new_views} new views for {report.n_members} "
+                                             f"member(s) ({report.n_new_members} new).")
+                    st.rerun()
+
 if not people:
     st.info("No personas yet. Create one above, or run `artdash demo` to load the eight shipped archetypes.")
     st.stop()
@@ -51,6 +77,13 @@ with right:
         st.caption(persona.description)
     profile = pd.DataFrame([{"tag": f"{t.facet}: {t.name}", "facet": t.facet, "affinity": w}
                             for t, w in persona.affinities])
+    if persona.kind == "member":
+        with ws.session() as s:
+            watched = history.last_watched(s, persona.id)
+        st.markdown("**Last watched**")
+        st.dataframe(pd.DataFrame([{"title": v.title_name, "watched": v.watched_at.strftime("%Y-%m-%d %H:%M"),
+                                    "minutes": v.minutes} for v in watched]), hide_index=True, width="stretch")
+        st.caption("Tastes are derived from this history; editing them here lasts until the next import.")
     if profile.empty:
         st.warning("This persona has no tastes yet: Preview will show them the non-personalised choice. "
                    "Set some affinities on the left.")

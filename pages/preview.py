@@ -13,8 +13,7 @@ widgets.show_flash()
 
 with ws.session() as s:
     people = personas.list_personas(s)
-    catalog = preview.load_preview_catalog(s)
-    policy_set = preview.build_policies(s, catalog, people)
+catalog, policy_set = resources.preview_policies()
 
 if not people:
     st.info("There are no personas yet. Create one first.")

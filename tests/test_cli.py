@@ -28,9 +28,12 @@ def test_help_lists_commands_and_settings(run):
 
 
 def test_db_upgrade_and_current(run):
+    from artdash.db.migrate import head_revision
+
     result = run("db", "upgrade")
-    assert result.exit_code == 0 and "at revision 0001" in result.output and "default tags added" in result.output
-    assert "0001" in run("db", "current").output
+    assert result.exit_code == 0 and f"at revision {head_revision()}" in result.output
+    assert "default tags added" in result.output
+    assert f"{head_revision()} (newest: {head_revision()})" in run("db", "current").output
     assert "default tags" not in run("db", "upgrade").output  # idempotent
 
 
@@ -79,3 +82,15 @@ def test_demo_if_empty_loads_once(run):
     assert first.exit_code == 0 and "added 14 demo titles" in first.output
     assert "demo not loaded" in run("demo", "--if-empty").output
     assert "added 0 demo titles" in run("demo").output
+
+
+def test_members_import_reports_bad_lines(run, tmp_path):
+    run("title", "add", "Harbour Lights", "--genre", "romance")
+    good = tmp_path / "views.csv"
+    good.write_text("member_id,title,watched_at,minutes\nm1,Harbour Lights,2026-10-01,90\n")
+    result = run("members", "import", str(good))
+    assert result.exit_code == 0 and "imported 1 new views for 1 member(s) (1 new)" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("member_id,title,watched_at,minutes\nm2,Nope,2026-10-01,90\n")
+    result = run("members", "import", str(bad))
+    assert result.exit_code == 2 and "line 2 (title): unknown title 'Nope'" in result.output

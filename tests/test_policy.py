@@ -146,3 +146,26 @@ def test_simulated_log_is_seeded_and_uniform():
     assert np.array_equal(a.variant_id, b.variant_id) and np.array_equal(a.played, b.played)
     assert np.allclose(a.propensity, 0.25)
     assert a.quality.sum() <= a.played.sum()
+
+
+def test_vowpal_wabbit_policy_personalises_too():
+    vw = pytest.importorskip("artdash.policy.vw")
+    if not vw.available():
+        if __import__("os").environ.get("CI"):
+            pytest.fail("vowpalwabbit must be installed in CI (make test installs the vw extra)")
+        pytest.skip("vowpalwabbit not installed")
+    features = FeatureSpace(TAGS)
+    log = simulate_log(TasteModel(seed=3), features, [ROMANCE_FAN, COMEDY_FAN, THRILLER_FAN], CATALOG,
+                       n=20_000, seed=3)
+    policy = vw.VowpalWabbitPolicy(features, epsilon=0.1)
+    assert policy.decide(ROMANCE_FAN, CATALOG[1], WHEN).fallback  # untrained: says so
+    policy.fit_rounds(log.affinity, log.title_id, log.variant_id, log.quality.astype(float), log.propensity, CATALOG)
+    for cands in CATALOG.values():
+        romance = policy.probabilities(ROMANCE_FAN, cands)
+        comedy = policy.probabilities(COMEDY_FAN, cands)
+        assert romance.sum() == pytest.approx(1.0) and comedy.sum() == pytest.approx(1.0)
+        assert ROMANTIC in cands[int(np.argmax(romance))].tag_ids
+        assert FUNNY in cands[int(np.argmax(comedy))].tag_ids
+    decision = policy.decide(COMEDY_FAN, CATALOG[3], WHEN)
+    assert decision.propensity == pytest.approx(decision.probabilities[decision.variant_id])
+    policy.close()

@@ -212,3 +212,16 @@ class EditorsPick(Base):
     variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"))
     chosen_by: Mapped[str] = mapped_column(String(80))
     chosen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ViewingRecord(Base):
+    """One title a real member watched (imported history), the source of their affinities."""
+
+    __tablename__ = "viewing_history"
+    __table_args__ = (UniqueConstraint("persona_id", "title_id", "watched_at", name="uq_viewing_history_view"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    persona_id: Mapped[int] = mapped_column(ForeignKey("personas.id", ondelete="CASCADE"), index=True)
+    title_id: Mapped[int] = mapped_column(ForeignKey("titles.id", ondelete="CASCADE"), index=True)
+    watched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    minutes: Mapped[float] = mapped_column(Float)

@@ -18,3 +18,23 @@ def workspace() -> Workspace:
     """The workspace for the current ARTDASH_* settings (migrated, taxonomy seeded)."""
     settings = Settings.from_env()
     return _workspace_for(settings.database_url, str(settings.media_dir), str(settings.data_dir))
+
+
+@st.cache_resource(show_spinner="Training the policies on the catalog…", max_entries=4)
+def _policies_for(database_url: str, fingerprint: tuple):
+    from artdash import personas, preview
+
+    ws = workspace()
+    with ws.session() as s:
+        catalog = preview.load_preview_catalog(s)
+        return catalog, preview.build_policies(s, catalog, personas.list_personas(s))
+
+
+def preview_policies():
+    """(preview catalog, trained PolicySet), rebuilt only when the catalog or personas change."""
+    from artdash import preview
+
+    ws = workspace()
+    with ws.session() as s:
+        fingerprint = preview.catalog_fingerprint(s)
+    return _policies_for(ws.settings.database_url, fingerprint)

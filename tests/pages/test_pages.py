@@ -321,3 +321,22 @@ def personas_get(session, persona_id):
     from artdash import personas as P
 
     return P.get_persona(session, persona_id)
+
+
+def test_personas_page_imports_history_and_shows_last_watched(demo_ws):
+    at = open_page("personas")
+    bad = b"member_id,title,watched_at,minutes\nm1,Harbour Lights,2026-10-01,-3\n"
+    at.get("file_uploader")[0].set_value([("views.csv", bad, "text/csv")])
+    labelled(at.button, "Import").click().run()
+    assert_clean(at)
+    assert any("Nothing imported" in e.value and "line 2 (minutes)" in e.value for e in at.error)
+    good = b"member_id,title,watched_at,minutes\nm1,Harbour Lights,2026-10-01,80\n"
+    at.get("file_uploader")[0].set_value([("views.csv", good, "text/csv")])
+    labelled(at.button, "Import").click().run()
+    assert_clean(at)
+    assert any("Imported 1 new views for 1 member(s)" in s.value for s in at.success)
+    people = {p.name: p.id for p in personas_list(demo_ws.session())}
+    labelled(at.selectbox, "Persona").set_value(people["Member m1"]).run()
+    assert_clean(at)
+    tables = [d.value for d in at.dataframe if "watched" in d.value.columns]
+    assert tables and tables[0]["title"].tolist() == ["Harbour Lights"]
