@@ -38,6 +38,8 @@ test: install
 ## bench: run the benchmarks; results go to bench/out/ (see bench/RESULTS.md)
 bench: install
 	$(BIN)/python bench/upload.py
+	$(BIN)/python -m pip install --quiet mabwiser
+	$(BIN)/python bench/policy.py
 
 lint: install
 	$(BIN)/ruff check artdash pages tests bench scripts app.py
