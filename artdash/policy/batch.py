@@ -77,35 +77,54 @@ class CrossLinearModel:
         return np.hstack([cross, tags, visual, np.ones((len(affinity), 1), dtype=affinity.dtype)])
 
     def fit(self, affinity: np.ndarray, tags: np.ndarray, visual: np.ndarray, variant_ids: np.ndarray,
-            rewards: np.ndarray, propensities: np.ndarray, chunk: int = 100_000) -> CrossLinearModel:
-        """Inverse-propensity-weighted ridge regression on logged rounds (chunked: memory stays
-        flat however long the log), then a shrunk per-variant offset from the residuals."""
+            rewards: np.ndarray, propensities: np.ndarray, chunk: int = 100_000,
+            newton_steps: int = 3) -> CrossLinearModel:
+        """Inverse-propensity-weighted, ridge-penalised logistic regression on logged rounds.
+
+        Starts from the least-squares solution and takes ``newton_steps`` Newton (IRLS) steps;
+        each step is one chunked pass over the log, so memory stays flat however long it is.
+        Then a shrunk per-variant offset (one Newton step per variant) captures the appeal of
+        an image that its tags do not explain."""
         n = len(rewards)
         if n == 0:
             raise ValidationError("no logged impressions to learn from")
         propensities = np.asarray(propensities, dtype=np.float64)
         if np.any(propensities <= 0) or np.any(propensities > 1):
             raise ValidationError("`propensities` must be in (0, 1]")
+        rewards = np.asarray(rewards, dtype=np.float64)
         weights = 1.0 / propensities
         weights /= weights.mean()
-        xtx = self.ridge * np.eye(self.dim)
-        xty = np.zeros(self.dim)
-        for start in range(0, n, chunk):
-            sl = slice(start, start + chunk)
-            x = self._features(affinity[sl], tags[sl], visual[sl]).astype(np.float64)
+
+        def chunks():
+            for start in range(0, n, chunk):
+                sl = slice(start, start + chunk)
+                yield sl, self._features(affinity[sl], tags[sl], visual[sl]).astype(np.float64)
+
+        # Least squares on the log-odds scale of a smoothed rate gives a good starting point.
+        xtx, xty = self.ridge * np.eye(self.dim), np.zeros(self.dim)
+        target = np.log((rewards + 0.5) / (1.5 - rewards))
+        for sl, x in chunks():
             xw = x * weights[sl, None]
             xtx += xw.T @ x
-            xty += xw.T @ rewards[sl]
-        self.theta = np.linalg.solve(xtx, xty)
-        ids = np.asarray(variant_ids)
-        uniq, inverse = np.unique(ids, return_inverse=True)
-        residual_sum = np.zeros(len(uniq))
-        for start in range(0, n, chunk):
-            sl = slice(start, start + chunk)
-            pred = self._features(affinity[sl], tags[sl], visual[sl]) @ self.theta
-            np.add.at(residual_sum, inverse[sl], (rewards[sl] - pred) * weights[sl])
-        counts = np.bincount(inverse, weights=weights, minlength=len(uniq))
-        self.variant_offset = dict(zip(uniq.tolist(), (residual_sum / (counts + self.shrinkage)).tolist()))
+            xty += xw.T @ target[sl]
+        theta = np.linalg.solve(xtx, xty) * 0.5
+        for _ in range(newton_steps):
+            hessian, gradient = self.ridge * np.eye(self.dim), -self.ridge * theta
+            for sl, x in chunks():
+                p = 1 / (1 + np.exp(-(x @ theta)))
+                w = weights[sl]
+                hessian += (x * (w * p * (1 - p))[:, None]).T @ x
+                gradient += x.T @ (w * (rewards[sl] - p))
+            theta = theta + np.linalg.solve(hessian, gradient)
+        self.theta = theta
+        uniq, inverse = np.unique(np.asarray(variant_ids), return_inverse=True)
+        grad_v, hess_v = np.zeros(len(uniq)), np.zeros(len(uniq))
+        for sl, x in chunks():
+            p = 1 / (1 + np.exp(-(x @ theta)))
+            w = weights[sl]
+            np.add.at(grad_v, inverse[sl], w * (rewards[sl] - p))
+            np.add.at(hess_v, inverse[sl], w * p * (1 - p))
+        self.variant_offset = dict(zip(uniq.tolist(), (grad_v / (hess_v + self.shrinkage)).tolist()))
         return self
 
     def prepare(self, table: VariantTable) -> tuple[np.ndarray, np.ndarray]:
@@ -170,11 +189,12 @@ class CrossLinearModel:
         return chosen, propensity
 
     def probabilities_batch(self, prepared, table: VariantTable, members: np.ndarray, member_index: np.ndarray,
-                            title_index: np.ndarray) -> np.ndarray:
-        """n × k_max probabilities (0 in empty slots)."""
+                            title_index: np.ndarray, exploration: float | None = None) -> np.ndarray:
+        """n × k_max probabilities (0 in empty slots); ``exploration`` overrides ε (0 = greedy)."""
+        eps = self.exploration if exploration is None else exploration
         scores = self.scores_batch(prepared, table, members, member_index, title_index)
         k = table.n_variants[title_index]
         valid = table.variant_ids[title_index] >= 0
-        probs = np.where(valid, (self.exploration / k)[:, None], 0.0)
-        probs[np.arange(len(scores)), scores.argmax(axis=1)] += 1 - self.exploration
+        probs = np.where(valid, (eps / k)[:, None], 0.0)
+        probs[np.arange(len(scores)), scores.argmax(axis=1)] += 1 - eps
         return probs
