@@ -37,8 +37,8 @@ test: install
 
 ## bench: run the benchmarks; results go to bench/out/ (see bench/RESULTS.md)
 bench: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,vw,bench]'
 	$(BIN)/python bench/upload.py
-	$(BIN)/python -m pip install --quiet mabwiser
 	$(BIN)/python bench/policy.py
 
 lint: install
