@@ -9,6 +9,8 @@ ARTDASH_MEDIA_DIR          content-addressed image store               ``<data>/
 ARTDASH_MAX_UPLOAD_MB      largest accepted image file, in MB          ``40``
 ARTDASH_MAX_PIXELS         largest accepted image, in pixels           ``50000000`` (50 MP)
 ARTDASH_USER               name recorded as the acting user            ``local-admin``
+ARTDASH_RESULTS_DATABASE_URL  impression log and rollups (SQLAlchemy URL) the catalog database
+ARTDASH_QUALITY_PLAY_SECONDS  a play this long or longer is a quality play ``300``
 =========================  ==========================================  =======================
 """
 
@@ -22,6 +24,7 @@ from artdash.errors import ConfigError
 
 DEFAULT_MAX_UPLOAD_MB = 40
 DEFAULT_MAX_PIXELS = 50_000_000
+DEFAULT_QUALITY_PLAY_SECONDS = 300.0
 LOCAL_ADMIN = "local-admin"
 
 
@@ -53,6 +56,12 @@ class Settings:
     media_dir: Path
     limits: ImageLimits = field(default_factory=ImageLimits)
     user: str = LOCAL_ADMIN
+    results_database_url: str = ""
+    quality_play_seconds: float = DEFAULT_QUALITY_PLAY_SECONDS
+
+    @property
+    def results_url(self) -> str:
+        return self.results_database_url or self.database_url
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -63,5 +72,8 @@ class Settings:
         max_mb = _positive_number(env, "ARTDASH_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB, float)
         max_pixels = _positive_number(env, "ARTDASH_MAX_PIXELS", DEFAULT_MAX_PIXELS, int)
         limits = ImageLimits(max_bytes=int(max_mb * 1024 * 1024), max_pixels=max_pixels)
+        quality = _positive_number(env, "ARTDASH_QUALITY_PLAY_SECONDS", DEFAULT_QUALITY_PLAY_SECONDS, float)
         return cls(data_dir=data_dir, database_url=database_url, media_dir=media_dir,
-                   limits=limits, user=env.get("ARTDASH_USER") or LOCAL_ADMIN)
+                   limits=limits, user=env.get("ARTDASH_USER") or LOCAL_ADMIN,
+                   results_database_url=env.get("ARTDASH_RESULTS_DATABASE_URL") or "",
+                   quality_play_seconds=quality)

@@ -58,5 +58,22 @@ class Workspace:
     def has_schema(self) -> bool:
         return inspect(self.engine).has_table("titles")
 
+    _results_engine: Engine | None = None
+
+    @property
+    def results_engine(self) -> Engine:
+        """The results database (the catalog's own unless ARTDASH_RESULTS_DATABASE_URL says
+        otherwise), migrated on first use."""
+        if self._results_engine is None:
+            from artdash.results.migrate import upgrade_results
+
+            url = self.settings.results_url
+            engine = self.engine if url == self.settings.database_url else make_engine(url)
+            upgrade_results(engine)
+            self._results_engine = engine
+        return self._results_engine
+
     def close(self) -> None:
+        if self._results_engine is not None and self._results_engine is not self.engine:
+            self._results_engine.dispose()
         self.engine.dispose()

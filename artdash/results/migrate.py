@@ -1,0 +1,41 @@
+"""Migrations of the results database: their own Alembic history and version table, so the
+results may live in the catalog's database or in a database of their own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.ddl.postgresql import PostgresqlImpl
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "db" / "results_migrations"
+VERSION_TABLE = "alembic_version_results"
+
+
+class DuckDBImpl(PostgresqlImpl):
+    """Alembic speaks to DuckDB (through duckdb-engine) as to PostgreSQL."""
+
+    __dialect__ = "duckdb"
+
+
+def _config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade_results(engine: Engine, revision: str = "head") -> None:
+    command.upgrade(_config(engine), revision)
+
+
+def downgrade_results(engine: Engine, revision: str) -> None:
+    command.downgrade(_config(engine), revision)
+
+
+def results_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()

@@ -1,0 +1,130 @@
+"""Aggregations over the daily rollups (SQLAlchemy Core: the same SQL runs on SQLite,
+PostgreSQL and DuckDB). Pages never scan raw impressions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Connection, and_, func, select
+
+from artdash.results.schema import daily_rollups as r
+from artdash.results.schema import imports, impressions
+
+EPOCH = date(1970, 1, 1)
+SUMS = ("impressions", "plays", "quality_plays", "play_seconds")
+
+
+def to_day(value: date) -> int:
+    return (value - EPOCH).days
+
+
+def from_day(day: int) -> date:
+    return EPOCH + timedelta(days=int(day))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a reviewer is looking at: a title (or all), a day range, a segment, an experiment."""
+
+    title_id: int | None = None
+    day_from: int | None = None
+    day_to: int | None = None
+    segment_kind: str = "all"
+    segment: str = ""
+    experiment: str | None = None
+
+    def where(self, kind: str | None = None):
+        """Filter on the rollups; with ``kind``, rows of that segment kind, every value."""
+        clauses = [r.c.segment_kind == (kind or self.segment_kind)]
+        if kind is None and self.segment_kind != "all":
+            clauses.append(r.c.segment == self.segment)
+        if self.title_id is not None:
+            clauses.append(r.c.title_id == self.title_id)
+        if self.day_from is not None:
+            clauses.append(r.c.day >= self.day_from)
+        if self.day_to is not None:
+            clauses.append(r.c.day <= self.day_to)
+        if self.experiment is not None:
+            clauses.append(r.c.experiment == self.experiment)
+        return and_(*clauses)
+
+
+def _sums():
+    return [func.sum(r.c[c]).label(c) for c in SUMS]
+
+
+def _frame(conn: Connection, query, columns) -> pd.DataFrame:
+    frame = pd.DataFrame(conn.execute(query).all(), columns=columns)
+    for c in SUMS:
+        if c in frame:
+            frame[c] = pd.to_numeric(frame[c]).fillna(0)
+    for c in ("impressions", "plays", "quality_plays"):
+        if c in frame:
+            frame[c] = frame[c].astype("int64")
+    return frame
+
+
+def variant_totals(conn: Connection, sel: Selection) -> pd.DataFrame:
+    """One row per variant: impressions, plays, quality plays, play seconds."""
+    query = (select(r.c.variant_id, r.c.title_id, *_sums()).where(sel.where())
+             .group_by(r.c.variant_id, r.c.title_id).order_by(r.c.variant_id))
+    return _frame(conn, query, ["variant_id", "title_id", *SUMS])
+
+
+def daily_totals(conn: Connection, sel: Selection) -> pd.DataFrame:
+    """One row per (day, variant)."""
+    query = (select(r.c.day, r.c.variant_id, *_sums()).where(sel.where())
+             .group_by(r.c.day, r.c.variant_id).order_by(r.c.day, r.c.variant_id))
+    frame = _frame(conn, query, ["day", "variant_id", *SUMS])
+    frame["date"] = [from_day(d) for d in frame["day"]]
+    return frame
+
+
+def segment_totals(conn: Connection, sel: Selection, kind: str) -> pd.DataFrame:
+    """One row per (segment value, variant) for ``kind`` in country, device, policy."""
+    query = (select(r.c.segment, r.c.variant_id, *_sums()).where(sel.where(kind=kind))
+             .group_by(r.c.segment, r.c.variant_id).order_by(r.c.segment, r.c.variant_id))
+    return _frame(conn, query, ["segment", "variant_id", *SUMS])
+
+
+def cell_totals(conn: Connection, experiment: str, day_from: int | None = None,
+                day_to: int | None = None) -> pd.DataFrame:
+    """Impressions per cell of an experiment (for the sample-ratio check)."""
+    sel = Selection(None, day_from, day_to, "all", "", experiment)
+    query = select(r.c.cell, func.sum(r.c.impressions)).where(sel.where()).group_by(r.c.cell).order_by(r.c.cell)
+    return _frame(conn, query, ["cell", "impressions"])
+
+
+def experiments(conn: Connection) -> list[str]:
+    rows = conn.execute(select(r.c.experiment).where(r.c.segment_kind == "all", r.c.experiment != "")
+                        .group_by(r.c.experiment).order_by(r.c.experiment)).scalars()
+    return list(rows)
+
+
+def segments(conn: Connection, kind: str) -> list[str]:
+    rows = conn.execute(select(r.c.segment).where(r.c.segment_kind == kind).group_by(r.c.segment)
+                        .order_by(r.c.segment)).scalars()
+    return [s for s in rows if s]
+
+
+def day_range(conn: Connection, title_id: int | None = None) -> tuple[date, date] | None:
+    query = select(func.min(r.c.day), func.max(r.c.day)).where(r.c.segment_kind == "all")
+    if title_id is not None:
+        query = query.where(r.c.title_id == title_id)
+    low, high = conn.execute(query).one()
+    return (from_day(low), from_day(high)) if low is not None else None
+
+
+def import_history(conn: Connection) -> pd.DataFrame:
+    query = select(imports).order_by(imports.c.id.desc())
+    return pd.DataFrame(conn.execute(query).mappings().all())
+
+
+def count_impressions(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(impressions)).scalar() or 0
+
+
+def today_day() -> int:
+    return to_day(datetime.now(UTC).date())

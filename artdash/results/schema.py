@@ -1,0 +1,70 @@
+"""Results tables (SQLAlchemy Core). Integer keys are assigned by ArtDash, never by the
+database, so the same DDL works on SQLite, PostgreSQL and DuckDB."""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+)
+
+metadata = MetaData()
+
+imports = Table(
+    "results_imports", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(12), nullable=False),          # import | demo | simulation
+    Column("source", String(300), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Column("n_rows", BigInteger, nullable=False),
+    Column("n_already_present", BigInteger, nullable=False),
+    Column("n_skipped", BigInteger, nullable=False),
+    Column("quality_seconds", Float, nullable=False),
+)
+
+impressions = Table(
+    "impressions", metadata,
+    # 63-bit hash of the event id: a compact primary key that makes re-imports idempotent.
+    Column("event_key", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(100), nullable=False),
+    Column("ts", BigInteger, nullable=False),            # seconds since the epoch, UTC
+    Column("day", Integer, nullable=False),              # days since the epoch, UTC
+    Column("member_id", String(100), nullable=False),
+    Column("title_id", Integer, nullable=False),
+    Column("variant_id", Integer, nullable=False),
+    Column("policy", String(40), nullable=False),
+    Column("experiment", String(80), nullable=False, server_default=""),
+    Column("cell", String(40), nullable=False, server_default=""),
+    Column("propensity", Float, nullable=False),
+    Column("played", SmallInteger, nullable=False),
+    Column("play_seconds", Float, nullable=False),
+    Column("country", String(2), nullable=False, server_default=""),
+    Column("device", String(10), nullable=False, server_default=""),
+    Column("import_id", Integer, nullable=False),
+    Index("ix_impressions_import_id", "import_id"),
+)
+
+SEGMENT_KINDS = ("all", "country", "device", "policy")
+
+daily_rollups = Table(
+    "daily_rollups", metadata,
+    Column("day", Integer, primary_key=True, autoincrement=False),
+    Column("title_id", Integer, primary_key=True, autoincrement=False),
+    Column("variant_id", Integer, primary_key=True, autoincrement=False),
+    Column("experiment", String(80), primary_key=True),
+    Column("cell", String(40), primary_key=True),
+    Column("segment_kind", String(10), primary_key=True),   # all | country | device | policy
+    Column("segment", String(40), primary_key=True),        # '' for all
+    Column("impressions", BigInteger, nullable=False),
+    Column("plays", BigInteger, nullable=False),
+    Column("quality_plays", BigInteger, nullable=False),
+    Column("play_seconds", Float, nullable=False),
+    Index("ix_daily_rollups_title_day", "title_id", "day"),
+)

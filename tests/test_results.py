@@ -1,0 +1,148 @@
+"""Impression ingest and rollup queries on SQLite, DuckDB and (when configured) PostgreSQL."""
+
+import io
+
+import pandas as pd
+import pytest
+
+from artdash.db.engine import make_engine
+from artdash.results import queries
+from artdash.results.ingest import IngestError, ingest
+from artdash.results.migrate import results_revision, upgrade_results
+from artdash.results.queries import Selection
+
+VARIANTS = {11: 1, 12: 1, 13: 1, 21: 2, 22: 2}  # variant id → title id
+QUALITY = 300.0
+HEADER = "event_id,timestamp,member_id,title_id,variant_id,policy,experiment,cell,propensity,played,play_seconds,country,device\n"
+
+
+@pytest.fixture(params=["sqlite", "duckdb", "postgres"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'results.db'}"
+    elif request.param == "duckdb":
+        url = f"duckdb:///{tmp_path / 'results.duckdb'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    eng = make_engine(url)
+    upgrade_results(eng)
+    yield eng
+    eng.dispose()
+
+
+def rows(n=10, start=0, variant=11, title=1, played_every=2, seconds=600, day="2026-11-01", **extra):
+    lines = []
+    for i in range(start, start + n):
+        played = i % played_every == 0
+        fields = {"event_id": f"e{i}", "timestamp": f"{day}T{i % 24:02d}:00:00Z", "member_id": f"m{i % 7}",
+                  "title_id": title, "variant_id": variant, "policy": "uniform", "experiment": "exp1",
+                  "cell": "A" if i % 2 else "B", "propensity": 0.5, "played": "true" if played else "false",
+                  "play_seconds": seconds if played else 0, "country": "fr", "device": "TV"} | extra
+        lines.append(",".join(str(fields[c]) for c in HEADER.strip().split(",")))
+    return "\n".join(lines) + "\n"
+
+
+def do_ingest(engine, text, **kwargs):
+    return ingest(engine, text.encode(), "log.csv", "tester", VARIANTS, QUALITY, **kwargs)
+
+
+def test_results_schema_is_migrated(engine):
+    assert results_revision(engine) == "r0001"
+
+
+def test_ingest_counts_and_rollups(engine):
+    report = do_ingest(engine, HEADER + rows(10) + rows(6, start=100, variant=12, seconds=100))
+    assert (report.n_rows, report.n_inserted, report.n_already_present) == (16, 16, 0)
+    with engine.connect() as conn:
+        totals = queries.variant_totals(conn, Selection(title_id=1)).set_index("variant_id")
+        assert queries.count_impressions(conn) == 16
+        by_country = queries.segment_totals(conn, Selection(title_id=1), "country")
+        by_device = queries.segment_totals(conn, Selection(title_id=1), "device")
+        cells = queries.cell_totals(conn, "exp1").set_index("cell")["impressions"].to_dict()
+        daily = queries.daily_totals(conn, Selection(title_id=1))
+    assert totals.loc[11, ["impressions", "plays", "quality_plays"]].tolist() == [10, 5, 5]
+    assert totals.loc[12, ["impressions", "plays", "quality_plays"]].tolist() == [6, 3, 0]  # 100 s < 300 s
+    assert set(by_country["segment"]) == {"FR"} and set(by_device["segment"]) == {"tv"}
+    assert cells == {"A": 8, "B": 8}
+    assert daily["impressions"].sum() == 16 and str(daily["date"].iloc[0]) == "2026-11-01"
+
+
+def test_reimporting_is_idempotent(engine):
+    text = HEADER + rows(10)
+    do_ingest(engine, text)
+    again = do_ingest(engine, text)
+    assert (again.n_inserted, again.n_already_present) == (0, 10)
+    with engine.connect() as conn:
+        assert queries.count_impressions(conn) == 10
+        assert queries.variant_totals(conn, Selection(title_id=1))["impressions"].sum() == 10
+
+
+def test_chunked_streaming_gives_the_same_totals(engine):
+    do_ingest(engine, HEADER + rows(50), chunk_rows=7)
+    with engine.connect() as conn:
+        assert queries.variant_totals(conn, Selection(title_id=1))["impressions"].tolist() == [50]
+
+
+def test_column_mapping(engine):
+    text = HEADER.replace("timestamp", "ts").replace("variant_id", "image") + rows(3)
+    report = do_ingest(engine, text, mapping={"ts": "timestamp", "image": "variant_id"})
+    assert report.n_inserted == 3
+
+
+BAD = [
+    ("missing column", HEADER.replace(",propensity", "") + "x\n", "missing column(s): propensity"),
+    ("propensity zero", HEADER + rows(1, propensity=0), "line 2 (propensity)"),
+    ("propensity above one", HEADER + rows(1, propensity=1.5), "line 2 (propensity)"),
+    ("unknown variant", HEADER + rows(1, variant=99), "line 2 (variant_id): unknown variant id"),
+    ("variant of another title", HEADER + rows(1, variant=21, title=1), "belongs to another title"),
+    ("duplicate ids in file", HEADER + rows(2) + rows(1), "line 4 (event_id): duplicate event id: same as line 2"),
+    ("played not boolean", HEADER + rows(1, played_every=1).replace(",true,", ",maybe,"), "line 2 (played)"),
+    ("negative seconds", HEADER + rows(1, seconds=-5), "line 2 (play_seconds)"),
+    ("bad timestamp", HEADER + rows(1, day="someday"), "line 2 (timestamp): not a timestamp"),
+    ("mixed time zones", HEADER + rows(1) + rows(1, start=5).replace(":00:00Z", ":00:00"), "mixed time zones"),
+    ("header only", HEADER, "no rows"),
+]
+
+
+@pytest.mark.parametrize("case, text, words", BAD, ids=[b[0] for b in BAD])
+def test_bad_files_change_nothing(engine, case, text, words):
+    do_ingest(engine, HEADER + rows(4, start=1000))  # data that must survive untouched
+    with pytest.raises(IngestError) as error:
+        # Good rows after the bad one must not be imported either (when the header allows rows).
+        do_ingest(engine, text + (rows(3, start=500) if text.startswith(HEADER) and text != HEADER else ""))
+    assert words in str(error.value)
+    with engine.connect() as conn:
+        assert queries.count_impressions(conn) == 4
+        assert queries.variant_totals(conn, Selection(title_id=1))["impressions"].tolist() == [4]
+
+
+def test_unknown_ids_can_be_skipped(engine):
+    report = do_ingest(engine, HEADER + rows(2) + rows(1, start=9, variant=99), skip_unknown=True)
+    assert (report.n_inserted, report.n_skipped_unknown, report.skipped_lines) == (2, 1, (4,))
+
+
+def test_empty_and_non_utf8_files(engine):
+    with pytest.raises(IngestError, match="empty"):
+        ingest(engine, b"", "log.csv", "t", VARIANTS, QUALITY)
+    with pytest.raises(IngestError, match="not UTF-8"):
+        ingest(engine, (HEADER + rows(1)).replace("m0", "m\xe9").encode("latin-1"), "log.csv", "t", VARIANTS,
+               QUALITY)
+
+
+def test_parquet_ingest(engine):
+    frame = pd.read_csv(io.StringIO(HEADER + rows(5)), dtype=str)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    report = ingest(engine, buffer.getvalue(), "log.parquet", "t", VARIANTS, QUALITY)
+    assert report.n_inserted == 5
+
+
+def test_day_range_and_lists(engine):
+    do_ingest(engine, HEADER + rows(3) + rows(3, start=10, day="2026-11-05", variant=21, title=2))
+    with engine.connect() as conn:
+        low, high = queries.day_range(conn)
+        assert (str(low), str(high)) == ("2026-11-01", "2026-11-05")
+        assert queries.experiments(conn) == ["exp1"]
+        assert queries.segments(conn, "country") == ["FR"]
+        window = queries.variant_totals(conn, Selection(day_from=queries.to_day(high)))
+    assert window["variant_id"].tolist() == [21]
