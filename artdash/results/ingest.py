@@ -59,7 +59,8 @@ class IngestReport:
 class _State:
     """What validation must remember across chunks."""
 
-    seen: dict[int, int] = field(default_factory=dict)  # event key → line first seen
+    seen: dict[int, int] = field(default_factory=dict)  # event key → line first seen (for messages)
+    seen_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     zoned: bool | None = None                           # whether the file's timestamps carry a zone
     issues: list[IngestIssue] = field(default_factory=list)
     n_issues: int = 0
@@ -167,7 +168,7 @@ def validate_chunk(frame: pd.DataFrame, first_line: int, variant_titles: Mapping
     variant = pd.to_numeric(frame["variant_id"].str.strip(), errors="coerce")
     flag((title.isna() | (title % 1 != 0)).to_numpy(), "title_id", "not a whole-number title id")
     flag((variant.isna() | (variant % 1 != 0)).to_numpy(), "variant_id", "not a whole-number variant id")
-    known_title = variant.map(lambda v: variant_titles.get(int(v)) if v == v else None)
+    known_title = variant.map(pd.Series(variant_titles, dtype="float64"))
     unknown = known_title.isna().to_numpy() & ~bad
     if skip_unknown:
         state.n_skipped += int(unknown.sum())
@@ -183,24 +184,26 @@ def validate_chunk(frame: pd.DataFrame, first_line: int, variant_titles: Mapping
     flag((propensity.isna() | (propensity <= 0) | (propensity > 1)).to_numpy(), "propensity",
          "propensity must be a number in (0, 1]: the probability the policy gave this image")
     played_text = frame["played"].str.strip().str.lower()
-    played = played_text.map(lambda s: 1 if s in TRUE_WORDS else 0 if s in FALSE_WORDS else -1)
+    played = played_text.map({**{w: 1 for w in TRUE_WORDS}, **{w: 0 for w in FALSE_WORDS}}).fillna(-1)
     flag((played < 0).to_numpy(), "played", "played must be true/false, 1/0 or yes/no")
     seconds = pd.to_numeric(frame["play_seconds"].str.strip().replace("", "0"), errors="coerce")
     flag((seconds.isna() | (seconds < 0)).to_numpy(), "play_seconds", "play seconds must be a number ≥ 0")
     flag(frame["policy"].str.strip().eq("").to_numpy(), "policy", "empty policy name")
 
     keys = event_keys(event_id)
-    first_seen = np.array([state.seen.get(int(k), 0) for k in keys]) if state.seen else np.zeros(len(keys), int)
     in_chunk = pd.Series(keys).duplicated().to_numpy()
-    earlier = pd.Series(lines).groupby(keys).transform("first").to_numpy()
-    dup_problem = [f"duplicate event id: same as line {int(f or e)}" for f, e in zip(first_seen, earlier)]
-    duplicate = (first_seen > 0) | in_chunk
+    seen_before = np.isin(keys, state.seen_keys) if len(state.seen_keys) else np.zeros(len(keys), bool)
+    duplicate = (in_chunk | seen_before) & ~bad
     if duplicate.any():
-        mask = duplicate & ~bad
-        state.report(lines[mask], "event_id", [p for p, m in zip(dup_problem, mask) if m])
-        bad |= mask
-    for k, line in zip(keys.tolist(), lines.tolist()):
-        state.seen.setdefault(k, line)
+        first_line = pd.Series(lines).groupby(keys).transform("first").to_numpy()
+        problems = [f"duplicate event id: same as line {state.seen.get(int(k), int(f))}"
+                    for k, f in zip(keys[duplicate], first_line[duplicate])]
+        state.report(lines[duplicate], "event_id", problems)
+        bad |= duplicate
+    # Remember this chunk's keys (and, for messages, the line of each) for later chunks.
+    state.seen_keys = np.union1d(state.seen_keys, keys)
+    if len(state.seen) < 2_000_000:
+        state.seen.update(zip(keys[~in_chunk].tolist(), lines[~in_chunk].tolist()))
 
     good = ~bad
     # Seconds since the epoch, whatever resolution pandas parsed to (pandas 3 may pick µs).
@@ -220,11 +223,12 @@ def validate_chunk(frame: pd.DataFrame, first_line: int, variant_titles: Mapping
 
 
 def _existing_keys(conn: Connection, keys: np.ndarray) -> set[int]:
+    """Keys of this chunk already in the log (primary-key lookups, in batches)."""
     found: set[int] = set()
     for start in range(0, len(keys), KEY_BATCH):
         batch = keys[start:start + KEY_BATCH].tolist()
-        found.update(conn.execute(select(impressions.c.event_key).where(impressions.c.event_key.in_(batch)))
-                     .scalars())
+        sql = f"SELECT event_key FROM impressions WHERE event_key IN ({_placeholders(conn, len(batch))})"
+        found.update(row[0] for row in conn.exec_driver_sql(sql, tuple(batch)))
     return found
 
 
@@ -263,13 +267,35 @@ def _upsert_rollups(conn: Connection, rollup: pd.DataFrame) -> None:
         conn.execute(statement, records[start:start + 20_000])
 
 
+def _placeholders(conn: Connection, n: int) -> str:
+    style = conn.dialect.paramstyle
+    if style == "qmark":
+        return ", ".join("?" * n)
+    if style in ("format", "pyformat"):
+        return ", ".join(["%s"] * n)
+    if style == "numeric_dollar":
+        return ", ".join(f"${i}" for i in range(1, n + 1))
+    if style == "numeric":
+        return ", ".join(f":{i}" for i in range(1, n + 1))
+    raise ValidationError(f"unsupported database parameter style {style!r}")
+
+
+def _bulk_insert(conn: Connection, rows: pd.DataFrame) -> None:
+    """Insert through the driver's executemany with plain tuples: the ORM/Core per-row
+    parameter handling costs more than the database's own work at these volumes."""
+    columns = [c.name for c in impressions.columns]
+    sql = f"INSERT INTO impressions ({', '.join(columns)}) VALUES ({_placeholders(conn, len(columns))})"
+    values = [rows[c].tolist() for c in columns]
+    tuples = list(zip(*values))
+    for start in range(0, len(tuples), 50_000):
+        conn.exec_driver_sql(sql, tuples[start:start + 50_000])
+
+
 def _write(conn: Connection, rows: pd.DataFrame, import_id: int, quality_seconds: float) -> tuple[int, int]:
     present = _existing_keys(conn, rows["event_key"].to_numpy())
     new = rows[~rows["event_key"].isin(present)] if present else rows
     if not new.empty:
-        records = new.assign(import_id=import_id).to_dict("records")
-        for start in range(0, len(records), 50_000):
-            conn.execute(impressions.insert(), records[start:start + 50_000])
+        _bulk_insert(conn, new.assign(import_id=import_id))
         _upsert_rollups(conn, rollup_rows(new, quality_seconds))
     return len(new), len(rows) - len(new)
 
