@@ -11,6 +11,9 @@ st.navigation(
             st.Page("pages/title.py", title="Title & artwork", icon=":material/photo_library:"),
             st.Page("pages/taxonomy.py", title="Taxonomy", icon=":material/sell:"),
         ],
+        "Marketing": [
+            st.Page("pages/results.py", title="Results", icon=":material/monitoring:"),
+        ],
         "Personalization": [
             st.Page("pages/preview.py", title="Preview", icon=":material/preview:"),
             st.Page("pages/personas.py", title="Personas", icon=":material/group:"),

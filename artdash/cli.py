@@ -101,7 +101,9 @@ def db_current():
 
 @main.command()
 @click.option("--if-empty", is_flag=True, help="Only when the catalog has no titles yet (used by `make run`).")
-def demo(if_empty):
+@click.option("--impressions", "demo_impressions", default=200_000, show_default=True,
+              help="Simulated impressions for the results database (added only when it is empty).")
+def demo(if_empty, demo_impressions):
     """Load the demo catalog: 14 titles with generated, tagged artwork (skips titles already there)."""
     from artdash.demo import DEMO_TITLES, load_demo
 
@@ -117,6 +119,14 @@ def demo(if_empty):
         counts = catalog.catalog_counts(s)
     click.echo(f"added {added} demo titles; the catalog has {counts['titles']} titles and "
                f"{counts['variants']} variants ({counts['active']} active)")
+    from artdash.results import queries
+    from artdash.results.demo import load_demo_results
+
+    with ws.results_engine.connect() as conn:
+        has_results = queries.count_impressions(conn) > 0
+    if not has_results:
+        report = load_demo_results(ws, n=demo_impressions)
+        click.echo(f"added {report.n_inserted:,} simulated impressions over 30 days to the results database")
 
 
 # --------------------------------------------------------------------------------- titles
@@ -234,6 +244,49 @@ def members_import(file):
         raise
     click.echo(f"imported {report.n_new_views} new views for {report.n_members} member(s) "
                f"({report.n_new_members} new)")
+
+
+# --------------------------------------------------------------------------------- results
+
+@main.group(cls=_Group)
+def results():
+    """The results database: import impression logs."""
+
+
+@results.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--map", "mappings", multiple=True, metavar="FILE_COLUMN=COLUMN",
+              help="Read a differently named column, e.g. --map ts=timestamp (repeatable).")
+@click.option("--skip-unknown", is_flag=True, help="Skip (and count) rows whose variant is not in the catalog.")
+def results_import(file, mappings, skip_unknown):
+    """Import an impression log FILE (CSV or Parquet), streamed in chunks, in one transaction.
+
+    Columns: event_id, timestamp, member_id, title_id, variant_id, policy, propensity, played,
+    play_seconds (experiment, cell, country, device optional). Re-importing adds nothing; any
+    bad row is reported with its line number and nothing is imported (exit code 2).
+    """
+    from sqlalchemy import select
+
+    from artdash.db.models import Variant
+    from artdash.results.ingest import IngestError, ingest
+
+    try:
+        mapping = dict(m.split("=", 1) for m in mappings)
+    except ValueError:
+        raise ValidationError("--map takes FILE_COLUMN=COLUMN, e.g. --map ts=timestamp") from None
+    ws = _workspace()
+    with ws.session() as s:
+        variant_titles = dict(s.execute(select(Variant.id, Variant.title_id)).all())
+    try:
+        report = ingest(ws.results_engine, file, file.name, ws.settings.user, variant_titles,
+                        ws.settings.quality_play_seconds, mapping=mapping, skip_unknown=skip_unknown,
+                        progress=lambda n: click.echo(f"  {n:,} rows checked", err=True))
+    except IngestError as exc:
+        for issue in exc.issues[:50]:
+            click.echo(f"line {issue.line} ({issue.column}): {issue.problem}", err=True)
+        raise
+    click.echo(f"imported {report.n_inserted:,} new impressions of {report.n_rows:,} rows "
+               f"({report.n_already_present:,} already present, {report.n_skipped_unknown:,} skipped)")
 
 
 # --------------------------------------------------------------------------------- tags

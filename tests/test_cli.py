@@ -78,8 +78,9 @@ def test_upload_to_unknown_title(run, tmp_path):
 
 
 def test_demo_if_empty_loads_once(run):
-    first = run("demo", "--if-empty")
+    first = run("demo", "--if-empty", "--impressions", "3000")
     assert first.exit_code == 0 and "added 14 demo titles" in first.output
+    assert "added 3,000 simulated impressions" in first.output
     assert "demo not loaded" in run("demo", "--if-empty").output
     assert "added 0 demo titles" in run("demo").output
 
@@ -94,3 +95,19 @@ def test_members_import_reports_bad_lines(run, tmp_path):
     bad.write_text("member_id,title,watched_at,minutes\nm2,Nope,2026-10-01,90\n")
     result = run("members", "import", str(bad))
     assert result.exit_code == 2 and "line 2 (title): unknown title 'Nope'" in result.output
+
+
+def test_results_import_and_refusal(run, tmp_path):
+    run("title", "add", "Harbour Lights")
+    image = tmp_path / "a.jpg"
+    image.write_bytes(artimages.jpeg())
+    run("upload", "1", str(image))
+    log = tmp_path / "log.csv"
+    log.write_text("id,ts,member_id,title_id,variant_id,policy,propensity,played,play_seconds\n"
+                   "e1,2026-11-01T10:00:00Z,m1,1,1,uniform,1,true,400\n")
+    result = run("results", "import", str(log), "--map", "id=event_id", "--map", "ts=timestamp")
+    assert result.exit_code == 0 and "imported 1 new impressions of 1 rows" in result.output
+    assert "0 new impressions" in run("results", "import", str(log), "--map", "id=event_id",
+                                      "--map", "ts=timestamp").output
+    result = run("results", "import", str(log))
+    assert result.exit_code == 2 and "missing column(s): event_id, timestamp" in result.output

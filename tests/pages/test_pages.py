@@ -340,3 +340,39 @@ def test_personas_page_imports_history_and_shows_last_watched(demo_ws):
     assert_clean(at)
     tables = [d.value for d in at.dataframe if "watched" in d.value.columns]
     assert tables and tables[0]["title"].tolist() == ["Harbour Lights"]
+
+
+# ------------------------------------------------------------------------------ results page
+
+def test_results_page_empty_state_offers_demo_results(empty_ws):
+    at = open_page("results")
+    assert_clean(at)
+    assert any("No impressions yet" in i.value for i in at.info)
+
+
+def test_results_page_reviews_an_experiment(demo_ws):
+    from artdash.results.demo import load_demo_results
+
+    load_demo_results(demo_ws, n=6000)
+    at = open_page("results")
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert {"variant", "impressions", "quality take rate", "lift vs control", "p (Holm)", "P(best)"} <= set(table)
+    assert table["impressions"].sum() > 0
+    assert len(at.get("plotly_chart")) >= 3  # daily, cumulative, by segment (+ insights)
+    labelled(at.selectbox, "Experiment").set_value("artwork-personalisation").run()
+    assert_clean(at)
+    assert any("Traffic split across cells" in c.value or "Sample ratio" in c.value
+               for c in list(at.caption) + list(at.error))
+    labelled(at.selectbox, "Segment").set_value("device").run()
+    assert_clean(at)
+
+
+def test_results_page_import_refuses_a_bad_log(demo_ws):
+    at = open_page("results")
+    bad = b"event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds\n" \
+          b"e1,2026-11-01T10:00:00Z,m1,1,1,uniform,0,true,400\n"
+    at.get("file_uploader")[0].set_value([("log.csv", bad, "text/csv")])
+    labelled(at.button, "Import").click().run()
+    assert_clean(at)
+    assert any("Nothing imported" in e.value and "propensity" in e.value for e in at.error)

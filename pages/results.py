@@ -1,0 +1,257 @@
+"""Results: per-variant take rates and A/B results with honest uncertainty, creative
+insights by tag, and log imports."""
+
+import base64
+from datetime import timedelta
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from sqlalchemy import select
+
+from artdash import catalog
+from artdash.db.models import Variant
+from artdash.errors import ArtdashError
+from artdash.results import queries, report
+from artdash.results.ingest import IngestError, ingest
+from artdash.stats import sample_ratio_mismatch
+from artdash.ui import resources, widgets
+
+ws = resources.workspace()
+widgets.sidebar(ws)
+st.title("Results")
+widgets.show_flash()
+engine = ws.results_engine
+
+with ws.session() as s:
+    variants = {v.id: v for v in s.scalars(select(Variant))}
+    titles = dict(catalog.title_choices(s))
+    variant_tags = {v.id: [f"{t.facet.name}: {t.name}" for t in v.tags] for v in variants.values()}
+labels = {vid: f"#{vid} {v.label}" for vid, v in variants.items()}
+
+with engine.connect() as conn:
+    n_impressions = queries.count_impressions(conn)
+    span = queries.day_range(conn)
+    experiment_names = queries.experiments(conn)
+
+review_tab, insights_tab, import_tab = st.tabs(["A/B review", "Creative insights", "Import"], key="results_tab",
+                                               bind="query-params")
+
+
+def thumbnail_uri(variant_id: int) -> str | None:
+    v = variants.get(variant_id)
+    path = ws.store.thumbnail_path(v.sha256) if v else None
+    if path is None or not path.is_file():
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def percent(value):
+    return None if value is None or pd.isna(value) else float(value)
+
+
+with import_tab:
+    st.markdown("Import an impression log (CSV or Parquet). Columns: **event_id, timestamp, member_id, "
+                "title_id, variant_id, policy, propensity, played, play_seconds**, and optionally experiment, "
+                "cell, country, device. Re-importing the same events adds nothing; a file with any bad row "
+                "imports nothing.")
+    with st.form("import_log", clear_on_submit=False):
+        upload = st.file_uploader("Impression log", type=["csv", "parquet"])
+        mapping_text = st.text_input("Column mapping (optional)", placeholder="ts=timestamp, image=variant_id",
+                                     help="For files that name columns differently: file column = ArtDash column.")
+        skip_unknown = st.checkbox("Skip rows whose title or variant is not in the catalog (they are counted)")
+        submitted = st.form_submit_button("Import", type="primary")
+    if submitted:
+        if upload is None:
+            st.warning("Choose a file first.")
+        else:
+            try:
+                mapping = dict(part.split("=", 1) for part in mapping_text.replace(";", ",").split(",")
+                               if part.strip()) if mapping_text.strip() else {}
+                mapping = {k.strip(): v.strip() for k, v in mapping.items()}
+            except ValueError:
+                st.error("The column mapping must look like `ts=timestamp, image=variant_id`.")
+                st.stop()
+            bar = st.progress(0.0, text="Reading…")
+            try:
+                result = ingest(engine, upload.getvalue(), upload.name, ws.settings.user,
+                                {vid: v.title_id for vid, v in variants.items()}, ws.settings.quality_play_seconds,
+                                mapping=mapping, skip_unknown=skip_unknown,
+                                progress=lambda n: bar.progress(0.5, text=f"{n:,} rows checked…"))
+            except IngestError as exc:
+                bar.empty()
+                st.error(f"Nothing imported — {exc}")
+                if exc.issues:
+                    st.dataframe(pd.DataFrame([vars(i) for i in exc.issues]), hide_index=True, width="stretch")
+            except ArtdashError as exc:
+                bar.empty()
+                st.error(f"Nothing imported — {exc}")
+            else:
+                bar.empty()
+                skipped = f"; {result.n_skipped_unknown:,} skipped (unknown ids)" if result.n_skipped_unknown else ""
+                widgets.flash("success", f"Imported {result.n_inserted:,} new impressions of {result.n_rows:,} rows "
+                                         f"({result.n_already_present:,} were already there{skipped}).")
+                st.rerun()
+    with engine.connect() as conn:
+        history = queries.import_history(conn)
+    if not history.empty:
+        st.markdown("**Imports**")
+        st.dataframe(history, hide_index=True, width="stretch")
+
+if n_impressions == 0 or span is None:
+    with review_tab:
+        st.info("No impressions yet. Import a log in the **Import** tab, or generate the demo log "
+                "(200,000 simulated impressions over 30 days, an A/B test of the editor's pick against the bandit).")
+        if st.button("Generate demo results"):
+            from artdash.results.demo import load_demo_results
+
+            with st.spinner("Simulating and importing 200,000 impressions…"):
+                load_demo_results(ws)
+            widgets.flash("success", "Generated the demo results.")
+            st.rerun()
+    st.stop()
+
+with review_tab:
+    with engine.connect() as conn:
+        title_ids = [t for t in titles if not queries.variant_totals(conn, queries.Selection(title_id=t)).empty]
+    if not title_ids:
+        st.info("The log has no impressions of titles in this catalog.")
+        st.stop()
+    c1, c2, c3 = st.columns([2, 2, 2])
+    title_id = c1.selectbox("Title", title_ids, format_func=titles.get, key="results_title")
+    experiment = c2.selectbox("Experiment", [None] + experiment_names,
+                              format_func=lambda e: "All traffic" if e is None else e, key="results_experiment")
+    low, high = span
+    chosen = c3.date_input("Dates", value=(max(low, high - timedelta(days=29)), high), min_value=low,
+                           max_value=high, key="results_dates")
+    start, end = (chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (low, high))
+    c4, c5, c6 = st.columns([2, 2, 2])
+    segment_kind = c4.selectbox("Segment", ["all", "country", "device", "policy"],
+                                format_func=lambda k: "Everyone" if k == "all" else k.capitalize(),
+                                key="results_segment_kind")
+    segment = ""
+    if segment_kind != "all":
+        with engine.connect() as conn:
+            values = queries.segments(conn, segment_kind)
+        segment = c5.selectbox(segment_kind.capitalize(), values, key="results_segment") if values else ""
+    confidence = c6.select_slider("Confidence", [0.9, 0.95, 0.99], value=0.95, format_func=lambda c: f"{c:.0%}")
+    sel = queries.Selection(title_id, queries.to_day(start), queries.to_day(end), segment_kind, segment, experiment)
+
+    with engine.connect() as conn:
+        totals = queries.variant_totals(conn, sel)
+        daily = queries.daily_totals(conn, sel)
+        cells = queries.cell_totals(conn, experiment, sel.day_from, sel.day_to) if experiment else pd.DataFrame()
+    if totals.empty:
+        st.warning("No impressions for this title in this selection. Widen the dates or pick another segment.")
+        st.stop()
+    with ws.session() as s:
+        pick = catalog.editors_pick(s, title_id)
+    ids = totals["variant_id"].tolist()
+    default_control = pick if pick in ids else int(totals.sort_values("impressions").iloc[-1]["variant_id"])
+    control = st.selectbox("Control variant (lift is measured against it)", ids, index=ids.index(default_control),
+                           format_func=lambda v: labels.get(v, f"#{v}"), key=f"results_control_{title_id}")
+
+    if experiment and len(cells) >= 2:
+        srm = sample_ratio_mismatch(cells["impressions"].tolist(), [1] * len(cells))
+        if srm.mismatch:
+            st.error(f"Sample ratio mismatch in {experiment}: {srm.reason}.")
+        else:
+            st.caption(f"Traffic split across cells ({', '.join(cells['cell'])}) matches the planned equal split "
+                       f"(χ² p = {srm.p_value:.2f}).")
+
+    table = report.variant_report(totals, control, confidence)
+    thin = table[table["status"] != "ok"]
+    if not thin.empty:
+        st.warning("Not enough data to judge: " + "; ".join(
+            f"{labels.get(v, v)} ({n})" for v, n in zip(thin["variant_id"], thin["note"])) + ".")
+    st.caption(f"Quality play: at least {ws.settings.quality_play_seconds:.0f} s of viewing "
+               "(ARTDASH_QUALITY_PLAY_SECONDS). Intervals are Wilson (rates) and log-ratio (lift); p-values are "
+               "Holm-adjusted across variants; P(best) uses Beta(1, 1) posteriors on the quality take rate.")
+    shown = pd.DataFrame({
+        "image": [thumbnail_uri(v) for v in table["variant_id"]],
+        "variant": [labels.get(v, f"#{v}") for v in table["variant_id"]],
+        "status": [variants[v].status if v in variants else "?" for v in table["variant_id"]],
+        "impressions": table["impressions"], "plays": table["plays"],
+        "take rate": table["take rate"],
+        "take rate CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["take low"], table["take high"])],
+        "quality take rate": table["quality take rate"],
+        "quality CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["quality low"], table["quality high"])],
+        "lift vs control": [percent(x) for x in table["lift"]],
+        "lift CI": ["" if pd.isna(lo) else f"{lo:+.1%} – {hi:+.1%}" for lo, hi in zip(table["lift low"], table["lift high"])],
+        "p (Holm)": table["p (Holm)"], "significant": table["significant"], "P(best)": table["P(best)"],
+        "note": table["note"],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch", row_height=64, column_config={
+        "image": st.column_config.ImageColumn("image", width="small"),
+        "take rate": st.column_config.NumberColumn(format="percent"),
+        "quality take rate": st.column_config.NumberColumn(format="percent"),
+        "lift vs control": st.column_config.NumberColumn(format="percent"),
+        "p (Holm)": st.column_config.NumberColumn(format="%.4f"),
+        "P(best)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+    })
+    st.download_button("Download CSV", shown.drop(columns=["image"]).to_csv(index=False).encode(),
+                       f"results-title-{title_id}-{start}-{end}.csv", "text/csv")
+
+    bands = report.daily_bands(daily, confidence)
+    for prefix, name in (("", "Daily"), ("cum ", "Cumulative")):
+        figure = go.Figure()
+        for vid, rows in bands.groupby("variant_id"):
+            label = labels.get(vid, f"#{vid}")
+            x = list(rows["date"]) + list(rows["date"])[::-1]
+            figure.add_trace(go.Scatter(x=x, y=list(rows[f"{prefix}high"]) + list(rows[f"{prefix}low"])[::-1],
+                                        fill="toself", line={"width": 0}, opacity=0.2, showlegend=False,
+                                        hoverinfo="skip", name=label))
+            figure.add_trace(go.Scatter(x=rows["date"], y=rows[f"{prefix}rate"], mode="lines", name=label))
+        figure.update_layout(title=f"{name} quality take rate with {confidence:.0%} intervals", yaxis_tickformat=".0%",
+                             height=360, margin={"t": 50, "b": 30})
+        st.plotly_chart(figure, width="stretch")
+
+    st.subheader("By segment")
+    kind = st.segmented_control("Break down by", ["country", "device", "policy"], default="device",
+                                key="results_breakdown") or "device"
+    with engine.connect() as conn:
+        by_segment = queries.segment_totals(conn, queries.Selection(title_id, sel.day_from, sel.day_to,
+                                                                    experiment=experiment), kind)
+    if by_segment.empty:
+        st.caption("No segment data in this selection.")
+    else:
+        figure = go.Figure()
+        for vid, rows in by_segment.groupby("variant_id"):
+            est = [report.stats.rate_estimate(int(q), int(n)) for q, n in zip(rows["quality_plays"], rows["impressions"])]
+            rates = [e.rate for e in est]
+            figure.add_trace(go.Bar(x=rows["segment"], y=rates, name=labels.get(vid, f"#{vid}"), error_y={
+                "type": "data", "symmetric": False, "array": [e.interval.high - r for e, r in zip(est, rates)],
+                "arrayminus": [r - e.interval.low for e, r in zip(est, rates)]}))
+        figure.update_layout(barmode="group", yaxis_tickformat=".0%", height=360,
+                             title=f"Quality take rate by {kind} (95% intervals)", margin={"t": 50, "b": 30})
+        st.plotly_chart(figure, width="stretch")
+
+with insights_tab:
+    st.markdown("Quality take rate by **image tag** across every title: which kinds of artwork earn quality "
+                "plays. A variant counts for each of its tags.")
+    low, high = span
+    with engine.connect() as conn:
+        everything = queries.variant_totals(conn, queries.Selection(day_from=queries.to_day(low),
+                                                                    day_to=queries.to_day(high)))
+    facets = sorted({t.split(": ")[0] for tags in variant_tags.values() for t in tags})
+    facet = st.segmented_control("Facet", facets, default="visual" if "visual" in facets else None,
+                                 key="insights_facet")
+    insights = report.tag_insights(everything, {v: [t for t in tags if not facet or t.startswith(f"{facet}: ")]
+                                                for v, tags in variant_tags.items()})
+    if insights.empty:
+        st.info("No tagged variants with impressions yet.")
+    else:
+        insights = insights.sort_values("quality take rate")
+        figure = go.Figure(go.Bar(
+            y=insights["tag"], x=insights["quality take rate"], orientation="h",
+            error_x={"type": "data", "symmetric": False,
+                     "array": insights["high"] - insights["quality take rate"],
+                     "arrayminus": insights["quality take rate"] - insights["low"]}))
+        figure.update_layout(xaxis_tickformat=".0%", height=max(300, 28 * len(insights) + 100),
+                             title="Quality take rate by image tag (95% intervals)", margin={"t": 50, "b": 30})
+        st.plotly_chart(figure, width="stretch")
+        st.dataframe(insights, hide_index=True, width="stretch", column_config={
+            "quality take rate": st.column_config.NumberColumn(format="percent"),
+            "low": st.column_config.NumberColumn(format="percent"),
+            "high": st.column_config.NumberColumn(format="percent")})
+        st.download_button("Download CSV", insights.to_csv(index=False).encode(), "creative-insights.csv", "text/csv")

@@ -1,0 +1,52 @@
+"""Report assembly: numbers come from artdash.stats, shaped the way the Results page shows them."""
+
+import pandas as pd
+import pytest
+
+from artdash import stats
+from artdash.results import report
+
+
+def totals(*rows):
+    return pd.DataFrame(rows, columns=["variant_id", "title_id", "impressions", "plays", "quality_plays",
+                                       "play_seconds"])
+
+
+def test_variant_report_rates_lift_holm_and_best():
+    frame = report.variant_report(totals((1, 9, 10_000, 2000, 1500, 0.0), (2, 9, 10_000, 2300, 1800, 0.0),
+                                         (3, 9, 10_000, 2000, 1520, 0.0)), control=1)
+    rows = frame.set_index("variant_id")
+    assert rows.loc[1, "note"] == "control" and pd.isna(rows.loc[1, "lift"])
+    expected = stats.lift((1800, 10_000), (1500, 10_000))
+    assert rows.loc[2, "lift"] == pytest.approx(expected.relative)
+    assert rows.loc[2, "lift low"] == pytest.approx(expected.interval.low)
+    holm = stats.holm_adjust([expected.p_value, stats.lift((1520, 10_000), (1500, 10_000)).p_value])
+    assert rows.loc[2, "p (Holm)"] == pytest.approx(holm[0]) and bool(rows.loc[2, "significant"])
+    assert not bool(rows.loc[3, "significant"])
+    assert rows["P(best)"].sum() == pytest.approx(1.0) and rows["P(best)"].idxmax() == 2
+    low = stats.wilson_interval(1500, 10_000)
+    assert (rows.loc[1, "quality low"], rows.loc[1, "quality high"]) == pytest.approx((low.low, low.high))
+
+
+def test_thin_variants_say_not_enough_data():
+    frame = report.variant_report(totals((1, 9, 5_000, 900, 700, 0.0), (2, 9, 40, 9, 5, 0.0)), control=1)
+    thin = frame.set_index("variant_id").loc[2]
+    assert thin["status"] == stats.NOT_ENOUGH_DATA and "only 40 impressions" in thin["note"]
+    assert report.variant_report(totals(), control=None).empty
+
+
+def test_daily_bands_and_cumulative():
+    daily = pd.DataFrame({"day": [1, 2, 1, 2], "variant_id": [1, 1, 2, 2], "impressions": [100, 100, 50, 0],
+                          "plays": [20, 30, 5, 0], "quality_plays": [10, 20, 5, 0], "play_seconds": [0.0] * 4})
+    bands = report.daily_bands(daily).set_index(["variant_id", "day"])
+    assert bands.loc[(1, 2), "rate"] == 0.2 and bands.loc[(1, 2), "cum rate"] == 0.15
+    assert bands.loc[(1, 2), "cum low"] < 0.15 < bands.loc[(1, 2), "cum high"]
+    assert pd.isna(bands.loc[(2, 2), "rate"]) and bands.loc[(2, 2), "cum rate"] == 0.1
+
+
+def test_tag_insights_pool_variants_by_tag():
+    frame = report.tag_insights(totals((1, 9, 1000, 300, 200, 0.0), (2, 8, 1000, 100, 50, 0.0)),
+                                {1: ["visual: dark", "tone: romantic"], 2: ["visual: dark"]})
+    rows = frame.set_index("tag")
+    assert rows.loc["visual: dark", "impressions"] == 2000 and rows.loc["visual: dark", "quality plays"] == 250
+    assert rows.loc["tone: romantic", "quality take rate"] == 0.2 and rows.loc["visual: dark", "variants"] == 2
