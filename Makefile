@@ -40,6 +40,8 @@ bench: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,vw,bench]'
 	$(BIN)/python bench/upload.py
 	$(BIN)/python bench/policy.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/results.py
 
 lint: install
 	$(BIN)/ruff check artdash pages tests bench scripts app.py

@@ -87,7 +87,11 @@ def read_chunks(source: bytes | Path, file_name: str, mapping: Mapping[str, str]
     """(chunk with canonical column names, line number of its first row) — streamed."""
     mapping = {k.strip().lower(): v for k, v in (mapping or {}).items()}
     is_path = isinstance(source, Path)
-    head = source.open("rb").read(4) if is_path else source[:4]
+    if is_path:
+        with source.open("rb") as f:
+            head = f.read(4)
+    else:
+        head = source[:4]
     if (is_path and source.stat().st_size == 0) or (not is_path and not source):
         raise IngestError("the file is empty; export the impression log again")
     if head == b"PAR1" or file_name.lower().endswith(".parquet"):
@@ -250,21 +254,22 @@ def rollup_rows(rows: pd.DataFrame, quality_seconds: float) -> pd.DataFrame:
 
 
 def _upsert_rollups(conn: Connection, rollup: pd.DataFrame) -> None:
+    """Add the sums to existing rollup rows or create them. ``INSERT … ON CONFLICT DO UPDATE``
+    reads the same on SQLite (3.24+), PostgreSQL and DuckDB; sent through the driver's
+    executemany with plain tuples, as for impressions."""
     if rollup.empty:
         return
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # PostgreSQL, and DuckDB through duckdb-engine
-        from sqlalchemy.dialects.postgresql import insert
-    statement = insert(daily_rollups)
-    statement = statement.on_conflict_do_update(
-        index_elements=[c.name for c in daily_rollups.primary_key.columns],
-        set_={c: daily_rollups.c[c] + statement.excluded[c] for c in
-              ("impressions", "plays", "quality_plays", "play_seconds")})
-    records = rollup.astype({"day": int, "title_id": int, "variant_id": int, "impressions": int, "plays": int,
-                             "quality_plays": int, "play_seconds": float}).to_dict("records")
-    for start in range(0, len(records), 20_000):
-        conn.execute(statement, records[start:start + 20_000])
+    keys = [c.name for c in daily_rollups.primary_key.columns]
+    sums = ["impressions", "plays", "quality_plays", "play_seconds"]
+    columns = keys + sums
+    sql = (f"INSERT INTO daily_rollups ({', '.join(columns)}) VALUES ({_placeholders(conn, len(columns))}) "
+           f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+           + ", ".join(f"{c} = daily_rollups.{c} + excluded.{c}" for c in sums))
+    typed = rollup.astype({"day": int, "title_id": int, "variant_id": int, "impressions": int, "plays": int,
+                           "quality_plays": int, "play_seconds": float})
+    tuples = list(zip(*[typed[c].tolist() for c in columns]))
+    for start in range(0, len(tuples), 50_000):
+        conn.exec_driver_sql(sql, tuples[start:start + 50_000])
 
 
 def _placeholders(conn: Connection, n: int) -> str:
