@@ -146,3 +146,18 @@ def test_day_range_and_lists(engine):
         assert queries.segments(conn, "country") == ["FR"]
         window = queries.variant_totals(conn, Selection(day_from=queries.to_day(high)))
     assert window["variant_id"].tolist() == [21]
+
+
+def test_results_schema_matches_its_migrations(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from artdash.results.schema import metadata
+
+    if engine.dialect.name == "duckdb":
+        pytest.skip("duckdb-engine cannot be reflected through the PostgreSQL catalog (no pg_collation)")
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={
+            "include_name": lambda name, type_, parent: type_ != "table" or name in metadata.tables,
+            "compare_type": True})
+        assert compare_metadata(context, metadata) == []

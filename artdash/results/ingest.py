@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, text
 
 from artdash.errors import ValidationError
-from artdash.results.schema import daily_rollups, imports, impressions
+from artdash.results.schema import imports, impressions
 
 COLUMNS = ("event_id", "timestamp", "member_id", "title_id", "variant_id", "policy", "experiment", "cell",
            "propensity", "played", "play_seconds", "country", "device")
@@ -236,42 +236,6 @@ def _existing_keys(conn: Connection, keys: np.ndarray) -> set[int]:
     return found
 
 
-def rollup_rows(rows: pd.DataFrame, quality_seconds: float) -> pd.DataFrame:
-    """Daily sums per (title, variant, experiment, cell) overall and per country, device, policy."""
-    rows = rows.assign(quality=((rows["played"] == 1) & (rows["play_seconds"] >= quality_seconds)).astype(int))
-    keys = ["day", "title_id", "variant_id", "experiment", "cell"]
-    parts = []
-    for kind, column in (("all", None), ("country", "country"), ("device", "device"), ("policy", "policy")):
-        group = keys + ([column] if column else [])
-        agg = rows.groupby(group, sort=False).agg(impressions=("event_key", "size"), plays=("played", "sum"),
-                                                  quality_plays=("quality", "sum"),
-                                                  play_seconds=("play_seconds", "sum")).reset_index()
-        agg["segment_kind"] = kind
-        agg["segment"] = agg[column] if column else ""
-        parts.append(agg[keys + ["segment_kind", "segment", "impressions", "plays", "quality_plays",
-                                 "play_seconds"]])
-    return pd.concat(parts, ignore_index=True)
-
-
-def _upsert_rollups(conn: Connection, rollup: pd.DataFrame) -> None:
-    """Add the sums to existing rollup rows or create them. ``INSERT … ON CONFLICT DO UPDATE``
-    reads the same on SQLite (3.24+), PostgreSQL and DuckDB; sent through the driver's
-    executemany with plain tuples, as for impressions."""
-    if rollup.empty:
-        return
-    keys = [c.name for c in daily_rollups.primary_key.columns]
-    sums = ["impressions", "plays", "quality_plays", "play_seconds"]
-    columns = keys + sums
-    sql = (f"INSERT INTO daily_rollups ({', '.join(columns)}) VALUES ({_placeholders(conn, len(columns))}) "
-           f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-           + ", ".join(f"{c} = daily_rollups.{c} + excluded.{c}" for c in sums))
-    typed = rollup.astype({"day": int, "title_id": int, "variant_id": int, "impressions": int, "plays": int,
-                           "quality_plays": int, "play_seconds": float})
-    tuples = list(zip(*[typed[c].tolist() for c in columns]))
-    for start in range(0, len(tuples), 50_000):
-        conn.exec_driver_sql(sql, tuples[start:start + 50_000])
-
-
 def _placeholders(conn: Connection, n: int) -> str:
     style = conn.dialect.paramstyle
     if style == "qmark":
@@ -301,8 +265,28 @@ def _write(conn: Connection, rows: pd.DataFrame, import_id: int, quality_seconds
     new = rows[~rows["event_key"].isin(present)] if present else rows
     if not new.empty:
         _bulk_insert(conn, new.assign(import_id=import_id))
-        _upsert_rollups(conn, rollup_rows(new, quality_seconds))
     return len(new), len(rows) - len(new)
+
+
+_SUMS = ("impressions", "plays", "quality_plays", "play_seconds")
+_KEYS = ("day", "title_id", "variant_id", "experiment", "cell", "segment_kind", "segment")
+
+
+def _rollup_import(conn: Connection, import_id: int, quality_seconds: float) -> None:
+    """Add this import's new impressions to the daily rollups: one set-based
+    INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE per segment kind, inside the database
+    (the same SQL on SQLite, PostgreSQL and DuckDB)."""
+    for kind, column in (("all", None), ("country", "country"), ("device", "device"), ("policy", "policy")):
+        segment = column or "''"
+        group = "day, title_id, variant_id, experiment, cell" + (f", {column}" if column else "")
+        conn.execute(text(
+            f"INSERT INTO daily_rollups ({', '.join(_KEYS + _SUMS)}) "
+            f"SELECT day, title_id, variant_id, experiment, cell, '{kind}', {segment}, count(*), sum(played), "
+            f"sum(CASE WHEN played = 1 AND play_seconds >= :quality THEN 1 ELSE 0 END), sum(play_seconds) "
+            f"FROM impressions WHERE import_id = :import_id GROUP BY {group} "
+            f"ON CONFLICT ({', '.join(_KEYS)}) DO UPDATE SET "
+            + ", ".join(f"{c} = daily_rollups.{c} + excluded.{c}" for c in _SUMS)),
+            {"quality": quality_seconds, "import_id": import_id})
 
 
 def ingest(engine: Engine, source: bytes | Path, file_name: str, actor: str, variant_titles: Mapping[int, int],
@@ -332,6 +316,11 @@ def ingest(engine: Engine, source: bytes | Path, file_name: str, actor: str, var
             conn.rollback()
             raise IngestError(f"{state.n_issues} bad row(s), nothing imported — {shown}{more}",
                               tuple(state.issues), state.n_issues)
+        if inserted:
+            _rollup_import(conn, import_id, quality_seconds)
+            if conn.dialect.name == "sqlite":
+                # Fresh statistics, or SQLite's planner may scan the wrong rollup index.
+                conn.exec_driver_sql("ANALYZE daily_rollups")
         conn.execute(imports.insert().values(
             id=import_id, kind=kind, source=file_name[:300], created_at=datetime.now(UTC), created_by=actor,
             n_rows=n_rows, n_already_present=present, n_skipped=state.n_skipped, quality_seconds=quality_seconds))

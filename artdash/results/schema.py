@@ -32,7 +32,8 @@ imports = Table(
 impressions = Table(
     "impressions", metadata,
     # 63-bit hash of the event id: a compact primary key that makes re-imports idempotent.
-    Column("event_key", BigInteger, primary_key=True, autoincrement=False),
+    # On SQLite an INTEGER PRIMARY KEY is the rowid itself: no second index to maintain.
+    Column("event_key", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
     Column("event_id", String(100), nullable=False),
     Column("ts", BigInteger, nullable=False),            # seconds since the epoch, UTC
     Column("day", Integer, nullable=False),              # days since the epoch, UTC
@@ -67,4 +68,7 @@ daily_rollups = Table(
     Column("quality_plays", BigInteger, nullable=False),
     Column("play_seconds", Float, nullable=False),
     Index("ix_daily_rollups_title_day", "title_id", "day"),
+    # Covers "per variant per day" over the overall rows without touching the table.
+    Index("ix_daily_rollups_kind_day", "segment_kind", "day", "variant_id", "title_id", "impressions", "plays",
+          "quality_plays", "play_seconds"),
 )

@@ -29,7 +29,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "impressions",
-        sa.Column("event_key", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("event_key", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False,
+                  nullable=False),
         sa.Column("event_id", sa.String(length=100), nullable=False),
         sa.Column("ts", sa.BigInteger(), nullable=False),
         sa.Column("day", sa.Integer(), nullable=False),
@@ -64,9 +65,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day", "title_id", "variant_id", "experiment", "cell", "segment_kind", "segment"),
     )
     op.create_index("ix_daily_rollups_title_day", "daily_rollups", ["title_id", "day"])
+    op.create_index("ix_daily_rollups_kind_day", "daily_rollups",
+                    ["segment_kind", "day", "variant_id", "title_id", "impressions", "plays", "quality_plays",
+                     "play_seconds"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_daily_rollups_kind_day", table_name="daily_rollups")
     op.drop_index("ix_daily_rollups_title_day", table_name="daily_rollups")
     op.drop_table("daily_rollups")
     op.drop_index("ix_impressions_import_id", table_name="impressions")
