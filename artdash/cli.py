@@ -31,6 +31,14 @@ def _workspace(migrate: bool = True):
     return Workspace.open(Settings.from_env(), migrate=migrate)
 
 
+def _echo_issues(issues, limit: int = 50) -> None:
+    """Row problems of a refused file, one line each, on stderr."""
+    for issue in issues[:limit]:
+        click.echo(f"line {issue.line} ({issue.column}): {issue.problem}", err=True)
+    if len(issues) > limit:
+        click.echo(f"… and {len(issues) - limit} more", err=True)
+
+
 class _Group(click.Group):
     """Turns ArtdashError into a one-line message and exit code 2, never a traceback."""
 
@@ -240,8 +248,7 @@ def members_import(file):
         with ws.transaction() as s:
             report = history.import_history(s, file.read_bytes(), file.name, ws.settings.user)
     except history.HistoryImportError as exc:
-        for issue in exc.issues[:history.MAX_ISSUES_SHOWN]:
-            click.echo(f"line {issue.line} ({issue.column}): {issue.problem}", err=True)
+        _echo_issues(exc.issues)
         raise
     click.echo(f"imported {report.n_new_views} new views for {report.n_members} member(s) "
                f"({report.n_new_members} new)")
@@ -283,8 +290,7 @@ def results_import(file, mappings, skip_unknown):
                         ws.settings.quality_play_seconds, mapping=mapping, skip_unknown=skip_unknown,
                         progress=lambda n: click.echo(f"  {n:,} rows checked", err=True))
     except IngestError as exc:
-        for issue in exc.issues[:50]:
-            click.echo(f"line {issue.line} ({issue.column}): {issue.problem}", err=True)
+        _echo_issues(exc.issues)
         raise
     click.echo(f"imported {report.n_inserted:,} new impressions of {report.n_rows:,} rows "
                f"({report.n_already_present:,} already present, {report.n_skipped_unknown:,} skipped)")

@@ -191,6 +191,7 @@ def process_image(name: str, data: bytes, limits: ImageLimits | None = None) -> 
                 f"the {source_format} data is truncated or corrupt ({_short(exc)}); export the file again"
             ) from None
         icc = im.info.get("icc_profile")
+        decoded_mode = im.mode
         orientation = im.getexif().get(0x0112, 1) or 1
         had_metadata = _has_metadata(im, source_format)
 
@@ -205,7 +206,9 @@ def process_image(name: str, data: bytes, limits: ImageLimits | None = None) -> 
 
         width, height = im.size
         warnings.extend(shape_warnings(width, height))
-        clean_jpeg = source_format == "JPEG" and im.mode in ("RGB", "L") and not notes_changed_pixels(notes)
+        # The stored JPEG can be the upload minus metadata only if no pixel was touched.
+        clean_jpeg = (source_format == "JPEG" and decoded_mode in ("RGB", "L") and orientation == 1
+                      and not deep_colour)
         work = side.result() if side is not None else None
         if clean_jpeg and work is not None and work.stored is not None and work.small is not None:
             stored, stored_sha256, small = work.stored, work.stored_sha256, work.small
@@ -270,11 +273,6 @@ def _jpeg_side_work(data: bytes) -> _SideWork:
     except Exception:  # validation happens on the main path; here we only try to save time
         small = None
     return _SideWork(source_sha256, stored, stored_sha256, small)
-
-
-def notes_changed_pixels(notes: list[str]) -> bool:
-    """True when a normalisation step changed the pixels (so the original bytes can't be kept)."""
-    return any(n.startswith(("converted", "rotated", "reduced", "filled")) for n in notes)
 
 
 def _open_within_limits(data: bytes, fmt: str, limits: ImageLimits) -> Image.Image:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -58,3 +60,20 @@ def log_file(n_rows: int, seed: int = 0) -> Path:
             frame.to_csv(f, index=False, header=offset == 0)
     tmp.rename(path)
     return path
+
+
+@contextmanager
+def postgres_schema(base_url: str, prefix: str):
+    """A URL for a fresh schema in ``base_url``'s database, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"{prefix}_{int(time.time())}"
+    admin = create_engine(base_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _impressions import OUT, log_file, variant_titles  # noqa: E402
+from _impressions import OUT, log_file, postgres_schema, variant_titles  # noqa: E402
 
 from artdash.db.engine import make_engine  # noqa: E402
 from artdash.results.ingest import ingest  # noqa: E402
@@ -93,18 +93,10 @@ def main():
     print("sqlite to_sql", results["sqlite to_sql"], flush=True)
     results["sqlite raw executemany (insert only)"] = raw_executemany(path)
     if args.postgres:
-        schema = f"bench_{int(time.time())}"
-        admin = create_engine(args.postgres)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{args.postgres}{'&' if '?' in args.postgres else '?'}options=-csearch_path%3D{schema}"
-        try:
+        with postgres_schema(args.postgres, "bench_ingest") as url:
             results["postgres artdash"] = artdash_ingest(url, path, mapping)
             print("postgres artdash", results["postgres artdash"], flush=True)
             results["postgres to_sql"] = to_sql(url, path)
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     summary = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "rows": args.rows,
                "rows_per_s": {k: args.rows / v for k, v in results.items()}, "seconds": results}
     summary["sqlite_vs_to_sql"] = results["sqlite to_sql"] / results["sqlite artdash"]

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _impressions import OUT, log_file, variant_titles  # noqa: E402
+from _impressions import OUT, log_file, postgres_schema, variant_titles  # noqa: E402
 
 from artdash.db.engine import make_engine  # noqa: E402
 from artdash.results import queries  # noqa: E402
@@ -115,19 +115,9 @@ def main():
                            check=True)
     summary["page_load_peak_mb"] = json.loads(child.stdout.strip().splitlines()[-1])["peak_mb"]
     if args.postgres:
-        from sqlalchemy import create_engine, text
-
-        schema = f"bench_results_{int(time.time())}"
-        admin = create_engine(args.postgres)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{args.postgres}{'&' if '?' in args.postgres else '?'}options=-csearch_path%3D{schema}"
-        try:
+        with postgres_schema(args.postgres, "bench_results") as url:
             built_database(url, path, fresh=True)
             summary["postgres"] = time_queries(url)
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     summary["per_day_vs_duckdb"] = summary["sqlite"]["per_day_all_titles_s"] / summary["duckdb_raw_group_by_s"]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(summary, indent=1))

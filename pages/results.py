@@ -113,7 +113,8 @@ if n_impressions == 0 or span is None:
 
 with review_tab:
     with engine.connect() as conn:
-        title_ids = [t for t in titles if not queries.variant_totals(conn, queries.Selection(title_id=t)).empty]
+        logged = queries.titles_with_impressions(conn)
+    title_ids = [t for t in titles if t in logged]
     if not title_ids:
         st.info("The log has no impressions of titles in this catalog.")
         st.stop()
@@ -167,18 +168,22 @@ with review_tab:
     st.caption(f"Quality play: at least {ws.settings.quality_play_seconds:.0f} s of viewing "
                "(ARTDASH_QUALITY_PLAY_SECONDS). Intervals are Wilson (rates) and log-ratio (lift); p-values are "
                "Holm-adjusted across variants; P(best) uses Beta(1, 1) posteriors on the quality take rate.")
+    # Decision columns first (quality take rate, lift, significance, P(best)); raw counts after.
     shown = pd.DataFrame({
         "image": [thumbnail_uri(v) for v in table["variant_id"]],
         "variant": [labels.get(v, f"#{v}") for v in table["variant_id"]],
-        "status": [variants[v].status if v in variants else "?" for v in table["variant_id"]],
-        "impressions": table["impressions"], "plays": table["plays"],
-        "take rate": table["take rate"],
-        "take rate CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["take low"], table["take high"])],
+        "impressions": table["impressions"],
         "quality take rate": table["quality take rate"],
         "quality CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["quality low"], table["quality high"])],
-        "lift vs control": [percent(x) for x in table["lift"]],
-        "lift CI": ["" if pd.isna(lo) else f"{lo:+.1%} – {hi:+.1%}" for lo, hi in zip(table["lift low"], table["lift high"])],
-        "p (Holm)": table["p (Holm)"], "significant": table["significant"], "P(best)": table["P(best)"],
+        "lift vs control": pd.to_numeric(table["lift"], errors="coerce"),
+        "lift CI": ["control" if v == control else "" if pd.isna(lo) else f"{lo:+.1%} – {hi:+.1%}"
+                    for v, lo, hi in zip(table["variant_id"], table["lift low"], table["lift high"])],
+        "significant": table["significant"], "P(best)": table["P(best)"],
+        "p (Holm)": pd.to_numeric(table["p (Holm)"], errors="coerce"),
+        "take rate": table["take rate"],
+        "take rate CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["take low"], table["take high"])],
+        "plays": table["plays"],
+        "status": [variants[v].status if v in variants else "?" for v in table["variant_id"]],
         "note": table["note"],
     })
     st.dataframe(shown, hide_index=True, width="stretch", row_height=64, column_config={

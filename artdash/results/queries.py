@@ -103,6 +103,12 @@ def experiments(conn: Connection) -> list[str]:
     return list(rows)
 
 
+def titles_with_impressions(conn: Connection) -> set[int]:
+    """Ids of titles the log has impressions of (one GROUP BY over the rollups)."""
+    rows = conn.execute(select(r.c.title_id).where(r.c.segment_kind == "all").group_by(r.c.title_id)).scalars()
+    return set(rows)
+
+
 def segments(conn: Connection, kind: str) -> list[str]:
     rows = conn.execute(select(r.c.segment).where(r.c.segment_kind == kind).group_by(r.c.segment)
                         .order_by(r.c.segment)).scalars()
