@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from artdash.db.engine import make_engine
+from artdash.errors import NotFoundError
 from artdash.results import queries
-from artdash.results.ingest import IngestError, ingest
+from artdash.results.ingest import IngestError, delete_import, ingest
 from artdash.results.migrate import results_revision, upgrade_results
 from artdash.results.queries import Selection
 
@@ -47,7 +48,7 @@ def do_ingest(engine, text, **kwargs):
 
 
 def test_results_schema_is_migrated(engine):
-    assert results_revision(engine) == "r0001"
+    assert results_revision(engine) == "r0002"
 
 
 def test_ingest_counts_and_rollups(engine):
@@ -161,3 +162,86 @@ def test_results_schema_matches_its_migrations(engine):
             "include_name": lambda name, type_, parent: type_ != "table" or name in metadata.tables,
             "compare_type": True})
         assert compare_metadata(context, metadata) == []
+
+
+def test_deleting_an_import_removes_its_rows_and_rollups_only(engine):
+    do_ingest(engine, HEADER + rows(10))
+    with engine.connect() as conn:
+        before = queries.variant_totals(conn, Selection(title_id=1))
+        before_segments = queries.segment_totals(conn, Selection(title_id=1), "device")
+    second = do_ingest(engine, HEADER + rows(6, start=100, variant=12) + rows(4, start=200, device="web"))
+    assert delete_import(engine, second.import_id) == 10
+    with engine.connect() as conn:
+        assert queries.count_impressions(conn) == 10
+        pd.testing.assert_frame_equal(queries.variant_totals(conn, Selection(title_id=1)), before)
+        pd.testing.assert_frame_equal(queries.segment_totals(conn, Selection(title_id=1), "device"), before_segments)
+        assert queries.cell_totals(conn, "exp1")["impressions"].sum() == 10
+        assert second.import_id not in set(queries.import_history(conn)["id"])
+    with pytest.raises(NotFoundError):
+        delete_import(engine, second.import_id)
+
+
+def test_reimport_of_a_partly_new_file_counts_only_new_rows(engine):
+    do_ingest(engine, HEADER + rows(5))
+    report = do_ingest(engine, HEADER + rows(8))  # e0–e4 again, e5–e7 new
+    assert (report.n_inserted, report.n_already_present) == (3, 5)
+    with engine.connect() as conn:
+        totals = queries.variant_totals(conn, Selection(title_id=1))
+        assert totals["impressions"].tolist() == [8]
+        assert queries.segment_totals(conn, Selection(title_id=1), "country")["impressions"].tolist() == [8]
+
+
+def test_parquet_with_typed_columns(engine):
+    frame = pd.read_csv(io.StringIO(HEADER + rows(4)), dtype=str)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    frame["played"] = frame["played"] == "true"
+    for c in ("title_id", "variant_id"):
+        frame[c] = frame[c].astype("int64")
+    frame["propensity"] = frame["propensity"].astype(float)
+    frame["play_seconds"] = frame["play_seconds"].astype(float)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    report = ingest(engine, buffer.getvalue(), "log.parquet", "t", VARIANTS, QUALITY)
+    assert report.n_inserted == 4
+    with engine.connect() as conn:
+        totals = queries.variant_totals(conn, Selection(title_id=1))
+        assert totals[["impressions", "plays", "quality_plays"]].iloc[0].tolist() == [4, 2, 2]
+        low, high = queries.day_range(conn)
+        assert str(low) == "2026-11-01"
+
+
+def test_upgrade_from_r0001_keeps_every_total(tmp_path):
+    """A results database written by the first release (combined rollups) upgrades to the
+    narrow rollups with the same numbers."""
+    from sqlalchemy import text
+
+    from artdash.results.migrate import downgrade_results
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade_results(eng, "r0001")
+    old = [  # day, title, variant, experiment, cell, kind, segment, impressions, plays, quality, seconds
+        (20400, 1, 11, "exp1", "A", "all", "", 10, 4, 2, 900.0),
+        (20400, 1, 11, "exp1", "B", "all", "", 6, 3, 1, 500.0),
+        (20401, 1, 12, "exp1", "A", "all", "", 5, 1, 0, 30.0),
+        (20400, 1, 11, "exp1", "A", "country", "FR", 10, 4, 2, 900.0),
+        (20400, 1, 11, "exp1", "B", "country", "FR", 6, 3, 1, 500.0),
+        (20401, 1, 12, "exp1", "A", "country", "DE", 5, 1, 0, 30.0),
+    ]
+    with eng.begin() as conn:
+        conn.execute(text("INSERT INTO daily_rollups VALUES (:a, :b, :c, :d, :e, :f, :g, :h, :i, :j, :k)"),
+                     [dict(zip("abcdefghijk", r)) for r in old])
+    upgrade_results(eng)
+    assert results_revision(eng) == "r0002"
+    with eng.connect() as conn:
+        totals = queries.variant_totals(conn, Selection(title_id=1)).set_index("variant_id")
+        assert totals.loc[11, ["impressions", "plays", "quality_plays"]].tolist() == [16, 7, 3]
+        assert totals.loc[12, "impressions"] == 5
+        assert queries.cell_totals(conn, "exp1").set_index("cell")["impressions"].to_dict() == {"A": 15, "B": 6}
+        fr = queries.segment_totals(conn, Selection(title_id=1), "country").set_index("segment")
+        assert fr.loc["FR", "impressions"] == 16 and fr.loc["DE", "impressions"] == 5
+    downgrade_results(eng, "r0001")  # and back, with the totals per variant intact
+    with eng.connect() as conn:
+        back = conn.execute(text("SELECT variant_id, sum(impressions) FROM daily_rollups WHERE segment_kind = 'all' "
+                                 "GROUP BY variant_id ORDER BY variant_id")).all()
+    assert [tuple(r) for r in back] == [(11, 16), (12, 5)]
+    eng.dispose()

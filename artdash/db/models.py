@@ -225,3 +225,40 @@ class ViewingRecord(Base):
     title_id: Mapped[int] = mapped_column(ForeignKey("titles.id", ondelete="CASCADE"), index=True)
     watched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     minutes: Mapped[float] = mapped_column(Float)
+
+
+class LabRun(Base):
+    """A saved policy-lab run: its configuration and seed (enough to run it again), what came
+    out (summary table, curves, offline estimates) and the simulated log it wrote, if any."""
+
+    __tablename__ = "lab_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))
+    seed: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))          # done | cancelled
+    impressions: Mapped[int] = mapped_column(Integer)        # impressions run (per policy)
+    seconds: Mapped[float] = mapped_column(Float)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    summary: Mapped[list[Any]] = mapped_column(JSON)
+    curves: Mapped[list[Any]] = mapped_column(JSON)
+    offline: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    results_import_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    data_removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PolicyPromotion(Base):
+    """A change of the policy Preview serves by default: promoted or demoted, by whom, why."""
+
+    __tablename__ = "policy_promotions"
+    __table_args__ = (CheckConstraint("action in ('promote', 'demote')", name="ck_policy_promotions_action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    by: Mapped[str] = mapped_column(String(80))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("lab_runs.id", ondelete="SET NULL"), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -7,13 +7,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, Table, and_, func, select, true
 
-from artdash.results.schema import daily_rollups as r
-from artdash.results.schema import imports, impressions
+from artdash.results.schema import (
+    SUMS,
+    imports,
+    impressions,
+    rollup_cells,
+    rollup_segments,
+    rollup_variants,
+)
 
 EPOCH = date(1970, 1, 1)
-SUMS = ("impressions", "plays", "quality_plays", "play_seconds")
 
 
 def to_day(value: date) -> int:
@@ -35,11 +40,17 @@ class Selection:
     segment: str = ""
     experiment: str | None = None
 
-    def where(self, kind: str | None = None):
-        """Filter on the rollups; with ``kind``, rows of that segment kind, every value."""
-        clauses = [r.c.segment_kind == (kind or self.segment_kind)]
-        if kind is None and self.segment_kind != "all":
-            clauses.append(r.c.segment == self.segment)
+    def table(self) -> Table:
+        return rollup_variants if self.segment_kind == "all" else rollup_segments
+
+    def where(self, table: Table | None = None, kind: str | None = None):
+        """Filter on a rollup table; with ``kind``, the segment rows of that kind, every value."""
+        r = table if table is not None else self.table()
+        clauses = []
+        if kind is not None:
+            clauses.append(r.c.segment_kind == kind)
+        elif self.segment_kind != "all":
+            clauses += [r.c.segment_kind == self.segment_kind, r.c.segment == self.segment]
         if self.title_id is not None:
             clauses.append(r.c.title_id == self.title_id)
         if self.day_from is not None:
@@ -48,15 +59,20 @@ class Selection:
             clauses.append(r.c.day <= self.day_to)
         if self.experiment is not None:
             clauses.append(r.c.experiment == self.experiment)
-        return and_(*clauses)
+        return and_(true(), *clauses)
 
 
-def _sums():
+def _sums(r: Table):
     return [func.sum(r.c[c]).label(c) for c in SUMS]
 
 
 def _frame(conn: Connection, query, columns) -> pd.DataFrame:
-    frame = pd.DataFrame(conn.execute(query).all(), columns=columns)
+    """Run ``query`` and return its rows as a frame. Large results (every variant per day)
+    are fetched through the driver's cursor: building SQLAlchemy rows would cost more than
+    the aggregation itself."""
+    result = conn.execute(query)
+    frame = pd.DataFrame.from_records(result.cursor.fetchall() if result.cursor is not None else result.all(),
+                                      columns=columns, coerce_float=True)
     for c in SUMS:
         if c in frame:
             frame[c] = pd.to_numeric(frame[c]).fillna(0)
@@ -68,23 +84,26 @@ def _frame(conn: Connection, query, columns) -> pd.DataFrame:
 
 def variant_totals(conn: Connection, sel: Selection) -> pd.DataFrame:
     """One row per variant: impressions, plays, quality plays, play seconds."""
-    query = (select(r.c.variant_id, r.c.title_id, *_sums()).where(sel.where())
+    r = sel.table()
+    query = (select(r.c.variant_id, r.c.title_id, *_sums(r)).where(sel.where())
              .group_by(r.c.variant_id, r.c.title_id).order_by(r.c.variant_id))
     return _frame(conn, query, ["variant_id", "title_id", *SUMS])
 
 
 def daily_totals(conn: Connection, sel: Selection) -> pd.DataFrame:
     """One row per (day, variant)."""
-    query = (select(r.c.day, r.c.variant_id, *_sums()).where(sel.where())
+    r = sel.table()
+    query = (select(r.c.day, r.c.variant_id, *_sums(r)).where(sel.where())
              .group_by(r.c.day, r.c.variant_id).order_by(r.c.day, r.c.variant_id))
     frame = _frame(conn, query, ["day", "variant_id", *SUMS])
-    frame["date"] = [from_day(d) for d in frame["day"]]
+    frame["date"] = (pd.to_datetime(frame["day"].astype("int64"), unit="D")).dt.date
     return frame
 
 
 def segment_totals(conn: Connection, sel: Selection, kind: str) -> pd.DataFrame:
     """One row per (segment value, variant) for ``kind`` in country, device, policy."""
-    query = (select(r.c.segment, r.c.variant_id, *_sums()).where(sel.where(kind=kind))
+    r = rollup_segments
+    query = (select(r.c.segment, r.c.variant_id, *_sums(r)).where(sel.where(r, kind=kind))
              .group_by(r.c.segment, r.c.variant_id).order_by(r.c.segment, r.c.variant_id))
     return _frame(conn, query, ["segment", "variant_id", *SUMS])
 
@@ -92,31 +111,36 @@ def segment_totals(conn: Connection, sel: Selection, kind: str) -> pd.DataFrame:
 def cell_totals(conn: Connection, experiment: str, day_from: int | None = None,
                 day_to: int | None = None) -> pd.DataFrame:
     """Impressions per cell of an experiment (for the sample-ratio check)."""
+    r = rollup_cells
     sel = Selection(None, day_from, day_to, "all", "", experiment)
-    query = select(r.c.cell, func.sum(r.c.impressions)).where(sel.where()).group_by(r.c.cell).order_by(r.c.cell)
+    query = select(r.c.cell, func.sum(r.c.impressions)).where(sel.where(r)).group_by(r.c.cell).order_by(r.c.cell)
     return _frame(conn, query, ["cell", "impressions"])
 
 
 def experiments(conn: Connection) -> list[str]:
-    rows = conn.execute(select(r.c.experiment).where(r.c.segment_kind == "all", r.c.experiment != "")
+    r = rollup_variants
+    rows = conn.execute(select(r.c.experiment).where(r.c.experiment != "")
                         .group_by(r.c.experiment).order_by(r.c.experiment)).scalars()
     return list(rows)
 
 
 def titles_with_impressions(conn: Connection) -> set[int]:
     """Ids of titles the log has impressions of (one GROUP BY over the rollups)."""
-    rows = conn.execute(select(r.c.title_id).where(r.c.segment_kind == "all").group_by(r.c.title_id)).scalars()
+    r = rollup_variants
+    rows = conn.execute(select(r.c.title_id).group_by(r.c.title_id)).scalars()
     return set(rows)
 
 
 def segments(conn: Connection, kind: str) -> list[str]:
+    r = rollup_segments
     rows = conn.execute(select(r.c.segment).where(r.c.segment_kind == kind).group_by(r.c.segment)
                         .order_by(r.c.segment)).scalars()
     return [s for s in rows if s]
 
 
 def day_range(conn: Connection, title_id: int | None = None) -> tuple[date, date] | None:
-    query = select(func.min(r.c.day), func.max(r.c.day)).where(r.c.segment_kind == "all")
+    r = rollup_variants
+    query = select(func.min(r.c.day), func.max(r.c.day))
     if title_id is not None:
         query = query.where(r.c.title_id == title_id)
     low, high = conn.execute(query).one()

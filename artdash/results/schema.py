@@ -52,23 +52,49 @@ impressions = Table(
     Index("ix_impressions_import_id", "import_id"),
 )
 
-SEGMENT_KINDS = ("all", "country", "device", "policy")
+SEGMENT_KINDS = ("country", "device", "policy")
+SUMS = ("impressions", "plays", "quality_plays", "play_seconds")
 
-daily_rollups = Table(
-    "daily_rollups", metadata,
+
+def _sums() -> list[Column]:
+    return [Column("impressions", BigInteger, nullable=False), Column("plays", BigInteger, nullable=False),
+            Column("quality_plays", BigInteger, nullable=False), Column("play_seconds", Float, nullable=False)]
+
+
+# Daily rollups, one narrow table per grain, kept up to date by every import. Rows are keyed
+# day first, so "per variant per day" reads a table in key order; title_id rides along (a
+# variant never changes title) for the one-title lookups through its own index.
+rollup_variants = Table(
+    "rollup_variants", metadata,
     Column("day", Integer, primary_key=True, autoincrement=False),
-    Column("title_id", Integer, primary_key=True, autoincrement=False),
     Column("variant_id", Integer, primary_key=True, autoincrement=False),
     Column("experiment", String(80), primary_key=True),
+    Column("title_id", Integer, nullable=False),
+    *_sums(),
+    Index("ix_rollup_variants_title_day", "title_id", "day"),
+    sqlite_with_rowid=False,
+)
+
+# Per experiment cell and day (the sample-ratio check).
+rollup_cells = Table(
+    "rollup_cells", metadata,
+    Column("day", Integer, primary_key=True, autoincrement=False),
+    Column("experiment", String(80), primary_key=True),
     Column("cell", String(40), primary_key=True),
-    Column("segment_kind", String(10), primary_key=True),   # all | country | device | policy
-    Column("segment", String(40), primary_key=True),        # '' for all
-    Column("impressions", BigInteger, nullable=False),
-    Column("plays", BigInteger, nullable=False),
-    Column("quality_plays", BigInteger, nullable=False),
-    Column("play_seconds", Float, nullable=False),
-    Index("ix_daily_rollups_title_day", "title_id", "day"),
-    # Covers "per variant per day" over the overall rows without touching the table.
-    Index("ix_daily_rollups_kind_day", "segment_kind", "day", "variant_id", "title_id", "impressions", "plays",
-          "quality_plays", "play_seconds"),
+    *_sums(),
+    sqlite_with_rowid=False,
+)
+
+# Per segment value (country, device, policy): the same sums, without the cell.
+rollup_segments = Table(
+    "rollup_segments", metadata,
+    Column("day", Integer, primary_key=True, autoincrement=False),
+    Column("variant_id", Integer, primary_key=True, autoincrement=False),
+    Column("experiment", String(80), primary_key=True),
+    Column("segment_kind", String(10), primary_key=True),
+    Column("segment", String(40), primary_key=True),
+    Column("title_id", Integer, nullable=False),
+    *_sums(),
+    Index("ix_rollup_segments_title_kind_day", "title_id", "segment_kind", "day"),
+    sqlite_with_rowid=False,
 )
