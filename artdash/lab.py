@@ -577,7 +577,7 @@ def rounds_from_results(conn, world: LabWorld, experiment: str, cell: str | None
                               + (f", cell {cell!r}" if cell else "") + ": nothing to evaluate")
     title_index = pd.Series(np.arange(len(world.title_ids)), index=world.title_ids)
     t = frame["title_id"].map(title_index)
-    keep = t.notna().to_numpy()
+    keep = t.notna().to_numpy().copy()
     t = t.fillna(0).astype(np.int64).to_numpy()
     match = world.variant_ids[t] == frame["variant_id"].to_numpy()[:, None]
     keep &= match.any(axis=1)

@@ -83,3 +83,14 @@ def app_env(tmp_path, monkeypatch):
     monkeypatch.delenv("ARTDASH_DATABASE_URL", raising=False)
     monkeypatch.delenv("ARTDASH_MEDIA_DIR", raising=False)
     return data
+
+
+@pytest.fixture(scope="session")
+def demo_ws(tmp_path_factory):
+    """One workspace with the demo catalog and archetypes for the whole session (read-only use)."""
+    from artdash.demo import load_demo
+
+    workspace = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(tmp_path_factory.mktemp("demo"))}))
+    load_demo(workspace)
+    yield workspace
+    workspace.close()

@@ -1,0 +1,209 @@
+"""Saved policy-lab runs and the record of which policy Preview serves.
+
+A run is saved with its configuration and seed (so it can be run again exactly), its summary,
+curves and offline estimates, and the id of the simulated log it wrote to the results
+database (removable in one step). Promotions are an append-only history: the newest entry
+says which policy Preview uses by default.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from artdash.db.models import LabRun, PolicyPromotion
+from artdash.errors import NotFoundError, ValidationError
+from artdash.lab import POLICY_LABELS, LabConfig, LabResult
+
+DEFAULT_POLICY = "linucb"
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict] | None:
+    """JSON-safe rows (NaN and infinities become null)."""
+    if frame is None:
+        return None
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for k, v in row.items():
+            if hasattr(v, "item"):
+                v = v.item()
+            if isinstance(v, float) and not math.isfinite(v):
+                v = None
+            clean[str(k)] = v
+        out.append(clean)
+    return out
+
+
+@dataclass(frozen=True)
+class RunView:
+    id: int
+    name: str
+    created_at: datetime
+    created_by: str
+    seed: int
+    status: str
+    impressions: int
+    seconds: float
+    config: LabConfig
+    summary: pd.DataFrame
+    curves: pd.DataFrame
+    offline: pd.DataFrame | None
+    results_import_id: int | None
+    data_removed_at: datetime | None
+
+    @property
+    def has_logged_data(self) -> bool:
+        return self.results_import_id is not None and self.data_removed_at is None
+
+    @property
+    def title(self) -> str:
+        return f"#{self.id} {self.name}"
+
+
+def _view(run: LabRun) -> RunView:
+    return RunView(run.id, run.name, run.created_at, run.created_by, run.seed, run.status, run.impressions,
+                   run.seconds, LabConfig.from_dict(run.config), pd.DataFrame(run.summary), pd.DataFrame(run.curves),
+                   pd.DataFrame(run.offline) if run.offline is not None else None, run.results_import_id,
+                   run.data_removed_at)
+
+
+def _clean_name(name: str | None, fallback: str) -> str:
+    text = " ".join((name or "").split())
+    if len(text) > 120:
+        raise ValidationError("a run name must be at most 120 characters")
+    return text or fallback
+
+
+def save_run(session: Session, result: LabResult, actor: str, name: str | None = None,
+             offline: pd.DataFrame | None = None, results_import_id: int | None = None) -> RunView:
+    config = result.config
+    fallback = f"{result.n_done:,} impressions, seed {config.seed}"
+    run = LabRun(name=_clean_name(name, fallback), created_by=actor, seed=config.seed,
+                 status="cancelled" if result.cancelled else "done", impressions=result.n_done,
+                 seconds=float(result.seconds), config=config.to_dict(), summary=_records(result.summary()),
+                 curves=_records(result.curves()), offline=_records(offline), results_import_id=results_import_id)
+    session.add(run)
+    session.flush()
+    return _view(run)
+
+
+def _get(session: Session, run_id: int) -> LabRun:
+    run = session.get(LabRun, run_id)
+    if run is None:
+        raise NotFoundError(f"there is no lab run #{run_id}; pick one from the history")
+    return run
+
+
+def get_run(session: Session, run_id: int) -> RunView:
+    return _view(_get(session, run_id))
+
+
+def list_runs(session: Session) -> list[RunView]:
+    return [_view(r) for r in session.scalars(select(LabRun).order_by(LabRun.id.desc()))]
+
+
+def set_offline(session: Session, run_id: int, offline: pd.DataFrame) -> RunView:
+    run = _get(session, run_id)
+    run.offline = _records(offline)
+    session.flush()
+    return _view(run)
+
+
+def attach_log(session: Session, run_id: int, import_id: int) -> RunView:
+    run = _get(session, run_id)
+    run.results_import_id = import_id
+    run.data_removed_at = None
+    session.flush()
+    return _view(run)
+
+
+def remove_run_data(ws, run_id: int) -> int:
+    """Delete the simulated impressions a run wrote to the results database (the run itself
+    stays in the history). Returns how many impressions were removed. Takes the workspace:
+    the results may share the catalog's SQLite file, so the deletion runs in its own
+    transaction, never inside a session that already holds the write lock."""
+    from artdash.results.ingest import delete_import
+
+    with ws.session() as s:
+        run = _get(s, run_id)
+        import_id, removed_at = run.results_import_id, run.data_removed_at
+    if import_id is None or removed_at is not None:
+        raise ValidationError(f"run #{run_id} has no simulated data in the results database")
+    try:
+        removed = delete_import(ws.results_engine, import_id)
+    except NotFoundError:
+        removed = 0  # already gone (removed by hand, or an earlier attempt stopped half-way)
+    with ws.transaction() as s:
+        _get(s, run_id).data_removed_at = datetime.now(UTC)
+    return removed
+
+
+def compare_runs(runs: list[RunView]) -> pd.DataFrame:
+    """One row per (run, policy): the runs' summaries side by side."""
+    frames = []
+    for run in runs:
+        if run.summary.empty:
+            continue
+        frames.append(run.summary.assign(run=run.title, seed=run.seed, status=run.status))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+# --- promotions ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PromotionView:
+    id: int
+    policy: str
+    action: str
+    at: datetime
+    by: str
+    run_id: int | None
+    note: str
+
+
+def _promotion_view(p: PolicyPromotion) -> PromotionView:
+    return PromotionView(p.id, p.policy, p.action, p.at, p.by, p.run_id, p.note)
+
+
+def promote(session: Session, policy: str, actor: str, run_id: int | None = None, note: str = "") -> PromotionView:
+    """Make ``policy`` the one Preview serves by default (recorded with who, when and why)."""
+    if policy not in POLICY_LABELS:
+        raise ValidationError(f"unknown policy {policy!r}; choose from {', '.join(POLICY_LABELS)}")
+    if run_id is not None:
+        _get(session, run_id)
+    entry = PolicyPromotion(policy=policy, action="promote", by=actor, run_id=run_id, note=(note or "").strip()[:2000])
+    session.add(entry)
+    session.flush()
+    return _promotion_view(entry)
+
+
+def demote(session: Session, actor: str, note: str = "") -> PromotionView:
+    """Withdraw the current promotion: Preview goes back to the built-in default."""
+    current, _ = current_policy(session)
+    if current is None:
+        raise ValidationError(f"no policy is promoted; Preview already serves the default ({DEFAULT_POLICY})")
+    entry = PolicyPromotion(policy=current, action="demote", by=actor, note=(note or "").strip()[:2000])
+    session.add(entry)
+    session.flush()
+    return _promotion_view(entry)
+
+
+def current_policy(session: Session) -> tuple[str | None, PromotionView | None]:
+    """The promoted policy (None when nothing is promoted) and the entry that promoted it."""
+    latest = session.scalars(select(PolicyPromotion).order_by(PolicyPromotion.id.desc()).limit(1)).first()
+    if latest is None or latest.action == "demote":
+        return None, None
+    return latest.policy, _promotion_view(latest)
+
+
+def promotion_history(session: Session) -> pd.DataFrame:
+    rows = session.scalars(select(PolicyPromotion).order_by(PolicyPromotion.id.desc())).all()
+    return pd.DataFrame([{"when": p.at, "action": p.action, "policy": POLICY_LABELS.get(p.policy, p.policy),
+                          "by": p.by, "run": f"#{p.run_id}" if p.run_id else "", "note": p.note} for p in rows],
+                        columns=["when", "action", "policy", "by", "run", "note"])

@@ -1,0 +1,158 @@
+"""Policy lab on the demo catalog: the Netflix ordering online and offline, cancellation,
+simulated logs in the results database, saved runs and promotions."""
+
+import numpy as np
+import pytest
+
+from artdash import lab, lab_store
+from artdash.errors import NotFoundError, ValidationError
+from artdash.results import queries
+
+
+@pytest.fixture(scope="module")
+def world(demo_ws):
+    with demo_ws.session() as s:
+        return lab.load_world(s)
+
+
+def config_for(world, **changes):
+    base = {"mix": {int(a): 1.0 for a in world.archetype_ids}, "impressions": 24_000, "batch_size": 2_000,
+            "policies": ("uniform", "best-single", "linucb"), "seed": 3}
+    return lab.LabConfig(**(base | changes))
+
+
+@pytest.fixture(scope="module")
+def run(world):
+    return lab.run_online(world, config_for(world))
+
+
+def test_online_ordering_random_below_best_single_below_personalised(run):
+    summary = run.summary().set_index("policy")
+    uniform, best, bandit = (summary.loc[p] for p in ("uniform", "best-single", "linucb"))
+    # Quality take rates with 95 % intervals that do not overlap, in the Netflix order.
+    assert uniform["quality high"] < best["quality low"]
+    assert best["quality high"] < bandit["quality low"]
+    assert uniform["regret per 1k"] > best["regret per 1k"] > bandit["regret per 1k"]
+    curves = run.curves()
+    assert set(curves["policy"]) == {"uniform", "best-single", "linucb"}
+    assert curves.groupby("policy")["impressions"].max().eq(24_000).all()
+
+
+def test_offline_estimates_reproduce_the_ordering_and_cover_the_truth(world, run):
+    config = run.config
+    trace = run.traces["uniform"]
+    truth = lab.Truth(world, config, lab.draw_population(world, config))
+    table = lab.offline_table(world, config, trace.all_rounds(), support=np.concatenate(trace.support),
+                              truth=truth, members=np.concatenate(trace.members))
+    dr = table[table["estimator"] == "DR"].set_index("policy")
+    assert dr.loc["uniform", "high"] < dr.loc["best-single", "low"]
+    assert dr.loc["best-single", "high"] < dr.loc["linucb", "low"]
+    for estimator in ("replay", "IPS", "SNIPS", "DR"):
+        rows = table[table["estimator"] == estimator]
+        inside = ((rows["low"] <= rows["truth"]) & (rows["truth"] <= rows["high"])).sum()
+        assert inside >= 2, f"{estimator} missed the truth for most policies"
+    assert (table[table["estimator"] == "IPS"]["effective sample"] > 100).all()
+
+
+def test_same_seed_same_run(world):
+    small = config_for(world, impressions=4_000, batch_size=1_000)
+    first, second = lab.run_online(world, small), lab.run_online(world, small)
+    assert first.summary().equals(second.summary())
+
+
+def test_a_run_can_be_cancelled_and_keeps_what_it_did(world):
+    calls = []
+
+    def progress(result):
+        calls.append(result.n_done)
+        return len(calls) < 2
+
+    result = lab.run_online(world, config_for(world, impressions=10_000), progress)
+    assert result.cancelled and result.n_done == 4_000 and calls == [2_000, 4_000]
+    assert result.summary()["impressions"].eq(4_000).all()
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"mix": {}}, "no archetypes"),
+    ({"mix": {1: 0.0}}, "no archetypes"),
+    ({"impressions": 0}, "impressions must be between"),
+    ({"policies": ()}, "at least one policy"),
+    ({"policies": ("magic",)}, "unknown policy"),
+    ({"mix": {999_999: 1.0}}, "not personas with tastes"),
+])
+def test_bad_configurations_are_refused(world, changes, words):
+    with pytest.raises(ValidationError, match=words):
+        lab.run_online(world, config_for(world, **changes))
+
+
+def test_editors_pick_logs_have_no_overlap_with_personalised_policies(world):
+    picks = {int(t): int(v[0]) for t, v in zip(world.title_ids, world.variant_ids)}
+    picked = lab.LabWorld(**{**world.__dict__, "picks": picks})
+    result = lab.run_online(picked, config_for(picked, impressions=6_000, policies=("editors-pick",)))
+    trace = result.traces["editors-pick"]
+    table = lab.offline_table(picked, result.config, trace.all_rounds(), policies=["uniform", "linucb"],
+                              support=np.concatenate(trace.support))
+    ips = table[table["estimator"] == "IPS"].set_index("policy")
+    assert ips["value"].isna().all() and ips["note"].str.contains("too little overlap").all()
+
+
+def test_run_log_goes_to_the_results_database_and_comes_out_in_one_step(demo_ws, world):
+    result = lab.run_online(world, config_for(world, impressions=3_000, batch_size=1_000,
+                                              policies=("uniform", "linucb")))
+    with demo_ws.session() as s:
+        from sqlalchemy import select
+
+        from artdash.db.models import Variant
+        variant_titles = dict(s.execute(select(Variant.id, Variant.title_id)).all())
+    engine = demo_ws.results_engine
+    with engine.connect() as conn:
+        before = queries.count_impressions(conn)
+    report = lab.log_run(engine, world, result, "t1", "tester", variant_titles, 300.0)
+    assert report.n_inserted == 6_000
+    with engine.connect() as conn:
+        assert queries.count_impressions(conn) == before + 6_000
+        assert "lab-t1" in queries.experiments(conn)
+        rounds, info = lab.rounds_from_results(conn, world, "lab-t1", "uniform")
+    assert info["used"] == 3_000 and info["unknown_members"] == 0
+    table = lab.offline_table(world, result.config, rounds, policies=["uniform", "linucb"])
+    assert set(table["estimator"]) == {"replay", "IPS", "SNIPS", "DM", "DR"}
+    with demo_ws.transaction() as s:
+        saved = lab_store.save_run(s, result, "tester", "logged run", results_import_id=report.import_id)
+    assert lab_store.remove_run_data(demo_ws, saved.id) == 6_000
+    with engine.connect() as conn:
+        assert queries.count_impressions(conn) == before
+    with pytest.raises(ValidationError, match="no simulated data"):
+        lab_store.remove_run_data(demo_ws, saved.id)
+
+
+def test_saved_runs_reopen_and_compare(demo_ws, run):
+    with demo_ws.transaction() as s:
+        saved = lab_store.save_run(s, run, "pm", "  first   look ")
+    with demo_ws.session() as s:
+        again = lab_store.get_run(s, saved.id)
+        assert again.name == "first look" and again.status == "done" and again.impressions == 24_000
+        assert again.config == run.config
+        assert again.summary.set_index("policy").loc["linucb", "quality take rate"] == pytest.approx(
+            run.summary().set_index("policy").loc["linucb", "quality take rate"])
+        assert saved.id in [r.id for r in lab_store.list_runs(s)]
+        both = lab_store.compare_runs([again, again])
+        assert len(both) == 2 * len(run.config.policies)
+        with pytest.raises(NotFoundError):
+            lab_store.get_run(s, 10**6)
+
+
+def test_promote_and_demote_are_recorded(demo_ws):
+    with demo_ws.transaction() as s:
+        assert lab_store.current_policy(s) == (None, None)
+        lab_store.promote(s, "vw", "pm", note="won the lab")
+        lab_store.promote(s, "best-single", "pm2")
+        assert lab_store.current_policy(s)[0] == "best-single"
+        lab_store.demote(s, "pm", "back to the default")
+        assert lab_store.current_policy(s) == (None, None)
+        history = lab_store.promotion_history(s)
+        assert history["action"].tolist() == ["demote", "promote", "promote"]
+        assert history["by"].tolist() == ["pm", "pm2", "pm"]
+        with pytest.raises(ValidationError, match="unknown policy"):
+            lab_store.promote(s, "magic", "pm")
+        with pytest.raises(ValidationError, match="no policy is promoted"):
+            lab_store.demote(s, "pm")
