@@ -17,6 +17,7 @@ st.navigation(
         "Personalization": [
             st.Page("pages/preview.py", title="Preview", icon=":material/preview:"),
             st.Page("pages/personas.py", title="Personas", icon=":material/group:"),
+            st.Page("pages/lab.py", title="Policy lab", icon=":material/science:"),
         ],
     }
 ).run()

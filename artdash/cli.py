@@ -296,6 +296,161 @@ def results_import(file, mappings, skip_unknown):
                f"({report.n_already_present:,} already present, {report.n_skipped_unknown:,} skipped)")
 
 
+# --------------------------------------------------------------------------------- policy lab
+
+def _lab_config(ws, world, impressions, batch, seed, policies, mixes, noise, strength, members):
+    from artdash import lab
+
+    ids = {name.casefold(): int(pid) for pid, name in world.archetypes}
+    mix: dict[int, float] = {}
+    for item in mixes:
+        name, _, weight = item.rpartition("=")
+        if not name:
+            raise ValidationError(f"--mix takes ARCHETYPE=SHARE, e.g. --mix 'Romance lover=2' (got {item!r})")
+        key = name.strip().casefold()
+        if key not in ids:
+            raise ValidationError(f"no archetype called {name.strip()!r}; archetypes: "
+                                  + ", ".join(n for _, n in world.archetypes))
+        try:
+            mix[ids[key]] = float(weight)
+        except ValueError:
+            raise ValidationError(f"the share in {item!r} must be a number") from None
+    if not mixes:
+        mix = {pid: 1.0 for pid, _ in world.archetypes}
+    return lab.LabConfig(mix=mix, impressions=impressions, batch_size=min(batch, max(impressions, 1)), seed=seed,
+                         policies=tuple(policies), noise_sd=noise, strength=strength, n_members=members,
+                         quality_seconds=ws.settings.quality_play_seconds).check(world)
+
+
+def _print_table(frame) -> None:
+    import pandas as pd
+
+    with pd.option_context("display.max_colwidth", 90, "display.width", 200):
+        click.echo(frame.to_string(index=False) if not frame.empty else "(nothing to show)")
+
+
+_LAB_POLICIES = ("uniform", "editors-pick", "best-single", "linucb", "vw")
+
+
+@main.command()
+@click.option("--impressions", default=20_000, show_default=True, help="Impressions per policy.")
+@click.option("--batch", default=2_000, show_default=True, help="Policies learn every this many impressions.")
+@click.option("--seed", default=0, show_default=True, help="Same seed, same run.")
+@click.option("--policy", "policies", multiple=True, type=click.Choice(_LAB_POLICIES),
+              default=("uniform", "editors-pick", "best-single", "linucb"), show_default=True,
+              help="A policy to run (repeatable).")
+@click.option("--mix", "mixes", multiple=True, metavar="ARCHETYPE=SHARE",
+              help="Population share of an archetype, e.g. --mix 'Romance lover=2' (repeatable; default: equal).")
+@click.option("--noise", default=0.3, show_default=True, help="How far members' tastes stray from their archetype.")
+@click.option("--strength", default=1.5, show_default=True, help="How strongly taste match drives takes.")
+@click.option("--members", default=5_000, show_default=True, help="Members in the population.")
+@click.option("--save/--no-save", default=True, show_default=True, help="Keep the run in the lab's history.")
+@click.option("--log/--no-log", "log_data", default=False, show_default=True,
+              help="Also write the simulated impressions to the results database (removable in one step).")
+@click.option("--name", default="", help="A name for the saved run.")
+def simulate(impressions, batch, seed, policies, mixes, noise, strength, members, save, log_data, name):
+    """Run policies against a simulated population drawn from the persona archetypes, on the
+    same stream of members and titles, and print take rates with 95 % intervals and regret
+    (the table the Policy lab page shows). With the uniform policy in the run, also print the
+    offline estimates on its log."""
+    from artdash import lab, lab_store
+
+    ws = _workspace()
+    with ws.session() as s:
+        world = lab.load_world(s)
+    config = _lab_config(ws, world, impressions, batch, seed, policies, mixes, noise, strength, members)
+
+    def progress(result):
+        click.echo(f"  {result.n_done:,} / {config.impressions:,} impressions", err=True)
+
+    result = lab.run_online(world, config, progress)
+    click.echo(f"online: {result.n_done:,} impressions per policy in {result.seconds:.1f} s")
+    _print_table(lab.summary_for_display(result.summary()))
+    offline = None
+    if "uniform" in config.policies:
+        trace = result.traces["uniform"]
+        offline = lab.offline_table(world, config, trace.all_rounds(), support=_stack(trace.support),
+                                    truth=lab.Truth(world, config, lab.draw_population(world, config)),
+                                    members=_stack(trace.members))
+        click.echo("\noffline, on the uniform policy's log (trained on its first half, evaluated on the rest):")
+        _print_table(lab.offline_for_display(offline))
+    if save:
+        with ws.transaction() as s:
+            run = lab_store.save_run(s, result, ws.settings.user, name, offline)
+        click.echo(f"\nsaved as lab run #{run.id}")
+        if log_data:
+            report = _log_lab_run(ws, world, result, run.id)
+            click.echo(f"wrote {report.n_inserted:,} simulated impressions to the results database "
+                       f"(experiment lab-{run.id})")
+
+
+def _stack(parts):
+    import numpy as np
+
+    return np.concatenate(parts)
+
+
+def _log_lab_run(ws, world, result, run_id):
+    from sqlalchemy import select
+
+    from artdash import lab, lab_store
+    from artdash.db.models import Variant
+
+    with ws.session() as s:
+        variant_titles = dict(s.execute(select(Variant.id, Variant.title_id)).all())
+    report = lab.log_run(ws.results_engine, world, result, str(run_id), ws.settings.user, variant_titles,
+                         ws.settings.quality_play_seconds)
+    with ws.transaction() as s:
+        lab_store.attach_log(s, run_id, report.import_id)
+    return report
+
+
+@main.command()
+@click.option("--run", "run_id", type=int, help="A saved lab run: rerun it (same seed) and evaluate on its log.")
+@click.option("--logger", default="uniform", show_default=True, type=click.Choice(_LAB_POLICIES),
+              help="With --run: whose log to evaluate on.")
+@click.option("--experiment", help="Evaluate on this experiment's impressions in the results database.")
+@click.option("--cell", help="With --experiment: only this cell (the logging policy's impressions).")
+@click.option("--policy", "policies", multiple=True, type=click.Choice(_LAB_POLICIES),
+              default=("uniform", "editors-pick", "best-single", "linucb"), show_default=True,
+              help="A candidate policy to evaluate (repeatable).")
+@click.option("--seed", default=0, show_default=True, help="Seed for cross-fitting and replay sampling.")
+def evaluate(run_id, logger, experiment, cell, policies, seed):
+    """Offline policy evaluation: each candidate policy is trained on the first half of a log
+    and its value (quality plays per impression) estimated on the second half by replay, IPS,
+    SNIPS, the direct method and doubly robust, with 95 % intervals and effective sample
+    sizes. Logs from a lab run also show the true value."""
+    from artdash import lab, lab_store
+
+    if (run_id is None) == (experiment is None):
+        raise ValidationError("give either --run ID (a saved lab run) or --experiment NAME (logged impressions)")
+    ws = _workspace()
+    with ws.session() as s:
+        world = lab.load_world(s)
+        run = lab_store.get_run(s, run_id) if run_id is not None else None
+    if run is not None:
+        config = run.config
+        if logger not in config.policies:
+            raise ValidationError(f"run #{run.id} did not run {logger!r}; it ran {', '.join(config.policies)}")
+        result = lab.run_online(world, config)
+        trace = result.traces[logger]
+        table = lab.offline_table(world, config, trace.all_rounds(), policies, support=_stack(trace.support),
+                                  truth=lab.Truth(world, config, lab.draw_population(world, config)),
+                                  members=_stack(trace.members))
+        click.echo(f"offline, on run #{run.id}'s {logger} log ({result.n_done:,} impressions):")
+    else:
+        with ws.results_engine.connect() as conn:
+            rounds, info = lab.rounds_from_results(conn, world, experiment, cell)
+        config = lab.LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes}, seed=seed)
+        table = lab.offline_table(world, config, rounds, policies)
+        click.echo(f"offline, on {info['used']:,} impressions of experiment {experiment!r}"
+                   + (f", cell {cell!r}" if cell else "")
+                   + (f" ({info['left_out']:,} left out: titles or images no longer active)" if info["left_out"] else "")
+                   + (f"; {info['unknown_members']:,} from members of unknown taste" if info["unknown_members"] else "")
+                   + ":")
+    _print_table(lab.offline_for_display(table))
+
+
 # --------------------------------------------------------------------------------- tags
 
 @main.group(cls=_Group)

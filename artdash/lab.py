@@ -263,8 +263,8 @@ class Learner:
         """(A + 1, T, K) probabilities."""
         raise NotImplementedError
 
-    def learn(self, everything: Rounds, new: Rounds) -> None:
-        """Update from the rounds logged so far (``new`` are the latest)."""
+    def learn(self, new: Rounds) -> None:
+        """Update from newly logged rounds (learners keep what they learnt before)."""
 
 
 class UniformLearner(Learner):
@@ -304,7 +304,7 @@ class BestSingleLearner(Learner):
         self.successes = np.zeros(world.variant_ids.shape)
         self.trials = np.zeros(world.variant_ids.shape)
 
-    def learn(self, everything, new):
+    def learn(self, new):
         np.add.at(self.successes, (new.title, new.action), new.quality)
         np.add.at(self.trials, (new.title, new.action), 1)
 
@@ -315,7 +315,8 @@ class BestSingleLearner(Learner):
 
 
 class LinUCBLearner(Learner):
-    """The built-in bandit (:class:`LinearBanditPolicy`), refitted on everything logged so far."""
+    """The built-in bandit (:class:`LinearBanditPolicy`), updated with each batch (the same model
+    as refitting on everything logged so far)."""
 
     name = "linucb"
 
@@ -329,9 +330,9 @@ class LinUCBLearner(Learner):
         vis = np.broadcast_to(world.visual[None], (self.groups, t_count, k, 4))
         self.x = np.concatenate([cross, vis, np.ones((self.groups, t_count, k, 1))], axis=3)
 
-    def learn(self, everything, new):
-        x = self.x[everything.group, everything.title, everything.action]
-        self.policy.fit(x, everything.quality.astype(float), everything.propensity)
+    def learn(self, new):
+        # Sufficient statistics: the same model as refitting on everything, at the cost of the new rounds.
+        self.policy.update(self.x[new.group, new.title, new.action], new.quality.astype(float), new.propensity)
 
     def table(self):
         valid = np.broadcast_to(self.world.valid, self.x.shape[:3])
@@ -364,7 +365,7 @@ class VWLearner(Learner):
                           tuple(world.visual[i, k])) for k in range(world.n_actions[i])]
         self.affinity = _group_affinity(world)
 
-    def learn(self, everything, new):
+    def learn(self, new):
         w = self.world
         self.policy.fit_rounds(self.affinity[new.group], w.title_ids[new.title],
                                w.variant_ids[new.title, new.action], new.quality.astype(float), new.propensity,
@@ -490,7 +491,7 @@ def run_online(world: LabWorld, config: LabConfig,
             trace.support.append(probs > 0)
             trace.members.append(member)
             totals[name] += [played.sum(), quality.sum(), p_quality[rows, action].sum(), best.sum()]
-            learner.learn(trace.all_rounds() if name == "linucb" else new, new)
+            learner.learn(new)
         done += n
         result.checkpoints.append(done)
         for name in config.policies:
@@ -617,7 +618,7 @@ def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: 
     rows = []
     for name in policies:
         learner = make_learner(name, world, config.exploration)
-        learner.learn(train, train)
+        learner.learn(train)
         target = learner.table()[test.group, test.title]
         true_value = float((target * true_quality).sum(axis=1).mean()) if true_quality is not None else None
         for est in ope.evaluate(data, target, predicted, confidence, seed=config.seed):
@@ -634,3 +635,47 @@ def _observed_support(world: LabWorld, logged: Rounds, test: Rounds) -> np.ndarr
     seen = np.zeros(world.variant_ids.shape, dtype=bool)
     seen[logged.title, logged.action] = True
     return seen[test.title]
+
+
+# --- tables as people read them (the page and the CLI show the same) ---------------------------
+
+def _pct(value) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value:.1%}"
+
+
+def summary_for_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """Online results: one row per policy, rates with their 95 % intervals."""
+    if summary.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "policy": summary["label"],
+        "impressions": summary["impressions"].map("{:,}".format),
+        "take rate": [f"{_pct(r)} [{_pct(lo)}, {_pct(hi)}]"
+                      for r, lo, hi in zip(summary["take rate"], summary["take low"], summary["take high"])],
+        "quality take rate": [f"{_pct(r)} [{_pct(lo)}, {_pct(hi)}]" for r, lo, hi in
+                              zip(summary["quality take rate"], summary["quality low"], summary["quality high"])],
+        "regret per 1k": summary["regret per 1k"].map("{:.1f}".format),
+        "of the oracle": summary["oracle fraction"].map(_pct),
+    })
+
+
+def offline_for_display(table: pd.DataFrame) -> pd.DataFrame:
+    """Offline estimates: one row per (policy, estimator), value with interval, ESS, caveats."""
+    if table.empty:
+        return pd.DataFrame()
+    out = pd.DataFrame({
+        "policy": table["label"], "estimator": table["estimator"],
+        "estimate": [("withheld" if pd.isna(v) else f"{_pct(v)} [{_pct(lo)}, {_pct(hi)}]")
+                     for v, lo, hi in zip(table["value"], table["low"], table["high"])],
+        "effective sample": table["effective sample"].map(lambda x: "—" if pd.isna(x) else f"{x:,.0f}"),
+    })
+    if "truth" in table and table["truth"].notna().any():
+        out["true value"] = table["truth"].map(_pct)
+    out["note"] = table["note"].fillna("")
+    return out
+
+
+def ranking(table: pd.DataFrame, estimator: str = "DR") -> pd.DataFrame:
+    """Policies ranked by one estimator (withheld estimates last)."""
+    rows = table[table["estimator"] == estimator]
+    return rows.sort_values("value", ascending=False, na_position="last")

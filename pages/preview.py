@@ -3,7 +3,7 @@
 import plotly.express as px
 import streamlit as st
 
-from artdash import personas, preview
+from artdash import lab_store, personas, preview
 from artdash.ui import resources, widgets
 
 ws = resources.workspace()
@@ -13,6 +13,7 @@ widgets.show_flash()
 
 with ws.session() as s:
     people = personas.list_personas(s)
+    promoted, promotion = lab_store.current_policy(s)
 catalog, policy_set = resources.preview_policies()
 
 if not people:
@@ -28,9 +29,15 @@ by_id = {p.id: p for p in people}
 policies = policy_set.policies
 c1, c2 = st.columns([2, 2])
 persona_id = c1.selectbox("Persona", list(by_id), format_func=lambda i: by_id[i].name, key="preview_persona")
-policy_name = c2.selectbox("Policy", list(policies), format_func=lambda n: policies[n].label, key="preview_policy")
+served = promoted if promoted in policies else lab_store.DEFAULT_POLICY
+policy_name = c2.selectbox("Policy", list(policies), index=list(policies).index(served) if served in policies else 0,
+                           format_func=lambda n: policies[n].label + (" (served by default)" if n == served else ""),
+                           key="preview_policy")
 policy = policies[policy_name]
 persona = by_id[persona_id]
+if promotion is not None and policy_name == promoted:
+    st.caption(f"Promoted in the Policy lab by {promotion.by} on {promotion.at:%Y-%m-%d}"
+               + (f": {promotion.note}" if promotion.note else "") + ".")
 st.caption(f"Policy {policy.label}: {policy_set.training_note}. Decisions are sticky for 24 hours per persona "
            "and title; *p* is the probability the policy gave the image shown (its propensity).")
 

@@ -86,7 +86,7 @@ def app_env(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def demo_ws(tmp_path_factory):
+def demo_workspace(tmp_path_factory):
     """One workspace with the demo catalog and archetypes for the whole session (read-only use)."""
     from artdash.demo import load_demo
 

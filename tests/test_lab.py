@@ -10,8 +10,8 @@ from artdash.results import queries
 
 
 @pytest.fixture(scope="module")
-def world(demo_ws):
-    with demo_ws.session() as s:
+def world(demo_workspace):
+    with demo_workspace.session() as s:
         return lab.load_world(s)
 
 
@@ -96,15 +96,15 @@ def test_editors_pick_logs_have_no_overlap_with_personalised_policies(world):
     assert ips["value"].isna().all() and ips["note"].str.contains("too little overlap").all()
 
 
-def test_run_log_goes_to_the_results_database_and_comes_out_in_one_step(demo_ws, world):
+def test_run_log_goes_to_the_results_database_and_comes_out_in_one_step(demo_workspace, world):
     result = lab.run_online(world, config_for(world, impressions=3_000, batch_size=1_000,
                                               policies=("uniform", "linucb")))
-    with demo_ws.session() as s:
+    with demo_workspace.session() as s:
         from sqlalchemy import select
 
         from artdash.db.models import Variant
         variant_titles = dict(s.execute(select(Variant.id, Variant.title_id)).all())
-    engine = demo_ws.results_engine
+    engine = demo_workspace.results_engine
     with engine.connect() as conn:
         before = queries.count_impressions(conn)
     report = lab.log_run(engine, world, result, "t1", "tester", variant_titles, 300.0)
@@ -116,19 +116,19 @@ def test_run_log_goes_to_the_results_database_and_comes_out_in_one_step(demo_ws,
     assert info["used"] == 3_000 and info["unknown_members"] == 0
     table = lab.offline_table(world, result.config, rounds, policies=["uniform", "linucb"])
     assert set(table["estimator"]) == {"replay", "IPS", "SNIPS", "DM", "DR"}
-    with demo_ws.transaction() as s:
+    with demo_workspace.transaction() as s:
         saved = lab_store.save_run(s, result, "tester", "logged run", results_import_id=report.import_id)
-    assert lab_store.remove_run_data(demo_ws, saved.id) == 6_000
+    assert lab_store.remove_run_data(demo_workspace, saved.id) == 6_000
     with engine.connect() as conn:
         assert queries.count_impressions(conn) == before
     with pytest.raises(ValidationError, match="no simulated data"):
-        lab_store.remove_run_data(demo_ws, saved.id)
+        lab_store.remove_run_data(demo_workspace, saved.id)
 
 
-def test_saved_runs_reopen_and_compare(demo_ws, run):
-    with demo_ws.transaction() as s:
+def test_saved_runs_reopen_and_compare(demo_workspace, run):
+    with demo_workspace.transaction() as s:
         saved = lab_store.save_run(s, run, "pm", "  first   look ")
-    with demo_ws.session() as s:
+    with demo_workspace.session() as s:
         again = lab_store.get_run(s, saved.id)
         assert again.name == "first look" and again.status == "done" and again.impressions == 24_000
         assert again.config == run.config
@@ -141,8 +141,8 @@ def test_saved_runs_reopen_and_compare(demo_ws, run):
             lab_store.get_run(s, 10**6)
 
 
-def test_promote_and_demote_are_recorded(demo_ws):
-    with demo_ws.transaction() as s:
+def test_promote_and_demote_are_recorded(demo_workspace):
+    with demo_workspace.transaction() as s:
         assert lab_store.current_policy(s) == (None, None)
         lab_store.promote(s, "vw", "pm", note="won the lab")
         lab_store.promote(s, "best-single", "pm2")

@@ -169,3 +169,19 @@ def test_vowpal_wabbit_policy_personalises_too():
     decision = policy.decide(COMEDY_FAN, CATALOG[3], WHEN)
     assert decision.propensity == pytest.approx(decision.probabilities[decision.variant_id])
     policy.close()
+
+
+def test_bandit_updated_in_batches_equals_one_fit_on_everything():
+    features = FeatureSpace(TAGS)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(600, features.dim))
+    rewards = (rng.random(600) < 0.3).astype(float)
+    propensities = rng.uniform(0.1, 1.0, 600)
+    whole = LinearBanditPolicy(features).fit(x, rewards, propensities)
+    pieces = LinearBanditPolicy(features)
+    for start in range(0, 600, 150):
+        pieces.update(x[start:start + 150], rewards[start:start + 150], propensities[start:start + 150])
+    assert np.allclose(whole.theta, pieces.theta) and np.allclose(whole.a_inv, pieces.a_inv)
+    assert pieces.n_trained == 600
+    refit = LinearBanditPolicy(features).fit(x[:10], rewards[:10], propensities[:10]).fit(x, rewards, propensities)
+    assert np.allclose(refit.theta, whole.theta)  # fit starts afresh

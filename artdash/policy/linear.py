@@ -29,6 +29,7 @@ class LinearBanditPolicy(Policy):
         self.theta: np.ndarray | None = None
         self.a_inv: np.ndarray | None = None
         self.n_trained = 0
+        self._sums: dict | None = None
 
     @property
     def trained(self) -> bool:
@@ -36,10 +37,16 @@ class LinearBanditPolicy(Policy):
 
     def fit(self, x: np.ndarray, rewards: np.ndarray, propensities: np.ndarray | None = None) -> LinearBanditPolicy:
         """Fit on logged rounds: features of the shown variant, its reward (quality play), its propensity."""
+        self._sums = None
+        return self.update(x, rewards, propensities)
+
+    def update(self, x: np.ndarray, rewards: np.ndarray, propensities: np.ndarray | None = None) -> LinearBanditPolicy:
+        """Add logged rounds to what the model has seen: the result equals :meth:`fit` on all
+        rounds so far (the sufficient statistics are kept), at the cost of the new rounds only."""
         x, rewards = np.asarray(x, dtype=float), np.asarray(rewards, dtype=float)
         if x.ndim != 2 or x.shape[1] != self.features.dim or len(rewards) != len(x):
             raise ValidationError(f"`x` must be n × {self.features.dim} with one reward per row")
-        if len(x) == 0:
+        if len(x) == 0 and not getattr(self, "_sums", None):
             raise ValidationError("no logged impressions to learn from")
         if propensities is None:
             weights = np.ones(len(x))
@@ -48,12 +55,17 @@ class LinearBanditPolicy(Policy):
             if np.any(propensities <= 0) or np.any(propensities > 1):
                 raise ValidationError("`propensities` must be in (0, 1]: a zero propensity cannot be weighted")
             weights = 1.0 / propensities
-            weights /= weights.mean()
         xw = x * weights[:, None]
-        a = self.ridge * np.eye(self.features.dim) + xw.T @ x
+        sums = getattr(self, "_sums", None) or {"xx": 0.0, "xr": 0.0, "w": 0.0, "n": 0}
+        sums = {"xx": sums["xx"] + xw.T @ x, "xr": sums["xr"] + xw.T @ rewards, "w": sums["w"] + weights.sum(),
+                "n": sums["n"] + len(x)}
+        self._sums = sums
+        # Weights normalised to mean 1 over everything seen, so the ridge keeps its meaning.
+        scale = sums["n"] / sums["w"]
+        a = self.ridge * np.eye(self.features.dim) + scale * sums["xx"]
         self.a_inv = np.linalg.inv(a)
-        self.theta = self.a_inv @ (xw.T @ rewards)
-        self.n_trained = len(x)
+        self.theta = self.a_inv @ (scale * sums["xr"])
+        self.n_trained = sums["n"]
         return self
 
     def scores(self, x: np.ndarray) -> np.ndarray:
