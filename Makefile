@@ -42,6 +42,8 @@ bench: install
 	$(BIN)/python bench/policy.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/results.py
+	$(BIN)/python bench/ope.py
+	$(BIN)/python bench/simulate.py
 
 lint: install
 	$(BIN)/ruff check artdash pages tests bench scripts app.py

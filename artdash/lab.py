@@ -199,13 +199,28 @@ def draw_population(world: LabWorld, config: LabConfig) -> Population:
 class Truth:
     """The hidden take model for one population: P(play) and P(quality play) per impression."""
 
+    PRECOMPUTE_LIMIT = 20_000_000  # members × candidates up to which all probabilities are tabled once
+
     def __init__(self, world: LabWorld, config: LabConfig, population: Population):
         self.world, self.population, self.taste = world, population, config.taste()
         flat_ids = world.variant_ids.ravel()
         self.appeal = self.taste.appeal(flat_ids.tolist()).reshape(world.variant_ids.shape)
+        self._table = None
+        members, cells = len(population.archetype), world.variant_ids.size
+        if members * cells <= self.PRECOMPUTE_LIMIT:
+            match = population.affinity @ world.tags.reshape(cells, -1).T           # (M, T·K)
+            play = _sigmoid(self.taste.base + self.taste.strength * match + self.appeal.ravel()[None, :])
+            quality = play * _sigmoid(self.taste.quality_base + self.taste.quality_strength * match)
+            valid = world.valid.ravel()[None, :]
+            self._table = (np.where(valid, play, 0.0), np.where(valid, quality, 0.0))
 
     def probabilities(self, member: np.ndarray, title: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(n, K) P(play) and P(quality play); 0 past each title's candidates."""
+        k = self.world.variant_ids.shape[1]
+        if self._table is not None:
+            columns = title[:, None] * k + np.arange(k)[None, :]
+            rows = member[:, None]
+            return self._table[0][rows, columns], self._table[1][rows, columns]
         match = np.einsum("nj,nkj->nk", self.population.affinity[member], self.world.tags[title])
         play = _sigmoid(self.taste.base + self.taste.strength * match + self.appeal[title])
         quality = play * _sigmoid(self.taste.quality_base + self.taste.quality_strength * match)
@@ -331,8 +346,16 @@ class LinUCBLearner(Learner):
         self.x = np.concatenate([cross, vis, np.ones((self.groups, t_count, k, 1))], axis=3)
 
     def learn(self, new):
-        # Sufficient statistics: the same model as refitting on everything, at the cost of the new rounds.
-        self.policy.update(self.x[new.group, new.title, new.action], new.quality.astype(float), new.propensity)
+        # Rounds sharing (group, title, candidate) share a feature vector: sum their weights per
+        # cell and update once per distinct vector (the same model as refitting on everything).
+        shape = self.x.shape[:3]
+        cell = np.ravel_multi_index((new.group, new.title, new.action), shape)
+        weights = 1.0 / new.propensity
+        size = int(np.prod(shape))
+        weight_sums = np.bincount(cell, weights=weights, minlength=size)
+        reward_sums = np.bincount(cell, weights=weights * new.quality, minlength=size)
+        used = np.flatnonzero(weight_sums)
+        self.policy.update_grouped(self.x.reshape(size, -1)[used], weight_sums[used], reward_sums[used], len(new))
 
     def table(self):
         valid = np.broadcast_to(self.world.valid, self.x.shape[:3])

@@ -35,6 +35,7 @@ from artdash.errors import ValidationError
 UNSUPPORTED_WARN = 0.01     # warn when more than 1 % of the target's mass is on never-logged actions
 MIN_EFFECTIVE_SAMPLE = 10   # below this many effective rounds, weighted estimates are withheld
 MIN_SUPPORTED_MASS = 0.5    # … and when less than half of the target's mass is on logged actions
+DIRECT_KEYS = 1 << 22       # action keys below this index the reward table directly
 
 
 @dataclass(frozen=True)
@@ -105,28 +106,44 @@ def effective_sample_size(weights: np.ndarray) -> float:
     return total * total / squares if squares > 0 else 0.0
 
 
-def ips(data: LoggedData, target: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    return _mean_interval(importance_weights(data, target) * data.reward, confidence)
+@dataclass(frozen=True)
+class _Parts:
+    """What the weighted estimators share, computed once."""
+
+    weights: np.ndarray
+    weighted_rewards: np.ndarray
+    dm_terms: np.ndarray | None = None
+    dr_terms: np.ndarray | None = None
 
 
-def snips(data: LoggedData, target: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    w = importance_weights(data, target)
+def _parts(data: LoggedData, target: np.ndarray, predicted=None) -> _Parts:
+    rows = np.arange(len(data))
+    w = target[rows, data.action] / data.propensity
+    wr = w * data.reward
+    if predicted is None:
+        return _Parts(w, wr)
+    values = predicted.values if isinstance(predicted, RewardPredictions) else predicted
+    dm = np.einsum("ij,ij->i", target, values)
+    return _Parts(w, wr, dm, dm + wr - w * values[rows, data.action])
+
+
+def _ips(parts: _Parts, confidence: float) -> tuple[float, float, float]:
+    return _mean_interval(parts.weighted_rewards, confidence)
+
+
+def _snips(parts: _Parts, reward: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    w = parts.weights
     total = w.sum()
     if total <= 0:
         return float("nan"), float("nan"), float("nan")
-    value = float((w * data.reward).sum() / total)
+    value = float(parts.weighted_rewards.sum() / total)
     # Delta method: Var ≈ Σ wᵢ²(rᵢ − V)² / (Σ wᵢ)².
-    half = _z(confidence) * float(np.sqrt((w ** 2 * (data.reward - value) ** 2).sum())) / float(total)
+    half = _z(confidence) * float(np.sqrt(np.square(w * (reward - value)).sum())) / float(total)
     return value, value - half, value + half
 
 
-def direct_method(target: np.ndarray, predicted: np.ndarray | RewardPredictions,
-                  confidence: float = 0.95) -> tuple[float, float, float]:
-    """With plain predictions the interval covers only the spread over rounds; with
-    :class:`RewardPredictions` it adds the reward model's own estimation error (each fitted
-    cell's variance, weighted by how much of the policy's probability lands on it)."""
-    values = predicted.values if isinstance(predicted, RewardPredictions) else predicted
-    terms = (target * values).sum(axis=1)
+def _dm(parts: _Parts, target: np.ndarray, predicted, confidence: float) -> tuple[float, float, float]:
+    terms = parts.dm_terms
     value, low, high = _mean_interval(terms, confidence)
     if not isinstance(predicted, RewardPredictions) or not len(predicted.variances):
         return value, low, high
@@ -139,13 +156,37 @@ def direct_method(target: np.ndarray, predicted: np.ndarray | RewardPredictions,
     return value, value - half, value + half
 
 
+def ips(data: LoggedData, target: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    return _ips(_parts(data, target), confidence)
+
+
+def snips(data: LoggedData, target: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    return _snips(_parts(data, target), data.reward, confidence)
+
+
+def direct_method(target: np.ndarray, predicted: np.ndarray | RewardPredictions,
+                  confidence: float = 0.95) -> tuple[float, float, float]:
+    """With plain predictions the interval covers only the spread over rounds; with
+    :class:`RewardPredictions` it adds the reward model's own estimation error (each fitted
+    cell's variance, weighted by how much of the policy's probability lands on it)."""
+    values = predicted.values if isinstance(predicted, RewardPredictions) else predicted
+    return _dm(_Parts(None, None, np.einsum("ij,ij->i", target, values)), target, predicted, confidence)
+
+
 def doubly_robust(data: LoggedData, target: np.ndarray, predicted: np.ndarray | RewardPredictions,
                   confidence: float = 0.95) -> tuple[float, float, float]:
-    if isinstance(predicted, RewardPredictions):
-        predicted = predicted.values
-    w = importance_weights(data, target)
-    terms = (target * predicted).sum(axis=1) + w * (data.reward - _taken(predicted, data.action))
-    return _mean_interval(terms, confidence)
+    return _mean_interval(_parts(data, target, predicted).dr_terms, confidence)
+
+
+def estimates(data: LoggedData, target: np.ndarray, predicted: np.ndarray | RewardPredictions | None = None,
+              confidence: float = 0.95) -> dict[str, tuple[float, float, float]]:
+    """IPS, SNIPS and (with predictions) DM and DR in one pass over shared pieces."""
+    parts = _parts(data, target, predicted)
+    out = {"IPS": _ips(parts, confidence), "SNIPS": _snips(parts, data.reward, confidence)}
+    if predicted is not None:
+        out["DM"] = _dm(parts, target, predicted, confidence)
+        out["DR"] = _mean_interval(parts.dr_terms, confidence)
+    return out
 
 
 def replay(data: LoggedData, target: np.ndarray, seed: int = 0,
@@ -219,22 +260,21 @@ def evaluate(data: LoggedData, target: np.ndarray, predicted: np.ndarray | Rewar
         out.append(Estimate("replay", value if matched else None, low if matched else None,
                             high if matched else None, float(matched), matched,
                             note if matched else "withheld: no logged round matches the policy's choice"))
-    for name, fn in (("IPS", ips), ("SNIPS", snips)):
+    values = estimates(data, target, predicted, confidence)
+    note = "; ".join(notes)
+    for name in ("IPS", "SNIPS"):
         if withhold:
             out.append(Estimate(name, None, None, None, ess, None, reason))
         else:
-            value, low, high = fn(data, target, confidence)
-            out.append(Estimate(name, value, low, high, ess, None, "; ".join(notes)))
+            out.append(Estimate(name, *values[name], ess, None, note))
     if predicted is not None:
-        value, low, high = direct_method(target, predicted, confidence)
-        note = ("" if isinstance(predicted, RewardPredictions)
-                else "the interval ignores reward-model error; trust it only as far as the model")
-        out.append(Estimate("DM", value, low, high, float(len(data)), None, note))
+        dm_note = ("" if isinstance(predicted, RewardPredictions)
+                   else "the interval ignores reward-model error; trust it only as far as the model")
+        out.append(Estimate("DM", *values["DM"], float(len(data)), None, dm_note))
         if withhold:
             out.append(Estimate("DR", None, None, None, ess, None, reason))
         else:
-            value, low, high = doubly_robust(data, target, predicted, confidence)
-            out.append(Estimate("DR", value, low, high, ess, None, "; ".join(notes)))
+            out.append(Estimate("DR", *values["DR"], ess, None, note))
     return out
 
 
@@ -262,10 +302,17 @@ class TabularRewardModel:
                     query_key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Fit on (group, key, reward) rows; predict for every (query_group, query_key).
         Returns predictions, their cell indices and the variance of each cell's rate."""
-        keys, key_index = np.unique(np.concatenate([key, query_key.ravel()]), return_inverse=True)
-        fit_keys, q_keys = key_index[:len(key)], key_index[len(key):].reshape(query_key.shape)
+        key, query_key = np.asarray(key, dtype=np.int64), np.asarray(query_key, dtype=np.int64)
+        low = min(key.min(initial=0), query_key.min(initial=0))
+        high = max(key.max(initial=0), query_key.max(initial=0))
+        if low >= 0 and high < DIRECT_KEYS:
+            # Small non-negative ids (variant ids): index by the id itself, no sorting needed.
+            fit_keys, q_keys, n_keys = key, query_key, int(high) + 1
+        else:
+            keys, key_index = np.unique(np.concatenate([key, query_key.ravel()]), return_inverse=True)
+            fit_keys, q_keys = key_index[:len(key)], key_index[len(key):].reshape(query_key.shape)
+            n_keys = len(keys)
         n_groups = int(max(group.max(initial=0), query_group.max(initial=0))) + 1
-        n_keys = len(keys)
         overall = reward.mean() if len(reward) else 0.0
         key_n = np.bincount(fit_keys, minlength=n_keys)
         key_s = np.bincount(fit_keys, weights=reward, minlength=n_keys)

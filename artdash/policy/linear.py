@@ -46,7 +46,7 @@ class LinearBanditPolicy(Policy):
         x, rewards = np.asarray(x, dtype=float), np.asarray(rewards, dtype=float)
         if x.ndim != 2 or x.shape[1] != self.features.dim or len(rewards) != len(x):
             raise ValidationError(f"`x` must be n × {self.features.dim} with one reward per row")
-        if len(x) == 0 and not getattr(self, "_sums", None):
+        if len(x) == 0 and not self._sums:
             raise ValidationError("no logged impressions to learn from")
         if propensities is None:
             weights = np.ones(len(x))
@@ -55,10 +55,21 @@ class LinearBanditPolicy(Policy):
             if np.any(propensities <= 0) or np.any(propensities > 1):
                 raise ValidationError("`propensities` must be in (0, 1]: a zero propensity cannot be weighted")
             weights = 1.0 / propensities
-        xw = x * weights[:, None]
-        sums = getattr(self, "_sums", None) or {"xx": 0.0, "xr": 0.0, "w": 0.0, "n": 0}
-        sums = {"xx": sums["xx"] + xw.T @ x, "xr": sums["xr"] + xw.T @ rewards, "w": sums["w"] + weights.sum(),
-                "n": sums["n"] + len(x)}
+        return self.update_grouped(x, weights, weights * rewards, len(x))
+
+    def update_grouped(self, x: np.ndarray, weight_sums: np.ndarray, weighted_rewards: np.ndarray,
+                       n_rows: int) -> LinearBanditPolicy:
+        """:meth:`update` for rounds already summed per distinct feature vector: ``x`` holds each
+        distinct vector once, with the sum of its rounds' weights (1 / propensity) and of their
+        weighted rewards; ``n_rows`` is how many rounds that was. Exactly the same model, at a
+        cost that does not grow with the number of rounds."""
+        x = np.asarray(x, dtype=float)
+        xw = x * np.asarray(weight_sums, dtype=float)[:, None]
+        sums = self._sums or {"xx": 0.0, "xr": 0.0, "w": 0.0, "n": 0}
+        sums = {"xx": sums["xx"] + xw.T @ x, "xr": sums["xr"] + x.T @ np.asarray(weighted_rewards, dtype=float),
+                "w": sums["w"] + float(np.sum(weight_sums)), "n": sums["n"] + int(n_rows)}
+        if sums["n"] == 0:
+            raise ValidationError("no logged impressions to learn from")
         self._sums = sums
         # Weights normalised to mean 1 over everything seen, so the ridge keeps its meaning.
         scale = sums["n"] / sums["w"]
