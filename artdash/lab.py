@@ -591,7 +591,7 @@ def rounds_from_results(conn, world: LabWorld, experiment: str, cell: str | None
     query = (select(imp.c.member_id, imp.c.title_id, imp.c.variant_id, imp.c.propensity, imp.c.played,
                     imp.c.play_seconds, imports.c.quality_seconds)
              .join(imports, imports.c.id == imp.c.import_id)
-             .where(imp.c.experiment == experiment).order_by(imp.c.ts, imp.c.event_key).limit(limit))
+             .where(imp.c.experiment == experiment).order_by(imp.c.ts, imp.c.id).limit(limit))
     if cell:
         query = query.where(imp.c.cell == cell)
     frame = pd.DataFrame(conn.execute(query).all(), columns=["member_id", "title_id", "variant_id", "propensity",

@@ -227,21 +227,34 @@ def test_upgrade_from_r0001_keeps_every_total(tmp_path):
         (20400, 1, 11, "exp1", "B", "country", "FR", 6, 3, 1, 500.0),
         (20401, 1, 12, "exp1", "A", "country", "DE", 5, 1, 0, 30.0),
     ]
+    from artdash.results.ingest import event_keys
+
+    keys = event_keys(pd.Series(["e0", "e1"], dtype="str")).tolist()
     with eng.begin() as conn:
         conn.execute(text("INSERT INTO daily_rollups VALUES (:a, :b, :c, :d, :e, :f, :g, :h, :i, :j, :k)"),
                      [dict(zip("abcdefghijk", r)) for r in old])
+        conn.execute(text("INSERT INTO results_imports VALUES (1, 'import', 'old.csv', '2026-11-01', 't', 2, 0, 0, 300)"))
+        conn.execute(text("INSERT INTO impressions VALUES (:k, :e, 1793527200, 20758, 'm', 1, 11, 'uniform', 'exp1', "
+                          "'A', 0.5, 1, 600, 'FR', 'tv', 1)"), [{"k": k, "e": e} for k, e in zip(keys, ["e0", "e1"])])
     upgrade_results(eng)
     assert results_revision(eng) == "r0002"
     with eng.connect() as conn:
+        assert conn.execute(text("SELECT id, event_id FROM impressions ORDER BY id")).all() == [(1, "e0"), (2, "e1")]
+    # The carried-over event keys still make re-imports idempotent.
+    again = ingest(eng, (HEADER + rows(3)).encode(), "log.csv", "t", VARIANTS, QUALITY)
+    assert (again.n_inserted, again.n_already_present) == (1, 2)
+    with eng.connect() as conn:
         totals = queries.variant_totals(conn, Selection(title_id=1)).set_index("variant_id")
-        assert totals.loc[11, ["impressions", "plays", "quality_plays"]].tolist() == [16, 7, 3]
+        assert totals.loc[11, ["impressions", "plays", "quality_plays"]].tolist() == [17, 8, 4]  # + e2
         assert totals.loc[12, "impressions"] == 5
-        assert queries.cell_totals(conn, "exp1").set_index("cell")["impressions"].to_dict() == {"A": 15, "B": 6}
+        assert queries.cell_totals(conn, "exp1").set_index("cell")["impressions"].to_dict() == {"A": 15, "B": 7}
         fr = queries.segment_totals(conn, Selection(title_id=1), "country").set_index("segment")
-        assert fr.loc["FR", "impressions"] == 16 and fr.loc["DE", "impressions"] == 5
+        assert fr.loc["FR", "impressions"] == 17 and fr.loc["DE", "impressions"] == 5
     downgrade_results(eng, "r0001")  # and back, with the totals per variant intact
     with eng.connect() as conn:
         back = conn.execute(text("SELECT variant_id, sum(impressions) FROM daily_rollups WHERE segment_kind = 'all' "
                                  "GROUP BY variant_id ORDER BY variant_id")).all()
-    assert [tuple(r) for r in back] == [(11, 16), (12, 5)]
+    assert [tuple(r) for r in back] == [(11, 17), (12, 5)]
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM impressions")).scalar() == 3
     eng.dispose()

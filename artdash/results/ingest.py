@@ -427,6 +427,10 @@ class _Writer:
     def __init__(self, conn: Connection, import_id: int):
         self.conn = conn
         self.import_id = import_id
+        if conn.dialect.name == "postgresql":
+            # Ids are handed out from max(id): one import at a time (readers are not blocked).
+            conn.exec_driver_sql("LOCK TABLE impressions IN SHARE ROW EXCLUSIVE MODE")
+        self.next_id = (conn.execute(select(func.max(impressions.c.id))).scalar() or 0) + 1
         self.dialect = conn.dialect.name
         self.dbapi = conn.connection.driver_connection
         if self.dialect == "sqlite":
@@ -443,6 +447,8 @@ class _Writer:
 
     def insert(self, rows: Rows) -> np.ndarray:
         """Insert rows not yet in the log; returns a mask of the rows that were new."""
+        rows.columns["id"] = np.arange(self.next_id, self.next_id + len(rows), dtype=np.int64)
+        self.next_id += len(rows)
         if self.dialect == "postgresql":
             return self._copy(rows)
         sql_verb = "INSERT OR IGNORE" if self.dialect == "sqlite" else "INSERT"
@@ -672,8 +678,8 @@ def ingest(engine: Engine, source: bytes | Path, file_name: str, actor: str, var
                 n_rows += n_chunk
                 if state.n_issues == 0 and len(good):
                     good.columns["import_id"] = np.full(len(good), import_id, dtype=np.int64)
-                    if writer.dialect == "sqlite":  # neighbouring keys: fewer pages touched per batch
-                        good = good.take(np.argsort(good.columns["event_key"], kind="stable"))
+                    # Neighbouring keys: fewer index pages touched per batch.
+                    good = good.take(np.argsort(good.columns["event_key"], kind="stable"))
                     new = writer.insert(good)
                     fresh = good if new.all() else good.take(np.flatnonzero(new))
                     rollups.add(fresh)

@@ -31,9 +31,11 @@ imports = Table(
 
 impressions = Table(
     "impressions", metadata,
-    # 63-bit hash of the event id: a compact primary key that makes re-imports idempotent.
-    # On SQLite an INTEGER PRIMARY KEY is the rowid itself: no second index to maintain.
-    Column("event_key", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    # Row ids are assigned by ArtDash in import order, so the table only ever grows at its end
+    # (on SQLite the id is the rowid); a 63-bit hash of the event id, unique, makes re-imports
+    # idempotent — its index is small enough to stay in memory while a large log goes in.
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("event_key", BigInteger, nullable=False),
     Column("event_id", String(100), nullable=False),
     Column("ts", BigInteger, nullable=False),            # seconds since the epoch, UTC
     Column("day", Integer, nullable=False),              # days since the epoch, UTC
@@ -49,6 +51,7 @@ impressions = Table(
     Column("country", String(2), nullable=False, server_default=""),
     Column("device", String(10), nullable=False, server_default=""),
     Column("import_id", Integer, nullable=False),
+    Index("ux_impressions_event_key", "event_key", unique=True),
     Index("ix_impressions_import_id", "import_id"),
 )
 

@@ -1,6 +1,7 @@
 """results: one narrow rollup table per grain (variants, cells, segments), filled
-from the old combined rollups, which are then dropped — no data is lost: the impression log
-is untouched and every sum is carried over.
+from the old combined rollups, which are then dropped; the impression log gets a row id in
+import order (appends instead of inserts at hashed positions) with the event key as a unique
+index. No data is lost: every row and every sum is carried over.
 
 Revision ID: r0002
 Revises: r0001
@@ -25,7 +26,46 @@ def _sums() -> list[sa.Column]:
             sa.Column("play_seconds", sa.Float(), nullable=False)]
 
 
+IMPRESSION_COLUMNS = ("event_key, event_id, ts, day, member_id, title_id, variant_id, policy, experiment, cell, "
+                      "propensity, played, play_seconds, country, device, import_id")
+
+
+def _impressions_table(name: str, with_id: bool) -> None:
+    key_type = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    columns = [sa.Column("id", key_type, autoincrement=False, nullable=False)] if with_id else []
+    columns.append(sa.Column("event_key", sa.BigInteger() if with_id else key_type, autoincrement=False,
+                             nullable=False))
+    op.create_table(
+        name, *columns,
+        sa.Column("event_id", sa.String(length=100), nullable=False),
+        sa.Column("ts", sa.BigInteger(), nullable=False),
+        sa.Column("day", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.String(length=100), nullable=False),
+        sa.Column("title_id", sa.Integer(), nullable=False),
+        sa.Column("variant_id", sa.Integer(), nullable=False),
+        sa.Column("policy", sa.String(length=40), nullable=False),
+        sa.Column("experiment", sa.String(length=80), server_default="", nullable=False),
+        sa.Column("cell", sa.String(length=40), server_default="", nullable=False),
+        sa.Column("propensity", sa.Float(), nullable=False),
+        sa.Column("played", sa.SmallInteger(), nullable=False),
+        sa.Column("play_seconds", sa.Float(), nullable=False),
+        sa.Column("country", sa.String(length=2), server_default="", nullable=False),
+        sa.Column("device", sa.String(length=10), server_default="", nullable=False),
+        sa.Column("import_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id" if with_id else "event_key"),
+    )
+
+
 def upgrade() -> None:
+    # The log: copy into the new shape (ids in import order), then swap the tables.
+    _impressions_table("impressions_v2", with_id=True)
+    op.execute(f"INSERT INTO impressions_v2 (id, {IMPRESSION_COLUMNS}) "
+               f"SELECT row_number() OVER (ORDER BY import_id, event_key), {IMPRESSION_COLUMNS} FROM impressions")
+    op.drop_index("ix_impressions_import_id", table_name="impressions")
+    op.drop_table("impressions")
+    op.rename_table("impressions_v2", "impressions")
+    op.create_index("ux_impressions_event_key", "impressions", ["event_key"], unique=True)
+    op.create_index("ix_impressions_import_id", "impressions", ["import_id"])
     op.create_table(
         "rollup_variants",
         sa.Column("day", sa.Integer(), autoincrement=False, nullable=False),
@@ -75,6 +115,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _impressions_table("impressions_v1", with_id=False)
+    op.execute(f"INSERT INTO impressions_v1 ({IMPRESSION_COLUMNS}) SELECT {IMPRESSION_COLUMNS} FROM impressions")
+    op.drop_index("ix_impressions_import_id", table_name="impressions")
+    op.drop_index("ux_impressions_event_key", table_name="impressions")
+    op.drop_table("impressions")
+    op.rename_table("impressions_v1", "impressions")
+    op.create_index("ix_impressions_import_id", "impressions", ["import_id"])
     op.create_table(
         "daily_rollups",
         sa.Column("day", sa.Integer(), autoincrement=False, nullable=False),
