@@ -325,6 +325,8 @@ def load_demo(ws: Workspace, actor: str = DEMO_ACTOR, titles: tuple[DemoTitle, .
                 catalog.set_variant_status(s, result.variant_id, status, actor)
                 if status == "active" and k == 1 and i % 4 == 0:
                     catalog.set_variant_status(s, result.variant_id, "retired", actor)
+                if k == 0:  # the key art: what an editor would pick without personalisation
+                    catalog.set_editors_pick(s, title.id, result.variant_id, actor)
         added += 1
         if progress:
             progress(i, len(titles), spec.name)

@@ -130,8 +130,9 @@ def best_policy(summary: pd.DataFrame) -> str | None:
 
 
 def show_run(run: lab_store.RunView, key: str) -> None:
+    st.subheader(f"Run {run.title}")
     c = st.columns(5)
-    c[0].metric("Run", run.title)
+    c[0].metric("When", f"{run.created_at:%Y-%m-%d %H:%M}")
     c[1].metric("Impressions per policy", f"{run.impressions:,}")
     c[2].metric("Status", run.status)
     c[3].metric("Seed", run.seed)
@@ -214,7 +215,10 @@ with simulate_tab:
                 "(the archetype's plus noise); a hidden take model decides who presses play. Every policy meets "
                 "the same members, titles and dice, and learns every *learning period* impressions.")
     policies_available = [p for p in lab.POLICY_LABELS if p != "vw" or vw_available()]
-    with st.form("lab_setup"):
+    open_id = st.session_state.get(OPEN_RUN)
+    setup = st.expander("Set up a run" if open_id is None else "Set up another run", expanded=open_id is None,
+                        icon=":material/tune:")
+    with setup, st.form("lab_setup"):
         st.markdown("**Population** — share of each archetype")
         cols = st.columns(4)
         shares = {}
@@ -284,7 +288,6 @@ with simulate_tab:
                                          f"{result.seconds:.1f} s.")
                 st.rerun()
 
-    open_id = st.session_state.get(OPEN_RUN)
     if open_id is not None and not submitted:
         try:
             with ws.session() as s:
@@ -292,7 +295,6 @@ with simulate_tab:
         except ArtdashError:
             st.session_state.pop(OPEN_RUN, None)
         else:
-            st.divider()
             show_run(run, "current")
 
 

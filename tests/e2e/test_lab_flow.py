@@ -1,0 +1,43 @@
+"""A product manager runs the policy lab, sees personalisation win, promotes it, and Preview
+serves the promoted policy."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from test_catalog_flow import TIMEOUT_MS, wait_idle
+
+from artdash.config import Settings
+from artdash.demo import load_demo
+from artdash.workspace import Workspace
+
+pytestmark = pytest.mark.e2e
+
+
+def test_run_compare_and_promote(page: Page, app_server, artifacts):
+    ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(app_server["data"])}))
+    load_demo(ws)
+    ws.close()
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.set_viewport_size({"width": 1440, "height": 1100})
+    page.goto(app_server["url"] + "/lab")
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Policy lab")).to_be_visible()
+
+    page.get_by_role("spinbutton", name="Impressions per policy").fill("6000")
+    page.get_by_role("spinbutton", name="Learning period").fill("1000")
+    page.get_by_role("button", name="Run").click()
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"Run #\d+ finished: 6,000 impressions per policy"))).to_be_visible()
+    summary = page.get_by_test_id("stDataFrame").first
+    expect(summary).to_be_visible()
+    expect(page.get_by_text("Cumulative quality take rate").first).to_be_visible()
+    page.screenshot(path=str(artifacts / "e2e-lab-run.png"), full_page=True)
+
+    page.get_by_role("button", name="Promote").first.click()
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"Contextual bandit \(LinUCB\) is now the policy Preview serves"))).to_be_visible()
+
+    page.goto(app_server["url"] + "/preview")
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"Promoted in the Policy lab by"))).to_be_visible()
