@@ -2,7 +2,10 @@
 
 import streamlit as st
 
+from artdash.ui import resources, widgets
+
 st.set_page_config(page_title="ArtDash", page_icon="🎨", layout="wide")
+widgets.require_user(resources.workspace())  # the sign-in form, when accounts exist
 
 st.navigation(
     {
@@ -18,6 +21,9 @@ st.navigation(
             st.Page("pages/preview.py", title="Preview", icon=":material/preview:"),
             st.Page("pages/personas.py", title="Personas", icon=":material/group:"),
             st.Page("pages/lab.py", title="Policy lab", icon=":material/science:"),
+        ],
+        "Admin": [
+            st.Page("pages/audit.py", title="Audit trail", icon=":material/history:"),
         ],
     }
 ).run()

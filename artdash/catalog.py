@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from artdash.auth import authorize
 from artdash.config import ImageLimits
 from artdash.db.models import (
     LINEAGE_KINDS,
@@ -299,6 +300,7 @@ def create_title(session: Session, *, name: str, actor: str, year: int | str | N
                  kind: str = "movie", synopsis: str = "", genres: Sequence[str] = (),
                  cast: Sequence[str] = (), tag_ids: Sequence[int] = ()) -> TitleView:
     """Add a title. Genres must exist in the taxonomy; cast names are added as needed."""
+    authorize(session, actor, "editor")
     name = _clean_text(name, "name", MAX_TITLE_NAME, required=True)
     year = _clean_year(year)
     kind = _clean_kind(kind)
@@ -315,6 +317,7 @@ def update_title(session: Session, title_id: int, *, actor: str, expected_versio
                  name: str, year: int | str | None, kind: str, synopsis: str,
                  genres: Sequence[str] = (), cast: Sequence[str] = (), tag_ids: Sequence[int] = ()) -> TitleView:
     """Replace a title's fields and tags. A stale ``expected_version`` is refused."""
+    authorize(session, actor, "editor")
     title = _get_title(session, title_id)
     if expected_version is not None and title.version != expected_version:
         raise ConflictError(
@@ -466,6 +469,7 @@ def get_variant(session: Session, variant_id: int) -> VariantView:
 def set_variant_status(session: Session, variant_id: int, status: str, actor: str,
                        expected_version: int | None = None) -> VariantView:
     """Move a variant along draft → active → retired (a retired one may be reactivated)."""
+    authorize(session, actor, "editor")
     variant = _get_variant(session, variant_id)
     _check_variant_version(variant, expected_version)
     status = (status or "").strip().lower()
@@ -483,6 +487,7 @@ def set_variant_status(session: Session, variant_id: int, status: str, actor: st
 
 def set_variant_label(session: Session, variant_id: int, label: str, actor: str,
                       expected_version: int | None = None) -> VariantView:
+    authorize(session, actor, "editor")
     variant = _get_variant(session, variant_id)
     _check_variant_version(variant, expected_version)
     variant.label = _clean_text(label, "label", 200, required=True)
@@ -494,6 +499,7 @@ def set_variant_label(session: Session, variant_id: int, label: str, actor: str,
 def set_variant_tags(session: Session, variant_id: int, tag_ids: Iterable[int], actor: str,
                      expected_version: int | None = None) -> VariantView:
     """Replace a variant's tags with exactly ``tag_ids``."""
+    authorize(session, actor, "editor")
     variant = _get_variant(session, variant_id)
     _check_variant_version(variant, expected_version)
     wanted = {int(t) for t in tag_ids}
@@ -522,6 +528,7 @@ def set_variant_tags(session: Session, variant_id: int, tag_ids: Iterable[int], 
 def bulk_tag(session: Session, variant_ids: Sequence[int], actor: str, add: Iterable[int] = (),
              remove: Iterable[int] = ()) -> int:
     """Add and/or remove tags on several variants at once. Returns how many variants changed."""
+    authorize(session, actor, "editor")
     add, remove = {int(t) for t in add}, {int(t) for t in remove}
     if not variant_ids:
         raise ValidationError("select at least one variant to tag")
@@ -548,6 +555,7 @@ def _decide(suggestion: TagSuggestion, status: str, actor: str) -> None:
 
 def decide_suggestion(session: Session, variant_id: int, tag_id: int, accept: bool, actor: str) -> VariantView:
     """Accept (tag the variant) or reject a feature-based tag suggestion."""
+    authorize(session, actor, "editor")
     suggestion = session.get(TagSuggestion, (int(variant_id), int(tag_id)))
     if suggestion is None:
         raise NotFoundError(f"there is no suggestion of tag #{tag_id} for variant #{variant_id}; reload")
@@ -563,6 +571,7 @@ def set_lineage(session: Session, variant_id: int, parent_id: int | None, actor:
                 kind: str | None = None, locale: str | None = None,
                 expected_version: int | None = None) -> VariantView:
     """Mark a variant as a crop or localisation of another variant of the same title (or clear it)."""
+    authorize(session, actor, "editor")
     variant = _get_variant(session, variant_id)
     _check_variant_version(variant, expected_version)
     if parent_id is None:
@@ -595,6 +604,7 @@ def set_lineage(session: Session, variant_id: int, parent_id: int | None, actor:
 
 def set_editors_pick(session: Session, title_id: int, variant_id: int | None, actor: str) -> int | None:
     """Make ``variant_id`` the title's default image (the editor's-pick policy), or clear it."""
+    authorize(session, actor, "editor")
     title = _get_title(session, title_id)
     pick = session.get(EditorsPick, title.id)
     if variant_id is None:
@@ -685,6 +695,7 @@ def ingest_image(session: Session, store: MediaStore, title_id: int, file_name: 
     Runs inside the caller's transaction. A refusal is returned (not raised) so that one bad
     file never stops the others; nothing is stored for a refused file.
     """
+    authorize(session, actor, "editor")
     title = _get_title(session, title_id)
     shown = file_name if isinstance(file_name, str) else str(file_name)
     try:

@@ -5,6 +5,7 @@ Settings come from ARTDASH_* environment variables (see `artdash --help`).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -28,7 +29,9 @@ Environment:
 def _workspace(migrate: bool = True):
     from artdash.workspace import Workspace
 
-    return Workspace.open(Settings.from_env(), migrate=migrate)
+    ws = Workspace.open(Settings.from_env(), migrate=migrate)
+    ws.trusted = True  # the command line has the database itself: it acts as an admin
+    return ws
 
 
 def _echo_issues(issues, limit: int = 50) -> None:
@@ -273,22 +276,17 @@ def results_import(file, mappings, skip_unknown):
     play_seconds (experiment, cell, country, device optional). Re-importing adds nothing; any
     bad row is reported with its line number and nothing is imported (exit code 2).
     """
-    from sqlalchemy import select
-
-    from artdash.db.models import Variant
-    from artdash.results.ingest import IngestError, ingest
+    from artdash.results.imports import import_log
+    from artdash.results.ingest import IngestError
 
     try:
         mapping = dict(m.split("=", 1) for m in mappings)
     except ValueError:
         raise ValidationError("--map takes FILE_COLUMN=COLUMN, e.g. --map ts=timestamp") from None
     ws = _workspace()
-    with ws.session() as s:
-        variant_titles = dict(s.execute(select(Variant.id, Variant.title_id)).all())
     try:
-        report = ingest(ws.results_engine, file, file.name, ws.settings.user, variant_titles,
-                        ws.settings.quality_play_seconds, mapping=mapping, skip_unknown=skip_unknown,
-                        progress=lambda n: click.echo(f"  {n:,} rows checked", err=True))
+        report = import_log(ws, file, file.name, ws.settings.user, mapping=mapping, skip_unknown=skip_unknown,
+                            progress=lambda n: click.echo(f"  {n:,} rows checked", err=True))
     except IngestError as exc:
         _echo_issues(exc.issues)
         raise
@@ -391,18 +389,9 @@ def _stack(parts):
 
 
 def _log_lab_run(ws, world, result, run_id):
-    from sqlalchemy import select
+    from artdash import lab_store
 
-    from artdash import lab, lab_store
-    from artdash.db.models import Variant
-
-    with ws.session() as s:
-        variant_titles = dict(s.execute(select(Variant.id, Variant.title_id)).all())
-    report = lab.log_run(ws.results_engine, world, result, str(run_id), ws.settings.user, variant_titles,
-                         ws.settings.quality_play_seconds)
-    with ws.transaction() as s:
-        lab_store.attach_log(s, run_id, report.import_id)
-    return report
+    return lab_store.log_run(ws, world, result, run_id, ws.settings.user)
 
 
 @main.command()
@@ -449,6 +438,87 @@ def evaluate(run_id, logger, experiment, cell, policies, seed):
                    + (f"; {info['unknown_members']:,} from members of unknown taste" if info["unknown_members"] else "")
                    + ":")
     _print_table(lab.offline_for_display(table))
+
+
+# --------------------------------------------------------------------------------- users
+
+@main.group(cls=_Group)
+def user():
+    """Accounts and roles (viewer, editor, admin). Once one account exists, the app asks
+    everyone to sign in; the first account must be an admin."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["viewer", "editor", "admin"]), required=True)
+@click.option("--password", "ask_password", is_flag=True, default=True, show_default=True,
+              help="Ask for a password (--no-password for an OIDC identity, which signs in through the provider).")
+@click.option("--no-password", "ask_password", flag_value=False)
+def user_add(name, role, ask_password):
+    """Add a local account NAME (or the role of an OIDC e-mail address, with --no-password)."""
+    from artdash import auth
+
+    password = None
+    if ask_password:
+        password = os.environ.get("ARTDASH_NEW_PASSWORD") or click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True)
+    ws = _workspace()
+    with ws.transaction() as s:
+        view = auth.add_user(s, name, role, ws.settings.user, password)
+    click.echo(f"added {view.name} ({view.role}{', with a password' if view.has_password else ''})")
+
+
+@user.command("remove")
+@click.argument("name")
+def user_remove(name):
+    """Remove an account (the last admin cannot be removed)."""
+    from artdash import auth
+
+    ws = _workspace()
+    with ws.transaction() as s:
+        auth.remove_user(s, name, ws.settings.user)
+    click.echo(f"removed {name}")
+
+
+@user.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["viewer", "editor", "admin"]))
+def user_set_role(name, role):
+    """Change an account's role."""
+    from artdash import auth
+
+    ws = _workspace()
+    with ws.transaction() as s:
+        view = auth.set_role(s, name, role, ws.settings.user)
+    click.echo(f"{view.name} is now {view.role}")
+
+
+@user.command("passwd")
+@click.argument("name")
+def user_passwd(name):
+    """Set a new password (also unlocks an account locked by failed sign-ins)."""
+    from artdash import auth
+
+    password = os.environ.get("ARTDASH_NEW_PASSWORD") or click.prompt("Password", hide_input=True,
+                                                                       confirmation_prompt=True)
+    ws = _workspace()
+    with ws.transaction() as s:
+        auth.set_password(s, name, password, ws.settings.user)
+    click.echo(f"password of {name} changed")
+
+
+@user.command("list")
+def user_list():
+    """Accounts and their roles."""
+    from artdash import auth
+
+    ws = _workspace()
+    with ws.session() as s:
+        users = auth.list_users(s)
+    if not users:
+        click.echo("no accounts: the app runs as the local admin for everyone")
+    for u in users:
+        click.echo(f"{u.name}\t{u.role}\t{'password' if u.has_password else 'OIDC'}")
 
 
 # --------------------------------------------------------------------------------- tags

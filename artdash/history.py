@@ -27,6 +27,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from artdash.auth import authorize
 from artdash.db.models import Persona, PersonaAffinity, Tag, Title, ViewingRecord
 from artdash.errors import ValidationError
 
@@ -151,6 +152,7 @@ def import_history(session: Session, data: bytes, file_name: str, actor: str,
     """Import a viewing-history file: all rows or none. Members become personas of kind
     'member' (created on first sight); their affinities are recomputed from their full history.
     Re-importing the same views adds nothing."""
+    authorize(session, actor, "admin")
     frame, offset = read_history(data, file_name)
     clean, issues = validate_history(session, frame, offset)
     if issues:

@@ -564,18 +564,6 @@ def run_log(world: LabWorld, result: LabResult, run_key: str, end: pd.Timestamp 
     return pd.concat(frames, ignore_index=True)
 
 
-def log_run(engine, world: LabWorld, result: LabResult, run_key: str, actor: str,
-            variant_titles: Mapping[int, int], quality_seconds: float, progress=None):
-    """Import the run's impressions into the results database as simulated data (one import,
-    removable in one step with :func:`artdash.results.ingest.delete_import`)."""
-    from artdash.results.ingest import ingest
-
-    frame = run_log(world, result, run_key)
-    data = frame.to_csv(index=False).encode()
-    return ingest(engine, data, f"policy-lab-run-{run_key}.csv", actor, variant_titles, quality_seconds,
-                  kind="simulation", progress=progress)
-
-
 # --- offline evaluation ----------------------------------------------------------------------
 
 def rounds_from_results(conn, world: LabWorld, experiment: str, cell: str | None = None,

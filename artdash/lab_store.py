@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from artdash.auth import authorize
 from artdash.db.models import LabRun, PolicyPromotion
 from artdash.errors import NotFoundError, ValidationError
 from artdash.lab import POLICY_LABELS, LabConfig, LabResult
@@ -82,6 +83,7 @@ def _clean_name(name: str | None, fallback: str) -> str:
 
 def save_run(session: Session, result: LabResult, actor: str, name: str | None = None,
              offline: pd.DataFrame | None = None, results_import_id: int | None = None) -> RunView:
+    authorize(session, actor, "editor")
     config = result.config
     fallback = f"{result.n_done:,} impressions, seed {config.seed}"
     run = LabRun(name=_clean_name(name, fallback), created_by=actor, seed=config.seed,
@@ -108,14 +110,16 @@ def list_runs(session: Session) -> list[RunView]:
     return [_view(r) for r in session.scalars(select(LabRun).order_by(LabRun.id.desc()))]
 
 
-def set_offline(session: Session, run_id: int, offline: pd.DataFrame) -> RunView:
+def set_offline(session: Session, run_id: int, offline: pd.DataFrame, actor: str) -> RunView:
+    authorize(session, actor, "editor")
     run = _get(session, run_id)
     run.offline = _records(offline)
     session.flush()
     return _view(run)
 
 
-def attach_log(session: Session, run_id: int, import_id: int) -> RunView:
+def attach_log(session: Session, run_id: int, import_id: int, actor: str) -> RunView:
+    authorize(session, actor, "editor")
     run = _get(session, run_id)
     run.results_import_id = import_id
     run.data_removed_at = None
@@ -123,12 +127,12 @@ def attach_log(session: Session, run_id: int, import_id: int) -> RunView:
     return _view(run)
 
 
-def remove_run_data(ws, run_id: int) -> int:
+def remove_run_data(ws, run_id: int, actor: str) -> int:
     """Delete the simulated impressions a run wrote to the results database (the run itself
-    stays in the history). Returns how many impressions were removed. Takes the workspace:
-    the results may share the catalog's SQLite file, so the deletion runs in its own
-    transaction, never inside a session that already holds the write lock."""
-    from artdash.results.ingest import delete_import
+    stays in the history; admins only). Returns how many impressions were removed. Takes the
+    workspace: the results may share the catalog's SQLite file, so the deletion runs in its
+    own transaction, never inside a session that already holds the write lock."""
+    from artdash.results.imports import remove_import
 
     with ws.session() as s:
         run = _get(s, run_id)
@@ -136,12 +140,27 @@ def remove_run_data(ws, run_id: int) -> int:
     if import_id is None or removed_at is not None:
         raise ValidationError(f"run #{run_id} has no simulated data in the results database")
     try:
-        removed = delete_import(ws.results_engine, import_id)
+        removed = remove_import(ws, import_id, actor)
     except NotFoundError:
         removed = 0  # already gone (removed by hand, or an earlier attempt stopped half-way)
     with ws.transaction() as s:
+        authorize(s, actor, "admin")
         _get(s, run_id).data_removed_at = datetime.now(UTC)
     return removed
+
+
+def log_run(ws, world, result: LabResult, run_id: int, actor: str, progress=None):
+    """Write a saved run's impressions to the results database as simulated data (experiment
+    ``lab-<run id>``, one import) and link it to the run."""
+    from artdash.lab import run_log
+    from artdash.results.imports import import_log
+
+    data = run_log(world, result, str(run_id)).to_csv(index=False).encode()
+    report = import_log(ws, data, f"policy-lab-run-{run_id}.csv", actor, kind="simulation", needs="editor",
+                        progress=progress)
+    with ws.transaction() as s:
+        attach_log(s, run_id, report.import_id, actor)
+    return report
 
 
 def compare_runs(runs: list[RunView]) -> pd.DataFrame:
@@ -173,6 +192,7 @@ def _promotion_view(p: PolicyPromotion) -> PromotionView:
 
 def promote(session: Session, policy: str, actor: str, run_id: int | None = None, note: str = "") -> PromotionView:
     """Make ``policy`` the one Preview serves by default (recorded with who, when and why)."""
+    authorize(session, actor, "admin")
     if policy not in POLICY_LABELS:
         raise ValidationError(f"unknown policy {policy!r}; choose from {', '.join(POLICY_LABELS)}")
     if run_id is not None:
@@ -185,6 +205,7 @@ def promote(session: Session, policy: str, actor: str, run_id: int | None = None
 
 def demote(session: Session, actor: str, note: str = "") -> PromotionView:
     """Withdraw the current promotion: Preview goes back to the built-in default."""
+    authorize(session, actor, "admin")
     current, _ = current_policy(session)
     if current is None:
         raise ValidationError(f"no policy is promoted; Preview already serves the default ({DEFAULT_POLICY})")

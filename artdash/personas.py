@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from artdash.auth import authorize
 from artdash.db.models import DEVICES, Persona, PersonaAffinity, Tag
 from artdash.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 from artdash.taxonomy import ASSETS, TagView, find_tag
@@ -100,6 +101,7 @@ def _clean_affinities(session: Session, affinities: Mapping[int, float]) -> dict
 
 def create_persona(session: Session, *, name: str, actor: str, description: str = "", country: str = "",
                    device: str = "tv", affinities: Mapping[int, float] | None = None) -> PersonaView:
+    authorize(session, actor, "editor")
     display, key = _clean_name(name)
     if session.scalar(select(Persona).where(Persona.key == key)):
         raise DuplicateError(f"a persona called {display!r} exists already; pick another name or edit that one")
@@ -117,6 +119,7 @@ def create_persona(session: Session, *, name: str, actor: str, description: str 
 def update_persona(session: Session, persona_id: int, *, actor: str, expected_version: int | None, name: str,
                    description: str, country: str, device: str, affinities: Mapping[int, float]) -> PersonaView:
     """Replace a persona's fields and affinities; a stale ``expected_version`` is refused."""
+    authorize(session, actor, "editor")
     persona = _get(session, persona_id)
     if expected_version is not None and persona.version != expected_version:
         raise ConflictError(f"{persona.updated_by} changed {persona.name!r} meanwhile; your edit was not saved — "
@@ -155,6 +158,7 @@ def load_archetypes(session: Session, actor: str, path: Path | None = None) -> i
     """Add the shipped archetypes that are missing (by name). Returns how many were added.
 
     Affinities naming a tag the taxonomy no longer has are left out."""
+    authorize(session, actor, "editor")
     spec = json.loads((path or default_personas_path()).read_text(encoding="utf-8"))
     added = 0
     for entry in spec["personas"]:

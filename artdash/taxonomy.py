@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from artdash.auth import authorize
 from artdash.db.models import Facet, PersonaAffinity, Tag, TagSuggestion, TitleTag, VariantTag
 from artdash.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 
@@ -136,6 +137,7 @@ def find_tag(session: Session, facet: str, name: str) -> TagView | None:
 
 
 def add_facet(session: Session, name: str, description: str, actor: str) -> FacetView:
+    authorize(session, actor, "admin")
     display, key = normalise_tag_name(name)
     if session.scalar(select(Facet).where(Facet.name == key)):
         raise DuplicateError(f"the facet {key!r} already exists")
@@ -147,7 +149,9 @@ def add_facet(session: Session, name: str, description: str, actor: str) -> Face
 
 
 def add_tag(session: Session, facet: str, name: str, actor: str) -> TagView:
-    """Add a tag to a facet. Refuses a name that exists already, in any case or spacing."""
+    """Add a tag to a facet (editors may; renaming, merging and facets are admin work).
+    Refuses a name that exists already, in any case or spacing."""
+    authorize(session, actor, "editor")
     display, key = normalise_tag_name(name)
     facet_row = _facet(session, facet)
     clash = session.scalar(select(Tag).where(Tag.facet_id == facet_row.id, Tag.key == key))
@@ -162,6 +166,7 @@ def add_tag(session: Session, facet: str, name: str, actor: str) -> TagView:
 
 def ensure_tags(session: Session, facet: str, names: list[str], actor: str) -> list[TagView]:
     """The tags with these names in ``facet``, adding those that don't exist yet."""
+    authorize(session, actor, "editor")
     out: dict[int, TagView] = {}
     for name in names:
         existing = find_tag(session, facet, name)
@@ -173,6 +178,7 @@ def ensure_tags(session: Session, facet: str, names: list[str], actor: str) -> l
 def rename_tag(session: Session, tag_id: int, new_name: str, actor: str,
                expected_version: int | None = None) -> TagView:
     """Rename a tag; a name another tag of the facet has is refused (merge them instead)."""
+    authorize(session, actor, "admin")
     display, key = normalise_tag_name(new_name)
     tag = _tag(session, tag_id)
     if expected_version is not None and tag.version != expected_version:
@@ -190,6 +196,7 @@ def rename_tag(session: Session, tag_id: int, new_name: str, actor: str,
 
 def merge_tags(session: Session, source_id: int, target_id: int, actor: str) -> TagView:
     """Move every use of ``source`` onto ``target`` (same facet) and remove ``source``."""
+    authorize(session, actor, "admin")
     if source_id == target_id:
         raise ValidationError("pick two different tags to merge")
     source, target = _tag(session, source_id), _tag(session, target_id)

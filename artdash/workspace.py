@@ -40,15 +40,20 @@ class Workspace:
         if migrate:
             upgrade_database(engine)
             with ws.transaction() as s:
+                s.info["system"] = True  # first-run seeding, not a person's change
                 load_default_taxonomy(s)
                 if s.scalar(select(func.count()).select_from(Persona)) == 0:
                     load_archetypes(s, actor="artdash")
         return ws
 
+    trusted: bool = False  # the command line: whoever runs it has the database itself
+
     @contextmanager
     def transaction(self):
         """A session whose work is committed at the end of the block (rolled back on error)."""
         with self.sessions() as session, session.begin():
+            if self.trusted:
+                session.info["trusted"] = True
             yield session
 
     def session(self) -> Session:

@@ -41,7 +41,7 @@ with st.expander("New title", icon=":material/add:", expanded=counts["titles"] =
                 with ws.transaction() as session:
                     view = catalog.create_title(session, name=name, year=year, kind=kind, synopsis=synopsis,
                                                 genres=title_genres, cast=cast, tag_ids=other,
-                                                actor=ws.settings.user)
+                                                actor=widgets.actor())
             except ArtdashError as exc:
                 st.error(f"Not created — {exc}")
             else:

@@ -7,10 +7,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from sqlalchemy import select
 
 from artdash import lab, lab_store
-from artdash.db.models import Variant
 from artdash.errors import ArtdashError
 from artdash.policy.vw import available as vw_available
 from artdash.results import queries
@@ -119,7 +117,7 @@ def promote_form(policies: list[str], key: str, run_id: int | None, suggestion: 
                               key=f"{key}_promote_policy")
         note = c2.text_input("Why (optional)", placeholder="won the offline comparison on the uniform log")
         if st.form_submit_button("Promote", icon=":material/rocket_launch:"):
-            widgets.act(ws, lambda s: lab_store.promote(s, policy, ws.settings.user, run_id, note),
+            widgets.act(ws, lambda s: lab_store.promote(s, policy, widgets.actor(), run_id, note),
                         f"{lab.POLICY_LABELS[policy]} is now the policy Preview serves.")
 
 
@@ -163,7 +161,7 @@ def show_run(run: lab_store.RunView, key: str) -> None:
         if st.button("Remove its simulated data from the results database", key=f"{key}_remove",
                      icon=":material/delete:"):
             try:
-                removed = lab_store.remove_run_data(ws, run.id)
+                removed = lab_store.remove_run_data(ws, run.id, widgets.actor())
             except ArtdashError as exc:
                 st.error(f"Not removed — {exc}")
             else:
@@ -184,17 +182,12 @@ def finish_run(result: lab.LabResult, name: str, log_data: bool) -> int:
                                     truth=lab.Truth(world, result.config, lab.draw_population(world, result.config)),
                                     members=stack(trace.members))
     with ws.transaction() as s:
-        run = lab_store.save_run(s, result, ws.settings.user, name, offline)
+        run = lab_store.save_run(s, result, widgets.actor(), name, offline)
     if log_data and not result.cancelled:
-        with ws.session() as s:
-            variant_titles = dict(s.execute(select(Variant.id, Variant.title_id)).all())
         bar = st.progress(0.0, text="Writing the simulated impressions to the results database…")
         total = result.n_done * len(result.config.policies)
-        report = lab.log_run(ws.results_engine, world, result, str(run.id), ws.settings.user, variant_titles,
-                             ws.settings.quality_play_seconds,
-                             progress=lambda n: bar.progress(min(n / total, 1.0), text=f"Logged {n:,} of {total:,}"))
-        with ws.transaction() as s:
-            lab_store.attach_log(s, run.id, report.import_id)
+        lab_store.log_run(ws, world, result, run.id, widgets.actor(),
+                          progress=lambda n: bar.progress(min(n / total, 1.0), text=f"Logged {n:,} of {total:,}"))
     return run.id
 
 
@@ -395,7 +388,7 @@ with history_tab:
             note = st.text_input("Why demote (optional)")
             if st.form_submit_button(f"Demote {lab.POLICY_LABELS[promoted]} (back to the default)",
                                      icon=":material/undo:"):
-                widgets.act(ws, lambda s: lab_store.demote(s, ws.settings.user, note),
+                widgets.act(ws, lambda s: lab_store.demote(s, widgets.actor(), note),
                             "Preview is back on the default policy.")
     st.subheader("Runs")
     if not runs:

@@ -12,7 +12,7 @@ from artdash.ui import resources, widgets
 
 ws = resources.workspace()
 widgets.sidebar(ws)
-actor = ws.settings.user
+actor = widgets.actor()
 st.title("Personas")
 st.caption("Each persona is a set of tastes over the tag taxonomy — how much they like (up to +1) or avoid "
            "(down to −1) each genre, theme, tone and kind of image — plus a country and a device.")

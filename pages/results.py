@@ -13,7 +13,8 @@ from artdash import catalog
 from artdash.db.models import Variant
 from artdash.errors import ArtdashError
 from artdash.results import queries, report
-from artdash.results.ingest import IngestError, ingest
+from artdash.results.imports import import_log
+from artdash.results.ingest import IngestError
 from artdash.stats import sample_ratio_mismatch
 from artdash.ui import resources, widgets
 
@@ -74,10 +75,9 @@ with import_tab:
                 st.stop()
             bar = st.progress(0.0, text="Reading…")
             try:
-                result = ingest(engine, upload.getvalue(), upload.name, ws.settings.user,
-                                {vid: v.title_id for vid, v in variants.items()}, ws.settings.quality_play_seconds,
-                                mapping=mapping, skip_unknown=skip_unknown,
-                                progress=lambda n: bar.progress(0.5, text=f"{n:,} rows checked…"))
+                result = import_log(ws, upload.getvalue(), upload.name, widgets.actor(), mapping=mapping,
+                                    skip_unknown=skip_unknown,
+                                    progress=lambda n: bar.progress(0.5, text=f"{n:,} rows checked…"))
             except IngestError as exc:
                 bar.empty()
                 st.error(f"Nothing imported — {exc}")

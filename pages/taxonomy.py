@@ -9,7 +9,7 @@ from artdash.ui import resources, widgets
 
 ws = resources.workspace()
 widgets.sidebar(ws)
-actor = ws.settings.user
+actor = widgets.actor()
 st.title("Taxonomy")
 st.caption("Titles, artwork variants and member tastes all speak this vocabulary. Names are compared "
            "ignoring case and spacing, so 'Dark' and ' dark ' are the same tag.")

@@ -15,7 +15,7 @@ from artdash.ui import resources, state, widgets
 
 ws = resources.workspace()
 widgets.sidebar(ws)
-actor = ws.settings.user
+actor = widgets.actor()
 
 with ws.session() as s:
     choices = dict(catalog.title_choices(s))

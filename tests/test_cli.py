@@ -111,3 +111,42 @@ def test_results_import_and_refusal(run, tmp_path):
                                       "--map", "ts=timestamp").output
     result = run("results", "import", str(log))
     assert result.exit_code == 2 and "missing column(s): event_id, timestamp" in result.output
+
+
+def test_user_commands_manage_accounts(run, monkeypatch):
+    monkeypatch.setenv("ARTDASH_NEW_PASSWORD", "correct horse battery")
+    assert "no accounts" in run("user", "list").output
+    refused = run("user", "add", "ed", "--role", "editor")
+    assert refused.exit_code == 2 and "first account must be an admin" in refused.output
+    assert "added ada (admin, with a password)" in run("user", "add", "ada", "--role", "admin").output
+    assert "added ed@example.org (viewer)" in run("user", "add", "ed@example.org", "--role", "viewer",
+                                                 "--no-password").output
+    assert "ed@example.org is now editor" in run("user", "set-role", "ed@example.org", "editor").output
+    listing = run("user", "list").output
+    assert "ada\tadmin\tpassword" in listing and "ed@example.org\teditor\tOIDC" in listing
+    last = run("user", "remove", "ada")
+    assert last.exit_code == 2 and "last admin" in last.output
+    assert "removed ed@example.org" in run("user", "remove", "ed@example.org").output
+    assert "password of ada changed" in run("user", "passwd", "ada").output
+    # The command line is trusted: it still works once accounts exist.
+    assert run("title", "add", "After Accounts").exit_code == 0
+
+
+def test_simulate_and_evaluate_print_the_lab_tables(run):
+    run("demo", "--impressions", "0")
+    result = run("simulate", "--impressions", "3000", "--batch", "1000", "--log")
+    assert result.exit_code == 0, result.output
+    for words in ("Uniform random", "Contextual bandit (LinUCB)", "quality take rate", "saved as lab run #1",
+                  "offline, on the uniform policy's log", "DR", "true value",
+                  "to the results database (experiment lab-1)"):
+        assert words in result.output
+    evaluated = run("evaluate", "--experiment", "lab-1", "--cell", "uniform", "--policy", "uniform",
+                    "--policy", "linucb")
+    assert evaluated.exit_code == 0 and "3,000 impressions of experiment 'lab-1'" in evaluated.output
+    assert "replay" in evaluated.output and "SNIPS" in evaluated.output
+    rerun = run("evaluate", "--run", "1", "--policy", "linucb")
+    assert rerun.exit_code == 0 and "true value" in rerun.output
+    bad = run("simulate", "--mix", "Nobody=1")
+    assert bad.exit_code == 2 and "no archetype called 'Nobody'" in bad.output
+    neither = run("evaluate")
+    assert neither.exit_code == 2 and "give either --run" in neither.output

@@ -99,30 +99,28 @@ def test_editors_pick_logs_have_no_overlap_with_personalised_policies(world):
 def test_run_log_goes_to_the_results_database_and_comes_out_in_one_step(demo_workspace, world):
     result = lab.run_online(world, config_for(world, impressions=3_000, batch_size=1_000,
                                               policies=("uniform", "linucb")))
-    with demo_workspace.session() as s:
-        from sqlalchemy import select
-
-        from artdash.db.models import Variant
-        variant_titles = dict(s.execute(select(Variant.id, Variant.title_id)).all())
     engine = demo_workspace.results_engine
     with engine.connect() as conn:
         before = queries.count_impressions(conn)
-    report = lab.log_run(engine, world, result, "t1", "tester", variant_titles, 300.0)
+    with demo_workspace.transaction() as s:
+        saved = lab_store.save_run(s, result, "tester", "logged run")
+    report = lab_store.log_run(demo_workspace, world, result, saved.id, "tester")
     assert report.n_inserted == 6_000
+    experiment = f"lab-{saved.id}"
     with engine.connect() as conn:
         assert queries.count_impressions(conn) == before + 6_000
-        assert "lab-t1" in queries.experiments(conn)
-        rounds, info = lab.rounds_from_results(conn, world, "lab-t1", "uniform")
+        assert experiment in queries.experiments(conn)
+        rounds, info = lab.rounds_from_results(conn, world, experiment, "uniform")
     assert info["used"] == 3_000 and info["unknown_members"] == 0
     table = lab.offline_table(world, result.config, rounds, policies=["uniform", "linucb"])
     assert set(table["estimator"]) == {"replay", "IPS", "SNIPS", "DM", "DR"}
-    with demo_workspace.transaction() as s:
-        saved = lab_store.save_run(s, result, "tester", "logged run", results_import_id=report.import_id)
-    assert lab_store.remove_run_data(demo_workspace, saved.id) == 6_000
+    with demo_workspace.session() as s:
+        assert lab_store.get_run(s, saved.id).has_logged_data
+    assert lab_store.remove_run_data(demo_workspace, saved.id, "tester") == 6_000
     with engine.connect() as conn:
         assert queries.count_impressions(conn) == before
     with pytest.raises(ValidationError, match="no simulated data"):
-        lab_store.remove_run_data(demo_workspace, saved.id)
+        lab_store.remove_run_data(demo_workspace, saved.id, "tester")
 
 
 def test_saved_runs_reopen_and_compare(demo_workspace, run):

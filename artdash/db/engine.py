@@ -38,4 +38,7 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    from artdash import audit
+
+    audit.install()  # permission guard and audit trail on every session
     return sessionmaker(engine, expire_on_commit=False)

@@ -262,3 +262,36 @@ class PolicyPromotion(Base):
     by: Mapped[str] = mapped_column(String(80))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("lab_runs.id", ondelete="SET NULL"), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+ROLES = ("viewer", "editor", "admin")
+
+
+class User(Base):
+    """A local account (or, with OIDC sign-in, the role of an e-mail address; no password)."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role in ('viewer', 'editor', 'admin')", name="ck_users_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    role: Mapped[str] = mapped_column(String(10))
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AuditEntry(Base):
+    """One change: who, when, what (entity and id), and the values before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120), index=True)
+    action: Mapped[str] = mapped_column(String(20))          # create | update | delete | import | …
+    entity: Mapped[str] = mapped_column(String(40), index=True)
+    entity_id: Mapped[str] = mapped_column(String(80), default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

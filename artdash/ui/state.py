@@ -5,3 +5,5 @@ SELECTED_VARIANT = "selected_variant"
 UPLOAD_REPORT = "upload_report"    # the last UploadReport, per title
 UPLOADER_GENERATION = "uploader_generation"  # bumped to clear the file uploader after an upload
 TITLE_PICKER = "title_picker"
+SIGNED_IN = "signed_in"            # (name, role) of the signed-in local account
+ACTOR = "actor"                    # (name, role) acting in this run: set by app.py for every page

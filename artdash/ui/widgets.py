@@ -17,9 +17,83 @@ from artdash.workspace import Workspace
 STATUS_BADGES = {"draft": ":gray-badge[draft]", "active": ":green-badge[active]", "retired": ":orange-badge[retired]"}
 
 
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def require_user(ws: Workspace) -> tuple[str, str]:
+    """Who is acting in this run, as (name, role). With no accounts and no OIDC provider
+    configured, the local admin; otherwise the signed-in user — or a sign-in form, and the
+    page stops here. Called by app.py before every page."""
+    from artdash import auth
+
+    if _oidc_configured():
+        if not st.user.is_logged_in:
+            st.title("ArtDash")
+            st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:")
+            st.stop()
+        email = str(st.user.get("email") or st.user.get("name") or "")
+        with ws.session() as s:
+            who = (email, auth.oidc_role(s, email))
+    else:
+        with ws.session() as s:
+            accounts = auth.accounts_enabled(s)
+        if not accounts:
+            who = (ws.settings.user, "admin")
+        else:
+            who = st.session_state.get(state.SIGNED_IN)
+            if who is None:
+                _sign_in_form(ws)
+                st.stop()
+    st.session_state[state.ACTOR] = who
+    return who
+
+
+def _sign_in_form(ws: Workspace) -> None:
+    from artdash import auth
+
+    st.title("Sign in to ArtDash")
+    with st.form("sign_in"):
+        name = st.text_input("User name")
+        password = st.text_input("Password", type="password")
+        if st.form_submit_button("Sign in", type="primary", icon=":material/login:"):
+            try:
+                with ws.session() as s:
+                    user = auth.sign_in(s, name, password)
+            except ArtdashError as exc:
+                st.error(f"Not signed in — {exc}")
+            else:
+                st.session_state[state.SIGNED_IN] = (user.name, user.role)
+                st.rerun()
+    st.caption("No account? An admin adds one with `artdash user add NAME --role editor`.")
+
+
+def actor() -> str:
+    """The name changes are made and recorded under in this run."""
+    who = st.session_state.get(state.ACTOR)
+    return who[0] if who else "local-admin"
+
+
+def role() -> str:
+    who = st.session_state.get(state.ACTOR)
+    return who[1] if who else "admin"
+
+
 def sidebar(ws: Workspace) -> None:
     with st.sidebar:
-        st.caption(f"Signed in as **{ws.settings.user}** — no sign-in is configured, so everyone here is an admin.")
+        who = st.session_state.get(state.ACTOR) or (ws.settings.user, "admin")
+        if st.session_state.get(state.SIGNED_IN) or _oidc_configured():
+            st.caption(f"Signed in as **{who[0]}** ({who[1]}).")
+            if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+                st.session_state.pop(state.SIGNED_IN, None)
+                if _oidc_configured():
+                    st.logout()
+                st.rerun()
+        else:
+            st.caption(f"Signed in as **{who[0]}** — no sign-in is configured, so everyone here is an admin.")
         st.caption(f"Database: `{ws.engine.url.render_as_string(hide_password=True)}`")
 
 

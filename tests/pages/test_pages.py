@@ -430,17 +430,16 @@ def test_lab_page_offline_evaluation_on_logged_impressions(demo_ws):
         world = lab.load_world(s)
     config = lab.LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes}, impressions=3_000, batch_size=1_000,
                            policies=("uniform",))
-    result = lab.run_online(world, config)
-    with demo_ws.session() as s:
-        from sqlalchemy import select
+    from artdash import lab_store
 
-        from artdash.db.models import Variant
-        variant_titles = dict(s.execute(select(Variant.id, Variant.title_id)).all())
-    lab.log_run(demo_ws.results_engine, world, result, "x", "t", variant_titles, 300.0)
+    result = lab.run_online(world, config)
+    with demo_ws.transaction() as s:
+        run = lab_store.save_run(s, result, "t")
+    lab_store.log_run(demo_ws, world, result, run.id, "t")
     at = open_page("lab", lab_tab="Offline evaluation")
     assert_clean(at)
     at.radio(key="lab_offline_source").set_value("The results database").run()
-    labelled(at.selectbox, "Experiment").set_value("lab-x")
+    labelled(at.selectbox, "Experiment").set_value(f"lab-{run.id}")
     at.button(key="lab_offline_go_db").click().run()
     assert_clean(at)
     table = at.dataframe[0].value
@@ -480,3 +479,69 @@ def test_lab_history_reopens_and_compares_runs(demo_ws):
     assert_clean(at)
     compared = at.dataframe[-1].value
     assert set(compared["run"]) == {"#1 seed 1", "#2 seed 2"} and len(compared) == 4
+
+
+# ------------------------------------------------------------------------------ sign-in, roles, audit
+
+def add_team(ws):
+    from artdash import auth
+
+    with ws.transaction() as s:
+        auth.add_user(s, "ada", "admin", "local-admin", "correct horse battery")
+        auth.add_user(s, "vic", "viewer", "ada", "correct horse battery")
+
+
+def sign_in(at: AppTest, name: str, password: str = "correct horse battery") -> AppTest:
+    labelled(at.text_input, "User name").set_value(name)
+    labelled(at.text_input, "Password").set_value(password)
+    return at.button(key="FormSubmitter:sign_in-Sign in").click().run()
+
+
+def test_with_accounts_every_page_asks_to_sign_in(demo_ws):
+    add_team(demo_ws)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert_clean(at)
+    assert at.title[0].value == "Sign in to ArtDash"
+    sign_in(at, "vic", "wrong password!!")
+    assert any("wrong user name or password" in e.value for e in at.error)
+    sign_in(at, "vic")
+    assert_clean(at)
+    assert any("Signed in as **vic** (viewer)" in c.value for c in at.sidebar.caption)
+
+
+def test_a_viewer_is_refused_with_a_reason_and_nothing_changes(demo_ws):
+    add_team(demo_ws)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    sign_in(at, "vic")
+    labelled(at.text_input, "Name *").set_value("Viewer's Title")
+    labelled(at.button, "Create title").click().run()
+    assert_clean(at)
+    assert any("Not created — vic is a viewer" in e.value for e in at.error)
+    with demo_ws.session() as s:
+        assert "Viewer's Title" not in {t.name for t in catalog.list_titles(s)}
+
+
+def test_audit_page_lists_and_filters_changes(demo_ws):
+    with demo_ws.transaction() as s:
+        catalog.create_title(s, name="Audited", actor="ed")
+    at = open_page("audit")
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert {"when", "who", "action", "entity", "id", "before", "after"} <= set(table)
+    labelled(at.selectbox, "Person").set_value("ed").run()
+    assert_clean(at)
+    assert set(at.dataframe[0].value["who"]) == {"ed"}
+    assert at.get("download_button")
+
+
+def test_audit_page_shows_first_run_seeding_as_the_system(empty_ws):
+    at = open_page("audit")
+    assert_clean(at)
+    labelled(at.selectbox, "Entity").set_value("facets").run()
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert set(table["who"]) == {"system"} and set(table["action"]) == {"create"}
+    from datetime import date
+
+    at.date_input(key="audit_dates").set_value((date(2020, 1, 1), date(2020, 1, 31))).run()
+    assert any("No change matches these filters" in i.value for i in at.info)

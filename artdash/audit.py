@@ -1,0 +1,181 @@
+"""The audit trail, and the guard that makes permissions hold for every change.
+
+Every ORM change to a catalog row (titles, artwork, tags, taxonomy, personas, viewing history,
+lab runs, promotions, users) is seen twice at flush time:
+
+- **before** the flush, the guard checks that the session's authorised role may make it
+  (see :mod:`artdash.auth`), and refuses the whole flush otherwise;
+- **after** the flush (same transaction), one ``audit_log`` row per changed object records
+  who, when, the action, the entity and its id, and the values before and after.
+
+Changes made outside the ORM (impression imports, deletions of simulated data) are recorded
+with :func:`record`. Password hashes never enter the trail.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from artdash.db import models as m
+
+# entity class → role needed to (create, update, delete) it
+RULES: dict[type, tuple[str, str, str]] = {
+    m.Title: ("editor", "editor", "admin"),
+    m.TitleTag: ("editor", "editor", "editor"),
+    m.Variant: ("editor", "editor", "admin"),
+    m.VariantTag: ("editor", "editor", "editor"),
+    m.TagSuggestion: ("editor", "editor", "editor"),
+    m.EditorsPick: ("editor", "editor", "editor"),
+    m.Facet: ("admin", "admin", "admin"),
+    m.Tag: ("editor", "admin", "admin"),       # editors add cast names; renames and merges are taxonomy work
+    m.Persona: ("editor", "editor", "admin"),
+    m.PersonaAffinity: ("editor", "editor", "editor"),
+    m.ViewingRecord: ("admin", "admin", "admin"),
+    m.LabRun: ("editor", "editor", "admin"),
+    m.PolicyPromotion: ("admin", "admin", "admin"),
+    m.User: ("admin", "admin", "admin"),
+}
+ACTIONS = ("create", "update", "delete")
+QUIET_COLUMNS = {"failed_sign_ins", "locked_until"}   # sign-in bookkeeping, not an edit
+SECRET_COLUMNS = {"password_hash"}
+MAX_VALUE_CHARS = 2000
+
+
+def _changes(session: Session) -> list[tuple[object, str]]:
+    out = [(o, "create") for o in session.new if type(o) in RULES]
+    out += [(o, "update") for o in session.dirty if type(o) in RULES and session.is_modified(o)]
+    out += [(o, "delete") for o in session.deleted if type(o) in RULES]
+    return out
+
+
+def _guard(session: Session, flush_context, instances) -> None:
+    from artdash.auth import RANK, PermissionDenied, accounts_enabled
+
+    changes = _changes(session)
+    if not changes or session.info.get("trusted") or session.info.get("system"):
+        return
+    role = session.info.get("role")
+    if role is None:
+        if not accounts_enabled(session):
+            return  # the embedded default: everyone is the local admin
+        raise PermissionDenied("changes need a signed-in user with the right role; nothing was saved")
+    for obj, action in changes:
+        needs = RULES[type(obj)][ACTIONS.index(action)]
+        if RANK[role] < RANK[needs]:
+            name = type(obj).__tablename__.replace("_", " ")
+            raise PermissionDenied(f"{session.info.get('actor')} is {'an' if role[0] in 'aeiou' else 'a'} {role}: "
+                                   f"to {action} {name} needs {'an' if needs[0] in 'aeiou' else 'a'} {needs}; "
+                                   "nothing was saved")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict | list):
+        text = str(value)
+        return value if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
+    text = str(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
+
+
+def _values(obj, columns) -> dict:
+    out = {}
+    for c in columns:
+        if c.key in SECRET_COLUMNS:
+            out[c.key] = "(set)" if getattr(obj, c.key) else None
+        elif c.key not in QUIET_COLUMNS:
+            out[c.key] = _plain(getattr(obj, c.key))
+    return out
+
+
+def _entity_id(obj) -> str:
+    identity = inspect(obj).identity
+    if identity:
+        return "/".join(str(v) for v in identity)
+    mapper = inspect(obj).mapper
+    return "/".join(str(getattr(obj, c.key)) for c in mapper.primary_key)
+
+
+def _record_flush(session: Session, flush_context) -> None:
+    changes = _changes(session)
+    if not changes:
+        return
+    actor = session.info.get("actor") or ("system" if session.info.get("system") else "local-admin")
+    now = datetime.now(UTC)
+    rows = []
+    for obj, action in changes:
+        mapper = inspect(obj).mapper
+        columns = list(mapper.columns)
+        before = after = None
+        if action == "create":
+            after = _values(obj, columns)
+        elif action == "delete":
+            before = _values(obj, columns)
+        else:
+            state = inspect(obj)
+            before, after = {}, {}
+            for c in columns:
+                if c.key in QUIET_COLUMNS:
+                    continue
+                history = state.attrs[c.key].history
+                if history.has_changes():
+                    old = history.deleted[0] if history.deleted else None
+                    new = history.added[0] if history.added else None
+                    if c.key in SECRET_COLUMNS:
+                        old, new = "(set)" if old else None, "(changed)"
+                    before[c.key], after[c.key] = _plain(old), _plain(new)
+            if not after:
+                continue
+        rows.append({"at": now, "actor": actor, "action": action, "entity": mapper.local_table.name,
+                     "entity_id": _entity_id(obj), "before": before, "after": after})
+    if rows:
+        session.connection().execute(m.AuditEntry.__table__.insert(), rows)
+
+
+def record(session: Session, actor: str, action: str, entity: str, entity_id: str | int = "",
+           before: dict | None = None, after: dict | None = None) -> None:
+    """Record a change made outside the ORM (an import, a deletion of simulated data)."""
+    session.add(m.AuditEntry(actor=actor, action=action, entity=entity, entity_id=str(entity_id),
+                             before={k: _plain(v) for k, v in (before or {}).items()} or None,
+                             after={k: _plain(v) for k, v in (after or {}).items()} or None))
+
+
+def install() -> None:
+    """Attach the guard and the recorder to every ORM session (idempotent)."""
+    if not event.contains(Session, "before_flush", _guard):
+        event.listen(Session, "before_flush", _guard)
+        event.listen(Session, "after_flush", _record_flush)
+
+
+def entries(session: Session, actor: str | None = None, entity: str | None = None, since: datetime | None = None,
+            until: datetime | None = None, limit: int = 5000) -> pd.DataFrame:
+    """The trail, newest first, filtered by person, entity and time."""
+    e = m.AuditEntry
+    query = select(e).order_by(e.id.desc()).limit(limit)
+    if actor:
+        query = query.where(e.actor == actor)
+    if entity:
+        query = query.where(e.entity == entity)
+    if since is not None:
+        query = query.where(e.at >= since)
+    if until is not None:
+        query = query.where(e.at <= until)
+    rows = [{"when": r.at, "who": r.actor, "action": r.action, "entity": r.entity, "id": r.entity_id,
+             "before": r.before, "after": r.after} for r in session.scalars(query)]
+    return pd.DataFrame(rows, columns=["when", "who", "action", "entity", "id", "before", "after"])
+
+
+def actors(session: Session) -> list[str]:
+    return list(session.scalars(select(m.AuditEntry.actor).group_by(m.AuditEntry.actor).order_by(m.AuditEntry.actor)))
+
+
+def entity_names(session: Session) -> list[str]:
+    return list(session.scalars(select(m.AuditEntry.entity).group_by(m.AuditEntry.entity)
+                                .order_by(m.AuditEntry.entity)))

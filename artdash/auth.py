@@ -1,0 +1,240 @@
+"""Who may change what: roles, local accounts, sign-in.
+
+Roles, from least to most: **viewer** (reads everything), **editor** (titles, uploads, tags on
+artwork, personas, lab runs), **admin** (taxonomy, users, imports, deletions, policy promotion).
+
+With no account in the ``users`` table (the embedded default), everyone is the local admin.
+Once an account exists, every change needs a known actor with the role for it: each mutating
+function calls :func:`authorize`, and a flush guard (``artdash.audit``) refuses any change of a
+catalog row made in a session nobody was authorised in — so permissions hold even for code
+that calls the data layer directly. The command line is trusted (it has the database itself).
+
+Passwords are hashed with Argon2id (salted, slow). Repeated failed sign-ins lock the account
+for a growing while (2, 4, 8 … seconds after the third failure, at most 15 minutes).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from artdash.config import LOCAL_ADMIN
+from artdash.db.models import ROLES, User
+from artdash.errors import ArtdashError, NotFoundError, ValidationError
+
+RANK = {role: i for i, role in enumerate(ROLES)}
+FREE_FAILURES = 3
+MAX_LOCK_SECONDS = 900
+MIN_PASSWORD = 10
+_NAME = re.compile(r"^[\w.@+-]{2,120}$")
+
+
+class PermissionDenied(ArtdashError):
+    """The acting user's role does not allow this change."""
+
+
+class SignInError(ArtdashError):
+    """Wrong name or password, or the account is locked for a while."""
+
+
+def accounts_enabled(session: Session) -> bool:
+    """True once any account exists (then changes need a signed-in user)."""
+    cached = session.info.get("accounts_enabled")
+    if cached is None:
+        with session.no_autoflush:
+            cached = bool(session.scalar(select(func.count()).select_from(User)))
+        session.info["accounts_enabled"] = cached
+    return cached
+
+
+def role_of(session: Session, actor: str) -> str:
+    if session.info.get("trusted") or not accounts_enabled(session):
+        return "admin"
+    with session.no_autoflush:
+        user = session.scalar(select(User).where(User.name == actor))
+    if user is None:
+        raise PermissionDenied(f"{actor!r} is not a user of this ArtDash: sign in first")
+    return user.role
+
+
+def authorize(session: Session, actor: str, needs: str) -> str:
+    """Check that ``actor`` may make a change that needs role ``needs``; remembers the actor
+    on the session for the audit trail. Returns the actor's role."""
+    role = role_of(session, actor)
+    if RANK[role] < RANK[needs]:
+        raise PermissionDenied(f"{actor} is {_article(role)} {role}; this needs {_article(needs)} {needs}. "
+                               f"Ask an admin to run: artdash user set-role {actor} {needs}")
+    held = session.info.get("role")
+    if held is None or RANK[role] > RANK[held] or session.info.get("actor") != actor:
+        session.info["role"], session.info["actor"] = role, actor
+    return role
+
+
+def _article(role: str) -> str:
+    return "an" if role[0] in "aeiou" else "a"
+
+
+# --- accounts -------------------------------------------------------------------------------------
+
+def _hasher():
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters")
+    return _hasher().hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+    if not stored:
+        return False
+    try:
+        return _hasher().verify(stored, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    name: str
+    role: str
+    has_password: bool
+    created_at: datetime
+
+
+def _view(user: User) -> UserView:
+    return UserView(user.id, user.name, user.role, bool(user.password_hash), user.created_at)
+
+
+def _clean_role(role: str) -> str:
+    value = (role or "").strip().lower()
+    if value not in ROLES:
+        raise ValidationError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    return value
+
+
+def _clean_name(name: str) -> str:
+    value = (name or "").strip()
+    if not _NAME.match(value):
+        raise ValidationError("a user name is 2–120 letters, digits or . _ @ + - (an e-mail address works)")
+    return value
+
+
+def list_users(session: Session) -> list[UserView]:
+    return [_view(u) for u in session.scalars(select(User).order_by(User.name))]
+
+
+def add_user(session: Session, name: str, role: str, actor: str, password: str | None = None) -> UserView:
+    """A local account (with a password) or an OIDC identity's role (without)."""
+    name, role = _clean_name(name), _clean_role(role)
+    if accounts_enabled(session):
+        authorize(session, actor, "admin")
+    elif role != "admin":
+        raise ValidationError("the first account must be an admin, or nobody could manage the others")
+    if session.scalar(select(User).where(User.name == name)) is not None:
+        raise ValidationError(f"there is already a user called {name!r}")
+    user = User(name=name, role=role, password_hash=hash_password(password) if password else None)
+    session.info.setdefault("actor", actor)
+    session.info.setdefault("role", "admin")
+    session.add(user)
+    session.flush()
+    session.info["accounts_enabled"] = True
+    return _view(user)
+
+
+def _get(session: Session, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == (name or "").strip()))
+    if user is None:
+        raise NotFoundError(f"there is no user called {name!r}; `artdash user list` shows them")
+    return user
+
+
+def _admins_left(session: Session, without: User) -> int:
+    return session.scalar(select(func.count()).select_from(User)
+                          .where(User.role == "admin", User.id != without.id)) or 0
+
+
+def set_role(session: Session, name: str, role: str, actor: str) -> UserView:
+    authorize(session, actor, "admin")
+    user, role = _get(session, name), _clean_role(role)
+    if user.role == "admin" and role != "admin" and not _admins_left(session, user):
+        raise ValidationError(f"{name} is the last admin; make someone else admin first")
+    user.role = role
+    session.flush()
+    return _view(user)
+
+
+def set_password(session: Session, name: str, password: str, actor: str) -> UserView:
+    if actor != name:
+        authorize(session, actor, "admin")
+    else:
+        authorize(session, actor, "viewer")
+    user = _get(session, name)
+    user.password_hash = hash_password(password)
+    user.failed_sign_ins, user.locked_until = 0, None
+    session.flush()
+    return _view(user)
+
+
+def remove_user(session: Session, name: str, actor: str) -> None:
+    authorize(session, actor, "admin")
+    user = _get(session, name)
+    if user.role == "admin" and not _admins_left(session, user):
+        raise ValidationError(f"{name} is the last admin and cannot be removed")
+    session.delete(user)
+    session.flush()
+
+
+def sign_in(session: Session, name: str, password: str, now: datetime | None = None) -> UserView:
+    """Check a local account's password. Failed attempts past the third lock the account for
+    a doubling while; the message says how long. Commits (the failure count must stick even
+    though an error is raised): pass a plain session, not one inside ``ws.transaction()``."""
+    now = now or datetime.now(UTC)
+    user = session.scalar(select(User).where(User.name == (name or "").strip()))
+    if user is None:
+        # The same message and (roughly) the same work as a wrong password: no user enumeration.
+        verify_password(_DUMMY_HASH, password)
+        raise SignInError("wrong user name or password")
+    locked = user.locked_until
+    if locked is not None and locked.tzinfo is None:
+        locked = locked.replace(tzinfo=UTC)
+    if locked is not None and locked > now:
+        wait = int((locked - now).total_seconds()) + 1
+        raise SignInError(f"too many failed sign-ins: try again in {wait} s")
+    session.info["trusted"] = True  # sign-in bookkeeping is not a change by a user
+    session.info["actor"] = f"sign-in: {user.name}"
+    if not verify_password(user.password_hash, password):
+        user.failed_sign_ins += 1
+        if user.failed_sign_ins >= FREE_FAILURES:
+            seconds = min(2 ** (user.failed_sign_ins - FREE_FAILURES + 1), MAX_LOCK_SECONDS)
+            user.locked_until = now + timedelta(seconds=seconds)
+        session.commit()
+        raise SignInError("wrong user name or password")
+    user.failed_sign_ins, user.locked_until = 0, None
+    view = _view(user)
+    session.commit()
+    return view
+
+
+def oidc_role(session: Session, email: str) -> str:
+    """The role of someone signed in through the OIDC provider: theirs if listed, else viewer."""
+    user = session.scalar(select(User).where(User.name == (email or "").strip()))
+    return user.role if user is not None else "viewer"
+
+
+def describe_mode(session: Session) -> str:
+    return "accounts" if accounts_enabled(session) else "open"
+
+
+_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$ZL3+JxO2K6bC0kGZ0M2kq7cX0dMZ3c0G0O7B0G7y0kM"
+LOCAL_USER = LOCAL_ADMIN

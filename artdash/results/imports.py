@@ -1,0 +1,46 @@
+"""Imports into the results database as a person does them: permission checked, recorded
+in the audit trail (the catalog database), the work itself done by :mod:`ingest`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from sqlalchemy import select
+
+from artdash import audit
+from artdash.auth import authorize
+from artdash.db.models import Variant
+from artdash.results.ingest import IngestReport, delete_import, ingest
+
+
+def variant_titles(ws) -> dict[int, int]:
+    with ws.session() as s:
+        return dict(s.execute(select(Variant.id, Variant.title_id)).all())
+
+
+def import_log(ws, source: bytes | Path, file_name: str, actor: str, *, mapping: Mapping[str, str] | None = None,
+               skip_unknown: bool = False, kind: str = "import", needs: str = "admin",
+               progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Import an impression log (admins; lab simulations: editors) and record it."""
+    with ws.transaction() as s:
+        authorize(s, actor, needs)
+    report = ingest(ws.results_engine, source, file_name, actor, variant_titles(ws), ws.settings.quality_play_seconds,
+                    mapping=mapping, skip_unknown=skip_unknown, kind=kind, progress=progress)
+    with ws.transaction() as s:
+        authorize(s, actor, needs)
+        audit.record(s, actor, "import", "impressions", report.import_id,
+                     after={"file": file_name, "kind": kind, "rows": report.n_rows, "added": report.n_inserted,
+                            "already present": report.n_already_present, "skipped": report.n_skipped_unknown})
+    return report
+
+
+def remove_import(ws, import_id: int, actor: str) -> int:
+    """Delete one import's impressions and rollup contributions (admins) and record it."""
+    with ws.transaction() as s:
+        authorize(s, actor, "admin")
+    removed = delete_import(ws.results_engine, import_id)
+    with ws.transaction() as s:
+        authorize(s, actor, "admin")
+        audit.record(s, actor, "delete", "impressions", import_id, before={"impressions": removed})
+    return removed

@@ -1,0 +1,142 @@
+"""Roles enforced inside artdash (not only in the UI), local accounts with slowed-down
+sign-in, and the audit trail — on SQLite and PostgreSQL."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from artdash import audit, auth, catalog, lab_store, personas, taxonomy
+from artdash.db.models import Title
+from artdash.errors import ValidationError
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def team(ws):
+    """Accounts: an admin, an editor and a viewer (accounts mode on)."""
+    with ws.transaction() as s:
+        auth.add_user(s, "ada", "admin", "local-admin", PASSWORD)
+        auth.add_user(s, "ed", "editor", "ada", PASSWORD)
+        auth.add_user(s, "vic", "viewer", "ada", PASSWORD)
+    return ws
+
+
+def test_without_accounts_everyone_is_the_local_admin(ws):
+    with ws.transaction() as s:
+        assert auth.role_of(s, "anyone") == "admin"
+        catalog.create_title(s, name="Open House", actor="anyone")
+
+
+def test_a_viewer_cannot_change_anything_even_calling_the_functions(team):
+    ws = team
+    with ws.transaction() as s:
+        title = catalog.create_title(s, name="Night Ledger", actor="ed")
+    attempts = [
+        lambda s: catalog.create_title(s, name="Nope", actor="vic"),
+        lambda s: catalog.update_title(s, title.id, actor="vic", expected_version=None, name="Renamed", year=None, kind="movie", synopsis=""),
+        lambda s: taxonomy.add_tag(s, "tone", "bleak", "vic"),
+        lambda s: taxonomy.add_facet(s, "mood", "", "vic"),
+        lambda s: personas.create_persona(s, name="Mine", actor="vic"),
+        lambda s: lab_store.promote(s, "uniform", "vic"),
+        lambda s: auth.add_user(s, "eve", "admin", "vic", PASSWORD),
+    ]
+    for attempt in attempts:
+        with pytest.raises(auth.PermissionDenied, match="vic is a viewer"), ws.transaction() as s:
+            attempt(s)
+    with ws.session() as s:
+        assert [t.name for t in s.scalars(select(Title))] == ["Night Ledger"]
+
+
+def test_changes_without_an_authorised_actor_are_refused_at_flush(team):
+    with pytest.raises(auth.PermissionDenied, match="signed-in user"), team.transaction() as s:
+        s.add(Title(name="Sneaky", created_by="x", updated_by="x"))
+    with pytest.raises(auth.PermissionDenied, match="to delete titles needs an admin"), team.transaction() as s:
+        title = catalog.create_title(s, name="Short lived", actor="ed")
+        s.delete(s.get(Title, title.id))
+        s.flush()
+
+
+def test_editors_edit_admins_run_the_taxonomy(team):
+    ws = team
+    with ws.transaction() as s:
+        catalog.create_title(s, name="Harbour Lights", actor="ed", cast=["Mira Sol"])  # new cast tag: fine
+    with pytest.raises(auth.PermissionDenied, match="needs an admin"), ws.transaction() as s:
+        taxonomy.add_facet(s, "mood", "", "ed")
+    with ws.transaction() as s:
+        taxonomy.add_facet(s, "mood", "", "ada")
+
+
+def test_unknown_actor_is_refused(team):
+    with pytest.raises(auth.PermissionDenied, match="sign in first"), team.transaction() as s:
+        catalog.create_title(s, name="Ghost", actor="mallory")
+
+
+def test_sign_in_and_brute_force_lockout(team):
+    ws = team
+    with ws.session() as s:
+        assert auth.sign_in(s, "ed", PASSWORD).role == "editor"
+    now = datetime.now(UTC)
+    for _ in range(auth.FREE_FAILURES):
+        with ws.session() as s, pytest.raises(auth.SignInError, match="wrong user name or password"):
+            auth.sign_in(s, "ed", "guess", now=now)
+    # Now locked: even the right password waits.
+    with ws.session() as s, pytest.raises(auth.SignInError, match="try again in"):
+        auth.sign_in(s, "ed", PASSWORD, now=now)
+    with ws.session() as s:
+        assert auth.sign_in(s, "ed", PASSWORD, now=now + timedelta(seconds=5)).name == "ed"
+    with ws.session() as s, pytest.raises(auth.SignInError, match="wrong user name or password"):
+        auth.sign_in(s, "nobody", PASSWORD)
+
+
+def test_passwords_are_hashed_and_checked():
+    stored = auth.hash_password(PASSWORD)
+    assert PASSWORD not in stored and stored.startswith("$argon2id$")
+    assert auth.verify_password(stored, PASSWORD) and not auth.verify_password(stored, PASSWORD + "!")
+    with pytest.raises(ValidationError, match="at least"):
+        auth.hash_password("short")
+
+
+def test_account_rules(ws):
+    with pytest.raises(ValidationError, match="first account must be an admin"), ws.transaction() as s:
+        auth.add_user(s, "ed", "editor", "local-admin", PASSWORD)
+    with ws.transaction() as s:
+        auth.add_user(s, "ada", "admin", "local-admin", PASSWORD)
+    with pytest.raises(ValidationError, match="last admin"), ws.transaction() as s:
+        auth.set_role(s, "ada", "viewer", "ada")
+    with pytest.raises(ValidationError, match="last admin"), ws.transaction() as s:
+        auth.remove_user(s, "ada", "ada")
+    with pytest.raises(ValidationError, match="already a user"), ws.transaction() as s:
+        auth.add_user(s, "ada", "admin", "ada", PASSWORD)
+
+
+def test_every_change_is_in_the_audit_trail_with_before_and_after(team):
+    ws = team
+    with ws.transaction() as s:
+        title = catalog.create_title(s, name="Night Ledger", year=2018, actor="ed")
+    with ws.transaction() as s:
+        catalog.update_title(s, title.id, actor="ed", expected_version=None, name="Night Ledger", year=2019, kind="movie", synopsis="")
+    with ws.transaction() as s:
+        lab_store.promote(s, "best-single", "ada", note="won")
+    with ws.session() as s:
+        trail = audit.entries(s, entity="titles")
+        promotions = audit.entries(s, entity="policy_promotions")
+        users = audit.entries(s, entity="users")
+        by_ed = audit.entries(s, actor="ed")
+    update = trail[trail["action"] == "update"].iloc[0]
+    assert update["who"] == "ed" and update["before"]["year"] == 2018 and update["after"]["year"] == 2019
+    create = trail[trail["action"] == "create"].iloc[0]
+    assert create["after"]["name"] == "Night Ledger" and create["id"] == str(title.id)
+    assert promotions.iloc[0]["who"] == "ada" and promotions.iloc[0]["after"]["policy"] == "best-single"
+    assert all("password" not in str(v) or "(set)" in str(v) for v in users["after"])
+    assert set(by_ed["who"]) == {"ed"}
+    with ws.session() as s:
+        assert "ada" in audit.actors(s) and "titles" in audit.entity_names(s)
+
+
+def test_a_refused_change_leaves_no_trace(team):
+    with pytest.raises(auth.PermissionDenied), team.transaction() as s:
+        catalog.create_title(s, name="Nope", actor="vic")
+    with team.session() as s:
+        assert audit.entries(s, actor="vic").empty
