@@ -557,3 +557,10 @@ def _mb(n_bytes: int) -> str:
 def _short(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text[:120]
+
+
+def make_thumbnail(data: bytes) -> bytes:
+    """A thumbnail of stored image bytes (to rebuild a lost one)."""
+    with Image.open(io.BytesIO(data)) as im:
+        im.load()
+        return _encode_thumbnail(make_small(im.convert("RGB"), THUMBNAIL_BOX))

@@ -1,0 +1,237 @@
+"""Backups: the catalog (titles, artwork, tags, taxonomy, personas, lab runs, users, audit
+trail) and the media in one ZIP archive, optionally with the results database.
+
+The archive holds ``manifest.json`` (format, version, schema revisions, row counts and the
+SHA-256 of every other member), one JSON-lines file per table (portable: a backup taken on
+SQLite restores onto PostgreSQL and back), and the media files. ``restore`` checks the
+manifest and every checksum before it touches anything, then loads into an empty database
+in one transaction and writes the media files; it refuses a corrupt or foreign archive,
+an archive from another schema version, and a database that already has a catalog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, DateTime, func, insert, select, text
+
+from artdash.db.migrate import current_revision
+from artdash.db.models import Base, Title
+from artdash.errors import ValidationError
+
+FORMAT = "artdash-backup"
+VERSION = 1
+BATCH = 5_000
+
+
+class BackupError(ValidationError):
+    """An archive that cannot be restored, and why; nothing was changed."""
+
+
+def _tables():
+    return [t for t in Base.metadata.sorted_tables]
+
+
+def _results_tables():
+    from artdash.results.schema import metadata
+
+    return list(metadata.sorted_tables)
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _dump_table(conn: Connection, table, archive: zipfile.ZipFile, name: str) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    count = 0
+    columns = [c.name for c in table.columns]
+    order = list(table.primary_key.columns) or [table.columns[0]]
+    with archive.open(name, "w", force_zip64=True) as out:
+        result = conn.execute(select(table).order_by(*order).execution_options(yield_per=BATCH))
+        for part in result.partitions(BATCH):
+            lines = "".join(json.dumps(dict(zip(columns, (_plain(v) for v in row))), ensure_ascii=False) + "\n"
+                            for row in part).encode()
+            out.write(lines)
+            digest.update(lines)
+            count += len(part)
+    return count, digest.hexdigest()
+
+
+def backup(ws, path: Path, include_results: bool = False,
+           progress: Callable[[str], None] | None = None) -> dict:
+    """Write an archive of the workspace to ``path`` (atomically). Returns the manifest."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".partial")
+    manifest = {"format": FORMAT, "version": VERSION, "created_at": datetime.now(UTC).isoformat(),
+                "catalog_revision": current_revision(ws.engine), "tables": {}, "results_tables": {},
+                "media": {}, "checksums": {}}
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        with ws.engine.connect() as conn:
+            for table in _tables():
+                if progress:
+                    progress(f"table {table.name}")
+                name = f"catalog/{table.name}.jsonl"
+                count, digest = _dump_table(conn, table, archive, name)
+                manifest["tables"][table.name] = count
+                manifest["checksums"][name] = digest
+        if include_results:
+            from artdash.results.migrate import results_revision
+
+            engine = ws.results_engine
+            manifest["results_revision"] = results_revision(engine)
+            with engine.connect() as conn:
+                for table in _results_tables():
+                    if progress:
+                        progress(f"results table {table.name}")
+                    name = f"results/{table.name}.jsonl"
+                    count, digest = _dump_table(conn, table, archive, name)
+                    manifest["results_tables"][table.name] = count
+                    manifest["checksums"][name] = digest
+        root = Path(ws.store.root)
+        if root.exists():
+            for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".tmp-")):
+                relative = file.relative_to(root).as_posix()
+                data = file.read_bytes()
+                archive.writestr(f"media/{relative}", data, compress_type=zipfile.ZIP_STORED)
+                manifest["checksums"][f"media/{relative}"] = hashlib.sha256(data).hexdigest()
+                manifest["media"][relative] = len(data)
+        archive.writestr("manifest.json", json.dumps(manifest, indent=1))
+    tmp.replace(path)
+    return manifest
+
+
+def read_manifest(path: Path) -> dict:
+    """The archive's manifest, after checking that it is an ArtDash backup at all."""
+    path = Path(path)
+    if not path.is_file():
+        raise BackupError(f"{path} does not exist")
+    if not zipfile.is_zipfile(path):
+        raise BackupError(f"{path.name} is not an ArtDash backup (not a ZIP archive)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+    except KeyError:
+        raise BackupError(f"{path.name} is not an ArtDash backup (no manifest.json)") from None
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise BackupError(f"{path.name} is damaged ({str(exc)[:120]})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BackupError(f"{path.name} is not an ArtDash backup (its manifest says {str(manifest)[:60]!r})")
+    if manifest.get("version") != VERSION:
+        raise BackupError(f"{path.name} is backup format {manifest.get('version')}; this ArtDash reads {VERSION}")
+    return manifest
+
+
+def verify(path: Path) -> dict:
+    """Check every member's checksum; returns the manifest or raises :class:`BackupError`."""
+    manifest = read_manifest(path)
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist()) - {"manifest.json"}
+        expected = manifest.get("checksums", {})
+        if names != set(expected):
+            missing, extra = set(expected) - names, names - set(expected)
+            raise BackupError(f"{Path(path).name} is incomplete or altered: "
+                              + (f"missing {sorted(missing)[:3]} " if missing else "")
+                              + (f"unexpected {sorted(extra)[:3]}" if extra else ""))
+        for name, digest in expected.items():
+            try:
+                h = hashlib.sha256()
+                with archive.open(name) as f:
+                    for block in iter(lambda: f.read(1 << 20), b""):
+                        h.update(block)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise BackupError(f"{Path(path).name} is damaged: {name} cannot be read ({str(exc)[:80]})") from None
+            if h.hexdigest() != digest:
+                raise BackupError(f"{Path(path).name} is damaged: {name} does not match its checksum")
+    return manifest
+
+
+def _load_table(conn: Connection, table, archive: zipfile.ZipFile, name: str) -> int:
+    converters = {c.name: (lambda v: datetime.fromisoformat(v) if isinstance(v, str) else v)
+                  for c in table.columns if isinstance(c.type, DateTime)}
+    count = 0
+    batch = []
+    with archive.open(name) as f:
+        for line in f:
+            row = json.loads(line)
+            for column, convert in converters.items():
+                if row.get(column) is not None:
+                    row[column] = convert(row[column])
+            batch.append(row)
+            if len(batch) >= BATCH:
+                conn.execute(insert(table), batch)
+                count += len(batch)
+                batch = []
+    if batch:
+        conn.execute(insert(table), batch)
+        count += len(batch)
+    return count
+
+
+def _reset_sequences(conn: Connection, tables) -> None:
+    """PostgreSQL: after explicit ids, move each serial sequence past the largest id."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in tables:
+        pk = list(table.primary_key.columns)
+        if len(pk) == 1 and pk[0].autoincrement is not False and str(pk[0].type).upper().startswith(("INTEGER", "BIGINT")):
+            seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
+                               {"t": table.name, "c": pk[0].name}).scalar()
+            if seq:
+                conn.execute(text(f"SELECT setval('{seq}', COALESCE((SELECT max({pk[0].name}) FROM {table.name}), 0) + 1, false)"))
+
+
+def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> dict:
+    """Load an archive into this workspace's (empty, migrated) databases and media store."""
+    manifest = verify(path)
+    head = current_revision(ws.engine)
+    if manifest.get("catalog_revision") != head:
+        raise BackupError(f"the backup was made at schema revision {manifest.get('catalog_revision')}, this "
+                          f"database is at {head}: restore with the ArtDash version that made it, then upgrade")
+    with ws.engine.connect() as conn:
+        if conn.execute(select(func.count()).select_from(Title)).scalar():
+            raise BackupError("this database already has a catalog; restore into an empty one "
+                              "(point ARTDASH_DATA_DIR or ARTDASH_DATABASE_URL at a new location)")
+    results = bool(manifest.get("results_tables"))
+    if results:
+        from artdash.results.migrate import results_revision
+
+        if manifest.get("results_revision") != results_revision(ws.results_engine):
+            raise BackupError("the backup's results database is at another schema revision than this one")
+    with zipfile.ZipFile(path) as archive:
+        tables = _tables()
+        with ws.engine.begin() as conn:
+            # First-run seeding (default taxonomy, archetypes, their audit rows) makes way for the backup's rows.
+            for table in reversed(tables):
+                conn.execute(table.delete())
+            for table in tables:
+                if progress:
+                    progress(f"table {table.name}")
+                _load_table(conn, table, archive, f"catalog/{table.name}.jsonl")
+            _reset_sequences(conn, tables)
+        if results:
+            with ws.results_engine.begin() as conn:
+                for table in reversed(_results_tables()):
+                    conn.execute(table.delete())
+                for table in _results_tables():
+                    if progress:
+                        progress(f"results table {table.name}")
+                    _load_table(conn, table, archive, f"results/{table.name}.jsonl")
+        root = Path(ws.store.root)
+        for relative in manifest.get("media", {}):
+            target = (root / relative).resolve()
+            if not str(target).startswith(str(root.resolve())):
+                raise BackupError(f"the archive names a media file outside the media folder: {relative!r}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(".tmp-restore-" + target.name)
+            tmp.write_bytes(archive.read(f"media/{relative}"))
+            tmp.replace(target)
+    return manifest
+

@@ -1,0 +1,210 @@
+"""Backups that round-trip, restores that refuse bad archives, the doctor, and crash safety
+tested by killing real processes mid-way."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+from sqlalchemy import func, select
+
+from artdash import auth, backup, catalog, doctor, personas
+from artdash.db.models import AuditEntry, Variant
+from artdash.demo import DEMO_TITLES, load_demo
+from artdash.results import queries
+from artdash.results.imports import import_log
+from artdash.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = "event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds\n"
+
+
+@pytest.fixture
+def source(tmp_path):
+    ws = Workspace.open(make_settings(tmp_path / "source"))
+    load_demo(ws, titles=DEMO_TITLES[:2])
+    with ws.transaction() as s:
+        persona = personas.list_personas(s)[0]
+        personas.update_persona(s, persona.id, actor="pm", expected_version=persona.version, name="Renamed lover",
+                                description=persona.description, country="FR", device="tv",
+                                affinities=persona.weight_by_tag_id())
+        auth.add_user(s, "ada", "admin", "local-admin", "correct horse battery")
+    with ws.session() as s:
+        variant = s.scalars(select(Variant)).first()
+    log = HEADER + "".join(f"e{i},2026-11-01T10:00:00Z,m{i},{variant.title_id},{variant.id},uniform,0.5,true,400\n"
+                           for i in range(20))
+    import_log(ws, log.encode(), "log.csv", "ada")
+    yield ws
+    ws.close()
+
+
+def snapshot(ws):
+    with ws.session() as s:
+        titles = sorted((t.name, t.year) for t in catalog.list_titles(s))
+        variants = sorted((v.sha256, v.status, v.label) for v in s.scalars(select(Variant)))
+        people = sorted((p.name, p.country, tuple(sorted(p.weight_by_tag_id().items())))
+                        for p in personas.list_personas(s))
+        users = [(u.name, u.role) for u in auth.list_users(s)]
+        audit_rows = s.scalar(select(func.count()).select_from(AuditEntry))
+    media = sorted((p.relative_to(ws.store.root).as_posix(), p.read_bytes())
+                   for p in Path(ws.store.root).rglob("*") if p.is_file())
+    return titles, variants, people, users, audit_rows, media
+
+
+def test_backup_round_trip_with_results(source, tmp_path, database_url):
+    archive = tmp_path / "artdash-backup.zip"
+    manifest = backup.backup(source, archive, include_results=True)
+    assert manifest["tables"]["titles"] == 2 and manifest["results_tables"]["impressions"] == 20
+    target = Workspace.open(make_settings(tmp_path / "target", database_url))
+    try:
+        backup.restore(target, archive)
+        assert snapshot(target) == snapshot(source)
+        with target.results_engine.connect() as conn:
+            assert queries.count_impressions(conn) == 20
+            assert queries.variant_totals(conn, queries.Selection())["impressions"].sum() == 20
+        assert doctor.examine(target).healthy
+        with target.transaction() as s:  # ids keep counting after the restored ones
+            catalog.create_title(s, name="After Restore", actor="ada")
+    finally:
+        target.close()
+
+
+def test_restore_refuses_bad_archives_and_changes_nothing(source, tmp_path):
+    good = tmp_path / "good.zip"
+    backup.backup(source, good)
+    text_file = tmp_path / "notes.zip"
+    text_file.write_text("not an archive")
+    foreign = tmp_path / "foreign.zip"
+    with zipfile.ZipFile(foreign, "w") as z:
+        z.writestr("readme.txt", "hello")
+    other_format = tmp_path / "other.zip"
+    with zipfile.ZipFile(other_format, "w") as z:
+        z.writestr("manifest.json", '{"format": "something-else"}')
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("media/") and not item.filename.startswith("media/thumbs"):
+                data = data[:-10] + b"0123456789"
+            dst.writestr(item, data)
+    target = Workspace.open(make_settings(tmp_path / "target"))
+    try:
+        before = snapshot(target)
+        for bad, words in [(text_file, "not a ZIP archive"), (foreign, "no manifest.json"),
+                           (other_format, "not an ArtDash backup"), (damaged, "does not match its checksum"),
+                           (tmp_path / "missing.zip", "does not exist")]:
+            with pytest.raises(backup.BackupError, match=words):
+                backup.restore(target, bad)
+            assert snapshot(target) == before
+        backup.restore(target, good)
+        with pytest.raises(backup.BackupError, match="already has a catalog"):
+            backup.restore(target, good)
+    finally:
+        target.close()
+
+
+def test_doctor_finds_and_repairs(source):
+    store = Path(source.store.root)
+    with source.session() as s:
+        v1, v2 = s.scalars(select(Variant).order_by(Variant.id)).all()[:2]
+    (store / "ab").mkdir(exist_ok=True)
+    orphan = store / "ab" / ("0" * 64 + ".jpg")
+    orphan.write_bytes(b"left behind")
+    leftover = store / ".tmp-abc123"
+    leftover.write_bytes(b"half written")
+    source.store.thumbnail_path(v1.sha256).unlink()
+    damaged = source.store.original_path(v2.sha256, v2.media_ext)
+    damaged.write_bytes(damaged.read_bytes()[:-100] + b"x" * 100)
+    report = doctor.examine(source)
+    assert report.orphans == [orphan] and report.leftovers == [leftover]
+    assert report.missing_thumbnails == [v1.id] and report.damaged == [v2.id]
+    doctor.repair(source, report)
+    assert not orphan.exists() and not leftover.exists() and source.store.thumbnail_path(v1.sha256).is_file()
+    again = doctor.examine(source)
+    assert again.damaged == [v2.id] and not again.orphans and not again.missing_thumbnails
+    assert "restore from a backup" in " ".join(again.lines())
+
+
+def _spawn(code: str, data_dir: Path) -> subprocess.Popen:
+    env = {**os.environ, "ARTDASH_DATA_DIR": str(data_dir), "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"}
+    env.pop("ARTDASH_DATABASE_URL", None)
+    return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def _kill_after(proc: subprocess.Popen, marker: str, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    for line in proc.stdout:
+        if marker in line or time.time() > deadline:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
+UPLOAD_LOOP = """
+import artimages
+from artdash import catalog
+from artdash.workspace import Workspace
+ws = Workspace.open()
+with ws.transaction() as s:
+    title = catalog.create_title(s, name="Crash Test", actor="t")
+for i in range(1000):
+    with ws.transaction() as s:
+        catalog.ingest_image(s, ws.store, title.id, f"p{i}.jpg", artimages.jpeg((2400, 3600), seed=i), "t")
+    print("uploaded", i, flush=True)
+"""
+
+
+def test_killed_mid_upload_leaves_no_row_without_its_file(tmp_path):
+    data = tmp_path / "data"
+    proc = _spawn(UPLOAD_LOOP, data)
+    _kill_after(proc, "uploaded 3")
+    ws = Workspace.open(make_settings(tmp_path))
+    try:
+        report = doctor.examine(ws)
+        assert not report.missing_originals and not report.damaged
+        with ws.session() as s:
+            assert s.scalar(select(func.count()).select_from(Variant)) >= 4
+        doctor.repair(ws, report)
+        assert doctor.examine(ws).healthy
+    finally:
+        ws.close()
+
+
+IMPORT = """
+from pathlib import Path
+from artdash.results.imports import import_log
+from artdash.workspace import Workspace
+ws = Workspace.open()
+import_log(ws, Path({path!r}), "big.csv", "t", progress=lambda n: print("checked", n, flush=True))
+print("done", flush=True)
+"""
+
+
+def test_killed_mid_import_leaves_no_half_import(tmp_path):
+    data = tmp_path / "data"
+    ws = Workspace.open(make_settings(tmp_path))
+    load_demo(ws, titles=DEMO_TITLES[:1])
+    with ws.session() as s:
+        variant = s.scalars(select(Variant)).first()
+    ws.close()
+    big = tmp_path / "big.csv"
+    with big.open("w") as f:
+        f.write(HEADER)
+        for i in range(600_000):
+            f.write(f"e{i},2026-11-01T10:00:00Z,m{i % 999},{variant.title_id},{variant.id},uniform,0.5,true,400\n")
+    proc = _spawn(IMPORT.format(path=str(big)), data)
+    _kill_after(proc, "checked 250000")
+    ws = Workspace.open(make_settings(tmp_path))
+    try:
+        with ws.results_engine.connect() as conn:
+            assert queries.count_impressions(conn) == 0
+            assert queries.import_history(conn).empty
+            assert queries.variant_totals(conn, queries.Selection()).empty
+    finally:
+        ws.close()
