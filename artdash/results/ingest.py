@@ -11,6 +11,7 @@ key-sorted batches, PostgreSQL gets COPY into a staging table."""
 from __future__ import annotations
 
 import io
+import math
 import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -232,10 +233,24 @@ def _timestamps(column: pa.ChunkedArray, zoned: bool) -> np.ndarray:
         micros = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
         return (micros // 1_000_000).astype(np.float64)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        parsed = pd.to_datetime(pd.Series(text.to_pylist(), dtype=object), utc=True, errors="coerce",
-                                format="ISO8601")
-        seconds = (parsed - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
-        return seconds.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+        # Some value is not a timestamp Arrow reads: parse one by one to find which.
+        return np.array([_iso_seconds(value) for value in text.to_pylist()], dtype=np.float64)
+
+
+def _iso_seconds(value: str) -> float:
+    """Seconds since the epoch of an ISO 8601 time (UTC when it has no zone), NaN otherwise."""
+    from datetime import datetime
+
+    try:
+        when = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        return float(math.floor(when.timestamp()))
+    except (OverflowError, OSError, ValueError):
+        return float("nan")
 
 
 def _played(column: pa.ChunkedArray) -> np.ndarray:
@@ -325,8 +340,9 @@ def validate_chunk(chunk: pa.Table, first_line: int, lookup: np.ndarray, skip_un
 
     title = _numbers(chunk["title_id"])
     variant = _numbers(chunk["variant_id"])
-    flag(~np.isfinite(title) | (title % 1 != 0), "title_id", "not a whole-number title id")
-    flag(~np.isfinite(variant) | (variant % 1 != 0), "variant_id", "not a whole-number variant id")
+    with np.errstate(invalid="ignore"):  # NaN and infinities are flagged by isfinite
+        flag(~np.isfinite(title) | (title % 1 != 0), "title_id", "not a whole-number title id")
+        flag(~np.isfinite(variant) | (variant % 1 != 0), "variant_id", "not a whole-number variant id")
     in_range = np.isfinite(variant) & (variant >= 0) & (variant < len(lookup))
     known_title = np.zeros(n, dtype=np.int64)
     known_title[in_range] = lookup[variant[in_range].astype(np.int64)]

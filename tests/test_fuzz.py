@@ -1,0 +1,174 @@
+"""Property-based tests: whatever bytes a person or a file gives, only ArtDash's own error
+type escapes, and a rejected input writes nothing."""
+
+import io
+from pathlib import Path
+
+import artimages
+import pandas as pd
+import pytest
+from conftest import make_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from artdash import catalog, history, images
+from artdash.db.models import Persona, Variant, ViewingRecord
+from artdash.demo import DEMO_TITLES, load_demo
+from artdash.errors import ArtdashError
+from artdash.results import queries
+from artdash.results.ingest import ingest
+from artdash.workspace import Workspace
+
+FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                          HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    workspace = Workspace.open(make_settings(tmp_path_factory.mktemp("fuzz")))
+    load_demo(workspace, titles=DEMO_TITLES[:1])
+    yield workspace
+    workspace.close()
+
+
+SEEDS = [artimages.jpeg((64, 96), seed=1), artimages.png((64, 96), seed=2),
+         artimages.jpeg_with_camera_metadata((64, 96), seed=3, orientation=6)]
+
+
+@st.composite
+def damaged_images(draw):
+    """A real image with bytes flipped, cut short, or spliced; or plain random bytes."""
+    kind = draw(st.sampled_from(["flip", "truncate", "splice", "random"]))
+    if kind == "random":
+        return draw(st.binary(min_size=0, max_size=4096))
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    if kind == "flip":
+        for _ in range(draw(st.integers(1, 20))):
+            i = draw(st.integers(0, len(data) - 1))
+            data[i] = draw(st.integers(0, 255))
+    elif kind == "truncate":
+        data = data[:draw(st.integers(0, len(data) - 1))]
+    else:
+        cut = draw(st.integers(0, len(data)))
+        data = data[:cut] + draw(st.binary(max_size=512)) + data[cut:]
+    return bytes(data)
+
+
+def media_files(ws) -> int:
+    return sum(1 for p in Path(ws.store.root).rglob("*") if p.is_file())
+
+
+@FUZZ
+@given(data=damaged_images(), name=st.text(max_size=80))
+def test_image_validation_only_raises_its_own_errors(data, name):
+    try:
+        images.process_image(name, data)
+    except ArtdashError:
+        pass
+
+
+@FUZZ
+@given(data=damaged_images(), name=st.text(max_size=40))
+def test_a_refused_upload_writes_nothing(ws, data, name):
+    with ws.session() as s:
+        title_id = catalog.list_titles(s)[0].id
+        before_rows = s.scalar(select(func.count()).select_from(Variant))
+    before_files = media_files(ws)
+    try:
+        with ws.transaction() as s:
+            result = catalog.ingest_image(s, ws.store, title_id, name, data, "fuzz")
+    except ArtdashError:
+        result = None
+    if result is None or not result.accepted:
+        with ws.session() as s:
+            assert s.scalar(select(func.count()).select_from(Variant)) == before_rows
+        assert media_files(ws) == before_files
+
+
+LOG_COLUMNS = ["event_id", "timestamp", "member_id", "title_id", "variant_id", "policy", "propensity", "played",
+               "play_seconds", "experiment", "cell", "country", "device"]
+cell_text = st.one_of(st.text(max_size=12), st.sampled_from(["", "1", "0", "true", "1.5", "-1", "nan", "inf",
+                                                             "2026-11-01T10:00:00Z", "2026-11-01 10:00",
+                                                             "2026-13-45T99:00:00Z", "1e308", "NULL", " 7 "]))
+
+
+@st.composite
+def impression_logs(draw, variant_ids):
+    columns = draw(st.lists(st.sampled_from(LOG_COLUMNS), min_size=1, max_size=len(LOG_COLUMNS), unique=True))
+    if draw(st.booleans()):
+        columns = LOG_COLUMNS[:9]
+    rows = []
+    for i in range(draw(st.integers(0, 12))):
+        row = {c: draw(cell_text) for c in columns}
+        if draw(st.booleans()) and "variant_id" in columns:
+            row["variant_id"] = str(draw(st.sampled_from(variant_ids)))
+        if draw(st.booleans()) and "event_id" in columns:
+            row["event_id"] = f"ev{i}"
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=columns)
+    if draw(st.booleans()):
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer)
+        return buffer.getvalue(), "log.parquet"
+    text = frame.to_csv(index=False)
+    encoding = draw(st.sampled_from(["utf-8", "utf-8", "latin-1", "utf-16"]))
+    try:
+        return text.encode(encoding), "log.csv"
+    except UnicodeEncodeError:
+        return text.encode("utf-8"), "log.csv"
+
+
+@FUZZ
+@given(st.data())
+def test_impression_import_refuses_or_imports_and_a_refusal_writes_nothing(ws, data):
+    with ws.session() as s:
+        variant_titles = dict(s.execute(select(Variant.id, Variant.title_id)).all())
+    raw, name = data.draw(st.one_of(impression_logs(sorted(variant_titles)),
+                                    st.tuples(st.binary(max_size=2048), st.sampled_from(["x.csv", "x.parquet"]))))
+    engine = ws.results_engine
+    with engine.connect() as conn:
+        before = queries.count_impressions(conn), len(queries.import_history(conn))
+    try:
+        report = ingest(engine, raw, name, "fuzz", variant_titles, 300.0,
+                        skip_unknown=data.draw(st.booleans()))
+    except ArtdashError:
+        with engine.connect() as conn:
+            assert (queries.count_impressions(conn), len(queries.import_history(conn))) == before
+    else:
+        with engine.connect() as conn:
+            assert queries.count_impressions(conn) == before[0] + report.n_inserted
+
+
+HISTORY_COLUMNS = ["member_id", "title", "watched_at", "minutes"]
+
+
+@st.composite
+def history_files(draw, title_names):
+    columns = draw(st.sampled_from([HISTORY_COLUMNS, HISTORY_COLUMNS[:3], ["member", "title", "when", "minutes"]]))
+    rows = []
+    for _ in range(draw(st.integers(0, 10))):
+        row = {c: draw(cell_text) for c in columns}
+        if "title" in row and draw(st.booleans()):
+            row["title"] = draw(st.sampled_from(title_names))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns).to_csv(index=False).encode(), "views.csv"
+
+
+@FUZZ
+@given(st.data())
+def test_history_import_refuses_or_imports_and_a_refusal_writes_nothing(ws, data):
+    with ws.session() as s:
+        names = [t.name for t in catalog.list_titles(s)]
+    raw, name = data.draw(st.one_of(history_files(names), st.tuples(st.binary(max_size=1024), st.just("views.csv"))))
+    with ws.session() as s:
+        before = (s.scalar(select(func.count()).select_from(ViewingRecord)),
+                  s.scalar(select(func.count()).select_from(Persona)))
+    try:
+        with ws.transaction() as s:
+            history.import_history(s, raw, name, "fuzz")
+    except ArtdashError:
+        with ws.session() as s:
+            after = (s.scalar(select(func.count()).select_from(ViewingRecord)),
+                     s.scalar(select(func.count()).select_from(Persona)))
+        assert after == before
