@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from artdash.db.models import Persona
 from artdash.media import MediaStore
 from artdash.personas import load_archetypes
 from artdash.taxonomy import load_default_taxonomy
+
+_RESULTS_LOCK = threading.Lock()
 
 
 @dataclass
@@ -69,13 +72,14 @@ class Workspace:
     def results_engine(self) -> Engine:
         """The results database (the catalog's own unless ARTDASH_RESULTS_DATABASE_URL says
         otherwise), migrated on first use."""
-        if self._results_engine is None:
-            from artdash.results.migrate import upgrade_results
+        with _RESULTS_LOCK:  # two threads (two browser sessions) must not both migrate it
+            if self._results_engine is None:
+                from artdash.results.migrate import upgrade_results
 
-            url = self.settings.results_url
-            engine = self.engine if url == self.settings.database_url else make_engine(url)
-            upgrade_results(engine)
-            self._results_engine = engine
+                url = self.settings.results_url
+                engine = self.engine if url == self.settings.database_url else make_engine(url)
+                upgrade_results(engine)
+                self._results_engine = engine
         return self._results_engine
 
     def close(self) -> None:

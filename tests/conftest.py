@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from workspaces import make_settings  # noqa: F401  (fixtures below and tests use it)
 
 from artdash.config import Settings
 from artdash.workspace import Workspace
@@ -49,15 +50,6 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'artdash.db'}"
     return request.getfixturevalue("postgres_url")
-
-
-def make_settings(tmp_path: Path, database_url: str | None = None, **limits) -> Settings:
-    env = {"ARTDASH_DATA_DIR": str(tmp_path / "data")}
-    if database_url:
-        env["ARTDASH_DATABASE_URL"] = database_url
-    if "max_mb" in limits:
-        env["ARTDASH_MAX_UPLOAD_MB"] = str(limits["max_mb"])
-    return Settings.from_env(env)
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
 from sqlalchemy import func, select
+from workspaces import make_settings
 
 from artdash import auth, backup, catalog, doctor, personas
 from artdash.db.models import AuditEntry, Variant

@@ -7,10 +7,10 @@ from pathlib import Path
 import artimages
 import pandas as pd
 import pytest
-from conftest import make_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from workspaces import make_settings
 
 from artdash import catalog, history, images
 from artdash.db.models import Persona, Variant, ViewingRecord

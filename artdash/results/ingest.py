@@ -15,6 +15,7 @@ import math
 import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -443,9 +444,6 @@ class _Writer:
     def __init__(self, conn: Connection, import_id: int):
         self.conn = conn
         self.import_id = import_id
-        if conn.dialect.name == "postgresql":
-            # Ids are handed out from max(id): one import at a time (readers are not blocked).
-            conn.exec_driver_sql("LOCK TABLE impressions IN SHARE ROW EXCLUSIVE MODE")
         self.next_id = (conn.execute(select(func.max(impressions.c.id))).scalar() or 0) + 1
         self.dialect = conn.dialect.name
         self.dbapi = conn.connection.driver_connection
@@ -634,6 +632,37 @@ class _Rollups:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+@contextmanager
+def _one_writer(engine: Engine):
+    """A transaction that holds the results database's write lock from its first statement:
+    import and row ids come from max(id), so imports (and deletions) take turns; readers are
+    never blocked. A second writer waits (SQLite: up to the busy timeout) and is then told."""
+    from sqlalchemy.exc import OperationalError
+
+    with engine.connect() as conn:
+        dbapi = conn.connection.driver_connection
+        sqlite = conn.dialect.name == "sqlite"
+        old_level = dbapi.isolation_level if sqlite else None
+        try:
+            if sqlite:
+                dbapi.isolation_level = "IMMEDIATE"  # the implicit BEGIN takes the write lock at once
+            with conn.begin():
+                try:
+                    if sqlite:
+                        conn.exec_driver_sql("DELETE FROM results_imports WHERE 1 = 0")
+                    elif conn.dialect.name == "postgresql":
+                        conn.exec_driver_sql("LOCK TABLE results_imports IN EXCLUSIVE MODE")
+                except OperationalError as exc:
+                    if "locked" in str(exc):
+                        raise IngestError("another import into the results database is still running; "
+                                          "try again when it has finished (nothing was imported)") from None
+                    raise
+                yield conn
+        finally:
+            if sqlite:
+                dbapi.isolation_level = old_level
+
+
 def _prefetch(chunks: Iterator, depth: int = 2) -> Iterator:
     """Produce ``chunks`` on a second thread (Arrow parsing and validation release the GIL,
     so parsing the next chunk overlaps the database writing this one)."""
@@ -686,7 +715,7 @@ def ingest(engine: Engine, source: bytes | Path, file_name: str, actor: str, var
         for chunk, first_line in read_chunks(source, file_name, mapping, chunk_rows):
             yield chunk.num_rows, validate_chunk(chunk, first_line, lookup, skip_unknown, state)
 
-    with engine.begin() as conn:
+    with _one_writer(engine) as conn:
         import_id = (conn.execute(select(func.max(imports.c.id))).scalar() or 0) + 1
         writer = _Writer(conn, import_id)
         try:
@@ -736,7 +765,7 @@ def delete_import(engine: Engine, import_id: int, chunk_rows: int = 200_000) -> 
 
     from artdash.errors import NotFoundError
 
-    with engine.begin() as conn:
+    with _one_writer(engine) as conn:
         row = conn.execute(select(imports).where(imports.c.id == import_id)).first()
         if row is None:
             raise NotFoundError(f"there is no import #{import_id} in the results database")
