@@ -77,3 +77,12 @@ def postgres_schema(base_url: str, prefix: str):
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def write_summary(name: str, summary: dict) -> None:
+    """bench/out/<name>.json, and the same on stdout."""
+    import json
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"{name}.json").write_text(json.dumps(summary, indent=1))
+    print(json.dumps(summary, indent=1))

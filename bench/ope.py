@@ -20,7 +20,6 @@ Usage: python bench/ope.py [--rounds 1000000] [--skip-sklearn]
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _impressions import OUT, variant_titles  # noqa: E402
+from _impressions import variant_titles, write_summary  # noqa: E402
 
 from artdash import ope  # noqa: E402
 
@@ -154,9 +153,7 @@ def main():
         with_sklearn = {}
     summary["estimates"] = {"artdash": estimates, "loop": loop, "artdash_with_model": with_model,
                             "sklearn_with_model": with_sklearn}
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "ope.json").write_text(json.dumps(summary, indent=1))
-    print(json.dumps(summary, indent=1))
+    write_summary("ope", summary)
     print(f"\nIPS+SNIPS+DM+DR given predictions: {summary['given_predictions_s']:.3f} s (target ≤ 0.1 s); "
           f"loop reference {summary['given_predictions_loop_s']:.1f} s")
     print(f"including the reward model: {summary['with_model_s']:.3f} s (target ≤ 1.5 s)"

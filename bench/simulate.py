@@ -18,7 +18,6 @@ Usage: python bench/simulate.py [--impressions 1000000] [--reference 20000]
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -29,7 +28,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _impressions import write_summary  # noqa: E402
 
 from artdash import lab  # noqa: E402
 from artdash.config import Settings  # noqa: E402
@@ -113,9 +114,7 @@ def main():
         "reference_s_per_million_extrapolated": ref_per_million, "reference_quality_rate": ref_quality,
         "speedup_vs_reference": ref_per_million / bandit_s * args.impressions / 1_000_000,
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "simulate.json").write_text(json.dumps(summary, indent=1))
-    print(json.dumps(summary, indent=1))
+    write_summary("simulate", summary)
     print(f"\n{args.impressions:,} impressions with learning: {bandit_s:.1f} s for the bandit (target ≤ 10 s), "
           f"{four_s:.1f} s for four policies; reference ≈ {ref_per_million:.0f} s per million")
 
