@@ -466,6 +466,21 @@ def get_variant(session: Session, variant_id: int) -> VariantView:
     return _variant_view(variant, _suggestion_rows(session, [variant.id]).get(variant.id, ()))
 
 
+def delete_draft(session: Session, variant_id: int, actor: str) -> tuple[str, str]:
+    """Delete a mistaken upload that never went live (drafts only; admins). Returns its media
+    key and extension: the caller removes the files after the commit (a crash in between
+    leaves orphan files, which `artdash doctor --repair` removes — never a row without a file)."""
+    authorize(session, actor, "admin")
+    variant = _get_variant(session, variant_id)
+    if variant.status != "draft":
+        raise ValidationError(f"#{variant_id} is {variant.status}: only drafts (never shown to anyone) can be "
+                              "deleted; retire it instead")
+    key = (variant.sha256, variant.media_ext)
+    session.delete(variant)
+    session.flush()
+    return key
+
+
 def set_variant_status(session: Session, variant_id: int, status: str, actor: str,
                        expected_version: int | None = None) -> VariantView:
     """Move a variant along draft → active → retired (a retired one may be reactivated)."""

@@ -294,6 +294,22 @@ def results_import(file, mappings, skip_unknown):
                f"({report.n_already_present:,} already present, {report.n_skipped_unknown:,} skipped)")
 
 
+@results.command("rebuild")
+def results_rebuild():
+    """Recompute the daily rollups from the stored impressions, e.g. after changing
+    ARTDASH_QUALITY_PLAY_SECONDS (quality plays are otherwise counted at import time)."""
+    from artdash import audit
+    from artdash.results.ingest import rebuild_rollups
+
+    ws = _workspace()
+    seconds = ws.settings.quality_play_seconds
+    count = rebuild_rollups(ws.results_engine, seconds)
+    with ws.transaction() as s:
+        audit.record(s, ws.settings.user, "rebuild", "rollups", "", after={"impressions": count,
+                                                                        "quality seconds": seconds})
+    click.echo(f"rebuilt the rollups from {count:,} impressions (quality plays: at least {seconds:g} s)")
+
+
 # --------------------------------------------------------------------------------- policy lab
 
 def _lab_config(ws, world, impressions, batch, seed, policies, mixes, noise, strength, members):

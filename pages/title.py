@@ -108,6 +108,21 @@ def variant_editor(v: catalog.VariantView) -> None:
             widgets.act(ws, lambda s, target=target: catalog.set_variant_status(s, v.id, target, actor, v.version),
                         f"#{v.id} is now {target}.")
 
+    if v.status == "draft":
+        with st.popover("Delete draft", icon=":material/delete:"):
+            st.caption("For a mistaken upload: the draft and its files are removed for good (admins only).")
+            if st.button("Delete it", key=f"delete-{v.id}", type="primary"):
+                try:
+                    with ws.transaction() as s:
+                        media_key = catalog.delete_draft(s, v.id, actor)
+                except ArtdashError as exc:
+                    st.error(f"Not deleted — {exc}")
+                else:
+                    ws.store.delete(*media_key)
+                    st.session_state.pop(state.SELECTED_VARIANT, None)
+                    widgets.flash("success", f"Deleted the draft #{v.id}.")
+                    st.rerun()
+
     if v.status == "active":
         if pick == v.id:
             st.caption(":material/star: The editor's pick: the default image of this title.")

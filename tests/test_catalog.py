@@ -305,3 +305,20 @@ def test_editors_pick_must_be_an_active_variant_of_the_title(ws, two_variants):
     with pytest.raises(ValidationError, match="another title"):
         with ws.transaction() as s:
             catalog.set_editors_pick(s, other.id, v1, ED)
+
+
+def test_a_mistaken_draft_can_be_deleted_but_nothing_that_went_live(ws, two_variants):
+    _, (v1, v2) = two_variants
+    with ws.transaction() as s:
+        catalog.set_variant_status(s, v2, "active", ED)
+        catalog.set_lineage(s, v2, v1, ED, "crop")
+    with ws.transaction() as s:
+        key = catalog.delete_draft(s, v1, ED)
+    ws.store.delete(*key)
+    assert not ws.store.exists(*key) and not ws.store.thumbnail_path(key[0]).exists()
+    with ws.session() as s:
+        with pytest.raises(NotFoundError):
+            catalog.get_variant(s, v1)
+        assert catalog.get_variant(s, v2).parent_id is None  # the child forgets its parent
+    with pytest.raises(ValidationError, match="only drafts"), ws.transaction() as s:
+        catalog.delete_draft(s, v2, ED)

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from artdash.db.engine import make_engine
-from artdash.errors import NotFoundError
+from artdash.errors import NotFoundError, ValidationError
 from artdash.results import queries
-from artdash.results.ingest import IngestError, delete_import, ingest
+from artdash.results.ingest import IngestError, delete_import, ingest, rebuild_rollups
 from artdash.results.migrate import results_revision, upgrade_results
 from artdash.results.queries import Selection
 
@@ -258,3 +258,22 @@ def test_upgrade_from_r0001_keeps_every_total(tmp_path):
     with eng.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM impressions")).scalar() == 3
     eng.dispose()
+
+
+def test_rebuilding_rollups_with_another_quality_threshold(engine):
+    do_ingest(engine, HEADER + rows(10) + rows(6, start=100, variant=12, seconds=100))
+    with engine.connect() as conn:
+        before = queries.variant_totals(conn, Selection(title_id=1)).set_index("variant_id")
+    assert before.loc[12, "quality_plays"] == 0  # 100 s < 300 s
+    assert rebuild_rollups(engine, 60.0) == 16
+    with engine.connect() as conn:
+        after = queries.variant_totals(conn, Selection(title_id=1)).set_index("variant_id")
+        by_device = queries.segment_totals(conn, Selection(title_id=1), "device")
+        cells = queries.cell_totals(conn, "exp1")
+        history = queries.import_history(conn)
+    assert after.loc[12, "quality_plays"] == 3 and after.loc[11, "quality_plays"] == 5
+    assert after["impressions"].tolist() == before["impressions"].tolist()
+    assert by_device["impressions"].sum() == 16 and cells["impressions"].sum() == 16
+    assert set(history["quality_seconds"]) == {60.0}
+    with pytest.raises(ValidationError, match="threshold"):
+        rebuild_rollups(engine, float("nan"))

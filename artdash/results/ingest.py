@@ -758,6 +758,49 @@ def ingest(engine: Engine, source: bytes | Path, file_name: str, actor: str, var
     return IngestReport(import_id, n_rows, inserted, present, state.n_skipped, tuple(state.skipped))
 
 
+_STORED = ["day", "variant_id", "title_id", "experiment", "cell", "policy", "country", "device", "played",
+           "play_seconds"]
+
+
+def _stored_rollups(conn: Connection, where, quality_seconds: float, chunk_rows: int) -> tuple[_Rollups, int]:
+    """The rollup contributions of stored impressions matching ``where``, read in chunks."""
+    rollups = _Rollups(quality_seconds)
+    query = select(*(impressions.c[c] for c in _STORED))
+    if where is not None:
+        query = query.where(where)
+    count = 0
+    result = conn.execute(query.execution_options(yield_per=chunk_rows))
+    for part in result.partitions(chunk_rows):
+        frame = pd.DataFrame(part, columns=_STORED)
+        coded = {}
+        for name in ("policy", "experiment", "cell", "country", "device"):
+            codes, values = pd.factorize(frame[name].astype(object))
+            coded[name] = (codes.astype(np.int32), np.asarray(values, dtype=object))
+        rollups.add(Rows({c: frame[c].to_numpy() for c in ("day", "variant_id", "title_id", "played",
+                                                            "play_seconds")}
+                         | {"event_key": np.zeros(len(frame), dtype=np.int64)}, coded))
+        count += len(frame)
+    return rollups, count
+
+
+def _write_rollups(conn: Connection, rollups: _Rollups, sign: int) -> None:
+    from sqlalchemy import delete
+
+    writer = _Writer(conn, 0)
+    try:
+        for table, keys, sums in ((rollup_variants, _VARIANT_KEYS, rollups.total_variants()),
+                                  (rollup_cells, _CELL_KEYS, rollups.total_cells()),
+                                  (rollup_segments, _SEGMENT_KEYS, rollups.total_segments())):
+            if not sums.empty:
+                for c in SUMS:
+                    sums[c] = sign * sums[c]
+                writer.add_rollups(table, keys, sums)
+                if sign < 0:
+                    conn.execute(delete(table).where(table.c.impressions <= 0))
+    finally:
+        writer.close()
+
+
 def delete_import(engine: Engine, import_id: int, chunk_rows: int = 200_000) -> int:
     """Remove one import's impressions and their contributions to the rollups, in one
     transaction (e.g. a policy-lab simulation). Returns the number of impressions removed."""
@@ -769,34 +812,29 @@ def delete_import(engine: Engine, import_id: int, chunk_rows: int = 200_000) -> 
         row = conn.execute(select(imports).where(imports.c.id == import_id)).first()
         if row is None:
             raise NotFoundError(f"there is no import #{import_id} in the results database")
-        rollups = _Rollups(row.quality_seconds)
-        columns = ["day", "variant_id", "title_id", "experiment", "cell", "policy", "country", "device", "played",
-                   "play_seconds"]
-        query = select(*(impressions.c[c] for c in columns)).where(impressions.c.import_id == import_id)
-        removed = 0
-        result = conn.execute(query.execution_options(yield_per=chunk_rows))
-        for part in result.partitions(chunk_rows):
-            frame = pd.DataFrame(part, columns=columns)
-            coded = {}
-            for name in ("policy", "experiment", "cell", "country", "device"):
-                codes, values = pd.factorize(frame[name].astype(object))
-                coded[name] = (codes.astype(np.int32), np.asarray(values, dtype=object))
-            rollups.add(Rows({c: frame[c].to_numpy() for c in ("day", "variant_id", "title_id", "played",
-                                                                "play_seconds")}
-                             | {"event_key": np.zeros(len(frame), dtype=np.int64)}, coded))
-            removed += len(frame)
-        writer = _Writer(conn, import_id)
-        try:
-            for table, keys, sums in ((rollup_variants, _VARIANT_KEYS, rollups.total_variants()),
-                                      (rollup_cells, _CELL_KEYS, rollups.total_cells()),
-                                      (rollup_segments, _SEGMENT_KEYS, rollups.total_segments())):
-                if not sums.empty:
-                    for c in SUMS:
-                        sums[c] = -sums[c]
-                    writer.add_rollups(table, keys, sums)
-                    conn.execute(delete(table).where(table.c.impressions <= 0))
-        finally:
-            writer.close()
+        rollups, removed = _stored_rollups(conn, impressions.c.import_id == import_id, row.quality_seconds,
+                                           chunk_rows)
+        _write_rollups(conn, rollups, -1)
         conn.execute(delete(impressions).where(impressions.c.import_id == import_id))
         conn.execute(delete(imports).where(imports.c.id == import_id))
     return removed
+
+
+def rebuild_rollups(engine: Engine, quality_seconds: float, chunk_rows: int = 500_000,
+                    progress: Callable[[int], None] | None = None) -> int:
+    """Recompute every rollup from the stored impressions with ``quality_seconds`` as the
+    quality-play threshold (after the setting changed), in one transaction. Returns the number
+    of impressions read."""
+    from sqlalchemy import delete, update
+
+    if not quality_seconds >= 0:
+        raise ValidationError("the quality-play threshold must be a number of seconds ≥ 0")
+    with _one_writer(engine) as conn:
+        for table in (rollup_variants, rollup_cells, rollup_segments):
+            conn.execute(delete(table))
+        rollups, count = _stored_rollups(conn, None, quality_seconds, chunk_rows)
+        if progress:
+            progress(count)
+        _write_rollups(conn, rollups, +1)
+        conn.execute(update(imports).values(quality_seconds=quality_seconds))
+    return count

@@ -545,3 +545,20 @@ def test_audit_page_shows_first_run_seeding_as_the_system(empty_ws):
 
     at.date_input(key="audit_dates").set_value((date(2020, 1, 1), date(2020, 1, 31))).run()
     assert any("No change matches these filters" in i.value for i in at.info)
+
+
+def test_a_draft_can_be_deleted_from_the_title_page(demo_ws):
+    tid = int(title_id(demo_ws))
+    with demo_ws.transaction() as s:
+        result = catalog.ingest_image(s, demo_ws.store, tid, "mistake.jpg", artimages.jpeg(seed=77), "ed")
+    with demo_ws.session() as s:
+        sha256 = catalog.get_variant(s, result.variant_id).sha256
+    at = open_page("title", title=str(tid))
+    at.button(key=f"edit-{result.variant_id}").click().run()
+    assert_clean(at)
+    at.button(key=f"delete-{result.variant_id}").click().run()
+    assert_clean(at)
+    assert any(f"Deleted the draft #{result.variant_id}" in s.value for s in at.success)
+    with demo_ws.session() as s:
+        assert result.variant_id not in {v.id for v in catalog.list_variants(s, tid)}
+    assert not any(Path(demo_ws.store.root).rglob(f"{sha256}*"))
