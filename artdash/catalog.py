@@ -466,6 +466,17 @@ def get_variant(session: Session, variant_id: int) -> VariantView:
     return _variant_view(variant, _suggestion_rows(session, [variant.id]).get(variant.id, ()))
 
 
+def variant_tag_labels(session: Session) -> dict[int, list[str]]:
+    """Every variant's tags as "facet: tag" labels, in one query (not one per variant)."""
+    rows = session.execute(select(VariantTag.variant_id, Facet.name, Tag.name)
+                           .join(Tag, Tag.id == VariantTag.tag_id).join(Facet, Facet.id == Tag.facet_id)
+                           .order_by(VariantTag.variant_id, Facet.name, Tag.key)).all()
+    out: dict[int, list[str]] = {}
+    for variant_id, facet, tag in rows:
+        out.setdefault(variant_id, []).append(f"{facet}: {tag}")
+    return out
+
+
 def delete_draft(session: Session, variant_id: int, actor: str) -> tuple[str, str]:
     """Delete a mistaken upload that never went live (drafts only; admins). Returns its media
     key and extension: the caller removes the files after the commit (a crash in between

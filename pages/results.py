@@ -27,7 +27,7 @@ engine = ws.results_engine
 with ws.session() as s:
     variants = {v.id: v for v in s.scalars(select(Variant))}
     titles = dict(catalog.title_choices(s))
-    variant_tags = {v.id: [f"{t.facet.name}: {t.name}" for t in v.tags] for v in variants.values()}
+    variant_tags = catalog.variant_tag_labels(s)
 labels = {vid: f"#{vid} {v.label}" for vid, v in variants.items()}
 
 with engine.connect() as conn:

@@ -130,9 +130,11 @@ def test_doctor_finds_and_repairs(source):
     assert "restore from a backup" in " ".join(again.lines())
 
 
-def _spawn(code: str, data_dir: Path) -> subprocess.Popen:
+def _spawn(code: str, data_dir: Path, database_url: str | None = None) -> subprocess.Popen:
     env = {**os.environ, "ARTDASH_DATA_DIR": str(data_dir), "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"}
     env.pop("ARTDASH_DATABASE_URL", None)
+    if database_url:
+        env["ARTDASH_DATABASE_URL"] = database_url
     return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
 
@@ -160,11 +162,11 @@ for i in range(1000):
 """
 
 
-def test_killed_mid_upload_leaves_no_row_without_its_file(tmp_path):
+def test_killed_mid_upload_leaves_no_row_without_its_file(tmp_path, database_url):
     data = tmp_path / "data"
-    proc = _spawn(UPLOAD_LOOP, data)
+    proc = _spawn(UPLOAD_LOOP, data, database_url)
     _kill_after(proc, "uploaded 3")
-    ws = Workspace.open(make_settings(tmp_path))
+    ws = Workspace.open(make_settings(tmp_path, database_url))
     try:
         report = doctor.examine(ws)
         assert not report.missing_originals and not report.damaged
@@ -186,9 +188,9 @@ print("done", flush=True)
 """
 
 
-def test_killed_mid_import_leaves_no_half_import(tmp_path):
+def test_killed_mid_import_leaves_no_half_import(tmp_path, database_url):
     data = tmp_path / "data"
-    ws = Workspace.open(make_settings(tmp_path))
+    ws = Workspace.open(make_settings(tmp_path, database_url))
     load_demo(ws, titles=DEMO_TITLES[:1])
     with ws.session() as s:
         variant = s.scalars(select(Variant)).first()
@@ -198,9 +200,9 @@ def test_killed_mid_import_leaves_no_half_import(tmp_path):
         f.write(HEADER)
         for i in range(600_000):
             f.write(f"e{i},2026-11-01T10:00:00Z,m{i % 999},{variant.title_id},{variant.id},uniform,0.5,true,400\n")
-    proc = _spawn(IMPORT.format(path=str(big)), data)
+    proc = _spawn(IMPORT.format(path=str(big)), data, database_url)
     _kill_after(proc, "checked 250000")
-    ws = Workspace.open(make_settings(tmp_path))
+    ws = Workspace.open(make_settings(tmp_path, database_url))
     try:
         with ws.results_engine.connect() as conn:
             assert queries.count_impressions(conn) == 0
