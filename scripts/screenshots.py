@@ -70,5 +70,8 @@ with sync_playwright() as p:
     page.get_by_text("Offline evaluation on this run's uniform log").scroll_into_view_if_needed()
     time.sleep(1)
     page.screenshot(path=str(out / "lab-offline.png"))
+    page.goto(url + "/audit")
+    idle(page)
+    page.screenshot(path=str(out / "audit.png"))
     browser.close()
 print(f"screenshots in {out}")
