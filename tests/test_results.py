@@ -122,6 +122,11 @@ def test_unknown_ids_can_be_skipped(engine):
     assert (report.n_inserted, report.n_skipped_unknown, report.skipped_lines) == (2, 1, (4,))
 
 
+def test_a_header_that_is_not_csv_is_refused(engine):
+    with pytest.raises(IngestError, match="header row is not valid CSV"):
+        ingest(engine, b"\r\x00", "x.csv", "t", VARIANTS, QUALITY)
+
+
 def test_empty_and_non_utf8_files(engine):
     with pytest.raises(IngestError, match="empty"):
         ingest(engine, b"", "log.csv", "t", VARIANTS, QUALITY)

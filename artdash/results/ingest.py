@@ -149,10 +149,13 @@ def _csv_chunks(source, mapping, chunk_rows):
     try:
         header_line = raw.readline()
         try:
-            names = next(csv.reader([header_line.decode("utf-8")]), [])
+            names = next(csv.reader([header_line.decode("utf-8").rstrip("\r\n")]), [])
         except UnicodeDecodeError:
             raise IngestError("the file is not UTF-8 text (the header row has invalid bytes); save it as UTF-8 "
                               "and import again") from None
+        except csv.Error as exc:
+            raise IngestError(f"the header row is not valid CSV ({exc}); the first line must name the columns, "
+                              "separated by commas") from None
         if not [n for n in names if n.strip()]:
             raise IngestError("the file has no header row; the first line must name the columns")
         _canonical_names(names, mapping)
