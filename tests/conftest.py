@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-
-# Property tests explore new examples on every local run; in CI they replay a fixed sequence,
-# so a landing never depends on luck (a failure found locally is fixed, then stays covered).
-hypothesis_settings.register_profile("ci", derandomize=True)
-if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-    hypothesis_settings.load_profile("ci")
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from workspaces import make_settings  # noqa: F401  (fixtures below and tests use it)
 
 from artdash.config import Settings
 from artdash.workspace import Workspace
+
+# Property tests explore new examples on every local run; in CI they replay a fixed sequence,
+# so a landing never depends on luck (a failure found locally is fixed, then stays covered).
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    hypothesis_settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_ENV = "ARTDASH_TEST_POSTGRES_URL"
