@@ -382,10 +382,7 @@ def simulate(impressions, batch, seed, policies, mixes, noise, strength, members
     _print_table(lab.summary_for_display(result.summary()))
     offline = None
     if "uniform" in config.policies:
-        trace = result.traces["uniform"]
-        offline = lab.offline_table(world, config, trace.all_rounds(), support=_stack(trace.support),
-                                    truth=lab.Truth(world, config, lab.draw_population(world, config)),
-                                    members=_stack(trace.members))
+        offline = lab.offline_on_run(world, result)
         click.echo("\noffline, on the uniform policy's log (trained on its first half, evaluated on the rest):")
         _print_table(lab.offline_for_display(offline))
     if save:
@@ -396,12 +393,6 @@ def simulate(impressions, batch, seed, policies, mixes, noise, strength, members
             report = _log_lab_run(ws, world, result, run.id)
             click.echo(f"wrote {report.n_inserted:,} simulated impressions to the results database "
                        f"(experiment lab-{run.id})")
-
-
-def _stack(parts):
-    import numpy as np
-
-    return np.concatenate(parts)
 
 
 def _log_lab_run(ws, world, result, run_id):
@@ -438,10 +429,7 @@ def evaluate(run_id, logger, experiment, cell, policies, seed):
         if logger not in config.policies:
             raise ValidationError(f"run #{run.id} did not run {logger!r}; it ran {', '.join(config.policies)}")
         result = lab.run_online(world, config)
-        trace = result.traces[logger]
-        table = lab.offline_table(world, config, trace.all_rounds(), policies, support=_stack(trace.support),
-                                  truth=lab.Truth(world, config, lab.draw_population(world, config)),
-                                  members=_stack(trace.members))
+        table = lab.offline_on_run(world, result, logger, policies)
         click.echo(f"offline, on run #{run.id}'s {logger} log ({result.n_done:,} impressions):")
     else:
         with ws.results_engine.connect() as conn:
@@ -457,6 +445,12 @@ def evaluate(run_id, logger, experiment, cell, policies, seed):
 
 
 # --------------------------------------------------------------------------------- users
+
+def _new_password() -> str:
+    """From ARTDASH_NEW_PASSWORD (scripts) or asked twice, hidden."""
+    return os.environ.get("ARTDASH_NEW_PASSWORD") or click.prompt("Password", hide_input=True,
+                                                                  confirmation_prompt=True)
+
 
 @main.group(cls=_Group)
 def user():
@@ -476,8 +470,7 @@ def user_add(name, role, ask_password):
 
     password = None
     if ask_password:
-        password = os.environ.get("ARTDASH_NEW_PASSWORD") or click.prompt(
-            "Password", hide_input=True, confirmation_prompt=True)
+        password = _new_password()
     ws = _workspace()
     with ws.transaction() as s:
         view = auth.add_user(s, name, role, ws.settings.user, password)
@@ -515,8 +508,7 @@ def user_passwd(name):
     """Set a new password (also unlocks an account locked by failed sign-ins)."""
     from artdash import auth
 
-    password = os.environ.get("ARTDASH_NEW_PASSWORD") or click.prompt("Password", hide_input=True,
-                                                                       confirmation_prompt=True)
+    password = _new_password()
     ws = _workspace()
     with ws.transaction() as s:
         auth.set_password(s, name, password, ws.settings.user)

@@ -640,6 +640,18 @@ def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: 
     return pd.DataFrame(rows)
 
 
+def offline_on_run(world: LabWorld, result: LabResult, logger: str = "uniform",
+                   policies: Sequence[str] | None = None, confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`offline_table` on one policy's log of a simulated run: the logger's own
+    probabilities give the support, and the hidden truth gives each policy's true value."""
+    if logger not in result.traces or not result.traces[logger].rounds:
+        raise ValidationError(f"the run has no log of {logger!r}; it ran {', '.join(result.traces)}")
+    config, trace = result.config, result.traces[logger]
+    truth = Truth(world, config, draw_population(world, config))
+    return offline_table(world, config, trace.all_rounds(), policies, support=np.concatenate(trace.support),
+                         truth=truth, members=np.concatenate(trace.members), confidence=confidence)
+
+
 def _observed_support(world: LabWorld, logged: Rounds, test: Rounds) -> np.ndarray:
     """Without the logger's probabilities: an image counts as loggable for a title if the log
     ever shows it for that title."""

@@ -3,7 +3,6 @@ evaluate them offline on logged data, promote the winner."""
 
 import time
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -169,18 +168,11 @@ def show_run(run: lab_store.RunView, key: str) -> None:
                 st.rerun()
 
 
-def stack(parts):
-    return np.concatenate(parts)
-
-
 def finish_run(result: lab.LabResult, name: str, log_data: bool) -> int:
     """Save a run (with offline estimates on its uniform log, and its log if asked)."""
     offline = None
     if "uniform" in result.config.policies and result.n_done >= 2:
-        trace = result.traces["uniform"]
-        offline = lab.offline_table(world, result.config, trace.all_rounds(), support=stack(trace.support),
-                                    truth=lab.Truth(world, result.config, lab.draw_population(world, result.config)),
-                                    members=stack(trace.members))
+        offline = lab.offline_on_run(world, result)
     with ws.transaction() as s:
         run = lab_store.save_run(s, result, widgets.actor(), name, offline)
     if log_data and not result.cancelled:
@@ -323,11 +315,7 @@ with offline_tab:
                 try:
                     with st.spinner(f"Rerunning run #{run_id} (same seed) and estimating…"):
                         result = lab.run_online(world, config)
-                        trace = result.traces[logger]
-                        table = lab.offline_table(world, config, trace.all_rounds(), candidates or None,
-                                                  support=stack(trace.support),
-                                                  truth=lab.Truth(world, config, lab.draw_population(world, config)),
-                                                  members=stack(trace.members))
+                        table = lab.offline_on_run(world, result, logger, candidates or None)
                 except ArtdashError as exc:
                     st.error(f"Cannot evaluate — {exc}")
                 else:

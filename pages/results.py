@@ -133,7 +133,7 @@ with review_tab:
     segment = ""
     if segment_kind != "all":
         with engine.connect() as conn:
-            values = queries.segments(conn, segment_kind)
+            values = queries.segments(conn, segment_kind, title_id)
         segment = c5.selectbox(segment_kind.capitalize(), values, key="results_segment") if values else ""
     confidence = c6.select_slider("Confidence", [0.9, 0.95, 0.99], value=0.95, format_func=lambda c: f"{c:.0%}")
     sel = queries.Selection(title_id, queries.to_day(start), queries.to_day(end), segment_kind, segment, experiment)

@@ -150,6 +150,7 @@ def test_day_range_and_lists(engine):
         assert (str(low), str(high)) == ("2026-11-01", "2026-11-05")
         assert queries.experiments(conn) == ["exp1"]
         assert queries.segments(conn, "country") == ["FR"]
+        assert queries.segments(conn, "country", title_id=2) == ["FR"] and queries.segments(conn, "device", 99) == []
         window = queries.variant_totals(conn, Selection(day_from=queries.to_day(high)))
     assert window["variant_id"].tolist() == [21]
 

@@ -131,10 +131,14 @@ def titles_with_impressions(conn: Connection) -> set[int]:
     return set(rows)
 
 
-def segments(conn: Connection, kind: str) -> list[str]:
+def segments(conn: Connection, kind: str, title_id: int | None = None) -> list[str]:
+    """The values of a segment kind (of one title's impressions: an index lookup, not a scan
+    of every segment row)."""
     r = rollup_segments
-    rows = conn.execute(select(r.c.segment).where(r.c.segment_kind == kind).group_by(r.c.segment)
-                        .order_by(r.c.segment)).scalars()
+    query = select(r.c.segment).where(r.c.segment_kind == kind)
+    if title_id is not None:
+        query = query.where(r.c.title_id == title_id)
+    rows = conn.execute(query.group_by(r.c.segment).order_by(r.c.segment)).scalars()
     return [s for s in rows if s]
 
 

@@ -81,3 +81,16 @@ def app_server(tmp_path_factory):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def demo_server(app_server):
+    """The server, with the demo catalog loaded (once per session)."""
+    from artdash.config import Settings
+    from artdash.demo import load_demo
+    from artdash.workspace import Workspace
+
+    ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(app_server["data"])}))
+    load_demo(ws)
+    ws.close()
+    return app_server

@@ -7,20 +7,13 @@ import pytest
 from playwright.sync_api import Page, expect
 from test_catalog_flow import TIMEOUT_MS, wait_idle
 
-from artdash.config import Settings
-from artdash.demo import load_demo
-from artdash.workspace import Workspace
-
 pytestmark = pytest.mark.e2e
 
 
-def test_run_compare_and_promote(page: Page, app_server, artifacts):
-    ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(app_server["data"])}))
-    load_demo(ws)
-    ws.close()
+def test_run_compare_and_promote(page: Page, demo_server, artifacts):
     expect.set_options(timeout=TIMEOUT_MS)
     page.set_viewport_size({"width": 1440, "height": 1100})
-    page.goto(app_server["url"] + "/lab")
+    page.goto(demo_server["url"] + "/lab")
     wait_idle(page)
     expect(page.get_by_role("heading", name="Policy lab")).to_be_visible()
 
@@ -38,6 +31,6 @@ def test_run_compare_and_promote(page: Page, app_server, artifacts):
     wait_idle(page)
     expect(page.get_by_text(re.compile(r"Contextual bandit \(LinUCB\) is now the policy Preview serves"))).to_be_visible()
 
-    page.goto(app_server["url"] + "/preview")
+    page.goto(demo_server["url"] + "/preview")
     wait_idle(page)
     expect(page.get_by_text(re.compile(r"Promoted in the Policy lab by"))).to_be_visible()

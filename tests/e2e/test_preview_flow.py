@@ -6,10 +6,6 @@ import pytest
 from playwright.sync_api import Page, expect
 from test_catalog_flow import TIMEOUT_MS, wait_idle
 
-from artdash.config import Settings
-from artdash.demo import load_demo
-from artdash.workspace import Workspace
-
 pytestmark = pytest.mark.e2e
 
 
@@ -19,13 +15,10 @@ def tile_of(page: Page, title: str):
     return name.locator("xpath=ancestor::div[@data-testid='stVerticalBlock'][.//div[@data-testid='stImage']][1]")
 
 
-def test_switching_persona_changes_the_image(page: Page, app_server, artifacts):
-    ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(app_server["data"])}))
-    load_demo(ws)
-    ws.close()
+def test_switching_persona_changes_the_image(page: Page, demo_server, artifacts):
     expect.set_options(timeout=TIMEOUT_MS)
     page.set_viewport_size({"width": 1440, "height": 1000})
-    page.goto(app_server["url"] + "/preview")
+    page.goto(demo_server["url"] + "/preview")
     wait_idle(page)
     expect(page.get_by_role("heading", name="Top picks for this persona")).to_be_visible()
 
