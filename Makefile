@@ -32,7 +32,7 @@ run: db
 
 ## test: set up and run the whole suite (pytest's exit code 5, "no tests ran", fails too)
 test: install
-	$(BIN)/ruff check artdash pages tests bench scripts app.py
+	$(BIN)/ruff check artdash screens tests bench scripts app.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## bench: run the benchmarks; results go to bench/out/ (see bench/RESULTS.md)
@@ -47,7 +47,7 @@ bench: install
 	$(BIN)/python bench/simulate.py
 
 lint: install
-	$(BIN)/ruff check artdash pages tests bench scripts app.py
+	$(BIN)/ruff check artdash screens tests bench scripts app.py
 
 ## walk: screenshot every page of an app running on $(PORT) into test-artifacts/walk
 walk: install

@@ -1,4 +1,5 @@
-"""ArtDash: the router. Pages live in pages/; the domain in artdash/."""
+"""ArtDash: the router. Screens live in screens/ — not pages/, which Streamlit would also serve
+by itself, around this router (no page config, no sign-in) — and the domain in artdash/."""
 
 import streamlit as st
 
@@ -10,20 +11,20 @@ widgets.require_user(resources.workspace())  # the sign-in form, when accounts e
 st.navigation(
     {
         "Catalog": [
-            st.Page("pages/catalog.py", title="Catalog", icon=":material/grid_view:", default=True),
-            st.Page("pages/title.py", title="Title & artwork", icon=":material/photo_library:"),
-            st.Page("pages/taxonomy.py", title="Taxonomy", icon=":material/sell:"),
+            st.Page("screens/catalog.py", title="Catalog", icon=":material/grid_view:", default=True),
+            st.Page("screens/title.py", title="Title & artwork", icon=":material/photo_library:"),
+            st.Page("screens/taxonomy.py", title="Taxonomy", icon=":material/sell:"),
         ],
         "Marketing": [
-            st.Page("pages/results.py", title="Results", icon=":material/monitoring:"),
+            st.Page("screens/results.py", title="Results", icon=":material/monitoring:"),
         ],
         "Personalization": [
-            st.Page("pages/preview.py", title="Preview", icon=":material/preview:"),
-            st.Page("pages/personas.py", title="Personas", icon=":material/group:"),
-            st.Page("pages/lab.py", title="Policy lab", icon=":material/science:"),
+            st.Page("screens/preview.py", title="Preview", icon=":material/preview:"),
+            st.Page("screens/personas.py", title="Personas", icon=":material/group:"),
+            st.Page("screens/lab.py", title="Policy lab", icon=":material/science:"),
         ],
         "Admin": [
-            st.Page("pages/audit.py", title="Audit trail", icon=":material/history:"),
+            st.Page("screens/audit.py", title="Audit trail", icon=":material/history:"),
         ],
     }
 ).run()

@@ -25,6 +25,9 @@ def test_run_compare_and_promote(page: Page, demo_server, artifacts):
     summary = page.get_by_test_id("stDataFrame").first
     expect(summary).to_be_visible()
     expect(page.get_by_text("Cumulative quality take rate").first).to_be_visible()
+    # After a rerun the router still serves the page (its grouped navigation, not raw file names).
+    expect(page.get_by_test_id("stSidebarNav")).to_contain_text("Policy lab")
+    expect(page.get_by_test_id("stSidebarNav").get_by_text("lab", exact=True)).to_have_count(0)
     page.screenshot(path=str(artifacts / "e2e-lab-run.png"), full_page=True)
 
     page.get_by_role("button", name="Promote").first.click()

@@ -17,7 +17,7 @@ TIMEOUT = 60
 def open_page(page: str, **query) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.run()
-    at.switch_page(f"pages/{page}.py")
+    at.switch_page(f"screens/{page}.py")
     for key, value in query.items():
         at.query_params[key] = value
     return at.run()

@@ -29,8 +29,8 @@ try:
         world = lab.load_world(s)
 except ArtdashError as exc:
     st.info(f"The lab cannot run yet: {exc}.")
-    st.page_link("pages/title.py", label="Go to Title & artwork", icon=":material/photo_library:")
-    st.page_link("pages/personas.py", label="Go to Personas", icon=":material/group:")
+    st.page_link("screens/title.py", label="Go to Title & artwork", icon=":material/photo_library:")
+    st.page_link("screens/personas.py", label="Go to Personas", icon=":material/group:")
     st.stop()
 
 with ws.session() as s:

@@ -18,11 +18,11 @@ catalog, policy_set = resources.preview_policies()
 
 if not people:
     st.info("There are no personas yet. Create one first.")
-    st.page_link("pages/personas.py", label="Go to Personas", icon=":material/group:")
+    st.page_link("screens/personas.py", label="Go to Personas", icon=":material/group:")
     st.stop()
 if not any(t.candidates for t in catalog):
     st.info("No title has active artwork yet: activate some variants first.")
-    st.page_link("pages/title.py", label="Go to Title & artwork", icon=":material/photo_library:")
+    st.page_link("screens/title.py", label="Go to Title & artwork", icon=":material/photo_library:")
     st.stop()
 
 by_id = {p.id: p for p in people}

@@ -23,7 +23,7 @@ with ws.session() as s:
 if not choices:
     st.title("Title & artwork")
     st.info("There are no titles yet. Create one on the Catalog page first.")
-    st.page_link("pages/catalog.py", label="Go to the catalog", icon=":material/grid_view:")
+    st.page_link("screens/catalog.py", label="Go to the catalog", icon=":material/grid_view:")
     st.stop()
 
 ids = list(choices)

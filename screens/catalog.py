@@ -46,7 +46,7 @@ with st.expander("New title", icon=":material/add:", expanded=counts["titles"] =
                 st.error(f"Not created — {exc}")
             else:
                 widgets.flash("success", f"Created {view.display_name}. Upload its artwork below.")
-                st.switch_page("pages/title.py", query_params={"title": str(view.id), "tab": "Upload"})
+                st.switch_page("screens/title.py", query_params={"title": str(view.id), "tab": "Upload"})
 
 if counts["titles"] == 0:
     st.info("The catalog is empty. Create a title above, or load the demo catalog "
@@ -101,4 +101,4 @@ for start in range(0, len(shown), PER_ROW):
             st.markdown(f"**{t.name}**  \n{t.year or ''} · {t.kind}")
             st.caption(", ".join(t.genres) or "no genre")
             st.caption(f"{t.n_active} active · {t.n_draft} draft · {t.n_retired} retired")
-            st.page_link("pages/title.py", label="Open", icon=":material/arrow_forward:", query_params={"title": str(t.id)})
+            st.page_link("screens/title.py", label="Open", icon=":material/arrow_forward:", query_params={"title": str(t.id)})
