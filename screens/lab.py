@@ -382,11 +382,11 @@ with history_tab:
     if not runs:
         st.info("No runs yet: the **Simulate** tab starts one.")
     else:
-        overview = pd.DataFrame([{
-            "run": r.id, "name": r.name, "when": r.created_at, "by": r.created_by, "impressions": r.impressions,
-            "policies": ", ".join(lab.POLICY_LABELS[p] for p in r.config.policies), "seed": r.seed,
-            "status": r.status, "best": lab.POLICY_LABELS.get(best_policy(r.summary) or "", "—"),
-            "in results database": "yes" if r.has_logged_data else "",
+        overview = pd.DataFrame([{  # what decides first; the long list of policies last
+            "run": r.id, "name": r.name, "best": lab.POLICY_LABELS.get(best_policy(r.summary) or "", "—"),
+            "status": r.status, "when": r.created_at, "impressions": r.impressions, "seed": r.seed,
+            "in results database": "yes" if r.has_logged_data else "", "by": r.created_by,
+            "policies": ", ".join(lab.POLICY_LABELS[p] for p in r.config.policies),
         } for r in runs])
         st.dataframe(overview, hide_index=True, width="stretch",
                      column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
