@@ -16,27 +16,31 @@ from artdash.results import queries, report
 from artdash.results.imports import import_log
 from artdash.results.ingest import IngestError
 from artdash.stats import sample_ratio_mismatch
-from artdash.ui import resources, widgets
+from artdash.ui import resources, results_data, widgets
 
 ws = resources.workspace()
 widgets.sidebar(ws)
 st.title("Results")
 widgets.show_flash()
-engine = ws.results_engine
+overview = results_data.overview()
 
-with ws.session() as s:
-    variants = {v.id: v for v in s.scalars(select(Variant))}
-    titles = dict(catalog.title_choices(s))
-    variant_tags = catalog.variant_tag_labels(s)
-labels = {vid: f"#{vid} {v.label}" for vid, v in variants.items()}
-
-with engine.connect() as conn:
-    n_impressions = queries.count_impressions(conn)
-    span = queries.day_range(conn)
-    experiment_names = queries.experiments(conn)
-
+# Tabs run lazily (bound to the URL): only the open tab's queries and figures are computed.
 review_tab, insights_tab, import_tab = st.tabs(["A/B review", "Creative insights", "Import"], key="results_tab",
                                                bind="query-params")
+variants: dict[int, Variant] = {}
+
+
+def load_variants(ids) -> dict[int, Variant]:
+    """The catalog rows of the variants on screen (not the whole catalog)."""
+    with ws.session() as s:
+        rows = {v.id: v for v in s.scalars(select(Variant).where(Variant.id.in_([int(i) for i in ids])))}
+        s.expunge_all()
+    return rows
+
+
+def label(variant_id: int) -> str:
+    v = variants.get(variant_id)
+    return f"#{variant_id} {v.label}" if v else f"#{variant_id}"
 
 
 def thumbnail_uri(variant_id: int) -> str | None:
@@ -47,82 +51,87 @@ def thumbnail_uri(variant_id: int) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
-def percent(value):
-    return None if value is None or pd.isna(value) else float(value)
-
-
-with import_tab:
+def import_section() -> None:
     st.markdown("Import an impression log (CSV or Parquet). Columns: **event_id, timestamp, member_id, "
                 "title_id, variant_id, policy, propensity, played, play_seconds**, and optionally experiment, "
                 "cell, country, device. Re-importing the same events adds nothing; a file with any bad row "
                 "imports nothing.")
+    if not widgets.may("admin"):
+        st.info("Importing logs is for admins; you are signed in as a "
+                f"{widgets.role()}. The import history is below.")
+    else:
+        import_form()
+    history = results_data.import_history()
+    if not history.empty:
+        st.markdown("**Imports**")
+        st.dataframe(history, hide_index=True, width="stretch")
+
+
+def import_form() -> None:
     with st.form("import_log", clear_on_submit=False):
         upload = st.file_uploader("Impression log", type=["csv", "parquet"])
         mapping_text = st.text_input("Column mapping (optional)", placeholder="ts=timestamp, image=variant_id",
                                      help="For files that name columns differently: file column = ArtDash column.")
         skip_unknown = st.checkbox("Skip rows whose title or variant is not in the catalog (they are counted)")
         submitted = st.form_submit_button("Import", type="primary")
-    if submitted:
-        if upload is None:
-            st.warning("Choose a file first.")
-        else:
-            try:
-                mapping = dict(part.split("=", 1) for part in mapping_text.replace(";", ",").split(",")
-                               if part.strip()) if mapping_text.strip() else {}
-                mapping = {k.strip(): v.strip() for k, v in mapping.items()}
-            except ValueError:
-                st.error("The column mapping must look like `ts=timestamp, image=variant_id`.")
-                st.stop()
-            bar = st.progress(0.0, text="Reading…")
-            try:
-                result = import_log(ws, upload.getvalue(), upload.name, widgets.actor(), mapping=mapping,
-                                    skip_unknown=skip_unknown,
-                                    progress=lambda n: bar.progress(0.5, text=f"{n:,} rows checked…"))
-            except IngestError as exc:
-                bar.empty()
-                st.error(f"Nothing imported — {exc}")
-                if exc.issues:
-                    st.dataframe(pd.DataFrame([vars(i) for i in exc.issues]), hide_index=True, width="stretch")
-            except ArtdashError as exc:
-                bar.empty()
-                st.error(f"Nothing imported — {exc}")
-            else:
-                bar.empty()
-                skipped = f"; {result.n_skipped_unknown:,} skipped (unknown ids)" if result.n_skipped_unknown else ""
-                widgets.flash("success", f"Imported {result.n_inserted:,} new impressions of {result.n_rows:,} rows "
-                                         f"({result.n_already_present:,} were already there{skipped}).")
-                st.rerun()
-    with engine.connect() as conn:
-        history = queries.import_history(conn)
-    if not history.empty:
-        st.markdown("**Imports**")
-        st.dataframe(history, hide_index=True, width="stretch")
+    if not submitted:
+        return
+    if upload is None:
+        st.warning("Choose a file first.")
+        return
+    try:
+        mapping = dict(part.split("=", 1) for part in mapping_text.replace(";", ",").split(",")
+                       if part.strip()) if mapping_text.strip() else {}
+        mapping = {k.strip(): v.strip() for k, v in mapping.items()}
+    except ValueError:
+        st.error("The column mapping must look like `ts=timestamp, image=variant_id`.")
+        return
+    bar = st.progress(0.0, text="Reading…")
+    try:
+        result = import_log(ws, upload.getvalue(), upload.name, widgets.actor(), mapping=mapping,
+                            skip_unknown=skip_unknown,
+                            progress=lambda n: bar.progress(0.5, text=f"{n:,} rows checked…"))
+    except IngestError as exc:
+        bar.empty()
+        st.error(f"Nothing imported — {exc}")
+        if exc.issues:
+            st.dataframe(pd.DataFrame([vars(i) for i in exc.issues]), hide_index=True, width="stretch")
+    except ArtdashError as exc:
+        bar.empty()
+        st.error(f"Nothing imported — {exc}")
+    else:
+        bar.empty()
+        skipped = f"; {result.n_skipped_unknown:,} skipped (unknown ids)" if result.n_skipped_unknown else ""
+        widgets.flash("success", f"Imported {result.n_inserted:,} new impressions of {result.n_rows:,} rows "
+                                 f"({result.n_already_present:,} were already there{skipped}).")
+        st.rerun()
 
-if n_impressions == 0 or span is None:
-    with review_tab:
-        st.info("No impressions yet. Import a log in the **Import** tab, or generate the demo log "
-                "(200,000 simulated impressions over 30 days, an A/B test of the editor's pick against the bandit).")
-        if st.button("Generate demo results"):
-            from artdash.results.demo import load_demo_results
 
-            with st.spinner("Simulating and importing 200,000 impressions…"):
-                load_demo_results(ws)
-            widgets.flash("success", "Generated the demo results.")
-            st.rerun()
-    st.stop()
+def empty_state() -> None:
+    st.info("No impressions yet. Import a log in the **Import** tab, or generate the demo log "
+            "(200,000 simulated impressions over 30 days, an A/B test of the editor's pick against the bandit).")
+    if widgets.may("admin") and st.button("Generate demo results"):
+        from artdash.results.demo import load_demo_results
 
-with review_tab:
-    with engine.connect() as conn:
-        logged = queries.titles_with_impressions(conn)
-    title_ids = [t for t in titles if t in logged]
+        with st.spinner("Simulating and importing 200,000 impressions…"):
+            load_demo_results(ws)
+        widgets.flash("success", "Generated the demo results.")
+        st.rerun()
+
+
+def review_section() -> None:
+    global variants
+    with ws.session() as s:
+        titles = dict(catalog.title_choices(s))
+    title_ids = [t for t in titles if t in overview.titles]
     if not title_ids:
         st.info("The log has no impressions of titles in this catalog.")
-        st.stop()
+        return
     c1, c2, c3 = st.columns([2, 2, 2])
     title_id = c1.selectbox("Title", title_ids, format_func=titles.get, key="results_title")
-    experiment = c2.selectbox("Experiment", [None] + experiment_names,
+    experiment = c2.selectbox("Experiment", [None, *overview.experiments],
                               format_func=lambda e: "All traffic" if e is None else e, key="results_experiment")
-    low, high = span
+    low, high = overview.span
     chosen = c3.date_input("Dates", value=(max(low, high - timedelta(days=29)), high), min_value=low,
                            max_value=high, key="results_dates")
     start, end = (chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (low, high))
@@ -132,25 +141,22 @@ with review_tab:
                                 key="results_segment_kind")
     segment = ""
     if segment_kind != "all":
-        with engine.connect() as conn:
-            values = queries.segments(conn, segment_kind, title_id)
+        values = results_data.segment_values(overview, segment_kind, title_id)
         segment = c5.selectbox(segment_kind.capitalize(), values, key="results_segment") if values else ""
     confidence = c6.select_slider("Confidence", [0.9, 0.95, 0.99], value=0.95, format_func=lambda c: f"{c:.0%}")
     sel = queries.Selection(title_id, queries.to_day(start), queries.to_day(end), segment_kind, segment, experiment)
 
-    with engine.connect() as conn:
-        totals = queries.variant_totals(conn, sel)
-        daily = queries.daily_totals(conn, sel)
-        cells = queries.cell_totals(conn, experiment, sel.day_from, sel.day_to) if experiment else pd.DataFrame()
+    totals, daily, cells = results_data.review(overview, sel)
     if totals.empty:
         st.warning("No impressions for this title in this selection. Widen the dates or pick another segment.")
-        st.stop()
+        return
+    ids = totals["variant_id"].tolist()
+    variants = load_variants(ids)
     with ws.session() as s:
         pick = catalog.editors_pick(s, title_id)
-    ids = totals["variant_id"].tolist()
     default_control = pick if pick in ids else int(totals.sort_values("impressions").iloc[-1]["variant_id"])
     control = st.selectbox("Control variant (lift is measured against it)", ids, index=ids.index(default_control),
-                           format_func=lambda v: labels.get(v, f"#{v}"), key=f"results_control_{title_id}")
+                           format_func=label, key=f"results_control_{title_id}")
 
     if experiment and len(cells) >= 2:
         srm = sample_ratio_mismatch(cells["impressions"].tolist(), [1] * len(cells))
@@ -164,14 +170,15 @@ with review_tab:
     thin = table[table["status"] != "ok"]
     if not thin.empty:
         st.warning("Not enough data to judge: " + "; ".join(
-            f"{labels.get(v, v)} ({n})" for v, n in zip(thin["variant_id"], thin["note"])) + ".")
+            f"{label(v)} ({n})" for v, n in zip(thin["variant_id"], thin["note"])) + ".")
     st.caption(f"Quality play: at least {ws.settings.quality_play_seconds:.0f} s of viewing "
                "(ARTDASH_QUALITY_PLAY_SECONDS). Intervals are Wilson (rates) and log-ratio (lift); p-values are "
-               "Holm-adjusted across variants; P(best) uses Beta(1, 1) posteriors on the quality take rate.")
+               "Holm-adjusted across variants; P(best) uses Beta(1, 1) posteriors on the quality take rate. "
+               "The control's lift is blank: lift is measured against it.")
     # Decision columns first (quality take rate, lift, significance, P(best)); raw counts after.
     shown = pd.DataFrame({
         "image": [thumbnail_uri(v) for v in table["variant_id"]],
-        "variant": [labels.get(v, f"#{v}") for v in table["variant_id"]],
+        "variant": [label(v) for v in table["variant_id"]],
         "impressions": table["impressions"],
         "quality take rate": table["quality take rate"],
         "quality CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["quality low"], table["quality high"])],
@@ -196,48 +203,53 @@ with review_tab:
     })
     st.download_button("Download CSV", shown.drop(columns=["image"]).to_csv(index=False).encode(),
                        f"results-title-{title_id}-{start}-{end}.csv", "text/csv")
+    over_time(daily, confidence)
+    segment_breakdown(sel)
 
+
+def over_time(daily: pd.DataFrame, confidence: float) -> None:
     bands = report.daily_bands(daily, confidence)
-    for prefix, name in (("", "Daily"), ("cum ", "Cumulative")):
+    daily_tab, cumulative_tab = st.tabs(["Daily", "Cumulative"])
+    for tab, prefix, name in ((daily_tab, "", "Daily"), (cumulative_tab, "cum ", "Cumulative")):
         figure = go.Figure()
         for vid, rows in bands.groupby("variant_id"):
-            label = labels.get(vid, f"#{vid}")
             x = list(rows["date"]) + list(rows["date"])[::-1]
             figure.add_trace(go.Scatter(x=x, y=list(rows[f"{prefix}high"]) + list(rows[f"{prefix}low"])[::-1],
                                         fill="toself", line={"width": 0}, opacity=0.2, showlegend=False,
-                                        hoverinfo="skip", name=label))
-            figure.add_trace(go.Scatter(x=rows["date"], y=rows[f"{prefix}rate"], mode="lines", name=label))
-        figure.update_layout(title=f"{name} quality take rate with {confidence:.0%} intervals", yaxis_tickformat=".0%",
-                             height=360, margin={"t": 50, "b": 30})
-        st.plotly_chart(figure, width="stretch")
+                                        hoverinfo="skip", name=label(vid)))
+            figure.add_trace(go.Scatter(x=rows["date"], y=rows[f"{prefix}rate"], mode="lines", name=label(vid)))
+        figure.update_layout(title=f"{name} quality take rate with {confidence:.0%} intervals",
+                             yaxis_tickformat=".0%", height=360, margin={"t": 50, "b": 30})
+        tab.plotly_chart(figure, width="stretch")
 
+
+def segment_breakdown(sel: queries.Selection) -> None:
     st.subheader("By segment")
     kind = st.segmented_control("Break down by", ["country", "device", "policy"], default="device",
                                 key="results_breakdown") or "device"
-    with engine.connect() as conn:
-        by_segment = queries.segment_totals(conn, queries.Selection(title_id, sel.day_from, sel.day_to,
-                                                                    experiment=experiment), kind)
+    by_segment = results_data.by_segment(overview, queries.Selection(sel.title_id, sel.day_from, sel.day_to,
+                                                                     experiment=sel.experiment), kind)
     if by_segment.empty:
         st.caption("No segment data in this selection.")
-    else:
-        figure = go.Figure()
-        for vid, rows in by_segment.groupby("variant_id"):
-            est = [report.stats.rate_estimate(int(q), int(n)) for q, n in zip(rows["quality_plays"], rows["impressions"])]
-            rates = [e.rate for e in est]
-            figure.add_trace(go.Bar(x=rows["segment"], y=rates, name=labels.get(vid, f"#{vid}"), error_y={
-                "type": "data", "symmetric": False, "array": [e.interval.high - r for e, r in zip(est, rates)],
-                "arrayminus": [r - e.interval.low for e, r in zip(est, rates)]}))
-        figure.update_layout(barmode="group", yaxis_tickformat=".0%", height=360,
-                             title=f"Quality take rate by {kind} (95% intervals)", margin={"t": 50, "b": 30})
-        st.plotly_chart(figure, width="stretch")
+        return
+    figure = go.Figure()
+    for vid, rows in by_segment.groupby("variant_id"):
+        est = [report.stats.rate_estimate(int(q), int(n)) for q, n in zip(rows["quality_plays"], rows["impressions"])]
+        rates = [e.rate for e in est]
+        figure.add_trace(go.Bar(x=rows["segment"], y=rates, name=label(vid), error_y={
+            "type": "data", "symmetric": False, "array": [e.interval.high - r for e, r in zip(est, rates)],
+            "arrayminus": [r - e.interval.low for e, r in zip(est, rates)]}))
+    figure.update_layout(barmode="group", yaxis_tickformat=".0%", height=360,
+                         title=f"Quality take rate by {kind} (95% intervals)", margin={"t": 50, "b": 30})
+    st.plotly_chart(figure, width="stretch")
 
-with insights_tab:
+
+def insights_section() -> None:
     st.markdown("Quality take rate by **image tag** across every title: which kinds of artwork earn quality "
                 "plays. A variant counts for each of its tags.")
-    low, high = span
-    with engine.connect() as conn:
-        everything = queries.variant_totals(conn, queries.Selection(day_from=queries.to_day(low),
-                                                                    day_to=queries.to_day(high)))
+    everything = results_data.all_variants(overview)
+    with ws.session() as s:
+        variant_tags = catalog.variant_tag_labels(s)
     facets = sorted({t.split(": ")[0] for tags in variant_tags.values() for t in tags})
     facet = st.segmented_control("Facet", facets, default="visual" if "visual" in facets else None,
                                  key="insights_facet")
@@ -245,18 +257,37 @@ with insights_tab:
                                                 for v, tags in variant_tags.items()})
     if insights.empty:
         st.info("No tagged variants with impressions yet.")
-    else:
-        insights = insights.sort_values("quality take rate")
-        figure = go.Figure(go.Bar(
-            y=insights["tag"], x=insights["quality take rate"], orientation="h",
-            error_x={"type": "data", "symmetric": False,
-                     "array": insights["high"] - insights["quality take rate"],
-                     "arrayminus": insights["quality take rate"] - insights["low"]}))
-        figure.update_layout(xaxis_tickformat=".0%", height=max(300, 28 * len(insights) + 100),
-                             title="Quality take rate by image tag (95% intervals)", margin={"t": 50, "b": 30})
-        st.plotly_chart(figure, width="stretch")
-        st.dataframe(insights, hide_index=True, width="stretch", column_config={
-            "quality take rate": st.column_config.NumberColumn(format="percent"),
-            "low": st.column_config.NumberColumn(format="percent"),
-            "high": st.column_config.NumberColumn(format="percent")})
-        st.download_button("Download CSV", insights.to_csv(index=False).encode(), "creative-insights.csv", "text/csv")
+        return
+    insights = insights.sort_values("quality take rate")
+    figure = go.Figure(go.Bar(
+        y=insights["tag"], x=insights["quality take rate"], orientation="h",
+        error_x={"type": "data", "symmetric": False,
+                 "array": insights["high"] - insights["quality take rate"],
+                 "arrayminus": insights["quality take rate"] - insights["low"]}))
+    figure.update_layout(xaxis_tickformat=".0%", height=max(300, 28 * len(insights) + 100),
+                         title="Quality take rate by image tag (95% intervals)", margin={"t": 50, "b": 30})
+    st.plotly_chart(figure, width="stretch")
+    st.dataframe(insights, hide_index=True, width="stretch", column_config={
+        "quality take rate": st.column_config.NumberColumn(format="percent"),
+        "low": st.column_config.NumberColumn(format="percent"),
+        "high": st.column_config.NumberColumn(format="percent")})
+    st.download_button("Download CSV", insights.to_csv(index=False).encode(), "creative-insights.csv", "text/csv")
+
+
+if import_tab.open:
+    with import_tab:
+        import_section()
+if overview.impressions == 0 or overview.span is None:
+    if review_tab.open:
+        with review_tab:
+            empty_state()
+    if insights_tab.open:
+        with insights_tab:
+            st.info("No impressions yet: insights appear once a log is imported.")
+else:
+    if review_tab.open:
+        with review_tab:
+            review_section()
+    if insights_tab.open:
+        with insights_tab:
+            insights_section()

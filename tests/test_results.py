@@ -283,3 +283,32 @@ def test_rebuilding_rollups_with_another_quality_threshold(engine):
     assert set(history["quality_seconds"]) == {60.0}
     with pytest.raises(ValidationError, match="threshold"):
         rebuild_rollups(engine, float("nan"))
+
+
+def test_data_stamp_counts_impressions_and_changes_with_every_change(engine):
+    stamps = []
+
+    def stamp_and_count():
+        with engine.connect() as conn:
+            stamp = queries.data_stamp(conn)
+            assert queries.stored_impressions(stamp) == queries.count_impressions(conn)
+        stamps.append(stamp)
+
+    stamp_and_count()
+    do_ingest(engine, HEADER + rows(10))
+    stamp_and_count()
+    do_ingest(engine, HEADER + rows(12))  # 10 already there, 2 new
+    stamp_and_count()
+    last = do_ingest(engine, HEADER + rows(2, start=50) + rows(1, start=60, variant=99), skip_unknown=True)
+    stamp_and_count()
+    delete_import(engine, last.import_id)
+    stamp_and_count()
+    do_ingest(engine, HEADER + rows(2, start=70))  # takes the deleted import's id
+    stamp_and_count()
+    rebuild_rollups(engine, 60.0)
+    stamp_and_count()
+    assert [queries.stored_impressions(s) for s in stamps] == [0, 10, 12, 14, 12, 14, 14]
+    # Deleting the last import brings back exactly the data (and the stamp) of before it;
+    # every other state holds different data under a different stamp.
+    assert stamps[4] == stamps[2]
+    assert len({s for i, s in enumerate(stamps) if i != 4}) == len(stamps) - 1

@@ -160,5 +160,23 @@ def count_impressions(conn: Connection) -> int:
     return conn.execute(select(func.count()).select_from(impressions)).scalar() or 0
 
 
+def data_stamp(conn: Connection) -> tuple:
+    """A cheap fingerprint of everything the rollups hold: it changes with every import,
+    deletion of an import and rebuild (the import log is a few rows; the impressions table is
+    never touched). Also the number of impressions stored. Results computed from the rollups
+    can be cached under this stamp."""
+    i = imports.c
+    count, last, stored, low_q, high_q, newest = conn.execute(select(
+        func.count(), func.max(i.id), func.sum(i.n_rows - i.n_already_present - i.n_skipped),
+        func.min(i.quality_seconds), func.max(i.quality_seconds), func.max(i.created_at))).one()
+    # An id can come back after its import was deleted; its creation time does not.
+    return int(count), last, int(stored or 0), low_q, high_q, str(newest)
+
+
+def stored_impressions(stamp: tuple) -> int:
+    """The number of impressions in the results database, from its :func:`data_stamp`."""
+    return stamp[2]
+
+
 def today_day() -> int:
     return to_day(datetime.now(UTC).date())

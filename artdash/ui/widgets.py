@@ -82,6 +82,14 @@ def role() -> str:
     return who[1] if who else "admin"
 
 
+def may(needs: str) -> bool:
+    """Whether the person in this run holds at least the role ``needs`` (to hide or disable
+    controls they cannot use; the data layer enforces it either way)."""
+    from artdash.auth import RANK
+
+    return RANK.get(role(), -1) >= RANK[needs]
+
+
 def sidebar(ws: Workspace) -> None:
     with st.sidebar:
         who = st.session_state.get(state.ACTOR) or (ws.settings.user, "admin")

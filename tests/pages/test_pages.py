@@ -369,13 +369,36 @@ def test_results_page_reviews_an_experiment(demo_ws):
 
 
 def test_results_page_import_refuses_a_bad_log(demo_ws):
-    at = open_page("results")
+    at = open_page("results", results_tab="Import")
     bad = b"event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds\n" \
           b"e1,2026-11-01T10:00:00Z,m1,1,1,uniform,0,true,400\n"
     at.get("file_uploader")[0].set_value([("log.csv", bad, "text/csv")])
     labelled(at.button, "Import").click().run()
     assert_clean(at)
     assert any("Nothing imported" in e.value and "propensity" in e.value for e in at.error)
+
+
+def test_results_page_shows_creative_insights_when_that_tab_is_opened(demo_ws):
+    from artdash.results.demo import load_demo_results
+
+    load_demo_results(demo_ws, n=4000)
+    at = open_page("results", results_tab="Creative insights")
+    assert_clean(at)
+    insights = at.dataframe[0].value
+    assert {"tag", "quality take rate", "low", "high"} <= set(insights)
+    assert not [s for s in at.selectbox if s.label == "Title"]  # the review tab was not computed
+
+
+def test_results_page_reads_fresh_numbers_after_an_import(demo_ws):
+    from artdash.results.demo import load_demo_results
+
+    load_demo_results(demo_ws, n=3000)
+    at = open_page("results")
+    before = at.dataframe[0].value["impressions"].sum()
+    load_demo_results(demo_ws, n=3000, seed=1)  # another import: the cached numbers must not be served
+    at.run()
+    assert_clean(at)
+    assert at.dataframe[0].value["impressions"].sum() > before
 
 
 # ------------------------------------------------------------------------------ policy lab page
@@ -519,6 +542,18 @@ def test_a_viewer_is_refused_with_a_reason_and_nothing_changes(demo_ws):
     assert any("Not created — vic is a viewer" in e.value for e in at.error)
     with demo_ws.session() as s:
         assert "Viewer's Title" not in {t.name for t in catalog.list_titles(s)}
+
+
+def test_a_viewer_sees_the_import_history_but_no_import_form(demo_ws):
+    add_team(demo_ws)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    sign_in(at, "vic")
+    at.switch_page("screens/results.py")
+    at.query_params["results_tab"] = "Import"
+    at.run()
+    assert_clean(at)
+    assert not at.get("file_uploader")
+    assert any("Importing logs is for admins" in i.value for i in at.info)
 
 
 def test_audit_page_lists_and_filters_changes(demo_ws):

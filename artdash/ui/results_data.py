@@ -1,0 +1,102 @@
+"""What the Results page reads from the results database, cached across sessions.
+
+Everything here is computed from the rollups and keyed by the database's data stamp
+(:func:`artdash.results.queries.data_stamp`: a few rows of the import log), so twenty people
+opening Results at once run each query once, and an import, a deletion or a rebuild makes
+the next run read fresh numbers. Entries are also keyed by the results database URL, so two
+workspaces in one process (tests) never share them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from artdash.results import queries
+from artdash.ui import resources
+
+
+@dataclass(frozen=True)
+class Overview:
+    stamp: tuple
+    impressions: int
+    span: tuple[date, date] | None
+    experiments: tuple[str, ...]
+    titles: frozenset[int]
+
+
+def _engine():
+    return resources.workspace().results_engine
+
+
+def stamp() -> tuple:
+    """The current data stamp (one tiny query on every run)."""
+    with _engine().connect() as conn:
+        return queries.data_stamp(conn)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _overview(url: str, stamp: tuple) -> Overview:
+    with _engine().connect() as conn:
+        return Overview(stamp, queries.stored_impressions(stamp), queries.day_range(conn),
+                        tuple(queries.experiments(conn)), frozenset(queries.titles_with_impressions(conn)))
+
+
+def overview() -> Overview:
+    """How many impressions, which days, experiments and titles the log holds."""
+    return _overview(_engine().url.render_as_string(), stamp())
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _review(url: str, stamp: tuple, sel: queries.Selection) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    with _engine().connect() as conn:
+        totals = queries.variant_totals(conn, sel)
+        daily = queries.daily_totals(conn, sel)
+        cells = (queries.cell_totals(conn, sel.experiment, sel.day_from, sel.day_to) if sel.experiment
+                 else pd.DataFrame())
+    return totals, daily, cells
+
+
+def review(overview: Overview, sel: queries.Selection) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(per-variant totals, per-day totals, per-cell impressions) for one selection."""
+    return _review(_engine().url.render_as_string(), overview.stamp, sel)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _segment_values(url: str, stamp: tuple, kind: str, title_id: int) -> list[str]:
+    with _engine().connect() as conn:
+        return queries.segments(conn, kind, title_id)
+
+
+def segment_values(overview: Overview, kind: str, title_id: int) -> list[str]:
+    return _segment_values(_engine().url.render_as_string(), overview.stamp, kind, title_id)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _by_segment(url: str, stamp: tuple, sel: queries.Selection, kind: str) -> pd.DataFrame:
+    with _engine().connect() as conn:
+        return queries.segment_totals(conn, sel, kind)
+
+
+def by_segment(overview: Overview, sel: queries.Selection, kind: str) -> pd.DataFrame:
+    return _by_segment(_engine().url.render_as_string(), overview.stamp, sel, kind)
+
+
+@st.cache_data(max_entries=4, show_spinner="Adding up every variant's impressions…")
+def _all_variants(url: str, stamp: tuple, day_from: int, day_to: int) -> pd.DataFrame:
+    with _engine().connect() as conn:
+        return queries.variant_totals(conn, queries.Selection(day_from=day_from, day_to=day_to))
+
+
+def all_variants(overview: Overview) -> pd.DataFrame:
+    """Every variant's totals over the whole log (creative insights)."""
+    low, high = overview.span
+    return _all_variants(_engine().url.render_as_string(), overview.stamp, queries.to_day(low), queries.to_day(high))
+
+
+def import_history() -> pd.DataFrame:
+    with _engine().connect() as conn:
+        return queries.import_history(conn)
