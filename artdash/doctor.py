@@ -8,7 +8,10 @@ without its file — unless a file was deleted or damaged outside ArtDash. The d
   (repairable: deleted);
 - **missing**: variants whose original or thumbnail is gone (a thumbnail is rebuilt from the
   original; a missing original can only come back from a backup);
-- **damaged**: originals whose bytes no longer hash to their name (restore from a backup).
+- **damaged**: originals whose bytes no longer hash to their name (restore from a backup);
+- **unlinked simulations**: a policy-lab run whose simulated log reached the results
+  database, while the process stopped before the run was linked to it (repairable: linked,
+  so the run can show and remove its data).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from artdash.db.models import Variant
+from artdash.db.models import LabRun, Variant
 
 TMP_PREFIX = ".tmp-"
 
@@ -31,13 +34,14 @@ class Checkup:
     missing_originals: list[int] = field(default_factory=list)     # variant ids
     missing_thumbnails: list[int] = field(default_factory=list)
     damaged: list[int] = field(default_factory=list)               # variant ids
+    unlinked_runs: list[tuple[int, int]] = field(default_factory=list)  # (lab run id, results import id)
     files_checked: int = 0
     repaired: list[str] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
         return not (self.orphans or self.leftovers or self.missing_originals or self.missing_thumbnails
-                    or self.damaged)
+                    or self.damaged or self.unlinked_runs)
 
     def lines(self) -> list[str]:
         out = [f"{self.files_checked:,} media files checked"]
@@ -54,6 +58,9 @@ class Checkup:
         if self.damaged:
             out.append(f"{len(self.damaged):,} image file(s) damaged (bytes do not match their hash) — restore from "
                        "a backup: " + ", ".join(f"#{v}" for v in self.damaged[:20]))
+        if self.unlinked_runs:
+            out.append(f"{len(self.unlinked_runs):,} policy-lab run(s) not linked to the simulated data they wrote: "
+                       + ", ".join(f"run #{r} (import #{i})" for r, i in self.unlinked_runs[:20]))
         out += self.repaired
         if self.healthy and not self.repaired:
             out.append("everything is in order")
@@ -94,7 +101,25 @@ def examine(ws, verify_hashes: bool = True) -> Checkup:
             report.damaged.append(vid)
         if not store.thumbnail_path(sha).is_file():
             report.missing_thumbnails.append(vid)
+    report.unlinked_runs = _unlinked_runs(ws)
     return report
+
+
+def _unlinked_runs(ws) -> list[tuple[int, int]]:
+    """Lab runs without a link to the simulation import that carries their log (the process
+    stopped between the import's commit and the link)."""
+    from artdash.lab_store import run_of_log
+    from artdash.results.schema import imports
+
+    with ws.results_engine.connect() as conn:
+        logs = conn.execute(select(imports.c.id, imports.c.source).where(imports.c.kind == "simulation")).all()
+    by_run = {run_of_log(source): import_id for import_id, source in logs if run_of_log(source) is not None}
+    if not by_run:
+        return []
+    with ws.session() as s:
+        waiting = s.scalars(select(LabRun.id).where(LabRun.id.in_(by_run), LabRun.results_import_id.is_(None),
+                                                    LabRun.data_removed_at.is_(None))).all()
+    return [(run_id, by_run[run_id]) for run_id in sorted(waiting)]
 
 
 def repair(ws, report: Checkup) -> Checkup:
@@ -115,6 +140,14 @@ def repair(ws, report: Checkup) -> Checkup:
             rebuilt += 1
     if rebuilt:
         report.repaired.append(f"rebuilt {rebuilt:,} thumbnail(s)")
+    if report.unlinked_runs:
+        from artdash import lab_store
+
+        with ws.transaction() as s:
+            for run_id, import_id in report.unlinked_runs:
+                lab_store.attach_log(s, run_id, import_id, s.get(LabRun, run_id).created_by)
+        report.repaired.append(f"linked {len(report.unlinked_runs):,} lab run(s) to their simulated data")
+        report.unlinked_runs = []
     report.orphans, report.leftovers = [], []
     report.missing_thumbnails = [v for v in report.missing_thumbnails
                                  if v in report.missing_originals or v in report.damaged]

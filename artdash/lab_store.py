@@ -9,6 +9,7 @@ says which policy Preview uses by default.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -149,6 +150,17 @@ def remove_run_data(ws, run_id: int, actor: str) -> int:
     return removed
 
 
+def log_file_name(run_id: int) -> str:
+    """The name a run's simulated log is imported under (the import history shows it)."""
+    return f"policy-lab-run-{int(run_id)}.csv"
+
+
+def run_of_log(file_name: str) -> int | None:
+    """The lab run a simulated log was written by, from its import's file name."""
+    match = re.fullmatch(r"policy-lab-run-(\d+)\.csv", file_name)
+    return int(match.group(1)) if match else None
+
+
 def log_run(ws, world, result: LabResult, run_id: int, actor: str, progress=None):
     """Write a saved run's impressions to the results database as simulated data (experiment
     ``lab-<run id>``, one import) and link it to the run."""
@@ -156,7 +168,7 @@ def log_run(ws, world, result: LabResult, run_id: int, actor: str, progress=None
     from artdash.results.imports import import_log
 
     data = run_log(world, result, str(run_id)).to_csv(index=False).encode()
-    report = import_log(ws, data, f"policy-lab-run-{run_id}.csv", actor, kind="simulation", needs="editor",
+    report = import_log(ws, data, log_file_name(run_id), actor, kind="simulation", needs="editor",
                         progress=progress)
     with ws.transaction() as s:
         attach_log(s, run_id, report.import_id, actor)

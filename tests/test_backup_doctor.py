@@ -140,10 +140,19 @@ def _spawn(code: str, data_dir: Path, database_url: str | None = None) -> subpro
 
 
 def _kill_after(proc: subprocess.Popen, marker: str, timeout: float = 60) -> None:
+    """SIGKILL ``proc`` as soon as it prints ``marker`` (it must: a process that failed or
+    finished first would make the test prove nothing)."""
     deadline = time.time() + timeout
+    seen = []
     for line in proc.stdout:
-        if marker in line or time.time() > deadline:
+        seen.append(line)
+        if marker in line:
             break
+        if time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"no {marker!r} within {timeout} s; the process said: {''.join(seen[-20:])}")
+    else:
+        pytest.fail(f"the process ended before {marker!r}: {''.join(seen[-20:])}")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
 
@@ -208,5 +217,92 @@ def test_killed_mid_import_leaves_no_half_import(tmp_path, database_url):
             assert queries.count_impressions(conn) == 0
             assert queries.import_history(conn).empty
             assert queries.variant_totals(conn, queries.Selection()).empty
+    finally:
+        ws.close()
+
+
+SIMULATION = """
+from artdash import lab, lab_store
+from artdash.demo import DEMO_TITLES, load_demo
+from artdash.workspace import Workspace
+ws = Workspace.open()
+load_demo(ws, titles=DEMO_TITLES[:3])
+with ws.session() as s:
+    world = lab.load_world(s)
+config = lab.LabConfig(mix={{int(a): 1.0 for a in world.archetype_ids}}, impressions={impressions}, batch_size=2_000, policies=("uniform", "linucb"), seed=3)
+result = lab.run_online(world, config, lambda r: print("simulated", r.n_done, flush=True))
+with ws.transaction() as s:
+    run = lab_store.save_run(s, result, "pm")
+print("saved", run.id, flush=True)
+lab_store.log_run(ws, world, result, run.id, "pm", progress=lambda n: print("logging", n, flush=True))
+print("logged", flush=True)
+"""
+
+
+def _lab_state(ws):
+    from artdash import lab_store
+
+    with ws.session() as s:
+        runs = lab_store.list_runs(s)
+    with ws.results_engine.connect() as conn:
+        return runs, queries.count_impressions(conn), queries.import_history(conn)
+
+
+def test_killed_mid_simulation_saves_nothing(tmp_path, database_url):
+    data = tmp_path / "data"
+    proc = _spawn(SIMULATION.format(impressions=5_000_000), data, database_url)
+    _kill_after(proc, "simulated 20000", timeout=120)
+    ws = Workspace.open(make_settings(tmp_path, database_url))
+    try:
+        runs, stored, history = _lab_state(ws)
+        assert runs == [] and stored == 0 and history.empty
+        assert doctor.examine(ws).healthy
+    finally:
+        ws.close()
+
+
+def test_killed_while_a_simulation_writes_its_log_leaves_the_run_without_data(tmp_path, database_url):
+    data = tmp_path / "data"
+    proc = _spawn(SIMULATION.format(impressions=300_000), data, database_url)
+    _kill_after(proc, "logging", timeout=240)
+    ws = Workspace.open(make_settings(tmp_path, database_url))
+    try:
+        runs, stored, history = _lab_state(ws)
+        assert len(runs) == 1 and runs[0].impressions == 300_000
+        # Either the log's transaction had not committed (no data) or it had, and the run is
+        # linked to it by the doctor; never a part of a log.
+        assert stored in (0, 600_000)
+        report = doctor.repair(ws, doctor.examine(ws))
+        assert report.healthy
+        with ws.session() as s:
+            from artdash import lab_store
+
+            linked = lab_store.get_run(s, runs[0].id).results_import_id
+        assert (linked is not None) == (stored == 600_000)
+    finally:
+        ws.close()
+
+
+def test_doctor_links_a_run_to_the_log_it_wrote_before_a_crash(tmp_path):
+    from artdash import lab, lab_store
+
+    ws = Workspace.open(make_settings(tmp_path))
+    try:
+        load_demo(ws, titles=DEMO_TITLES[:3])
+        with ws.session() as s:
+            world = lab.load_world(s)
+        result = lab.run_online(world, lab.LabConfig(mix={int(a): 1.0 for a in world.archetype_ids}, impressions=4_000,
+                                                         batch_size=1_000, policies=("uniform",)))
+        with ws.transaction() as s:
+            run = lab_store.save_run(s, result, "pm")
+        # The crash window: the log committed, the process gone before the run was linked.
+        data = lab.run_log(world, result, str(run.id)).to_csv(index=False).encode()
+        import_log(ws, data, lab_store.log_file_name(run.id), "pm", kind="simulation", needs="editor")
+        report = doctor.examine(ws)
+        assert [r for r, _ in report.unlinked_runs] == [run.id]
+        assert "not linked to the simulated data" in " ".join(report.lines())
+        doctor.repair(ws, report)
+        assert doctor.examine(ws).healthy
+        assert lab_store.remove_run_data(ws, run.id, "local-admin") == 4_000
     finally:
         ws.close()
