@@ -24,6 +24,7 @@ st.navigation(
             st.Page("screens/lab.py", title="Policy lab", icon=":material/science:"),
         ],
         "Admin": [
+            st.Page("screens/users.py", title="Users", icon=":material/manage_accounts:"),
             st.Page("screens/audit.py", title="Audit trail", icon=":material/history:"),
         ],
     }

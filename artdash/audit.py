@@ -43,6 +43,7 @@ RULES: dict[type, tuple[str, str, str]] = {
 ACTIONS = ("create", "update", "delete")
 QUIET_COLUMNS = {"failed_sign_ins", "locked_until"}   # sign-in bookkeeping, not an edit
 SECRET_COLUMNS = {"password_hash"}
+SELF_SERVICE_COLUMNS = SECRET_COLUMNS | QUIET_COLUMNS  # what anyone may change on their own account
 MAX_VALUE_CHARS = 2000
 
 
@@ -66,11 +67,21 @@ def _guard(session: Session, flush_context, instances) -> None:
         raise PermissionDenied("changes need a signed-in user with the right role; nothing was saved")
     for obj, action in changes:
         needs = RULES[type(obj)][ACTIONS.index(action)]
+        if _own_password(session, obj, action):
+            needs = "viewer"
         if RANK[role] < RANK[needs]:
             name = type(obj).__tablename__.replace("_", " ")
             raise PermissionDenied(f"{session.info.get('actor')} is {'an' if role[0] in 'aeiou' else 'a'} {role}: "
                                    f"to {action} {name} needs {'an' if needs[0] in 'aeiou' else 'a'} {needs}; "
                                    "nothing was saved")
+
+
+def _own_password(session: Session, obj: object, action: str) -> bool:
+    """A person changing only their own password (any role may)."""
+    if not (isinstance(obj, m.User) and action == "update" and obj.name == session.info.get("actor")):
+        return False
+    changed = {a.key for a in inspect(obj).attrs if a.history.has_changes()}
+    return changed <= SELF_SERVICE_COLUMNS
 
 
 def _plain(value: Any) -> Any:

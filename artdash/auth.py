@@ -110,10 +110,13 @@ class UserView:
     role: str
     has_password: bool
     created_at: datetime
+    failed_sign_ins: int = 0
+    locked_until: datetime | None = None
 
 
 def _view(user: User) -> UserView:
-    return UserView(user.id, user.name, user.role, bool(user.password_hash), user.created_at)
+    return UserView(user.id, user.name, user.role, bool(user.password_hash), user.created_at,
+                    user.failed_sign_ins or 0, user.locked_until)
 
 
 def _clean_role(role: str) -> str:

@@ -12,6 +12,7 @@ ws = resources.workspace()
 widgets.sidebar(ws)
 st.title("Catalog")
 widgets.show_flash()
+widgets.role_note("editor", "adding titles")
 
 with ws.session() as s:
     counts = catalog.catalog_counts(s)
@@ -35,7 +36,7 @@ with st.expander("New title", icon=":material/add:", expanded=counts["titles"] =
         other = c5.multiselect("Themes and tone", [t.id for t in theme_and_tone],
                                format_func=widgets.tag_options(theme_and_tone).get)
         cast_text = st.text_input("Cast", placeholder="Names separated by commas; new names join the taxonomy")
-        if st.form_submit_button("Create title", type="primary"):
+        if st.form_submit_button("Create title", type="primary", disabled=not widgets.may("editor")):
             cast = [c.strip() for c in cast_text.split(",") if c.strip()]
             try:
                 with ws.transaction() as session:
@@ -51,7 +52,7 @@ with st.expander("New title", icon=":material/add:", expanded=counts["titles"] =
 if counts["titles"] == 0:
     st.info("The catalog is empty. Create a title above, or load the demo catalog "
             "(14 titles with generated artwork).")
-    if st.button("Load demo catalog"):
+    if st.button("Load demo catalog", disabled=not widgets.may("editor")):
         from artdash.demo import DEMO_TITLES, load_demo
 
         bar = st.progress(0.0, text="Generating demo artwork…")

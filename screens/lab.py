@@ -17,6 +17,7 @@ ws = resources.workspace()
 widgets.sidebar(ws)
 st.title("Policy lab")
 widgets.show_flash()
+widgets.role_note("editor", "running simulations")
 
 RUNNING = "lab_running"      # the run in progress (kept so an interrupted run is not lost)
 OPEN_RUN = "lab_open_run"    # id of the run shown under Simulate
@@ -115,7 +116,7 @@ def promote_form(policies: list[str], key: str, run_id: int | None, suggestion: 
         policy = c1.selectbox("Policy", policies, index=index, format_func=lambda p: lab.POLICY_LABELS[p],
                               key=f"{key}_promote_policy")
         note = c2.text_input("Why (optional)", placeholder="won the offline comparison on the uniform log")
-        if st.form_submit_button("Promote", icon=":material/rocket_launch:"):
+        if st.form_submit_button("Promote", icon=":material/rocket_launch:", disabled=not widgets.may("admin")):
             widgets.act(ws, lambda s: lab_store.promote(s, policy, widgets.actor(), run_id, note),
                         f"{lab.POLICY_LABELS[policy]} is now the policy Preview serves.")
 
@@ -158,7 +159,7 @@ def show_run(run: lab_store.RunView, key: str) -> None:
         st.caption(f"This run's impressions are in the results database as experiment **lab-{run.id}** "
                    "(marked as simulated).")
         if st.button("Remove its simulated data from the results database", key=f"{key}_remove",
-                     icon=":material/delete:"):
+                     icon=":material/delete:", disabled=not widgets.may("admin")):
             try:
                 removed = lab_store.remove_run_data(ws, run.id, widgets.actor())
             except ArtdashError as exc:
@@ -229,7 +230,8 @@ with simulate_tab:
                                 format_func=lambda p: lab.POLICY_LABELS[p])
         log_data = st.checkbox("Write the simulated impressions to the results database (marked as simulated, "
                                "removable in one step)", value=True)
-        submitted = st.form_submit_button("Run", type="primary", icon=":material/play_arrow:")
+        submitted = st.form_submit_button("Run", type="primary", icon=":material/play_arrow:",
+                                          disabled=not widgets.may("editor"))
 
     if submitted:
         try:
@@ -375,7 +377,7 @@ with history_tab:
         with st.form("lab_demote"):
             note = st.text_input("Why demote (optional)")
             if st.form_submit_button(f"Demote {lab.POLICY_LABELS[promoted]} (back to the default)",
-                                     icon=":material/undo:"):
+                                     icon=":material/undo:", disabled=not widgets.may("admin")):
                 widgets.act(ws, lambda s: lab_store.demote(s, widgets.actor(), note),
                             "Preview is back on the default policy.")
     st.subheader("Runs")

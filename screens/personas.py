@@ -17,6 +17,8 @@ st.title("Personas")
 st.caption("Each persona is a set of tastes over the tag taxonomy — how much they like (up to +1) or avoid "
            "(down to −1) each genre, theme, tone and kind of image — plus a country and a device.")
 widgets.show_flash()
+can_edit = widgets.may("editor")
+widgets.role_note("editor", "creating, editing and importing personas")
 
 with ws.session() as s:
     people = personas.list_personas(s)
@@ -29,7 +31,7 @@ with st.expander("New persona", icon=":material/person_add:", expanded=not peopl
         country = c2.text_input("Country", max_chars=2, placeholder="FR")
         device = c3.selectbox("Device", DEVICES)
         description = st.text_input("Description")
-        if st.form_submit_button("Create persona", type="primary"):
+        if st.form_submit_button("Create persona", type="primary", disabled=not can_edit):
             widgets.act(ws, lambda s: personas.create_persona(s, name=name, description=description, country=country,
                                                               device=device, actor=actor),
                         lambda p: f"Created {p.name}. Set their tastes below.")
@@ -41,7 +43,7 @@ with st.expander("Import real members' viewing history", icon=":material/upload_
                 "recency (a view 90 days older counts half). A file with any bad row imports nothing.")
     with st.form("history_import", clear_on_submit=True):
         upload = st.file_uploader("Viewing history", type=["csv", "parquet"])
-        if st.form_submit_button("Import"):
+        if st.form_submit_button("Import", disabled=not can_edit):
             if upload is None:
                 st.warning("Choose a file first.")
             else:
@@ -107,7 +109,7 @@ with left:
             column_config={"affinity": st.column_config.NumberColumn(min_value=-1.0, max_value=1.0, step=0.1,
                                                                      format="%+.1f")},
             key=f"affinities-{persona.id}-{persona.version}")
-        if st.form_submit_button("Save persona", type="primary"):
+        if st.form_submit_button("Save persona", type="primary", disabled=not can_edit):
             new_weights = {t.id: w for t, w in zip(tags, edited["affinity"].tolist())}
             try:
                 with ws.transaction() as s:

@@ -175,6 +175,7 @@ def review_section() -> None:
                "(ARTDASH_QUALITY_PLAY_SECONDS). Intervals are Wilson (rates) and log-ratio (lift); p-values are "
                "Holm-adjusted across variants; P(best) uses Beta(1, 1) posteriors on the quality take rate. "
                "The control's lift is blank: lift is measured against it.")
+    trend = daily_trend(daily)
     # Decision columns first (quality take rate, lift, significance, P(best)); raw counts after.
     shown = pd.DataFrame({
         "image": [thumbnail_uri(v) for v in table["variant_id"]],
@@ -182,6 +183,7 @@ def review_section() -> None:
         "impressions": table["impressions"],
         "quality take rate": table["quality take rate"],
         "quality CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["quality low"], table["quality high"])],
+        "daily quality take rate": [trend.get(v, []) for v in table["variant_id"]],
         "lift vs control": pd.to_numeric(table["lift"], errors="coerce"),
         "lift CI": ["control" if v == control else "" if pd.isna(lo) else f"{lo:+.1%} – {hi:+.1%}"
                     for v, lo, hi in zip(table["variant_id"], table["lift low"], table["lift high"])],
@@ -195,16 +197,34 @@ def review_section() -> None:
     })
     st.dataframe(shown, hide_index=True, width="stretch", row_height=64, column_config={
         "image": st.column_config.ImageColumn("image", width="small"),
+        "daily quality take rate": st.column_config.LineChartColumn(
+            width="small", y_min=0.0, help="One point per day of the selection; the charts below add intervals."),
         "take rate": st.column_config.NumberColumn(format="percent"),
         "quality take rate": st.column_config.NumberColumn(format="percent"),
         "lift vs control": st.column_config.NumberColumn(format="percent"),
         "p (Holm)": st.column_config.NumberColumn(format="%.4f"),
         "P(best)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
     })
-    st.download_button("Download CSV", shown.drop(columns=["image"]).to_csv(index=False).encode(),
-                       f"results-title-{title_id}-{start}-{end}.csv", "text/csv")
-    over_time(daily, confidence)
-    segment_breakdown(sel)
+    st.download_button("Download CSV", shown.drop(columns=["image", "daily quality take rate"]).to_csv(index=False)
+                       .encode(), f"results-title-{title_id}-{start}-{end}.csv", "text/csv")
+    # The detailed charts load the charting library: on demand (the choice stays in the URL).
+    charts = st.segmented_control("Charts", ["Over time", "By segment"], selection_mode="multi",
+                                  key="results_charts", bind="query-params",
+                                  help="Take rate per day with intervals, and broken down by country, device or "
+                                       "policy.") or []
+    if "Over time" in charts:
+        over_time(daily, confidence)
+    if "By segment" in charts:
+        segment_breakdown(sel)
+
+
+def daily_trend(daily: pd.DataFrame) -> dict[int, list[float]]:
+    """Each variant's quality take rate per day, in day order (the table's sparkline)."""
+    if daily.empty:
+        return {}
+    rates = daily.assign(rate=daily["quality_plays"] / daily["impressions"].where(daily["impressions"] > 0))
+    return {int(v): [round(float(r), 4) for r in rows.sort_values("day")["rate"].fillna(0.0)]
+            for v, rows in rates.groupby("variant_id")}
 
 
 def over_time(daily: pd.DataFrame, confidence: float) -> None:
@@ -224,7 +244,6 @@ def over_time(daily: pd.DataFrame, confidence: float) -> None:
 
 
 def segment_breakdown(sel: queries.Selection) -> None:
-    st.subheader("By segment")
     kind = st.segmented_control("Break down by", ["country", "device", "policy"], default="device",
                                 key="results_breakdown") or "device"
     by_segment = results_data.by_segment(overview, queries.Selection(sel.title_id, sel.day_from, sel.day_to,

@@ -14,6 +14,8 @@ st.title("Taxonomy")
 st.caption("Titles, artwork variants and member tastes all speak this vocabulary. Names are compared "
            "ignoring case and spacing, so 'Dark' and ' dark ' are the same tag.")
 widgets.show_flash()
+can_admin = widgets.may("admin")
+widgets.role_note("admin", "changing the taxonomy")
 
 with ws.session() as s:
     facets = taxonomy.list_facets(s)
@@ -52,7 +54,7 @@ if facet is not None:
         with st.form(f"add-tag-{facet.name}", clear_on_submit=True):
             st.markdown(f"**Add a tag to {facet.name}**")
             new_name = st.text_input("Name", key=f"new-tag-{facet.name}", max_chars=80)
-            if st.form_submit_button("Add tag", type="primary"):
+            if st.form_submit_button("Add tag", type="primary", disabled=not can_admin):
                 widgets.act(ws, lambda s: taxonomy.add_tag(s, facet.name, new_name, actor),
                             lambda t: f"Added {t.label}.")
         if tag_by_id:
@@ -60,7 +62,7 @@ if facet is not None:
                 st.markdown("**Rename a tag**")
                 tag_id = st.selectbox("Tag", list(tag_by_id), format_func=lambda i: tag_by_id[i].name)
                 renamed = st.text_input("New name", max_chars=80)
-                if st.form_submit_button("Rename"):
+                if st.form_submit_button("Rename", disabled=not can_admin):
                     widgets.act(ws, lambda s: taxonomy.rename_tag(s, tag_id, renamed, actor,
                                                                    tag_by_id[tag_id].version),
                                 lambda t: f"Renamed to {t.label}.")
@@ -72,7 +74,7 @@ if facet is not None:
                 source = st.selectbox("Merge", ids, format_func=lambda i: f"{tag_by_id[i].name} "
                                       f"({tag_by_id[i].n_titles} titles, {tag_by_id[i].n_variants} variants)")
                 target = st.selectbox("into", ids, index=1, format_func=lambda i: tag_by_id[i].name)
-                if st.form_submit_button("Merge"):
+                if st.form_submit_button("Merge", disabled=not can_admin):
                     widgets.act(ws, lambda s: taxonomy.merge_tags(s, source, target, actor),
                                 lambda t: f"Merged {tag_by_id[source].name} into {t.name}.")
 
@@ -80,6 +82,6 @@ with st.expander("Add a facet"):
     with st.form("add-facet", clear_on_submit=True):
         name = st.text_input("Facet name", max_chars=40)
         description = st.text_input("What it describes")
-        if st.form_submit_button("Add facet"):
+        if st.form_submit_button("Add facet", disabled=not can_admin):
             widgets.act(ws, lambda s: taxonomy.add_facet(s, name, description, actor),
                         lambda f: f"Added the facet {f.name}.")

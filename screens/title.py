@@ -59,6 +59,8 @@ st.caption(f"{title.kind} · {', '.join(title.genres) or 'no genre'} · cast: {'
 if title.synopsis:
     st.write(title.synopsis)
 widgets.show_flash()
+can_edit = widgets.may("editor")
+widgets.role_note("editor", "uploading, tagging and editing artwork")
 
 tag_label = widgets.tag_options(all_tags)
 picker_key = f"{state.SELECTED_VARIANT}_{title_id}"
@@ -103,7 +105,7 @@ def variant_editor(v: catalog.VariantView) -> None:
     buttons = st.columns(len(moves))
     verbs = {"active": "Activate" if v.status == "draft" else "Reactivate", "retired": "Retire"}
     for col, target in zip(buttons, moves):
-        if col.button(verbs[target], key=f"status-{v.id}-{target}", width="stretch",
+        if col.button(verbs[target], key=f"status-{v.id}-{target}", width="stretch", disabled=not can_edit,
                       type="primary" if target == "active" else "secondary"):
             widgets.act(ws, lambda s, target=target: catalog.set_variant_status(s, v.id, target, actor, v.version),
                         f"#{v.id} is now {target}.")
@@ -111,7 +113,7 @@ def variant_editor(v: catalog.VariantView) -> None:
     if v.status == "draft":
         with st.popover("Delete draft", icon=":material/delete:"):
             st.caption("For a mistaken upload: the draft and its files are removed for good (admins only).")
-            if st.button("Delete it", key=f"delete-{v.id}", type="primary"):
+            if st.button("Delete it", key=f"delete-{v.id}", type="primary", disabled=not widgets.may("admin")):
                 try:
                     with ws.transaction() as s:
                         media_key = catalog.delete_draft(s, v.id, actor)
@@ -126,7 +128,7 @@ def variant_editor(v: catalog.VariantView) -> None:
     if v.status == "active":
         if pick == v.id:
             st.caption(":material/star: The editor's pick: the default image of this title.")
-        elif st.button("Make editor's pick", key=f"pick-{v.id}", icon=":material/star:"):
+        elif st.button("Make editor's pick", key=f"pick-{v.id}", icon=":material/star:", disabled=not can_edit):
             widgets.act(ws, lambda s: catalog.set_editors_pick(s, title_id, v.id, actor),
                         f"#{v.id} is now the editor's pick.")
 
@@ -136,10 +138,10 @@ def variant_editor(v: catalog.VariantView) -> None:
         for sug in v.pending_suggestions:
             row = st.container(horizontal=True, vertical_alignment="center")
             row.markdown(f"`{sug.tag.name}` — {sug.reason}", width="stretch")
-            if row.button("Accept", key=f"acc-{v.id}-{sug.tag.id}", icon=":material/check:"):
+            if row.button("Accept", key=f"acc-{v.id}-{sug.tag.id}", icon=":material/check:", disabled=not can_edit):
                 widgets.act(ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, True, actor),
                             f"Tagged #{v.id} {sug.tag.name}.")
-            if row.button("Reject", key=f"rej-{v.id}-{sug.tag.id}", icon=":material/close:"):
+            if row.button("Reject", key=f"rej-{v.id}-{sug.tag.id}", icon=":material/close:", disabled=not can_edit):
                 widgets.act(ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, False, actor),
                             f"Won't suggest {sug.tag.name} for #{v.id} again.")
 
@@ -155,7 +157,7 @@ def variant_editor(v: catalog.VariantView) -> None:
             chosen += st.multiselect(facet.name, options, default=[t for t in options if t in current],
                                      format_func=lambda i: tag_label[i].split(": ", 1)[1],
                                      key=f"tags-{v.id}-{v.version}-{facet.name}")
-        if st.form_submit_button("Save tags", type="primary"):
+        if st.form_submit_button("Save tags", type="primary", disabled=not can_edit):
             widgets.act(ws, lambda s: catalog.set_variant_tags(s, v.id, chosen, actor, v.version),
                         f"Saved tags of #{v.id}.")
 
@@ -168,14 +170,14 @@ def variant_editor(v: catalog.VariantView) -> None:
             kind = st.radio("It is a", LINEAGE_KINDS, horizontal=True,
                             index=LINEAGE_KINDS.index(v.lineage_kind) if v.lineage_kind else 0)
             locale = st.text_input("Locale (for a localisation)", value=v.locale or "", placeholder="fr-FR")
-            if st.form_submit_button("Save lineage"):
+            if st.form_submit_button("Save lineage", disabled=not can_edit):
                 widgets.act(ws, lambda s: catalog.set_lineage(s, v.id, parent, actor, kind, locale, v.version),
                             f"Saved lineage of #{v.id}.")
 
     with st.expander("Label and file details"):
         with st.form(f"label-{v.id}-{v.version}"):
             label = st.text_input("Label", value=v.label, max_chars=200)
-            if st.form_submit_button("Rename"):
+            if st.form_submit_button("Rename", disabled=not can_edit):
                 widgets.act(ws, lambda s: catalog.set_variant_label(s, v.id, label, actor, v.version),
                             f"Renamed #{v.id}.")
         st.caption(f"SHA-256 `{v.sha256}` · perceptual hash `{v.phash}` · uploaded by {v.created_by} "
@@ -223,7 +225,7 @@ with upload_tab:
         files = st.file_uploader("Artwork files", accept_multiple_files=True, key=f"uploader-{generation}",
                                  max_upload_size=max(1, math.ceil(limits.max_bytes / 2**20)),
                                  help="Box art is 2:3 (e.g. 1000×1500), billboards 16:9 (e.g. 1920×1080).")
-        submitted = st.form_submit_button("Upload", type="primary")
+        submitted = st.form_submit_button("Upload", type="primary", disabled=not can_edit)
     if submitted:
         if not files:
             st.warning("Choose at least one file first (drag it onto the box above).")
@@ -265,7 +267,7 @@ with bulk_tab:
             chosen_variants = st.multiselect("Variants", [v.id for v in variants], format_func=variant_label.get)
             add = st.multiselect("Add tags", list(tag_label), format_func=tag_label.get)
             remove = st.multiselect("Remove tags", list(tag_label), format_func=tag_label.get)
-            if st.form_submit_button("Apply to selected variants", type="primary"):
+            if st.form_submit_button("Apply to selected variants", type="primary", disabled=not can_edit):
                 widgets.act(ws, lambda s: catalog.bulk_tag(s, chosen_variants, actor, add, remove),
                             lambda n: f"Updated the tags of {n} variant(s).")
         st.dataframe(pd.DataFrame([{"variant": variant_label[v.id], "tags": ", ".join(t.label for t in v.tags)}
@@ -288,7 +290,7 @@ with details_tab:
                                 default=[t.id for t in title.tags if t.facet in ("theme", "tone")],
                                 format_func=tag_label.get)
         cast = st.text_input("Cast (comma-separated)", value=", ".join(title.cast))
-        if st.form_submit_button("Save details", type="primary"):
+        if st.form_submit_button("Save details", type="primary", disabled=not can_edit):
             try:
                 with ws.transaction() as s:
                     catalog.update_title(s, title_id, actor=actor, expected_version=title.version, name=name,

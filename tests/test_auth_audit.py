@@ -68,6 +68,24 @@ def test_editors_edit_admins_run_the_taxonomy(team):
         taxonomy.add_facet(s, "mood", "", "ada")
 
 
+def test_anyone_may_change_their_own_password_and_nothing_else_of_their_account(team):
+    from artdash.db.models import User
+
+    with team.transaction() as s:
+        auth.set_password(s, "vic", "a new long password", "vic")
+    with team.session() as s:
+        assert auth.sign_in(s, "vic", "a new long password").name == "vic"
+    with pytest.raises(auth.PermissionDenied, match="vic is a viewer"), team.transaction() as s:
+        auth.set_password(s, "ed", "a new long password", "vic")
+    with pytest.raises(auth.PermissionDenied, match="vic is a viewer"), team.transaction() as s:
+        auth.authorize(s, "vic", "viewer")
+        me = s.scalar(select(User).where(User.name == "vic"))
+        me.role, me.password_hash = "admin", auth.hash_password("a new long password")
+        s.flush()
+    with team.session() as s:
+        assert {u.name: u.role for u in auth.list_users(s)}["vic"] == "viewer"
+
+
 def test_unknown_actor_is_refused(team):
     with pytest.raises(auth.PermissionDenied, match="sign in first"), team.transaction() as s:
         catalog.create_title(s, name="Ghost", actor="mallory")

@@ -17,7 +17,7 @@ from artdash.workspace import Workspace
 STATUS_BADGES = {"draft": ":gray-badge[draft]", "active": ":green-badge[active]", "retired": ":orange-badge[retired]"}
 
 
-def _oidc_configured() -> bool:
+def oidc_configured() -> bool:
     try:
         return "auth" in st.secrets
     except Exception:  # no secrets file at all
@@ -30,7 +30,7 @@ def require_user(ws: Workspace) -> tuple[str, str]:
     page stops here. Called by app.py before every page."""
     from artdash import auth
 
-    if _oidc_configured():
+    if oidc_configured():
         if not st.user.is_logged_in:
             st.title("ArtDash")
             st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:")
@@ -90,14 +90,23 @@ def may(needs: str) -> bool:
     return RANK.get(role(), -1) >= RANK[needs]
 
 
+def role_note(needs: str, what: str) -> None:
+    """Say, once at the top of a page, why its controls are greyed out for this person."""
+    if not may(needs):
+        article = "an" if role()[0] in "aeiou" else "a"
+        st.info(f"You are signed in as {article} **{role()}**: you can look at everything here; {what} needs "
+                f"{'an' if needs[0] in 'aeiou' else 'a'} {needs}. An admin can change your role.",
+                icon=":material/lock:")
+
+
 def sidebar(ws: Workspace) -> None:
     with st.sidebar:
         who = st.session_state.get(state.ACTOR) or (ws.settings.user, "admin")
-        if st.session_state.get(state.SIGNED_IN) or _oidc_configured():
+        if st.session_state.get(state.SIGNED_IN) or oidc_configured():
             st.caption(f"Signed in as **{who[0]}** ({who[1]}).")
             if st.button("Sign out", icon=":material/logout:", key="sign_out"):
                 st.session_state.pop(state.SIGNED_IN, None)
-                if _oidc_configured():
+                if oidc_configured():
                     st.logout()
                 st.rerun()
         else:
@@ -133,12 +142,32 @@ def act(ws: Workspace, change: Callable[[Any], Any], success: str | Callable[[An
     return True
 
 
-def thumbnail_path(ws: Workspace, variant: VariantView) -> str:
-    return str(ws.store.thumbnail_path(variant.sha256))
+@st.cache_resource
+def _missing_image() -> bytes:
+    """A grey card shown where an image file is missing (``artdash doctor`` says which and
+    rebuilds thumbnails) — a page never fails over one lost file."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    card = Image.new("RGB", (200, 300), (70, 70, 70))
+    ImageDraw.Draw(card).text((40, 140), "image missing", fill=(220, 220, 220))
+    buffer = io.BytesIO()
+    card.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
-def original_path(ws: Workspace, variant: VariantView) -> str:
-    return str(ws.store.original_path(variant.sha256, variant.media_ext))
+def _existing(path) -> str | bytes:
+    return str(path) if path.is_file() else _missing_image()
+
+
+def thumbnail_path(ws: Workspace, variant: VariantView) -> str | bytes:
+    """The thumbnail's file, or a placeholder when it is missing."""
+    return _existing(ws.store.thumbnail_path(variant.sha256))
+
+
+def original_path(ws: Workspace, variant: VariantView) -> str | bytes:
+    return _existing(ws.store.original_path(variant.sha256, variant.media_ext))
 
 
 def swatches(colours) -> None:

@@ -25,6 +25,9 @@ def test_results_page_shows_the_review(page: Page, app_server, artifacts):
     page.goto(app_server["url"] + "/results")
     wait_idle(page)
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    page.get_by_role("button", name="Over time").click()
+    wait_idle(page)
     expect(page.get_by_text("Daily quality take rate with 95% intervals")).to_be_visible()
+    assert "results_charts=" in page.url
     expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
     page.screenshot(path=str(artifacts / "e2e-results.png"))
