@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,11 +41,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """`streamlit run app.py` on a free port, on an empty temporary database."""
+@contextmanager
+def _serve(data: Path):
+    """`streamlit run app.py` on a free port over the data directory ``data``."""
     _need_chromium()
-    data = tmp_path_factory.mktemp("e2e-data")
     port = _free_port()
     env = {**os.environ, "ARTDASH_DATA_DIR": str(data)}
     env.pop("ARTDASH_DATABASE_URL", None)
@@ -55,26 +55,43 @@ def app_server(tmp_path_factory):
          "--server.port", str(port), "--server.address", "localhost"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{(data / 'server.log').read_text()}")
-    else:
-        proc.terminate()
-        raise RuntimeError("streamlit did not become healthy within 60 s")
-    yield {"url": url, "data": data}
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited early:\n{(data / 'server.log').read_text()}")
+        else:
+            raise RuntimeError("streamlit did not become healthy within 60 s")
+        yield {"url": url, "data": data}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """The app on an empty temporary database, shared by the session's browser tests."""
+    with _serve(tmp_path_factory.mktemp("e2e-data")) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_server(tmp_path):
+    """The app on its own empty database (for tests that change who may sign in)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with _serve(data) as server:
+        yield server
 
 
 @pytest.fixture

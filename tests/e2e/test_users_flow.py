@@ -1,0 +1,60 @@
+"""An admin turns sign-in on from the Users page, adds a viewer, and the viewer signs in and
+finds the editing controls greyed out — in Chromium, on a server of its own."""
+
+import pytest
+from playwright.sync_api import Page, expect
+from test_catalog_flow import TIMEOUT_MS, wait_idle
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "correct horse battery"
+
+
+def add_user(page: Page, name: str, role: str | None = None) -> None:
+    form = page.get_by_test_id("stForm").filter(has_text="Add a user")
+    form.get_by_role("textbox", name="User name").fill(name)
+    if role:
+        form.get_by_label("Role").click()
+        page.get_by_role("option", name=role, exact=True).click()
+    form.get_by_role("textbox", name="Password", exact=True).fill(PASSWORD)
+    form.get_by_role("textbox", name="Password again").fill(PASSWORD)
+    form.get_by_role("button", name="Add user").click()
+    wait_idle(page)
+
+
+def sign_in(page: Page, name: str, password: str) -> None:
+    page.get_by_role("textbox", name="User name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_idle(page)
+
+
+def test_first_admin_turns_sign_in_on_and_a_viewer_cannot_edit(page: Page, fresh_server, artifacts):
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.set_viewport_size({"width": 1440, "height": 1100})
+    page.goto(fresh_server["url"] + "/users")
+    wait_idle(page)
+    expect(page.get_by_text("No accounts yet")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar").get_by_text("everyone here is an admin")).to_be_visible()
+
+    add_user(page, "ada")  # the role defaults to admin for the first account
+    expect(page.get_by_text("Sign-in is now on; you are signed in as ada")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as ada (admin).")).to_be_visible()
+    add_user(page, "vic", role="viewer")
+    expect(page.get_by_text("Added vic (viewer).")).to_be_visible()
+    page.screenshot(path=str(artifacts / "e2e-users.png"), full_page=True)
+
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Sign in to ArtDash")).to_be_visible()
+    sign_in(page, "vic", "not the password")
+    expect(page.get_by_text("wrong user name or password")).to_be_visible()
+    sign_in(page, "vic", PASSWORD)
+    expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as vic (viewer).")).to_be_visible()
+
+    page.goto(fresh_server["url"] + "/catalog")
+    wait_idle(page)
+    if page.get_by_role("heading", name="Sign in to ArtDash").is_visible():
+        sign_in(page, "vic", PASSWORD)  # a new page load is a new session
+    expect(page.get_by_text("signed in as a viewer")).to_be_visible()
+    expect(page.get_by_role("button", name="Create title")).to_be_disabled()
+    expect(page.get_by_role("button", name="Load demo catalog")).to_be_disabled()
