@@ -29,7 +29,7 @@ from artdash.errors import ValidationError
 from artdash.personas import PersonaView, list_personas
 from artdash.policy.features import FeatureSpace
 from artdash.policy.linear import LinearBanditPolicy
-from artdash.simulate import TasteModel, _sigmoid
+from artdash.simulate import SIMULATED_MEMBER, TasteModel, _sigmoid, simulated_member_id
 from artdash.taxonomy import list_tags
 
 POLICY_LABELS = {
@@ -554,7 +554,8 @@ def run_log(world: LabWorld, result: LabResult, run_key: str, end: pd.Timestamp 
         frames.append(pd.DataFrame({
             "event_id": [f"lab{run_key}-{name}-{i}" for i in range(n)],
             "timestamp": when,
-            "member_id": [f"lab{run_key}-a{a}-m{m}" for a, m in zip(archetype_ids.tolist(), members.tolist())],
+            "member_id": [simulated_member_id(f"lab{run_key}", a, m)
+                          for a, m in zip(archetype_ids.tolist(), members.tolist())],
             "title_id": world.title_ids[r.title], "variant_id": world.variant_ids[r.title, r.action],
             "policy": name, "experiment": f"lab-{run_key}", "cell": name,
             "propensity": np.round(r.propensity, 9), "played": r.played, "play_seconds": seconds.round(1),
@@ -569,8 +570,9 @@ def run_log(world: LabWorld, result: LabResult, run_key: str, end: pd.Timestamp 
 def rounds_from_results(conn, world: LabWorld, experiment: str, cell: str | None = None,
                         limit: int = 2_000_000) -> tuple[Rounds, dict]:
     """Logged rounds from the results database (one experiment, optionally one cell), mapped
-    onto the world. Members from lab runs are matched to their archetype; others count as
-    members of unknown taste. Rows of variants no longer active are left out (and counted)."""
+    onto the world. Simulated members (lab runs, the demo log) are matched to their archetype
+    through their id (:func:`simulated_member_id`); others count as members of unknown taste.
+    Rows of variants no longer active are left out (and counted)."""
     from sqlalchemy import select
 
     from artdash.results.schema import imports
@@ -595,7 +597,7 @@ def rounds_from_results(conn, world: LabWorld, experiment: str, cell: str | None
     keep &= match.any(axis=1)
     action = match.argmax(axis=1)
     archetype_index = {f"a{pid}": i for i, pid in enumerate(world.archetype_ids.tolist())}
-    tokens = frame["member_id"].str.extract(r"^lab[^-]*-(a\d+)-m\d+$")[0]
+    tokens = frame["member_id"].str.extract(SIMULATED_MEMBER)[0]
     group = tokens.map(archetype_index).fillna(len(world.archetype_ids)).astype(np.int64).to_numpy()
     played = frame["played"].to_numpy().astype(bool)
     quality = played & (frame["play_seconds"].to_numpy(float) >= frame["quality_seconds"].to_numpy(float))

@@ -120,3 +120,12 @@ def simulate_log(taste: TasteModel, features: FeatureSpace, contexts: Sequence[C
         x[rows, -1] = 1.0
         variant_id[rows] = ids[k]
     return LoggedRounds(x, propensity, played, quality, ctx, np.array(titles)[title_pick], variant_id, affinity)
+
+
+SIMULATED_MEMBER = r"^[A-Za-z0-9]+-(a\d+)-m\d+$"
+
+
+def simulated_member_id(source: str, archetype_id: int, member: int) -> str:
+    """The id of a simulated member, ``<source>-a<persona id>-m<n>``: it carries the archetype
+    the member was drawn from, so offline evaluation on a simulated log can find it again."""
+    return f"{source}-a{int(archetype_id)}-m{int(member)}"

@@ -46,7 +46,8 @@ def change(what: str, apply) -> None:
 if users:
     table = pd.DataFrame([{
         "name": u.name, "role": u.role, "signs in with": "password" if u.has_password else "single sign-on",
-        "created": u.created_at, "failed sign-ins": u.failed_sign_ins, "locked until": u.locked_until,
+        "created": u.created_at, "failed sign-ins": u.failed_sign_ins,
+        "locked until": u.locked_until.strftime("%Y-%m-%d %H:%M:%S") if u.locked_until else "",
     } for u in users])
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button("Download CSV", table.to_csv(index=False).encode(), "users.csv", "text/csv")

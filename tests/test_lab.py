@@ -154,3 +154,25 @@ def test_promote_and_demote_are_recorded(demo_workspace):
             lab_store.promote(s, "magic", "pm")
         with pytest.raises(ValidationError, match="no policy is promoted"):
             lab_store.demote(s, "pm")
+
+
+def test_the_demo_log_is_a_fair_ground_for_offline_evaluation(tmp_path, world):
+    """Its members carry the archetype they were drawn from, so a personalised candidate can
+    be evaluated on it (members of unknown taste could only be treated as blank)."""
+    from artdash.config import Settings
+    from artdash.demo import load_demo
+    from artdash.results.demo import EXPERIMENT, load_demo_results
+    from artdash.workspace import Workspace
+
+    ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(tmp_path)}))
+    try:
+        load_demo(ws)
+        load_demo_results(ws, n=6_000)
+        with ws.session() as s:
+            demo_world = lab.load_world(s)
+        with ws.results_engine.connect() as conn:
+            rounds, info = lab.rounds_from_results(conn, demo_world, EXPERIMENT, "control")
+        assert info["used"] > 2_000 and info["unknown_members"] == 0
+        assert len(set(rounds.group.tolist())) == len(demo_world.archetype_ids)
+    finally:
+        ws.close()

@@ -18,7 +18,7 @@ from artdash.db.models import Variant
 from artdash.policy.base import explore
 from artdash.policy.features import FeatureSpace
 from artdash.results.ingest import IngestReport, ingest
-from artdash.simulate import TasteModel
+from artdash.simulate import TasteModel, simulated_member_id
 from artdash.taxonomy import list_tags
 from artdash.workspace import Workspace
 
@@ -77,7 +77,7 @@ def demo_log(ws: Workspace, n: int = 200_000, days: int = 30, seed: int = 11,
     return pd.DataFrame({
         "event_id": [f"demo-{seed}-{i}" for i in range(n)],
         "timestamp": [w.strftime("%Y-%m-%dT%H:%M:%SZ") for w in when],
-        "member_id": [f"member-{m}" for m in member],
+        "member_id": [simulated_member_id("demo", people[m // members_per_persona].id, m) for m in member],
         "title_id": [catalog[t].id for t in title_index], "variant_id": variant_ids,
         "policy": np.where(treatment, "linucb", "editors-pick"), "experiment": EXPERIMENT,
         "cell": np.where(treatment, "personalised", "control"), "propensity": propensity.round(6),
