@@ -54,6 +54,7 @@ with sync_playwright() as p:
     idle(page)
     page.screenshot(path=str(out / "upload-report.png"))
     for path, name in [("/taxonomy", "taxonomy"), ("/results", "results"),
+                       ("/results?results_charts=Over+time", "results-charts"),
                        ("/results?results_tab=Creative+insights", "creative-insights"), ("/preview", "preview"),
                        ("/preview?preview_tab=Win+matrix", "win-matrix"), ("/personas", "personas")]:
         page.goto(url + path)
@@ -73,5 +74,8 @@ with sync_playwright() as p:
     page.goto(url + "/audit")
     idle(page)
     page.screenshot(path=str(out / "audit.png"))
+    page.goto(url + "/users")
+    idle(page)
+    page.screenshot(path=str(out / "users.png"))
     browser.close()
 print(f"screenshots in {out}")

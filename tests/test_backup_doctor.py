@@ -248,11 +248,15 @@ def _lab_state(ws):
         return runs, queries.count_impressions(conn), queries.import_history(conn)
 
 
+def _killed_simulation(tmp_path, database_url, impressions: int, marker: str) -> Workspace:
+    """Run a simulation in a process, SIGKILL it at ``marker``, open its workspace again."""
+    _kill_after(_spawn(SIMULATION.format(impressions=impressions), tmp_path / "data", database_url), marker,
+                timeout=240)
+    return Workspace.open(make_settings(tmp_path, database_url))
+
+
 def test_killed_mid_simulation_saves_nothing(tmp_path, database_url):
-    data = tmp_path / "data"
-    proc = _spawn(SIMULATION.format(impressions=5_000_000), data, database_url)
-    _kill_after(proc, "simulated 20000", timeout=120)
-    ws = Workspace.open(make_settings(tmp_path, database_url))
+    ws = _killed_simulation(tmp_path, database_url, 5_000_000, "simulated 20000")
     try:
         runs, stored, history = _lab_state(ws)
         assert runs == [] and stored == 0 and history.empty
@@ -262,10 +266,7 @@ def test_killed_mid_simulation_saves_nothing(tmp_path, database_url):
 
 
 def test_killed_while_a_simulation_writes_its_log_leaves_the_run_without_data(tmp_path, database_url):
-    data = tmp_path / "data"
-    proc = _spawn(SIMULATION.format(impressions=300_000), data, database_url)
-    _kill_after(proc, "logging", timeout=240)
-    ws = Workspace.open(make_settings(tmp_path, database_url))
+    ws = _killed_simulation(tmp_path, database_url, 300_000, "logging")
     try:
         runs, stored, history = _lab_state(ws)
         assert len(runs) == 1 and runs[0].impressions == 300_000
