@@ -173,21 +173,21 @@ def review_section() -> None:
             f"{label(v)} ({n})" for v, n in zip(thin["variant_id"], thin["note"])) + ".")
     st.caption(f"Quality play: at least {ws.settings.quality_play_seconds:.0f} s of viewing "
                "(ARTDASH_QUALITY_PLAY_SECONDS). Intervals are Wilson (rates) and log-ratio (lift); p-values are "
-               "Holm-adjusted across variants; P(best) uses Beta(1, 1) posteriors on the quality take rate. "
-               "The control's lift is blank: lift is measured against it.")
+               "Holm-adjusted across variants; P(best) uses Beta(1, 1) posteriors on the quality take rate.")
     trend = daily_trend(daily)
-    # Decision columns first (quality take rate, lift, significance, P(best)); raw counts after.
+    # Decision columns first (quality take rate, lift, significance, P(best), the trend); raw counts after.
     shown = pd.DataFrame({
         "image": [thumbnail_uri(v) for v in table["variant_id"]],
         "variant": [label(v) for v in table["variant_id"]],
-        "impressions": table["impressions"],
         "quality take rate": table["quality take rate"],
         "quality CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["quality low"], table["quality high"])],
-        "daily quality take rate": [trend.get(v, []) for v in table["variant_id"]],
-        "lift vs control": pd.to_numeric(table["lift"], errors="coerce"),
+        # The control's lift is 0 by definition (its interval column says "control").
+        "lift vs control": pd.to_numeric(table["lift"], errors="coerce").where(table["variant_id"] != control, 0.0),
         "lift CI": ["control" if v == control else "" if pd.isna(lo) else f"{lo:+.1%} – {hi:+.1%}"
                     for v, lo, hi in zip(table["variant_id"], table["lift low"], table["lift high"])],
         "significant": table["significant"], "P(best)": table["P(best)"],
+        "per day": [trend.get(v, []) for v in table["variant_id"]],
+        "impressions": table["impressions"],
         "p (Holm)": pd.to_numeric(table["p (Holm)"], errors="coerce"),
         "take rate": table["take rate"],
         "take rate CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["take low"], table["take high"])],
@@ -197,15 +197,17 @@ def review_section() -> None:
     })
     st.dataframe(shown, hide_index=True, width="stretch", row_height=64, column_config={
         "image": st.column_config.ImageColumn("image", width="small"),
-        "daily quality take rate": st.column_config.LineChartColumn(
-            width="small", y_min=0.0, help="One point per day of the selection; the charts below add intervals."),
+        "significant": st.column_config.CheckboxColumn(width="small"),
+        "per day": st.column_config.LineChartColumn(
+            width="small", y_min=0.0, help="Quality take rate, one point per day of the selection; **Charts** below "
+                                           "adds intervals."),
         "take rate": st.column_config.NumberColumn(format="percent"),
         "quality take rate": st.column_config.NumberColumn(format="percent"),
         "lift vs control": st.column_config.NumberColumn(format="percent"),
         "p (Holm)": st.column_config.NumberColumn(format="%.4f"),
         "P(best)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
     })
-    st.download_button("Download CSV", shown.drop(columns=["image", "daily quality take rate"]).to_csv(index=False)
+    st.download_button("Download CSV", shown.drop(columns=["image", "per day"]).to_csv(index=False)
                        .encode(), f"results-title-{title_id}-{start}-{end}.csv", "text/csv")
     # The detailed charts load the charting library: on demand (the choice stays in the URL).
     charts = st.segmented_control("Charts", ["Over time", "By segment"], selection_mode="multi",

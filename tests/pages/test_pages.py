@@ -359,7 +359,9 @@ def test_results_page_reviews_an_experiment(demo_ws):
     table = at.dataframe[0].value
     assert {"variant", "impressions", "quality take rate", "lift vs control", "p (Holm)", "P(best)"} <= set(table)
     assert table["impressions"].sum() > 0
-    trends = table["daily quality take rate"]
+    assert table.loc[table["lift CI"] == "control", "lift vs control"].tolist() == [0.0]
+    assert table["lift vs control"].notna().all()
+    trends = table["per day"]
     assert all(len(t) >= 2 and all(0 <= r <= 1 for r in t) for t in trends)  # a sparkline per variant
     assert not at.get("plotly_chart")  # the charting library loads on demand
     at.segmented_control(key="results_charts").set_value(["Over time", "By segment"]).run()
