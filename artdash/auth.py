@@ -61,6 +61,11 @@ def role_of(session: Session, actor: str) -> str:
     return user.role
 
 
+def current_role(session: Session, name: str) -> str | None:
+    """The role of the account ``name`` now, or None if there is no such account."""
+    return session.scalar(select(User.role).where(User.name == name))
+
+
 def authorize(session: Session, actor: str, needs: str) -> str:
     """Check that ``actor`` may make a change that needs role ``needs``; remembers the actor
     on the session for the audit trail. Returns the actor's role."""

@@ -44,7 +44,7 @@ def require_user(ws: Workspace) -> tuple[str, str]:
         if not accounts:
             who = (ws.settings.user, "admin")
         else:
-            who = st.session_state.get(state.SIGNED_IN)
+            who = _current(ws, st.session_state.get(state.SIGNED_IN))
             if who is None:
                 _sign_in_form(ws)
                 st.stop()
@@ -52,10 +52,30 @@ def require_user(ws: Workspace) -> tuple[str, str]:
     return who
 
 
+def _current(ws: Workspace, who: tuple[str, str] | None) -> tuple[str, str] | None:
+    """The signed-in account as it is now: an admin may have changed its role (the page
+    follows at once) or removed it (signed out, with the reason)."""
+    from artdash import auth
+
+    if who is None:
+        return None
+    with ws.session() as s:
+        role = auth.current_role(s, who[0])
+    if role is None:
+        st.session_state.pop(state.SIGNED_IN, None)
+        flash("warning", f"The account {who[0]} no longer exists: sign in with another one.")
+        return None
+    if role != who[1]:
+        who = (who[0], role)
+        st.session_state[state.SIGNED_IN] = who
+    return who
+
+
 def _sign_in_form(ws: Workspace) -> None:
     from artdash import auth
 
     st.title("Sign in to ArtDash")
+    show_flash()
     with st.form("sign_in"):
         name = st.text_input("User name")
         password = st.text_input("Password", type="password")

@@ -545,7 +545,8 @@ def test_a_viewer_is_refused_with_a_reason_and_nothing_changes(demo_ws):
     sign_in(at, "vic")
     assert any("signed in as a **viewer**" in i.value for i in at.info)
     assert labelled(at.button, "Create title").disabled
-    # An editor demoted while their page is open still sees the form: the data layer refuses.
+    # An editor demoted while their page is open submits the form they still see: the run
+    # reads the new role first, so nothing is created and the page says why.
     from artdash import auth
 
     with demo_ws.transaction() as s:
@@ -557,7 +558,7 @@ def test_a_viewer_is_refused_with_a_reason_and_nothing_changes(demo_ws):
     labelled(at.text_input, "Name *").set_value("Viewer's Title")
     labelled(at.button, "Create title").click().run()
     assert_clean(at)
-    assert any("Not created — eve is a viewer" in e.value for e in at.error)
+    assert any("signed in as a **viewer**" in i.value for i in at.info)
     with demo_ws.session() as s:
         assert "Viewer's Title" not in {t.name for t in catalog.list_titles(s)}
 
@@ -572,6 +573,27 @@ def test_a_viewer_sees_the_import_history_but_no_import_form(demo_ws):
     assert_clean(at)
     assert not at.get("file_uploader")
     assert any("Importing logs is for admins" in i.value for i in at.info)
+
+
+def test_a_role_change_or_removal_reaches_an_open_session_at_once(demo_ws):
+    from artdash import auth
+
+    add_team(demo_ws)
+    with demo_ws.transaction() as s:
+        auth.add_user(s, "eve", "editor", "ada", "correct horse battery")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    sign_in(at, "eve")
+    assert not labelled(at.button, "Create title").disabled
+    with demo_ws.transaction() as s:
+        auth.set_role(s, "eve", "viewer", "ada")
+    at.run()
+    assert any("Signed in as **eve** (viewer)" in c.value for c in at.sidebar.caption)
+    assert labelled(at.button, "Create title").disabled
+    with demo_ws.transaction() as s:
+        auth.remove_user(s, "eve", "ada")
+    at.run()
+    assert at.title[0].value == "Sign in to ArtDash"
+    assert any("The account eve no longer exists" in w.value for w in at.warning)
 
 
 def test_audit_page_lists_and_filters_changes(demo_ws):
