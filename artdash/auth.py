@@ -10,11 +10,16 @@ catalog row made in a session nobody was authorised in — so permissions hold e
 that calls the data layer directly. The command line is trusted (it has the database itself).
 
 Passwords are hashed with Argon2id (salted, slow). Repeated failed sign-ins lock the account
-for a growing while (2, 4, 8 … seconds after the third failure, at most 15 minutes).
+for a growing while (2, 4, 8 … seconds after the third failure, at most 15 minutes). A browser
+stays signed in through a signed token (:func:`issue_token`) for ARTDASH_SESSION_HOURS; a new
+password or removing the account ends it everywhere.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -232,6 +237,37 @@ def sign_in(session: Session, name: str, password: str, now: datetime | None = N
     view = _view(user)
     session.commit()
     return view
+
+
+def issue_token(session: Session, name: str, key: bytes, hours: float, now: datetime | None = None) -> str:
+    """A "stay signed in" token for a local account: its name and expiry, signed with ``key``
+    and the account's password hash — so a new password, or removing the account, ends every
+    browser's sign-in at once."""
+    user = _get(session, name)
+    expires = int((now or datetime.now(UTC)).timestamp() + hours * 3600)
+    payload = base64.urlsafe_b64encode(f"{user.name}|{expires}".encode()).decode().rstrip("=")
+    return f"{payload}.{_token_mac(key, user, payload)}"
+
+
+def verify_token(session: Session, token: str | None, key: bytes, now: datetime | None = None) -> UserView | None:
+    """The account a token from :func:`issue_token` signs in, or None (forged, expired,
+    malformed, or the account or its password changed since)."""
+    try:
+        payload, mac = (token or "").split(".")
+        name, expires = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode().rsplit("|", 1)
+        expires = int(expires)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if expires < (now or datetime.now(UTC)).timestamp():
+        return None
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None or not user.password_hash or not hmac.compare_digest(mac, _token_mac(key, user, payload)):
+        return None
+    return _view(user)
+
+
+def _token_mac(key: bytes, user: User, payload: str) -> str:
+    return hmac.new(key + b"|" + (user.password_hash or "").encode(), payload.encode(), hashlib.sha256).hexdigest()
 
 
 def oidc_role(session: Session, email: str) -> str:

@@ -11,6 +11,9 @@ ARTDASH_MAX_PIXELS         largest accepted image, in pixels           ``5000000
 ARTDASH_USER               name recorded as the acting user            ``local-admin``
 ARTDASH_RESULTS_DATABASE_URL  impression log and rollups (SQLAlchemy URL) the catalog database
 ARTDASH_QUALITY_PLAY_SECONDS  a play this long or longer is a quality play ``300``
+ARTDASH_SECRET_KEY         signs "stay signed in" cookies (set the     a random key in
+                           same value on every server of one ArtDash)  ``<data>/secret.key``
+ARTDASH_SESSION_HOURS      how long a sign-in lasts in a browser       ``12``
 =========================  ==========================================  =======================
 """
 
@@ -25,6 +28,7 @@ from artdash.errors import ConfigError
 DEFAULT_MAX_UPLOAD_MB = 40
 DEFAULT_MAX_PIXELS = 50_000_000
 DEFAULT_QUALITY_PLAY_SECONDS = 300.0
+DEFAULT_SESSION_HOURS = 12.0
 LOCAL_ADMIN = "local-admin"
 
 
@@ -58,6 +62,8 @@ class Settings:
     user: str = LOCAL_ADMIN
     results_database_url: str = ""
     quality_play_seconds: float = DEFAULT_QUALITY_PLAY_SECONDS
+    secret_key: str = ""
+    session_hours: float = DEFAULT_SESSION_HOURS
 
     @property
     def results_url(self) -> str:
@@ -73,7 +79,34 @@ class Settings:
         max_pixels = _positive_number(env, "ARTDASH_MAX_PIXELS", DEFAULT_MAX_PIXELS, int)
         limits = ImageLimits(max_bytes=int(max_mb * 1024 * 1024), max_pixels=max_pixels)
         quality = _positive_number(env, "ARTDASH_QUALITY_PLAY_SECONDS", DEFAULT_QUALITY_PLAY_SECONDS, float)
+        hours = _positive_number(env, "ARTDASH_SESSION_HOURS", DEFAULT_SESSION_HOURS, float)
+        secret = env.get("ARTDASH_SECRET_KEY") or ""
+        if secret and len(secret) < 32:
+            raise ConfigError("ARTDASH_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`); "
+                              "or unset it to use a random key kept in the data directory")
         return cls(data_dir=data_dir, database_url=database_url, media_dir=media_dir,
                    limits=limits, user=env.get("ARTDASH_USER") or LOCAL_ADMIN,
                    results_database_url=env.get("ARTDASH_RESULTS_DATABASE_URL") or "",
-                   quality_play_seconds=quality)
+                   quality_play_seconds=quality, secret_key=secret, session_hours=hours)
+
+    def signing_key(self) -> bytes:
+        """The key that signs sign-in cookies: ARTDASH_SECRET_KEY, or a random key created
+        once in the data directory (readable by its owner only)."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another process made it first
+            else:
+                with os.fdopen(fd, "w") as f:
+                    f.write(secrets.token_hex(32))
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise ConfigError(f"{path} is damaged (shorter than 32 characters): delete it, and everyone signs in again")
+        return key.encode()

@@ -6,7 +6,7 @@ import streamlit as st
 from artdash import auth
 from artdash.db.models import ROLES
 from artdash.errors import ArtdashError
-from artdash.ui import resources, state, widgets
+from artdash.ui import resources, widgets
 
 ws = resources.workspace()
 widgets.sidebar(ws)
@@ -75,7 +75,7 @@ with left, st.form("add_user", clear_on_submit=True):
             else:
                 message = f"Added {added.name} ({added.role})."
                 if open_mode:  # the first account: sign-in is on from the next run, as this admin
-                    st.session_state[state.SIGNED_IN] = (added.name, added.role)
+                    widgets.signed_in_as(ws, added.name, added.role)
                     message += f" Sign-in is now on; you are signed in as {added.name}."
                 widgets.flash("success", message)
                 st.rerun()

@@ -158,3 +158,27 @@ def test_a_refused_change_leaves_no_trace(team):
         catalog.create_title(s, name="Nope", actor="vic")
     with team.session() as s:
         assert audit.entries(s, actor="vic").empty
+
+
+def test_stay_signed_in_tokens_are_signed_expire_and_end_with_the_password(team, tmp_path):
+    key = b"k" * 32
+    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    with team.session() as s:
+        token = auth.issue_token(s, "ed", key, hours=12, now=now)
+        assert auth.verify_token(s, token, key, now=now + timedelta(hours=11)).name == "ed"
+        assert auth.verify_token(s, token, key, now=now + timedelta(hours=13)) is None      # expired
+        assert auth.verify_token(s, token, b"x" * 32, now=now) is None                      # another server's key
+        payload, mac = token.split(".")
+        forged = auth.issue_token(s, "ada", key, hours=12, now=now).split(".")[0] + "." + mac
+        assert auth.verify_token(s, forged, key, now=now) is None                           # someone else's name
+        for junk in (None, "", "abc", "a.b.c", "!!!.00", payload + ".", "." + mac):
+            assert auth.verify_token(s, junk, key, now=now) is None
+    with team.transaction() as s:
+        auth.set_password(s, "ed", "a brand new password", "ed")
+    with team.session() as s:
+        assert auth.verify_token(s, token, key, now=now) is None                            # new password
+        again = auth.issue_token(s, "ed", key, hours=12, now=now)
+    with team.transaction() as s:
+        auth.remove_user(s, "ed", "ada")
+    with team.session() as s:
+        assert auth.verify_token(s, again, key, now=now) is None                            # account gone

@@ -32,3 +32,17 @@ def test_every_setting_can_be_changed():
 def test_bad_limits_are_explained(value):
     with pytest.raises(ConfigError, match="ARTDASH_MAX_UPLOAD_MB"):
         Settings.from_env({"ARTDASH_MAX_UPLOAD_MB": value})
+
+
+def test_the_signing_key_is_made_once_and_kept_private(tmp_path):
+    settings = Settings.from_env({"ARTDASH_DATA_DIR": str(tmp_path)})
+    key = settings.signing_key()
+    assert len(key) >= 32 and settings.signing_key() == key
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+    chosen = "s" * 40
+    assert Settings.from_env({"ARTDASH_DATA_DIR": str(tmp_path), "ARTDASH_SECRET_KEY": chosen}).signing_key() \
+        == chosen.encode()
+    with pytest.raises(ConfigError, match="at least 32 characters"):
+        Settings.from_env({"ARTDASH_SECRET_KEY": "short"})
+    with pytest.raises(ConfigError, match="ARTDASH_SESSION_HOURS"):
+        Settings.from_env({"ARTDASH_SESSION_HOURS": "-1"})

@@ -45,9 +45,12 @@ def require_user(ws: Workspace) -> tuple[str, str]:
             who = (ws.settings.user, "admin")
         else:
             who = _current(ws, st.session_state.get(state.SIGNED_IN))
+            if who is None and not st.session_state.get(state.SIGNED_OUT):
+                who = _from_cookie(ws)
             if who is None:
                 _sign_in_form(ws)
                 st.stop()
+            _store_pending_cookie(ws)
     st.session_state[state.ACTOR] = who
     return who
 
@@ -71,11 +74,60 @@ def _current(ws: Workspace, who: tuple[str, str] | None) -> tuple[str, str] | No
     return who
 
 
+SESSION_COOKIE = "artdash_session"
+
+
+def _from_cookie(ws: Workspace) -> tuple[str, str] | None:
+    """Sign in from this browser's "stay signed in" cookie, if it holds a valid token."""
+    from artdash import auth
+
+    try:
+        token = st.context.cookies.get(SESSION_COOKIE)
+    except Exception:  # no browser behind this run (tests, bare mode)
+        return None
+    if not token:
+        return None
+    with ws.session() as s:
+        user = auth.verify_token(s, token, ws.settings.signing_key())
+    if user is None:
+        return None
+    st.session_state[state.SIGNED_IN] = (user.name, user.role)
+    return user.name, user.role
+
+
+def _cookie_script(value: str, max_age: int) -> None:
+    """Set (or, with max_age 0, clear) the sign-in cookie in the browser. The value is a
+    token of base64url and hex characters only."""
+    secure = "; Secure" if str(getattr(st.context, "url", "") or "").startswith("https:") else ""
+    st.html(f"<script>document.cookie = '{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; "
+            f"SameSite=Strict{secure}';</script>", unsafe_allow_javascript=True, width=1)
+
+
+def signed_in_as(ws: Workspace, name: str, role: str) -> None:
+    """Sign this browser session in as a local account (after its password was checked); the
+    next run also stores a "stay signed in" cookie in the browser."""
+    from artdash import auth
+
+    st.session_state[state.SIGNED_IN] = (name, role)
+    st.session_state.pop(state.SIGNED_OUT, None)
+    with ws.session() as s:
+        st.session_state[state.PENDING_COOKIE] = auth.issue_token(s, name, ws.settings.signing_key(),
+                                                                  ws.settings.session_hours)
+
+
+def _store_pending_cookie(ws: Workspace) -> None:
+    token = st.session_state.pop(state.PENDING_COOKIE, None)
+    if token:
+        _cookie_script(token, int(ws.settings.session_hours * 3600))
+
+
 def _sign_in_form(ws: Workspace) -> None:
     from artdash import auth
 
     st.title("Sign in to ArtDash")
     show_flash()
+    if st.session_state.get(state.SIGNED_OUT):
+        _cookie_script("", 0)  # signed out here: this browser forgets the sign-in
     with st.form("sign_in"):
         name = st.text_input("User name")
         password = st.text_input("Password", type="password")
@@ -86,7 +138,7 @@ def _sign_in_form(ws: Workspace) -> None:
             except ArtdashError as exc:
                 st.error(f"Not signed in — {exc}")
             else:
-                st.session_state[state.SIGNED_IN] = (user.name, user.role)
+                signed_in_as(ws, user.name, user.role)
                 st.rerun()
     st.caption("No account? An admin adds one with `artdash user add NAME --role editor`.")
 
@@ -126,6 +178,7 @@ def sidebar(ws: Workspace) -> None:
             st.caption(f"Signed in as **{who[0]}** ({who[1]}).")
             if st.button("Sign out", icon=":material/logout:", key="sign_out"):
                 st.session_state.pop(state.SIGNED_IN, None)
+                st.session_state[state.SIGNED_OUT] = True
                 if oidc_configured():
                     st.logout()
                 st.rerun()

@@ -43,7 +43,14 @@ def test_first_admin_turns_sign_in_on_and_a_viewer_cannot_edit(page: Page, fresh
     expect(page.get_by_text("Added vic (viewer).")).to_be_visible()
     page.screenshot(path=str(artifacts / "e2e-users.png"), full_page=True)
 
+    page.reload()  # a new browser session: the sign-in is remembered (a signed cookie)
+    wait_idle(page)
+    expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as ada (admin).")).to_be_visible()
+
     page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Sign in to ArtDash")).to_be_visible()
+    page.reload()  # signed out means signed out, after a reload too
     wait_idle(page)
     expect(page.get_by_role("heading", name="Sign in to ArtDash")).to_be_visible()
     sign_in(page, "vic", "not the password")
@@ -51,10 +58,8 @@ def test_first_admin_turns_sign_in_on_and_a_viewer_cannot_edit(page: Page, fresh
     sign_in(page, "vic", PASSWORD)
     expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as vic (viewer).")).to_be_visible()
 
-    page.goto(fresh_server["url"] + "/catalog")
+    page.goto(fresh_server["url"] + "/catalog")  # a new session, still signed in
     wait_idle(page)
-    if page.get_by_role("heading", name="Sign in to ArtDash").is_visible():
-        sign_in(page, "vic", PASSWORD)  # a new page load is a new session
     expect(page.get_by_text("signed in as a viewer")).to_be_visible()
     expect(page.get_by_role("button", name="Create title")).to_be_disabled()
     expect(page.get_by_role("button", name="Load demo catalog")).to_be_disabled()
