@@ -294,6 +294,31 @@ def results_import(file, mappings, skip_unknown):
                f"({report.n_already_present:,} already present, {report.n_skipped_unknown:,} skipped)")
 
 
+@results.command("remove")
+@click.argument("import_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def results_remove(import_id, yes):
+    """Remove one import (its impressions and their share of the rollups), e.g. a log imported
+    by mistake. `artdash results imports` lists them; the Import tab of Results shows them too."""
+    from artdash.results.imports import remove_import
+
+    ws = _workspace()
+    if not yes and not click.confirm(f"Remove import #{import_id} and all its impressions?", default=False):
+        raise SystemExit(1)
+    removed = remove_import(ws, import_id, ws.settings.user)
+    click.echo(f"removed import #{import_id}: {removed:,} impressions")
+
+
+@results.command("imports")
+def results_imports():
+    """List the imports in the results database, newest first."""
+    from artdash.results import queries
+
+    ws = _workspace()
+    with ws.results_engine.connect() as conn:
+        _print_table(queries.import_history(conn))
+
+
 @results.command("rebuild")
 def results_rebuild():
     """Recompute the daily rollups from the stored impressions, e.g. after changing

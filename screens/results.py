@@ -13,7 +13,7 @@ from artdash import catalog
 from artdash.db.models import Variant
 from artdash.errors import ArtdashError
 from artdash.results import queries, report
-from artdash.results.imports import import_log
+from artdash.results.imports import import_log, remove_import
 from artdash.results.ingest import IngestError
 from artdash.stats import sample_ratio_mismatch
 from artdash.ui import resources, results_data, widgets
@@ -62,9 +62,42 @@ def import_section() -> None:
     else:
         import_form()
     history = results_data.import_history()
-    if not history.empty:
-        st.markdown("**Imports**")
-        st.dataframe(history, hide_index=True, width="stretch")
+    if history.empty:
+        return
+    st.markdown("**Imports**")
+    shown = pd.DataFrame({
+        "import": history["id"], "kind": history["kind"], "file": history["source"], "when": history["created_at"],
+        "by": history["created_by"], "rows": history["n_rows"],
+        "new impressions": history["n_rows"] - history["n_already_present"] - history["n_skipped"],
+        "already there": history["n_already_present"], "skipped (unknown ids)": history["n_skipped"],
+        "quality play from (s)": history["quality_seconds"]})
+    st.dataframe(shown, hide_index=True, width="stretch")
+    st.download_button("Download CSV", shown.to_csv(index=False).encode(), "imports.csv", "text/csv",
+                       key="imports_csv")
+    if widgets.may("admin"):
+        remove_form(shown)
+
+
+def remove_form(shown: pd.DataFrame) -> None:
+    with st.form("remove_import"):
+        st.markdown("**Remove an import** — for a log imported by mistake: its impressions and their share of "
+                    "every total go; the other imports stay as they are.")
+        labels = {int(r["import"]): f"#{r['import']} {r['file']} ({r['new impressions']:,} impressions, "
+                                    f"{r['when']:%Y-%m-%d %H:%M})" for _, r in shown.iterrows()}
+        chosen = st.selectbox("Import", list(labels), format_func=labels.get, key="remove_import_id")
+        sure = st.checkbox("Yes, remove these impressions for good")
+        if st.form_submit_button("Remove import", icon=":material/delete:"):
+            if not sure:
+                st.warning("Tick the box to confirm.")
+                return
+            try:
+                with st.spinner("Removing…"):
+                    removed = remove_import(ws, chosen, widgets.actor())
+            except ArtdashError as exc:
+                st.error(f"Nothing removed — {exc}")
+            else:
+                widgets.flash("success", f"Removed import #{chosen}: {removed:,} impressions.")
+                st.rerun()
 
 
 def import_form() -> None:

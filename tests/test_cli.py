@@ -111,6 +111,11 @@ def test_results_import_and_refusal(run, tmp_path):
                                       "--map", "ts=timestamp").output
     result = run("results", "import", str(log))
     assert result.exit_code == 2 and "missing column(s): event_id, timestamp" in result.output
+    listing = run("results", "imports").output
+    assert "log.csv" in listing and "import" in listing
+    assert "removed import #1: 1 impressions" in run("results", "remove", "1", "--yes").output
+    gone = run("results", "remove", "1", "--yes")
+    assert gone.exit_code == 2 and "there is no import #1" in gone.output
 
 
 def test_user_commands_manage_accounts(run, monkeypatch):

@@ -176,3 +176,17 @@ def test_the_demo_log_is_a_fair_ground_for_offline_evaluation(tmp_path, world):
         assert len(set(rounds.group.tolist())) == len(demo_world.archetype_ids)
     finally:
         ws.close()
+
+
+def test_removing_a_runs_import_directly_marks_the_run(demo_workspace, world):
+    from artdash.results.imports import remove_import
+
+    result = lab.run_online(world, config_for(world, impressions=2_000, batch_size=1_000, policies=("uniform",)))
+    with demo_workspace.transaction() as s:
+        saved = lab_store.save_run(s, result, "tester")
+    report = lab_store.log_run(demo_workspace, world, result, saved.id, "tester")
+    assert remove_import(demo_workspace, report.import_id, "tester") == 2_000
+    with demo_workspace.session() as s:
+        assert not lab_store.get_run(s, saved.id).has_logged_data
+    with pytest.raises(ValidationError, match="no simulated data"):
+        lab_store.remove_run_data(demo_workspace, saved.id, "tester")

@@ -36,11 +36,19 @@ def import_log(ws, source: bytes | Path, file_name: str, actor: str, *, mapping:
 
 
 def remove_import(ws, import_id: int, actor: str) -> int:
-    """Delete one import's impressions and rollup contributions (admins) and record it."""
+    """Delete one import's impressions and rollup contributions (admins) and record it. A
+    policy-lab run whose simulated log this was is marked as having no data any more."""
+    from datetime import UTC, datetime
+
+    from artdash.db.models import LabRun
+
     with ws.transaction() as s:
         authorize(s, actor, "admin")
     removed = delete_import(ws.results_engine, import_id)
     with ws.transaction() as s:
         authorize(s, actor, "admin")
         audit.record(s, actor, "delete", "impressions", import_id, before={"impressions": removed})
+        for run in s.scalars(select(LabRun).where(LabRun.results_import_id == import_id,
+                                                  LabRun.data_removed_at.is_(None))):
+            run.data_removed_at = datetime.now(UTC)
     return removed

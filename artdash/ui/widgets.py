@@ -124,23 +124,25 @@ def _store_pending_cookie(ws: Workspace) -> None:
 def _sign_in_form(ws: Workspace) -> None:
     from artdash import auth
 
-    st.title("Sign in to ArtDash")
-    show_flash()
-    if st.session_state.get(state.SIGNED_OUT):
-        _cookie_script("", 0)  # signed out here: this browser forgets the sign-in
-    with st.form("sign_in"):
-        name = st.text_input("User name")
-        password = st.text_input("Password", type="password")
-        if st.form_submit_button("Sign in", type="primary", icon=":material/login:"):
-            try:
-                with ws.session() as s:
-                    user = auth.sign_in(s, name, password)
-            except ArtdashError as exc:
-                st.error(f"Not signed in — {exc}")
-            else:
-                signed_in_as(ws, user.name, user.role)
-                st.rerun()
-    st.caption("No account? An admin adds one with `artdash user add NAME --role editor`.")
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle:
+        st.title("Sign in to ArtDash")
+        show_flash()
+        if st.session_state.get(state.SIGNED_OUT):
+            _cookie_script("", 0)  # signed out here: this browser forgets the sign-in
+        with st.form("sign_in"):
+            name = st.text_input("User name")
+            password = st.text_input("Password", type="password")
+            if st.form_submit_button("Sign in", type="primary", icon=":material/login:"):
+                try:
+                    with ws.session() as s:
+                        user = auth.sign_in(s, name, password)
+                except ArtdashError as exc:
+                    st.error(f"Not signed in — {exc}")
+                else:
+                    signed_in_as(ws, user.name, user.role)
+                    st.rerun()
+        st.caption("No account? An admin adds one on the **Users** page (or `artdash user add NAME`).")
 
 
 def actor() -> str:

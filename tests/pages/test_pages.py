@@ -408,6 +408,30 @@ def test_results_page_reads_fresh_numbers_after_an_import(demo_ws):
     assert at.dataframe[0].value["impressions"].sum() > before
 
 
+def test_results_page_admin_removes_a_mistaken_import(demo_ws):
+    from artdash import audit
+    from artdash.results import queries
+    from artdash.results.demo import load_demo_results
+
+    load_demo_results(demo_ws, n=2000)
+    load_demo_results(demo_ws, n=1000, seed=3)
+    at = open_page("results", results_tab="Import")
+    history = at.dataframe[0].value
+    assert history["new impressions"].tolist() == [1000, 2000]
+    at.selectbox(key="remove_import_id").set_value(2)
+    at.button(key="FormSubmitter:remove_import-Remove import").click().run()
+    assert any("Tick the box" in w.value for w in at.warning)
+    labelled(at.checkbox, "Yes, remove these impressions for good").check()
+    at.button(key="FormSubmitter:remove_import-Remove import").click().run()
+    assert_clean(at)
+    assert any("Removed import #2: 1,000 impressions" in s.value for s in at.success)
+    with demo_ws.results_engine.connect() as conn:
+        assert queries.count_impressions(conn) == 2000
+    with demo_ws.session() as s:
+        trail = audit.entries(s, entity="impressions")
+    assert ((trail["action"] == "delete") & (trail["id"].astype(str) == "2")).sum() == 1
+
+
 # ------------------------------------------------------------------------------ policy lab page
 
 def test_lab_page_without_artwork_explains_what_is_missing(empty_ws):
