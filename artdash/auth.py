@@ -261,7 +261,7 @@ def verify_token(session: Session, token: str | None, key: bytes, now: datetime 
     if expires < (now or datetime.now(UTC)).timestamp():
         return None
     user = session.scalar(select(User).where(User.name == name))
-    if user is None or not user.password_hash or not hmac.compare_digest(mac, _token_mac(key, user, payload)):
+    if user is None or not user.password_hash or not hmac.compare_digest(mac.encode(), _token_mac(key, user, payload).encode()):
         return None
     return _view(user)
 

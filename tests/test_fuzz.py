@@ -172,3 +172,37 @@ def test_history_import_refuses_or_imports_and_a_refusal_writes_nothing(ws, data
             after = (s.scalar(select(func.count()).select_from(ViewingRecord)),
                      s.scalar(select(func.count()).select_from(Persona)))
         assert after == before
+
+
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory):
+    """A workspace with one account and a valid sign-in token for it."""
+    from artdash import auth
+
+    workspace = Workspace.open(make_settings(tmp_path_factory.mktemp("tokens")))
+    with workspace.transaction() as s:
+        auth.add_user(s, "ada", "admin", "local-admin", "correct horse battery")
+    with workspace.session() as s:
+        token = auth.issue_token(s, "ada", b"k" * 32, hours=1)
+    yield workspace, token
+    workspace.close()
+
+
+@FUZZ
+@given(data=st.data())
+def test_a_sign_in_cookie_is_accepted_only_as_issued(signed, data):
+    """Whatever a browser sends as the cookie — random text, or the real token with a few
+    characters changed — it signs in nobody, and nothing but None comes back."""
+    from artdash import auth
+
+    workspace, token = signed
+    if data.draw(st.booleans()):
+        candidate = data.draw(st.text(max_size=200))
+    else:
+        chars = list(token)
+        for _ in range(data.draw(st.integers(1, 5))):
+            chars[data.draw(st.integers(0, len(chars) - 1))] = data.draw(st.characters())
+        candidate = "".join(chars)
+    with workspace.session() as s:
+        user = auth.verify_token(s, candidate, b"k" * 32)
+    assert user is None or candidate == token
