@@ -48,7 +48,7 @@ homepage_tab, compare_tab, matrix_tab = st.tabs(["Homepage", "Compare personas",
 def tile(title: preview.PreviewTitle, decision) -> None:
     with st.container(border=True):
         sha = title.images[decision.variant_id]
-        st.image(str(ws.store.thumbnail_path(sha)), width="stretch")
+        st.image(widgets.image_file(ws.store.thumbnail_path(sha)), width="stretch")
         label = next(c.label for c in title.candidates if c.variant_id == decision.variant_id)
         take = f" · predicted quality take {decision.predicted_take:.0%}" if decision.predicted_take is not None else ""
         st.markdown(f"**{title.name}**  \n#{decision.variant_id} {label}")
@@ -57,7 +57,7 @@ def tile(title: preview.PreviewTitle, decision) -> None:
         st.caption(reasons[0], help="; ".join(reasons) if len(reasons) > 1 else None)
 
 
-with homepage_tab:
+def homepage() -> None:
     context = preview.context_for(persona)
     fallback = policy.fallback_reason(context)
     if fallback:
@@ -73,10 +73,12 @@ with homepage_tab:
     if skipped:
         st.info(f"Not shown — no active artwork: {', '.join(t.display_name for t in skipped)}.")
 
+
 showable = [t for t in catalog if t.candidates]
 titles_by_id = {t.id: t for t in showable}
 
-with compare_tab:
+
+def compare() -> None:
     c1, c2 = st.columns([1, 2])
     compare_title = c1.selectbox("Title", list(titles_by_id), format_func=lambda i: titles_by_id[i].display_name,
                                  key="compare_title")
@@ -92,7 +94,8 @@ with compare_tab:
                 st.markdown(f"##### {p.name}")
                 tile(title, decision)
 
-with matrix_tab:
+
+def win_matrix() -> None:
     matrix_title = titles_by_id[st.selectbox("Title", list(titles_by_id),
                                              format_func=lambda i: titles_by_id[i].display_name, key="matrix_title")]
     matrix = preview.win_matrix(policy, people, matrix_title)
@@ -117,3 +120,11 @@ with matrix_tab:
                  | {"predicted take": st.column_config.NumberColumn(format="percent")})
     st.download_button("Download CSV", shown.to_csv(index=False).encode(),
                        f"win-matrix-title-{matrix_title.id}.csv", "text/csv")
+
+
+# Only the open tab is computed (the tab is in the URL): the win matrix's chart costs nothing
+# until it is opened.
+for tab, draw in ((homepage_tab, homepage), (compare_tab, compare), (matrix_tab, win_matrix)):
+    if tab.open:
+        with tab:
+            draw()

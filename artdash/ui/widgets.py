@@ -232,17 +232,18 @@ def _missing_image() -> bytes:
     return buffer.getvalue()
 
 
-def _existing(path) -> str | bytes:
+def image_file(path) -> str | bytes:
+    """An image file for st.image, or a placeholder when the file is missing."""
     return str(path) if path.is_file() else _missing_image()
 
 
 def thumbnail_path(ws: Workspace, variant: VariantView) -> str | bytes:
     """The thumbnail's file, or a placeholder when it is missing."""
-    return _existing(ws.store.thumbnail_path(variant.sha256))
+    return image_file(ws.store.thumbnail_path(variant.sha256))
 
 
 def original_path(ws: Workspace, variant: VariantView) -> str | bytes:
-    return _existing(ws.store.original_path(variant.sha256, variant.media_ext))
+    return image_file(ws.store.original_path(variant.sha256, variant.media_ext))
 
 
 def swatches(colours) -> None:

@@ -296,7 +296,16 @@ def test_preview_page_personalises_and_switches_policy(demo_ws):
     labelled(at.selectbox, "Policy").set_value("uniform").run()
     assert_clean(at)
     assert any("uniform random" in c.value for c in at.caption)
-    assert at.get("plotly_chart")  # the win matrix heatmap
+    assert not at.get("plotly_chart")  # the win matrix is computed when its tab is opened
+
+
+def test_preview_page_win_matrix_tab(demo_ws):
+    at = open_page("preview", preview_tab="Win matrix")
+    assert_clean(at)
+    assert at.get("plotly_chart")  # the heatmap
+    matrix = at.dataframe[0].value
+    assert "persona" in matrix and any(c.startswith("#") for c in matrix.columns)
+    assert not [s for s in at.subheader if s.value == "Top picks for this persona"]  # homepage not computed
 
 
 def test_preview_page_with_a_blank_persona_says_so(demo_ws):
