@@ -14,6 +14,7 @@ with :func:`record`. Password hashes never enter the trail.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -190,3 +191,23 @@ def actors(session: Session) -> list[str]:
 def entity_names(session: Session) -> list[str]:
     return list(session.scalars(select(m.AuditEntry.entity).group_by(m.AuditEntry.entity)
                                 .order_by(m.AuditEntry.entity)))
+
+
+_NAME_FIELDS = ("name", "label", "title", "key", "status", "role", "policy", "file")
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def summarize(action: str, before: dict | None, after: dict | None) -> str:
+    """One line saying what a trail entry changed: the fields that differ for an update
+    ("status: draft → active"), the identifying fields of what was created or deleted."""
+    before, after = before or {}, after or {}
+    if action == "update":
+        changed = [k for k in after if before.get(k) != after.get(k)] + [k for k in before if k not in after]
+        return "; ".join(f"{k}: {_short(before.get(k))} → {_short(after.get(k))}" for k in changed) or "no change"
+    values = after or before
+    named = [k for k in _NAME_FIELDS if k in values] or list(values)[:3]
+    return ", ".join(f"{k} {_short(values[k])}" for k in named)

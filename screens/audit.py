@@ -39,10 +39,29 @@ st.caption(f"{len(trail):,} change(s) shown, newest first.")
 if trail.empty:
     st.info("No change matches these filters. Widen the dates or pick everyone.")
     st.stop()
-shown = trail.assign(before=trail["before"].map(lambda v: "" if v is None else json.dumps(v, ensure_ascii=False)),
-                     after=trail["after"].map(lambda v: "" if v is None else json.dumps(v, ensure_ascii=False)))
-st.dataframe(shown, hide_index=True, width="stretch",
-             column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-                            "before": st.column_config.TextColumn(width="large"),
-                            "after": st.column_config.TextColumn(width="large")})
+shown = trail.assign(
+    change=[audit.summarize(a, b, c) for a, b, c in zip(trail["action"], trail["before"], trail["after"])],
+    before=trail["before"].map(lambda v: "" if v is None else json.dumps(v, ensure_ascii=False)),
+    after=trail["after"].map(lambda v: "" if v is None else json.dumps(v, ensure_ascii=False)),
+)[["when", "who", "action", "entity", "id", "change", "before", "after"]]
+picked = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                      key="audit_table",
+                      column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+                                     "change": st.column_config.TextColumn(width="large"),
+                                     "before": st.column_config.TextColumn(width="medium"),
+                                     "after": st.column_config.TextColumn(width="medium")})
 st.download_button("Download CSV", shown.to_csv(index=False).encode(), "artdash-audit.csv", "text/csv")
+rows = picked.selection.rows if picked else []
+if not rows:
+    st.caption("Select a row to see the whole entry, before and after.")
+else:
+    entry = trail.iloc[rows[0]]
+    st.markdown(f"**{entry['action']} {str(entry['entity']).replace('_', ' ')} {entry['id']}** by {entry['who']}, "
+                f"{entry['when']:%Y-%m-%d %H:%M:%S}")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("Before")
+        st.json(entry["before"] or {}, expanded=True)
+    with right:
+        st.markdown("After")
+        st.json(entry["after"] or {}, expanded=True)

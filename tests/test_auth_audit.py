@@ -183,3 +183,14 @@ def test_stay_signed_in_tokens_are_signed_expire_and_end_with_the_password(team,
         auth.remove_user(s, "ed", "ada")
     with team.session() as s:
         assert auth.verify_token(s, again, key, now=now) is None                            # account gone
+
+
+def test_each_trail_entry_is_summarised_in_one_line():
+    assert audit.summarize("update", {"status": "draft", "label": "a"}, {"status": "active", "label": "a"}) \
+        == "status: draft → active"
+    assert audit.summarize("update", {"tags": [1, 2]}, {"tags": [1, 2, 3]}) == "tags: [1, 2] → [1, 2, 3]"
+    assert audit.summarize("create", None, {"id": 4, "name": "Night Ledger", "year": 2018}) == "name Night Ledger"
+    assert audit.summarize("delete", {"id": 9, "label": "old poster", "status": "draft"}, None) \
+        == "label old poster, status draft"
+    assert audit.summarize("import", None, {"file": "log.csv", "rows": 3}) == "file log.csv"
+    assert audit.summarize("update", {"synopsis": "x" * 100}, {"synopsis": "y"}).endswith("… → y")

@@ -639,6 +639,7 @@ def test_audit_page_lists_and_filters_changes(demo_ws):
     labelled(at.selectbox, "Person").set_value("ed").run()
     assert_clean(at)
     assert set(at.dataframe[0].value["who"]) == {"ed"}
+    assert "name Audited" in set(at.dataframe[0].value["change"])
     assert at.get("download_button")
 
 
