@@ -242,6 +242,7 @@ def review_section() -> None:
     })
     st.download_button("Download CSV", shown.drop(columns=["image", "per day"]).to_csv(index=False)
                        .encode(), f"results-title-{title_id}-{start}-{end}.csv", "text/csv")
+    act_on_result(table, control, pick, title_id, segment_kind)
     # The detailed charts load the charting library: on demand (the choice stays in the URL).
     charts = st.segmented_control("Charts", ["Over time", "By segment"], selection_mode="multi",
                                   key="results_charts", bind="query-params",
@@ -251,6 +252,39 @@ def review_section() -> None:
         over_time(daily, confidence)
     if "By segment" in charts:
         segment_breakdown(sel)
+
+
+def act_on_result(table: pd.DataFrame, control: int, pick: int | None, title_id: int, segment_kind: str) -> None:
+    """Close the loop for editors: make a clear winner the editor's pick, retire variants
+    that do significantly worse than the control (all traffic only, never one segment)."""
+    found = report.verdict(table, control, pick, {v: variants[v].status for v in variants})
+    if not (found.winner or found.weak) or not widgets.may("editor"):
+        return
+    if segment_kind != "all":
+        st.caption("A decision on artwork is taken on everyone's impressions: pick *Everyone* as the segment to "
+                   "act on this result.")
+        return
+    rows = table.set_index("variant_id")
+    with st.container(border=True):
+        st.markdown("**Act on this result**")
+        if found.winner:
+            w = rows.loc[found.winner]
+            st.markdown(f"{label(found.winner)} beats the control: lift {w['lift']:+.1%} "
+                        f"({w['lift low']:+.1%} to {w['lift high']:+.1%}), P(best) {w['P(best)']:.1%}.")
+            if st.button("Make it the editor's pick", icon=":material/star:", key="results_make_pick"):
+                widgets.act(ws, lambda s: catalog.set_editors_pick(s, title_id, found.winner, widgets.actor()),
+                            f"{label(found.winner)} is now the editor's pick of this title.")
+        if found.weak:
+            st.markdown("Significantly worse than the control: " + "; ".join(
+                f"{label(v)} ({rows.loc[v, 'lift']:+.1%})" for v in found.weak) + ".")
+            chosen = st.multiselect("Retire", list(found.weak), default=list(found.weak), format_func=label,
+                                    key=f"results_retire_{title_id}")
+            if st.button("Retire them", icon=":material/archive:", key="results_retire", disabled=not chosen):
+                def retire(s):
+                    for v in chosen:
+                        catalog.set_variant_status(s, v, "retired", widgets.actor(), variants[v].version)
+                widgets.act(ws, retire, f"Retired {', '.join(label(v) for v in chosen)}; they can be reactivated "
+                                        "on the title's page.")
 
 
 def daily_trend(daily: pd.DataFrame) -> dict[int, list[float]]:

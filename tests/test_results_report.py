@@ -50,3 +50,18 @@ def test_tag_insights_pool_variants_by_tag():
     rows = frame.set_index("tag")
     assert rows.loc["visual: dark", "impressions"] == 2000 and rows.loc["visual: dark", "quality plays"] == 250
     assert rows.loc["tone: romantic", "quality take rate"] == 0.2 and rows.loc["visual: dark", "variants"] == 2
+
+
+def test_verdict_names_a_clear_winner_and_the_significantly_worse():
+    table = report.variant_report(totals((1, 9, 10_000, 2000, 1500, 0.0), (2, 9, 10_000, 2600, 2100, 0.0),
+                                         (3, 9, 10_000, 1200, 900, 0.0), (4, 9, 10_000, 2000, 1510, 0.0)),
+                                  control=1)
+    active = {1: "active", 2: "active", 3: "active", 4: "active"}
+    assert report.verdict(table, 1, pick=1, statuses=active) == report.Verdict(winner=2, weak=(3,))
+    # Already the pick: nothing to promote. Retired already, or the pick itself: not proposed.
+    assert report.verdict(table, 1, pick=2, statuses=active).winner is None
+    assert report.verdict(table, 1, pick=1, statuses=active | {3: "retired"}).weak == ()
+    assert report.verdict(table, 1, pick=3, statuses=active).weak == ()
+    # No clear winner when the evidence is thin.
+    thin = report.variant_report(totals((1, 9, 400, 80, 60, 0.0), (2, 9, 400, 90, 70, 0.0)), control=1)
+    assert report.verdict(thin, 1, pick=1, statuses={1: "active", 2: "active"}) == report.Verdict(None, ())

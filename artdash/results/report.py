@@ -4,6 +4,7 @@ with Holm-adjusted significance, probability to be best, daily bands, tag insigh
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,35 @@ def variant_report(totals: pd.DataFrame, control: int | None, confidence: float 
     frame["P(best)"] = stats.probability_to_be_best(
         list(zip(frame["quality plays"].astype(int), frame["impressions"].astype(int))), seed=seed)
     return frame
+
+
+WINNER_P_BEST = 0.95
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a review supports doing: the variant to make the editor's pick (a clear winner
+    over the control) and the active variants significantly worse than the control."""
+
+    winner: int | None
+    weak: tuple[int, ...]
+
+
+def verdict(table: pd.DataFrame, control: int, pick: int | None, statuses: Mapping[int, str]) -> Verdict:
+    """From :func:`variant_report`'s table. A winner has a significant positive lift over the
+    control and P(best) ≥ 95 %, is active and is not already the pick; weak variants have a
+    significant negative lift and are active (the editor's pick is never proposed for
+    retirement: choose another pick first)."""
+    if table.empty:
+        return Verdict(None, ())
+    lift = pd.to_numeric(table["lift"], errors="coerce")
+    active = table["variant_id"].map(lambda v: statuses.get(int(v)) == "active")
+    better = table[table["significant"] & (lift > 0) & (table["P(best)"] >= WINNER_P_BEST) & active]
+    winner = int(better["variant_id"].iloc[0]) if len(better) == 1 else None
+    if winner == pick:
+        winner = None
+    worse = table[table["significant"] & (lift < 0) & active & (table["variant_id"] != pick)]
+    return Verdict(winner, tuple(int(v) for v in worse["variant_id"]))
 
 
 def daily_bands(daily: pd.DataFrame, confidence: float = 0.95, metric: str = "quality_plays") -> pd.DataFrame:

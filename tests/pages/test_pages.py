@@ -4,9 +4,11 @@ from pathlib import Path
 
 import artimages
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from artdash import catalog, taxonomy
+from artdash.db.models import Variant
 from artdash.demo import DEMO_TITLES, load_demo
 from artdash.workspace import Workspace
 
@@ -439,6 +441,49 @@ def test_results_page_admin_removes_a_mistaken_import(demo_ws):
     with demo_ws.session() as s:
         trail = audit.entries(s, entity="impressions")
     assert ((trail["action"] == "delete") & (trail["id"].astype(str) == "2")).sum() == 1
+
+
+def clear_ab_log(ws, rates: dict[int, float], n: int = 3000) -> None:
+    """A log where each variant has the given quality take rate exactly (n impressions each)."""
+    from artdash.results.imports import import_log
+
+    with ws.session() as s:
+        title_of = {v.id: v.title_id for v in s.scalars(select(Variant))}
+    lines = ["event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds"]
+    for variant, rate in rates.items():
+        quality = int(rate * n)
+        for i in range(n):
+            lines.append(f"ab-{variant}-{i},2026-11-{1 + i % 20:02d}T10:00:00Z,m{i},{title_of[variant]},{variant},"
+                         f"uniform,0.33,{'true' if i < quality else 'false'},{600 if i < quality else 0}")
+    import_log(ws, ("\n".join(lines) + "\n").encode(), "ab.csv", "local-admin")
+
+
+def test_results_page_acts_on_a_clear_result(demo_ws):
+    with demo_ws.session() as s:
+        title = catalog.list_titles(s)[0]
+        active = [v for v in catalog.list_variants(s, title.id) if v.status == "active"]
+        pick = catalog.editors_pick(s, title.id)
+    control = pick if pick is not None else active[0].id
+    others = [v.id for v in active if v.id != control][:2]
+    assert len(others) == 2, "the demo title needs three active variants"
+    winner, weak = others
+    clear_ab_log(demo_ws, {control: 0.10, winner: 0.20, weak: 0.03})
+    at = open_page("results")
+    labelled(at.selectbox, "Title").set_value(title.id).run()
+    labelled(at.selectbox, "Control variant (lift is measured against it)").set_value(control).run()
+    assert_clean(at)
+    assert any("beats the control" in m.value for m in at.markdown)
+    at.button(key="results_make_pick").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert catalog.editors_pick(s, title.id) == winner
+    labelled(at.selectbox, "Control variant (lift is measured against it)").set_value(control).run()
+    at.button(key="results_retire").click().run()
+    assert_clean(at)
+    assert any("Retired" in s.value for s in at.success)
+    with demo_ws.session() as s:
+        assert catalog.get_variant(s, weak).status == "retired"
+        assert catalog.get_variant(s, control).status == "active"
 
 
 # ------------------------------------------------------------------------------ policy lab page
