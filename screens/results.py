@@ -162,8 +162,13 @@ def review_section() -> None:
         return
     c1, c2, c3 = st.columns([2, 2, 2])
     title_id = c1.selectbox("Title", title_ids, format_func=titles.get, key="results_title")
-    experiment = c2.selectbox("Experiment", [None, *overview.experiments],
-                              format_func=lambda e: "All traffic" if e is None else e, key="results_experiment")
+    simulated = set(overview.simulated)
+    experiment = c2.selectbox(
+        "Experiment", [None, *[e for e in overview.experiments if e not in simulated], *overview.simulated],
+        format_func=lambda e: ("All real traffic" if simulated else "All traffic") if e is None
+        else f"{e} (simulated)" if e in simulated else e, key="results_experiment",
+        help="Simulated experiments (written by Policy lab runs) are never mixed into all traffic; pick one to "
+             "review it alone." if simulated else None)
     low, high = overview.span
     chosen = c3.date_input("Dates", value=(max(low, high - timedelta(days=29)), high), min_value=low,
                            max_value=high, key="results_dates")
@@ -177,7 +182,8 @@ def review_section() -> None:
         values = results_data.segment_values(overview, segment_kind, title_id)
         segment = c5.selectbox(segment_kind.capitalize(), values, key="results_segment") if values else ""
     confidence = c6.select_slider("Confidence", [0.9, 0.95, 0.99], value=0.95, format_func=lambda c: f"{c:.0%}")
-    sel = queries.Selection(title_id, queries.to_day(start), queries.to_day(end), segment_kind, segment, experiment)
+    sel = queries.Selection(title_id, queries.to_day(start), queries.to_day(end), segment_kind, segment, experiment,
+                            exclude=overview.simulated)
 
     totals, daily, cells = results_data.review(overview, sel)
     if totals.empty:
@@ -242,7 +248,7 @@ def review_section() -> None:
     })
     st.download_button("Download CSV", shown.drop(columns=["image", "per day"]).to_csv(index=False)
                        .encode(), f"results-title-{title_id}-{start}-{end}.csv", "text/csv")
-    act_on_result(table, control, pick, title_id, segment_kind)
+    act_on_result(table, control, pick, title_id, segment_kind, simulated=experiment in simulated)
     # The detailed charts load the charting library: on demand (the choice stays in the URL).
     charts = st.segmented_control("Charts", ["Over time", "By segment"], selection_mode="multi",
                                   key="results_charts", bind="query-params",
@@ -254,11 +260,12 @@ def review_section() -> None:
         segment_breakdown(sel)
 
 
-def act_on_result(table: pd.DataFrame, control: int, pick: int | None, title_id: int, segment_kind: str) -> None:
+def act_on_result(table: pd.DataFrame, control: int, pick: int | None, title_id: int, segment_kind: str,
+                  simulated: bool) -> None:
     """Close the loop for editors: make a clear winner the editor's pick, retire variants
-    that do significantly worse than the control (all traffic only, never one segment)."""
+    that do significantly worse than the control (real traffic only, never one segment)."""
     found = report.verdict(table, control, pick, {v: variants[v].status for v in variants})
-    if not (found.winner or found.weak) or not widgets.may("editor"):
+    if not (found.winner or found.weak) or not widgets.may("editor") or simulated:
         return
     if segment_kind != "all":
         st.caption("A decision on artwork is taken on everyone's impressions: pick *Everyone* as the segment to "
@@ -316,7 +323,8 @@ def segment_breakdown(sel: queries.Selection) -> None:
     kind = st.segmented_control("Break down by", ["country", "device", "policy"], default="device",
                                 key="results_breakdown") or "device"
     by_segment = results_data.by_segment(overview, queries.Selection(sel.title_id, sel.day_from, sel.day_to,
-                                                                     experiment=sel.experiment), kind)
+                                                                     experiment=sel.experiment, exclude=sel.exclude),
+                                         kind)
     if by_segment.empty:
         st.caption("No segment data in this selection.")
         return

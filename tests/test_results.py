@@ -312,3 +312,19 @@ def test_data_stamp_counts_impressions_and_changes_with_every_change(engine):
     # every other state holds different data under a different stamp.
     assert stamps[4] == stamps[2]
     assert len({s for i, s in enumerate(stamps) if i != 4}) == len(stamps) - 1
+
+
+def test_all_traffic_can_leave_simulated_experiments_out(engine):
+    do_ingest(engine, HEADER + rows(10))                                      # real, experiment exp1
+    ingest(engine, (HEADER + rows(6, start=500, experiment="lab-1")).encode(), "policy-lab-run-1.csv", "t",
+           VARIANTS, QUALITY, kind="simulation")
+    with engine.connect() as conn:
+        simulated = tuple(queries.simulated_experiments(conn))
+        assert simulated == ("lab-1",)
+        everything = queries.variant_totals(conn, Selection(title_id=1))
+        real = queries.variant_totals(conn, Selection(title_id=1, exclude=simulated))
+        lab = queries.variant_totals(conn, Selection(title_id=1, experiment="lab-1", exclude=simulated))
+        real_devices = queries.segment_totals(conn, Selection(title_id=1, exclude=simulated), "device")
+    assert everything["impressions"].sum() == 16
+    assert real["impressions"].sum() == 10 and real_devices["impressions"].sum() == 10
+    assert lab["impressions"].sum() == 6  # an experiment chosen by name is shown whatever it is

@@ -31,7 +31,9 @@ def from_day(day: int) -> date:
 
 @dataclass(frozen=True)
 class Selection:
-    """What a reviewer is looking at: a title (or all), a day range, a segment, an experiment."""
+    """What a reviewer is looking at: a title (or all), a day range, a segment, an experiment
+    — or, with no experiment, all traffic except the experiments in ``exclude`` (simulated
+    ones: real take rates are never mixed with a simulation's)."""
 
     title_id: int | None = None
     day_from: int | None = None
@@ -39,6 +41,7 @@ class Selection:
     segment_kind: str = "all"
     segment: str = ""
     experiment: str | None = None
+    exclude: tuple[str, ...] = ()
 
     def table(self) -> Table:
         return rollup_variants if self.segment_kind == "all" else rollup_segments
@@ -59,6 +62,8 @@ class Selection:
             clauses.append(r.c.day <= self.day_to)
         if self.experiment is not None:
             clauses.append(r.c.experiment == self.experiment)
+        elif self.exclude:
+            clauses.append(r.c.experiment.notin_(self.exclude))
         return and_(true(), *clauses)
 
 
@@ -122,6 +127,15 @@ def experiments(conn: Connection) -> list[str]:
     rows = conn.execute(select(r.c.experiment).where(r.c.experiment != "")
                         .group_by(r.c.experiment).order_by(r.c.experiment)).scalars()
     return list(rows)
+
+
+def simulated_experiments(conn: Connection) -> list[str]:
+    """Experiments whose impressions came from simulations (policy-lab runs written to the
+    results database): reviews of real traffic leave them out."""
+    simulation_imports = select(imports.c.id).where(imports.c.kind == "simulation")
+    rows = conn.execute(select(impressions.c.experiment).where(impressions.c.import_id.in_(simulation_imports))
+                        .group_by(impressions.c.experiment).order_by(impressions.c.experiment)).scalars()
+    return [e for e in rows if e]
 
 
 def titles_with_impressions(conn: Connection) -> set[int]:

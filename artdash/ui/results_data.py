@@ -26,6 +26,7 @@ class Overview:
     span: tuple[date, date] | None
     experiments: tuple[str, ...]
     titles: frozenset[int]
+    simulated: tuple[str, ...] = ()   # experiments of simulated data, left out of "all traffic"
 
 
 def _engine():
@@ -42,7 +43,8 @@ def stamp() -> tuple:
 def _overview(url: str, stamp: tuple) -> Overview:
     with _engine().connect() as conn:
         return Overview(stamp, queries.stored_impressions(stamp), queries.day_range(conn),
-                        tuple(queries.experiments(conn)), frozenset(queries.titles_with_impressions(conn)))
+                        tuple(queries.experiments(conn)), frozenset(queries.titles_with_impressions(conn)),
+                        tuple(queries.simulated_experiments(conn)))
 
 
 def overview() -> Overview:
@@ -86,15 +88,16 @@ def by_segment(overview: Overview, sel: queries.Selection, kind: str) -> pd.Data
 
 
 @st.cache_data(max_entries=4, show_spinner="Adding up every variant's impressions…")
-def _all_variants(url: str, stamp: tuple, day_from: int, day_to: int) -> pd.DataFrame:
+def _all_variants(url: str, stamp: tuple, sel: queries.Selection) -> pd.DataFrame:
     with _engine().connect() as conn:
-        return queries.variant_totals(conn, queries.Selection(day_from=day_from, day_to=day_to))
+        return queries.variant_totals(conn, sel)
 
 
 def all_variants(overview: Overview) -> pd.DataFrame:
-    """Every variant's totals over the whole log (creative insights)."""
+    """Every variant's totals over the whole log, real traffic only (creative insights)."""
     low, high = overview.span
-    return _all_variants(_engine().url.render_as_string(), overview.stamp, queries.to_day(low), queries.to_day(high))
+    sel = queries.Selection(day_from=queries.to_day(low), day_to=queries.to_day(high), exclude=overview.simulated)
+    return _all_variants(_engine().url.render_as_string(), overview.stamp, sel)
 
 
 def import_history() -> pd.DataFrame:

@@ -486,6 +486,32 @@ def test_results_page_acts_on_a_clear_result(demo_ws):
         assert catalog.get_variant(s, control).status == "active"
 
 
+def test_results_page_keeps_simulated_data_out_of_real_traffic(demo_ws):
+    from artdash import lab, lab_store
+
+    with demo_ws.session() as s:
+        title = catalog.list_titles(s)[0]
+        active = [v.id for v in catalog.list_variants(s, title.id) if v.status == "active"]
+    clear_ab_log(demo_ws, {active[0]: 0.10, active[1]: 0.20}, n=1000)
+    with demo_ws.session() as s:
+        world = lab.load_world(s)
+    result = lab.run_online(world, lab.LabConfig(mix={int(a): 1.0 for a in world.archetype_ids},
+                                                 impressions=4_000, batch_size=1_000, policies=("uniform",)))
+    with demo_ws.transaction() as s:
+        run = lab_store.save_run(s, result, "pm")
+    lab_store.log_run(demo_ws, world, result, run.id, "pm")
+    at = open_page("results")
+    labelled(at.selectbox, "Title").set_value(title.id).run()
+    assert_clean(at)
+    assert at.dataframe[0].value["impressions"].sum() == 2000  # the real log only
+    experiment = labelled(at.selectbox, "Experiment")
+    assert experiment.format_func(None) == "All real traffic"
+    experiment.set_value(f"lab-{run.id}").run()
+    assert_clean(at)
+    assert at.dataframe[0].value["impressions"].sum() > 0
+    assert not any("Act on this result" in m.value for m in at.markdown)
+
+
 # ------------------------------------------------------------------------------ policy lab page
 
 def test_lab_page_without_artwork_explains_what_is_missing(empty_ws):
