@@ -187,7 +187,11 @@ def review_section() -> None:
 
     totals, daily, cells = results_data.review(overview, sel)
     if totals.empty:
-        st.warning("No impressions for this title in this selection. Widen the dates or pick another segment.")
+        if experiment is None and overview.simulated:
+            st.info("No real impressions of this title in this selection. Its simulated impressions (Policy lab) "
+                    "are under the simulated experiments: pick one in **Experiment** to review them.")
+        else:
+            st.warning("No impressions for this title in this selection. Widen the dates or pick another segment.")
         return
     ids = totals["variant_id"].tolist()
     variants = load_variants(ids)

@@ -10,9 +10,12 @@ pytestmark = pytest.mark.e2e
 
 
 def tile_of(page: Page, title: str):
-    """The first homepage tile of ``title``: the nearest block around its name that holds an image."""
+    """The first homepage tile of ``title``: the block its name is in (the tile's container),
+    once the tile's image is drawn (text can arrive before the image)."""
     name = page.get_by_text(title, exact=True).first
-    return name.locator("xpath=ancestor::div[@data-testid='stVerticalBlock'][.//div[@data-testid='stImage']][1]")
+    tile = name.locator("xpath=ancestor::div[@data-testid='stVerticalBlock'][1]")
+    expect(tile.get_by_test_id("stImage").locator("img")).to_be_visible()
+    return tile
 
 
 def test_switching_persona_changes_the_image(page: Page, demo_server, artifacts):
