@@ -6,12 +6,12 @@ import math
 import pandas as pd
 import streamlit as st
 
-from artdash import catalog
+from artdash import catalog, stats
 from artdash.catalog import STATUS_TRANSITIONS
 from artdash.db.models import LINEAGE_KINDS, VARIANT_STATUSES
 from artdash.errors import ArtdashError, ConflictError
 from artdash.taxonomy import list_facets, list_tags
-from artdash.ui import resources, state, widgets
+from artdash.ui import resources, results_data, state, widgets
 
 ws = resources.workspace()
 widgets.sidebar(ws)
@@ -63,6 +63,7 @@ can_edit = widgets.may("editor")
 widgets.role_note("editor", "uploading, tagging and editing artwork")
 
 tag_label = widgets.tag_options(all_tags)
+performance = results_data.title_performance(title_id)  # {} when there is no results data
 picker_key = f"{state.SELECTED_VARIANT}_{title_id}"
 variant_label = {v.id: f"#{v.id} {v.label} ({v.status})" for v in variants}
 # The open tab lives in the URL (?tab=Upload), so it survives reruns and can be linked to.
@@ -79,6 +80,13 @@ def variant_card(v: catalog.VariantView) -> None:
         st.markdown(f"**#{v.id} {v.label}**{star}  \n{widgets.STATUS_BADGES[v.status]} · {v.shape}")
         st.caption(f"{v.width}×{v.height} · brightness {v.brightness:.2f} · contrast {v.contrast:.2f} · "
                    f"colourful {v.colourfulness:.0f}")
+        if v.id in performance:
+            quality, shown = performance[v.id]
+            rate = stats.rate_estimate(quality, shown)
+            st.caption(f":material/monitoring: quality take {rate.rate:.1%} ({rate.interval.low:.1%}–"
+                       f"{rate.interval.high:.1%}) over {shown:,} impressions",
+                       help="All real traffic in the results database (Results has the A/B review against a "
+                            "control, by date and segment).")
         widgets.swatches(v.dominant_colours)
         st.markdown(widgets.tag_chips(v.tags))
         if v.pending_suggestions:

@@ -103,3 +103,14 @@ def all_variants(overview: Overview) -> pd.DataFrame:
 def import_history() -> pd.DataFrame:
     with _engine().connect() as conn:
         return queries.import_history(conn)
+
+
+def title_performance(title_id: int) -> dict[int, tuple[int, int]]:
+    """(quality plays, impressions) per variant of one title over all real traffic, or {} when
+    the results database holds none (for the gallery's per-variant figures)."""
+    found = overview()
+    if found.impressions == 0 or int(title_id) not in found.titles:
+        return {}
+    totals, _, _ = review(found, queries.Selection(title_id=int(title_id), exclude=found.simulated))
+    return {int(v): (int(q), int(n)) for v, q, n in zip(totals["variant_id"], totals["quality_plays"],
+                                                         totals["impressions"])}

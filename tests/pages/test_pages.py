@@ -512,6 +512,20 @@ def test_results_page_keeps_simulated_data_out_of_real_traffic(demo_ws):
     assert not any("Act on this result" in m.value for m in at.markdown)
 
 
+def test_gallery_shows_each_variants_quality_take_rate_from_real_traffic(demo_ws):
+    with demo_ws.session() as s:
+        title = catalog.list_titles(s)[0]
+        active = [v.id for v in catalog.list_variants(s, title.id) if v.status == "active"]
+    at = open_page("title", title=str(title.id))
+    assert not any("quality take" in c.value for c in at.caption)  # no results data yet
+    clear_ab_log(demo_ws, {active[0]: 0.10, active[1]: 0.20}, n=1000)
+    at.run()
+    assert_clean(at)
+    figures = [c.value for c in at.caption if "quality take" in c.value]
+    assert any("quality take 10.0%" in f and "1,000 impressions" in f for f in figures)
+    assert any("quality take 20.0%" in f for f in figures)
+
+
 # ------------------------------------------------------------------------------ policy lab page
 
 def test_lab_page_without_artwork_explains_what_is_missing(empty_ws):
