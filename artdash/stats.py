@@ -146,6 +146,23 @@ def _pooled_z_p_value(s_t: int, n_t: int, s_c: int, n_c: int) -> float:
     return 2 * NormalDist().cdf(-abs(z))
 
 
+def detectable_lift(control: tuple[int, int], n_treatment: int, confidence: float = 0.95,
+                    power: float = 0.8) -> float | None:
+    """The smallest relative lift over the control's rate that a two-sided z-test at this
+    confidence would detect with this power, given the impressions so far (normal
+    approximation, before any multiple-testing adjustment). None when it cannot be said
+    (no impressions, or a control rate of 0 or 1)."""
+    successes, trials = control
+    _check_counts(successes, trials)
+    if trials == 0 or n_treatment <= 0 or successes in (0, trials):
+        return None
+    if not 0 < power < 1:
+        raise ValidationError(f"power must be between 0 and 1 (got {power})")
+    rate = successes / trials
+    z = _z(confidence) + NormalDist().inv_cdf(power)
+    return z * math.sqrt(rate * (1 - rate) * (1 / trials + 1 / n_treatment)) / rate
+
+
 def holm_adjust(p_values: Sequence[float | None]) -> list[float | None]:
     """Holm–Bonferroni adjusted p-values (step-down; controls the family-wise error rate).
 

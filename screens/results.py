@@ -231,6 +231,7 @@ def review_section() -> None:
         "significant": table["significant"], "P(best)": table["P(best)"],
         "per day": [trend.get(v, []) for v in table["variant_id"]],
         "impressions": table["impressions"],
+        "detectable lift": pd.to_numeric(table["detectable lift"], errors="coerce"),
         "p (Holm)": pd.to_numeric(table["p (Holm)"], errors="coerce"),
         "take rate": table["take rate"],
         "take rate CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["take low"], table["take high"])],
@@ -247,6 +248,10 @@ def review_section() -> None:
         "take rate": st.column_config.NumberColumn(format="percent"),
         "quality take rate": st.column_config.NumberColumn(format="percent"),
         "lift vs control": st.column_config.NumberColumn(format="percent"),
+        "detectable lift": st.column_config.NumberColumn(
+            format="percent", help="The smallest lift over the control this comparison would detect 80 % of the "
+                                   "time with the impressions so far (before the Holm adjustment). A true "
+                                   "difference smaller than this can easily show as not significant."),
         "p (Holm)": st.column_config.NumberColumn(format="%.4f"),
         "P(best)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
     })

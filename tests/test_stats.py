@@ -115,3 +115,20 @@ def test_confidence_must_be_a_probability():
     with pytest.raises(ValidationError, match="confidence"):
         s.wilson_interval(1, 10, confidence=95)
     assert math.isclose(s._z(0.95), 1.959963984540054)
+
+
+def test_detectable_lift_is_detected_with_the_stated_power():
+    import numpy as np
+
+    control, n = (1000, 10_000), 10_000
+    mde = s.detectable_lift(control, n)
+    # By hand: (1.96 + 0.8416) · sqrt(0.1 · 0.9 · (1/10000 + 1/10000)) / 0.1
+    assert mde == pytest.approx((1.959964 + 0.841621) * (0.09 * 2e-4) ** 0.5 / 0.1, rel=1e-4)
+    # A true lift of that size is found significant about 80 % of the time.
+    rng = np.random.default_rng(0)
+    c = rng.binomial(n, 0.1, 4000)
+    t = rng.binomial(n, 0.1 * (1 + mde), 4000)
+    found = sum(s.lift((int(a), n), (int(b), n)).p_value < 0.05 for a, b in zip(t, c))
+    assert 0.76 <= found / 4000 <= 0.84
+    assert s.detectable_lift(control, 40_000) < mde  # more impressions, smaller detectable lift
+    assert s.detectable_lift((0, 500), n) is None and s.detectable_lift((0, 0), n) is None

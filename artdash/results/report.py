@@ -31,12 +31,14 @@ def variant_report(totals: pd.DataFrame, control: int | None, confidence: float 
             "take rate": take.rate, "take low": take.interval.low, "take high": take.interval.high,
             "quality plays": int(t.quality_plays), "quality take rate": quality.rate,
             "quality low": quality.interval.low, "quality high": quality.interval.high,
-            "lift": None, "lift low": None, "lift high": None, "p": None, "status": quality.status,
+            "lift": None, "lift low": None, "lift high": None, "p": None, "detectable lift": None,
+            "status": quality.status,
             "note": quality.reason,
         }
         if control_counts is not None and int(t.variant_id) != control:
             lift = stats.lift((int(t.quality_plays), int(t.impressions)), control_counts, confidence, min_impressions)
-            row.update({"lift": lift.relative, "p": lift.p_value})
+            row.update({"lift": lift.relative, "p": lift.p_value,
+                        "detectable lift": stats.detectable_lift(control_counts, int(t.impressions), confidence)})
             if lift.interval is not None:
                 row.update({"lift low": lift.interval.low, "lift high": lift.interval.high})
             if lift.status != stats.OK and not row["note"]:
