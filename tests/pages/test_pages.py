@@ -827,3 +827,22 @@ def test_users_page_admin_manages_accounts_and_a_viewer_only_their_password(demo
     assert any("Set a new password for vic" in s.value for s in viewer.success), [e.value for e in viewer.error]
     with demo_ws.session() as s:
         assert auth.sign_in(s, "vic", "another good password").role == "viewer"
+
+
+
+# ------------------------------------------------------------------------------ hand-edited URLs
+
+@pytest.mark.parametrize("page, query", [
+    ("title", {"title": "not-a-number", "tab": "Nowhere"}),
+    ("title", {"title": "999999"}),
+    ("results", {"results_tab": "Nowhere", "results_charts": "Pie chart"}),
+    ("preview", {"preview_tab": "Nowhere"}),
+    ("lab", {"lab_tab": "Nowhere"}),
+])
+def test_a_hand_edited_url_never_breaks_a_page(demo_ws, page, query):
+    from artdash.results.demo import load_demo_results
+
+    if page == "results":
+        load_demo_results(demo_ws, n=2000)
+    at = open_page(page, **query)
+    assert_clean(at)
