@@ -3,10 +3,10 @@ by itself, around this router (no page config, no sign-in) — and the domain in
 
 import streamlit as st
 
-from artdash.ui import resources, widgets
+from artdash.ui import resources, signin
 
 st.set_page_config(page_title="ArtDash", page_icon="🎨", layout="wide")
-widgets.require_user(resources.workspace())  # the sign-in form, when accounts exist
+signin.require_user(resources.workspace())  # the sign-in form, when accounts exist
 
 st.navigation(
     {

@@ -6,7 +6,7 @@ import streamlit as st
 from artdash import auth
 from artdash.db.models import ROLES
 from artdash.errors import ArtdashError
-from artdash.ui import resources, widgets
+from artdash.ui import resources, signin, widgets
 
 ws = resources.workspace()
 widgets.sidebar(ws)
@@ -20,7 +20,7 @@ ROLE_HELP = ("**viewer** reads everything · **editor** also adds titles, upload
 
 with ws.session() as s:
     users = auth.list_users(s)
-open_mode = not users and not widgets.oidc_configured()
+open_mode = not users and not signin.oidc_configured()
 st.caption(ROLE_HELP)
 if open_mode:
     st.info("No accounts yet: sign-in is off and everyone who can open ArtDash is an admin. Adding the first "
@@ -64,7 +64,7 @@ with left, st.form("add_user", clear_on_submit=True):
     if st.form_submit_button("Add user", type="primary", icon=":material/person_add:", disabled=not can_admin):
         if password != again:
             st.error("Not saved — the two passwords differ; type the same password twice.")
-        elif not password and not widgets.oidc_configured():
+        elif not password and not signin.oidc_configured():
             st.error("Not saved — a local account needs a password (single sign-on is not configured).")
         else:
             try:
@@ -75,7 +75,7 @@ with left, st.form("add_user", clear_on_submit=True):
             else:
                 message = f"Added {added.name} ({added.role})."
                 if open_mode:  # the first account: sign-in is on from the next run, as this admin
-                    widgets.signed_in_as(ws, added.name, added.role)
+                    signin.signed_in_as(ws, added.name, added.role)
                     message += f" Sign-in is now on; you are signed in as {added.name}."
                 widgets.flash("success", message)
                 st.rerun()
