@@ -152,14 +152,8 @@ def empty_state() -> None:
         st.rerun()
 
 
-def review_section() -> None:
-    global variants
-    with ws.session() as s:
-        titles = dict(catalog.title_choices(s))
-    title_ids = [t for t in titles if t in overview.titles]
-    if not title_ids:
-        st.info("The log has no impressions of titles in this catalog.")
-        return
+def choose_selection(title_ids: list[int], titles: dict[int, str]) -> tuple[queries.Selection, float]:
+    """The reviewer's choice of title, experiment, dates, segment and confidence."""
     c1, c2, c3 = st.columns([2, 2, 2])
     title_id = c1.selectbox("Title", title_ids, format_func=titles.get, key="results_title")
     simulated = set(overview.simulated)
@@ -184,27 +178,36 @@ def review_section() -> None:
     confidence = c6.select_slider("Confidence", [0.9, 0.95, 0.99], value=0.95, format_func=lambda c: f"{c:.0%}")
     sel = queries.Selection(title_id, queries.to_day(start), queries.to_day(end), segment_kind, segment, experiment,
                             exclude=overview.simulated)
+    return sel, confidence
 
+
+def review_section() -> None:
+    with ws.session() as s:
+        titles = dict(catalog.title_choices(s))
+    title_ids = [t for t in titles if t in overview.titles]
+    if not title_ids:
+        st.info("The log has no impressions of titles in this catalog.")
+        return
+    sel, confidence = choose_selection(title_ids, titles)
     totals, daily, cells = results_data.review(overview, sel)
     if totals.empty:
-        if experiment is None and overview.simulated:
+        if sel.experiment is None and overview.simulated:
             st.info("No real impressions of this title in this selection. Its simulated impressions (Policy lab) "
                     "are under the simulated experiments: pick one in **Experiment** to review them.")
         else:
             st.warning("No impressions for this title in this selection. Widen the dates or pick another segment.")
         return
     ids = totals["variant_id"].tolist()
-    variants = load_variants(ids)
+    variants.update(load_variants(ids))
     with ws.session() as s:
-        pick = catalog.editors_pick(s, title_id)
+        pick = catalog.editors_pick(s, sel.title_id)
     default_control = pick if pick in ids else int(totals.sort_values("impressions").iloc[-1]["variant_id"])
     control = st.selectbox("Control variant (lift is measured against it)", ids, index=ids.index(default_control),
-                           format_func=label, key=f"results_control_{title_id}")
-
-    if experiment and len(cells) >= 2:
+                           format_func=label, key=f"results_control_{sel.title_id}")
+    if sel.experiment and len(cells) >= 2:
         srm = sample_ratio_mismatch(cells["impressions"].tolist(), [1] * len(cells))
         if srm.mismatch:
-            st.error(f"Sample ratio mismatch in {experiment}: {srm.reason}.")
+            st.error(f"Sample ratio mismatch in {sel.experiment}: {srm.reason}.")
         else:
             st.caption(f"Traffic split across cells ({', '.join(cells['cell'])}) matches the planned equal split "
                        f"(χ² p = {srm.p_value:.2f}).")
@@ -217,8 +220,25 @@ def review_section() -> None:
     st.caption(f"Quality play: at least {ws.settings.quality_play_seconds:.0f} s of viewing "
                "(ARTDASH_QUALITY_PLAY_SECONDS). Intervals are Wilson (rates) and log-ratio (lift); p-values are "
                "Holm-adjusted across variants; P(best) uses Beta(1, 1) posteriors on the quality take rate.")
-    trend = daily_trend(daily)
-    # Decision columns first (quality take rate, lift, significance, P(best), the trend); raw counts after.
+    shown = review_table(table, control, daily_trend(daily))
+    st.download_button("Download CSV", shown.drop(columns=["image", "per day"]).to_csv(index=False).encode(),
+                       f"results-title-{sel.title_id}-{queries.from_day(sel.day_from)}-{queries.from_day(sel.day_to)}"
+                       ".csv", "text/csv")
+    act_on_result(table, control, pick, sel, simulated=sel.experiment in overview.simulated)
+    # The detailed charts load the charting library: on demand (the choice stays in the URL).
+    charts = st.segmented_control("Charts", ["Over time", "By segment"], selection_mode="multi",
+                                  key="results_charts", bind="query-params",
+                                  help="Take rate per day with intervals, and broken down by country, device or "
+                                       "policy.") or []
+    if "Over time" in charts:
+        over_time(daily, confidence)
+    if "By segment" in charts:
+        segment_breakdown(sel)
+
+
+def review_table(table: pd.DataFrame, control: int, trend: dict[int, list[float]]) -> pd.DataFrame:
+    """Draw the variant table (decision columns first: quality take rate, lift, significance,
+    P(best), the trend; raw counts after) and return it."""
     shown = pd.DataFrame({
         "image": [thumbnail_uri(v) for v in table["variant_id"]],
         "variant": [label(v) for v in table["variant_id"]],
@@ -255,28 +275,18 @@ def review_section() -> None:
         "p (Holm)": st.column_config.NumberColumn(format="%.4f"),
         "P(best)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
     })
-    st.download_button("Download CSV", shown.drop(columns=["image", "per day"]).to_csv(index=False)
-                       .encode(), f"results-title-{title_id}-{start}-{end}.csv", "text/csv")
-    act_on_result(table, control, pick, title_id, segment_kind, simulated=experiment in simulated)
-    # The detailed charts load the charting library: on demand (the choice stays in the URL).
-    charts = st.segmented_control("Charts", ["Over time", "By segment"], selection_mode="multi",
-                                  key="results_charts", bind="query-params",
-                                  help="Take rate per day with intervals, and broken down by country, device or "
-                                       "policy.") or []
-    if "Over time" in charts:
-        over_time(daily, confidence)
-    if "By segment" in charts:
-        segment_breakdown(sel)
+    return shown
 
 
-def act_on_result(table: pd.DataFrame, control: int, pick: int | None, title_id: int, segment_kind: str,
+def act_on_result(table: pd.DataFrame, control: int, pick: int | None, sel: queries.Selection,
                   simulated: bool) -> None:
     """Close the loop for editors: make a clear winner the editor's pick, retire variants
     that do significantly worse than the control (real traffic only, never one segment)."""
     found = report.verdict(table, control, pick, {v: variants[v].status for v in variants})
     if not (found.winner or found.weak) or not widgets.may("editor") or simulated:
         return
-    if segment_kind != "all":
+    title_id = sel.title_id
+    if sel.segment_kind != "all":
         st.caption("A decision on artwork is taken on everyone's impressions: pick *Everyone* as the segment to "
                    "act on this result.")
         return
