@@ -1,6 +1,8 @@
 """An admin turns sign-in on from the Users page, adds a viewer, and the viewer signs in and
 finds the editing controls greyed out — in Chromium, on a server of its own."""
 
+import time
+
 import pytest
 from playwright.sync_api import Page, expect
 from test_catalog_flow import TIMEOUT_MS, wait_idle
@@ -28,6 +30,17 @@ def sign_in(page: Page, name: str, password: str) -> None:
     wait_idle(page)
 
 
+def wait_for_sign_in_cookie(page: Page, present: bool = True, timeout_s: float = 10) -> None:
+    """Until the page has stored (or, after signing out, removed) the stay-signed-in cookie:
+    the page does it a moment after the sign-in or sign-out."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if any(c["name"] == "artdash_session" and c["value"] for c in page.context.cookies()) == present:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the sign-in cookie was never {'set' if present else 'removed'}")
+
+
 def test_first_admin_turns_sign_in_on_and_a_viewer_cannot_edit(page: Page, fresh_server, artifacts):
     expect.set_options(timeout=TIMEOUT_MS)
     page.set_viewport_size({"width": 1440, "height": 1100})
@@ -43,6 +56,7 @@ def test_first_admin_turns_sign_in_on_and_a_viewer_cannot_edit(page: Page, fresh
     expect(page.get_by_text("Added vic (viewer).")).to_be_visible()
     page.screenshot(path=str(artifacts / "e2e-users.png"), full_page=True)
 
+    wait_for_sign_in_cookie(page)
     page.reload()  # a new browser session: the sign-in is remembered (a signed cookie)
     wait_idle(page)
     expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as ada (admin).")).to_be_visible()
@@ -50,6 +64,7 @@ def test_first_admin_turns_sign_in_on_and_a_viewer_cannot_edit(page: Page, fresh
     page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
     wait_idle(page)
     expect(page.get_by_role("heading", name="Sign in to ArtDash")).to_be_visible()
+    wait_for_sign_in_cookie(page, present=False)
     page.reload()  # signed out means signed out, after a reload too
     wait_idle(page)
     expect(page.get_by_role("heading", name="Sign in to ArtDash")).to_be_visible()
@@ -58,6 +73,7 @@ def test_first_admin_turns_sign_in_on_and_a_viewer_cannot_edit(page: Page, fresh
     sign_in(page, "vic", PASSWORD)
     expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as vic (viewer).")).to_be_visible()
 
+    wait_for_sign_in_cookie(page)
     page.goto(fresh_server["url"] + "/catalog")  # a new session, still signed in
     wait_idle(page)
     expect(page.get_by_text("signed in as a viewer")).to_be_visible()
