@@ -42,7 +42,7 @@ RULES: dict[type, tuple[str, str, str]] = {
     m.User: ("admin", "admin", "admin"),
 }
 ACTIONS = ("create", "update", "delete")
-QUIET_COLUMNS = {"failed_sign_ins", "locked_until"}   # sign-in bookkeeping, not an edit
+QUIET_COLUMNS = {"failed_sign_ins", "locked_until", "session_epoch"}   # sign-in bookkeeping, not an edit
 SECRET_COLUMNS = {"password_hash"}
 SELF_SERVICE_COLUMNS = SECRET_COLUMNS | QUIET_COLUMNS  # what anyone may change on their own account
 MAX_VALUE_CHARS = 2000

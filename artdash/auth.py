@@ -240,9 +240,9 @@ def sign_in(session: Session, name: str, password: str, now: datetime | None = N
 
 
 def issue_token(session: Session, name: str, key: bytes, hours: float, now: datetime | None = None) -> str:
-    """A "stay signed in" token for a local account: its name and expiry, signed with ``key``
-    and the account's password hash — so a new password, or removing the account, ends every
-    browser's sign-in at once."""
+    """A "stay signed in" token for a local account: its name and expiry, signed with ``key``,
+    the account's password hash and its session epoch — so a new password, signing out or
+    removing the account ends every browser's sign-in at once."""
     user = _get(session, name)
     expires = int((now or datetime.now(UTC)).timestamp() + hours * 3600)
     payload = base64.urlsafe_b64encode(f"{user.name}|{expires}".encode()).decode().rstrip("=")
@@ -267,7 +267,20 @@ def verify_token(session: Session, token: str | None, key: bytes, now: datetime 
 
 
 def _token_mac(key: bytes, user: User, payload: str) -> str:
-    return hmac.new(key + b"|" + (user.password_hash or "").encode(), payload.encode(), hashlib.sha256).hexdigest()
+    secret = key + b"|" + (user.password_hash or "").encode() + b"|" + str(user.session_epoch or 0).encode()
+    return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def sign_out(session: Session, name: str) -> None:
+    """End every stay-signed-in cookie of the account (all its browsers). Commits: like
+    sign-in bookkeeping, it is not a change by a user (pass a plain session)."""
+    user = session.scalar(select(User).where(User.name == (name or "").strip()))
+    if user is None:
+        return
+    session.info["trusted"] = True
+    session.info["actor"] = f"sign-out: {user.name}"
+    user.session_epoch = (user.session_epoch or 0) + 1
+    session.commit()
 
 
 def oidc_role(session: Session, email: str) -> str:

@@ -179,10 +179,17 @@ def test_stay_signed_in_tokens_are_signed_expire_and_end_with_the_password(team,
     with team.session() as s:
         assert auth.verify_token(s, token, key, now=now) is None                            # new password
         again = auth.issue_token(s, "ed", key, hours=12, now=now)
+    with team.session() as s:
+        auth.sign_out(s, "ed")
+    with team.session() as s:
+        assert auth.verify_token(s, again, key, now=now) is None                            # signed out
+        again = auth.issue_token(s, "ed", key, hours=12, now=now)
+        assert auth.verify_token(s, again, key, now=now).name == "ed"                       # signing in again
     with team.transaction() as s:
         auth.remove_user(s, "ed", "ada")
     with team.session() as s:
         assert auth.verify_token(s, again, key, now=now) is None                            # account gone
+        assert audit.entries(s, entity="users")["after"].map(lambda a: "session_epoch" in (a or {})).sum() == 0
 
 
 def test_each_trail_entry_is_summarised_in_one_line():

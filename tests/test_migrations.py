@@ -88,3 +88,26 @@ def test_upgrade_from_0001_keeps_catalog_data(tmp_path):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT name FROM titles").scalar() == "Old Title"
     engine.dispose()
+
+
+def test_upgrade_from_0005_keeps_accounts_and_their_passwords(database_url):
+    """Accounts made before the session epoch existed keep working (epoch 0), both ways."""
+    from sqlalchemy.orm import Session
+
+    from artdash import auth
+
+    engine = make_engine(database_url)
+    upgrade_database(engine, "0005")
+    hashed = auth.hash_password("correct horse battery")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO users (name, role, password_hash, created_at, failed_sign_ins) "
+                             f"VALUES ('ada', 'admin', '{hashed}', '2026-01-01', 0)")
+    upgrade_database(engine)
+    with engine.connect() as conn:
+        assert tuple(conn.exec_driver_sql("SELECT name, session_epoch FROM users").one()) == ("ada", 0)
+    with Session(engine) as s:
+        assert auth.sign_in(s, "ada", "correct horse battery").role == "admin"
+    downgrade_database(engine, "0005")
+    with engine.connect() as conn:
+        assert tuple(conn.exec_driver_sql("SELECT name, password_hash FROM users").one()) == ("ada", hashed)
+    engine.dispose()

@@ -115,6 +115,21 @@ def _store_pending_cookie(ws: Workspace) -> None:
         _cookie_script(token, int(ws.settings.session_hours * 3600))
 
 
+def sign_out(ws: Workspace) -> None:
+    """Sign out here and in every other browser of the account (its cookies become void),
+    then show the sign-in form."""
+    from artdash import auth
+
+    signed_in = st.session_state.pop(state.SIGNED_IN, None)
+    if signed_in:
+        with ws.session() as s:
+            auth.sign_out(s, signed_in[0])
+    st.session_state[state.SIGNED_OUT] = True
+    if oidc_configured():
+        st.logout()
+    st.rerun()
+
+
 def _sign_in_form(ws: Workspace) -> None:
     from artdash import auth
 

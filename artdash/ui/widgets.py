@@ -48,16 +48,13 @@ def role_note(needs: str, what: str) -> None:
 def sidebar(ws: Workspace) -> None:
     with st.sidebar:
         who = st.session_state.get(state.ACTOR) or (ws.settings.user, "admin")
-        from artdash.ui.signin import oidc_configured
+        from artdash.ui.signin import oidc_configured, sign_out
 
         if st.session_state.get(state.SIGNED_IN) or oidc_configured():
             st.caption(f"Signed in as **{who[0]}** ({who[1]}).")
-            if st.button("Sign out", icon=":material/logout:", key="sign_out"):
-                st.session_state.pop(state.SIGNED_IN, None)
-                st.session_state[state.SIGNED_OUT] = True
-                if oidc_configured():
-                    st.logout()
-                st.rerun()
+            if st.button("Sign out", icon=":material/logout:", key="sign_out",
+                         help="Ends this account's sign-in in every browser."):
+                sign_out(ws)
         else:
             st.caption(f"Signed in as **{who[0]}** — no sign-in is configured, so everyone here is an admin.")
         st.caption(f"Database: `{ws.engine.url.render_as_string(hide_password=True)}`")
