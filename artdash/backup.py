@@ -20,7 +20,12 @@ from pathlib import Path
 
 from sqlalchemy import Connection, DateTime, func, insert, select, text
 
-from artdash.db.migrate import current_revision
+from artdash.db.migrate import (
+    current_revision,
+    downgrade_database,
+    known_revisions,
+    upgrade_database,
+)
 from artdash.db.models import Base, Title
 from artdash.errors import ValidationError
 
@@ -175,6 +180,27 @@ def _load_table(conn: Connection, table, archive: zipfile.ZipFile, name: str) ->
     return count
 
 
+def _load_catalog(engine, tables, archive: zipfile.ZipFile, progress: Callable[[str], None] | None) -> None:
+    with engine.begin() as conn:
+        # First-run seeding (default taxonomy, archetypes, their audit rows) makes way for the backup's rows.
+        for table in reversed(tables):
+            conn.execute(table.delete())
+        for table in tables:
+            if progress:
+                progress(f"table {table.name}")
+            _load_table(conn, table, archive, f"catalog/{table.name}.jsonl")
+        _reset_sequences(conn, tables)
+
+
+def _reflected_tables(engine, manifest: dict) -> list:
+    """The catalog tables as the database has them now (an older schema), in dependency order."""
+    from sqlalchemy import MetaData
+
+    metadata = MetaData()
+    metadata.reflect(bind=engine, only=list(manifest["tables"]))
+    return list(metadata.sorted_tables)
+
+
 def _reset_sequences(conn: Connection, tables) -> None:
     """PostgreSQL: after explicit ids, move each serial sequence past the largest id."""
     if conn.dialect.name != "postgresql":
@@ -192,9 +218,11 @@ def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> di
     """Load an archive into this workspace's (empty, migrated) databases and media store."""
     manifest = verify(path)
     head = current_revision(ws.engine)
-    if manifest.get("catalog_revision") != head:
-        raise BackupError(f"the backup was made at schema revision {manifest.get('catalog_revision')}, this "
-                          f"database is at {head}: restore with the ArtDash version that made it, then upgrade")
+    made_at = manifest.get("catalog_revision")
+    known = known_revisions()
+    if made_at != head and (made_at not in known or head not in known or known.index(made_at) > known.index(head)):
+        raise BackupError(f"the backup was made at schema revision {made_at}, which this ArtDash (at {head}) does "
+                          "not know: restore it with a newer ArtDash")
     with ws.engine.connect() as conn:
         if conn.execute(select(func.count()).select_from(Title)).scalar():
             raise BackupError("this database already has a catalog; restore into an empty one "
@@ -206,16 +234,16 @@ def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> di
         if manifest.get("results_revision") != results_revision(ws.results_engine):
             raise BackupError("the backup's results database is at another schema revision than this one")
     with zipfile.ZipFile(path) as archive:
-        tables = _tables()
-        with ws.engine.begin() as conn:
-            # First-run seeding (default taxonomy, archetypes, their audit rows) makes way for the backup's rows.
-            for table in reversed(tables):
-                conn.execute(table.delete())
-            for table in tables:
-                if progress:
-                    progress(f"table {table.name}")
-                _load_table(conn, table, archive, f"catalog/{table.name}.jsonl")
-            _reset_sequences(conn, tables)
+        if made_at == head:
+            _load_catalog(ws.engine, _tables(), archive, progress)
+        else:
+            # An older backup: load it into the schema it was made with, then migrate it up like any
+            # database of that version (the target is empty, so going down first loses nothing).
+            downgrade_database(ws.engine, made_at)
+            try:
+                _load_catalog(ws.engine, _reflected_tables(ws.engine, manifest), archive, progress)
+            finally:
+                upgrade_database(ws.engine)
         if results:
             with ws.results_engine.begin() as conn:
                 for table in reversed(_results_tables()):

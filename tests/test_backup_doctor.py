@@ -108,6 +108,55 @@ def test_restore_refuses_bad_archives_and_changes_nothing(source, tmp_path):
         target.close()
 
 
+def rewrite_archive(good: Path, out: Path, manifest_changes: dict, users=None) -> None:
+    """A copy of an archive with its manifest changed and, optionally, its users rows rewritten
+    (checksums recomputed: the archive an older or newer ArtDash would have written)."""
+    import hashlib
+    import json
+
+    with zipfile.ZipFile(good) as src:
+        manifest = json.loads(src.read("manifest.json")) | manifest_changes
+        with zipfile.ZipFile(out, "w") as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename == "catalog/users.jsonl" and users is not None:
+                    data = "".join(json.dumps(users(json.loads(line))) + "\n"
+                                   for line in data.decode().splitlines()).encode()
+                    manifest["checksums"][item.filename] = hashlib.sha256(data).hexdigest()
+                if item.filename != "manifest.json":
+                    dst.writestr(item, data)
+            dst.writestr("manifest.json", json.dumps(manifest))
+
+
+def test_a_backup_from_an_older_schema_is_restored_and_upgraded(source, tmp_path, database_url):
+    """An archive made before migration 0006 (no session epoch): loaded into the schema it was
+    made with, then migrated — accounts, passwords and everything else come back."""
+    from artdash.db.migrate import current_revision, head_revision
+
+    good = tmp_path / "good.zip"
+    backup.backup(source, good)
+    older = tmp_path / "older.zip"
+    rewrite_archive(good, older, {"catalog_revision": "0005"},
+                    users=lambda row: {k: v for k, v in row.items() if k != "session_epoch"})
+    target = Workspace.open(make_settings(tmp_path / "target", database_url))
+    try:
+        backup.restore(target, older)
+        assert current_revision(target.engine) == head_revision()
+        assert snapshot(target) == snapshot(source)
+        with target.session() as s:
+            assert auth.sign_in(s, "ada", "correct horse battery").role == "admin"
+        newer = tmp_path / "newer.zip"
+        rewrite_archive(good, newer, {"catalog_revision": "9999"})
+        fresh = Workspace.open(make_settings(tmp_path / "fresh", database_url))
+        try:
+            with pytest.raises(backup.BackupError, match="restore it with a newer ArtDash"):
+                backup.restore(fresh, newer)
+        finally:
+            fresh.close()
+    finally:
+        target.close()
+
+
 def test_doctor_finds_and_repairs(source):
     store = Path(source.store.root)
     with source.session() as s:

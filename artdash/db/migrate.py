@@ -48,3 +48,9 @@ def _config_without_engine() -> Config:
 
 def is_up_to_date(engine: Engine) -> bool:
     return current_revision(engine) == head_revision()
+
+
+def known_revisions() -> list[str]:
+    """Every catalog schema revision this ArtDash can upgrade from, oldest first."""
+    script = ScriptDirectory.from_config(_config_without_engine())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
