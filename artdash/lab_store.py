@@ -141,13 +141,13 @@ def remove_run_data(ws, run_id: int, actor: str) -> int:
     if import_id is None or removed_at is not None:
         raise ValidationError(f"run #{run_id} has no simulated data in the results database")
     try:
-        removed = remove_import(ws, import_id, actor)
+        return remove_import(ws, import_id, actor)  # also marks the run as without data
     except NotFoundError:
-        removed = 0  # already gone (removed by hand, or an earlier attempt stopped half-way)
+        pass  # already gone (removed by hand, or an earlier attempt stopped half-way)
     with ws.transaction() as s:
         authorize(s, actor, "admin")
         _get(s, run_id).data_removed_at = datetime.now(UTC)
-    return removed
+    return 0
 
 
 def log_file_name(run_id: int) -> str:

@@ -6,12 +6,9 @@ from datetime import UTC, datetime, time, timedelta
 import streamlit as st
 
 from artdash import audit
-from artdash.ui import resources, widgets
+from artdash.ui import widgets
 
-ws = resources.workspace()
-widgets.sidebar(ws)
-st.title("Audit trail")
-widgets.show_flash()
+ws = widgets.page("Audit trail")
 
 with ws.session() as s:
     people = audit.actors(s)

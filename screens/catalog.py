@@ -6,13 +6,9 @@ import streamlit as st
 from artdash import catalog
 from artdash.errors import ArtdashError
 from artdash.taxonomy import list_tags
-from artdash.ui import resources, widgets
+from artdash.ui import widgets
 
-ws = resources.workspace()
-widgets.sidebar(ws)
-st.title("Catalog")
-widgets.show_flash()
-widgets.role_note("editor", "adding titles")
+ws = widgets.page("Catalog", needs="editor", doing="adding titles")
 
 with ws.session() as s:
     counts = catalog.catalog_counts(s)

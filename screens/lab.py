@@ -11,13 +11,9 @@ from artdash import lab, lab_store
 from artdash.errors import ArtdashError
 from artdash.policy.vw import available as vw_available
 from artdash.results import queries
-from artdash.ui import resources, widgets
+from artdash.ui import widgets
 
-ws = resources.workspace()
-widgets.sidebar(ws)
-st.title("Policy lab")
-widgets.show_flash()
-widgets.role_note("editor", "running simulations")
+ws = widgets.page("Policy lab", needs="editor", doing="running simulations")
 
 RUNNING = "lab_running"      # the run in progress (kept so an interrupted run is not lost)
 OPEN_RUN = "lab_open_run"    # id of the run shown under Simulate

@@ -8,17 +8,13 @@ from artdash import history, personas
 from artdash.db.models import DEVICES
 from artdash.errors import ArtdashError
 from artdash.taxonomy import list_tags
-from artdash.ui import resources, widgets
+from artdash.ui import widgets
 
-ws = resources.workspace()
-widgets.sidebar(ws)
+ws = widgets.page("Personas", "Each persona is a set of tastes over the tag taxonomy — how much they like (up to "
+                  "+1) or avoid (down to −1) each genre, theme, tone and kind of image — plus a country and a device.",
+                  needs="editor", doing="creating, editing and importing personas")
 actor = widgets.actor()
-st.title("Personas")
-st.caption("Each persona is a set of tastes over the tag taxonomy — how much they like (up to +1) or avoid "
-           "(down to −1) each genre, theme, tone and kind of image — plus a country and a device.")
-widgets.show_flash()
 can_edit = widgets.may("editor")
-widgets.role_note("editor", "creating, editing and importing personas")
 
 with ws.session() as s:
     people = personas.list_personas(s)

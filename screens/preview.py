@@ -6,10 +6,7 @@ import streamlit as st
 from artdash import lab_store, personas, preview
 from artdash.ui import resources, widgets
 
-ws = resources.workspace()
-widgets.sidebar(ws)
-st.title("Preview")
-widgets.show_flash()
+ws = widgets.page("Preview")
 
 with ws.session() as s:
     people = personas.list_personas(s)

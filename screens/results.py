@@ -16,12 +16,9 @@ from artdash.results import queries, report
 from artdash.results.imports import import_log, remove_import
 from artdash.results.ingest import IngestError
 from artdash.stats import sample_ratio_mismatch
-from artdash.ui import resources, results_data, widgets
+from artdash.ui import results_data, widgets
 
-ws = resources.workspace()
-widgets.sidebar(ws)
-st.title("Results")
-widgets.show_flash()
+ws = widgets.page("Results")
 overview = results_data.overview()
 
 # Tabs run lazily (bound to the URL): only the open tab's queries and figures are computed.

@@ -5,17 +5,13 @@ import plotly.express as px
 import streamlit as st
 
 from artdash import taxonomy
-from artdash.ui import resources, widgets
+from artdash.ui import widgets
 
-ws = resources.workspace()
-widgets.sidebar(ws)
+ws = widgets.page("Taxonomy", "Titles, artwork variants and member tastes all speak this vocabulary. Names are "
+                  "compared ignoring case and spacing, so 'Dark' and ' dark ' are the same tag.",
+                  needs="admin", doing="changing the taxonomy")
 actor = widgets.actor()
-st.title("Taxonomy")
-st.caption("Titles, artwork variants and member tastes all speak this vocabulary. Names are compared "
-           "ignoring case and spacing, so 'Dark' and ' dark ' are the same tag.")
-widgets.show_flash()
 can_admin = widgets.may("admin")
-widgets.role_note("admin", "changing the taxonomy")
 
 with ws.session() as s:
     facets = taxonomy.list_facets(s)

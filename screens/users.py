@@ -6,13 +6,10 @@ import streamlit as st
 from artdash import auth
 from artdash.db.models import ROLES
 from artdash.errors import ArtdashError
-from artdash.ui import resources, signin, widgets
+from artdash.ui import signin, widgets
 
-ws = resources.workspace()
-widgets.sidebar(ws)
+ws = widgets.page("Users")
 actor = widgets.actor()
-st.title("Users")
-widgets.show_flash()
 
 ROLE_HELP = ("**viewer** reads everything · **editor** also adds titles, uploads and tags artwork, edits personas "
              "and runs simulations · **admin** also changes the taxonomy, users, imports, deletions and which "

@@ -53,13 +53,16 @@ with sync_playwright() as p:
     expect(page.get_by_text("Upload report:")).to_be_visible()
     idle(page)
     page.screenshot(path=str(out / "upload-report.png"))
+    def shoot(path: str, name: str) -> None:
+        page.goto(url + path)
+        idle(page)
+        page.screenshot(path=str(out / f"{name}.png"))
+
     for path, name in [("/taxonomy", "taxonomy"), ("/results", "results"),
                        ("/results?results_charts=Over+time", "results-charts"),
                        ("/results?results_tab=Creative+insights", "creative-insights"), ("/preview", "preview"),
                        ("/preview?preview_tab=Win+matrix", "win-matrix"), ("/personas", "personas")]:
-        page.goto(url + path)
-        idle(page)
-        page.screenshot(path=str(out / f"{name}.png"))
+        shoot(path, name)
     # Policy lab: one run, then its summary and its offline table.
     page.goto(url + "/lab")
     idle(page)
@@ -71,11 +74,12 @@ with sync_playwright() as p:
     page.get_by_text("Offline evaluation on this run's uniform log").scroll_into_view_if_needed()
     time.sleep(1)
     page.screenshot(path=str(out / "lab-offline.png"))
+    shoot("/users", "users")
     page.goto(url + "/audit")
     idle(page)
-    page.screenshot(path=str(out / "audit.png"))
-    page.goto(url + "/users")
+    grid = page.get_by_test_id("stDataFrame").first.bounding_box()
+    page.mouse.click(grid["x"] + 12, grid["y"] + 54)  # select the newest entry: its whole before/after
     idle(page)
-    page.screenshot(path=str(out / "users.png"))
+    page.screenshot(path=str(out / "audit.png"), full_page=True)
     browser.close()
 print(f"screenshots in {out}")

@@ -33,6 +33,11 @@ def _engine():
     return resources.workspace().results_engine
 
 
+def _url() -> str:
+    """Part of every cache key, so entries of two results databases never mix."""
+    return _engine().url.render_as_string()
+
+
 def stamp() -> tuple:
     """The current data stamp (one tiny query on every run)."""
     with _engine().connect() as conn:
@@ -49,7 +54,7 @@ def _overview(url: str, stamp: tuple) -> Overview:
 
 def overview() -> Overview:
     """How many impressions, which days, experiments and titles the log holds."""
-    return _overview(_engine().url.render_as_string(), stamp())
+    return _overview(_url(), stamp())
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -64,7 +69,7 @@ def _review(url: str, stamp: tuple, sel: queries.Selection) -> tuple[pd.DataFram
 
 def review(overview: Overview, sel: queries.Selection) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(per-variant totals, per-day totals, per-cell impressions) for one selection."""
-    return _review(_engine().url.render_as_string(), overview.stamp, sel)
+    return _review(_url(), overview.stamp, sel)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -74,7 +79,7 @@ def _segment_values(url: str, stamp: tuple, kind: str, title_id: int) -> list[st
 
 
 def segment_values(overview: Overview, kind: str, title_id: int) -> list[str]:
-    return _segment_values(_engine().url.render_as_string(), overview.stamp, kind, title_id)
+    return _segment_values(_url(), overview.stamp, kind, title_id)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -84,7 +89,7 @@ def _by_segment(url: str, stamp: tuple, sel: queries.Selection, kind: str) -> pd
 
 
 def by_segment(overview: Overview, sel: queries.Selection, kind: str) -> pd.DataFrame:
-    return _by_segment(_engine().url.render_as_string(), overview.stamp, sel, kind)
+    return _by_segment(_url(), overview.stamp, sel, kind)
 
 
 @st.cache_data(max_entries=4, show_spinner="Adding up every variant's impressions…")
@@ -97,7 +102,7 @@ def all_variants(overview: Overview) -> pd.DataFrame:
     """Every variant's totals over the whole log, real traffic only (creative insights)."""
     low, high = overview.span
     sel = queries.Selection(day_from=queries.to_day(low), day_to=queries.to_day(high), exclude=overview.simulated)
-    return _all_variants(_engine().url.render_as_string(), overview.stamp, sel)
+    return _all_variants(_url(), overview.stamp, sel)
 
 
 def import_history() -> pd.DataFrame:

@@ -33,12 +33,10 @@ def require_user(ws: Workspace) -> tuple[str, str]:
         with ws.session() as s:
             who = (email, auth.oidc_role(s, email))
     else:
-        with ws.session() as s:
+        with ws.session() as s:  # one session per run for both questions
             accounts = auth.accounts_enabled(s)
-        if not accounts:
-            who = (ws.settings.user, "admin")
-        else:
-            who = _current(ws, st.session_state.get(state.SIGNED_IN))
+            who = _current(s, st.session_state.get(state.SIGNED_IN)) if accounts else (ws.settings.user, "admin")
+        if accounts:
             if who is None and not st.session_state.get(state.SIGNED_OUT):
                 who = _from_cookie(ws)
             if who is None:
@@ -49,15 +47,14 @@ def require_user(ws: Workspace) -> tuple[str, str]:
     return who
 
 
-def _current(ws: Workspace, who: tuple[str, str] | None) -> tuple[str, str] | None:
+def _current(session, who: tuple[str, str] | None) -> tuple[str, str] | None:
     """The signed-in account as it is now: an admin may have changed its role (the page
     follows at once) or removed it (signed out, with the reason)."""
     from artdash import auth
 
     if who is None:
         return None
-    with ws.session() as s:
-        role = auth.current_role(s, who[0])
+    role = auth.current_role(session, who[0])
     if role is None:
         st.session_state.pop(state.SIGNED_IN, None)
         flash("warning", f"The account {who[0]} no longer exists: sign in with another one.")

@@ -45,6 +45,23 @@ def role_note(needs: str, what: str) -> None:
                 icon=":material/lock:")
 
 
+def page(title: str, caption: str | None = None, needs: str | None = None, doing: str = "") -> Workspace:
+    """The start of a screen: the sidebar, the title (and caption), the message the last run
+    left, and — when the person's role falls short of ``needs`` — why the controls are grey.
+    Returns the workspace."""
+    from artdash.ui import resources
+
+    ws = resources.workspace()
+    sidebar(ws)
+    st.title(title)
+    if caption:
+        st.caption(caption)
+    show_flash()
+    if needs:
+        role_note(needs, doing)
+    return ws
+
+
 def sidebar(ws: Workspace) -> None:
     with st.sidebar:
         who = st.session_state.get(state.ACTOR) or (ws.settings.user, "admin")
