@@ -15,13 +15,14 @@ with :func:`record`. Password hashes never enter the trail.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from artdash import clock
 from artdash.db import models as m
 
 # entity class → role needed to (create, update, delete) it
@@ -120,7 +121,7 @@ def _record_flush(session: Session, flush_context) -> None:
     if not changes:
         return
     actor = session.info.get("actor") or ("system" if session.info.get("system") else "local-admin")
-    now = datetime.now(UTC)
+    now = clock.now()
     rows = []
     for obj, action in changes:
         mapper = inspect(obj).mapper

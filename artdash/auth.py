@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from artdash import clock
 from artdash.config import LOCAL_ADMIN
 from artdash.db.models import ROLES, User
 from artdash.errors import ArtdashError, NotFoundError, ValidationError
@@ -212,7 +213,7 @@ def sign_in(session: Session, name: str, password: str, now: datetime | None = N
     """Check a local account's password. Failed attempts past the third lock the account for
     a doubling while; the message says how long. Commits (the failure count must stick even
     though an error is raised): pass a plain session, not one inside ``ws.transaction()``."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     user = session.scalar(select(User).where(User.name == (name or "").strip()))
     if user is None:
         # The same message and (roughly) the same work as a wrong password: no user enumeration.
@@ -244,7 +245,7 @@ def issue_token(session: Session, name: str, key: bytes, hours: float, now: date
     the account's password hash and its session epoch — so a new password, signing out or
     removing the account ends every browser's sign-in at once."""
     user = _get(session, name)
-    expires = int((now or datetime.now(UTC)).timestamp() + hours * 3600)
+    expires = int((now or clock.now()).timestamp() + hours * 3600)
     payload = base64.urlsafe_b64encode(f"{user.name}|{expires}".encode()).decode().rstrip("=")
     return f"{payload}.{_token_mac(key, user, payload)}"
 
@@ -258,7 +259,7 @@ def verify_token(session: Session, token: str | None, key: bytes, now: datetime 
         expires = int(expires)
     except (ValueError, UnicodeDecodeError):
         return None
-    if expires < (now or datetime.now(UTC)).timestamp():
+    if expires < (now or clock.now()).timestamp():
         return None
     user = session.scalar(select(User).where(User.name == name))
     if user is None or not user.password_hash or not hmac.compare_digest(mac.encode(), _token_mac(key, user, payload).encode()):

@@ -15,11 +15,12 @@ import hashlib
 import json
 import zipfile
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, DateTime, func, insert, select, text
 
+from artdash import clock
 from artdash.db.migrate import (
     current_revision,
     downgrade_database,
@@ -75,7 +76,7 @@ def backup(ws, path: Path, include_results: bool = False,
     """Write an archive of the workspace to ``path`` (atomically). Returns the manifest."""
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
-    manifest = {"format": FORMAT, "version": VERSION, "created_at": datetime.now(UTC).isoformat(),
+    manifest = {"format": FORMAT, "version": VERSION, "created_at": clock.now().isoformat(),
                 "catalog_revision": current_revision(ws.engine), "tables": {}, "results_tables": {},
                 "media": {}, "checksums": {}}
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:

@@ -10,13 +10,14 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from artdash import clock
 from artdash.auth import authorize
 from artdash.config import ImageLimits
 from artdash.db.models import (
@@ -251,7 +252,7 @@ def _clean_year(year) -> int | None:
         value = int(str(year).strip())
     except ValueError:
         raise ValidationError(f"year {year!r} is not a number; type a year such as 2017, or leave it empty") from None
-    last = datetime.now(UTC).year + 5
+    last = clock.now().year + 5
     if not FIRST_FILM_YEAR <= value <= last:
         raise ValidationError(f"year {value} is outside {FIRST_FILM_YEAR}–{last}; check the year")
     return value
@@ -545,7 +546,7 @@ def set_variant_tags(session: Session, variant_id: int, tag_ids: Iterable[int], 
         if suggestion.tag_id in wanted:
             _decide(suggestion, "accepted", actor)
     variant.updated_by = actor
-    variant.updated_at = datetime.now(UTC)  # a tag change is a change to the variant (bumps its version)
+    variant.updated_at = clock.now()  # a tag change is a change to the variant (bumps its version)
     _flush(session, "variant")
     session.expire(variant)
     return get_variant(session, variant.id)
@@ -576,7 +577,7 @@ def bulk_tag(session: Session, variant_ids: Sequence[int], actor: str, add: Iter
 def _decide(suggestion: TagSuggestion, status: str, actor: str) -> None:
     suggestion.status = status
     suggestion.decided_by = actor
-    suggestion.decided_at = datetime.now(UTC)
+    suggestion.decided_at = clock.now()
 
 
 def decide_suggestion(session: Session, variant_id: int, tag_id: int, accept: bool, actor: str) -> VariantView:
@@ -646,7 +647,7 @@ def set_editors_pick(session: Session, title_id: int, variant_id: int | None, ac
     if pick is None:
         session.add(EditorsPick(title_id=title.id, variant_id=variant.id, chosen_by=actor))
     else:
-        pick.variant_id, pick.chosen_by, pick.chosen_at = variant.id, actor, datetime.now(UTC)
+        pick.variant_id, pick.chosen_by, pick.chosen_at = variant.id, actor, clock.now()
     session.flush()
     return variant.id
 

@@ -27,6 +27,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from artdash import clock
 from artdash.auth import authorize
 from artdash.db.models import Persona, PersonaAffinity, Tag, Title, ViewingRecord
 from artdash.errors import ValidationError
@@ -222,7 +223,7 @@ def _recompute_affinities(session: Session, persona: Persona, half_life_days: fl
     session.query(PersonaAffinity).filter(PersonaAffinity.persona_id == persona.id).delete()
     session.add_all(PersonaAffinity(persona_id=persona.id, tag_id=t, weight=w) for t, w in affinities.items())
     persona.updated_by = actor
-    persona.updated_at = datetime.now(UTC)
+    persona.updated_at = clock.now()
     session.flush()
 
 

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms
 
 from artdash.config import ImageLimits
 from artdash.errors import ImageRejected
@@ -151,6 +151,23 @@ def _gif_is_animated(data: bytes) -> bool:
         return False
 
 
+# EXIF orientation → the transpose that makes the picture upright (as Pillow's exif_transpose,
+# applied here directly: that function re-encodes the EXIF block, which raises on damaged EXIF,
+# and the stored image keeps no EXIF anyway).
+_UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+            8: Image.Transpose.ROTATE_90}
+
+
+def _orientation(im: Image.Image) -> int:
+    """The EXIF orientation (1 = upright); 1 for a missing, damaged or out-of-range tag."""
+    try:
+        value = im.getexif().get(0x0112, 1)
+    except Exception:  # damaged EXIF: the pixels are still good, keep them as they are
+        return 1
+    return value if isinstance(value, int) and value in _UPRIGHT else 1
+
+
 def process_image(name: str, data: bytes, limits: ImageLimits | None = None) -> ProcessedImage:
     """Validate and normalise one uploaded file. Raises :class:`ImageRejected` with the reason."""
     limits = limits or ImageLimits()
@@ -192,13 +209,13 @@ def process_image(name: str, data: bytes, limits: ImageLimits | None = None) -> 
             ) from None
         icc = im.info.get("icc_profile")
         decoded_mode = im.mode
-        orientation = im.getexif().get(0x0112, 1) or 1
+        orientation = _orientation(im)
         had_metadata = _has_metadata(im, source_format)
 
         if deep_colour:
             notes.append("reduced 16-bit colour to 8 bits per channel")
         if orientation != 1:
-            im = ImageOps.exif_transpose(im)
+            im = im.transpose(_UPRIGHT[orientation])
             notes.append(f"rotated upright from EXIF orientation {orientation}")
         im, icc = _to_web_mode(im, icc, warnings, notes)
         if had_metadata:

@@ -16,6 +16,7 @@ between policies are differences between policies, not luck. Policies learn ever
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from artdash import ope, stats
+from artdash import clock, ope, stats
 from artdash.errors import ValidationError
 from artdash.personas import PersonaView, list_personas
 from artdash.policy.features import FeatureSpace
@@ -68,6 +69,19 @@ class LabWorld:
     @property
     def archetypes(self) -> list[tuple[int, str]]:
         return list(zip(self.archetype_ids.tolist(), self.archetype_names))
+
+    def fingerprint(self) -> str:
+        """A short hash of everything a run's numbers depend on besides its configuration:
+        titles, candidates and their tags and visual features, archetype tastes, editor's
+        picks. Same fingerprint and same seed → the same run."""
+        digest = hashlib.sha256()
+        for array in (self.title_ids, self.variant_ids, self.n_actions, self.tags, self.visual,
+                      self.archetype_ids, self.archetype_affinity):
+            digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+            digest.update(b"|")
+        digest.update(repr((self.archetype_country, self.archetype_device, sorted(self.picks.items()),
+                            tuple(self.features.index))).encode())
+        return digest.hexdigest()[:16]
 
 
 def build_world(titles: Sequence, archetypes: Sequence[PersonaView], features: FeatureSpace,
@@ -444,6 +458,7 @@ class LabResult:
     curve_rows: list[dict] = field(default_factory=list)
     cancelled: bool = False
     seconds: float = 0.0
+    catalog_fingerprint: str = ""   # LabWorld.fingerprint() of the catalog it ran on
 
     @property
     def n_done(self) -> int:
@@ -487,7 +502,8 @@ def run_online(world: LabWorld, config: LabConfig,
     truth = Truth(world, config, population)
     rng = np.random.default_rng([config.seed, 2])
     learners = {name: make_learner(name, world, config.exploration) for name in config.policies}
-    result = LabResult(config, {name: Trace(name) for name in config.policies})
+    result = LabResult(config, {name: Trace(name) for name in config.policies},
+                       catalog_fingerprint=world.fingerprint())
     totals = {name: np.zeros(4) for name in config.policies}  # plays, quality, expected, best
     done = 0
     while done < config.impressions:
@@ -538,7 +554,7 @@ def run_log(world: LabWorld, result: LabResult, run_key: str, end: pd.Timestamp 
     archetype (``lab<run>-a<persona id>-m<n>``) so offline evaluation can find it again."""
     config = result.config
     rng = np.random.default_rng([config.seed, 3])
-    end = end if end is not None else pd.Timestamp.now(tz="UTC").floor("h")
+    end = end if end is not None else pd.Timestamp(clock.now()).floor("h")
     frames = []
     for name, trace in result.traces.items():
         if not trace.rounds:

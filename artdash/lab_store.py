@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from artdash import clock
 from artdash.auth import authorize
 from artdash.db.models import LabRun, PolicyPromotion
 from artdash.errors import NotFoundError, ValidationError
@@ -58,6 +59,7 @@ class RunView:
     offline: pd.DataFrame | None
     results_import_id: int | None
     data_removed_at: datetime | None
+    catalog_fingerprint: str | None = None   # the catalog it ran on (None: saved before it was recorded)
 
     @property
     def has_logged_data(self) -> bool:
@@ -72,7 +74,7 @@ def _view(run: LabRun) -> RunView:
     return RunView(run.id, run.name, run.created_at, run.created_by, run.seed, run.status, run.impressions,
                    run.seconds, LabConfig.from_dict(run.config), pd.DataFrame(run.summary), pd.DataFrame(run.curves),
                    pd.DataFrame(run.offline) if run.offline is not None else None, run.results_import_id,
-                   run.data_removed_at)
+                   run.data_removed_at, run.catalog_fingerprint)
 
 
 def _clean_name(name: str | None, fallback: str) -> str:
@@ -90,7 +92,8 @@ def save_run(session: Session, result: LabResult, actor: str, name: str | None =
     run = LabRun(name=_clean_name(name, fallback), created_by=actor, seed=config.seed,
                  status="cancelled" if result.cancelled else "done", impressions=result.n_done,
                  seconds=float(result.seconds), config=config.to_dict(), summary=_records(result.summary()),
-                 curves=_records(result.curves()), offline=_records(offline), results_import_id=results_import_id)
+                 curves=_records(result.curves()), offline=_records(offline), results_import_id=results_import_id,
+                 catalog_fingerprint=result.catalog_fingerprint or None)
     session.add(run)
     session.flush()
     return _view(run)
@@ -146,7 +149,7 @@ def remove_run_data(ws, run_id: int, actor: str) -> int:
         pass  # already gone (removed by hand, or an earlier attempt stopped half-way)
     with ws.transaction() as s:
         authorize(s, actor, "admin")
-        _get(s, run_id).data_removed_at = datetime.now(UTC)
+        _get(s, run_id).data_removed_at = clock.now()
     return 0
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from artdash import audit
+from artdash import audit, clock
 from artdash.ui import widgets
 
 ws = widgets.page("Audit trail")
@@ -23,7 +23,7 @@ c1, c2, c3 = st.columns([1, 1, 2])
 who = c1.selectbox("Person", ["(everyone)", *people], key="audit_person")
 what = c2.selectbox("Entity", ["(everything)", *entities], key="audit_entity",
                     format_func=lambda e: e.replace("_", " "))
-today = datetime.now(UTC).date()
+today = clock.now().date()
 span = c3.date_input("Dates", (today - timedelta(days=30), today), key="audit_dates")
 start, end = (span if isinstance(span, tuple) and len(span) == 2 else (span[0], span[0]) if span else (today, today))
 

@@ -133,6 +133,15 @@ def show_run(run: lab_store.RunView, key: str) -> None:
     c[4].metric("Took", f"{run.seconds:.1f} s")
     if run.status == "cancelled":
         st.warning("This run was stopped before the end; the numbers cover what it did.")
+    if run.catalog_fingerprint is None:
+        st.caption("The catalog this run ran on was not recorded (saved before ArtDash kept it).")
+    elif run.catalog_fingerprint == world.fingerprint():
+        st.caption(f"Ran on the catalog as it is now (fingerprint {run.catalog_fingerprint}): the same seed and "
+                   "settings give the same run.")
+    else:
+        st.caption(f"Ran on an earlier catalog (fingerprint {run.catalog_fingerprint}; now "
+                   f"{world.fingerprint()}): titles, artwork, tags or personas changed since, so running it again "
+                   "with the same seed gives different numbers.")
     show_summary(run.summary, key)
     if not run.curves.empty:
         left, right = st.columns(2)

@@ -160,10 +160,16 @@ def choose_selection(title_ids: list[int], titles: dict[int, str]) -> tuple[quer
         else f"{e} (simulated)" if e in simulated else e, key="results_experiment",
         help="Simulated experiments (written by Policy lab runs) are never mixed into all traffic; pick one to "
              "review it alone." if simulated else None)
-    low, high = overview.span
-    chosen = c3.date_input("Dates", value=(max(low, high - timedelta(days=29)), high), min_value=low,
-                           max_value=high, key="results_dates")
-    start, end = (chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (low, high))
+    # The window comes from the selection's own data: the last 30 days of this title's impressions
+    # in this experiment (or in real traffic), whatever else the log holds.
+    span = results_data.span(overview, title_id, experiment)
+    day_from = day_to = None
+    if span is not None:
+        low, high = span
+        chosen = c3.date_input("Dates", value=(max(low, high - timedelta(days=29)), high), min_value=low,
+                               max_value=high, key=f"results_dates_{title_id}_{experiment or ''}")
+        start, end = (chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (low, high))
+        day_from, day_to = queries.to_day(start), queries.to_day(end)
     c4, c5, c6 = st.columns([2, 2, 2])
     segment_kind = c4.selectbox("Segment", ["all", "country", "device", "policy"],
                                 format_func=lambda k: "Everyone" if k == "all" else k.capitalize(),
@@ -173,7 +179,7 @@ def choose_selection(title_ids: list[int], titles: dict[int, str]) -> tuple[quer
         values = results_data.segment_values(overview, segment_kind, title_id)
         segment = c5.selectbox(segment_kind.capitalize(), values, key="results_segment") if values else ""
     confidence = c6.select_slider("Confidence", [0.9, 0.95, 0.99], value=0.95, format_func=lambda c: f"{c:.0%}")
-    sel = queries.Selection(title_id, queries.to_day(start), queries.to_day(end), segment_kind, segment, experiment,
+    sel = queries.Selection(title_id, day_from, day_to, segment_kind, segment, experiment,
                             exclude=overview.simulated)
     return sel, confidence
 

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from workspaces import make_settings  # noqa: F401  (fixtures below and tests use it)
+from workspaces import FROZEN_NOW, make_settings  # noqa: F401  (fixtures below and tests use it)
 
+from artdash import clock
 from artdash.config import Settings
 from artdash.workspace import Workspace
 
@@ -24,6 +25,15 @@ if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_ENV = "ARTDASH_TEST_POSTGRES_URL"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch):
+    """Every test runs at FROZEN_NOW: in this process (artdash.clock) and in any process it
+    starts (ARTDASH_NOW). No test depends on the wall clock or on today's date."""
+    monkeypatch.setenv(clock.ENV, FROZEN_NOW.isoformat())
+    with clock.frozen(FROZEN_NOW) as now:
+        yield now
 
 
 def postgres_base_url() -> str:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from artdash import audit, auth, catalog, lab_store, personas, taxonomy
+from artdash import audit, auth, catalog, clock, lab_store, personas, taxonomy
 from artdash.db.models import Title
 from artdash.errors import ValidationError
 
@@ -95,7 +95,7 @@ def test_sign_in_and_brute_force_lockout(team):
     ws = team
     with ws.session() as s:
         assert auth.sign_in(s, "ed", PASSWORD).role == "editor"
-    now = datetime.now(UTC)
+    now = clock.now()
     for _ in range(auth.FREE_FAILURES):
         with ws.session() as s, pytest.raises(auth.SignInError, match="wrong user name or password"):
             auth.sign_in(s, "ed", "guess", now=now)

@@ -190,3 +190,20 @@ def test_removing_a_runs_import_directly_marks_the_run(demo_workspace, world):
         assert not lab_store.get_run(s, saved.id).has_logged_data
     with pytest.raises(ValidationError, match="no simulated data"):
         lab_store.remove_run_data(demo_workspace, saved.id, "tester")
+
+
+def test_a_run_records_the_catalog_it_ran_on(world, demo_workspace):
+    """Same fingerprint and seed → the same run; any change to the catalog changes the fingerprint."""
+    with_same_catalog = lab.LabWorld(**world.__dict__)
+    assert with_same_catalog.fingerprint() == world.fingerprint()
+    small = config_for(world, impressions=2_000, batch_size=1_000, policies=("uniform",))
+    result = lab.run_online(world, small)
+    assert result.catalog_fingerprint == world.fingerprint()
+    changed = lab.LabWorld(**{**world.__dict__, "picks": {**world.picks, int(world.title_ids[0]): -1}})
+    assert changed.fingerprint() != world.fingerprint()
+    fewer = lab.LabWorld(**{**world.__dict__, "n_actions": world.n_actions - (world.n_actions > 1)})
+    assert fewer.fingerprint() != world.fingerprint()
+    with demo_workspace.transaction() as s:
+        run = lab_store.save_run(s, result, "local-admin")
+    with demo_workspace.session() as s:
+        assert lab_store.get_run(s, run.id).catalog_fingerprint == world.fingerprint()

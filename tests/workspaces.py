@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from artdash.config import Settings
+
+# The moment every test runs at (conftest freezes artdash.clock here; e2e servers get it through
+# ARTDASH_NOW). Deliberately weeks after the hand-built logs of November 2026 and far from any
+# real "today", so a test that silently relied on the wall clock fails at once, not next month.
+FROZEN_NOW = datetime(2027, 3, 15, 9, 30, tzinfo=UTC)
 
 
 def make_settings(tmp_path: Path, database_url: str | None = None, **limits) -> Settings:

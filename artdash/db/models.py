@@ -6,7 +6,7 @@ is refused rather than silently overwriting someone else's work.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from artdash import clock
+
 TITLE_KINDS = ("movie", "series")
 VARIANT_STATUSES = ("draft", "active", "retired")
 LINEAGE_KINDS = ("crop", "localisation")
@@ -29,7 +31,7 @@ SUGGESTION_STATES = ("pending", "accepted", "rejected")
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class Base(DeclarativeBase):
@@ -247,6 +249,8 @@ class LabRun(Base):
     offline: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     results_import_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     data_removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # LabWorld.fingerprint() of the catalog the run ran on (null for runs saved before 0007)
+    catalog_fingerprint: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class PolicyPromotion(Base):

@@ -6,9 +6,11 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
+
+from artdash import clock
 
 DEFAULT_WINDOW_HOURS = 24.0
 
@@ -56,7 +58,7 @@ def sticky_draw(member_key: str, title_id: int, when: datetime | None = None,
                 window_hours: float = DEFAULT_WINDOW_HOURS) -> float:
     """A number in [0, 1) fixed by (member, title, time window): the same member gets the same
     image of a title for the whole window, without any global random state."""
-    when = when or datetime.now(UTC)
+    when = when or clock.now()
     window = int(when.timestamp() // (window_hours * 3600))
     digest = hashlib.blake2b(f"{member_key}|{title_id}|{window}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64

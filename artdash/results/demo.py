@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from artdash import clock, preview
 from artdash import personas as personas_module
-from artdash import preview
 from artdash.db.models import Variant
 from artdash.policy.base import explore
 from artdash.policy.features import FeatureSpace
@@ -30,7 +30,7 @@ def demo_log(ws: Workspace, n: int = 200_000, days: int = 30, seed: int = 11,
              end: datetime | None = None) -> pd.DataFrame:
     """``n`` impressions as a log file would have them (one row each)."""
     rng = np.random.default_rng(seed)
-    end = (end or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
+    end = (end or clock.now()).replace(minute=0, second=0, microsecond=0)
     with ws.session() as s:
         catalog = [t for t in preview.load_preview_catalog(s) if t.candidates]
         people = [p for p in personas_module.list_personas(s) if p.kind == "synthetic" and not p.is_blank]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from artdash import audit
+from artdash import audit, clock
 from artdash.auth import authorize
 from artdash.db.models import Variant
 from artdash.results.ingest import IngestReport, delete_import, ingest
@@ -38,7 +38,6 @@ def import_log(ws, source: bytes | Path, file_name: str, actor: str, *, mapping:
 def remove_import(ws, import_id: int, actor: str) -> int:
     """Delete one import's impressions and rollup contributions (admins) and record it. A
     policy-lab run whose simulated log this was is marked as having no data any more."""
-    from datetime import UTC, datetime
 
     from artdash.db.models import LabRun
 
@@ -50,5 +49,5 @@ def remove_import(ws, import_id: int, actor: str) -> int:
         audit.record(s, actor, "delete", "impressions", import_id, before={"impressions": removed})
         for run in s.scalars(select(LabRun).where(LabRun.results_import_id == import_id,
                                                   LabRun.data_removed_at.is_(None))):
-            run.data_removed_at = datetime.now(UTC)
+            run.data_removed_at = clock.now()
     return removed

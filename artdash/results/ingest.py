@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, func, select
 
+from artdash import clock
 from artdash.errors import ValidationError
 from artdash.results.schema import (
     SEGMENT_KINDS,
@@ -243,7 +244,6 @@ def _timestamps(column: pa.ChunkedArray, zoned: bool) -> np.ndarray:
 
 def _iso_seconds(value: str) -> float:
     """Seconds since the epoch of an ISO 8601 time (UTC when it has no zone), NaN otherwise."""
-    from datetime import datetime
 
     try:
         when = datetime.fromisoformat(value)
@@ -749,7 +749,7 @@ def ingest(engine: Engine, source: bytes | Path, file_name: str, actor: str, var
                 writer.add_rollups(rollup_cells, _CELL_KEYS, rollups.total_cells())
                 writer.add_rollups(rollup_segments, _SEGMENT_KEYS, rollups.total_segments())
             conn.execute(imports.insert().values(
-                id=import_id, kind=kind, source=file_name[:300], created_at=datetime.now(UTC), created_by=actor,
+                id=import_id, kind=kind, source=file_name[:300], created_at=clock.now(), created_by=actor,
                 n_rows=n_rows, n_already_present=present, n_skipped=state.n_skipped,
                 quality_seconds=quality_seconds))
         finally:

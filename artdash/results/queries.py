@@ -4,11 +4,12 @@ PostgreSQL and DuckDB). Pages never scan raw impressions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection, Table, and_, func, select, true
 
+from artdash import clock
 from artdash.results.schema import (
     SUMS,
     imports,
@@ -156,12 +157,14 @@ def segments(conn: Connection, kind: str, title_id: int | None = None) -> list[s
     return [s for s in rows if s]
 
 
-def day_range(conn: Connection, title_id: int | None = None) -> tuple[date, date] | None:
+def day_range(conn: Connection, title_id: int | None = None, experiment: str | None = None,
+              exclude: tuple[str, ...] = ()) -> tuple[date, date] | None:
+    """The first and last day of the impressions a selection can see: one title (or all),
+    one experiment, or — with none — all traffic except the experiments in ``exclude``.
+    A simulated log never moves the window of real traffic."""
     r = rollup_variants
-    query = select(func.min(r.c.day), func.max(r.c.day))
-    if title_id is not None:
-        query = query.where(r.c.title_id == title_id)
-    low, high = conn.execute(query).one()
+    sel = Selection(title_id=title_id, experiment=experiment, exclude=exclude)
+    low, high = conn.execute(select(func.min(r.c.day), func.max(r.c.day)).where(sel.where(r))).one()
     return (from_day(low), from_day(high)) if low is not None else None
 
 
@@ -193,4 +196,5 @@ def stored_impressions(stamp: tuple) -> int:
 
 
 def today_day() -> int:
-    return to_day(datetime.now(UTC).date())
+    """Today as a day number (days since 1970-01-01), from the clock."""
+    return to_day(clock.today())

@@ -23,7 +23,7 @@ from artdash.ui import resources
 class Overview:
     stamp: tuple
     impressions: int
-    span: tuple[date, date] | None
+    span: tuple[date, date] | None   # first and last day of any impression (real or simulated)
     experiments: tuple[str, ...]
     titles: frozenset[int]
     simulated: tuple[str, ...] = ()   # experiments of simulated data, left out of "all traffic"
@@ -50,6 +50,19 @@ def _overview(url: str, stamp: tuple) -> Overview:
         return Overview(stamp, queries.stored_impressions(stamp), queries.day_range(conn),
                         tuple(queries.experiments(conn)), frozenset(queries.titles_with_impressions(conn)),
                         tuple(queries.simulated_experiments(conn)))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _span(url: str, stamp: tuple, title_id: int | None, experiment: str | None,
+          exclude: tuple[str, ...]) -> tuple[date, date] | None:
+    with _engine().connect() as conn:
+        return queries.day_range(conn, title_id, experiment, exclude)
+
+
+def span(overview: Overview, title_id: int | None, experiment: str | None) -> tuple[date, date] | None:
+    """First and last day of what a selection can see: one experiment, or all real traffic
+    (simulated experiments left out, so a Policy-lab run never moves the real window)."""
+    return _span(_url(), overview.stamp, title_id, experiment, () if experiment else overview.simulated)
 
 
 def overview() -> Overview:
@@ -100,8 +113,7 @@ def _all_variants(url: str, stamp: tuple, sel: queries.Selection) -> pd.DataFram
 
 def all_variants(overview: Overview) -> pd.DataFrame:
     """Every variant's totals over the whole log, real traffic only (creative insights)."""
-    low, high = overview.span
-    sel = queries.Selection(day_from=queries.to_day(low), day_to=queries.to_day(high), exclude=overview.simulated)
+    sel = queries.Selection(exclude=overview.simulated)
     return _all_variants(_url(), overview.stamp, sel)
 
 

@@ -13,6 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from workspaces import FROZEN_NOW
+
+from artdash import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -46,7 +49,7 @@ def _serve(data: Path):
     """`streamlit run app.py` on a free port over the data directory ``data``."""
     _need_chromium()
     port = _free_port()
-    env = {**os.environ, "ARTDASH_DATA_DIR": str(data)}
+    env = {**os.environ, "ARTDASH_DATA_DIR": str(data), clock.ENV: FROZEN_NOW.isoformat()}
     env.pop("ARTDASH_DATABASE_URL", None)
     env.pop("ARTDASH_MEDIA_DIR", None)
     log = open(data / "server.log", "w")
