@@ -70,8 +70,8 @@ def db():
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def db_upgrade(revision):
     """Apply migrations (safe to run any number of times) and seed the default taxonomy."""
+    from artdash.catalog.taxonomy import load_default_taxonomy
     from artdash.db.migrate import current_revision, upgrade_database
-    from artdash.taxonomy import load_default_taxonomy
 
     ws = _workspace(migrate=False)
     upgrade_database(ws.engine, revision)
@@ -130,8 +130,8 @@ def demo(if_empty, demo_impressions):
         counts = catalog.catalog_counts(s)
     click.echo(f"added {added} demo titles; the catalog has {counts['titles']} titles and "
                f"{counts['variants']} variants ({counts['active']} active)")
+    from artdash.demo.results import load_demo_results
     from artdash.results import queries
-    from artdash.results.demo import load_demo_results
 
     with ws.results_engine.connect() as conn:
         has_results = queries.count_impressions(conn) > 0
@@ -244,7 +244,7 @@ def members_import(file):
     Titles match by catalog id or exact name. Any bad row is reported with its line number
     and nothing is imported (exit code 2).
     """
-    from artdash import history
+    from artdash.catalog import history
 
     ws = _workspace()
     try:
@@ -276,8 +276,8 @@ def results_import(file, mappings, skip_unknown):
     play_seconds (experiment, cell, country, device optional). Re-importing adds nothing; any
     bad row is reported with its line number and nothing is imported (exit code 2).
     """
-    from artdash.results.imports import import_log
     from artdash.results.ingest import IngestError
+    from artdash.results.service import import_log
 
     try:
         mapping = dict(m.split("=", 1) for m in mappings)
@@ -300,7 +300,7 @@ def results_import(file, mappings, skip_unknown):
 def results_remove(import_id, yes):
     """Remove one import (its impressions and their share of the rollups), e.g. a log imported
     by mistake. `artdash results imports` lists them; the Import tab of Results shows them too."""
-    from artdash.results.imports import remove_import
+    from artdash.results.service import remove_import
 
     ws = _workspace()
     if not yes and not click.confirm(f"Remove import #{import_id} and all its impressions?", default=False):
@@ -323,7 +323,7 @@ def results_imports():
 def results_rebuild():
     """Recompute the daily rollups from the stored impressions, e.g. after changing
     ARTDASH_QUALITY_PLAY_SECONDS (quality plays are otherwise counted at import time)."""
-    from artdash import audit
+    from artdash.access import audit
     from artdash.results.ingest import rebuild_rollups
 
     ws = _workspace()
@@ -392,7 +392,8 @@ def simulate(impressions, batch, seed, policies, mixes, noise, strength, members
     same stream of members and titles, and print take rates with 95 % intervals and regret
     (the table the Policy lab page shows). With the uniform policy in the run, also print the
     offline estimates on its log."""
-    from artdash import lab, lab_store
+    from artdash import lab
+    from artdash.lab import store as lab_store
 
     ws = _workspace()
     with ws.session() as s:
@@ -421,7 +422,7 @@ def simulate(impressions, batch, seed, policies, mixes, noise, strength, members
 
 
 def _log_lab_run(ws, world, result, run_id):
-    from artdash import lab_store
+    from artdash.lab import store as lab_store
 
     return lab_store.log_run(ws, world, result, run_id, ws.settings.user)
 
@@ -441,7 +442,8 @@ def evaluate(run_id, logger, experiment, cell, policies, seed):
     and its value (quality plays per impression) estimated on the second half by replay, IPS,
     SNIPS, the direct method and doubly robust, with 95 % intervals and effective sample
     sizes. Logs from a lab run also show the true value."""
-    from artdash import lab, lab_store
+    from artdash import lab
+    from artdash.lab import store as lab_store
 
     if (run_id is None) == (experiment is None):
         raise ValidationError("give either --run ID (a saved lab run) or --experiment NAME (logged impressions)")
@@ -491,7 +493,7 @@ def user():
 @click.option("--no-password", "ask_password", flag_value=False)
 def user_add(name, role, ask_password):
     """Add a local account NAME (or the role of an OIDC e-mail address, with --no-password)."""
-    from artdash import auth
+    from artdash.access import auth
 
     password = None
     if ask_password:
@@ -506,7 +508,7 @@ def user_add(name, role, ask_password):
 @click.argument("name")
 def user_remove(name):
     """Remove an account (the last admin cannot be removed)."""
-    from artdash import auth
+    from artdash.access import auth
 
     ws = _workspace()
     with ws.transaction() as s:
@@ -519,7 +521,7 @@ def user_remove(name):
 @click.argument("role", type=click.Choice(["viewer", "editor", "admin"]))
 def user_set_role(name, role):
     """Change an account's role."""
-    from artdash import auth
+    from artdash.access import auth
 
     ws = _workspace()
     with ws.transaction() as s:
@@ -531,7 +533,7 @@ def user_set_role(name, role):
 @click.argument("name")
 def user_passwd(name):
     """Set a new password (also unlocks an account locked by failed sign-ins)."""
-    from artdash import auth
+    from artdash.access import auth
 
     password = _new_password()
     ws = _workspace()
@@ -543,7 +545,7 @@ def user_passwd(name):
 @user.command("list")
 def user_list():
     """Accounts and their roles."""
-    from artdash import auth
+    from artdash.access import auth
 
     ws = _workspace()
     with ws.session() as s:
@@ -563,7 +565,7 @@ def user_list():
 def backup_command(file, results):
     """Write the catalog, personas, taxonomy, lab runs, users, audit trail and media to one
     archive FILE (ZIP, with a checksum for every member)."""
-    from artdash import backup
+    from artdash.ops import backup
 
     ws = _workspace()
     manifest = backup.backup(ws, file, include_results=results,
@@ -577,7 +579,8 @@ def backup_command(file, results):
 def restore_command(file):
     """Restore an archive made by `artdash backup` into an empty database and media folder.
     A damaged or foreign archive is refused before anything is written."""
-    from artdash import audit, backup
+    from artdash.access import audit
+    from artdash.ops import backup
 
     ws = _workspace()
     manifest = backup.restore(ws, file, progress=lambda what: click.echo(f"  {what}", err=True))
@@ -594,7 +597,7 @@ def restore_command(file):
 def doctor(repair, quick):
     """Check the media store against the catalog: orphan and leftover files, missing and
     damaged images. Exit code 1 if a problem remains."""
-    from artdash import doctor as doc
+    from artdash.ops import doctor as doc
 
     ws = _workspace()
     report = doc.examine(ws, verify_hashes=not quick)
@@ -617,7 +620,7 @@ def tag():
 @click.option("--facet", help="Only this facet.")
 def tag_list(facet):
     """List facets and their tags with usage counts."""
-    from artdash.taxonomy import list_facets
+    from artdash.catalog.taxonomy import list_facets
 
     ws = _workspace()
     with ws.session() as s:
@@ -633,7 +636,7 @@ def tag_list(facet):
 @click.argument("name")
 def tag_add(facet, name):
     """Add tag NAME to FACET (names are compared ignoring case and spacing)."""
-    from artdash.taxonomy import add_tag
+    from artdash.catalog.taxonomy import add_tag
 
     ws = _workspace()
     with ws.transaction() as s:

@@ -16,8 +16,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from artdash.catalog.personas import PersonaView
+from artdash.catalog.taxonomy import list_tags
 from artdash.db.models import EditorsPick, Persona, Tag, Title, Variant
-from artdash.personas import PersonaView
 from artdash.policy import (
     BestSingleVariantPolicy,
     EditorsPickPolicy,
@@ -28,8 +29,7 @@ from artdash.policy.base import Candidate, Context, Decision, Policy
 from artdash.policy.features import FeatureSpace
 from artdash.policy.vw import VowpalWabbitPolicy
 from artdash.policy.vw import available as vw_available
-from artdash.simulate import TasteModel, simulate_log
-from artdash.taxonomy import list_tags
+from artdash.simulator.taste import TasteModel, simulate_log
 
 WEAK_TAKE = 0.10  # a persona whose best image is predicted below this is poorly served
 

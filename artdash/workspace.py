@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from artdash.access import audit
+from artdash.catalog.personas import load_archetypes
+from artdash.catalog.taxonomy import load_default_taxonomy
 from artdash.config import Settings
 from artdash.db.engine import make_engine, session_factory
 from artdash.db.migrate import upgrade_database
 from artdash.db.models import Persona
-from artdash.media import MediaStore
-from artdash.personas import load_archetypes
-from artdash.taxonomy import load_default_taxonomy
+from artdash.media.store import MediaStore
 
 _RESULTS_LOCK = threading.Lock()
 
@@ -39,7 +40,8 @@ class Workspace:
         the default taxonomy is there (both are no-ops when already done)."""
         settings = settings or Settings.from_env()
         engine = make_engine(settings.database_url)
-        ws = cls(settings, engine, session_factory(engine), MediaStore(settings.media_dir))
+        sessions = audit.guard(session_factory(engine))  # every change checked and recorded
+        ws = cls(settings, engine, sessions, MediaStore(settings.media_dir))
         if migrate:
             upgrade_database(engine)
             with ws.transaction() as s:
@@ -74,7 +76,7 @@ class Workspace:
         otherwise), migrated on first use."""
         with _RESULTS_LOCK:  # two threads (two browser sessions) must not both migrate it
             if self._results_engine is None:
-                from artdash.results.migrate import upgrade_results
+                from artdash.db.results_migrate import upgrade_results
 
                 url = self.settings.results_url
                 engine = self.engine if url == self.settings.database_url else make_engine(url)

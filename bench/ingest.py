@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _impressions import OUT, log_file, postgres_schema, variant_titles  # noqa: E402
 
 from artdash.db.engine import make_engine  # noqa: E402
+from artdash.db.results_migrate import upgrade_results  # noqa: E402
 from artdash.results.ingest import ingest  # noqa: E402
-from artdash.results.migrate import upgrade_results  # noqa: E402
 
 
 def artdash_ingest(url: str, path: Path, mapping) -> float:

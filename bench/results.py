@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _impressions import OUT, log_file, postgres_schema, variant_titles  # noqa: E402
 
 from artdash.db.engine import make_engine  # noqa: E402
+from artdash.db.results_migrate import upgrade_results  # noqa: E402
 from artdash.results import queries  # noqa: E402
 from artdash.results.ingest import ingest  # noqa: E402
-from artdash.results.migrate import upgrade_results  # noqa: E402
 
 
 def median_time(fn, rounds=7):

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from artdash import audit, clock
+from artdash import clock
+from artdash.access import audit
 from artdash.ui import widgets
 
 ws = widgets.page("Audit trail")

@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from artdash import catalog
+from artdash.catalog.taxonomy import list_tags
 from artdash.errors import ArtdashError
-from artdash.taxonomy import list_tags
 from artdash.ui import widgets
 
 ws = widgets.page("Catalog", needs="editor", doing="adding titles")

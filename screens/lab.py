@@ -7,8 +7,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from artdash import lab, lab_store
+from artdash import lab
 from artdash.errors import ArtdashError
+from artdash.lab import store as lab_store
 from artdash.policy.vw import available as vw_available
 from artdash.results import queries
 from artdash.ui import widgets

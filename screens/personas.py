@@ -4,10 +4,10 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from artdash import history, personas
+from artdash.catalog import history, personas
+from artdash.catalog.taxonomy import list_tags
 from artdash.db.models import DEVICES
 from artdash.errors import ArtdashError
-from artdash.taxonomy import list_tags
 from artdash.ui import widgets
 
 ws = widgets.page("Personas", "Each persona is a set of tastes over the tag taxonomy — how much they like (up to "

@@ -3,7 +3,9 @@
 import plotly.express as px
 import streamlit as st
 
-from artdash import lab_store, personas, preview
+from artdash import preview
+from artdash.catalog import personas
+from artdash.lab import store as lab_store
 from artdash.ui import resources, widgets
 
 ws = widgets.page("Preview")

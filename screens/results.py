@@ -13,8 +13,8 @@ from artdash import catalog
 from artdash.db.models import Variant
 from artdash.errors import ArtdashError
 from artdash.results import queries, report
-from artdash.results.imports import import_log, remove_import
 from artdash.results.ingest import IngestError
+from artdash.results.service import import_log, remove_import
 from artdash.stats import sample_ratio_mismatch
 from artdash.ui import results_data, widgets
 
@@ -141,7 +141,7 @@ def empty_state() -> None:
     st.info("No impressions yet. Import a log in the **Import** tab, or generate the demo log "
             "(200,000 simulated impressions over 30 days, an A/B test of the editor's pick against the bandit).")
     if widgets.may("admin") and st.button("Generate demo results"):
-        from artdash.results.demo import load_demo_results
+        from artdash.demo.results import load_demo_results
 
         with st.spinner("Simulating and importing 200,000 impressions…"):
             load_demo_results(ws)

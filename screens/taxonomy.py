@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from artdash import taxonomy
+from artdash.catalog import taxonomy
 from artdash.ui import widgets
 
 ws = widgets.page("Taxonomy", "Titles, artwork variants and member tastes all speak this vocabulary. Names are "

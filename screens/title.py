@@ -8,9 +8,9 @@ import streamlit as st
 
 from artdash import catalog, stats
 from artdash.catalog import STATUS_TRANSITIONS
+from artdash.catalog.taxonomy import list_facets, list_tags
 from artdash.db.models import LINEAGE_KINDS, VARIANT_STATUSES
 from artdash.errors import ArtdashError, ConflictError
-from artdash.taxonomy import list_facets, list_tags
 from artdash.ui import resources, results_data, state, widgets
 
 ws = resources.workspace()

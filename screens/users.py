@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from artdash import auth
+from artdash.access import auth
 from artdash.db.models import ROLES
 from artdash.errors import ArtdashError
 from artdash.ui import signin, widgets

@@ -6,9 +6,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from artdash import audit, auth, catalog, clock, lab_store, personas, taxonomy
+from artdash import catalog, clock
+from artdash.access import audit, auth
+from artdash.catalog import personas, taxonomy
 from artdash.db.models import Title
 from artdash.errors import ValidationError
+from artdash.lab import store as lab_store
 
 PASSWORD = "correct horse battery"
 
@@ -56,6 +59,30 @@ def test_changes_without_an_authorised_actor_are_refused_at_flush(team):
         title = catalog.create_title(s, name="Short lived", actor="ed")
         s.delete(s.get(Title, title.id))
         s.flush()
+
+
+def test_the_guard_sits_on_the_workspaces_own_sessions_only(team, tmp_path):
+    """The guard and the trail belong to the workspace's session factory, not to SQLAlchemy's
+    global Session class: a second workspace on the same database is guarded too, a plain
+    Session of another program is neither refused nor recorded in our trail."""
+    from sqlalchemy.orm import Session
+
+    from artdash.db.models import AuditEntry
+    from artdash.workspace import Workspace
+
+    other = Workspace.open(team.settings)
+    try:
+        with pytest.raises(auth.PermissionDenied, match="signed-in user"), other.transaction() as s:
+            s.add(Title(name="Sneaky", created_by="x", updated_by="x"))
+    finally:
+        other.close()
+    with team.session() as s:
+        entries_before = len(s.scalars(select(AuditEntry)).all())
+    with Session(team.engine) as s, s.begin():  # not ours: no guard, no trail
+        s.add(Title(name="Made elsewhere", created_by="x", updated_by="x"))
+    with team.session() as s:
+        assert len(s.scalars(select(AuditEntry)).all()) == entries_before
+        assert s.scalar(select(Title.name).where(Title.name == "Made elsewhere")) == "Made elsewhere"
 
 
 def test_editors_edit_admins_run_the_taxonomy(team):

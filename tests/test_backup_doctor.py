@@ -13,11 +13,14 @@ import pytest
 from sqlalchemy import func, select
 from workspaces import make_settings
 
-from artdash import auth, backup, catalog, doctor, personas
+from artdash import catalog
+from artdash.access import auth
+from artdash.catalog import personas
 from artdash.db.models import AuditEntry, Variant
 from artdash.demo import DEMO_TITLES, load_demo
+from artdash.ops import backup, doctor
 from artdash.results import queries
-from artdash.results.imports import import_log
+from artdash.results.service import import_log
 from artdash.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,7 +241,7 @@ def test_killed_mid_upload_leaves_no_row_without_its_file(tmp_path, database_url
 
 IMPORT = """
 from pathlib import Path
-from artdash.results.imports import import_log
+from artdash.results.service import import_log
 from artdash.workspace import Workspace
 ws = Workspace.open()
 import_log(ws, Path({path!r}), "big.csv", "t", progress=lambda n: print("checked", n, flush=True))
@@ -271,7 +274,8 @@ def test_killed_mid_import_leaves_no_half_import(tmp_path, database_url):
 
 
 SIMULATION = """
-from artdash import lab, lab_store
+from artdash import lab
+from artdash.lab import store as lab_store
 from artdash.demo import DEMO_TITLES, load_demo
 from artdash.workspace import Workspace
 ws = Workspace.open()
@@ -289,7 +293,7 @@ print("logged", flush=True)
 
 
 def _lab_state(ws):
-    from artdash import lab_store
+    from artdash.lab import store as lab_store
 
     with ws.session() as s:
         runs = lab_store.list_runs(s)
@@ -325,7 +329,7 @@ def test_killed_while_a_simulation_writes_its_log_leaves_the_run_without_data(tm
         report = doctor.repair(ws, doctor.examine(ws))
         assert report.healthy
         with ws.session() as s:
-            from artdash import lab_store
+            from artdash.lab import store as lab_store
 
             linked = lab_store.get_run(s, runs[0].id).results_import_id
         assert (linked is not None) == (stored == 600_000)
@@ -334,7 +338,8 @@ def test_killed_while_a_simulation_writes_its_log_leaves_the_run_without_data(tm
 
 
 def test_doctor_links_a_run_to_the_log_it_wrote_before_a_crash(tmp_path):
-    from artdash import lab, lab_store
+    from artdash import lab
+    from artdash.lab import store as lab_store
 
     ws = Workspace.open(make_settings(tmp_path))
     try:

@@ -4,9 +4,9 @@ import artimages
 import pytest
 
 from artdash import catalog
+from artdash.catalog.taxonomy import find_tag
 from artdash.config import ImageLimits
 from artdash.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
-from artdash.taxonomy import find_tag
 
 ED = "editor-ann"
 

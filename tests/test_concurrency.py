@@ -10,7 +10,7 @@ from artdash.db.models import Variant
 from artdash.demo import DEMO_TITLES, load_demo
 from artdash.errors import ConflictError
 from artdash.results import queries
-from artdash.results.imports import import_log
+from artdash.results.service import import_log
 
 HEADER = "event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds\n"
 

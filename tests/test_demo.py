@@ -6,7 +6,7 @@ from PIL import Image
 
 from artdash import catalog
 from artdash.demo import DEMO_TITLES, STYLES, load_demo, render_variant
-from artdash.images import compute_features
+from artdash.media.images import compute_features
 
 
 def test_demo_catalog_has_tagged_titles_across_genres(sqlite_ws):

@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from workspaces import make_settings
 
-from artdash import catalog, history, images
+from artdash import catalog
+from artdash.catalog import history
 from artdash.db.models import Persona, Variant, ViewingRecord
 from artdash.demo import DEMO_TITLES, load_demo
 from artdash.errors import ArtdashError
+from artdash.media import images
 from artdash.results import queries
 from artdash.results.ingest import ingest
 from artdash.workspace import Workspace
@@ -194,7 +196,7 @@ def test_history_import_refuses_or_imports_and_a_refusal_writes_nothing(ws, data
 @pytest.fixture(scope="module")
 def signed(tmp_path_factory):
     """A workspace with one account and a valid sign-in token for it."""
-    from artdash import auth
+    from artdash.access import auth
 
     workspace = Workspace.open(make_settings(tmp_path_factory.mktemp("tokens")))
     with workspace.transaction() as s:
@@ -210,7 +212,7 @@ def signed(tmp_path_factory):
 def test_a_sign_in_cookie_is_accepted_only_as_issued(signed, data):
     """Whatever a browser sends as the cookie — random text, or the real token with a few
     characters changed — it signs in nobody, and nothing but None comes back."""
-    from artdash import auth
+    from artdash.access import auth
 
     workspace, token = signed
     if data.draw(st.booleans()):

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from artdash import catalog, history, personas, taxonomy
-from artdash.history import HistoryImportError
+from artdash import catalog
+from artdash.catalog import history, personas, taxonomy
+from artdash.catalog.history import HistoryImportError
 
 ED = "pm-pat"
 

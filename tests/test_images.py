@@ -8,7 +8,7 @@ from PIL import Image
 
 from artdash.config import ImageLimits
 from artdash.errors import ImageRejected
-from artdash.images import (
+from artdash.media.images import (
     aspect_name,
     clean_file_name,
     hamming,

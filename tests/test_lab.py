@@ -4,8 +4,9 @@ simulated logs in the results database, saved runs and promotions."""
 import numpy as np
 import pytest
 
-from artdash import lab, lab_store
+from artdash import lab
 from artdash.errors import NotFoundError, ValidationError
+from artdash.lab import store as lab_store
 from artdash.results import queries
 
 
@@ -161,7 +162,7 @@ def test_the_demo_log_is_a_fair_ground_for_offline_evaluation(tmp_path, world):
     be evaluated on it (members of unknown taste could only be treated as blank)."""
     from artdash.config import Settings
     from artdash.demo import load_demo
-    from artdash.results.demo import EXPERIMENT, load_demo_results
+    from artdash.demo.results import EXPERIMENT, load_demo_results
     from artdash.workspace import Workspace
 
     ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(tmp_path)}))
@@ -179,7 +180,7 @@ def test_the_demo_log_is_a_fair_ground_for_offline_evaluation(tmp_path, world):
 
 
 def test_removing_a_runs_import_directly_marks_the_run(demo_workspace, world):
-    from artdash.results.imports import remove_import
+    from artdash.results.service import remove_import
 
     result = lab.run_online(world, config_for(world, impressions=2_000, batch_size=1_000, policies=("uniform",)))
     with demo_workspace.transaction() as s:

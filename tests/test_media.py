@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from artdash.errors import ValidationError
-from artdash.media import MediaStore
+from artdash.media.store import MediaStore
 
 
 def test_files_are_named_by_their_hash(tmp_path):
@@ -32,7 +32,7 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("artdash.media.os.replace", broken_replace)
+    monkeypatch.setattr("artdash.media.store.os.replace", broken_replace)
     with pytest.raises(OSError):
         store.put(b"half", "png")
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

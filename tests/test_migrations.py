@@ -94,7 +94,7 @@ def test_upgrade_from_0005_keeps_accounts_and_their_passwords(database_url):
     """Accounts made before the session epoch existed keep working (epoch 0), both ways."""
     from sqlalchemy.orm import Session
 
-    from artdash import auth
+    from artdash.access import auth
 
     engine = make_engine(database_url)
     upgrade_database(engine, "0005")

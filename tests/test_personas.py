@@ -2,7 +2,7 @@
 
 import pytest
 
-from artdash import personas, taxonomy
+from artdash.catalog import personas, taxonomy
 from artdash.errors import ConflictError, DuplicateError, ValidationError
 
 ED = "pm-pat"

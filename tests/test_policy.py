@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from artdash.catalog.taxonomy import TagView
 from artdash.errors import ValidationError
 from artdash.policy import (
     BestSingleVariantPolicy,
@@ -17,8 +18,7 @@ from artdash.policy import (
     sticky_draw,
 )
 from artdash.policy.features import FeatureSpace
-from artdash.simulate import TasteModel, simulate_log
-from artdash.taxonomy import TagView
+from artdash.simulator.taste import TasteModel, simulate_log
 
 TAGS = [TagView(i, facet, name, 1) for i, (facet, name) in enumerate(
     [("tone", "romantic"), ("tone", "funny"), ("visual", "couple"), ("visual", "close-up face"),

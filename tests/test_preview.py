@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from artdash import catalog, personas, preview
+from artdash import catalog, preview
+from artdash.catalog import personas
 from artdash.demo import load_demo
 
 

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from artdash.db.engine import make_engine
+from artdash.db.results_migrate import results_revision, upgrade_results
 from artdash.errors import NotFoundError, ValidationError
 from artdash.results import queries
 from artdash.results.ingest import IngestError, delete_import, ingest, rebuild_rollups
-from artdash.results.migrate import results_revision, upgrade_results
 from artdash.results.queries import Selection
 
 VARIANTS = {11: 1, 12: 1, 13: 1, 21: 2, 22: 2}  # variant id → title id
@@ -155,11 +155,26 @@ def test_day_range_and_lists(engine):
     assert window["variant_id"].tolist() == [21]
 
 
+def test_the_date_range_is_the_selections_own(engine):
+    """A simulated log dated later never moves the window of real traffic (the Results page's
+    30 days end at the selection's own last day), and each title has its own range."""
+    do_ingest(engine, HEADER + rows(3) + rows(3, start=10, day="2026-11-05", variant=21, title=2))
+    ingest(engine, (HEADER + rows(4, start=500, day="2027-03-15", experiment="lab-1")).encode(),
+           "policy-lab-run-1.csv", "t", VARIANTS, QUALITY, kind="simulation")
+    with engine.connect() as conn:
+        simulated = tuple(queries.simulated_experiments(conn))
+        assert [str(d) for d in queries.day_range(conn)] == ["2026-11-01", "2027-03-15"]
+        assert [str(d) for d in queries.day_range(conn, exclude=simulated)] == ["2026-11-01", "2026-11-05"]
+        assert [str(d) for d in queries.day_range(conn, title_id=1, exclude=simulated)] == ["2026-11-01"] * 2
+        assert [str(d) for d in queries.day_range(conn, title_id=1, experiment="lab-1")] == ["2027-03-15"] * 2
+        assert queries.day_range(conn, title_id=2, experiment="lab-1") is None
+
+
 def test_results_schema_matches_its_migrations(engine):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from artdash.results.schema import metadata
+    from artdash.db.results_schema import metadata
 
     if engine.dialect.name == "duckdb":
         pytest.skip("duckdb-engine cannot be reflected through the PostgreSQL catalog (no pg_collation)")
@@ -221,7 +236,7 @@ def test_upgrade_from_r0001_keeps_every_total(tmp_path):
     narrow rollups with the same numbers."""
     from sqlalchemy import text
 
-    from artdash.results.migrate import downgrade_results
+    from artdash.db.results_migrate import downgrade_results
 
     eng = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade_results(eng, "r0001")

@@ -3,7 +3,8 @@
 import artimages
 import pytest
 
-from artdash import catalog, taxonomy
+from artdash import catalog
+from artdash.catalog import taxonomy
 from artdash.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 
 ED = "editor-ann"

@@ -38,7 +38,6 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    from artdash import audit
-
-    audit.install()  # permission guard and audit trail on every session
+    """Plain sessions on ``engine`` (objects stay readable after commit). The workspace puts
+    the permission guard and the audit trail on its own factory (``artdash.access.audit.guard``)."""
     return sessionmaker(engine, expire_on_commit=False)

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from artdash.catalog.taxonomy import TagView
 from artdash.policy.base import Candidate, Context
-from artdash.taxonomy import TagView
 
 N_VISUAL = 4
 VISUAL_NAMES = ("brightness", "contrast", "colourfulness", "warmth")

@@ -3,6 +3,7 @@ PostgreSQL and DuckDB). Pages never scan raw impressions."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -10,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, Table, and_, func, select, true
 
 from artdash import clock
-from artdash.results.schema import (
+from artdash.db.results_schema import (
     SUMS,
     imports,
     impressions,
@@ -183,11 +184,15 @@ def data_stamp(conn: Connection) -> tuple:
     never touched). Also the number of impressions stored. Results computed from the rollups
     can be cached under this stamp."""
     i = imports.c
-    count, last, stored, low_q, high_q, newest = conn.execute(select(
-        func.count(), func.max(i.id), func.sum(i.n_rows - i.n_already_present - i.n_skipped),
-        func.min(i.quality_seconds), func.max(i.quality_seconds), func.max(i.created_at))).one()
-    # An id can come back after its import was deleted; its creation time does not.
-    return int(count), last, int(stored or 0), low_q, high_q, str(newest)
+    rows = conn.execute(select(i.id, i.kind, i.source, i.created_at, i.n_rows, i.n_already_present, i.n_skipped,
+                               i.quality_seconds).order_by(i.id)).all()
+    # Every field of every import, not just the newest id or time: an id can come back after
+    # its import was deleted, and two imports can share a clock tick (or a frozen clock).
+    digest = hashlib.sha256(repr([tuple(str(v) for v in row) for row in rows]).encode()).hexdigest()[:16]
+    stored = sum(int(r.n_rows) - int(r.n_already_present) - int(r.n_skipped) for r in rows)
+    qualities = [float(r.quality_seconds) for r in rows]
+    return (len(rows), rows[-1].id if rows else None, stored, min(qualities, default=None),
+            max(qualities, default=None), digest)
 
 
 def stored_impressions(stamp: tuple) -> int:

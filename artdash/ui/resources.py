@@ -22,7 +22,8 @@ def workspace() -> Workspace:
 
 @st.cache_resource(show_spinner="Training the policies on the catalog…", max_entries=4)
 def _policies_for(database_url: str, fingerprint: tuple):
-    from artdash import personas, preview
+    from artdash import preview
+    from artdash.catalog import personas
 
     ws = workspace()
     with ws.session() as s:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from artdash.errors import ArtdashError
 from artdash.ui import state
-from artdash.ui.widgets import flash, show_flash
+from artdash.ui.flash import flash, show_flash
 from artdash.workspace import Workspace
 
 
@@ -22,7 +22,7 @@ def require_user(ws: Workspace) -> tuple[str, str]:
     """Who is acting in this run, as (name, role). With no accounts and no OIDC provider
     configured, the local admin; otherwise the signed-in user — or a sign-in form, and the
     page stops here. Called by app.py before every page."""
-    from artdash import auth
+    from artdash.access import auth
 
     if oidc_configured():
         if not st.user.is_logged_in:
@@ -50,7 +50,7 @@ def require_user(ws: Workspace) -> tuple[str, str]:
 def _current(session, who: tuple[str, str] | None) -> tuple[str, str] | None:
     """The signed-in account as it is now: an admin may have changed its role (the page
     follows at once) or removed it (signed out, with the reason)."""
-    from artdash import auth
+    from artdash.access import auth
 
     if who is None:
         return None
@@ -70,7 +70,7 @@ SESSION_COOKIE = "artdash_session"
 
 def _from_cookie(ws: Workspace) -> tuple[str, str] | None:
     """Sign in from this browser's "stay signed in" cookie, if it holds a valid token."""
-    from artdash import auth
+    from artdash.access import auth
 
     try:
         token = st.context.cookies.get(SESSION_COOKIE)
@@ -97,7 +97,7 @@ def _cookie_script(value: str, max_age: int) -> None:
 def signed_in_as(ws: Workspace, name: str, role: str) -> None:
     """Sign this browser session in as a local account (after its password was checked); the
     next run also stores a "stay signed in" cookie in the browser."""
-    from artdash import auth
+    from artdash.access import auth
 
     st.session_state[state.SIGNED_IN] = (name, role)
     st.session_state.pop(state.SIGNED_OUT, None)
@@ -115,7 +115,7 @@ def _store_pending_cookie(ws: Workspace) -> None:
 def sign_out(ws: Workspace) -> None:
     """Sign out here and in every other browser of the account (its cookies become void),
     then show the sign-in form."""
-    from artdash import auth
+    from artdash.access import auth
 
     signed_in = st.session_state.pop(state.SIGNED_IN, None)
     if signed_in:
@@ -128,7 +128,7 @@ def sign_out(ws: Workspace) -> None:
 
 
 def _sign_in_form(ws: Workspace) -> None:
-    from artdash import auth
+    from artdash.access import auth
 
     _, middle, _ = st.columns([1, 2, 1])
     with middle:

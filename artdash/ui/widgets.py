@@ -9,10 +9,15 @@ from typing import Any
 import streamlit as st
 
 from artdash.catalog import VariantView
+from artdash.catalog.taxonomy import TagView
 from artdash.errors import ArtdashError, ConflictError
-from artdash.taxonomy import TagView
 from artdash.ui import state
+from artdash.ui.flash import flash, show_flash
+from artdash.ui.signin import oidc_configured, sign_out
 from artdash.workspace import Workspace
+
+__all__ = ["act", "actor", "flash", "image_file", "may", "original_path", "page", "role", "role_note", "show_flash",
+           "sidebar", "swatches", "tag_chips", "tag_options", "thumbnail_path"]
 
 STATUS_BADGES = {"draft": ":gray-badge[draft]", "active": ":green-badge[active]", "retired": ":orange-badge[retired]"}
 
@@ -31,7 +36,7 @@ def role() -> str:
 def may(needs: str) -> bool:
     """Whether the person in this run holds at least the role ``needs`` (to hide or disable
     controls they cannot use; the data layer enforces it either way)."""
-    from artdash.auth import RANK
+    from artdash.access.auth import RANK
 
     return RANK.get(role(), -1) >= RANK[needs]
 
@@ -65,8 +70,6 @@ def page(title: str, caption: str | None = None, needs: str | None = None, doing
 def sidebar(ws: Workspace) -> None:
     with st.sidebar:
         who = st.session_state.get(state.ACTOR) or (ws.settings.user, "admin")
-        from artdash.ui.signin import oidc_configured, sign_out
-
         if st.session_state.get(state.SIGNED_IN) or oidc_configured():
             st.caption(f"Signed in as **{who[0]}** ({who[1]}).")
             if st.button("Sign out", icon=":material/logout:", key="sign_out",
@@ -75,17 +78,6 @@ def sidebar(ws: Workspace) -> None:
         else:
             st.caption(f"Signed in as **{who[0]}** — no sign-in is configured, so everyone here is an admin.")
         st.caption(f"Database: `{ws.engine.url.render_as_string(hide_password=True)}`")
-
-
-def flash(kind: str, message: str) -> None:
-    """Show ``message`` at the top of the next run (after st.rerun)."""
-    st.session_state[state.FLASH] = (kind, message)
-
-
-def show_flash() -> None:
-    kind, message = st.session_state.pop(state.FLASH, (None, None))
-    if message:
-        {"success": st.success, "warning": st.warning, "error": st.error}.get(kind, st.info)(message)
 
 
 def act(ws: Workspace, change: Callable[[Any], Any], success: str | Callable[[Any], str]) -> bool:

@@ -6,8 +6,8 @@ from test_catalog_flow import TIMEOUT_MS, wait_idle
 
 from artdash.config import Settings
 from artdash.demo import load_demo
+from artdash.demo.results import EXPERIMENT, load_demo_results
 from artdash.results import queries
-from artdash.results.demo import EXPERIMENT, load_demo_results
 from artdash.workspace import Workspace
 
 pytestmark = pytest.mark.e2e

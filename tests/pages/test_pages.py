@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from artdash import catalog, taxonomy
+from artdash import catalog
+from artdash.catalog import taxonomy
 from artdash.db.models import Variant
 from artdash.demo import DEMO_TITLES, load_demo
 from artdash.workspace import Workspace
@@ -311,7 +312,7 @@ def test_preview_page_win_matrix_tab(demo_ws):
 
 
 def test_preview_page_with_a_blank_persona_says_so(demo_ws):
-    from artdash import personas as P
+    from artdash.catalog import personas as P
 
     with demo_ws.transaction() as s:
         blank = P.create_persona(s, name="Blank slate", actor="t")
@@ -322,14 +323,14 @@ def test_preview_page_with_a_blank_persona_says_so(demo_ws):
 
 
 def personas_list(session):
-    from artdash import personas as P
+    from artdash.catalog import personas as P
 
     with session:
         return P.list_personas(session)
 
 
 def personas_get(session, persona_id):
-    from artdash import personas as P
+    from artdash.catalog import personas as P
 
     return P.get_persona(session, persona_id)
 
@@ -362,7 +363,7 @@ def test_results_page_empty_state_offers_demo_results(empty_ws):
 
 
 def test_results_page_reviews_an_experiment(demo_ws):
-    from artdash.results.demo import load_demo_results
+    from artdash.demo.results import load_demo_results
 
     load_demo_results(demo_ws, n=6000)
     at = open_page("results")
@@ -397,7 +398,7 @@ def test_results_page_import_refuses_a_bad_log(demo_ws):
 
 
 def test_results_page_shows_creative_insights_when_that_tab_is_opened(demo_ws):
-    from artdash.results.demo import load_demo_results
+    from artdash.demo.results import load_demo_results
 
     load_demo_results(demo_ws, n=4000)
     at = open_page("results", results_tab="Creative insights")
@@ -408,7 +409,7 @@ def test_results_page_shows_creative_insights_when_that_tab_is_opened(demo_ws):
 
 
 def test_results_page_reads_fresh_numbers_after_an_import(demo_ws):
-    from artdash.results.demo import load_demo_results
+    from artdash.demo.results import load_demo_results
 
     load_demo_results(demo_ws, n=3000)
     at = open_page("results")
@@ -420,9 +421,9 @@ def test_results_page_reads_fresh_numbers_after_an_import(demo_ws):
 
 
 def test_results_page_admin_removes_a_mistaken_import(demo_ws):
-    from artdash import audit
+    from artdash.access import audit
+    from artdash.demo.results import load_demo_results
     from artdash.results import queries
-    from artdash.results.demo import load_demo_results
 
     load_demo_results(demo_ws, n=2000)
     load_demo_results(demo_ws, n=1000, seed=3)
@@ -445,7 +446,7 @@ def test_results_page_admin_removes_a_mistaken_import(demo_ws):
 
 def clear_ab_log(ws, rates: dict[int, float], n: int = 3000) -> None:
     """A log where each variant has the given quality take rate exactly (n impressions each)."""
-    from artdash.results.imports import import_log
+    from artdash.results.service import import_log
 
     with ws.session() as s:
         title_of = {v.id: v.title_id for v in s.scalars(select(Variant))}
@@ -487,7 +488,8 @@ def test_results_page_acts_on_a_clear_result(demo_ws):
 
 
 def test_results_page_keeps_simulated_data_out_of_real_traffic(demo_ws):
-    from artdash import lab, lab_store
+    from artdash import lab
+    from artdash.lab import store as lab_store
 
     with demo_ws.session() as s:
         title = catalog.list_titles(s)[0]
@@ -578,7 +580,7 @@ def test_lab_page_offline_evaluation_on_logged_impressions(demo_ws):
         world = lab.load_world(s)
     config = lab.LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes}, impressions=3_000, batch_size=1_000,
                            policies=("uniform",))
-    from artdash import lab_store
+    from artdash.lab import store as lab_store
 
     result = lab.run_online(world, config)
     with demo_ws.transaction() as s:
@@ -596,7 +598,7 @@ def test_lab_page_offline_evaluation_on_logged_impressions(demo_ws):
 
 
 def test_preview_serves_the_promoted_policy(demo_ws):
-    from artdash import lab_store
+    from artdash.lab import store as lab_store
 
     with demo_ws.transaction() as s:
         lab_store.promote(s, "best-single", "pm", note="lab run 4")
@@ -607,7 +609,8 @@ def test_preview_serves_the_promoted_policy(demo_ws):
 
 
 def test_lab_history_reopens_and_compares_runs(demo_ws):
-    from artdash import lab, lab_store
+    from artdash import lab
+    from artdash.lab import store as lab_store
 
     with demo_ws.session() as s:
         world = lab.load_world(s)
@@ -632,7 +635,7 @@ def test_lab_history_reopens_and_compares_runs(demo_ws):
 # ------------------------------------------------------------------------------ sign-in, roles, audit
 
 def add_team(ws):
-    from artdash import auth
+    from artdash.access import auth
 
     with ws.transaction() as s:
         auth.add_user(s, "ada", "admin", "local-admin", "correct horse battery")
@@ -665,7 +668,7 @@ def test_a_viewer_is_refused_with_a_reason_and_nothing_changes(demo_ws):
     assert labelled(at.button, "Create title").disabled
     # An editor demoted while their page is open submits the form they still see: the run
     # reads the new role first, so nothing is created and the page says why.
-    from artdash import auth
+    from artdash.access import auth
 
     with demo_ws.transaction() as s:
         auth.add_user(s, "eve", "editor", "ada", "correct horse battery")
@@ -694,7 +697,7 @@ def test_a_viewer_sees_the_import_history_but_no_import_form(demo_ws):
 
 
 def test_a_role_change_or_removal_reaches_an_open_session_at_once(demo_ws):
-    from artdash import auth
+    from artdash.access import auth
 
     add_team(demo_ws)
     with demo_ws.transaction() as s:
@@ -761,7 +764,7 @@ def test_a_draft_can_be_deleted_from_the_title_page(demo_ws):
 # ------------------------------------------------------------------------------ users page
 
 def test_users_page_first_account_turns_sign_in_on(empty_ws):
-    from artdash import auth
+    from artdash.access import auth
 
     at = open_page("users")
     assert_clean(at)
@@ -786,7 +789,7 @@ def test_users_page_first_account_turns_sign_in_on(empty_ws):
 
 
 def test_users_page_admin_manages_accounts_and_a_viewer_only_their_password(demo_ws):
-    from artdash import auth
+    from artdash.access import auth
 
     add_team(demo_ws)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
@@ -840,7 +843,7 @@ def test_users_page_admin_manages_accounts_and_a_viewer_only_their_password(demo
     ("lab", {"lab_tab": "Nowhere"}),
 ])
 def test_a_hand_edited_url_never_breaks_a_page(demo_ws, page, query):
-    from artdash.results.demo import load_demo_results
+    from artdash.demo.results import load_demo_results
 
     if page == "results":
         load_demo_results(demo_ws, n=2000)

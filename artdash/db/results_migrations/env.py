@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from artdash.results.migrate import VERSION_TABLE
-from artdash.results.schema import metadata
+from artdash.db.results_migrate import VERSION_TABLE
+from artdash.db.results_schema import metadata
 
 config = context.config
 

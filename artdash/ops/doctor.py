@@ -1,6 +1,6 @@
 """Health checks of the media store against the catalog, and repairs.
 
-Files are written before their rows are committed (see :mod:`artdash.media`), so a crash can
+Files are written before their rows are committed (see :mod:`artdash.media.store`), so a crash can
 leave files no row refers to (orphans) and half-written temporary files, but never a row
 without its file — unless a file was deleted or damaged outside ArtDash. The doctor finds:
 
@@ -108,8 +108,8 @@ def examine(ws, verify_hashes: bool = True) -> Checkup:
 def _unlinked_runs(ws) -> list[tuple[int, int]]:
     """Lab runs without a link to the simulation import that carries their log (the process
     stopped between the import's commit and the link)."""
-    from artdash.lab_store import run_of_log
-    from artdash.results.schema import imports
+    from artdash.db.results_schema import imports
+    from artdash.lab.store import run_of_log
 
     with ws.results_engine.connect() as conn:
         logs = conn.execute(select(imports.c.id, imports.c.source).where(imports.c.kind == "simulation")).all()
@@ -124,7 +124,7 @@ def _unlinked_runs(ws) -> list[tuple[int, int]]:
 
 def repair(ws, report: Checkup) -> Checkup:
     """Delete orphans and leftovers; rebuild missing thumbnails from intact originals."""
-    from artdash.images import make_thumbnail
+    from artdash.media.images import make_thumbnail
 
     for path in report.orphans + report.leftovers:
         path.unlink(missing_ok=True)
@@ -141,7 +141,7 @@ def repair(ws, report: Checkup) -> Checkup:
     if rebuilt:
         report.repaired.append(f"rebuilt {rebuilt:,} thumbnail(s)")
     if report.unlinked_runs:
-        from artdash import lab_store
+        from artdash.lab import store as lab_store
 
         with ws.transaction() as s:
             for run_id, import_id in report.unlinked_runs:

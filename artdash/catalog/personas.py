@@ -15,10 +15,10 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from artdash.auth import authorize
+from artdash.access.auth import authorize
+from artdash.catalog.taxonomy import ASSETS, TagView, find_tag
 from artdash.db.models import DEVICES, Persona, PersonaAffinity, Tag
 from artdash.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
-from artdash.taxonomy import ASSETS, TagView, find_tag
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 

@@ -11,7 +11,7 @@ from alembic.ddl.postgresql import PostgresqlImpl
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "db" / "results_migrations"
+MIGRATIONS_DIR = Path(__file__).with_name("results_migrations")
 VERSION_TABLE = "alembic_version_results"
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from artdash import audit, clock
-from artdash.auth import authorize
+from artdash import clock
+from artdash.access import audit
+from artdash.access.auth import authorize
 from artdash.db.models import Variant
 from artdash.results.ingest import IngestReport, delete_import, ingest
 

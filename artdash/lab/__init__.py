@@ -6,7 +6,7 @@
     >>> result.summary()                                         # take rates with intervals, regret
     >>> lab.offline_table(world, config, result.traces["uniform"])   # OPE on the uniform log
 
-The hidden truth is :class:`artdash.simulate.TasteModel`: members are drawn from the persona
+The hidden truth is :class:`artdash.simulator.taste.TasteModel`: members are drawn from the persona
 archetypes in the configured mix, each with their own tastes (the archetype's affinities
 plus noise); policies see the member's archetype, not the member's true tastes. Every policy
 meets the same members, titles and random draws (common random numbers), so differences
@@ -26,12 +26,12 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from artdash import clock, ope, stats
+from artdash.catalog.personas import PersonaView, list_personas
+from artdash.catalog.taxonomy import list_tags
 from artdash.errors import ValidationError
-from artdash.personas import PersonaView, list_personas
 from artdash.policy.features import FeatureSpace
 from artdash.policy.linear import LinearBanditPolicy
-from artdash.simulate import SIMULATED_MEMBER, TasteModel, _sigmoid, simulated_member_id
-from artdash.taxonomy import list_tags
+from artdash.simulator.taste import SIMULATED_MEMBER, TasteModel, _sigmoid, simulated_member_id
 
 POLICY_LABELS = {
     "uniform": "Uniform random",
@@ -591,8 +591,8 @@ def rounds_from_results(conn, world: LabWorld, experiment: str, cell: str | None
     Rows of variants no longer active are left out (and counted)."""
     from sqlalchemy import select
 
-    from artdash.results.schema import imports
-    from artdash.results.schema import impressions as imp
+    from artdash.db.results_schema import imports
+    from artdash.db.results_schema import impressions as imp
 
     query = (select(imp.c.member_id, imp.c.title_id, imp.c.variant_id, imp.c.propensity, imp.c.played,
                     imp.c.play_seconds, imports.c.quality_seconds)

@@ -44,7 +44,7 @@ def _tables():
 
 
 def _results_tables():
-    from artdash.results.schema import metadata
+    from artdash.db.results_schema import metadata
 
     return list(metadata.sorted_tables)
 
@@ -89,7 +89,7 @@ def backup(ws, path: Path, include_results: bool = False,
                 manifest["tables"][table.name] = count
                 manifest["checksums"][name] = digest
         if include_results:
-            from artdash.results.migrate import results_revision
+            from artdash.db.results_migrate import results_revision
 
             engine = ws.results_engine
             manifest["results_revision"] = results_revision(engine)
@@ -230,7 +230,7 @@ def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> di
                               "(point ARTDASH_DATA_DIR or ARTDASH_DATABASE_URL at a new location)")
     results = bool(manifest.get("results_tables"))
     if results:
-        from artdash.results.migrate import results_revision
+        from artdash.db.results_migrate import results_revision
 
         if manifest.get("results_revision") != results_revision(ws.results_engine):
             raise BackupError("the backup's results database is at another schema revision than this one")

@@ -4,7 +4,7 @@ Every ORM change to a catalog row (titles, artwork, tags, taxonomy, personas, vi
 lab runs, promotions, users) is seen twice at flush time:
 
 - **before** the flush, the guard checks that the session's authorised role may make it
-  (see :mod:`artdash.auth`), and refuses the whole flush otherwise;
+  (see :mod:`artdash.access.auth`), and refuses the whole flush otherwise;
 - **after** the flush (same transaction), one ``audit_log`` row per changed object records
   who, when, the action, the entity and its id, and the values before and after.
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from artdash import clock
 from artdash.db import models as m
@@ -57,7 +57,7 @@ def _changes(session: Session) -> list[tuple[object, str]]:
 
 
 def _guard(session: Session, flush_context, instances) -> None:
-    from artdash.auth import RANK, PermissionDenied, accounts_enabled
+    from artdash.access.auth import RANK, PermissionDenied, accounts_enabled
 
     changes = _changes(session)
     if not changes or session.info.get("trusted") or session.info.get("system"):
@@ -160,11 +160,15 @@ def record(session: Session, actor: str, action: str, entity: str, entity_id: st
                              after={k: _plain(v) for k, v in (after or {}).items()} or None))
 
 
-def install() -> None:
-    """Attach the guard and the recorder to every ORM session (idempotent)."""
-    if not event.contains(Session, "before_flush", _guard):
-        event.listen(Session, "before_flush", _guard)
-        event.listen(Session, "after_flush", _record_flush)
+def guard(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Attach the permission guard and the audit recorder to the sessions of ``sessions``
+    (the workspace's own factory; SQLAlchemy's global ``Session`` class is left alone, so a
+    session made elsewhere — another library, a test — is neither guarded nor recorded).
+    Idempotent; returns ``sessions``."""
+    if not event.contains(sessions, "before_flush", _guard):
+        event.listen(sessions, "before_flush", _guard)
+        event.listen(sessions, "after_flush", _record_flush)
+    return sessions
 
 
 def entries(session: Session, actor: str | None = None, entity: str | None = None, since: datetime | None = None,

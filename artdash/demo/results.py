@@ -13,13 +13,13 @@ import pandas as pd
 from sqlalchemy import select
 
 from artdash import clock, preview
-from artdash import personas as personas_module
+from artdash.catalog import personas as personas_module
+from artdash.catalog.taxonomy import list_tags
 from artdash.db.models import Variant
 from artdash.policy.base import explore
 from artdash.policy.features import FeatureSpace
 from artdash.results.ingest import IngestReport, ingest
-from artdash.simulate import TasteModel, simulated_member_id
-from artdash.taxonomy import list_tags
+from artdash.simulator.taste import TasteModel, simulated_member_id
 from artdash.workspace import Workspace
 
 EXPERIMENT = "artwork-personalisation"

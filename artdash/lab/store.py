@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from artdash import clock
-from artdash.auth import authorize
+from artdash.access.auth import authorize
 from artdash.db.models import LabRun, PolicyPromotion
 from artdash.errors import NotFoundError, ValidationError
 from artdash.lab import POLICY_LABELS, LabConfig, LabResult
@@ -136,7 +136,7 @@ def remove_run_data(ws, run_id: int, actor: str) -> int:
     stays in the history; admins only). Returns how many impressions were removed. Takes the
     workspace: the results may share the catalog's SQLite file, so the deletion runs in its
     own transaction, never inside a session that already holds the write lock."""
-    from artdash.results.imports import remove_import
+    from artdash.results.service import remove_import
 
     with ws.session() as s:
         run = _get(s, run_id)
@@ -168,7 +168,7 @@ def log_run(ws, world, result: LabResult, run_id: int, actor: str, progress=None
     """Write a saved run's impressions to the results database as simulated data (experiment
     ``lab-<run id>``, one import) and link it to the run."""
     from artdash.lab import run_log
-    from artdash.results.imports import import_log
+    from artdash.results.service import import_log
 
     data = run_log(world, result, str(run_id)).to_csv(index=False).encode()
     report = import_log(ws, data, log_file_name(run_id), actor, kind="simulation", needs="editor",

@@ -5,7 +5,7 @@ artwork, personas, lab runs), **admin** (taxonomy, users, imports, deletions, po
 
 With no account in the ``users`` table (the embedded default), everyone is the local admin.
 Once an account exists, every change needs a known actor with the role for it: each mutating
-function calls :func:`authorize`, and a flush guard (``artdash.audit``) refuses any change of a
+function calls :func:`authorize`, and a flush guard (``artdash.access.audit``) refuses any change of a
 catalog row made in a session nobody was authorised in — so permissions hold even for code
 that calls the data layer directly. The command line is trusted (it has the database itself).
 

@@ -26,9 +26,10 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from artdash import clock
-from artdash.auth import authorize
+from artdash.access.auth import authorize
 from artdash.db.models import Persona, PersonaAffinity, Tag, Title, ViewingRecord
 from artdash.errors import ValidationError
 
@@ -224,6 +225,7 @@ def _recompute_affinities(session: Session, persona: Persona, half_life_days: fl
     session.add_all(PersonaAffinity(persona_id=persona.id, tag_id=t, weight=w) for t, w in affinities.items())
     persona.updated_by = actor
     persona.updated_at = clock.now()
+    flag_modified(persona, "updated_at")  # new tastes are a new version, whatever the clock says
     session.flush()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from artdash.auth import authorize
+from artdash.access.auth import authorize
 from artdash.db.models import Facet, PersonaAffinity, Tag, TagSuggestion, TitleTag, VariantTag
 from artdash.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 
@@ -64,7 +64,7 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"
 
 
 def default_taxonomy_path() -> Path:
-    """The taxonomy a new database starts with: ``assets/taxonomy.json`` of this checkout."""
+    """The taxonomy a new database starts with: ``artdash/assets/taxonomy.json`` (package data)."""
     return ASSETS / "taxonomy.json"
 
 

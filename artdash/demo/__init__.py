@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from artdash import catalog
-from artdash.taxonomy import find_tag
+from artdash.catalog.taxonomy import find_tag
 from artdash.workspace import Workspace
 
 BOX = (640, 960)

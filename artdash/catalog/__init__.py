@@ -1,0 +1,56 @@
+"""Editorial operations on titles and artwork variants, tags, personas and viewing history.
+
+Every function takes a Session (the caller owns the transaction) and, when it changes
+data, the acting user. Functions return frozen dataclasses, never ORM objects.
+
+The package is laid out by problem — ``titles``, ``variants``, ``uploads`` (an image file
+becomes a draft variant), ``views`` (what those return), ``text`` (the rules for typed text),
+``taxonomy``, ``personas``, ``history`` — and this module is its public face: everything a
+page, the CLI or a notebook calls on the catalog is importable from ``artdash.catalog``.
+"""
+
+from artdash.catalog.taxonomy import normalise_tag_name
+from artdash.catalog.text import FIRST_FILM_YEAR, MAX_SYNOPSIS, MAX_TITLE_NAME
+from artdash.catalog.titles import (
+    catalog_counts,
+    create_title,
+    get_title,
+    list_titles,
+    title_choices,
+    update_title,
+)
+from artdash.catalog.uploads import ingest_image, suggest_visual_tags, upload_files
+from artdash.catalog.variants import (
+    bulk_tag,
+    decide_suggestion,
+    delete_draft,
+    editors_pick,
+    get_variant,
+    lineage_root,
+    list_variants,
+    set_editors_pick,
+    set_lineage,
+    set_variant_label,
+    set_variant_status,
+    set_variant_tags,
+    variant_tag_labels,
+)
+from artdash.catalog.views import (
+    STATUS_TRANSITIONS,
+    NearDuplicate,
+    SuggestionView,
+    TitleView,
+    UploadReport,
+    UploadResult,
+    VariantView,
+)
+from artdash.errors import ArtdashError
+
+__all__ = [
+    "ArtdashError", "FIRST_FILM_YEAR", "MAX_SYNOPSIS", "MAX_TITLE_NAME", "STATUS_TRANSITIONS", "NearDuplicate",
+    "SuggestionView", "TitleView", "UploadReport", "UploadResult", "VariantView", "bulk_tag", "catalog_counts",
+    "create_title", "decide_suggestion", "delete_draft", "editors_pick", "get_title", "get_variant",
+    "ingest_image", "lineage_root", "list_titles", "list_variants", "normalise_tag_name", "set_editors_pick",
+    "set_lineage", "set_variant_label", "set_variant_status", "set_variant_tags", "suggest_visual_tags",
+    "title_choices", "update_title", "upload_files", "variant_tag_labels",
+]

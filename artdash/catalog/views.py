@@ -1,0 +1,191 @@
+"""What the catalog returns: frozen views of titles, variants, tag suggestions and uploads (never ORM objects)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from artdash.catalog.taxonomy import TagView
+from artdash.db.models import (
+    Tag,
+    TagSuggestion,
+    Title,
+    Variant,
+)
+from artdash.media.images import (
+    aspect_name,
+)
+
+STATUS_TRANSITIONS = {"draft": ("active", "retired"), "active": ("retired",), "retired": ("active",)}
+
+# ---------------------------------------------------------------------------------- views
+
+@dataclass(frozen=True)
+class SuggestionView:
+    tag: TagView
+    reason: str
+    status: str
+
+
+@dataclass(frozen=True)
+class VariantView:
+    id: int
+    title_id: int
+    title_name: str
+    label: str
+    status: str
+    sha256: str
+    media_ext: str
+    format: str
+    width: int
+    height: int
+    n_bytes: int
+    phash: str
+    brightness: float
+    contrast: float
+    colourfulness: float
+    warmth: float
+    dominant_colours: tuple[tuple[str, float], ...]
+    warnings: tuple[str, ...]
+    near_duplicate_of_id: int | None
+    parent_id: int | None
+    lineage_kind: str | None
+    locale: str | None
+    version: int
+    created_by: str
+    created_at: datetime
+    tags: tuple[TagView, ...] = ()
+    suggestions: tuple[SuggestionView, ...] = ()
+
+    @property
+    def shape(self) -> str:
+        return aspect_name(self.width, self.height) or "other"
+
+    @property
+    def pending_suggestions(self) -> tuple[SuggestionView, ...]:
+        return tuple(s for s in self.suggestions if s.status == "pending")
+
+    def tags_in(self, facet: str) -> tuple[TagView, ...]:
+        return tuple(t for t in self.tags if t.facet == facet)
+
+
+@dataclass(frozen=True)
+class TitleView:
+    id: int
+    name: str
+    year: int | None
+    kind: str
+    synopsis: str
+    version: int
+    tags: tuple[TagView, ...]
+    n_variants: int = 0
+    n_active: int = 0
+    n_draft: int = 0
+    n_retired: int = 0
+    cover: VariantView | None = None
+
+    def tags_in(self, facet: str) -> tuple[TagView, ...]:
+        return tuple(t for t in self.tags if t.facet == facet)
+
+    @property
+    def genres(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tags_in("genre"))
+
+    @property
+    def cast(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tags_in("cast"))
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name} ({self.year})" if self.year else self.name
+
+
+@dataclass(frozen=True)
+class NearDuplicate:
+    variant_id: int
+    label: str
+    title_name: str
+    distance: int
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What happened to one uploaded file."""
+
+    file_name: str
+    accepted: bool
+    reason: str = ""
+    variant_id: int | None = None
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    near_duplicate: NearDuplicate | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def outcome(self) -> str:
+        if not self.accepted:
+            return "refused"
+        return "accepted with warnings" if self.warnings else "accepted"
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    results: tuple[UploadResult, ...] = field(default=())
+
+    @property
+    def n_accepted(self) -> int:
+        return sum(r.accepted for r in self.results)
+
+    @property
+    def n_refused(self) -> int:
+        return sum(not r.accepted for r in self.results)
+
+    def rows(self) -> list[dict]:
+        """One flat row per file, for tables and CSV downloads."""
+        return [
+            {
+                "file": r.file_name,
+                "outcome": r.outcome,
+                "variant": f"#{r.variant_id}" if r.variant_id else "",
+                "size": f"{r.width}×{r.height}" if r.width else "",
+                "why / warnings": r.reason or "; ".join(r.warnings),
+                "near duplicate of": (f"#{r.near_duplicate.variant_id} {r.near_duplicate.label} "
+                                      f"({r.near_duplicate.title_name})") if r.near_duplicate else "",
+                "done": "; ".join(r.notes),
+            }
+            for r in self.results
+        ]
+
+
+def tag_view(tag: Tag) -> TagView:
+    return TagView(id=tag.id, facet=tag.facet.name, name=tag.name, version=tag.version)
+
+
+def sorted_tags(tags: Iterable[Tag]) -> tuple[TagView, ...]:
+    return tuple(sorted((tag_view(t) for t in tags), key=lambda t: (t.facet, t.name.casefold())))
+
+
+def variant_view(v: Variant, suggestions: Sequence[TagSuggestion] = ()) -> VariantView:
+    return VariantView(
+        id=v.id, title_id=v.title_id, title_name=v.title.name, label=v.label, status=v.status,
+        sha256=v.sha256, media_ext=v.media_ext, format=v.format, width=v.width, height=v.height,
+        n_bytes=v.n_bytes, phash=v.phash, brightness=v.brightness, contrast=v.contrast,
+        colourfulness=v.colourfulness, warmth=v.warmth,
+        dominant_colours=tuple((c, s) for c, s in (v.dominant_colours or [])),
+        warnings=tuple(v.warnings or ()), near_duplicate_of_id=v.near_duplicate_of_id,
+        parent_id=v.parent_id, lineage_kind=v.lineage_kind, locale=v.locale, version=v.version,
+        created_by=v.created_by, created_at=v.created_at, tags=sorted_tags(v.tags),
+        suggestions=tuple(SuggestionView(tag_view(s_tag), s.reason, s.status) for s, s_tag in suggestions),
+    )
+
+
+def title_view(t: Title, counts: dict[str, int] | None = None, cover: Variant | None = None) -> TitleView:
+    counts = counts or {}
+    return TitleView(
+        id=t.id, name=t.name, year=t.year, kind=t.kind, synopsis=t.synopsis, version=t.version,
+        tags=sorted_tags(t.tags), n_variants=sum(counts.values()), n_active=counts.get("active", 0),
+        n_draft=counts.get("draft", 0), n_retired=counts.get("retired", 0),
+        cover=variant_view(cover) if cover is not None else None,
+    )

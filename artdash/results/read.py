@@ -1,0 +1,115 @@
+"""Reading an impression log: CSV or Parquet in Arrow chunks, columns renamed to ArtDash's names (a mapping for files that name them differently)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pyarrow as pa
+
+from artdash.results.validate import IngestError
+
+COLUMNS = ("event_id", "timestamp", "member_id", "title_id", "variant_id", "policy", "experiment", "cell",
+           "propensity", "played", "play_seconds", "country", "device")
+REQUIRED = ("event_id", "timestamp", "member_id", "title_id", "variant_id", "policy", "propensity", "played",
+            "play_seconds")
+OPTIONAL = ("experiment", "cell", "country", "device")
+CHUNK_ROWS = 250_000
+# --- reading ---------------------------------------------------------------------------------
+
+def read_chunks(source: bytes | Path, file_name: str, mapping: Mapping[str, str] | None = None,
+                chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[pa.Table, int]]:
+    """(chunk with canonical column names, line number of its first row) — streamed."""
+    mapping = {k.strip().lower(): v for k, v in (mapping or {}).items()}
+    is_path = isinstance(source, Path)
+    if (is_path and source.stat().st_size == 0) or (not is_path and not source):
+        raise IngestError("the file is empty; export the impression log again")
+    if is_path:
+        with source.open("rb") as f:
+            head = f.read(4)
+    else:
+        head = source[:4]
+    if head == b"PAR1" or file_name.lower().endswith(".parquet"):
+        yield from _parquet_chunks(source, mapping, chunk_rows)
+    else:
+        yield from _csv_chunks(source, mapping, chunk_rows)
+
+
+def _parquet_chunks(source, mapping, chunk_rows):
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(source if isinstance(source, Path) else io.BytesIO(source))
+    except Exception as exc:
+        raise IngestError(f"the Parquet file cannot be read ({str(exc)[:120]})") from None
+    first = 1
+    for batch in parquet.iter_batches(batch_size=chunk_rows):
+        table = pa.Table.from_batches([batch])
+        yield _canonical(table, mapping), first
+        first += table.num_rows
+
+
+def _csv_chunks(source, mapping, chunk_rows):
+    import csv
+
+    import pyarrow.csv as pacsv
+
+    raw = source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
+    try:
+        header_line = raw.readline()
+        try:
+            names = next(csv.reader([header_line.decode("utf-8").rstrip("\r\n")]), [])
+        except UnicodeDecodeError:
+            raise IngestError("the file is not UTF-8 text (the header row has invalid bytes); save it as UTF-8 "
+                              "and import again") from None
+        except csv.Error as exc:
+            raise IngestError(f"the header row is not valid CSV ({exc}); the first line must name the columns, "
+                              "separated by commas") from None
+        if not [n for n in names if n.strip()]:
+            raise IngestError("the file has no header row; the first line must name the columns")
+        _canonical_names(names, mapping)
+        raw.seek(0)
+        reader = pacsv.open_csv(
+            raw, read_options=pacsv.ReadOptions(block_size=16 << 20),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[],
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+        first = 2  # line 1 is the header
+        for batch in reader:
+            for start in range(0, batch.num_rows, chunk_rows):
+                piece = pa.Table.from_batches([batch.slice(start, chunk_rows)])
+                yield _canonical(piece, mapping), first
+                first += piece.num_rows
+    except pa.ArrowInvalid as exc:
+        message = str(exc)
+        if "UTF8" in message or "UTF-8" in message:
+            raise IngestError("the file is not UTF-8 text (it has bytes that are not valid UTF-8); save it as "
+                              "UTF-8 and import again") from None
+        if "Empty CSV file" in message:
+            raise IngestError("the file has no header row; the first line must name the columns") from None
+        raise IngestError(f"the file is not valid CSV ({message[:160]})") from None
+    finally:
+        raw.close()
+
+
+def _canonical_names(names: list[str], mapping: Mapping[str, str]) -> list[str]:
+    """The file's column names mapped to ArtDash's; refuses a file without a required column."""
+    names = [mapping.get(str(c).strip().lower(), str(c).strip().lower()) for c in names]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise IngestError(
+            f"missing column(s): {', '.join(missing)}. The file has: {', '.join(map(str, names))}. "
+            "If they are there under other names, map them (e.g. --map ts=timestamp)")
+    return names
+
+
+def _canonical(table: pa.Table, mapping: Mapping[str, str]) -> pa.Table:
+    names = _canonical_names(table.column_names, mapping)
+    table = table.rename_columns(names)
+    columns = []
+    for name in COLUMNS:
+        if name in names:
+            columns.append(table.column(names.index(name)))
+        else:
+            columns.append(pa.array([""] * table.num_rows, pa.string()))
+    return pa.table(columns, names=list(COLUMNS))

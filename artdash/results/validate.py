@@ -1,0 +1,274 @@
+"""Checking each chunk of a log, vectorised: every refusal names its line and column; duplicates within the file are found across chunks."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from artdash.errors import ValidationError
+
+TRUE_WORDS = {"1", "true", "t", "yes", "y"}
+FALSE_WORDS = {"0", "false", "f", "no", "n"}
+MAX_ISSUES_KEPT = 1000
+_ZONE = r"(?:[zZ]|[+-]\d\d:?\d\d)$"
+@dataclass(frozen=True)
+class IngestIssue:
+    line: int
+    column: str
+    problem: str
+
+
+class IngestError(ValidationError):
+    """A log file that cannot be imported; nothing was written. ``issues`` lists bad rows."""
+
+    def __init__(self, message: str, issues: tuple[IngestIssue, ...] = (), n_issues: int = 0):
+        super().__init__(message)
+        self.issues = issues
+        self.n_issues = n_issues or len(issues)
+
+
+@dataclass
+class IngestState:
+    """What validation must remember across chunks."""
+
+    zoned: bool | None = None                 # whether the file's timestamps carry a zone
+    issues: list[IngestIssue] = field(default_factory=list)
+    n_issues: int = 0
+    skipped: list[int] = field(default_factory=list)
+    n_skipped: int = 0
+    keys: list[np.ndarray] = field(default_factory=list)    # event keys of good rows, per chunk
+    lines: list[np.ndarray] = field(default_factory=list)   # their line numbers
+
+    def report(self, lines, column: str, problem) -> None:
+        lines = list(lines)
+        self.n_issues += len(lines)
+        for i, line in enumerate(lines):
+            if len(self.issues) >= MAX_ISSUES_KEPT:
+                break
+            self.issues.append(IngestIssue(int(line), column, problem if isinstance(problem, str) else problem[i]))
+
+
+def event_keys(event_ids: pd.Series) -> np.ndarray:
+    """Stable 63-bit keys of event ids (fits a signed BIGINT on every database)."""
+    hashed = pd.util.hash_pandas_object(event_ids, index=False).to_numpy(dtype=np.uint64)
+    return (hashed >> np.uint64(1)).astype(np.int64)
+
+
+# --- validation ------------------------------------------------------------------------------
+
+def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column as trimmed text (Parquet columns may arrive typed)."""
+    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        column = pc.cast(column, pa.string())
+    return pc.utf8_trim_whitespace(pc.fill_null(column, ""))
+
+
+def _numbers(column: pa.ChunkedArray) -> np.ndarray:
+    """Floats, NaN where the text is not a number. Arrow's cast first; only if it refuses the
+    chunk, pandas finds which rows are not numbers."""
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+    text = _text(column)
+    try:
+        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(pd.Series(text.to_pylist(), dtype=object), errors="coerce").to_numpy(np.float64)
+
+
+def _timestamps(column: pa.ChunkedArray, zoned: bool) -> np.ndarray:
+    """Seconds since the epoch (UTC) as float, NaN where the text is not an ISO 8601 time."""
+    if pa.types.is_timestamp(column.type):
+        micros = pc.cast(column, pa.timestamp("us", tz=column.type.tz)).cast(pa.int64())
+        return micros.to_numpy(zero_copy_only=False).astype(np.float64) // 1_000_000
+    text = _text(column)
+    try:
+        parsed = pc.cast(text, pa.timestamp("us", tz="UTC") if zoned else pa.timestamp("us"))
+        micros = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
+        return (micros // 1_000_000).astype(np.float64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        # Some value is not a timestamp Arrow reads: parse one by one to find which.
+        return np.array([_iso_seconds(value) for value in text.to_pylist()], dtype=np.float64)
+
+
+def _iso_seconds(value: str) -> float:
+    """Seconds since the epoch of an ISO 8601 time (UTC when it has no zone), NaN otherwise."""
+
+    try:
+        when = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        return float(math.floor(when.timestamp()))
+    except (OverflowError, OSError, ValueError):
+        return float("nan")
+
+
+def _played(column: pa.ChunkedArray) -> np.ndarray:
+    """1, 0, or -1 where the value is not a boolean."""
+    if pa.types.is_boolean(column.type):
+        return pc.fill_null(pc.cast(column, pa.int8()), -1).to_numpy(zero_copy_only=False).astype(np.int16)
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        column = pc.cast(column, pa.string())
+    words = pc.utf8_lower(_text(column))
+    true = pc.is_in(words, value_set=pa.array(sorted(TRUE_WORDS)))
+    false = pc.is_in(words, value_set=pa.array(sorted(FALSE_WORDS)))
+    out = np.full(len(words), -1, dtype=np.int16)
+    out[true.to_numpy(zero_copy_only=False)] = 1
+    out[false.to_numpy(zero_copy_only=False)] = 0
+    return out
+
+
+def _as_numpy(column: pa.ChunkedArray) -> np.ndarray:
+    return column.to_numpy(zero_copy_only=False)
+
+
+def variant_lookup(variant_titles: Mapping[int, int]) -> np.ndarray:
+    """Dense variant id → title id table (0 = unknown)."""
+    top = max(variant_titles, default=0)
+    table = np.zeros(top + 2, dtype=np.int64)
+    if variant_titles:
+        table[np.fromiter(variant_titles.keys(), np.int64)] = np.fromiter(variant_titles.values(), np.int64)
+    return table
+
+
+@dataclass
+class Rows:
+    """Validated rows of one chunk: typed columns, low-cardinality text as (codes, values)."""
+
+    columns: dict[str, np.ndarray]
+    coded: dict[str, tuple[np.ndarray, np.ndarray]]
+
+    def __len__(self) -> int:
+        return len(self.columns["event_key"])
+
+    def column(self, name: str) -> np.ndarray:
+        if name in self.coded:
+            codes, values = self.coded[name]
+            return values[codes] if len(values) else np.array([], dtype=object)
+        return self.columns[name]
+
+    def take(self, index: np.ndarray) -> Rows:
+        return Rows({k: v[index] for k, v in self.columns.items()},
+                    {k: (codes[index], values) for k, (codes, values) in self.coded.items()})
+
+    def tuples(self, names: list[str]) -> list[tuple]:
+        return list(zip(*[self.column(n).tolist() for n in names]))
+
+
+def validate_chunk(chunk: pa.Table, first_line: int, lookup: np.ndarray, skip_unknown: bool,
+                   state: IngestState) -> Rows:
+    """Check one chunk; returns its good rows (typed), records problems in ``state``."""
+    n = chunk.num_rows
+    lines = np.arange(first_line, first_line + n)
+    bad = np.zeros(n, dtype=bool)
+
+    def flag(mask, column, problem):
+        mask = np.asarray(mask, dtype=bool) & ~bad
+        if mask.any():
+            state.report(lines[mask], column, problem)
+            bad[mask] = True
+
+    event_id = _text(chunk["event_id"])
+    id_length = _as_numpy(pc.utf8_length(event_id))
+    flag(id_length == 0, "event_id", "empty event id")
+    flag(id_length > 100, "event_id", "event id longer than 100 characters")
+    member = _text(chunk["member_id"])
+    flag(_as_numpy(pc.utf8_length(member)) == 0, "member_id", "empty member id")
+
+    stamps = chunk["timestamp"]
+    if pa.types.is_timestamp(stamps.type):
+        zoned = np.full(n, stamps.type.tz is not None)
+    else:
+        zoned = _as_numpy(pc.match_substring_regex(_text(stamps), _ZONE))
+    if state.zoned is None and n:
+        state.zoned = bool(zoned[0])
+    flag(zoned != state.zoned, "timestamp",
+         "mixed time zones: some timestamps carry a zone and others don't; give every timestamp a zone "
+         "(e.g. 2026-11-01T20:15:00Z) or none (then UTC is assumed)")
+    ts = _timestamps(stamps, bool(state.zoned))
+    flag(np.isnan(ts), "timestamp", "not a timestamp (use ISO 8601, e.g. 2026-11-01T20:15:00Z)")
+
+    title = _numbers(chunk["title_id"])
+    variant = _numbers(chunk["variant_id"])
+    with np.errstate(invalid="ignore"):  # NaN and infinities are flagged by isfinite
+        flag(~np.isfinite(title) | (title % 1 != 0), "title_id", "not a whole-number title id")
+        flag(~np.isfinite(variant) | (variant % 1 != 0), "variant_id", "not a whole-number variant id")
+    in_range = np.isfinite(variant) & (variant >= 0) & (variant < len(lookup))
+    known_title = np.zeros(n, dtype=np.int64)
+    known_title[in_range] = lookup[variant[in_range].astype(np.int64)]
+    unknown = (known_title == 0) & ~bad
+    if skip_unknown:
+        state.n_skipped += int(unknown.sum())
+        state.skipped.extend(lines[unknown][:MAX_ISSUES_KEPT - len(state.skipped)].tolist())
+        bad |= unknown
+    else:
+        flag(unknown, "variant_id", "unknown variant id (not in the catalog); fix it or import with "
+                                    "'skip unknown ids'")
+    flag((known_title != 0) & (known_title != title), "title_id", "this variant belongs to another title")
+
+    propensity = _numbers(chunk["propensity"])
+    flag(~np.isfinite(propensity) | (propensity <= 0) | (propensity > 1), "propensity",
+         "propensity must be a number in (0, 1]: the probability the policy gave this image")
+    played = _played(chunk["played"])
+    flag(played < 0, "played", "played must be true/false, 1/0 or yes/no")
+    seconds_text = chunk["play_seconds"]
+    if pa.types.is_string(seconds_text.type):
+        empty = pc.equal(_text(seconds_text), "")
+        seconds_text = pc.if_else(empty, "0", _text(seconds_text))
+    seconds = _numbers(seconds_text)
+    flag(~np.isfinite(seconds) | (seconds < 0), "play_seconds", "play seconds must be a number ≥ 0")
+    policy = _text(chunk["policy"])
+    flag(_as_numpy(pc.utf8_length(policy)) == 0, "policy", "empty policy name")
+
+    event_text = event_id.to_numpy(zero_copy_only=False)
+    keys = event_keys(pd.Series(event_text, dtype="str"))
+    good = ~bad
+    state.keys.append(keys[good])
+    state.lines.append(lines[good])
+    ts_good = ts[good].astype(np.int64)
+    take = pa.array(np.flatnonzero(good))
+
+    def coded(text: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+        encoded = pc.dictionary_encode(text.take(take).combine_chunks())
+        return (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32),
+                encoded.dictionary.to_numpy(zero_copy_only=False).astype(object))
+
+    return Rows(
+        columns={"event_key": keys[good], "event_id": event_text[good].astype(object), "ts": ts_good,
+                 "day": ts_good // 86400, "member_id": member.take(take).to_numpy().astype(object),
+                 "title_id": title[good].astype(np.int64), "variant_id": variant[good].astype(np.int64),
+                 "propensity": propensity[good], "played": played[good], "play_seconds": seconds[good]},
+        coded={"policy": coded(policy), "experiment": coded(_text(chunk["experiment"])),
+               "cell": coded(_text(chunk["cell"])),
+               "country": coded(pc.utf8_slice_codeunits(pc.utf8_upper(_text(chunk["country"])), 0, 2)),
+               "device": coded(pc.utf8_slice_codeunits(pc.utf8_lower(_text(chunk["device"])), 0, 10))})
+
+
+def report_duplicates(state: IngestState) -> None:
+    """Event ids that occur twice in the file (checked once over every good row's key)."""
+    if not state.keys:
+        return
+    keys = np.concatenate(state.keys)
+    lines = np.concatenate(state.lines)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    repeat = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
+    if not len(repeat):
+        return
+    # The first line of each run of equal keys: the smallest line (stable sort keeps file order).
+    run_start = np.maximum.accumulate(np.where(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]],
+                                               np.arange(len(keys)), 0))
+    dup_lines = lines[order[repeat]]
+    first = lines[order[run_start[repeat]]]
+    in_order = np.argsort(dup_lines)
+    state.report(dup_lines[in_order], "event_id",
+                 [f"duplicate event id: same as line {f}" for f in first[in_order][:MAX_ISSUES_KEPT]])
