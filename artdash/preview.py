@@ -26,10 +26,12 @@ from artdash.policy import (
     UniformPolicy,
 )
 from artdash.policy.base import Candidate, Context, Decision, Policy
+from artdash.policy.context import context_for
 from artdash.policy.features import FeatureSpace
 from artdash.policy.vw import VowpalWabbitPolicy
 from artdash.policy.vw import available as vw_available
-from artdash.simulator.taste import TasteModel, simulate_log
+from artdash.simulator.logs import simulate_log
+from artdash.simulator.taste import TasteModel
 
 WEAK_TAKE = 0.10  # a persona whose best image is predicted below this is poorly served
 
@@ -69,11 +71,6 @@ def load_preview_catalog(session: Session) -> list[PreviewTitle]:
     return out
 
 
-def context_for(persona: PersonaView) -> Context:
-    return Context(member_key=f"persona:{persona.id}", affinities=persona.weight_by_tag_id(),
-                   country=persona.country, device=persona.device)
-
-
 def catalog_fingerprint(session: Session) -> tuple:
     """Changes whenever anything a policy depends on changes (variants, tags, personas, picks):
     the key under which trained policies can be cached."""
@@ -111,7 +108,7 @@ def build_policies(session: Session, catalog: Sequence[PreviewTitle], personas: 
     vw = VowpalWabbitPolicy(features) if vw_available() else None
     if candidates and contexts and n_impressions > 0:
         log = simulate_log(TasteModel(seed=seed), features, contexts, candidates, n_impressions, seed=seed)
-        bandit.fit(log.x, log.quality, log.propensity)
+        bandit.fit_features(log.x, log.quality, log.propensity)
         if vw is not None:
             vw.fit_rounds(log.affinity, log.title_id, log.variant_id, log.quality.astype(float), log.propensity,
                           candidates)

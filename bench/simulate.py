@@ -53,8 +53,8 @@ def demo_world() -> lab.LabWorld:
 
 def reference(world: lab.LabWorld, config: lab.LabConfig, n: int) -> tuple[float, float]:
     """One impression at a time: decide through the Policy interface, refit every BATCH."""
-    population = lab.draw_population(world, config)
-    truth = lab.Truth(world, config, population)
+    population = config.population(world)
+    truth = config.truth(world, population)
     rng = np.random.default_rng([config.seed, 2])
     policy = LinearBanditPolicy(world.features, exploration=config.exploration)
     candidates = []
@@ -83,7 +83,7 @@ def reference(world: lab.LabWorld, config: lab.LabConfig, n: int) -> tuple[float
         rewards.append(float(quality))
         props.append(float(probs[k]))
         if (i + 1) % BATCH == 0:
-            policy.fit(np.array(xs), np.array(rewards), np.array(props))
+            policy.fit_features(np.array(xs), np.array(rewards), np.array(props))
     return time.perf_counter() - t0, quality_total / n
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from artdash import catalog
 from artdash.db.models import Variant
 from artdash.errors import ArtdashError
-from artdash.results import queries, report
+from artdash.results import quality, queries, report
 from artdash.results.ingest import IngestError
 from artdash.results.service import import_log, remove_import
 from artdash.stats import sample_ratio_mismatch
@@ -220,7 +220,12 @@ def review_section() -> None:
     if not thin.empty:
         st.warning("Not enough data to judge: " + "; ".join(
             f"{label(v)} ({n})" for v, n in zip(thin["variant_id"], thin["note"])) + ".")
-    st.caption(f"Quality play: at least {ws.settings.quality_play_seconds:.0f} s of viewing "
+    low_q, _ = queries.quality_thresholds(overview.stamp)
+    built = low_q if low_q is not None else ws.settings.quality_play_seconds
+    mismatch = quality.threshold_note(queries.quality_thresholds(overview.stamp), ws.settings.quality_play_seconds)
+    if mismatch:
+        st.warning(f"Take rates may mislead: {mismatch}.")
+    st.caption(f"Quality play: at least {built:g} s of viewing, as these rollups were built "
                "(ARTDASH_QUALITY_PLAY_SECONDS). Intervals are Wilson (rates) and log-ratio (lift); p-values are "
                "Holm-adjusted across variants; P(best) uses Beta(1, 1) posteriors on the quality take rate.")
     shown = review_table(table, control, daily_trend(daily))

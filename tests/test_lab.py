@@ -42,7 +42,7 @@ def test_online_ordering_random_below_best_single_below_personalised(run):
 def test_offline_estimates_reproduce_the_ordering_and_cover_the_truth(world, run):
     config = run.config
     trace = run.traces["uniform"]
-    truth = lab.Truth(world, config, lab.draw_population(world, config))
+    truth = config.truth(world)
     table = lab.offline_table(world, config, trace.all_rounds(), support=np.concatenate(trace.support),
                               truth=truth, members=np.concatenate(trace.members))
     dr = table[table["estimator"] == "DR"].set_index("policy")

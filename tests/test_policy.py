@@ -18,7 +18,8 @@ from artdash.policy import (
     sticky_draw,
 )
 from artdash.policy.features import FeatureSpace
-from artdash.simulator.taste import TasteModel, simulate_log
+from artdash.simulator.logs import simulate_log
+from artdash.simulator.taste import TasteModel
 
 TAGS = [TagView(i, facet, name, 1) for i, (facet, name) in enumerate(
     [("tone", "romantic"), ("tone", "funny"), ("visual", "couple"), ("visual", "close-up face"),
@@ -47,7 +48,7 @@ def trained_bandit():
     features = FeatureSpace(TAGS)
     log = simulate_log(TasteModel(seed=3), features, [ROMANCE_FAN, COMEDY_FAN, THRILLER_FAN], CATALOG,
                        n=20_000, seed=3)
-    return LinearBanditPolicy(features, exploration=0.1).fit(log.x, log.quality, log.propensity), log
+    return LinearBanditPolicy(features, exploration=0.1).fit_features(log.x, log.quality, log.propensity), log
 
 
 def all_policies(trained_bandit):
@@ -132,9 +133,9 @@ def test_training_refuses_impossible_logs():
     bandit = LinearBanditPolicy(FeatureSpace(TAGS))
     x = np.ones((3, bandit.features.dim))
     with pytest.raises(ValidationError, match="propensities"):
-        bandit.fit(x, np.array([1, 0, 1]), np.array([0.5, 0.0, 0.5]))
+        bandit.fit_features(x, np.array([1, 0, 1]), np.array([0.5, 0.0, 0.5]))
     with pytest.raises(ValidationError, match="no logged impressions"):
-        bandit.fit(np.ones((0, bandit.features.dim)), np.array([]))
+        bandit.fit_features(np.ones((0, bandit.features.dim)), np.array([]))
     with pytest.raises(ValidationError, match="exploration"):
         EditorsPickPolicy({}, exploration=1.5)
 
@@ -177,11 +178,11 @@ def test_bandit_updated_in_batches_equals_one_fit_on_everything():
     x = rng.normal(size=(600, features.dim))
     rewards = (rng.random(600) < 0.3).astype(float)
     propensities = rng.uniform(0.1, 1.0, 600)
-    whole = LinearBanditPolicy(features).fit(x, rewards, propensities)
+    whole = LinearBanditPolicy(features).fit_features(x, rewards, propensities)
     pieces = LinearBanditPolicy(features)
     for start in range(0, 600, 150):
         pieces.update(x[start:start + 150], rewards[start:start + 150], propensities[start:start + 150])
     assert np.allclose(whole.theta, pieces.theta) and np.allclose(whole.a_inv, pieces.a_inv)
     assert pieces.n_trained == 600
-    refit = LinearBanditPolicy(features).fit(x[:10], rewards[:10], propensities[:10]).fit(x, rewards, propensities)
+    refit = LinearBanditPolicy(features).fit_features(x[:10], rewards[:10], propensities[:10]).fit_features(x, rewards, propensities)
     assert np.allclose(refit.theta, whole.theta)  # fit starts afresh

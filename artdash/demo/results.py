@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,8 @@ from artdash.db.models import Variant
 from artdash.policy.base import explore
 from artdash.policy.features import FeatureSpace
 from artdash.results.ingest import IngestReport, ingest
-from artdash.simulator.taste import TasteModel, simulated_member_id
+from artdash.simulator.logs import numbered_ids, simulated_member_ids
+from artdash.simulator.taste import TasteModel
 from artdash.workspace import Workspace
 
 EXPERIMENT = "artwork-personalisation"
@@ -39,46 +40,56 @@ def demo_log(ws: Workspace, n: int = 200_000, days: int = 30, seed: int = 11,
     if not catalog or not people:
         raise ValueError("the demo log needs titles with active variants and personas")
     taste = TasteModel(seed=seed)
-    # Per (persona, title): variants, the control's and the bandit's probabilities, true rates.
-    table = {}
+    # Per (persona, title), padded to the most candidates of any title: variant ids, the
+    # control's and the bandit's probabilities, and the true P(play) and P(quality play).
+    k_max = max(len(t.candidates) for t in catalog)
+    shape = (len(people), len(catalog), k_max)
+    ids, pick_p, bandit_p = np.zeros(shape, dtype=np.int64), np.zeros(shape), np.zeros(shape)
+    p_play, p_quality = np.zeros(shape), np.zeros(shape)
+    n_candidates = np.array([len(t.candidates) for t in catalog])
     for pi, person in enumerate(people):
         context = preview.context_for(person)
         affinity = features.affinity_vector(context)[None, :]
         for ti, title in enumerate(catalog):
             cands = sorted(title.candidates, key=lambda c: c.variant_id)
-            ids = [c.variant_id for c in cands]
+            k = len(cands)
+            variant_ids = [c.variant_id for c in cands]
             tags = features.tag_matrix(cands)
             pick = policies["editors-pick"].probabilities(context, cands)
-            if np.allclose(pick, 1 / len(cands)):  # no editor's pick: the first active variant, 10 % exploration
-                pick = explore(0, len(cands), 0.1)
-            table[pi, ti] = (ids, pick, policies["linucb"].probabilities(context, cands),
-                             taste.take_probability(affinity, tags, ids)[0],
-                             taste.quality_probability(affinity, tags, ids)[0])
+            if np.allclose(pick, 1 / k):  # no editor's pick: the first active variant, 10 % exploration
+                pick = explore(0, k, 0.1)
+            ids[pi, ti, :k], pick_p[pi, ti, :k] = variant_ids, pick
+            bandit_p[pi, ti, :k] = policies["linucb"].probabilities(context, cands)
+            p_play[pi, ti, :k] = taste.take_probability(affinity, tags, variant_ids)[0]
+            p_quality[pi, ti, :k] = taste.quality_probability(affinity, tags, variant_ids)[0]
     members_per_persona = 500
     member = rng.integers(members_per_persona * len(people), size=n)
     persona_index = member // members_per_persona
     title_index = rng.integers(len(catalog), size=n)
     treatment = (member % 2).astype(bool)  # members, not impressions, are assigned to cells
     draws = rng.random((n, 3))
-    variant_ids = np.empty(n, dtype=np.int64)
-    propensity, played, quality = np.empty(n), np.zeros(n, bool), np.zeros(n, bool)
-    for i in range(n):
-        ids, pick, bandit, p_play, p_quality = table[persona_index[i], title_index[i]]
-        probs = bandit if treatment[i] else pick
-        k = int(min(np.searchsorted(np.cumsum(probs), draws[i, 0], side="right"), len(ids) - 1))
-        variant_ids[i], propensity[i] = ids[k], probs[k]
-        played[i] = draws[i, 1] < p_play[k]
-        quality[i] = played[i] and draws[i, 2] < p_quality[k] / max(p_play[k], 1e-9)
+    # Every impression at once: the cell's probabilities, an inverse-CDF pick, the outcomes.
+    probs = np.where(treatment[:, None], bandit_p[persona_index, title_index], pick_p[persona_index, title_index])
+    last = n_candidates[title_index] - 1
+    k = np.minimum((np.cumsum(probs, axis=1) <= draws[:, :1]).sum(axis=1), last)
+    rows = np.arange(n)
+    variant_ids = ids[persona_index, title_index, k]
+    propensity = probs[rows, k]
+    play = p_play[persona_index, title_index, k]
+    played = draws[:, 1] < play
+    quality = played & (draws[:, 2] < p_quality[persona_index, title_index, k] / np.maximum(play, 1e-9))
     seconds = np.where(quality, rng.uniform(300, 5400, n), np.where(played, rng.uniform(5, 299, n), 0))
-    when = [end - timedelta(seconds=float(s)) for s in rng.uniform(0, days * 86400, n)]
+    offsets = rng.uniform(0, days * 86400, n)
+    when = (pd.Timestamp(end) - pd.to_timedelta(offsets, unit="s")).strftime("%Y-%m-%dT%H:%M:%SZ")
     countries = np.array([p.country or "US" for p in people])[persona_index]
     devices = np.where(rng.random(n) < 0.6, np.array([p.device for p in people])[persona_index],
                        np.array(DEVICES)[rng.integers(len(DEVICES), size=n)])
+    persona_ids = np.array([p.id for p in people])[persona_index]
     return pd.DataFrame({
-        "event_id": [f"demo-{seed}-{i}" for i in range(n)],
-        "timestamp": [w.strftime("%Y-%m-%dT%H:%M:%SZ") for w in when],
-        "member_id": [simulated_member_id("demo", people[m // members_per_persona].id, m) for m in member],
-        "title_id": [catalog[t].id for t in title_index], "variant_id": variant_ids,
+        "event_id": numbered_ids(f"demo-{seed}-", n),
+        "timestamp": when,
+        "member_id": simulated_member_ids("demo", persona_ids, member),
+        "title_id": np.array([t.id for t in catalog])[title_index], "variant_id": variant_ids,
         "policy": np.where(treatment, "linucb", "editors-pick"), "experiment": EXPERIMENT,
         "cell": np.where(treatment, "personalised", "control"), "propensity": propensity.round(6),
         "played": played, "play_seconds": seconds.round(1), "country": countries, "device": devices,

@@ -21,9 +21,10 @@ from artdash import clock
 from artdash.access.auth import authorize
 from artdash.db.models import LabRun, PolicyPromotion
 from artdash.errors import NotFoundError, ValidationError
-from artdash.lab import POLICY_LABELS, LabConfig, LabResult
-
-DEFAULT_POLICY = "linucb"
+from artdash.lab.config import LabConfig
+from artdash.lab.online import LabResult
+from artdash.policy import registry
+from artdash.policy.registry import DEFAULT_POLICY, LABELS
 
 
 def _records(frame: pd.DataFrame | None) -> list[dict] | None:
@@ -167,7 +168,7 @@ def run_of_log(file_name: str) -> int | None:
 def log_run(ws, world, result: LabResult, run_id: int, actor: str, progress=None):
     """Write a saved run's impressions to the results database as simulated data (experiment
     ``lab-<run id>``, one import) and link it to the run."""
-    from artdash.lab import run_log
+    from artdash.lab.logs import run_log
     from artdash.results.service import import_log
 
     data = run_log(world, result, str(run_id)).to_csv(index=False).encode()
@@ -208,8 +209,7 @@ def _promotion_view(p: PolicyPromotion) -> PromotionView:
 def promote(session: Session, policy: str, actor: str, run_id: int | None = None, note: str = "") -> PromotionView:
     """Make ``policy`` the one Preview serves by default (recorded with who, when and why)."""
     authorize(session, actor, "admin")
-    if policy not in POLICY_LABELS:
-        raise ValidationError(f"unknown policy {policy!r}; choose from {', '.join(POLICY_LABELS)}")
+    registry.check(policy)
     if run_id is not None:
         _get(session, run_id)
     entry = PolicyPromotion(policy=policy, action="promote", by=actor, run_id=run_id, note=(note or "").strip()[:2000])
@@ -240,6 +240,6 @@ def current_policy(session: Session) -> tuple[str | None, PromotionView | None]:
 
 def promotion_history(session: Session) -> pd.DataFrame:
     rows = session.scalars(select(PolicyPromotion).order_by(PolicyPromotion.id.desc())).all()
-    return pd.DataFrame([{"when": p.at, "action": p.action, "policy": POLICY_LABELS.get(p.policy, p.policy),
+    return pd.DataFrame([{"when": p.at, "action": p.action, "policy": LABELS.get(p.policy, p.policy),
                           "by": p.by, "run": f"#{p.run_id}" if p.run_id else "", "note": p.note} for p in rows],
                         columns=["when", "action", "policy", "by", "run", "note"])

@@ -2,19 +2,24 @@
 
 Every policy implements :class:`artdash.policy.base.Policy`; decisions are sticky (a hash of
 member, title and time window picks from the probabilities, so the same member sees the same
-image within a window) and carry the propensity that offline evaluation needs.
+image within a window) and carry the propensity that offline evaluation needs. The same
+objects work on many (context, title) pairs at once (``table``, ``partial_fit``; see
+:mod:`artdash.policy.table`), and :mod:`artdash.policy.registry` is the one list of them.
 """
 
-from artdash.policy.base import Candidate, Context, Decision, Policy, sticky_draw
+from artdash.policy.base import (
+           Candidate,
+           CandidateTable,
+           Context,
+           Decision,
+           Policy,
+           Rounds,
+           sticky_draw,
+)
 from artdash.policy.baselines import BestSingleVariantPolicy, EditorsPickPolicy, UniformPolicy
 from artdash.policy.linear import LinearBanditPolicy
+from artdash.policy.registry import DEFAULT_POLICY, KINDS, LABELS, make
 
-POLICIES = {
-    "uniform": UniformPolicy,
-    "editors-pick": EditorsPickPolicy,
-    "best-single": BestSingleVariantPolicy,
-    "linucb": LinearBanditPolicy,
-}
-
-__all__ = ["Candidate", "Context", "Decision", "Policy", "sticky_draw", "UniformPolicy", "EditorsPickPolicy",
-           "BestSingleVariantPolicy", "LinearBanditPolicy", "POLICIES"]
+__all__ = ["Candidate", "CandidateTable", "Context", "Decision", "Policy", "Rounds", "sticky_draw", "UniformPolicy",
+           "EditorsPickPolicy", "BestSingleVariantPolicy", "LinearBanditPolicy", "DEFAULT_POLICY", "KINDS", "LABELS",
+           "make"]

@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -54,6 +55,69 @@ class Decision:
     predicted_take: float | None = None
 
 
+ROUND_FIELDS = ("group", "title", "action", "propensity", "played", "quality")
+
+
+class CandidateTable(Protocol):
+    """The catalog as arrays (``artdash.simulator.world.LabWorld`` is one)."""
+
+    title_ids: np.ndarray      # (T,)
+    variant_ids: np.ndarray    # (T, K), 0 past a title's last candidate
+    n_actions: np.ndarray      # (T,)
+    tags: np.ndarray           # (T, K, n_tags)
+    visual: np.ndarray         # (T, K, 4)
+    features: Any                # FeatureSpace: its .tags give the tag id of each column
+
+    @property
+    def valid(self) -> np.ndarray:
+        """(T, K) mask of real candidates."""
+        ...
+
+
+@dataclass
+class Rounds:
+    """Logged rounds: indices into the contexts (``group``), the titles and their candidates
+    (``action``), with the propensity the logging policy gave the shown candidate and what
+    happened. The reward policies learn is the quality play."""
+
+    group: np.ndarray       # context row (archetype index; the last row is "unknown taste")
+    title: np.ndarray       # title index
+    action: np.ndarray      # candidate index
+    propensity: np.ndarray
+    played: np.ndarray
+    quality: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.action)
+
+    @property
+    def reward(self) -> np.ndarray:
+        """The reward policies learn from: 1 for a quality play, else 0."""
+        return np.asarray(self.quality, dtype=float)
+
+    def take(self, index) -> Rounds:
+        """The rounds at ``index`` (a slice, a mask or positions)."""
+        return Rounds(*(getattr(self, f)[index] for f in ROUND_FIELDS))
+
+    @staticmethod
+    def concat(parts: Sequence[Rounds]) -> Rounds:
+        """All rounds of ``parts``, in order."""
+        return Rounds(*(np.concatenate([getattr(p, f) for p in parts]) for f in ROUND_FIELDS))
+
+
+def title_candidates(candidates: CandidateTable) -> dict[int, list[Candidate]]:
+    """Title id → its candidates as :class:`Candidate` objects (for policies that speak them)."""
+    tags = candidates.features.tags
+    out: dict[int, list[Candidate]] = {}
+    for i, title_id in enumerate(candidates.title_ids.tolist()):
+        out[int(title_id)] = [
+            Candidate(int(candidates.variant_ids[i, k]), int(title_id),
+                      frozenset(tags[j].id for j in np.flatnonzero(candidates.tags[i, k])),
+                      tuple(float(v) for v in candidates.visual[i, k]))  # type: ignore[arg-type]
+            for k in range(int(candidates.n_actions[i]))]
+    return out
+
+
 def sticky_draw(member_key: str, title_id: int, when: datetime | None = None,
                 window_hours: float = DEFAULT_WINDOW_HOURS) -> float:
     """A number in [0, 1) fixed by (member, title, time window): the same member gets the same
@@ -89,6 +153,34 @@ class Policy(ABC):
     def fallback_reason(self, context: Context) -> str:
         """Non-empty when this policy cannot personalise for ``context`` and says why."""
         return ""
+
+    # -- the vectorised half: many contexts × titles at once (see artdash.policy.table) --------
+    def table(self, candidates: CandidateTable, affinity: np.ndarray) -> np.ndarray:
+        """(G, T, K) probabilities for the G contexts (rows of ``affinity``) on every title of
+        ``candidates``; 0 past each title's candidates. This default asks :meth:`probabilities`
+        once per (context, title); policies override it with array arithmetic."""
+        tags = candidates.features.tags
+        out = np.zeros((len(affinity), *candidates.variant_ids.shape))
+        by_title = title_candidates(candidates)
+        for g, row in enumerate(np.asarray(affinity)):
+            context = Context(member_key=f"group:{g}",
+                              affinities={tags[j].id: float(row[j]) for j in np.flatnonzero(row)})
+            for i, title_id in enumerate(candidates.title_ids.tolist()):
+                out[g, i, :candidates.n_actions[i]] = self.probabilities(context, by_title[int(title_id)])
+        return out
+
+    def partial_fit(self, candidates: CandidateTable, affinity: np.ndarray, rounds: Rounds) -> Policy:
+        """Learn from newly logged ``rounds`` (indices into ``candidates`` and the contexts of
+        ``affinity``), keeping what was learnt before. Policies that learn nothing ignore it."""
+        return self
+
+    def reset(self) -> None:  # noqa: B027  (a no-op is right for policies that learn nothing)
+        """Forget everything learnt (policies that learn override it)."""
+
+    def fit(self, candidates: CandidateTable, affinity: np.ndarray, rounds: Rounds) -> Policy:
+        """Learn from ``rounds`` from scratch."""
+        self.reset()
+        return self.partial_fit(candidates, affinity, rounds)
 
     def decide(self, context: Context, candidates: Sequence[Candidate], when: datetime | None = None,
                window_hours: float = DEFAULT_WINDOW_HOURS) -> Decision:

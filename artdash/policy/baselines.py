@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from artdash.errors import ValidationError
-from artdash.policy.base import Candidate, Context, Policy, explore
+from artdash.policy.base import Candidate, CandidateTable, Context, Policy, Rounds, explore
+from artdash.policy.table import explore_table, uniform_table
 
 
 def _check_exploration(exploration: float) -> float:
@@ -27,6 +28,9 @@ class UniformPolicy(Policy):
     def explain(self, context, candidates, index) -> str:
         return f"uniform random: each of {len(candidates)} variants has {1 / len(candidates):.0%}"
 
+    def table(self, candidates: CandidateTable, affinity: np.ndarray) -> np.ndarray:
+        return uniform_table(candidates, len(affinity))
+
 
 class EditorsPickPolicy(Policy):
     """The variant an editor chose for the title; uniform where there is no pick."""
@@ -43,6 +47,16 @@ class EditorsPickPolicy(Policy):
         if pick not in ids:
             return np.full(len(candidates), 1.0 / len(candidates))
         return explore(ids.index(pick), len(candidates), self.exploration)
+
+    def table(self, candidates: CandidateTable, affinity: np.ndarray) -> np.ndarray:
+        t = np.array(uniform_table(candidates, 1)[0])
+        for i, title_id in enumerate(candidates.title_ids.tolist()):
+            pick = self.picks.get(int(title_id))
+            hits = np.flatnonzero(candidates.variant_ids[i, :candidates.n_actions[i]] == pick) if pick else []
+            if len(hits):
+                valid = np.arange(t.shape[1]) < candidates.n_actions[i]
+                t[i] = explore_table(np.array(hits[0]), valid, self.exploration)
+        return np.broadcast_to(t, (len(affinity), *t.shape))
 
     def explain(self, context, candidates, index) -> str:
         pick = self.picks.get(candidates[0].title_id)
@@ -66,6 +80,26 @@ class BestSingleVariantPolicy(Policy):
     def rate(self, variant_id: int) -> float:
         successes, trials = self.counts.get(variant_id, (0, 0))
         return (successes + 1) / (trials + 2)
+
+    def reset(self) -> None:
+        self.counts = {}
+
+    def partial_fit(self, candidates: CandidateTable, affinity: np.ndarray, rounds: Rounds) -> BestSingleVariantPolicy:
+        """Add the rounds' quality plays and impressions to each shown variant's counts."""
+        shown = candidates.variant_ids[rounds.title, rounds.action]
+        ids, index = np.unique(shown, return_inverse=True)
+        successes = np.bincount(index, weights=rounds.reward, minlength=len(ids))
+        trials = np.bincount(index, minlength=len(ids))
+        for vid, s, n in zip(ids.tolist(), successes.tolist(), trials.tolist()):
+            old_s, old_n = self.counts.get(int(vid), (0, 0))
+            self.counts[int(vid)] = (old_s + int(round(s)), old_n + int(n))
+        return self
+
+    def table(self, candidates: CandidateTable, affinity: np.ndarray) -> np.ndarray:
+        valid = candidates.valid
+        rate = np.vectorize(self.rate, otypes=[float])(candidates.variant_ids)
+        t = explore_table(np.where(valid, rate, -1.0).argmax(axis=1), valid, self.exploration)
+        return np.broadcast_to(t, (len(affinity), *t.shape))
 
     def probabilities(self, context: Context, candidates: Sequence[Candidate]) -> np.ndarray:
         rates = [self.rate(c.variant_id) for c in candidates]

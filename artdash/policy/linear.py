@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from artdash.errors import ValidationError
-from artdash.policy.base import Candidate, Context, Policy, explore
+from artdash.policy.base import Candidate, CandidateTable, Context, Policy, Rounds, explore
 from artdash.policy.features import FeatureSpace
+from artdash.policy.table import explore_table, feature_tensor
 
 
 class LinearBanditPolicy(Policy):
@@ -35,13 +36,56 @@ class LinearBanditPolicy(Policy):
     def trained(self) -> bool:
         return self.theta is not None
 
-    def fit(self, x: np.ndarray, rewards: np.ndarray, propensities: np.ndarray | None = None) -> LinearBanditPolicy:
-        """Fit on logged rounds: features of the shown variant, its reward (quality play), its propensity."""
+    def reset(self) -> None:
+        self.theta = self.a_inv = None
+        self.n_trained = 0
+        self._sums = None
+        self._tensor = None
+
+    def _features_of(self, candidates: CandidateTable, affinity: np.ndarray) -> np.ndarray:
+        """The (G, T, K, dim) feature tensor, built once per (catalog, contexts) pair."""
+        key = (id(candidates), id(affinity), affinity.shape)
+        cached = getattr(self, "_tensor", None)
+        if cached is None or cached[0] != key:
+            self._tensor = (key, feature_tensor(candidates, affinity), candidates, affinity)  # keep both alive
+            cached = self._tensor
+        return cached[1]
+
+    def partial_fit(self, candidates: CandidateTable, affinity: np.ndarray, rounds: Rounds) -> LinearBanditPolicy:
+        """Learn from logged rounds. Rounds sharing (context, title, candidate) share a feature
+        vector: their weights (1 / propensity) are summed per cell and each distinct vector is
+        added once — the same model as :meth:`fit` on everything, at a cost that does not grow
+        with the number of rounds."""
+        x = self._features_of(candidates, affinity)
+        shape = x.shape[:3]
+        cell = np.ravel_multi_index((rounds.group, rounds.title, rounds.action), shape)
+        weights = 1.0 / np.asarray(rounds.propensity, dtype=float)
+        size = int(np.prod(shape))
+        weight_sums = np.bincount(cell, weights=weights, minlength=size)
+        reward_sums = np.bincount(cell, weights=weights * rounds.reward, minlength=size)
+        used = np.flatnonzero(weight_sums)
+        return self.update_grouped(x.reshape(size, -1)[used], weight_sums[used], reward_sums[used], len(rounds))
+
+    def table(self, candidates: CandidateTable, affinity: np.ndarray) -> np.ndarray:
+        x = self._features_of(candidates, affinity)
+        valid = np.broadcast_to(candidates.valid, x.shape[:3])
+        if not self.trained:
+            return np.where(valid, 1.0 / candidates.n_actions[None, :, None], 0.0)
+        flat = x.reshape(-1, x.shape[-1])
+        mean = flat @ self.theta
+        bonus = np.sqrt(np.einsum("nd,de,ne->n", flat, self.a_inv, flat).clip(min=0))
+        scores = np.where(valid, (mean + self.alpha * bonus).reshape(x.shape[:3]), -np.inf)
+        return explore_table(scores.argmax(axis=2), valid, self.exploration)
+
+    def fit_features(self, x: np.ndarray, rewards: np.ndarray,
+                     propensities: np.ndarray | None = None) -> LinearBanditPolicy:
+        """Fit from scratch on logged rounds given as features: the shown variant's feature
+        vector, its reward (quality play), its propensity."""
         self._sums = None
         return self.update(x, rewards, propensities)
 
     def update(self, x: np.ndarray, rewards: np.ndarray, propensities: np.ndarray | None = None) -> LinearBanditPolicy:
-        """Add logged rounds to what the model has seen: the result equals :meth:`fit` on all
+        """Add logged rounds to what the model has seen: the result equals :meth:`fit_features` on all
         rounds so far (the sufficient statistics are kept), at the cost of the new rounds only."""
         x, rewards = np.asarray(x, dtype=float), np.asarray(rewards, dtype=float)
         if x.ndim != 2 or x.shape[1] != self.features.dim or len(rewards) != len(x):

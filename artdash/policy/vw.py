@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from artdash.errors import ArtdashError, ValidationError
-from artdash.policy.base import Candidate, Context, Policy
+from artdash.policy.base import Candidate, CandidateTable, Context, Policy, Rounds, title_candidates
 from artdash.policy.features import VISUAL_NAMES, FeatureSpace
 
 
@@ -80,6 +80,15 @@ class VowpalWabbitPolicy(Policy):
                     self._vw.learn(lines)
         self.n_trained += len(rewards)
         return self
+
+    def partial_fit(self, candidates: CandidateTable, affinity: np.ndarray, rounds: Rounds) -> VowpalWabbitPolicy:
+        """Learn online from logged rounds (VW keeps what it learnt: there is no refit)."""
+        key = id(candidates)
+        if getattr(self, "_by_title", (None, None))[0] != key:
+            self._by_title = (key, title_candidates(candidates), candidates)
+        return self.fit_rounds(np.asarray(affinity)[rounds.group], candidates.title_ids[rounds.title],
+                               candidates.variant_ids[rounds.title, rounds.action], rounds.reward,
+                               rounds.propensity, self._by_title[1])
 
     def probabilities(self, context: Context, candidates: Sequence[Candidate]) -> np.ndarray:
         if not self.trained:

@@ -195,6 +195,12 @@ def data_stamp(conn: Connection) -> tuple:
             max(qualities, default=None), digest)
 
 
+def quality_thresholds(stamp: tuple) -> tuple[float | None, float | None]:
+    """The (lowest, highest) quality-play threshold the stored rollups were built with, from the
+    :func:`data_stamp` (None, None with no imports)."""
+    return stamp[3], stamp[4]
+
+
 def stored_impressions(stamp: tuple) -> int:
     """The number of impressions in the results database, from its :func:`data_stamp`."""
     return stamp[2]

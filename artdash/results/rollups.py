@@ -18,6 +18,7 @@ from artdash.db.results_schema import (
     rollup_variants,
 )
 from artdash.errors import ValidationError
+from artdash.results.quality import quality_plays
 from artdash.results.validate import Rows
 from artdash.results.write import Writer, one_writer
 
@@ -57,7 +58,7 @@ class Rollups:
             "day": rows.columns["day"], "variant_id": rows.columns["variant_id"],
             "experiment": self._codes(rows, "experiment"), "title_id": rows.columns["title_id"],
             "impressions": np.ones(len(rows), dtype=np.int64), "plays": played,
-            "quality_plays": ((played == 1) & (seconds >= self.quality_seconds)).astype(np.int64),
+            "quality_plays": quality_plays(played, seconds, self.quality_seconds).astype(np.int64),
             "play_seconds": seconds})
         self.variants.append(self._sum(base, VARIANT_KEYS))
         self.cells.append(self._sum(base.assign(cell=self._codes(rows, "cell")), CELL_KEYS))

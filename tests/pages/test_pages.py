@@ -514,6 +514,20 @@ def test_results_page_keeps_simulated_data_out_of_real_traffic(demo_ws):
     assert not any("Act on this result" in m.value for m in at.markdown)
 
 
+def test_results_page_says_when_the_rollups_were_built_with_another_quality_threshold(demo_ws, monkeypatch):
+    with demo_ws.session() as s:
+        title = catalog.list_titles(s)[0]
+        active = [v.id for v in catalog.list_variants(s, title.id) if v.status == "active"]
+    clear_ab_log(demo_ws, {active[0]: 0.10, active[1]: 0.20}, n=200)   # counted at the default 300 s
+    monkeypatch.setenv("ARTDASH_QUALITY_PLAY_SECONDS", "600")
+    at = open_page("results")
+    labelled(at.selectbox, "Title").set_value(title.id).run()
+    assert_clean(at)
+    assert any("counted at 300 s, the setting says 600 s" in w.value and "artdash results rebuild" in w.value
+               for w in at.warning)
+    assert any("at least 300 s of viewing" in c.value for c in at.caption)
+
+
 def test_gallery_shows_each_variants_quality_take_rate_from_real_traffic(demo_ws):
     with demo_ws.session() as s:
         title = catalog.list_titles(s)[0]

@@ -1,0 +1,48 @@
+"""Lab tables as people read them (the page and the CLI show the same)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def _pct(value) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value:.1%}"
+
+
+def summary_for_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """Online results: one row per policy, rates with their 95 % intervals."""
+    if summary.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "policy": summary["label"],
+        "impressions": summary["impressions"].map("{:,}".format),
+        "take rate": [f"{_pct(r)} [{_pct(lo)}, {_pct(hi)}]"
+                      for r, lo, hi in zip(summary["take rate"], summary["take low"], summary["take high"])],
+        "quality take rate": [f"{_pct(r)} [{_pct(lo)}, {_pct(hi)}]" for r, lo, hi in
+                              zip(summary["quality take rate"], summary["quality low"], summary["quality high"])],
+        "regret per 1k": summary["regret per 1k"].map("{:.1f}".format),
+        "of the oracle": summary["oracle fraction"].map(_pct),
+    })
+
+
+def offline_for_display(table: pd.DataFrame) -> pd.DataFrame:
+    """Offline estimates: one row per (policy, estimator), value with interval, ESS, caveats."""
+    if table.empty:
+        return pd.DataFrame()
+    out = pd.DataFrame({
+        "policy": table["label"], "estimator": table["estimator"],
+        "estimate": [("withheld" if pd.isna(v) else f"{_pct(v)} [{_pct(lo)}, {_pct(hi)}]")
+                     for v, lo, hi in zip(table["value"], table["low"], table["high"])],
+        "effective sample": table["effective sample"].map(lambda x: "—" if pd.isna(x) else f"{x:,.0f}"),
+    })
+    if "truth" in table and table["truth"].notna().any():
+        out["true value"] = table["truth"].map(_pct)
+    out["note"] = table["note"].fillna("")
+    return out
+
+
+def ranking(table: pd.DataFrame, estimator: str = "DR") -> pd.DataFrame:
+    """Policies ranked by one estimator (withheld estimates last)."""
+    rows = table[table["estimator"] == estimator]
+    return rows.sort_values("value", ascending=False, na_position="last")
+

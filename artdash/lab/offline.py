@@ -1,0 +1,116 @@
+"""Offline evaluation in the lab: train each candidate policy on the first part of a log
+and estimate its value on the rest with every estimator (on a simulated run, against the
+hidden truth too)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from artdash import ope
+from artdash.errors import ValidationError
+from artdash.lab.config import POLICY_LABELS, LabConfig
+from artdash.lab.online import LabResult, make_policy
+from artdash.policy.base import Rounds
+from artdash.results.quality import quality_plays
+from artdash.simulator.logs import SIMULATED_MEMBER
+from artdash.simulator.population import Truth
+from artdash.simulator.world import LabWorld, group_affinity
+
+
+def rounds_from_results(conn, world: LabWorld, experiment: str, cell: str | None = None,
+                        limit: int = 2_000_000) -> tuple[Rounds, dict]:
+    """Logged rounds from the results database (one experiment, optionally one cell), mapped
+    onto the world. Simulated members (lab runs, the demo log) are matched to their archetype
+    through their id (:func:`simulated_member_id`); others count as members of unknown taste.
+    Rows of variants no longer active are left out (and counted)."""
+    from sqlalchemy import select
+
+    from artdash.db.results_schema import imports
+    from artdash.db.results_schema import impressions as imp
+
+    query = (select(imp.c.member_id, imp.c.title_id, imp.c.variant_id, imp.c.propensity, imp.c.played,
+                    imp.c.play_seconds, imports.c.quality_seconds)
+             .join(imports, imports.c.id == imp.c.import_id)
+             .where(imp.c.experiment == experiment).order_by(imp.c.ts, imp.c.id).limit(limit))
+    if cell:
+        query = query.where(imp.c.cell == cell)
+    frame = pd.DataFrame(conn.execute(query).all(), columns=["member_id", "title_id", "variant_id", "propensity",
+                                                             "played", "play_seconds", "quality_seconds"])
+    if frame.empty:
+        raise ValidationError(f"no logged impressions for experiment {experiment!r}"
+                              + (f", cell {cell!r}" if cell else "") + ": nothing to evaluate")
+    title_index = pd.Series(np.arange(len(world.title_ids)), index=world.title_ids)
+    t = frame["title_id"].map(title_index)
+    keep = t.notna().to_numpy().copy()
+    t = t.fillna(0).astype(np.int64).to_numpy()
+    match = world.variant_ids[t] == frame["variant_id"].to_numpy()[:, None]
+    keep &= match.any(axis=1)
+    action = match.argmax(axis=1)
+    archetype_index = {f"a{pid}": i for i, pid in enumerate(world.archetype_ids.tolist())}
+    tokens = frame["member_id"].str.extract(SIMULATED_MEMBER)[0]
+    group = tokens.map(archetype_index).fillna(len(world.archetype_ids)).astype(np.int64).to_numpy()
+    played = frame["played"].to_numpy().astype(bool)
+    quality = quality_plays(played, frame["play_seconds"].to_numpy(float), frame["quality_seconds"].to_numpy(float))
+    rounds = Rounds(group[keep], t[keep], action[keep], frame["propensity"].to_numpy(float)[keep], played[keep],
+                    quality[keep])
+    info = {"rows": len(frame), "used": int(keep.sum()), "left_out": int((~keep).sum()),
+            "unknown_members": int((group[keep] == len(world.archetype_ids)).sum())}
+    return rounds, info
+
+
+def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: Sequence[str] | None = None,
+                  support: np.ndarray | None = None, truth: Truth | None = None, members: np.ndarray | None = None,
+                  confidence: float = 0.95, train_share: float = 0.5) -> pd.DataFrame:
+    """Train each candidate policy on the first part of the log and estimate its value on the
+    rest with every estimator. With ``truth`` (simulated data) the true value is given too."""
+    if len(logged) == 0:
+        raise ValidationError("the log has no impressions: there is nothing to evaluate a policy on")
+    policies = list(policies or config.policies)
+    cut = int(len(logged) * train_share)
+    train, test = logged.take(slice(0, cut)), logged.take(slice(cut, None))
+    if len(test) == 0 or len(train) == 0:
+        raise ValidationError("the log is too short to split into a training and an evaluation part")
+    data = ope.LoggedData(test.action, test.quality.astype(float), test.propensity, world.n_actions[test.title],
+                          support[cut:] if support is not None else _observed_support(world, logged, test))
+    ope.check_logged(data)
+    keys = world.variant_ids[test.title]
+    predicted = ope.cross_fitted_predictions(test.group, keys, data, seed=config.seed)
+    true_quality = None
+    if truth is not None and members is not None:
+        true_quality = truth.probabilities(members[cut:], test.title)[1]
+    rows = []
+    contexts = group_affinity(world)
+    for name in policies:
+        policy = make_policy(name, world, config.exploration).fit(world, contexts, train)
+        target = policy.table(world, contexts)[test.group, test.title]
+        true_value = float((target * true_quality).sum(axis=1).mean()) if true_quality is not None else None
+        for est in ope.evaluate(data, target, predicted, confidence, seed=config.seed):
+            rows.append({"policy": name, "label": POLICY_LABELS[name], "estimator": est.estimator,
+                         "value": est.value, "low": est.low, "high": est.high,
+                         "effective sample": est.effective_sample, "matched": est.matched,
+                         "truth": true_value, "note": est.note})
+    return pd.DataFrame(rows)
+
+
+def offline_on_run(world: LabWorld, result: LabResult, logger: str = "uniform",
+                   policies: Sequence[str] | None = None, confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`offline_table` on one policy's log of a simulated run: the logger's own
+    probabilities give the support, and the hidden truth gives each policy's true value."""
+    if logger not in result.traces or not result.traces[logger].rounds:
+        raise ValidationError(f"the run has no log of {logger!r}; it ran {', '.join(result.traces)}")
+    config, trace = result.config, result.traces[logger]
+    truth = config.truth(world)
+    return offline_table(world, config, trace.all_rounds(), policies, support=np.concatenate(trace.support),
+                         truth=truth, members=np.concatenate(trace.members), confidence=confidence)
+
+
+def _observed_support(world: LabWorld, logged: Rounds, test: Rounds) -> np.ndarray:
+    """Without the logger's probabilities: an image counts as loggable for a title if the log
+    ever shows it for that title."""
+    seen = np.zeros(world.variant_ids.shape, dtype=bool)
+    seen[logged.title, logged.action] = True
+    return seen[test.title]
+
