@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
+from artdash.errors import ConfigError
+
 ENV = "ARTDASH_NOW"
 
 _frozen: datetime | None = None
@@ -23,8 +25,9 @@ def parse_moment(text: str) -> datetime:
     """An ISO-8601 time as an aware UTC datetime (a time without a zone is read as UTC)."""
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"{ENV} must be an ISO-8601 time such as 2026-11-21T12:00:00Z, not {text!r}") from exc
+    except ValueError:
+        raise ConfigError(f"{ENV} must be an ISO-8601 time such as 2026-11-21T12:00:00Z, not {text!r}; "
+                          "unset it to use the real clock") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

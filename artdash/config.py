@@ -14,6 +14,8 @@ ARTDASH_QUALITY_PLAY_SECONDS  a play this long or longer is a quality play ``300
 ARTDASH_SECRET_KEY         signs "stay signed in" cookies (set the     a random key in
                            same value on every server of one ArtDash)  ``<data>/secret.key``
 ARTDASH_SESSION_HOURS      how long a sign-in lasts in a browser       ``12``
+ARTDASH_NOW                a fixed "now" (ISO 8601), for reproducible  the real clock
+                           demos and tests (see :mod:`artdash.clock`)
 =========================  ==========================================  =======================
 """
 

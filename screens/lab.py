@@ -9,6 +9,7 @@ import streamlit as st
 
 from artdash import lab
 from artdash.errors import ArtdashError
+from artdash.lab import service as lab_service
 from artdash.lab import store as lab_store
 from artdash.policy.vw import available as vw_available
 from artdash.results import queries
@@ -177,17 +178,15 @@ def show_run(run: lab_store.RunView, key: str) -> None:
 
 def finish_run(result: lab.LabResult, name: str, log_data: bool) -> int:
     """Save a run (with offline estimates on its uniform log, and its log if asked)."""
-    offline = None
-    if "uniform" in result.config.policies and result.n_done >= 2:
-        offline = lab.offline_on_run(world, result)
-    with ws.transaction() as s:
-        run = lab_store.save_run(s, result, widgets.actor(), name, offline)
-    if log_data and not result.cancelled:
-        bar = st.progress(0.0, text="Writing the simulated impressions to the results database…")
-        total = result.n_done * len(result.config.policies)
-        lab_store.log_run(ws, world, result, run.id, widgets.actor(),
-                          progress=lambda n: bar.progress(min(n / total, 1.0), text=f"Logged {n:,} of {total:,}"))
-    return run.id
+    bar = st.empty()
+    total = result.n_done * len(result.config.policies)
+
+    def logged(n: int) -> None:
+        bar.progress(min(n / total, 1.0), text=f"Writing the simulated impressions: {n:,} of {total:,}")
+
+    finished = lab_service.finish_run(ws, world, result, widgets.actor(), name, log_data, progress=logged)
+    bar.empty()
+    return finished.run.id
 
 
 # --- Simulate ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from artdash.db.models import Variant
 from artdash.errors import ArtdashError
 from artdash.results import quality, queries, report
 from artdash.results.ingest import IngestError
+from artdash.results.read import MAPPING_EXAMPLE, parse_column_mapping
 from artdash.results.service import import_log, remove_import
 from artdash.stats import sample_ratio_mismatch
 from artdash.ui import results_data, widgets
@@ -100,7 +101,7 @@ def remove_form(shown: pd.DataFrame) -> None:
 def import_form() -> None:
     with st.form("import_log", clear_on_submit=False):
         upload = st.file_uploader("Impression log", type=["csv", "parquet"])
-        mapping_text = st.text_input("Column mapping (optional)", placeholder="ts=timestamp, image=variant_id",
+        mapping_text = st.text_input("Column mapping (optional)", placeholder=MAPPING_EXAMPLE,
                                      help="For files that name columns differently: file column = ArtDash column.")
         skip_unknown = st.checkbox("Skip rows whose title or variant is not in the catalog (they are counted)")
         submitted = st.form_submit_button("Import", type="primary")
@@ -110,11 +111,9 @@ def import_form() -> None:
         st.warning("Choose a file first.")
         return
     try:
-        mapping = dict(part.split("=", 1) for part in mapping_text.replace(";", ",").split(",")
-                       if part.strip()) if mapping_text.strip() else {}
-        mapping = {k.strip(): v.strip() for k, v in mapping.items()}
-    except ValueError:
-        st.error("The column mapping must look like `ts=timestamp, image=variant_id`.")
+        mapping = parse_column_mapping(mapping_text)
+    except ArtdashError as exc:
+        st.error(f"Nothing imported — {exc}.")
         return
     bar = st.progress(0.0, text="Reading…")
     try:

@@ -343,3 +343,18 @@ def test_all_traffic_can_leave_simulated_experiments_out(engine):
     assert everything["impressions"].sum() == 16
     assert real["impressions"].sum() == 10 and real_devices["impressions"].sum() == 10
     assert lab["impressions"].sum() == 6  # an experiment chosen by name is shown whatever it is
+
+
+def test_the_column_mapping_has_one_rule_for_the_page_and_the_cli():
+    from artdash.errors import ValidationError
+    from artdash.results.read import parse_column_mapping
+
+    typed = parse_column_mapping(" TS = timestamp ; image=variant_id, ")
+    assert typed == {"ts": "timestamp", "image": "variant_id"}
+    assert parse_column_mapping(["ts=timestamp", "image=variant_id"]) == typed   # the CLI's repeated --map
+    assert parse_column_mapping("") == {} and parse_column_mapping([]) == {}
+    for bad, reason in (("ts", "must look like"), ("=timestamp", "must look like"), ("ts=", "must look like"),
+                        ("ts=when", "not an ArtDash column"), ("ts=timestamp, TS=event_id", "mapped twice"),
+                        ("a=timestamp, b=timestamp", "onto 'timestamp'")):
+        with pytest.raises(ValidationError, match=reason):
+            parse_column_mapping(bad)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pyarrow as pa
 
+from artdash.errors import ValidationError
 from artdash.results.validate import IngestError
 
 COLUMNS = ("event_id", "timestamp", "member_id", "title_id", "variant_id", "policy", "experiment", "cell",
@@ -16,7 +17,33 @@ REQUIRED = ("event_id", "timestamp", "member_id", "title_id", "variant_id", "pol
             "play_seconds")
 OPTIONAL = ("experiment", "cell", "country", "device")
 CHUNK_ROWS = 250_000
-# --- reading ---------------------------------------------------------------------------------
+MAPPING_EXAMPLE = "ts=timestamp, image=variant_id"
+
+
+def parse_column_mapping(mapping: str | Sequence[str]) -> dict[str, str]:
+    """The column mapping people type — ``ts=timestamp, image=variant_id`` (commas or
+    semicolons between pairs), or one ``FILE_COLUMN=COLUMN`` per item (the CLI's ``--map``) —
+    as {file column: ArtDash column}. The page and the CLI both read it here, with one rule:
+    every pair needs both sides, the right side must be one of ArtDash's columns, and no file
+    column or ArtDash column may be mapped twice."""
+    items = mapping.replace(";", ",").split(",") if isinstance(mapping, str) else list(mapping)
+    out: dict[str, str] = {}
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        source, sep, target = (part.strip() for part in item.partition("="))
+        if not sep or not source or not target:
+            raise ValidationError(f"the column mapping must look like {MAPPING_EXAMPLE} (got {item!r})")
+        if target.lower() not in COLUMNS:
+            raise ValidationError(f"{target!r} is not an ArtDash column; map file columns onto one of "
+                                  f"{', '.join(COLUMNS)}")
+        if source.lower() in out:
+            raise ValidationError(f"the file column {source!r} is mapped twice")
+        if target.lower() in out.values():
+            raise ValidationError(f"two file columns are mapped onto {target.lower()!r}; keep one")
+        out[source.lower()] = target.lower()
+    return out
+
 
 def read_chunks(source: bytes | Path, file_name: str, mapping: Mapping[str, str] | None = None,
                 chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[pa.Table, int]]:

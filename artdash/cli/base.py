@@ -1,0 +1,65 @@
+"""The `artdash` command group, how it opens the workspace and how it reports errors (one line, exit code 2)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from artdash.config import Settings
+from artdash.errors import ArtdashError
+
+EPILOG = """\b
+Environment:
+  ARTDASH_DATA_DIR       where embedded data lives (default ./data)
+  ARTDASH_DATABASE_URL   catalog database URL (default sqlite:///<data>/artdash.db)
+  ARTDASH_MEDIA_DIR      image store (default <data>/media)
+  ARTDASH_MAX_UPLOAD_MB  largest accepted image file in MB (default 40)
+  ARTDASH_MAX_PIXELS     largest accepted image in pixels (default 50000000)
+  ARTDASH_USER           name recorded as the acting user (default local-admin)
+  ARTDASH_RESULTS_DATABASE_URL  results database (default: the catalog's own)
+  ARTDASH_QUALITY_PLAY_SECONDS  a play at least this long is a quality play (default 300)
+  ARTDASH_NOW            a fixed "now" (ISO 8601) for reproducible demos and tests
+"""
+
+
+def open_workspace(migrate: bool = True):
+    """The workspace of the ARTDASH_* settings; the command line acts as an admin."""
+    from artdash.workspace import Workspace
+
+    ws = Workspace.open(Settings.from_env(), migrate=migrate)
+    ws.trusted = True  # the command line has the database itself: it acts as an admin
+    return ws
+
+
+def echo_issues(issues, limit: int = 50) -> None:
+    """Row problems of a refused file, one line each, on stderr."""
+    for issue in issues[:limit]:
+        click.echo(f"line {issue.line} ({issue.column}): {issue.problem}", err=True)
+    if len(issues) > limit:
+        click.echo(f"… and {len(issues) - limit} more", err=True)
+
+
+class CommandGroup(click.Group):
+    """Turns ArtdashError into a one-line message and exit code 2, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ArtdashError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=CommandGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="artdash")
+def main():
+    """ArtDash: titles, artwork variants and tags for artwork personalization."""
+
+
+def print_table(frame) -> None:
+    """A table on stdout, as the pages show it (or a note that it is empty)."""
+    import pandas as pd
+
+    with pd.option_context("display.max_colwidth", 90, "display.width", 200):
+        click.echo(frame.to_string(index=False) if not frame.empty else "(nothing to show)")

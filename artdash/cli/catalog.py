@@ -1,0 +1,195 @@
+"""Catalog commands: `artdash demo`, `title`, `upload`, `members`, `tag`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from artdash import catalog
+from artdash.cli.base import CommandGroup, echo_issues, main, open_workspace
+from artdash.errors import NotFoundError, ValidationError
+
+# --------------------------------------------------------------------------------- demo
+
+@main.command()
+@click.option("--if-empty", is_flag=True, help="Only when the catalog has no titles yet (used by `make run`).")
+@click.option("--impressions", "demo_impressions", default=200_000, show_default=True,
+              help="Simulated impressions for the results database (added only when it is empty).")
+def demo(if_empty, demo_impressions):
+    """Load the demo catalog: 14 titles with generated, tagged artwork (skips titles already there)."""
+    from artdash.demo import DEMO_TITLES, load_demo
+
+    ws = open_workspace()
+    if if_empty:
+        with ws.session() as s:
+            if catalog.catalog_counts(s)["titles"]:
+                click.echo("the catalog has titles already; demo not loaded")
+                return
+    with click.progressbar(length=len(DEMO_TITLES), label="demo titles") as bar:
+        added = load_demo(ws, progress=lambda done, total, name: bar.update(1))
+    with ws.session() as s:
+        counts = catalog.catalog_counts(s)
+    click.echo(f"added {added} demo titles; the catalog has {counts['titles']} titles and "
+               f"{counts['variants']} variants ({counts['active']} active)")
+    from artdash.demo.results import load_demo_results
+    from artdash.results import queries
+
+    with ws.results_engine.connect() as conn:
+        has_results = queries.count_impressions(conn) > 0
+    if not has_results:
+        click.echo(f"simulating {demo_impressions:,} impressions for the results database…")
+        report = load_demo_results(ws, n=demo_impressions)
+        click.echo(f"added {report.n_inserted:,} simulated impressions over 30 days to the results database")
+
+
+# --------------------------------------------------------------------------------- titles
+
+@main.group(cls=CommandGroup)
+def title():
+    """Titles: add and list."""
+
+
+@title.command("add")
+@click.argument("name")
+@click.option("--year", type=int, help="Release year, e.g. 2017.")
+@click.option("--kind", type=click.Choice(["movie", "series"]), default="movie", show_default=True)
+@click.option("--synopsis", default="", help="One or two sentences.")
+@click.option("--genre", "genres", multiple=True, help="A genre from the taxonomy (repeat for several).")
+@click.option("--cast", "cast", multiple=True, help="A cast member (repeat for several; added to the taxonomy).")
+def title_add(name, year, kind, synopsis, genres, cast):
+    """Add a title called NAME."""
+    ws = open_workspace()
+    settings = ws.settings
+    with ws.transaction() as s:
+        view = catalog.create_title(s, name=name, year=year, kind=kind, synopsis=synopsis, genres=genres,
+                                    cast=cast, actor=settings.user)
+    click.echo(f"added title #{view.id}: {view.display_name}")
+
+
+@title.command("list")
+def title_list():
+    """List titles with their variant counts."""
+    ws = open_workspace()
+    with ws.session() as s:
+        titles = catalog.list_titles(s)
+    if not titles:
+        click.echo("no titles yet: run `artdash demo` or `artdash title add NAME`")
+        return
+    click.echo(f"{'id':>4}  {'title':<36} {'kind':<7} {'genres':<26} variants (active/draft/retired)")
+    for t in titles:
+        click.echo(f"{t.id:>4}  {t.display_name[:36]:<36} {t.kind:<7} {', '.join(t.genres)[:26]:<26} "
+                   f"{t.n_variants} ({t.n_active}/{t.n_draft}/{t.n_retired})")
+
+
+def _find_title_id(session, ref: str) -> int:
+    if ref.isdigit():
+        return catalog.get_title(session, int(ref)).id
+    matches = [t for t in catalog.list_titles(session, search=ref) if t.name.casefold() == ref.strip().casefold()]
+    if not matches:
+        raise NotFoundError(f"no title is called {ref!r}; `artdash title list` shows ids and names")
+    if len(matches) > 1:
+        ids = ", ".join(f"#{t.id} {t.display_name}" for t in matches)
+        raise ValidationError(f"several titles are called {ref!r} ({ids}); give the id instead")
+    return matches[0].id
+
+
+# --------------------------------------------------------------------------------- upload
+
+@main.command()
+@click.argument("title_ref", metavar="TITLE")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def upload(title_ref, files):
+    """Upload image FILES as draft variants of TITLE (an id or an exact name).
+
+    Each file is validated on its own (JPEG, PNG or WebP; size and pixel limits; full
+    decode; duplicates) and reported as accepted, accepted with warnings, or refused with
+    the reason. Exit code 0 when every file was accepted, 1 when any was refused.
+    """
+    ws = open_workspace()
+    with ws.session() as s:
+        title_id = _find_title_id(s, title_ref)
+    payload = []
+    for path in files:
+        try:
+            payload.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            payload.append((path.name, None, f"cannot read the file: {exc.strerror}"))
+    readable = [(n, d) for n, d, *_ in payload if d is not None]
+    report = catalog.upload_files(ws.sessions, ws.store, title_id, readable, ws.settings.user, ws.settings.limits)
+    results = list(report.results) + [
+        catalog.UploadResult(file_name=p[0], accepted=False, reason=p[2]) for p in payload if p[1] is None
+    ]
+    for r in results:
+        mark = click.style("✓", fg="green") if r.accepted else click.style("✗", fg="red")
+        what = f"variant #{r.variant_id} ({r.width}×{r.height})" if r.accepted else f"refused: {r.reason}"
+        click.echo(f"{mark} {r.file_name}: {what}")
+        for w in r.warnings:
+            click.echo(f"    warning: {w}")
+    n_refused = sum(not r.accepted for r in results)
+    click.echo(f"{len(results) - n_refused} accepted, {n_refused} refused")
+    sys.exit(1 if n_refused else 0)
+
+
+# --------------------------------------------------------------------------------- members
+
+@main.group(cls=CommandGroup)
+def members():
+    """Real members: import viewing histories (their tastes are derived from them)."""
+
+
+@members.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def members_import(file):
+    """Import a viewing-history FILE (CSV or Parquet: member_id, title, watched_at, minutes).
+
+    Titles match by catalog id or exact name. Any bad row is reported with its line number
+    and nothing is imported (exit code 2).
+    """
+    from artdash.catalog import history
+
+    ws = open_workspace()
+    try:
+        with ws.transaction() as s:
+            report = history.import_history(s, file.read_bytes(), file.name, ws.settings.user)
+    except history.HistoryImportError as exc:
+        echo_issues(exc.issues)
+        raise
+    click.echo(f"imported {report.n_new_views} new views for {report.n_members} member(s) "
+               f"({report.n_new_members} new)")
+
+
+# --------------------------------------------------------------------------------- tags
+
+@main.group(cls=CommandGroup)
+def tag():
+    """The tag taxonomy: list and add tags."""
+
+
+@tag.command("list")
+@click.option("--facet", help="Only this facet.")
+def tag_list(facet):
+    """List facets and their tags with usage counts."""
+    from artdash.catalog.taxonomy import list_facets
+
+    ws = open_workspace()
+    with ws.session() as s:
+        for f in list_facets(s):
+            if facet and f.name != facet:
+                continue
+            tags = ", ".join(f"{t.name} ({t.n_titles}t/{t.n_variants}v)" for t in f.tags) or "(none yet)"
+            click.echo(f"{f.name}: {tags}")
+
+
+@tag.command("add")
+@click.argument("facet")
+@click.argument("name")
+def tag_add(facet, name):
+    """Add tag NAME to FACET (names are compared ignoring case and spacing)."""
+    from artdash.catalog.taxonomy import add_tag
+
+    ws = open_workspace()
+    with ws.transaction() as s:
+        view = add_tag(s, facet, name, ws.settings.user)
+    click.echo(f"added {view.label}")

@@ -1,0 +1,84 @@
+"""`artdash results`: import, list, remove and rebuild impression logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from artdash.cli.base import CommandGroup, echo_issues, main, open_workspace, print_table
+
+# --------------------------------------------------------------------------------- results
+
+@main.group(cls=CommandGroup)
+def results():
+    """The results database: import impression logs."""
+
+
+@results.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--map", "mappings", multiple=True, metavar="FILE_COLUMN=COLUMN",
+              help="Read a differently named column, e.g. --map ts=timestamp (repeatable).")
+@click.option("--skip-unknown", is_flag=True, help="Skip (and count) rows whose variant is not in the catalog.")
+def results_import(file, mappings, skip_unknown):
+    """Import an impression log FILE (CSV or Parquet), streamed in chunks, in one transaction.
+
+    Columns: event_id, timestamp, member_id, title_id, variant_id, policy, propensity, played,
+    play_seconds (experiment, cell, country, device optional). Re-importing adds nothing; any
+    bad row is reported with its line number and nothing is imported (exit code 2).
+    """
+    from artdash.results.ingest import IngestError
+    from artdash.results.read import parse_column_mapping
+    from artdash.results.service import import_log
+
+    mapping = parse_column_mapping(mappings)
+    ws = open_workspace()
+    try:
+        report = import_log(ws, file, file.name, ws.settings.user, mapping=mapping, skip_unknown=skip_unknown,
+                            progress=lambda n: click.echo(f"  {n:,} rows checked", err=True))
+    except IngestError as exc:
+        echo_issues(exc.issues)
+        raise
+    click.echo(f"imported {report.n_inserted:,} new impressions of {report.n_rows:,} rows "
+               f"({report.n_already_present:,} already present, {report.n_skipped_unknown:,} skipped)")
+
+
+@results.command("remove")
+@click.argument("import_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def results_remove(import_id, yes):
+    """Remove one import (its impressions and their share of the rollups), e.g. a log imported
+    by mistake. `artdash results imports` lists them; the Import tab of Results shows them too."""
+    from artdash.results.service import remove_import
+
+    ws = open_workspace()
+    if not yes and not click.confirm(f"Remove import #{import_id} and all its impressions?", default=False):
+        raise SystemExit(1)
+    removed = remove_import(ws, import_id, ws.settings.user)
+    click.echo(f"removed import #{import_id}: {removed:,} impressions")
+
+
+@results.command("imports")
+def results_imports():
+    """List the imports in the results database, newest first."""
+    from artdash.results import queries
+
+    ws = open_workspace()
+    with ws.results_engine.connect() as conn:
+        print_table(queries.import_history(conn))
+
+
+@results.command("rebuild")
+def results_rebuild():
+    """Recompute the daily rollups from the stored impressions, e.g. after changing
+    ARTDASH_QUALITY_PLAY_SECONDS (quality plays are otherwise counted at import time)."""
+    from artdash.access import audit
+    from artdash.results.ingest import rebuild_rollups
+
+    ws = open_workspace()
+    seconds = ws.settings.quality_play_seconds
+    count = rebuild_rollups(ws.results_engine, seconds)
+    with ws.transaction() as s:
+        audit.record(s, ws.settings.user, "rebuild", "rollups", "", after={"impressions": count,
+                                                                        "quality seconds": seconds})
+    click.echo(f"rebuilt the rollups from {count:,} impressions (quality plays: at least {seconds:g} s)")
