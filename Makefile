@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8501
 
-.PHONY: run test bench install db demo lint clean walk
+.PHONY: run test bench install db demo lint types fuzz clean walk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,21 @@ run: db
 	$(BIN)/artdash demo --if-empty
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address localhost
 
-## test: set up and run the whole suite (pytest's exit code 5, "no tests ran", fails too)
-test: install
-	$(BIN)/ruff check artdash screens tests bench scripts app.py
+## test: set up, check style, layering and types, and run the whole suite (pytest's exit code 5, "no tests ran", fails too)
+test: install lint types
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## types: mypy (strict for stats, ope, policy, simulator, results; basic elsewhere: see pyproject.toml)
+types: install
+	$(BIN)/mypy
+
+## fuzz: explore the property tests with many new random examples; every failure found is written
+## into tests/test_fuzz.py as an @example (so it stays covered), then fix the cause
+fuzz: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'hypothesis[codemods,ghostwriter]'
+	rm -rf .hypothesis/patches
+	-ARTDASH_FUZZ_EXAMPLES=$${ARTDASH_FUZZ_EXAMPLES:-3000} CI= $(BIN)/python -m pytest tests/test_fuzz.py -q
+	@for p in .hypothesis/patches/*.patch; do [ -e "$$p" ] || continue; git apply "$$p" && echo "kept the failures of $$p as @example"; done
 
 ## bench: run the benchmarks; results go to bench/out/ (see bench/RESULTS.md)
 bench: install
@@ -46,8 +57,10 @@ bench: install
 	$(BIN)/python bench/ope.py
 	$(BIN)/python bench/simulate.py
 
+## lint: ruff, and the import-linter contracts (layers point down; streamlit only in artdash.ui; no circles)
 lint: install
 	$(BIN)/ruff check artdash screens tests bench scripts app.py
+	$(BIN)/lint-imports
 
 ## walk: screenshot every page of an app running on $(PORT) into test-artifacts/walk
 walk: install

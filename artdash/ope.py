@@ -116,7 +116,7 @@ class _Parts:
     dr_terms: np.ndarray | None = None
 
 
-def _parts(data: LoggedData, target: np.ndarray, predicted=None) -> _Parts:
+def _parts(data: LoggedData, target: np.ndarray, predicted: np.ndarray | RewardPredictions | None = None) -> _Parts:
     rows = np.arange(len(data))
     w = target[rows, data.action] / data.propensity
     wr = w * data.reward
@@ -142,8 +142,10 @@ def _snips(parts: _Parts, reward: np.ndarray, confidence: float) -> tuple[float,
     return value, value - half, value + half
 
 
-def _dm(parts: _Parts, target: np.ndarray, predicted, confidence: float) -> tuple[float, float, float]:
+def _dm(parts: _Parts, target: np.ndarray, predicted: np.ndarray | RewardPredictions,
+        confidence: float) -> tuple[float, float, float]:
     terms = parts.dm_terms
+    assert terms is not None  # built with predictions
     value, low, high = _mean_interval(terms, confidence)
     if not isinstance(predicted, RewardPredictions) or not len(predicted.variances):
         return value, low, high
@@ -170,12 +172,15 @@ def direct_method(target: np.ndarray, predicted: np.ndarray | RewardPredictions,
     :class:`RewardPredictions` it adds the reward model's own estimation error (each fitted
     cell's variance, weighted by how much of the policy's probability lands on it)."""
     values = predicted.values if isinstance(predicted, RewardPredictions) else predicted
-    return _dm(_Parts(None, None, np.einsum("ij,ij->i", target, values)), target, predicted, confidence)
+    return _dm(_Parts(np.empty(0), np.empty(0), np.einsum("ij,ij->i", target, values)), target, predicted,
+               confidence)
 
 
 def doubly_robust(data: LoggedData, target: np.ndarray, predicted: np.ndarray | RewardPredictions,
                   confidence: float = 0.95) -> tuple[float, float, float]:
-    return _mean_interval(_parts(data, target, predicted).dr_terms, confidence)
+    terms = _parts(data, target, predicted).dr_terms
+    assert terms is not None  # built with predictions
+    return _mean_interval(terms, confidence)
 
 
 def estimates(data: LoggedData, target: np.ndarray, predicted: np.ndarray | RewardPredictions | None = None,
@@ -185,6 +190,7 @@ def estimates(data: LoggedData, target: np.ndarray, predicted: np.ndarray | Rewa
     out = {"IPS": _ips(parts, confidence), "SNIPS": _snips(parts, data.reward, confidence)}
     if predicted is not None:
         out["DM"] = _dm(parts, target, predicted, confidence)
+        assert parts.dr_terms is not None
         out["DR"] = _mean_interval(parts.dr_terms, confidence)
     return out
 
@@ -260,21 +266,21 @@ def evaluate(data: LoggedData, target: np.ndarray, predicted: np.ndarray | Rewar
         out.append(Estimate("replay", value if matched else None, low if matched else None,
                             high if matched else None, float(matched), matched,
                             note if matched else "withheld: no logged round matches the policy's choice"))
-    values = estimates(data, target, predicted, confidence)
+    found = estimates(data, target, predicted, confidence)
     note = "; ".join(notes)
     for name in ("IPS", "SNIPS"):
         if withhold:
             out.append(Estimate(name, None, None, None, ess, None, reason))
         else:
-            out.append(Estimate(name, *values[name], ess, None, note))
+            out.append(Estimate(name, *found[name], ess, None, note))
     if predicted is not None:
         dm_note = ("" if isinstance(predicted, RewardPredictions)
                    else "the interval ignores reward-model error; trust it only as far as the model")
-        out.append(Estimate("DM", *values["DM"], float(len(data)), None, dm_note))
+        out.append(Estimate("DM", *found["DM"], float(len(data)), None, dm_note))
         if withhold:
             out.append(Estimate("DR", None, None, None, ess, None, reason))
         else:
-            out.append(Estimate("DR", *values["DR"], ess, None, note))
+            out.append(Estimate("DR", *found["DR"], ess, None, note))
     return out
 
 

@@ -170,7 +170,7 @@ def win_matrix(policy: Policy, personas: Sequence[PersonaView], title: PreviewTi
     for persona in personas:
         context = context_for(persona)
         probs = policy.probabilities(context, ordered) if ordered else np.array([])
-        row = {"persona": persona.name}
+        row: dict[str, object] = {"persona": persona.name}
         for c, p in zip(ordered, probs):
             row[f"#{c.variant_id} {c.label}"] = float(p)
         if ordered:

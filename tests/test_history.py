@@ -127,3 +127,19 @@ m2,Harbour Lights,not a date,-1
         with ws.transaction() as s:
             history.import_history(s, data, "v.csv", ED)
     assert [(i.line, i.column) for i in error.value.issues] == [(3, "title"), (4, "watched_at"), (4, "minutes")]
+
+
+def test_a_date_no_one_could_have_watched_on_is_refused_with_its_line(ws, titles):
+    """`/1` parses as year 0 and crashed the import; a view after tomorrow is as impossible."""
+    data = csv("""
+member_id,title,watched_at,minutes
+m1,Harbour Lights,/1,10
+m1,Harbour Lights,2031-01-01,10
+m1,Harbour Lights,2027-03-15T08:00:00Z,10
+""")
+    with pytest.raises(HistoryImportError) as error:
+        with ws.transaction() as s:
+            history.import_history(s, data, "v.csv", ED)
+    problems = [(i.line, i.column) for i in error.value.issues]
+    assert problems == [(2, "watched_at"), (3, "watched_at")]
+    assert "not a plausible viewing time" in error.value.issues[0].problem

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from artdash import clock
@@ -72,7 +72,7 @@ def _guard(session: Session, flush_context, instances) -> None:
         if _own_password(session, obj, action):
             needs = "viewer"
         if RANK[role] < RANK[needs]:
-            name = type(obj).__tablename__.replace("_", " ")
+            name = inspect(obj).mapper.local_table.name.replace("_", " ")
             raise PermissionDenied(f"{session.info.get('actor')} is {'an' if role[0] in 'aeiou' else 'a'} {role}: "
                                    f"to {action} {name} needs {'an' if needs[0] in 'aeiou' else 'a'} {needs}; "
                                    "nothing was saved")
@@ -149,7 +149,7 @@ def _record_flush(session: Session, flush_context) -> None:
         rows.append({"at": now, "actor": actor, "action": action, "entity": mapper.local_table.name,
                      "entity_id": _entity_id(obj), "before": before, "after": after})
     if rows:
-        session.connection().execute(m.AuditEntry.__table__.insert(), rows)
+        session.connection().execute(insert(m.AuditEntry), rows)
 
 
 def record(session: Session, actor: str, action: str, entity: str, entity_id: str | int = "",
@@ -165,10 +165,17 @@ def guard(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     (the workspace's own factory; SQLAlchemy's global ``Session`` class is left alone, so a
     session made elsewhere — another library, a test — is neither guarded nor recorded).
     Idempotent; returns ``sessions``."""
-    if not event.contains(sessions, "before_flush", _guard):
+    # A mark on the factory itself, not event.contains(): SQLAlchemy keys its registry by
+    # id(target), and a new factory can reuse the id of a dead one whose listeners the cyclic
+    # GC has not collected yet — contains() then says True and the new factory goes unguarded.
+    if not getattr(sessions, GUARDED, False):
         event.listen(sessions, "before_flush", _guard)
         event.listen(sessions, "after_flush", _record_flush)
+        setattr(sessions, GUARDED, True)
     return sessions
+
+
+GUARDED = "_artdash_guarded"
 
 
 def entries(session: Session, actor: str | None = None, entity: str | None = None, since: datetime | None = None,

@@ -255,8 +255,8 @@ def verify_token(session: Session, token: str | None, key: bytes, now: datetime 
     malformed, or the account or its password changed since)."""
     try:
         payload, mac = (token or "").split(".")
-        name, expires = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode().rsplit("|", 1)
-        expires = int(expires)
+        name, expires_text = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode().rsplit("|", 1)
+        expires = int(expires_text)
     except (ValueError, UnicodeDecodeError):
         return None
     if expires < (now or clock.now()).timestamp():

@@ -34,6 +34,7 @@ from artdash.db.models import Persona, PersonaAffinity, Tag, Title, ViewingRecor
 from artdash.errors import ValidationError
 
 REQUIRED = ("member_id", "title", "watched_at", "minutes")
+EARLIEST_VIEW = pd.Timestamp("1900-01-01", tz="UTC")
 HALF_LIFE_DAYS = 90.0
 MIN_AFFINITY = 0.05
 AFFINITY_FACETS = ("genre", "theme", "tone")
@@ -111,6 +112,7 @@ def _title_lookup(session: Session) -> tuple[dict[int, int], dict[str, list[int]
 def validate_history(session: Session, frame: pd.DataFrame, offset: int) -> tuple[pd.DataFrame, list[RowIssue]]:
     """Clean rows (member_id, title_id, watched_at UTC, minutes) and every problem found."""
     by_id, by_name = _title_lookup(session)
+    latest_view = pd.Timestamp(clock.now()) + pd.Timedelta(days=1)
     issues: list[RowIssue] = []
     rows = []
     for i, record in enumerate(frame[list(REQUIRED)].itertuples(index=False)):
@@ -135,6 +137,11 @@ def validate_history(session: Session, frame: pd.DataFrame, offset: int) -> tupl
         if pd.isna(when):
             issues.append(RowIssue(line, "watched_at", f"{watched!r} is not a date (use e.g. 2026-05-01 or "
                                                        "2026-05-01T20:15:00Z)"))
+            ok = False
+        elif not EARLIEST_VIEW <= when <= latest_view:
+            # e.g. "/1" reads as year 0: a date, but no one watched anything then
+            issues.append(RowIssue(line, "watched_at", f"{watched!r} is not a plausible viewing time (between "
+                                                       f"{EARLIEST_VIEW:%Y-%m-%d} and tomorrow)"))
             ok = False
         try:
             value = float(minutes)
@@ -172,9 +179,9 @@ def import_history(session: Session, data: bytes, file_name: str, actor: str,
             session.add(persona)
             session.flush()
             new_members += 1
-        existing = set(session.execute(select(ViewingRecord.title_id, ViewingRecord.watched_at)
-                                       .where(ViewingRecord.persona_id == persona.id)).all())
-        existing = {(t, _utc(w)) for t, w in existing}
+        stored = session.execute(select(ViewingRecord.title_id, ViewingRecord.watched_at)
+                                 .where(ViewingRecord.persona_id == persona.id)).all()
+        existing = {(int(t), _utc(w)) for t, w in stored}
         for row in rows.itertuples(index=False):
             key = (int(row.title_id), _utc(row.watched_at))
             if key in existing:

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -205,8 +206,8 @@ def merge_tags(session: Session, source_id: int, target_id: int, actor: str) -> 
             f"{source.name!r} is in {source.facet.name} and "
             f"{target.name!r} in {target.facet.name}; tags can only be merged within one facet"
         )
-    owners = {TitleTag: TitleTag.title_id, VariantTag: VariantTag.variant_id,
-              TagSuggestion: TagSuggestion.variant_id, PersonaAffinity: PersonaAffinity.persona_id}
+    owners: dict[Any, Any] = {TitleTag: TitleTag.title_id, VariantTag: VariantTag.variant_id,
+                              TagSuggestion: TagSuggestion.variant_id, PersonaAffinity: PersonaAffinity.persona_id}
     for link, owner in owners.items():
         # Where the owner already has the target, the target's link (and weight) wins.
         already = select(owner).where(link.tag_id == target.id)
@@ -215,4 +216,6 @@ def merge_tags(session: Session, source_id: int, target_id: int, actor: str) -> 
     session.delete(source)
     session.flush()
     session.expire_all()
-    return _view(session.get(Tag, target_id))
+    merged = session.get(Tag, target_id)
+    assert merged is not None  # the target was just checked and is never deleted here
+    return _view(merged)

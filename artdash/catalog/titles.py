@@ -40,9 +40,9 @@ def _resolve_title_tags(session: Session, genres: Sequence[str], cast: Sequence[
                 select(Tag.name).join(Facet).where(Facet.name == "genre").order_by(Tag.key)))
             raise ValidationError(f"{genre.strip()!r} is not a genre in the taxonomy; pick one of: {known} "
                                   "(or add it on the Taxonomy page first)")
-        tags[found.id] = session.get(Tag, found.id)
+        tags[found.id] = session.get_one(Tag, found.id)
     for view in ensure_tags(session, "cast", [c for c in cast if c and c.strip()], actor):
-        tags[view.id] = session.get(Tag, view.id)
+        tags[view.id] = session.get_one(Tag, view.id)
     for tag_id in tag_ids:
         tag = session.get(Tag, int(tag_id))
         if tag is None:

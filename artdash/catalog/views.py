@@ -167,7 +167,8 @@ def sorted_tags(tags: Iterable[Tag]) -> tuple[TagView, ...]:
     return tuple(sorted((tag_view(t) for t in tags), key=lambda t: (t.facet, t.name.casefold())))
 
 
-def variant_view(v: Variant, suggestions: Sequence[TagSuggestion] = ()) -> VariantView:
+def variant_view(v: Variant, suggestions: Sequence[tuple[TagSuggestion, Tag]] = ()) -> VariantView:
+    """The view of a variant row, with its tag suggestions (each with its tag)."""
     return VariantView(
         id=v.id, title_id=v.title_id, title_name=v.title.name, label=v.label, status=v.status,
         sha256=v.sha256, media_ext=v.media_ext, format=v.format, width=v.width, height=v.height,

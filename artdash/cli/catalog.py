@@ -110,17 +110,16 @@ def upload(title_ref, files):
     ws = open_workspace()
     with ws.session() as s:
         title_id = _find_title_id(s, title_ref)
-    payload = []
+    readable: list[tuple[str, bytes]] = []
+    unreadable: list[catalog.UploadResult] = []
     for path in files:
         try:
-            payload.append((path.name, path.read_bytes()))
+            readable.append((path.name, path.read_bytes()))
         except OSError as exc:
-            payload.append((path.name, None, f"cannot read the file: {exc.strerror}"))
-    readable = [(n, d) for n, d, *_ in payload if d is not None]
+            unreadable.append(catalog.UploadResult(file_name=path.name, accepted=False,
+                                                   reason=f"cannot read the file: {exc.strerror}"))
     report = catalog.upload_files(ws.sessions, ws.store, title_id, readable, ws.settings.user, ws.settings.limits)
-    results = list(report.results) + [
-        catalog.UploadResult(file_name=p[0], accepted=False, reason=p[2]) for p in payload if p[1] is None
-    ]
+    results = list(report.results) + unreadable
     for r in results:
         mark = click.style("✓", fg="green") if r.accepted else click.style("✗", fg="red")
         what = f"variant #{r.variant_id} ({r.width}×{r.height})" if r.accepted else f"refused: {r.reason}"

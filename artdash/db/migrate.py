@@ -37,7 +37,10 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_config_without_engine()).get_current_head()
+    """The newest revision of the catalog's migration history."""
+    head = ScriptDirectory.from_config(_config_without_engine()).get_current_head()
+    assert head is not None  # the history ships with the package
+    return head
 
 
 def _config_without_engine() -> Config:

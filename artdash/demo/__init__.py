@@ -256,7 +256,7 @@ DEMO_TITLES: tuple[DemoTitle, ...] = (
 )
 
 
-def _font(size: int) -> ImageFont.ImageFont:
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)
 
 
@@ -296,6 +296,14 @@ def render_variant(title: str, style: str, billboard: bool, seed: int) -> bytes:
     return buf.getvalue()
 
 
+def _tag(session, facet: str, name: str) -> int:
+    """The id of a tag the demo relies on (the default taxonomy or the demo's cast has it)."""
+    found = find_tag(session, facet, name)
+    if found is None:  # the taxonomy was edited so that a demo tag is gone: say which
+        raise RuntimeError(f"the demo needs the tag {facet}: {name}, which the taxonomy no longer has")
+    return found.id
+
+
 def load_demo(ws: Workspace, actor: str = DEMO_ACTOR, titles: tuple[DemoTitle, ...] = DEMO_TITLES,
               progress: Callable[[int, int, str], None] | None = None) -> int:
     """Add the demo titles that aren't in the catalog yet. Returns how many were added."""
@@ -305,7 +313,7 @@ def load_demo(ws: Workspace, actor: str = DEMO_ACTOR, titles: tuple[DemoTitle, .
             existing = [t for t in catalog.list_titles(s, search=spec.name) if t.name == spec.name and t.year == spec.year]
             if existing:
                 continue
-            theme_ids = [find_tag(s, "theme", th).id for th in spec.themes]
+            theme_ids = [_tag(s, "theme", th) for th in spec.themes]
             title = catalog.create_title(s, name=spec.name, year=spec.year, kind=spec.kind, synopsis=spec.synopsis,
                                          genres=spec.genres, cast=spec.cast, tag_ids=theme_ids, actor=actor)
             for k, style_spec in enumerate(spec.styles):
@@ -316,15 +324,17 @@ def load_demo(ws: Workspace, actor: str = DEMO_ACTOR, titles: tuple[DemoTitle, .
                 result = catalog.ingest_image(s, ws.store, title.id, file_name, data, actor, ws.settings.limits)
                 if not result.accepted:  # a demo image must never be refused: that is a bug
                     raise RuntimeError(f"demo image {file_name} of {spec.name} refused: {result.reason}")
-                tag_ids = [find_tag(s, facet, name).id for facet, name in style.tags]
+                tag_ids = [_tag(s, facet, name) for facet, name in style.tags]
                 if k == 0 and spec.cast:
-                    tag_ids.append(find_tag(s, "cast", spec.cast[0]).id)
-                catalog.set_variant_tags(s, result.variant_id, tag_ids, actor)
+                    tag_ids.append(_tag(s, "cast", spec.cast[0]))
+                variant_id = result.variant_id
+                assert variant_id is not None  # accepted
+                catalog.set_variant_tags(s, variant_id, tag_ids, actor)
                 # The newest image of some titles waits in draft; one title has retired art.
                 status = "draft" if (k == len(spec.styles) - 1 and i % 3 == 0) else "active"
-                catalog.set_variant_status(s, result.variant_id, status, actor)
+                catalog.set_variant_status(s, variant_id, status, actor)
                 if status == "active" and k == 1 and i % 4 == 0:
-                    catalog.set_variant_status(s, result.variant_id, "retired", actor)
+                    catalog.set_variant_status(s, variant_id, "retired", actor)
                 if k == 0:  # the key art: what an editor would pick without personalisation
                     catalog.set_editors_pick(s, title.id, result.variant_id, actor)
         added += 1

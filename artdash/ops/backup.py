@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, DateTime, func, insert, select, text
 
@@ -76,7 +77,7 @@ def backup(ws, path: Path, include_results: bool = False,
     """Write an archive of the workspace to ``path`` (atomically). Returns the manifest."""
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
-    manifest = {"format": FORMAT, "version": VERSION, "created_at": clock.now().isoformat(),
+    manifest: dict[str, Any] = {"format": FORMAT, "version": VERSION, "created_at": clock.now().isoformat(),
                 "catalog_revision": current_revision(ws.engine), "tables": {}, "results_tables": {},
                 "media": {}, "checksums": {}}
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
@@ -221,6 +222,9 @@ def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> di
     head = current_revision(ws.engine)
     made_at = manifest.get("catalog_revision")
     known = known_revisions()
+    if not isinstance(made_at, str):
+        raise BackupError("the archive does not say which schema revision it was made at; it is not an ArtDash "
+                          "backup, or it is damaged")
     if made_at != head and (made_at not in known or head not in known or known.index(made_at) > known.index(head)):
         raise BackupError(f"the backup was made at schema revision {made_at}, which this ArtDash (at {head}) does "
                           "not know: restore it with a newer ArtDash")

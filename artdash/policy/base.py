@@ -59,14 +59,26 @@ ROUND_FIELDS = ("group", "title", "action", "propensity", "played", "quality")
 
 
 class CandidateTable(Protocol):
-    """The catalog as arrays (``artdash.simulator.world.LabWorld`` is one)."""
+    """The catalog as arrays (``artdash.simulator.world.LabWorld`` is one): T titles with up
+    to K candidates each."""
 
-    title_ids: np.ndarray      # (T,)
-    variant_ids: np.ndarray    # (T, K), 0 past a title's last candidate
-    n_actions: np.ndarray      # (T,)
-    tags: np.ndarray           # (T, K, n_tags)
-    visual: np.ndarray         # (T, K, 4)
-    features: Any                # FeatureSpace: its .tags give the tag id of each column
+    @property
+    def title_ids(self) -> np.ndarray: ...        # (T,)
+
+    @property
+    def variant_ids(self) -> np.ndarray: ...      # (T, K), 0 past a title's last candidate
+
+    @property
+    def n_actions(self) -> np.ndarray: ...        # (T,)
+
+    @property
+    def tags(self) -> np.ndarray: ...             # (T, K, n_tags)
+
+    @property
+    def visual(self) -> np.ndarray: ...           # (T, K, 4)
+
+    @property
+    def features(self) -> Any: ...                # FeatureSpace: its .tags give each column's tag
 
     @property
     def valid(self) -> np.ndarray:
@@ -95,7 +107,7 @@ class Rounds:
         """The reward policies learn from: 1 for a quality play, else 0."""
         return np.asarray(self.quality, dtype=float)
 
-    def take(self, index) -> Rounds:
+    def take(self, index: slice | np.ndarray) -> Rounds:
         """The rounds at ``index`` (a slice, a mask or positions)."""
         return Rounds(*(getattr(self, f)[index] for f in ROUND_FIELDS))
 

@@ -25,7 +25,7 @@ class UniformPolicy(Policy):
     def probabilities(self, context: Context, candidates: Sequence[Candidate]) -> np.ndarray:
         return np.full(len(candidates), 1.0 / len(candidates))
 
-    def explain(self, context, candidates, index) -> str:
+    def explain(self, context: Context, candidates: Sequence[Candidate], index: int) -> str:
         return f"uniform random: each of {len(candidates)} variants has {1 / len(candidates):.0%}"
 
     def table(self, candidates: CandidateTable, affinity: np.ndarray) -> np.ndarray:
@@ -52,13 +52,13 @@ class EditorsPickPolicy(Policy):
         t = np.array(uniform_table(candidates, 1)[0])
         for i, title_id in enumerate(candidates.title_ids.tolist()):
             pick = self.picks.get(int(title_id))
-            hits = np.flatnonzero(candidates.variant_ids[i, :candidates.n_actions[i]] == pick) if pick else []
+            hits = np.flatnonzero(candidates.variant_ids[i, :candidates.n_actions[i]] == pick) if pick else np.array([], dtype=int)
             if len(hits):
                 valid = np.arange(t.shape[1]) < candidates.n_actions[i]
                 t[i] = explore_table(np.array(hits[0]), valid, self.exploration)
         return np.broadcast_to(t, (len(affinity), *t.shape))
 
-    def explain(self, context, candidates, index) -> str:
+    def explain(self, context: Context, candidates: Sequence[Candidate], index: int) -> str:
         pick = self.picks.get(candidates[0].title_id)
         if pick is None:
             return "no editor's pick for this title: uniform random"
@@ -105,10 +105,10 @@ class BestSingleVariantPolicy(Policy):
         rates = [self.rate(c.variant_id) for c in candidates]
         return explore(int(np.argmax(rates)), len(candidates), self.exploration)
 
-    def predicted_take(self, context, candidate) -> float:
+    def predicted_take(self, context: Context, candidate: Candidate) -> float:
         return self.rate(candidate.variant_id)
 
-    def explain(self, context, candidates, index) -> str:
+    def explain(self, context: Context, candidates: Sequence[Candidate], index: int) -> str:
         chosen = candidates[index].variant_id
         successes, trials = self.counts.get(chosen, (0, 0))
         best = int(np.argmax([self.rate(c.variant_id) for c in candidates]))

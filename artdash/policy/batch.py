@@ -10,6 +10,7 @@ one gather and one small matrix product.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,7 +96,7 @@ class CrossLinearModel:
         weights = 1.0 / propensities
         weights /= weights.mean()
 
-        def chunks():
+        def chunks() -> Iterator[tuple[slice, np.ndarray]]:
             for start in range(0, n, chunk):
                 sl = slice(start, start + chunk)
                 yield sl, self._features(affinity[sl], tags[sl], visual[sl]).astype(np.float64)
@@ -140,7 +141,7 @@ class CrossLinearModel:
         c = table.tags @ theta_tags + table.visual @ theta_visual + self.theta[-1] + offsets
         return theta_cross, np.where(table.variant_ids >= 0, c, -np.inf).astype(np.float32)
 
-    def _sorted_scores(self, prepared, table: VariantTable, members: np.ndarray, member_index: np.ndarray,
+    def _sorted_scores(self, prepared: tuple[np.ndarray, np.ndarray], table: VariantTable, members: np.ndarray, member_index: np.ndarray,
                        title_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(scores of the pairs sorted by title, the sort order).
 
@@ -161,7 +162,7 @@ class CrossLinearModel:
             scores[lo:hi] += c[i]
         return scores, order
 
-    def scores_batch(self, prepared, table: VariantTable, members: np.ndarray, member_index: np.ndarray,
+    def scores_batch(self, prepared: tuple[np.ndarray, np.ndarray], table: VariantTable, members: np.ndarray, member_index: np.ndarray,
                      title_index: np.ndarray) -> np.ndarray:
         """n × k_max scores in the pairs' own order (−inf in empty slots)."""
         sorted_scores, order = self._sorted_scores(prepared, table, members, member_index, title_index)
@@ -169,7 +170,7 @@ class CrossLinearModel:
         scores[order] = sorted_scores
         return scores
 
-    def decide_batch(self, prepared, table: VariantTable, members: np.ndarray, member_index: np.ndarray,
+    def decide_batch(self, prepared: tuple[np.ndarray, np.ndarray], table: VariantTable, members: np.ndarray, member_index: np.ndarray,
                      title_index: np.ndarray, window: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """(chosen slot, propensity) per (member, title) pair: the top score gets 1 − ε, the ε
         share is spread evenly over the title's variants, and a sticky hash of (member, title,
@@ -188,7 +189,7 @@ class CrossLinearModel:
         propensity = eps / k + np.where(chosen == best, 1 - eps, 0.0)
         return chosen, propensity
 
-    def probabilities_batch(self, prepared, table: VariantTable, members: np.ndarray, member_index: np.ndarray,
+    def probabilities_batch(self, prepared: tuple[np.ndarray, np.ndarray], table: VariantTable, members: np.ndarray, member_index: np.ndarray,
                             title_index: np.ndarray, exploration: float | None = None) -> np.ndarray:
         """n × k_max probabilities (0 in empty slots); ``exploration`` overrides ε (0 = greedy)."""
         eps = self.exploration if exploration is None else exploration

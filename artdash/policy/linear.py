@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,8 @@ class LinearBanditPolicy(Policy):
         self.theta: np.ndarray | None = None
         self.a_inv: np.ndarray | None = None
         self.n_trained = 0
-        self._sums: dict | None = None
+        self._sums: dict[str, Any] | None = None
+        self._tensor: tuple[Any, ...] | None = None
 
     @property
     def trained(self) -> bool:
@@ -72,6 +74,7 @@ class LinearBanditPolicy(Policy):
         if not self.trained:
             return np.where(valid, 1.0 / candidates.n_actions[None, :, None], 0.0)
         flat = x.reshape(-1, x.shape[-1])
+        assert self.theta is not None and self.a_inv is not None
         mean = flat @ self.theta
         bonus = np.sqrt(np.einsum("nd,de,ne->n", flat, self.a_inv, flat).clip(min=0))
         scores = np.where(valid, (mean + self.alpha * bonus).reshape(x.shape[:3]), -np.inf)
@@ -124,6 +127,9 @@ class LinearBanditPolicy(Policy):
         return self
 
     def scores(self, x: np.ndarray) -> np.ndarray:
+        """UCB score of each row of ``x`` (a trained model only)."""
+        if self.theta is None or self.a_inv is None:
+            raise ValidationError("the bandit has never been trained: fit it on logged impressions first")
         mean = x @ self.theta
         bonus = np.sqrt(np.einsum("kd,de,ke->k", x, self.a_inv, x).clip(min=0))
         return mean + self.alpha * bonus
@@ -159,7 +165,7 @@ class LinearBanditPolicy(Policy):
             if contributions[j] < 0.005:
                 break
             kind, tag = self.features.describe(int(j))
-            if kind == "cross":
+            if kind == "cross" and tag is not None:
                 weight = context.affinities.get(tag.id, 0.0)
                 parts.append(f"{tag.name} affinity {weight:+.1f} × {tag.name} ({tag.facet}) image: {contributions[j]:+.2f}")
             elif kind != "bias":

@@ -9,7 +9,7 @@ Optional: needs the ``vowpalwabbit`` package (``pip install 'artdash[vw]'``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -57,7 +57,7 @@ class VowpalWabbitPolicy(Policy):
 
     def fit_rounds(self, affinity: np.ndarray, title_ids: np.ndarray, variant_ids: np.ndarray,
                    rewards: np.ndarray, propensities: np.ndarray,
-                   candidates_by_title: dict[int, Sequence[Candidate]]) -> VowpalWabbitPolicy:
+                   candidates_by_title: Mapping[int, Sequence[Candidate]]) -> VowpalWabbitPolicy:
         """Learn from logged rounds: the member's affinities, the title's candidates, the shown
         variant, its reward and its propensity (cost = −reward, as VW minimises cost)."""
         if len(rewards) == 0:

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import Engine, func, select
@@ -41,12 +42,15 @@ from artdash.results.validate import (
     IngestError,
     IngestIssue,
     IngestState,
+    Rows,
     event_keys,
     report_duplicates,
     validate_chunk,
     variant_lookup,
 )
 from artdash.results.write import Writer, one_writer
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,14 +63,14 @@ class IngestReport:
     skipped_lines: tuple[int, ...] = ()
 
 
-def _prefetch(chunks: Iterator, depth: int = 2) -> Iterator:
+def _prefetch(chunks: Iterator[T], depth: int = 2) -> Iterator[T]:
     """Produce ``chunks`` on a second thread (Arrow parsing and validation release the GIL,
     so parsing the next chunk overlaps the database writing this one)."""
-    box: queue.Queue = queue.Queue(maxsize=depth)
+    box: queue.Queue[Any] = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
 
-    def run():
+    def run() -> None:
         try:
             for item in chunks:
                 if stop.is_set():
@@ -107,7 +111,7 @@ def ingest(engine: Engine, source: bytes | Path, file_name: str, actor: str, var
     rollups = Rollups(quality_seconds)
     n_rows = inserted = present = 0
 
-    def validated():
+    def validated() -> Iterator[tuple[int, Rows]]:
         for chunk, first_line in read_chunks(source, file_name, mapping, chunk_rows):
             yield chunk.num_rows, validate_chunk(chunk, first_line, lookup, skip_unknown, state)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Table, and_, func, select, true
+from sqlalchemy import ColumnElement, Connection, Label, Select, Table, and_, func, select, true
 
 from artdash import clock
 from artdash.db.results_schema import (
@@ -21,6 +22,8 @@ from artdash.db.results_schema import (
 )
 
 EPOCH = date(1970, 1, 1)
+# (imports, newest import id, impressions stored, lowest and highest quality threshold, digest)
+DataStamp = tuple[int, int | None, int, float | None, float | None, str]
 
 
 def to_day(value: date) -> int:
@@ -48,7 +51,7 @@ class Selection:
     def table(self) -> Table:
         return rollup_variants if self.segment_kind == "all" else rollup_segments
 
-    def where(self, table: Table | None = None, kind: str | None = None):
+    def where(self, table: Table | None = None, kind: str | None = None) -> ColumnElement[bool]:
         """Filter on a rollup table; with ``kind``, the segment rows of that kind, every value."""
         r = table if table is not None else self.table()
         clauses = []
@@ -69,11 +72,11 @@ class Selection:
         return and_(true(), *clauses)
 
 
-def _sums(r: Table):
+def _sums(r: Table) -> list[Label[Any]]:
     return [func.sum(r.c[c]).label(c) for c in SUMS]
 
 
-def _frame(conn: Connection, query, columns) -> pd.DataFrame:
+def _frame(conn: Connection, query: Select[Any], columns: list[str]) -> pd.DataFrame:
     """Run ``query`` and return its rows as a frame. Large results (every variant per day)
     are fetched through the driver's cursor: building SQLAlchemy rows would cost more than
     the aggregation itself."""
@@ -178,7 +181,7 @@ def count_impressions(conn: Connection) -> int:
     return conn.execute(select(func.count()).select_from(impressions)).scalar() or 0
 
 
-def data_stamp(conn: Connection) -> tuple:
+def data_stamp(conn: Connection) -> DataStamp:
     """A cheap fingerprint of everything the rollups hold: it changes with every import,
     deletion of an import and rebuild (the import log is a few rows; the impressions table is
     never touched). Also the number of impressions stored. Results computed from the rollups
@@ -195,15 +198,15 @@ def data_stamp(conn: Connection) -> tuple:
             max(qualities, default=None), digest)
 
 
-def quality_thresholds(stamp: tuple) -> tuple[float | None, float | None]:
+def quality_thresholds(stamp: DataStamp) -> tuple[float | None, float | None]:
     """The (lowest, highest) quality-play threshold the stored rollups were built with, from the
     :func:`data_stamp` (None, None with no imports)."""
     return stamp[3], stamp[4]
 
 
-def stored_impressions(stamp: tuple) -> int:
+def stored_impressions(stamp: DataStamp) -> int:
     """The number of impressions in the results database, from its :func:`data_stamp`."""
-    return stamp[2]
+    return int(stamp[2])
 
 
 def today_day() -> int:

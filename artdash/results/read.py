@@ -49,13 +49,14 @@ def read_chunks(source: bytes | Path, file_name: str, mapping: Mapping[str, str]
                 chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[pa.Table, int]]:
     """(chunk with canonical column names, line number of its first row) — streamed."""
     mapping = {k.strip().lower(): v for k, v in (mapping or {}).items()}
-    is_path = isinstance(source, Path)
-    if (is_path and source.stat().st_size == 0) or (not is_path and not source):
-        raise IngestError("the file is empty; export the impression log again")
-    if is_path:
+    if isinstance(source, Path):
+        if source.stat().st_size == 0:
+            raise IngestError("the file is empty; export the impression log again")
         with source.open("rb") as f:
             head = f.read(4)
     else:
+        if not source:
+            raise IngestError("the file is empty; export the impression log again")
         head = source[:4]
     if head == b"PAR1" or file_name.lower().endswith(".parquet"):
         yield from _parquet_chunks(source, mapping, chunk_rows)
@@ -63,7 +64,8 @@ def read_chunks(source: bytes | Path, file_name: str, mapping: Mapping[str, str]
         yield from _csv_chunks(source, mapping, chunk_rows)
 
 
-def _parquet_chunks(source, mapping, chunk_rows):
+def _parquet_chunks(source: bytes | Path, mapping: Mapping[str, str],
+                    chunk_rows: int) -> Iterator[tuple[pa.Table, int]]:
     import pyarrow.parquet as pq
 
     try:
@@ -77,7 +79,7 @@ def _parquet_chunks(source, mapping, chunk_rows):
         first += table.num_rows
 
 
-def _csv_chunks(source, mapping, chunk_rows):
+def _csv_chunks(source: bytes | Path, mapping: Mapping[str, str], chunk_rows: int) -> Iterator[tuple[pa.Table, int]]:
     import csv
 
     import pyarrow.csv as pacsv

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import ColumnElement, Connection, Engine, select
 
 from artdash.db.results_schema import (
     SEGMENT_KINDS,
@@ -115,7 +115,7 @@ _STORED = ["day", "variant_id", "title_id", "experiment", "cell", "policy", "cou
            "play_seconds"]
 
 
-def stored_rollups(conn: Connection, where, quality_seconds: float, chunk_rows: int) -> tuple[Rollups, int]:
+def stored_rollups(conn: Connection, where: ColumnElement[bool] | None, quality_seconds: float, chunk_rows: int) -> tuple[Rollups, int]:
     """The rollup contributions of stored impressions matching ``where``, read in chunks."""
     rollups = Rollups(quality_seconds)
     query = select(*(impressions.c[c] for c in _STORED))

@@ -13,14 +13,15 @@ from artdash.access import audit
 from artdash.access.auth import authorize
 from artdash.db.models import Variant
 from artdash.results.ingest import IngestReport, delete_import, ingest
+from artdash.workspace import Workspace
 
 
-def variant_titles(ws) -> dict[int, int]:
+def variant_titles(ws: Workspace) -> dict[int, int]:
     with ws.session() as s:
         return dict(s.execute(select(Variant.id, Variant.title_id)).all())
 
 
-def import_log(ws, source: bytes | Path, file_name: str, actor: str, *, mapping: Mapping[str, str] | None = None,
+def import_log(ws: Workspace, source: bytes | Path, file_name: str, actor: str, *, mapping: Mapping[str, str] | None = None,
                skip_unknown: bool = False, kind: str = "import", needs: str = "admin",
                progress: Callable[[int], None] | None = None) -> IngestReport:
     """Import an impression log (admins; lab simulations: editors) and record it."""
@@ -36,7 +37,7 @@ def import_log(ws, source: bytes | Path, file_name: str, actor: str, *, mapping:
     return report
 
 
-def remove_import(ws, import_id: int, actor: str) -> int:
+def remove_import(ws: Workspace, import_id: int, actor: str) -> int:
     """Delete one import's impressions and rollup contributions (admins) and record it. A
     policy-lab run whose simulated log this was is marked as having no data any more."""
 

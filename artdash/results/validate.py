@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,10 +47,10 @@ class IngestState:
     keys: list[np.ndarray] = field(default_factory=list)    # event keys of good rows, per chunk
     lines: list[np.ndarray] = field(default_factory=list)   # their line numbers
 
-    def report(self, lines, column: str, problem) -> None:
-        lines = list(lines)
+    def report(self, lines: np.ndarray, column: str, problem: str | Sequence[str]) -> None:
+        """Count the problem on every line of ``lines`` (one text, or one per line) and keep the first ones."""
         self.n_issues += len(lines)
-        for i, line in enumerate(lines):
+        for i, line in enumerate(lines.tolist()):
             if len(self.issues) >= MAX_ISSUES_KEPT:
                 break
             self.issues.append(IngestIssue(int(line), column, problem if isinstance(problem, str) else problem[i]))
@@ -160,7 +161,7 @@ class Rows:
         return Rows({k: v[index] for k, v in self.columns.items()},
                     {k: (codes[index], values) for k, (codes, values) in self.coded.items()})
 
-    def tuples(self, names: list[str]) -> list[tuple]:
+    def tuples(self, names: list[str]) -> list[tuple[Any, ...]]:
         return list(zip(*[self.column(n).tolist() for n in names]))
 
 
@@ -171,7 +172,7 @@ def validate_chunk(chunk: pa.Table, first_line: int, lookup: np.ndarray, skip_un
     lines = np.arange(first_line, first_line + n)
     bad = np.zeros(n, dtype=bool)
 
-    def flag(mask, column, problem):
+    def flag(mask: np.ndarray, column: str, problem: str | Sequence[str]) -> None:
         mask = np.asarray(mask, dtype=bool) & ~bad
         if mask.any():
             state.report(lines[mask], column, problem)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Table, func, select
 
 from artdash.db.results_schema import (
     SUMS,
@@ -36,7 +38,7 @@ def _placeholders(conn: Connection, n: int) -> str:
     raise ValidationError(f"unsupported database parameter style {style!r}")
 
 
-def _tuples(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
+def _tuples(frame: pd.DataFrame, columns: list[str]) -> list[tuple[Any, ...]]:
     return list(zip(*[frame[c].tolist() for c in columns]))
 
 
@@ -48,7 +50,9 @@ class Writer:
         self.import_id = import_id
         self.next_id = (conn.execute(select(func.max(impressions.c.id))).scalar() or 0) + 1
         self.dialect = conn.dialect.name
-        self.dbapi = conn.connection.driver_connection
+        driver = conn.connection.driver_connection
+        assert driver is not None  # an open connection
+        self.dbapi: Any = driver
         if self.dialect == "sqlite":
             # A large page cache for the import: inserts by hashed key touch pages all over the table.
             self._old_cache = self.dbapi.execute("PRAGMA cache_size").fetchone()[0]
@@ -116,7 +120,7 @@ class Writer:
             found.update(row[0] for row in self.conn.exec_driver_sql(sql, tuple(batch)))
         return found
 
-    def add_rollups(self, table, keys: list[str], sums: pd.DataFrame) -> None:
+    def add_rollups(self, table: Table, keys: list[str], sums: pd.DataFrame) -> None:
         """Add ``sums`` (one row per key) to a rollup table: upsert, adding to existing rows."""
         if sums.empty:
             return
@@ -149,14 +153,14 @@ class Writer:
 
 
 @contextmanager
-def one_writer(engine: Engine):
+def one_writer(engine: Engine) -> Iterator[Connection]:
     """A transaction that holds the results database's write lock from its first statement:
     import and row ids come from max(id), so imports (and deletions) take turns; readers are
     never blocked. A second writer waits (SQLite: up to the busy timeout) and is then told."""
     from sqlalchemy.exc import OperationalError
 
     with engine.connect() as conn:
-        dbapi = conn.connection.driver_connection
+        dbapi: Any = conn.connection.driver_connection
         sqlite = conn.dialect.name == "sqlite"
         old_level = dbapi.isolation_level if sqlite else None
         try:

@@ -3,7 +3,7 @@ from the taste model, vectorised (no per-row Python)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +33,7 @@ class LoggedRounds:
 
 
 def simulate_log(taste: TasteModel, features: FeatureSpace, contexts: Sequence[Context],
-                 candidates_by_title: dict[int, Sequence[Candidate]], n: int, seed: int = 0,
+                 candidates_by_title: Mapping[int, Sequence[Candidate]], n: int, seed: int = 0,
                  logging_policy: Policy | None = None, noise_sd: float = 0.2) -> LoggedRounds:
     """``n`` impressions: a random context (its affinities jittered by ``noise_sd``, as real
     members differ from their archetype), a random title, a variant drawn from the logging

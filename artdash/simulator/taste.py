@@ -16,7 +16,7 @@ from statistics import NormalDist
 import numpy as np
 
 
-def _sigmoid(z):
+def _sigmoid(z: np.ndarray | float) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -60,7 +60,8 @@ class TasteModel:
         """M × K P(play) for M members' affinities and K images (tags and ids)."""
         return self.play_probability(self.match(affinities, tags), self.appeal(variant_ids)[None, :])
 
-    def quality_probability(self, affinities, tags, variant_ids) -> np.ndarray:
+    def quality_probability(self, affinities: np.ndarray, tags: np.ndarray,
+                            variant_ids: Sequence[int]) -> np.ndarray:
         """P(quality play) = P(play) · P(quality | play)."""
         match = self.match(affinities, tags)
         return self.play_probability(match, self.appeal(variant_ids)[None, :]) * self.quality_given_play(match)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ class LabWorld:
         return digest.hexdigest()[:16]
 
 
-def build_world(titles: Sequence, archetypes: Sequence[PersonaView], features: FeatureSpace,
+def build_world(titles: Sequence[Any], archetypes: Sequence[PersonaView], features: FeatureSpace,
                 picks: Mapping[int, int] | None = None) -> LabWorld:
     """From preview titles (with candidates) and personas."""
     titles = [t for t in titles if t.candidates]

@@ -24,6 +24,7 @@ def require_user(ws: Workspace) -> tuple[str, str]:
     page stops here. Called by app.py before every page."""
     from artdash.access import auth
 
+    who: tuple[str, str] | None
     if oidc_configured():
         if not st.user.is_logged_in:
             st.title("ArtDash")
@@ -43,6 +44,7 @@ def require_user(ws: Workspace) -> tuple[str, str]:
                 _sign_in_form(ws)
                 st.stop()
             _store_pending_cookie(ws)
+    assert who is not None  # signed in, or the page stopped above
     st.session_state[state.ACTOR] = who
     return who
 

@@ -2,26 +2,13 @@
 see it in the gallery."""
 
 import re
-import time
 
 import artimages
 import pytest
+from app_page import TIMEOUT_MS, wait_idle
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
-TIMEOUT_MS = 30_000
-
-
-def wait_idle(page: Page, timeout_s: float = 30) -> None:
-    """Until Streamlit says the script has finished running."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_s * 1000)
-    time.sleep(0.3)
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        if page.get_attribute('[data-testid="stApp"]', "data-test-script-state") == "notRunning":
-            return
-        time.sleep(0.1)
-    raise AssertionError("the app did not finish running")
 
 
 def test_create_title_upload_tag_and_see_it_in_the_gallery(page: Page, app_server, artifacts, tmp_path):

@@ -3,8 +3,8 @@
 import re
 
 import pytest
+from app_page import TIMEOUT_MS, wait_idle
 from playwright.sync_api import Page, expect
-from test_catalog_flow import TIMEOUT_MS, wait_idle
 
 pytestmark = pytest.mark.e2e
 

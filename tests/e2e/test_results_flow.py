@@ -1,8 +1,8 @@
 """A marketing reviewer opens Results on the demo log and reads the variant table and charts."""
 
 import pytest
+from app_page import TIMEOUT_MS, wait_idle
 from playwright.sync_api import Page, expect
-from test_catalog_flow import TIMEOUT_MS, wait_idle
 
 from artdash.config import Settings
 from artdash.demo import load_demo

@@ -4,8 +4,8 @@ finds the editing controls greyed out — in Chromium, on a server of its own.""
 import time
 
 import pytest
+from app_page import TIMEOUT_MS, wait_idle
 from playwright.sync_api import Page, expect
-from test_catalog_flow import TIMEOUT_MS, wait_idle
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery"

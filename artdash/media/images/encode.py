@@ -64,7 +64,8 @@ def to_web_mode(im: Image.Image, icc, warnings: list[str], notes: list[str]):
     )
     if has_alpha:
         rgba = im.convert("RGBA")
-        if rgba.getchannel("A").getextrema()[0] < 255:
+        low_alpha = rgba.getchannel("A").getextrema()[0]
+        if isinstance(low_alpha, int | float) and low_alpha < 255:
             background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
             out = Image.alpha_composite(background, rgba).convert("RGB")
             warnings.append("transparent areas were filled with black; artwork is shown on a solid tile")

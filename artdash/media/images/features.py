@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -47,11 +48,11 @@ def dominant_colours(im: Image.Image, n: int = 5) -> tuple[tuple[str, float], ..
     tiny = im.convert("RGB").resize((64, 64), Image.Resampling.BOX)
     quantized = tiny.quantize(colors=n, method=Image.Quantize.MEDIANCUT)
     palette = quantized.getpalette() or []
-    counts = sorted(quantized.getcolors() or [], reverse=True)
+    counts: list[tuple[int, Any]] = sorted(quantized.getcolors() or [], reverse=True)
     total = sum(c for c, _ in counts) or 1
     out = []
     for count, index in counts[:n]:
-        red, green, blue = palette[3 * index: 3 * index + 3]
+        red, green, blue = palette[3 * int(index): 3 * int(index) + 3]
         out.append((f"#{red:02x}{green:02x}{blue:02x}", round(count / total, 3)))
     return tuple(out)
 

@@ -89,12 +89,14 @@ def process_image(name: str, data: bytes, limits: ImageLimits | None = None) -> 
     # Its results are used only if the image turns out to be a clean JPEG.
     side = _SIDE_POOL.submit(_jpeg_side_work, data) if source_format == "JPEG" else None
     try:
-        if getattr(im, "n_frames", 1) > 1:
+        n_frames = int(getattr(im, "n_frames", 1))
+        if n_frames > 1:
             raise ImageRejected(
-                f"it is an animated {source_format} ({im.n_frames} frames); animated images are not used as "
+                f"it is an animated {source_format} ({n_frames} frames); animated images are not used as "
                 "artwork. Export the frame you want as a still image and upload that"
             )
-        deep_colour = any(";16" in str(t[3]) for t in (im.tile or []) if len(t) > 3) and im.mode == "RGB"
+        tiles = getattr(im, "tile", None) or []
+        deep_colour = any(";16" in str(t[3]) for t in tiles if len(t) > 3) and im.mode == "RGB"
         try:
             im.load()  # the full decode: truncated or corrupt data fails here
         except Exception as exc:
@@ -121,7 +123,8 @@ def process_image(name: str, data: bytes, limits: ImageLimits | None = None) -> 
         clean_jpeg = (source_format == "JPEG" and decoded_mode in ("RGB", "L") and orientation == 1
                       and not deep_colour)
         work = side.result() if side is not None else None
-        if clean_jpeg and work is not None and work.stored is not None and work.small is not None:
+        if (clean_jpeg and work is not None and work.stored is not None and work.stored_sha256 is not None
+                and work.small is not None):
             stored, stored_sha256, small = work.stored, work.stored_sha256, work.small
         else:
             stored = encode_image(im, source_format, icc)
