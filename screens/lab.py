@@ -3,25 +3,20 @@ evaluate them offline on logged data, promote the winner."""
 
 import time
 
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from artdash import lab
 from artdash.errors import ArtdashError
-from artdash.lab import service as lab_service
 from artdash.lab import store as lab_store
 from artdash.policy.vw import available as vw_available
 from artdash.results import queries
-from artdash.ui import widgets
+from artdash.ui import charts, lab_views, widgets
 
 ws = widgets.page("Policy lab", needs="editor", doing="running simulations")
 
 RUNNING = "lab_running"      # the run in progress (kept so an interrupted run is not lost)
 OPEN_RUN = "lab_open_run"    # id of the run shown under Simulate
 OFFLINE = "lab_offline"      # last offline table (and where it came from)
-COLOURS = {"uniform": "#9aa0a6", "editors-pick": "#f6c343", "best-single": "#f28b82", "linucb": "#8ab4f8",
-           "vw": "#81c995"}
 
 try:
     with ws.session() as s:
@@ -45,150 +40,6 @@ simulate_tab, offline_tab, history_tab = st.tabs(["Simulate", "Offline evaluatio
                                                  bind="query-params")
 
 
-# --- charts and tables shared by the tabs ------------------------------------------------------
-
-def curves_chart(curves: pd.DataFrame, column: str, title: str, percent: bool) -> go.Figure:
-    fig = go.Figure()
-    for name, rows in curves.groupby("policy", sort=False):
-        fig.add_trace(go.Scatter(x=rows["impressions"], y=rows[column], mode="lines", name=lab.POLICY_LABELS[name],
-                                 line={"color": COLOURS.get(name), "width": 3}))
-    fig.update_layout(title=title, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis_title="impressions", legend={"orientation": "h", "y": -0.25})
-    if percent:
-        fig.update_yaxes(tickformat=".0%")
-    return fig
-
-
-def interval_chart(rows: pd.DataFrame, value: str, low: str, high: str, title: str,
-                   truth: str | None = None) -> go.Figure:
-    fig = go.Figure()
-    values = rows[value].astype(float)
-    fig.add_trace(go.Scatter(
-        x=values, y=rows["label"], mode="markers", name="estimate", marker={"size": 12, "color": "#8ab4f8"},
-        error_x={"type": "data", "symmetric": False, "array": rows[high].astype(float) - values,
-                 "arrayminus": values - rows[low].astype(float)}))
-    if truth and rows[truth].notna().any():
-        fig.add_trace(go.Scatter(x=rows[truth], y=rows["label"], mode="markers", name="true value",
-                                 marker={"symbol": "line-ns-open", "size": 22, "color": "#f6c343",
-                                         "line": {"width": 3}}))
-    fig.update_layout(title=title, height=90 + 45 * len(rows), margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis={"tickformat": ".0%"}, legend={"orientation": "h", "y": -0.3})
-    fig.update_yaxes(autorange="reversed")
-    return fig
-
-
-def show_summary(summary: pd.DataFrame, key: str) -> None:
-    st.dataframe(lab.summary_for_display(summary), hide_index=True, width="stretch")
-    st.plotly_chart(interval_chart(summary, "quality take rate", "quality low", "quality high",
-                                   "Quality take rate with 95 % intervals"), width="stretch", key=f"{key}_bars")
-
-
-def show_offline(table: pd.DataFrame, key: str) -> None:
-    if table.empty:
-        st.info("Nothing to show.")
-        return
-    estimator = st.segmented_control("Estimator for the chart", ["DR", "SNIPS", "IPS", "DM", "replay"],
-                                     default="DR", key=f"{key}_estimator") or "DR"
-    chosen = lab.ranking(table, estimator)
-    shown = chosen[chosen["value"].notna()]
-    if shown.empty:
-        st.warning(f"Every {estimator} estimate is withheld: {chosen['note'].iloc[0]}")
-    else:
-        st.plotly_chart(interval_chart(shown, "value", "low", "high",
-                                       f"{estimator} estimate of quality plays per impression (95 % intervals)",
-                                       truth="truth"), width="stretch", key=f"{key}_chart")
-    warnings = sorted({n for n in table["note"].dropna() if n and not n.startswith("the interval")})
-    for note in warnings:
-        st.warning(note)
-    display = lab.offline_for_display(table)
-    st.dataframe(display, hide_index=True, width="stretch")
-    st.download_button("Download CSV", table.to_csv(index=False).encode(), f"artdash-offline-{key}.csv", "text/csv",
-                       key=f"{key}_download")
-
-
-def promote_form(policies: list[str], key: str, run_id: int | None, suggestion: str | None) -> None:
-    with st.form(f"{key}_promote"):
-        st.markdown("**Promote** — make a policy the one Preview serves by default (recorded in the history).")
-        c1, c2 = st.columns([1, 2])
-        index = policies.index(suggestion) if suggestion in policies else 0
-        policy = c1.selectbox("Policy", policies, index=index, format_func=lambda p: lab.POLICY_LABELS[p],
-                              key=f"{key}_promote_policy")
-        note = c2.text_input("Why (optional)", placeholder="won the offline comparison on the uniform log")
-        if st.form_submit_button("Promote", icon=":material/rocket_launch:", disabled=not widgets.may("admin")):
-            widgets.act(ws, lambda s: lab_store.promote(s, policy, widgets.actor(), run_id, note),
-                        f"{lab.POLICY_LABELS[policy]} is now the policy Preview serves.")
-
-
-def best_policy(summary: pd.DataFrame) -> str | None:
-    if summary.empty:
-        return None
-    return str(summary.sort_values("quality take rate", ascending=False)["policy"].iloc[0])
-
-
-def show_run(run: lab_store.RunView, key: str) -> None:
-    st.subheader(f"Run {run.title}")
-    c = st.columns(5)
-    c[0].metric("When", f"{run.created_at:%Y-%m-%d %H:%M}")
-    c[1].metric("Impressions per policy", f"{run.impressions:,}")
-    c[2].metric("Status", run.status)
-    c[3].metric("Seed", run.seed)
-    c[4].metric("Took", f"{run.seconds:.1f} s")
-    if run.status == "cancelled":
-        st.warning("This run was stopped before the end; the numbers cover what it did.")
-    if run.catalog_fingerprint is None:
-        st.caption("The catalog this run ran on was not recorded (saved before ArtDash kept it).")
-    elif run.catalog_fingerprint == world.fingerprint():
-        st.caption(f"Ran on the catalog as it is now (fingerprint {run.catalog_fingerprint}): the same seed and "
-                   "settings give the same run.")
-    else:
-        st.caption(f"Ran on an earlier catalog (fingerprint {run.catalog_fingerprint}; now "
-                   f"{world.fingerprint()}): titles, artwork, tags or personas changed since, so running it again "
-                   "with the same seed gives different numbers.")
-    show_summary(run.summary, key)
-    if not run.curves.empty:
-        left, right = st.columns(2)
-        left.plotly_chart(curves_chart(run.curves, "quality take rate", "Cumulative quality take rate", True),
-                          width="stretch", key=f"{key}_rate")
-        right.plotly_chart(curves_chart(run.curves, "regret", "Cumulative regret (quality plays lost vs. "
-                                        "each member's best image)", False), width="stretch", key=f"{key}_regret")
-    if run.offline is not None and not run.offline.empty:
-        st.subheader("Offline evaluation on this run's uniform log")
-        st.caption("Each policy trained on the first half of the uniformly random log, estimated on the second "
-                   "half; the yellow mark is the true value (known here because the data is simulated).")
-        show_offline(run.offline, f"{key}_offline")
-    d1, d2 = st.columns(2)
-    d1.download_button("Download summary CSV", run.summary.to_csv(index=False).encode(),
-                       f"artdash-lab-run-{run.id}.csv", "text/csv", key=f"{key}_summary_csv")
-    d2.download_button("Download curves CSV", run.curves.to_csv(index=False).encode(),
-                       f"artdash-lab-run-{run.id}-curves.csv", "text/csv", key=f"{key}_curves_csv")
-    promote_form(list(run.config.policies), key, run.id, best_policy(run.summary))
-    if run.has_logged_data:
-        st.caption(f"This run's impressions are in the results database as experiment **lab-{run.id}** "
-                   "(marked as simulated).")
-        if st.button("Remove its simulated data from the results database", key=f"{key}_remove",
-                     icon=":material/delete:", disabled=not widgets.may("admin")):
-            try:
-                removed = lab_store.remove_run_data(ws, run.id, widgets.actor())
-            except ArtdashError as exc:
-                st.error(f"Not removed — {exc}")
-            else:
-                widgets.flash("success", f"Removed {removed:,} simulated impressions of run #{run.id}.")
-                st.rerun()
-
-
-def finish_run(result: lab.LabResult, name: str, log_data: bool) -> int:
-    """Save a run (with offline estimates on its uniform log, and its log if asked)."""
-    bar = st.empty()
-    total = result.n_done * len(result.config.policies)
-
-    def logged(n: int) -> None:
-        bar.progress(min(n / total, 1.0), text=f"Writing the simulated impressions: {n:,} of {total:,}")
-
-    finished = lab_service.finish_run(ws, world, result, widgets.actor(), name, log_data, progress=logged)
-    bar.empty()
-    return finished.run.id
-
-
 # --- Simulate ------------------------------------------------------------------------------------
 
 with simulate_tab:
@@ -197,7 +48,7 @@ with simulate_tab:
         result, name = interrupted
         result.cancelled = True
         if result.n_done:
-            run_id = finish_run(result, name, log_data=False)
+            run_id = lab_views.finish_run(ws, world, result, name, log_data=False)
             st.session_state[OPEN_RUN] = run_id
             st.warning(f"The run was cancelled after {result.n_done:,} impressions; what it did is saved as run "
                        f"#{run_id}.")
@@ -262,15 +113,18 @@ with simulate_tab:
                 if now - last_draw[0] > 0.7 or result.n_done >= config.impressions:
                     last_draw[0] = now
                     curves = result.curves()
-                    rate_box.plotly_chart(curves_chart(curves, "quality take rate", "Cumulative quality take rate",
-                                                       True), width="stretch", key=f"live_rate_{result.n_done}")
-                    regret_box.plotly_chart(curves_chart(curves, "regret", "Cumulative regret", False),
+                    rate_box.plotly_chart(charts.learning_curves(curves, "quality take rate",
+                                                                 "Cumulative quality take rate", True,
+                                                                 lab.POLICY_LABELS),
+                                          width="stretch", key=f"live_rate_{result.n_done}")
+                    regret_box.plotly_chart(charts.learning_curves(curves, "regret", "Cumulative regret", False,
+                                                                   lab.POLICY_LABELS),
                                             width="stretch", key=f"live_regret_{result.n_done}")
 
             try:
                 result = lab.run_online(world, config, progress)
                 st.session_state.pop(RUNNING, None)
-                run_id = finish_run(result, name, log_data)
+                run_id = lab_views.finish_run(ws, world, result, name, log_data)
             except ArtdashError as exc:
                 st.session_state.pop(RUNNING, None)
                 st.error(f"The run failed — {exc}")
@@ -287,7 +141,7 @@ with simulate_tab:
         except ArtdashError:
             st.session_state.pop(OPEN_RUN, None)
         else:
-            show_run(run, "current")
+            lab_views.show_run(ws, world, run, "current")
 
 
 # --- Offline evaluation ---------------------------------------------------------------------------
@@ -359,10 +213,10 @@ with offline_tab:
         table, where, run_id = st.session_state[OFFLINE]
         st.subheader("Offline estimates")
         st.caption(f"On {where}.")
-        show_offline(table, "offline")
+        lab_views.show_offline(table, "offline")
         best = lab.ranking(table, "DR")
         suggestion = str(best["policy"].iloc[0]) if best["value"].notna().any() else None
-        promote_form(sorted(set(table["policy"]), key=list(lab.POLICY_LABELS).index), "offline_tab", run_id,
+        lab_views.promote_form(ws, sorted(set(table["policy"]), key=list(lab.POLICY_LABELS).index), "offline_tab", run_id,
                      suggestion)
 
 
@@ -389,30 +243,16 @@ with history_tab:
     if not runs:
         st.info("No runs yet: the **Simulate** tab starts one.")
     else:
-        overview = pd.DataFrame([{  # what decides first; the long list of policies last
-            "run": r.id, "name": r.name, "best": lab.POLICY_LABELS.get(best_policy(r.summary) or "", "—"),
-            "status": r.status, "when": r.created_at, "impressions": r.impressions, "seed": r.seed,
-            "in results database": "yes" if r.has_logged_data else "", "by": r.created_by,
-            "policies": ", ".join(lab.POLICY_LABELS[p] for p in r.config.policies),
-        } for r in runs])
-        st.dataframe(overview, hide_index=True, width="stretch",
+        st.dataframe(lab_views.runs_overview(runs), hide_index=True, width="stretch",
                      column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
         by_id = {r.id: r for r in runs}
         picked = st.multiselect("Open or compare runs", list(by_id), format_func=lambda i: by_id[i].title,
                                 key="lab_history_runs", placeholder="Pick one run to reopen it, several to compare")
         if len(picked) == 1:
-            show_run(by_id[picked[0]], f"history_{picked[0]}")
+            lab_views.show_run(ws, world, by_id[picked[0]], f"history_{picked[0]}")
         elif len(picked) > 1:
             both = lab_store.compare_runs([by_id[i] for i in picked])
-            fig = go.Figure()
-            for run_title, rows in both.groupby("run", sort=False):
-                fig.add_trace(go.Bar(x=rows["label"], y=rows["quality take rate"], name=run_title,
-                                     error_y={"type": "data", "symmetric": False,
-                                              "array": rows["quality high"] - rows["quality take rate"],
-                                              "arrayminus": rows["quality take rate"] - rows["quality low"]}))
-            fig.update_layout(barmode="group", title="Quality take rate by run (95 % intervals)", height=380,
-                              yaxis={"tickformat": ".0%"}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-            st.plotly_chart(fig, width="stretch")
+            st.plotly_chart(charts.runs_side_by_side(both), width="stretch")
             st.dataframe(both[["run", "label", "impressions", "take rate", "quality take rate", "regret per 1k",
                                "oracle fraction", "seed", "status"]], hide_index=True, width="stretch",
                          column_config={c: st.column_config.NumberColumn(format="percent")

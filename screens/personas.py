@@ -4,9 +4,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from artdash.catalog import history, personas
+from artdash.catalog import DEVICES, history, personas
 from artdash.catalog.taxonomy import list_tags
-from artdash.db.models import DEVICES
 from artdash.errors import ArtdashError
 from artdash.ui import widgets
 

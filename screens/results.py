@@ -1,23 +1,15 @@
 """Results: per-variant take rates and A/B results with honest uncertainty, creative
 insights by tag, and log imports."""
 
-import base64
 from datetime import timedelta
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
-from sqlalchemy import select
 
 from artdash import catalog
-from artdash.db.models import Variant
-from artdash.errors import ArtdashError
 from artdash.results import quality, queries, report
-from artdash.results.ingest import IngestError
-from artdash.results.read import MAPPING_EXAMPLE, parse_column_mapping
-from artdash.results.service import import_log, remove_import
 from artdash.stats import sample_ratio_mismatch
-from artdash.ui import results_data, widgets
+from artdash.ui import charts, log_import, results_data, results_table, widgets
 
 ws = widgets.page("Results")
 overview = results_data.overview()
@@ -25,115 +17,17 @@ overview = results_data.overview()
 # Tabs run lazily (bound to the URL): only the open tab's queries and figures are computed.
 review_tab, insights_tab, import_tab = st.tabs(["A/B review", "Creative insights", "Import"], key="results_tab",
                                                bind="query-params")
-variants: dict[int, Variant] = {}
+variants: dict[int, catalog.VariantView] = {}
 
 
-def load_variants(ids) -> dict[int, Variant]:
-    """The catalog rows of the variants on screen (not the whole catalog)."""
+def load_variants(ids) -> dict[int, catalog.VariantView]:
+    """The variants on screen (not the whole catalog)."""
     with ws.session() as s:
-        rows = {v.id: v for v in s.scalars(select(Variant).where(Variant.id.in_([int(i) for i in ids])))}
-        s.expunge_all()
-    return rows
+        return catalog.variants_by_id(s, ids)
 
 
 def label(variant_id: int) -> str:
-    v = variants.get(variant_id)
-    return f"#{variant_id} {v.label}" if v else f"#{variant_id}"
-
-
-def thumbnail_uri(variant_id: int) -> str | None:
-    v = variants.get(variant_id)
-    path = ws.store.thumbnail_path(v.sha256) if v else None
-    if path is None or not path.is_file():
-        return None
-    return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode()
-
-
-def import_section() -> None:
-    st.markdown("Import an impression log (CSV or Parquet). Columns: **event_id, timestamp, member_id, "
-                "title_id, variant_id, policy, propensity, played, play_seconds**, and optionally experiment, "
-                "cell, country, device. Re-importing the same events adds nothing; a file with any bad row "
-                "imports nothing.")
-    if not widgets.may("admin"):
-        st.info("Importing logs is for admins; you are signed in as a "
-                f"{widgets.role()}. The import history is below.")
-    else:
-        import_form()
-    history = results_data.import_history()
-    if history.empty:
-        return
-    st.markdown("**Imports**")
-    shown = pd.DataFrame({
-        "import": history["id"], "kind": history["kind"], "file": history["source"], "when": history["created_at"],
-        "by": history["created_by"], "rows": history["n_rows"],
-        "new impressions": history["n_rows"] - history["n_already_present"] - history["n_skipped"],
-        "already there": history["n_already_present"], "skipped (unknown ids)": history["n_skipped"],
-        "quality play from (s)": history["quality_seconds"]})
-    st.dataframe(shown, hide_index=True, width="stretch")
-    st.download_button("Download CSV", shown.to_csv(index=False).encode(), "imports.csv", "text/csv",
-                       key="imports_csv")
-    if widgets.may("admin"):
-        remove_form(shown)
-
-
-def remove_form(shown: pd.DataFrame) -> None:
-    with st.form("remove_import"):
-        st.markdown("**Remove an import** — for a log imported by mistake: its impressions and their share of "
-                    "every total go; the other imports stay as they are.")
-        labels = {int(r["import"]): f"#{r['import']} {r['file']} ({r['new impressions']:,} impressions, "
-                                    f"{r['when']:%Y-%m-%d %H:%M})" for _, r in shown.iterrows()}
-        chosen = st.selectbox("Import", list(labels), format_func=labels.get, key="remove_import_id")
-        sure = st.checkbox("Yes, remove these impressions for good")
-        if st.form_submit_button("Remove import", icon=":material/delete:"):
-            if not sure:
-                st.warning("Tick the box to confirm.")
-                return
-            try:
-                with st.spinner("Removing…"):
-                    removed = remove_import(ws, chosen, widgets.actor())
-            except ArtdashError as exc:
-                st.error(f"Nothing removed — {exc}")
-            else:
-                widgets.flash("success", f"Removed import #{chosen}: {removed:,} impressions.")
-                st.rerun()
-
-
-def import_form() -> None:
-    with st.form("import_log", clear_on_submit=False):
-        upload = st.file_uploader("Impression log", type=["csv", "parquet"])
-        mapping_text = st.text_input("Column mapping (optional)", placeholder=MAPPING_EXAMPLE,
-                                     help="For files that name columns differently: file column = ArtDash column.")
-        skip_unknown = st.checkbox("Skip rows whose title or variant is not in the catalog (they are counted)")
-        submitted = st.form_submit_button("Import", type="primary")
-    if not submitted:
-        return
-    if upload is None:
-        st.warning("Choose a file first.")
-        return
-    try:
-        mapping = parse_column_mapping(mapping_text)
-    except ArtdashError as exc:
-        st.error(f"Nothing imported — {exc}.")
-        return
-    bar = st.progress(0.0, text="Reading…")
-    try:
-        result = import_log(ws, upload.getvalue(), upload.name, widgets.actor(), mapping=mapping,
-                            skip_unknown=skip_unknown,
-                            progress=lambda n: bar.progress(0.5, text=f"{n:,} rows checked…"))
-    except IngestError as exc:
-        bar.empty()
-        st.error(f"Nothing imported — {exc}")
-        if exc.issues:
-            st.dataframe(pd.DataFrame([vars(i) for i in exc.issues]), hide_index=True, width="stretch")
-    except ArtdashError as exc:
-        bar.empty()
-        st.error(f"Nothing imported — {exc}")
-    else:
-        bar.empty()
-        skipped = f"; {result.n_skipped_unknown:,} skipped (unknown ids)" if result.n_skipped_unknown else ""
-        widgets.flash("success", f"Imported {result.n_inserted:,} new impressions of {result.n_rows:,} rows "
-                                 f"({result.n_already_present:,} were already there{skipped}).")
-        st.rerun()
+    return results_table.variant_label(variants, variant_id)
 
 
 def empty_state() -> None:
@@ -227,7 +121,7 @@ def review_section() -> None:
     st.caption(f"Quality play: at least {built:g} s of viewing, as these rollups were built "
                "(ARTDASH_QUALITY_PLAY_SECONDS). Intervals are Wilson (rates) and log-ratio (lift); p-values are "
                "Holm-adjusted across variants; P(best) uses Beta(1, 1) posteriors on the quality take rate.")
-    shown = review_table(table, control, daily_trend(daily))
+    shown = results_table.review_table(table, control, report.daily_trend(daily), variants, ws.store)
     st.download_button("Download CSV", shown.drop(columns=["image", "per day"]).to_csv(index=False).encode(),
                        f"results-title-{sel.title_id}-{queries.from_day(sel.day_from)}-{queries.from_day(sel.day_to)}"
                        ".csv", "text/csv")
@@ -241,48 +135,6 @@ def review_section() -> None:
         over_time(daily, confidence)
     if "By segment" in charts:
         segment_breakdown(sel)
-
-
-def review_table(table: pd.DataFrame, control: int, trend: dict[int, list[float]]) -> pd.DataFrame:
-    """Draw the variant table (decision columns first: quality take rate, lift, significance,
-    P(best), the trend; raw counts after) and return it."""
-    shown = pd.DataFrame({
-        "image": [thumbnail_uri(v) for v in table["variant_id"]],
-        "variant": [label(v) for v in table["variant_id"]],
-        "quality take rate": table["quality take rate"],
-        "quality CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["quality low"], table["quality high"])],
-        # The control's lift is 0 by definition (its interval column says "control").
-        "lift vs control": pd.to_numeric(table["lift"], errors="coerce").where(table["variant_id"] != control, 0.0),
-        "lift CI": ["control" if v == control else "" if pd.isna(lo) else f"{lo:+.1%} – {hi:+.1%}"
-                    for v, lo, hi in zip(table["variant_id"], table["lift low"], table["lift high"])],
-        "significant": table["significant"], "P(best)": table["P(best)"],
-        "per day": [trend.get(v, []) for v in table["variant_id"]],
-        "impressions": table["impressions"],
-        "detectable lift": pd.to_numeric(table["detectable lift"], errors="coerce"),
-        "p (Holm)": pd.to_numeric(table["p (Holm)"], errors="coerce"),
-        "take rate": table["take rate"],
-        "take rate CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["take low"], table["take high"])],
-        "plays": table["plays"],
-        "status": [variants[v].status if v in variants else "?" for v in table["variant_id"]],
-        "note": table["note"],
-    })
-    st.dataframe(shown, hide_index=True, width="stretch", row_height=64, column_config={
-        "image": st.column_config.ImageColumn("image", width="small"),
-        "significant": st.column_config.CheckboxColumn(width="small"),
-        "per day": st.column_config.LineChartColumn(
-            width="small", y_min=0.0, help="Quality take rate, one point per day of the selection; **Charts** below "
-                                           "adds intervals."),
-        "take rate": st.column_config.NumberColumn(format="percent"),
-        "quality take rate": st.column_config.NumberColumn(format="percent"),
-        "lift vs control": st.column_config.NumberColumn(format="percent"),
-        "detectable lift": st.column_config.NumberColumn(
-            format="percent", help="The smallest lift over the control this comparison would detect 80 % of the "
-                                   "time with the impressions so far (before the Holm adjustment). A true "
-                                   "difference smaller than this can easily show as not significant."),
-        "p (Holm)": st.column_config.NumberColumn(format="%.4f"),
-        "P(best)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
-    })
-    return shown
 
 
 def act_on_result(table: pd.DataFrame, control: int, pick: int | None, sel: queries.Selection,
@@ -320,29 +172,11 @@ def act_on_result(table: pd.DataFrame, control: int, pick: int | None, sel: quer
                                         "on the title's page.")
 
 
-def daily_trend(daily: pd.DataFrame) -> dict[int, list[float]]:
-    """Each variant's quality take rate per day, in day order (the table's sparkline)."""
-    if daily.empty:
-        return {}
-    rates = daily.assign(rate=daily["quality_plays"] / daily["impressions"].where(daily["impressions"] > 0))
-    return {int(v): [round(float(r), 4) for r in rows.sort_values("day")["rate"].fillna(0.0)]
-            for v, rows in rates.groupby("variant_id")}
-
-
 def over_time(daily: pd.DataFrame, confidence: float) -> None:
     bands = report.daily_bands(daily, confidence)
     daily_tab, cumulative_tab = st.tabs(["Daily", "Cumulative"])
-    for tab, prefix, name in ((daily_tab, "", "Daily"), (cumulative_tab, "cum ", "Cumulative")):
-        figure = go.Figure()
-        for vid, rows in bands.groupby("variant_id"):
-            x = list(rows["date"]) + list(rows["date"])[::-1]
-            figure.add_trace(go.Scatter(x=x, y=list(rows[f"{prefix}high"]) + list(rows[f"{prefix}low"])[::-1],
-                                        fill="toself", line={"width": 0}, opacity=0.2, showlegend=False,
-                                        hoverinfo="skip", name=label(vid)))
-            figure.add_trace(go.Scatter(x=rows["date"], y=rows[f"{prefix}rate"], mode="lines", name=label(vid)))
-        figure.update_layout(title=f"{name} quality take rate with {confidence:.0%} intervals",
-                             yaxis_tickformat=".0%", height=360, margin={"t": 50, "b": 30})
-        tab.plotly_chart(figure, width="stretch")
+    for tab, cumulative in ((daily_tab, False), (cumulative_tab, True)):
+        tab.plotly_chart(charts.take_rate_over_time(bands, label, confidence, cumulative), width="stretch")
 
 
 def segment_breakdown(sel: queries.Selection) -> None:
@@ -354,16 +188,7 @@ def segment_breakdown(sel: queries.Selection) -> None:
     if by_segment.empty:
         st.caption("No segment data in this selection.")
         return
-    figure = go.Figure()
-    for vid, rows in by_segment.groupby("variant_id"):
-        est = [report.stats.rate_estimate(int(q), int(n)) for q, n in zip(rows["quality_plays"], rows["impressions"])]
-        rates = [e.rate for e in est]
-        figure.add_trace(go.Bar(x=rows["segment"], y=rates, name=label(vid), error_y={
-            "type": "data", "symmetric": False, "array": [e.interval.high - r for e, r in zip(est, rates)],
-            "arrayminus": [r - e.interval.low for e, r in zip(est, rates)]}))
-    figure.update_layout(barmode="group", yaxis_tickformat=".0%", height=360,
-                         title=f"Quality take rate by {kind} (95% intervals)", margin={"t": 50, "b": 30})
-    st.plotly_chart(figure, width="stretch")
+    st.plotly_chart(charts.take_rate_by_segment(report.segment_rates(by_segment), label, kind), width="stretch")
 
 
 def insights_section() -> None:
@@ -381,14 +206,7 @@ def insights_section() -> None:
         st.info("No tagged variants with impressions yet.")
         return
     insights = insights.sort_values("quality take rate")
-    figure = go.Figure(go.Bar(
-        y=insights["tag"], x=insights["quality take rate"], orientation="h",
-        error_x={"type": "data", "symmetric": False,
-                 "array": insights["high"] - insights["quality take rate"],
-                 "arrayminus": insights["quality take rate"] - insights["low"]}))
-    figure.update_layout(xaxis_tickformat=".0%", height=max(300, 28 * len(insights) + 100),
-                         title="Quality take rate by image tag (95% intervals)", margin={"t": 50, "b": 30})
-    st.plotly_chart(figure, width="stretch")
+    st.plotly_chart(charts.take_rate_by_tag(insights), width="stretch")
     st.dataframe(insights, hide_index=True, width="stretch", column_config={
         "quality take rate": st.column_config.NumberColumn(format="percent"),
         "low": st.column_config.NumberColumn(format="percent"),
@@ -398,7 +216,7 @@ def insights_section() -> None:
 
 if import_tab.open:
     with import_tab:
-        import_section()
+        log_import.import_section(ws)
 if overview.impressions == 0 or overview.span is None:
     if review_tab.open:
         with review_tab:

@@ -6,12 +6,11 @@ import math
 import pandas as pd
 import streamlit as st
 
-from artdash import catalog, stats
-from artdash.catalog import STATUS_TRANSITIONS
+from artdash import catalog
+from artdash.catalog import VARIANT_STATUSES
 from artdash.catalog.taxonomy import list_facets, list_tags
-from artdash.db.models import LINEAGE_KINDS, VARIANT_STATUSES
 from artdash.errors import ArtdashError, ConflictError
-from artdash.ui import resources, results_data, state, widgets
+from artdash.ui import gallery, resources, results_data, state, widgets
 
 ws = resources.workspace()
 widgets.sidebar(ws)
@@ -66,135 +65,14 @@ tag_label = widgets.tag_options(all_tags)
 performance = results_data.title_performance(title_id)  # {} when there is no results data
 picker_key = f"{state.SELECTED_VARIANT}_{title_id}"
 variant_label = {v.id: f"#{v.id} {v.label} ({v.status})" for v in variants}
+page = gallery.TitlePage(ws, title_id, actor, can_edit, pick, performance, picker_key, tuple(variants),
+                         tuple(facets), tag_label)
 # The open tab lives in the URL (?tab=Upload), so it survives reruns and can be linked to.
 gallery_tab, upload_tab, bulk_tab, details_tab = st.tabs(
     ["Gallery", "Upload", "Bulk tagging", "Details"], key="tab", bind="query-params")
 
 
 # ------------------------------------------------------------------------------ gallery
-
-def variant_card(v: catalog.VariantView) -> None:
-    with st.container(border=True):
-        st.image(widgets.thumbnail_path(ws, v), width="stretch")
-        star = " :material/star:" if v.id == pick else ""
-        st.markdown(f"**#{v.id} {v.label}**{star}  \n{widgets.STATUS_BADGES[v.status]} · {v.shape}")
-        st.caption(f"{v.width}×{v.height} · brightness {v.brightness:.2f} · contrast {v.contrast:.2f} · "
-                   f"colourful {v.colourfulness:.0f}")
-        if v.id in performance:
-            quality, shown = performance[v.id]
-            rate = stats.rate_estimate(quality, shown)
-            st.caption(f":material/monitoring: quality take {rate.rate:.1%} ({rate.interval.low:.1%}–"
-                       f"{rate.interval.high:.1%}) over {shown:,} impressions",
-                       help="All real traffic in the results database (Results has the A/B review against a "
-                            "control, by date and segment).")
-        widgets.swatches(v.dominant_colours)
-        st.markdown(widgets.tag_chips(v.tags))
-        if v.pending_suggestions:
-            st.caption(f":material/lightbulb: {len(v.pending_suggestions)} tag suggestion(s) to review")
-        if v.parent_id:
-            st.caption(f"↳ {v.lineage_kind} of #{v.parent_id}{f' ({v.locale})' if v.locale else ''}")
-        for w in v.warnings:
-            st.caption(f":material/warning: {w}")
-        st.button("Edit", key=f"edit-{v.id}", width="stretch", on_click=select_variant, args=(v.id,))
-
-
-def select_variant(variant_id: int) -> None:
-    st.session_state[picker_key] = variant_id
-
-
-def variant_editor(v: catalog.VariantView) -> None:
-    st.subheader(f"Edit #{v.id} {v.label}")
-    st.image(widgets.thumbnail_path(ws, v), width=220)
-    st.markdown(f"{widgets.STATUS_BADGES[v.status]} · {v.format} · {v.width}×{v.height} · {v.n_bytes / 1024:,.0f} KB "
-                f"· version {v.version}")
-
-    # Status lifecycle: only the moves that are allowed from here.
-    moves = STATUS_TRANSITIONS[v.status]
-    buttons = st.columns(len(moves))
-    verbs = {"active": "Activate" if v.status == "draft" else "Reactivate", "retired": "Retire"}
-    for col, target in zip(buttons, moves):
-        if col.button(verbs[target], key=f"status-{v.id}-{target}", width="stretch", disabled=not can_edit,
-                      type="primary" if target == "active" else "secondary"):
-            widgets.act(ws, lambda s, target=target: catalog.set_variant_status(s, v.id, target, actor, v.version),
-                        f"#{v.id} is now {target}.")
-
-    if v.status == "draft":
-        with st.popover("Delete draft", icon=":material/delete:"):
-            st.caption("For a mistaken upload: the draft and its files are removed for good (admins only).")
-            if st.button("Delete it", key=f"delete-{v.id}", type="primary", disabled=not widgets.may("admin")):
-                try:
-                    with ws.transaction() as s:
-                        media_key = catalog.delete_draft(s, v.id, actor)
-                except ArtdashError as exc:
-                    st.error(f"Not deleted — {exc}")
-                else:
-                    ws.store.delete(*media_key)
-                    st.session_state.pop(state.SELECTED_VARIANT, None)
-                    widgets.flash("success", f"Deleted the draft #{v.id}.")
-                    st.rerun()
-
-    if v.status == "active":
-        if pick == v.id:
-            st.caption(":material/star: The editor's pick: the default image of this title.")
-        elif st.button("Make editor's pick", key=f"pick-{v.id}", icon=":material/star:", disabled=not can_edit):
-            widgets.act(ws, lambda s: catalog.set_editors_pick(s, title_id, v.id, actor),
-                        f"#{v.id} is now the editor's pick.")
-
-    # Suggestions from visual features.
-    if v.pending_suggestions:
-        st.markdown("**Suggested from the image's features**")
-        for sug in v.pending_suggestions:
-            row = st.container(horizontal=True, vertical_alignment="center")
-            row.markdown(f"`{sug.tag.name}` — {sug.reason}", width="stretch")
-            if row.button("Accept", key=f"acc-{v.id}-{sug.tag.id}", icon=":material/check:", disabled=not can_edit):
-                widgets.act(ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, True, actor),
-                            f"Tagged #{v.id} {sug.tag.name}.")
-            if row.button("Reject", key=f"rej-{v.id}-{sug.tag.id}", icon=":material/close:", disabled=not can_edit):
-                widgets.act(ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, False, actor),
-                            f"Won't suggest {sug.tag.name} for #{v.id} again.")
-
-    # Tags, one picker per facet.
-    with st.form(f"tags-{v.id}-{v.version}"):
-        st.markdown("**Tags**")
-        chosen: list[int] = []
-        current = {t.id for t in v.tags}
-        for facet in facets:
-            options = [t.id for t in facet.tags]
-            if not options:
-                continue
-            chosen += st.multiselect(facet.name, options, default=[t for t in options if t in current],
-                                     format_func=lambda i: tag_label[i].split(": ", 1)[1],
-                                     key=f"tags-{v.id}-{v.version}-{facet.name}")
-        if st.form_submit_button("Save tags", type="primary", disabled=not can_edit):
-            widgets.act(ws, lambda s: catalog.set_variant_tags(s, v.id, chosen, actor, v.version),
-                        f"Saved tags of #{v.id}.")
-
-    with st.expander("Lineage (crop or localisation of another variant)"):
-        others = [o.id for o in variants if o.id != v.id]
-        with st.form(f"lineage-{v.id}-{v.version}"):
-            parent = st.selectbox("Derived from", [None] + others,
-                                  index=([None] + others).index(v.parent_id) if v.parent_id in others else 0,
-                                  format_func=lambda i: "— original artwork —" if i is None else variant_label[i])
-            kind = st.radio("It is a", LINEAGE_KINDS, horizontal=True,
-                            index=LINEAGE_KINDS.index(v.lineage_kind) if v.lineage_kind else 0)
-            locale = st.text_input("Locale (for a localisation)", value=v.locale or "", placeholder="fr-FR")
-            if st.form_submit_button("Save lineage", disabled=not can_edit):
-                widgets.act(ws, lambda s: catalog.set_lineage(s, v.id, parent, actor, kind, locale, v.version),
-                            f"Saved lineage of #{v.id}.")
-
-    with st.expander("Label and file details"):
-        with st.form(f"label-{v.id}-{v.version}"):
-            label = st.text_input("Label", value=v.label, max_chars=200)
-            if st.form_submit_button("Rename", disabled=not can_edit):
-                widgets.act(ws, lambda s: catalog.set_variant_label(s, v.id, label, actor, v.version),
-                            f"Renamed #{v.id}.")
-        st.caption(f"SHA-256 `{v.sha256}` · perceptual hash `{v.phash}` · uploaded by {v.created_by} "
-                   f"on {v.created_at:%Y-%m-%d %H:%M}")
-        if v.near_duplicate_of_id:
-            st.caption(f"Near-duplicate of #{v.near_duplicate_of_id}")
-        if st.toggle("Show full size", key=f"full-{v.id}"):
-            st.image(widgets.original_path(ws, v), width="stretch")
-
 
 with gallery_tab:
     if not variants:
@@ -210,13 +88,13 @@ with gallery_tab:
             for start in range(0, len(shown), 3):
                 for col, v in zip(st.columns(3), shown[start:start + 3]):
                     with col:
-                        variant_card(v)
+                        gallery.variant_card(page, v)
         with editor_col:
             ids = [v.id for v in variants]
             if st.session_state.get(picker_key) not in ids:
                 st.session_state[picker_key] = ids[0]
             selected = st.selectbox("Variant to edit", ids, format_func=variant_label.get, key=picker_key)
-            variant_editor(next(v for v in variants if v.id == selected))
+            gallery.variant_editor(page, next(v for v in variants if v.id == selected))
 
 
 # ------------------------------------------------------------------------------ upload

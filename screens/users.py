@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from artdash.access import auth
-from artdash.db.models import ROLES
+from artdash.access.auth import ROLES
 from artdash.errors import ArtdashError
 from artdash.ui import signin, widgets
 

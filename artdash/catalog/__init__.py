@@ -34,6 +34,7 @@ from artdash.catalog.variants import (
     set_variant_status,
     set_variant_tags,
     variant_tag_labels,
+    variants_by_id,
 )
 from artdash.catalog.views import (
     STATUS_TRANSITIONS,
@@ -44,13 +45,14 @@ from artdash.catalog.views import (
     UploadResult,
     VariantView,
 )
+from artdash.db.models import DEVICES, LINEAGE_KINDS, TITLE_KINDS, VARIANT_STATUSES
 from artdash.errors import ArtdashError
 
 __all__ = [
-    "ArtdashError", "FIRST_FILM_YEAR", "MAX_SYNOPSIS", "MAX_TITLE_NAME", "STATUS_TRANSITIONS", "NearDuplicate",
+    "DEVICES", "LINEAGE_KINDS", "TITLE_KINDS", "VARIANT_STATUSES", "ArtdashError", "FIRST_FILM_YEAR", "MAX_SYNOPSIS", "MAX_TITLE_NAME", "STATUS_TRANSITIONS", "NearDuplicate",
     "SuggestionView", "TitleView", "UploadReport", "UploadResult", "VariantView", "bulk_tag", "catalog_counts",
     "create_title", "decide_suggestion", "delete_draft", "editors_pick", "get_title", "get_variant",
     "ingest_image", "lineage_root", "list_titles", "list_variants", "normalise_tag_name", "set_editors_pick",
     "set_lineage", "set_variant_label", "set_variant_status", "set_variant_tags", "suggest_visual_tags",
-    "title_choices", "update_title", "upload_files", "variant_tag_labels",
+    "title_choices", "update_title", "upload_files", "variant_tag_labels", "variants_by_id",
 ]

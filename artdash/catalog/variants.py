@@ -59,6 +59,7 @@ def _suggestion_rows(session: Session, variant_ids: Sequence[int]) -> dict[int, 
 
 
 def list_variants(session: Session, title_id: int, statuses: Sequence[str] | None = None) -> list[VariantView]:
+    """A title's variants (optionally only some statuses), oldest first, with their suggestions."""
     title_row(session, title_id)
     query = (select(Variant).where(Variant.title_id == title_id)
              .options(selectinload(Variant.tags).selectinload(Tag.facet), selectinload(Variant.title))
@@ -70,7 +71,18 @@ def list_variants(session: Session, title_id: int, statuses: Sequence[str] | Non
     return [variant_view(v, suggestions.get(v.id, ())) for v in variants]
 
 
+def variants_by_id(session: Session, variant_ids: Iterable[int]) -> dict[int, VariantView]:
+    """The views of the given variants (any title), by id; ids not in the catalog are left out."""
+    ids = sorted({int(i) for i in variant_ids})
+    if not ids:
+        return {}
+    rows = session.scalars(select(Variant).where(Variant.id.in_(ids))
+                           .options(selectinload(Variant.tags).selectinload(Tag.facet), selectinload(Variant.title)))
+    return {v.id: variant_view(v) for v in rows}
+
+
 def get_variant(session: Session, variant_id: int) -> VariantView:
+    """One variant's view with its tag suggestions; refuses an unknown id."""
     variant = variant_row(session, variant_id)
     return variant_view(variant, _suggestion_rows(session, [variant.id]).get(variant.id, ()))
 

@@ -173,7 +173,9 @@ def day_range(conn: Connection, title_id: int | None = None, experiment: str | N
 
 
 def import_history(conn: Connection) -> pd.DataFrame:
-    query = select(imports).order_by(imports.c.id.desc())
+    """Every import, newest first, with ``n_new``: the impressions it added."""
+    i = imports.c
+    query = select(imports, (i.n_rows - i.n_already_present - i.n_skipped).label("n_new")).order_by(i.id.desc())
     return pd.DataFrame(conn.execute(query).mappings().all())
 
 

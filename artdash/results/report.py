@@ -117,3 +117,21 @@ def tag_insights(totals: pd.DataFrame, variant_tags: Mapping[int, list[str]], co
                     "quality take rate": estimate.rate, "low": estimate.interval.low,
                     "high": estimate.interval.high, "status": estimate.status})
     return pd.DataFrame(out)
+
+
+def daily_trend(daily: pd.DataFrame) -> dict[int, list[float]]:
+    """Each variant's quality take rate per day, in day order (the Results table's sparkline)."""
+    if daily.empty:
+        return {}
+    rates = daily.assign(rate=daily["quality_plays"] / daily["impressions"].where(daily["impressions"] > 0))
+    return {int(v): [round(float(r), 4) for r in rows.sort_values("day")["rate"].fillna(0.0)]
+            for v, rows in rates.groupby("variant_id")}
+
+
+def segment_rates(by_segment: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Per (segment, variant): the quality take rate with its Wilson interval (``rate``, ``low``,
+    ``high``), from :func:`artdash.results.queries.segment_totals`."""
+    est = [stats.rate_estimate(int(q), int(n), confidence)
+           for q, n in zip(by_segment["quality_plays"], by_segment["impressions"])]
+    return by_segment.assign(rate=[e.rate for e in est], low=[e.interval.low for e in est],
+                             high=[e.interval.high for e in est])

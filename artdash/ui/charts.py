@@ -1,0 +1,103 @@
+"""Figures the pages draw (plotly, no streamlit): rates with their intervals, learning curves.
+
+Every figure takes its data as a table and the labels to show; none computes a statistic
+(those come from :mod:`artdash.results.report` and the lab).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+import plotly.graph_objects as go
+
+# One colour per policy in every lab chart.
+POLICY_COLOURS = {"uniform": "#9aa0a6", "editors-pick": "#f6c343", "best-single": "#f28b82", "linucb": "#8ab4f8",
+                  "vw": "#81c995"}
+
+
+def take_rate_over_time(bands: pd.DataFrame, label: Callable[[int], str], confidence: float,
+                        cumulative: bool) -> go.Figure:
+    """Each variant's quality take rate per day (or cumulative), with its interval as a band."""
+    prefix, name = ("cum ", "Cumulative") if cumulative else ("", "Daily")
+    figure = go.Figure()
+    for vid, rows in bands.groupby("variant_id"):
+        x = list(rows["date"]) + list(rows["date"])[::-1]
+        figure.add_trace(go.Scatter(x=x, y=list(rows[f"{prefix}high"]) + list(rows[f"{prefix}low"])[::-1],
+                                    fill="toself", line={"width": 0}, opacity=0.2, showlegend=False,
+                                    hoverinfo="skip", name=label(int(vid))))
+        figure.add_trace(go.Scatter(x=rows["date"], y=rows[f"{prefix}rate"], mode="lines", name=label(int(vid))))
+    figure.update_layout(title=f"{name} quality take rate with {confidence:.0%} intervals",
+                         yaxis_tickformat=".0%", height=360, margin={"t": 50, "b": 30})
+    return figure
+
+
+def take_rate_by_segment(rates: pd.DataFrame, label: Callable[[int], str], kind: str) -> go.Figure:
+    """Grouped bars: each variant's quality take rate per segment value, with error bars
+    (``rates`` from :func:`artdash.results.report.segment_rates`)."""
+    figure = go.Figure()
+    for vid, rows in rates.groupby("variant_id"):
+        figure.add_trace(go.Bar(x=rows["segment"], y=rows["rate"], name=label(int(vid)), error_y={
+            "type": "data", "symmetric": False, "array": rows["high"] - rows["rate"],
+            "arrayminus": rows["rate"] - rows["low"]}))
+    figure.update_layout(barmode="group", yaxis_tickformat=".0%", height=360,
+                         title=f"Quality take rate by {kind} (95% intervals)", margin={"t": 50, "b": 30})
+    return figure
+
+
+def take_rate_by_tag(insights: pd.DataFrame) -> go.Figure:
+    """Horizontal bars: the quality take rate of the variants carrying each tag, with intervals."""
+    figure = go.Figure(go.Bar(
+        y=insights["tag"], x=insights["quality take rate"], orientation="h",
+        error_x={"type": "data", "symmetric": False,
+                 "array": insights["high"] - insights["quality take rate"],
+                 "arrayminus": insights["quality take rate"] - insights["low"]}))
+    figure.update_layout(xaxis_tickformat=".0%", height=max(300, 28 * len(insights) + 100),
+                         title="Quality take rate by image tag (95% intervals)", margin={"t": 50, "b": 30})
+    return figure
+
+
+def learning_curves(curves: pd.DataFrame, column: str, title: str, percent: bool,
+                    labels: Mapping[str, str]) -> go.Figure:
+    """One line per policy over the impressions of a lab run (its colour the same everywhere)."""
+    fig = go.Figure()
+    for name, rows in curves.groupby("policy", sort=False):
+        fig.add_trace(go.Scatter(x=rows["impressions"], y=rows[column], mode="lines", name=labels.get(name, name),
+                                 line={"color": POLICY_COLOURS.get(str(name)), "width": 3}))
+    fig.update_layout(title=title, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis_title="impressions", legend={"orientation": "h", "y": -0.25})
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
+def estimates_with_intervals(rows: pd.DataFrame, value: str, low: str, high: str, title: str,
+                             truth: str | None = None) -> go.Figure:
+    """One marker per row (``label``) with its interval; with ``truth``, the true value beside it."""
+    fig = go.Figure()
+    values = rows[value].astype(float)
+    fig.add_trace(go.Scatter(
+        x=values, y=rows["label"], mode="markers", name="estimate", marker={"size": 12, "color": "#8ab4f8"},
+        error_x={"type": "data", "symmetric": False, "array": rows[high].astype(float) - values,
+                 "arrayminus": values - rows[low].astype(float)}))
+    if truth and rows[truth].notna().any():
+        fig.add_trace(go.Scatter(x=rows[truth], y=rows["label"], mode="markers", name="true value",
+                                 marker={"symbol": "line-ns-open", "size": 22, "color": "#f6c343",
+                                         "line": {"width": 3}}))
+    fig.update_layout(title=title, height=90 + 45 * len(rows), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis={"tickformat": ".0%"}, legend={"orientation": "h", "y": -0.3})
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def runs_side_by_side(both: pd.DataFrame) -> go.Figure:
+    """Grouped bars: each policy's quality take rate in each of several lab runs, with intervals."""
+    fig = go.Figure()
+    for run_title, rows in both.groupby("run", sort=False):
+        fig.add_trace(go.Bar(x=rows["label"], y=rows["quality take rate"], name=str(run_title),
+                             error_y={"type": "data", "symmetric": False,
+                                      "array": rows["quality high"] - rows["quality take rate"],
+                                      "arrayminus": rows["quality take rate"] - rows["quality low"]}))
+    fig.update_layout(barmode="group", title="Quality take rate by run (95 % intervals)", height=380,
+                      yaxis={"tickformat": ".0%"}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig

@@ -1,0 +1,162 @@
+"""The Title page's gallery: a card per variant and the editor of the selected one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import streamlit as st
+
+from artdash import catalog, stats
+from artdash.catalog import LINEAGE_KINDS, STATUS_TRANSITIONS
+from artdash.catalog.taxonomy import FacetView
+from artdash.errors import ArtdashError
+from artdash.ui import state, widgets
+from artdash.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class TitlePage:
+    """What the gallery needs to know about the open title and who is editing it."""
+
+    ws: Workspace
+    title_id: int
+    actor: str
+    can_edit: bool
+    pick: int | None
+    performance: Mapping[int, tuple[int, int]]   # variant id → (quality plays, impressions), real traffic
+    picker_key: str
+    variants: tuple[catalog.VariantView, ...]
+    facets: tuple[FacetView, ...]
+    tag_label: Mapping[int, str]
+
+    @property
+    def variant_label(self) -> dict[int, str]:
+        """``#id label (status)`` of each variant of the title."""
+        return {v.id: f"#{v.id} {v.label} ({v.status})" for v in self.variants}
+
+
+def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
+    """One gallery card: thumbnail, status, shape, features, real-traffic take rate, tags, Edit."""
+    with st.container(border=True):
+        st.image(widgets.thumbnail_path(page.ws, v), width="stretch")
+        star = " :material/star:" if v.id == page.pick else ""
+        st.markdown(f"**#{v.id} {v.label}**{star}  \n{widgets.STATUS_BADGES[v.status]} · {v.shape}")
+        st.caption(f"{v.width}×{v.height} · brightness {v.brightness:.2f} · contrast {v.contrast:.2f} · "
+                   f"colourful {v.colourfulness:.0f}")
+        if v.id in page.performance:
+            quality, shown = page.performance[v.id]
+            rate = stats.rate_estimate(quality, shown)
+            st.caption(f":material/monitoring: quality take {rate.rate:.1%} ({rate.interval.low:.1%}–"
+                       f"{rate.interval.high:.1%}) over {shown:,} impressions",
+                       help="All real traffic in the results database (Results has the A/B review against a "
+                            "control, by date and segment).")
+        widgets.swatches(v.dominant_colours)
+        st.markdown(widgets.tag_chips(v.tags))
+        if v.pending_suggestions:
+            st.caption(f":material/lightbulb: {len(v.pending_suggestions)} tag suggestion(s) to review")
+        if v.parent_id:
+            st.caption(f"↳ {v.lineage_kind} of #{v.parent_id}{f' ({v.locale})' if v.locale else ''}")
+        for w in v.warnings:
+            st.caption(f":material/warning: {w}")
+        st.button("Edit", key=f"edit-{v.id}", width="stretch", on_click=select_variant, args=(page.picker_key, v.id))
+
+
+def select_variant(picker_key: str, variant_id: int) -> None:
+    """Open ``variant_id`` in the editor (the Edit button's callback)."""
+    st.session_state[picker_key] = variant_id
+
+
+def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
+    """Everything an editor changes on one variant: status, pick, suggestions, tags, lineage, label."""
+    st.subheader(f"Edit #{v.id} {v.label}")
+    st.image(widgets.thumbnail_path(page.ws, v), width=220)
+    st.markdown(f"{widgets.STATUS_BADGES[v.status]} · {v.format} · {v.width}×{v.height} · {v.n_bytes / 1024:,.0f} KB "
+                f"· version {v.version}")
+
+    # Status lifecycle: only the moves that are allowed from here.
+    moves = STATUS_TRANSITIONS[v.status]
+    buttons = st.columns(len(moves))
+    verbs = {"active": "Activate" if v.status == "draft" else "Reactivate", "retired": "Retire"}
+    for col, target in zip(buttons, moves):
+        if col.button(verbs[target], key=f"status-{v.id}-{target}", width="stretch", disabled=not page.can_edit,
+                      type="primary" if target == "active" else "secondary"):
+            widgets.act(page.ws, lambda s, target=target: catalog.set_variant_status(s, v.id, target, page.actor, v.version),
+                        f"#{v.id} is now {target}.")
+
+    if v.status == "draft":
+        with st.popover("Delete draft", icon=":material/delete:"):
+            st.caption("For a mistaken upload: the draft and its files are removed for good (admins only).")
+            if st.button("Delete it", key=f"delete-{v.id}", type="primary", disabled=not widgets.may("admin")):
+                try:
+                    with page.ws.transaction() as s:
+                        media_key = catalog.delete_draft(s, v.id, page.actor)
+                except ArtdashError as exc:
+                    st.error(f"Not deleted — {exc}")
+                else:
+                    page.ws.store.delete(*media_key)
+                    st.session_state.pop(state.SELECTED_VARIANT, None)
+                    widgets.flash("success", f"Deleted the draft #{v.id}.")
+                    st.rerun()
+
+    if v.status == "active":
+        if page.pick == v.id:
+            st.caption(":material/star: The editor's page.pick: the default image of this title.")
+        elif st.button("Make editor's page.pick", key=f"page.pick-{v.id}", icon=":material/star:", disabled=not page.can_edit):
+            widgets.act(page.ws, lambda s: catalog.set_editors_pick(s, page.title_id, v.id, page.actor),
+                        f"#{v.id} is now the editor's page.pick.")
+
+    # Suggestions from visual features.
+    if v.pending_suggestions:
+        st.markdown("**Suggested from the image's features**")
+        for sug in v.pending_suggestions:
+            row = st.container(horizontal=True, vertical_alignment="center")
+            row.markdown(f"`{sug.tag.name}` — {sug.reason}", width="stretch")
+            if row.button("Accept", key=f"acc-{v.id}-{sug.tag.id}", icon=":material/check:", disabled=not page.can_edit):
+                widgets.act(page.ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, True, page.actor),
+                            f"Tagged #{v.id} {sug.tag.name}.")
+            if row.button("Reject", key=f"rej-{v.id}-{sug.tag.id}", icon=":material/close:", disabled=not page.can_edit):
+                widgets.act(page.ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, False, page.actor),
+                            f"Won't suggest {sug.tag.name} for #{v.id} again.")
+
+    # Tags, one picker per facet.
+    with st.form(f"tags-{v.id}-{v.version}"):
+        st.markdown("**Tags**")
+        chosen: list[int] = []
+        current = {t.id for t in v.tags}
+        for facet in page.facets:
+            options = [t.id for t in facet.tags]
+            if not options:
+                continue
+            chosen += st.multiselect(facet.name, options, default=[t for t in options if t in current],
+                                     format_func=lambda i: page.tag_label[i].split(": ", 1)[1],
+                                     key=f"tags-{v.id}-{v.version}-{facet.name}")
+        if st.form_submit_button("Save tags", type="primary", disabled=not page.can_edit):
+            widgets.act(page.ws, lambda s: catalog.set_variant_tags(s, v.id, chosen, page.actor, v.version),
+                        f"Saved tags of #{v.id}.")
+
+    with st.expander("Lineage (crop or localisation of another variant)"):
+        others = [o.id for o in page.variants if o.id != v.id]
+        with st.form(f"lineage-{v.id}-{v.version}"):
+            parent = st.selectbox("Derived from", [None] + others,
+                                  index=([None] + others).index(v.parent_id) if v.parent_id in others else 0,
+                                  format_func=lambda i: "— original artwork —" if i is None else page.variant_label[i])
+            kind = st.radio("It is a", LINEAGE_KINDS, horizontal=True,
+                            index=LINEAGE_KINDS.index(v.lineage_kind) if v.lineage_kind else 0)
+            locale = st.text_input("Locale (for a localisation)", value=v.locale or "", placeholder="fr-FR")
+            if st.form_submit_button("Save lineage", disabled=not page.can_edit):
+                widgets.act(page.ws, lambda s: catalog.set_lineage(s, v.id, parent, page.actor, kind, locale, v.version),
+                            f"Saved lineage of #{v.id}.")
+
+    with st.expander("Label and file details"):
+        with st.form(f"label-{v.id}-{v.version}"):
+            label = st.text_input("Label", value=v.label, max_chars=200)
+            if st.form_submit_button("Rename", disabled=not page.can_edit):
+                widgets.act(page.ws, lambda s: catalog.set_variant_label(s, v.id, label, page.actor, v.version),
+                            f"Renamed #{v.id}.")
+        st.caption(f"SHA-256 `{v.sha256}` · perceptual hash `{v.phash}` · uploaded by {v.created_by} "
+                   f"on {v.created_at:%Y-%m-%d %H:%M}")
+        if v.near_duplicate_of_id:
+            st.caption(f"Near-duplicate of #{v.near_duplicate_of_id}")
+        if st.toggle("Show full size", key=f"full-{v.id}"):
+            st.image(widgets.original_path(page.ws, v), width="stretch")

@@ -1,0 +1,142 @@
+"""The Policy-lab page's building blocks: a run shown with its figures, charts and offline
+estimates, the promotion form, and saving a finished run with a progress bar."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from artdash import lab
+from artdash.errors import ArtdashError
+from artdash.lab import service as lab_service
+from artdash.lab import store as lab_store
+from artdash.ui import charts, widgets
+from artdash.workspace import Workspace
+
+
+def show_summary(summary: pd.DataFrame, key: str) -> None:
+    """A run's online results: the table and the quality take rates with intervals."""
+    st.dataframe(lab.summary_for_display(summary), hide_index=True, width="stretch")
+    st.plotly_chart(charts.estimates_with_intervals(summary, "quality take rate", "quality low", "quality high",
+                                   "Quality take rate with 95 % intervals"), width="stretch", key=f"{key}_bars")
+
+
+def show_offline(table: pd.DataFrame, key: str) -> None:
+    """Offline estimates: a chart for one estimator, the caveats, the table and its CSV."""
+    if table.empty:
+        st.info("Nothing to show.")
+        return
+    estimator = st.segmented_control("Estimator for the chart", ["DR", "SNIPS", "IPS", "DM", "replay"],
+                                     default="DR", key=f"{key}_estimator") or "DR"
+    chosen = lab.ranking(table, estimator)
+    shown = chosen[chosen["value"].notna()]
+    if shown.empty:
+        st.warning(f"Every {estimator} estimate is withheld: {chosen['note'].iloc[0]}")
+    else:
+        st.plotly_chart(charts.estimates_with_intervals(shown, "value", "low", "high",
+                                       f"{estimator} estimate of quality plays per impression (95 % intervals)",
+                                       truth="truth"), width="stretch", key=f"{key}_chart")
+    warnings = sorted({n for n in table["note"].dropna() if n and not n.startswith("the interval")})
+    for note in warnings:
+        st.warning(note)
+    display = lab.offline_for_display(table)
+    st.dataframe(display, hide_index=True, width="stretch")
+    st.download_button("Download CSV", table.to_csv(index=False).encode(), f"artdash-offline-{key}.csv", "text/csv",
+                       key=f"{key}_download")
+
+
+def promote_form(ws: Workspace, policies: list[str], key: str, run_id: int | None, suggestion: str | None) -> None:
+    """Make a policy the one Preview serves (admins), with an optional reason."""
+    with st.form(f"{key}_promote"):
+        st.markdown("**Promote** — make a policy the one Preview serves by default (recorded in the history).")
+        c1, c2 = st.columns([1, 2])
+        index = policies.index(suggestion) if suggestion in policies else 0
+        policy = c1.selectbox("Policy", policies, index=index, format_func=lambda p: lab.POLICY_LABELS[p],
+                              key=f"{key}_promote_policy")
+        note = c2.text_input("Why (optional)", placeholder="won the offline comparison on the uniform log")
+        if st.form_submit_button("Promote", icon=":material/rocket_launch:", disabled=not widgets.may("admin")):
+            widgets.act(ws, lambda s: lab_store.promote(s, policy, widgets.actor(), run_id, note),
+                        f"{lab.POLICY_LABELS[policy]} is now the policy Preview serves.")
+
+
+def best_policy(summary: pd.DataFrame) -> str | None:
+    """The policy with the highest quality take rate in a run's summary."""
+    if summary.empty:
+        return None
+    return str(summary.sort_values("quality take rate", ascending=False)["policy"].iloc[0])
+
+
+def show_run(ws: Workspace, world: lab.LabWorld, run: lab_store.RunView, key: str) -> None:
+    """One saved run: its figures, charts, offline estimates, downloads, promotion and data."""
+    st.subheader(f"Run {run.title}")
+    c = st.columns(5)
+    c[0].metric("When", f"{run.created_at:%Y-%m-%d %H:%M}")
+    c[1].metric("Impressions per policy", f"{run.impressions:,}")
+    c[2].metric("Status", run.status)
+    c[3].metric("Seed", run.seed)
+    c[4].metric("Took", f"{run.seconds:.1f} s")
+    if run.status == "cancelled":
+        st.warning("This run was stopped before the end; the numbers cover what it did.")
+    if run.catalog_fingerprint is None:
+        st.caption("The catalog this run ran on was not recorded (saved before ArtDash kept it).")
+    elif run.catalog_fingerprint == world.fingerprint():
+        st.caption(f"Ran on the catalog as it is now (fingerprint {run.catalog_fingerprint}): the same seed and "
+                   "settings give the same run.")
+    else:
+        st.caption(f"Ran on an earlier catalog (fingerprint {run.catalog_fingerprint}; now "
+                   f"{world.fingerprint()}): titles, artwork, tags or personas changed since, so running it again "
+                   "with the same seed gives different numbers.")
+    show_summary(run.summary, key)
+    if not run.curves.empty:
+        left, right = st.columns(2)
+        left.plotly_chart(charts.learning_curves(run.curves, "quality take rate", "Cumulative quality take rate",
+                                                 True, lab.POLICY_LABELS), width="stretch", key=f"{key}_rate")
+        right.plotly_chart(charts.learning_curves(run.curves, "regret", "Cumulative regret (quality plays lost vs. "
+                                                  "each member's best image)", False, lab.POLICY_LABELS),
+                           width="stretch", key=f"{key}_regret")
+    if run.offline is not None and not run.offline.empty:
+        st.subheader("Offline evaluation on this run's uniform log")
+        st.caption("Each policy trained on the first half of the uniformly random log, estimated on the second "
+                   "half; the yellow mark is the true value (known here because the data is simulated).")
+        show_offline(run.offline, f"{key}_offline")
+    d1, d2 = st.columns(2)
+    d1.download_button("Download summary CSV", run.summary.to_csv(index=False).encode(),
+                       f"artdash-lab-run-{run.id}.csv", "text/csv", key=f"{key}_summary_csv")
+    d2.download_button("Download curves CSV", run.curves.to_csv(index=False).encode(),
+                       f"artdash-lab-run-{run.id}-curves.csv", "text/csv", key=f"{key}_curves_csv")
+    promote_form(ws, list(run.config.policies), key, run.id, best_policy(run.summary))
+    if run.has_logged_data:
+        st.caption(f"This run's impressions are in the results database as experiment **lab-{run.id}** "
+                   "(marked as simulated).")
+        if st.button("Remove its simulated data from the results database", key=f"{key}_remove",
+                     icon=":material/delete:", disabled=not widgets.may("admin")):
+            try:
+                removed = lab_store.remove_run_data(ws, run.id, widgets.actor())
+            except ArtdashError as exc:
+                st.error(f"Not removed — {exc}")
+            else:
+                widgets.flash("success", f"Removed {removed:,} simulated impressions of run #{run.id}.")
+                st.rerun()
+
+
+def finish_run(ws: Workspace, world: lab.LabWorld, result: lab.LabResult, name: str, log_data: bool) -> int:
+    """Save a run (with offline estimates on its uniform log, and its log if asked)."""
+    bar = st.empty()
+    total = result.n_done * len(result.config.policies)
+
+    def logged(n: int) -> None:
+        bar.progress(min(n / total, 1.0), text=f"Writing the simulated impressions: {n:,} of {total:,}")
+
+    finished = lab_service.finish_run(ws, world, result, widgets.actor(), name, log_data, progress=logged)
+    bar.empty()
+    return finished.run.id
+
+
+def runs_overview(runs: list[lab_store.RunView]) -> pd.DataFrame:
+    """The History table: what decides first (the best policy, status), the long policy list last."""
+    return pd.DataFrame([{
+        "run": r.id, "name": r.name, "best": lab.POLICY_LABELS.get(best_policy(r.summary) or "", "—"),
+        "status": r.status, "when": r.created_at, "impressions": r.impressions, "seed": r.seed,
+        "in results database": "yes" if r.has_logged_data else "", "by": r.created_by,
+        "policies": ", ".join(lab.POLICY_LABELS[p] for p in r.config.policies),
+    } for r in runs])

@@ -1,0 +1,103 @@
+"""The Results page's Import tab: import an impression log, see and remove imports."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from artdash.errors import ArtdashError
+from artdash.results.ingest import IngestError
+from artdash.results.read import MAPPING_EXAMPLE, parse_column_mapping
+from artdash.results.service import import_log, remove_import
+from artdash.ui import results_data, widgets
+from artdash.workspace import Workspace
+
+
+def import_section(ws: Workspace) -> None:
+    """The whole tab: the form (admins), the import history with its download, removal."""
+    st.markdown("Import an impression log (CSV or Parquet). Columns: **event_id, timestamp, member_id, "
+                "title_id, variant_id, policy, propensity, played, play_seconds**, and optionally experiment, "
+                "cell, country, device. Re-importing the same events adds nothing; a file with any bad row "
+                "imports nothing.")
+    if not widgets.may("admin"):
+        st.info("Importing logs is for admins; you are signed in as a "
+                f"{widgets.role()}. The import history is below.")
+    else:
+        import_form(ws)
+    history = results_data.import_history()
+    if history.empty:
+        return
+    st.markdown("**Imports**")
+    shown = pd.DataFrame({
+        "import": history["id"], "kind": history["kind"], "file": history["source"], "when": history["created_at"],
+        "by": history["created_by"], "rows": history["n_rows"],
+        "new impressions": history["n_new"],
+        "already there": history["n_already_present"], "skipped (unknown ids)": history["n_skipped"],
+        "quality play from (s)": history["quality_seconds"]})
+    st.dataframe(shown, hide_index=True, width="stretch")
+    st.download_button("Download CSV", shown.to_csv(index=False).encode(), "imports.csv", "text/csv",
+                       key="imports_csv")
+    if widgets.may("admin"):
+        remove_form(ws, shown)
+
+
+def remove_form(ws: Workspace, shown: pd.DataFrame) -> None:
+    """Remove one import (its impressions and their share of every total), after a confirmation."""
+    with st.form("remove_import"):
+        st.markdown("**Remove an import** — for a log imported by mistake: its impressions and their share of "
+                    "every total go; the other imports stay as they are.")
+        labels = {int(r["import"]): f"#{r['import']} {r['file']} ({r['new impressions']:,} impressions, "
+                                    f"{r['when']:%Y-%m-%d %H:%M})" for _, r in shown.iterrows()}
+        chosen = st.selectbox("Import", list(labels), format_func=labels.get, key="remove_import_id")
+        sure = st.checkbox("Yes, remove these impressions for good")
+        if st.form_submit_button("Remove import", icon=":material/delete:"):
+            if not sure:
+                st.warning("Tick the box to confirm.")
+                return
+            try:
+                with st.spinner("Removing…"):
+                    removed = remove_import(ws, chosen, widgets.actor())
+            except ArtdashError as exc:
+                st.error(f"Nothing removed — {exc}")
+            else:
+                widgets.flash("success", f"Removed import #{chosen}: {removed:,} impressions.")
+                st.rerun()
+
+
+def import_form(ws: Workspace) -> None:
+    """Upload a log, optionally with a column mapping; every refusal says what was wrong."""
+    with st.form("import_log", clear_on_submit=False):
+        upload = st.file_uploader("Impression log", type=["csv", "parquet"])
+        mapping_text = st.text_input("Column mapping (optional)", placeholder=MAPPING_EXAMPLE,
+                                     help="For files that name columns differently: file column = ArtDash column.")
+        skip_unknown = st.checkbox("Skip rows whose title or variant is not in the catalog (they are counted)")
+        submitted = st.form_submit_button("Import", type="primary")
+    if not submitted:
+        return
+    if upload is None:
+        st.warning("Choose a file first.")
+        return
+    try:
+        mapping = parse_column_mapping(mapping_text)
+    except ArtdashError as exc:
+        st.error(f"Nothing imported — {exc}.")
+        return
+    bar = st.progress(0.0, text="Reading…")
+    try:
+        result = import_log(ws, upload.getvalue(), upload.name, widgets.actor(), mapping=mapping,
+                            skip_unknown=skip_unknown,
+                            progress=lambda n: bar.progress(0.5, text=f"{n:,} rows checked…"))
+    except IngestError as exc:
+        bar.empty()
+        st.error(f"Nothing imported — {exc}")
+        if exc.issues:
+            st.dataframe(pd.DataFrame([vars(i) for i in exc.issues]), hide_index=True, width="stretch")
+    except ArtdashError as exc:
+        bar.empty()
+        st.error(f"Nothing imported — {exc}")
+    else:
+        bar.empty()
+        skipped = f"; {result.n_skipped_unknown:,} skipped (unknown ids)" if result.n_skipped_unknown else ""
+        widgets.flash("success", f"Imported {result.n_inserted:,} new impressions of {result.n_rows:,} rows "
+                                 f"({result.n_already_present:,} were already there{skipped}).")
+        st.rerun()
