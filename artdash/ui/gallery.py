@@ -136,10 +136,10 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
                         f"Saved tags of #{v.id}.")
 
     with st.expander("Lineage (crop or localisation of another variant)"):
-        others = [o.id for o in page.variants if o.id != v.id]
+        others: list[int | None] = [None, *(o.id for o in page.variants if o.id != v.id)]
         with st.form(f"lineage-{v.id}-{v.version}"):
-            parent = st.selectbox("Derived from", [None] + others,
-                                  index=([None] + others).index(v.parent_id) if v.parent_id in others else 0,
+            parent = st.selectbox("Derived from", others,
+                                  index=others.index(v.parent_id) if v.parent_id in others else 0,
                                   format_func=lambda i: "— original artwork —" if i is None else page.variant_label[i])
             kind = st.radio("It is a", LINEAGE_KINDS, horizontal=True,
                             index=LINEAGE_KINDS.index(v.lineage_kind) if v.lineage_kind else 0)

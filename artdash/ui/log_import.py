@@ -48,10 +48,11 @@ def remove_form(ws: Workspace, shown: pd.DataFrame) -> None:
                     "every total go; the other imports stay as they are.")
         labels = {int(r["import"]): f"#{r['import']} {r['file']} ({r['new impressions']:,} impressions, "
                                     f"{r['when']:%Y-%m-%d %H:%M})" for _, r in shown.iterrows()}
-        chosen = st.selectbox("Import", list(labels), format_func=labels.get, key="remove_import_id")
+        chosen: int | None = st.selectbox("Import", list(labels), format_func=lambda i: labels[i],
+                                          key="remove_import_id")
         sure = st.checkbox("Yes, remove these impressions for good")
         if st.form_submit_button("Remove import", icon=":material/delete:"):
-            if not sure:
+            if not sure or chosen is None:
                 st.warning("Tick the box to confirm.")
                 return
             try:
@@ -83,10 +84,12 @@ def import_form(ws: Workspace) -> None:
         st.error(f"Nothing imported — {exc}.")
         return
     bar = st.progress(0.0, text="Reading…")
+    def checked(n_rows: int) -> None:
+        bar.progress(0.5, text=f"{n_rows:,} rows checked…")
+
     try:
         result = import_log(ws, upload.getvalue(), upload.name, widgets.actor(), mapping=mapping,
-                            skip_unknown=skip_unknown,
-                            progress=lambda n: bar.progress(0.5, text=f"{n:,} rows checked…"))
+                            skip_unknown=skip_unknown, progress=checked)
     except IngestError as exc:
         bar.empty()
         st.error(f"Nothing imported — {exc}")

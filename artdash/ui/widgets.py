@@ -80,7 +80,7 @@ def sidebar(ws: Workspace) -> None:
         st.caption(f"Database: `{ws.engine.url.render_as_string(hide_password=True)}`")
 
 
-def act(ws: Workspace, change: Callable[[Any], Any], success: str | Callable[[Any], str]) -> bool:
+def act(ws: Workspace, change: Callable[..., Any], success: str | Callable[[Any], str]) -> bool:
     """Run ``change(session)`` in one transaction; on success flash a message and rerun,
     on a person's mistake show why (nothing is saved)."""
     try:
