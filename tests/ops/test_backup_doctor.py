@@ -23,7 +23,7 @@ from artdash.results import queries
 from artdash.results.service import import_log
 from artdash.workspace import Workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEADER = "event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds\n"
 
 

@@ -1,0 +1,50 @@
+"""The Personas screen (AppTest)."""
+
+
+
+from apptest import assert_clean, labelled, open_page, personas_get, personas_list
+
+from artdash.catalog import taxonomy
+
+
+def test_personas_page_shows_a_profile_and_saves_affinities(demo_ws):
+    at = open_page("personas")
+    assert_clean(at)
+    assert at.title[0].value == "Personas"
+    assert at.get("plotly_chart")  # the taste profile chart
+    with demo_ws.session() as s:
+        persona = personas_list(s)[0]
+        funny = taxonomy.find_tag(s, "tone", "funny")
+        tags = [t for t in taxonomy.list_tags(s) if t.facet != "cast"]
+    row = [t.id for t in tags].index(funny.id)
+    at.session_state[f"affinities-{persona.id}-{persona.version}"] = {
+        "edited_rows": {row: {"affinity": 0.5}}, "added_rows": [], "deleted_rows": []}
+    labelled(at.button, "Save persona").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert personas_get(s, persona.id).weight_by_tag_id()[funny.id] == 0.5
+
+
+def test_personas_page_refuses_a_bad_new_persona(demo_ws):
+    at = open_page("personas")
+    labelled(at.button, "Create persona").click().run()
+    assert any("needs a name" in e.value for e in at.error)
+
+
+def test_personas_page_imports_history_and_shows_last_watched(demo_ws):
+    at = open_page("personas")
+    bad = b"member_id,title,watched_at,minutes\nm1,Harbour Lights,2026-10-01,-3\n"
+    at.get("file_uploader")[0].set_value([("views.csv", bad, "text/csv")])
+    labelled(at.button, "Import").click().run()
+    assert_clean(at)
+    assert any("Nothing imported" in e.value and "line 2 (minutes)" in e.value for e in at.error)
+    good = b"member_id,title,watched_at,minutes\nm1,Harbour Lights,2026-10-01,80\n"
+    at.get("file_uploader")[0].set_value([("views.csv", good, "text/csv")])
+    labelled(at.button, "Import").click().run()
+    assert_clean(at)
+    assert any("Imported 1 new views for 1 member(s)" in s.value for s in at.success)
+    people = {p.name: p.id for p in personas_list(demo_ws.session())}
+    labelled(at.selectbox, "Persona").set_value(people["Member m1"]).run()
+    assert_clean(at)
+    tables = [d.value for d in at.dataframe if "watched" in d.value.columns]
+    assert tables and tables[0]["title"].tolist() == ["Harbour Lights"]

@@ -1,0 +1,51 @@
+"""The Preview screen (AppTest)."""
+
+
+
+from apptest import assert_clean, labelled, open_page, personas_list
+
+
+def test_preview_page_personalises_and_switches_policy(demo_ws):
+    at = open_page("preview")
+    assert_clean(at)
+    assert any(s.value == "Top picks for this persona" for s in at.subheader)
+    romance = [c.value for c in at.caption]
+    people = {p.name: p.id for p in personas_list(demo_ws.session())}
+    labelled(at.selectbox, "Persona").set_value(people["Comedy fan"]).run()
+    assert_clean(at)
+    assert [c.value for c in at.caption] != romance
+    labelled(at.selectbox, "Policy").set_value("uniform").run()
+    assert_clean(at)
+    assert any("uniform random" in c.value for c in at.caption)
+    assert not at.get("plotly_chart")  # the win matrix is computed when its tab is opened
+
+
+def test_preview_page_win_matrix_tab(demo_ws):
+    at = open_page("preview", preview_tab="Win matrix")
+    assert_clean(at)
+    assert at.get("plotly_chart")  # the heatmap
+    matrix = at.dataframe[0].value
+    assert "persona" in matrix and any(c.startswith("#") for c in matrix.columns)
+    assert not [s for s in at.subheader if s.value == "Top picks for this persona"]  # homepage not computed
+
+
+def test_preview_page_with_a_blank_persona_says_so(demo_ws):
+    from artdash.catalog import personas as P
+
+    with demo_ws.transaction() as s:
+        blank = P.create_persona(s, name="Blank slate", actor="t")
+    at = open_page("preview")
+    labelled(at.selectbox, "Persona").set_value(blank.id).run()
+    assert_clean(at)
+    assert any("no tastes set" in w.value for w in at.warning)
+
+
+def test_preview_serves_the_promoted_policy(demo_ws):
+    from artdash.lab import store as lab_store
+
+    with demo_ws.transaction() as s:
+        lab_store.promote(s, "best-single", "pm", note="lab run 4")
+    at = open_page("preview")
+    assert_clean(at)
+    assert labelled(at.selectbox, "Policy").value == "best-single"
+    assert any("Promoted in the Policy lab by pm" in c.value and "lab run 4" in c.value for c in at.caption)

@@ -1,0 +1,185 @@
+"""The Results screen: review, insights, imports, honest windows (AppTest)."""
+
+
+from apptest import (
+    ROOT,
+    TIMEOUT,
+    add_team,
+    assert_clean,
+    clear_ab_log,
+    labelled,
+    open_page,
+    sign_in,
+)
+from streamlit.testing.v1 import AppTest
+
+from artdash import catalog
+
+
+def test_results_page_empty_state_offers_demo_results(empty_ws):
+    at = open_page("results")
+    assert_clean(at)
+    assert any("No impressions yet" in i.value for i in at.info)
+
+
+def test_results_page_reviews_an_experiment(demo_ws):
+    from artdash.demo.results import load_demo_results
+
+    load_demo_results(demo_ws, n=6000)
+    at = open_page("results")
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert {"variant", "impressions", "quality take rate", "lift vs control", "p (Holm)", "P(best)"} <= set(table)
+    assert table["impressions"].sum() > 0
+    assert table.loc[table["lift CI"] == "control", "lift vs control"].tolist() == [0.0]
+    assert table["lift vs control"].notna().all()
+    trends = table["per day"]
+    assert all(len(t) >= 2 and all(0 <= r <= 1 for r in t) for t in trends)  # a sparkline per variant
+    assert not at.get("plotly_chart")  # the charting library loads on demand
+    at.segmented_control(key="results_charts").set_value(["Over time", "By segment"]).run()
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 3  # daily, cumulative, by segment
+    labelled(at.selectbox, "Experiment").set_value("artwork-personalisation").run()
+    assert_clean(at)
+    assert any("Traffic split across cells" in c.value or "Sample ratio" in c.value
+               for c in list(at.caption) + list(at.error))
+    labelled(at.selectbox, "Segment").set_value("device").run()
+    assert_clean(at)
+
+
+def test_results_page_import_refuses_a_bad_log(demo_ws):
+    at = open_page("results", results_tab="Import")
+    bad = b"event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds\n" \
+          b"e1,2026-11-01T10:00:00Z,m1,1,1,uniform,0,true,400\n"
+    at.get("file_uploader")[0].set_value([("log.csv", bad, "text/csv")])
+    labelled(at.button, "Import").click().run()
+    assert_clean(at)
+    assert any("Nothing imported" in e.value and "propensity" in e.value for e in at.error)
+
+
+def test_results_page_shows_creative_insights_when_that_tab_is_opened(demo_ws):
+    from artdash.demo.results import load_demo_results
+
+    load_demo_results(demo_ws, n=4000)
+    at = open_page("results", results_tab="Creative insights")
+    assert_clean(at)
+    insights = at.dataframe[0].value
+    assert {"tag", "quality take rate", "low", "high"} <= set(insights)
+    assert not [s for s in at.selectbox if s.label == "Title"]  # the review tab was not computed
+
+
+def test_results_page_reads_fresh_numbers_after_an_import(demo_ws):
+    from artdash.demo.results import load_demo_results
+
+    load_demo_results(demo_ws, n=3000)
+    at = open_page("results")
+    before = at.dataframe[0].value["impressions"].sum()
+    load_demo_results(demo_ws, n=3000, seed=1)  # another import: the cached numbers must not be served
+    at.run()
+    assert_clean(at)
+    assert at.dataframe[0].value["impressions"].sum() > before
+
+
+def test_results_page_admin_removes_a_mistaken_import(demo_ws):
+    from artdash.access import audit
+    from artdash.demo.results import load_demo_results
+    from artdash.results import queries
+
+    load_demo_results(demo_ws, n=2000)
+    load_demo_results(demo_ws, n=1000, seed=3)
+    at = open_page("results", results_tab="Import")
+    history = at.dataframe[0].value
+    assert history["new impressions"].tolist() == [1000, 2000]
+    at.selectbox(key="remove_import_id").set_value(2)
+    at.button(key="FormSubmitter:remove_import-Remove import").click().run()
+    assert any("Tick the box" in w.value for w in at.warning)
+    labelled(at.checkbox, "Yes, remove these impressions for good").check()
+    at.button(key="FormSubmitter:remove_import-Remove import").click().run()
+    assert_clean(at)
+    assert any("Removed import #2: 1,000 impressions" in s.value for s in at.success)
+    with demo_ws.results_engine.connect() as conn:
+        assert queries.count_impressions(conn) == 2000
+    with demo_ws.session() as s:
+        trail = audit.entries(s, entity="impressions")
+    assert ((trail["action"] == "delete") & (trail["id"].astype(str) == "2")).sum() == 1
+
+
+def test_results_page_acts_on_a_clear_result(demo_ws):
+    with demo_ws.session() as s:
+        title = catalog.list_titles(s)[0]
+        active = [v for v in catalog.list_variants(s, title.id) if v.status == "active"]
+        pick = catalog.editors_pick(s, title.id)
+    control = pick if pick is not None else active[0].id
+    others = [v.id for v in active if v.id != control][:2]
+    assert len(others) == 2, "the demo title needs three active variants"
+    winner, weak = others
+    clear_ab_log(demo_ws, {control: 0.10, winner: 0.20, weak: 0.03})
+    at = open_page("results")
+    labelled(at.selectbox, "Title").set_value(title.id).run()
+    labelled(at.selectbox, "Control variant (lift is measured against it)").set_value(control).run()
+    assert_clean(at)
+    assert any("beats the control" in m.value for m in at.markdown)
+    at.button(key="results_make_pick").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert catalog.editors_pick(s, title.id) == winner
+    labelled(at.selectbox, "Control variant (lift is measured against it)").set_value(control).run()
+    at.button(key="results_retire").click().run()
+    assert_clean(at)
+    assert any("Retired" in s.value for s in at.success)
+    with demo_ws.session() as s:
+        assert catalog.get_variant(s, weak).status == "retired"
+        assert catalog.get_variant(s, control).status == "active"
+
+
+def test_results_page_keeps_simulated_data_out_of_real_traffic(demo_ws):
+    from artdash import lab
+    from artdash.lab import store as lab_store
+
+    with demo_ws.session() as s:
+        title = catalog.list_titles(s)[0]
+        active = [v.id for v in catalog.list_variants(s, title.id) if v.status == "active"]
+    clear_ab_log(demo_ws, {active[0]: 0.10, active[1]: 0.20}, n=1000)
+    with demo_ws.session() as s:
+        world = lab.load_world(s)
+    result = lab.run_online(world, lab.LabConfig(mix={int(a): 1.0 for a in world.archetype_ids},
+                                                 impressions=4_000, batch_size=1_000, policies=("uniform",)))
+    with demo_ws.transaction() as s:
+        run = lab_store.save_run(s, result, "pm")
+    lab_store.log_run(demo_ws, world, result, run.id, "pm")
+    at = open_page("results")
+    labelled(at.selectbox, "Title").set_value(title.id).run()
+    assert_clean(at)
+    assert at.dataframe[0].value["impressions"].sum() == 2000  # the real log only
+    experiment = labelled(at.selectbox, "Experiment")
+    assert experiment.format_func(None) == "All real traffic"
+    experiment.set_value(f"lab-{run.id}").run()
+    assert_clean(at)
+    assert at.dataframe[0].value["impressions"].sum() > 0
+    assert not any("Act on this result" in m.value for m in at.markdown)
+
+
+def test_results_page_says_when_the_rollups_were_built_with_another_quality_threshold(demo_ws, monkeypatch):
+    with demo_ws.session() as s:
+        title = catalog.list_titles(s)[0]
+        active = [v.id for v in catalog.list_variants(s, title.id) if v.status == "active"]
+    clear_ab_log(demo_ws, {active[0]: 0.10, active[1]: 0.20}, n=200)   # counted at the default 300 s
+    monkeypatch.setenv("ARTDASH_QUALITY_PLAY_SECONDS", "600")
+    at = open_page("results")
+    labelled(at.selectbox, "Title").set_value(title.id).run()
+    assert_clean(at)
+    assert any("counted at 300 s, the setting says 600 s" in w.value and "artdash results rebuild" in w.value
+               for w in at.warning)
+    assert any("at least 300 s of viewing" in c.value for c in at.caption)
+
+
+def test_a_viewer_sees_the_import_history_but_no_import_form(demo_ws):
+    add_team(demo_ws)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    sign_in(at, "vic")
+    at.switch_page("screens/results.py")
+    at.query_params["results_tab"] = "Import"
+    at.run()
+    assert_clean(at)
+    assert not at.get("file_uploader")
+    assert any("Importing logs is for admins" in i.value for i in at.info)

@@ -1,0 +1,161 @@
+"""The Title & artwork screen: gallery, upload, tagging, lifecycle, details (AppTest)."""
+
+from pathlib import Path
+
+import artimages
+from apptest import (
+    assert_clean,
+    clear_ab_log,
+    labelled,
+    open_page,
+    title_id,
+)
+
+from artdash import catalog
+from artdash.catalog import taxonomy
+
+
+def test_title_page_shows_the_gallery(demo_ws):
+    at = open_page("title", title=title_id(demo_ws))
+    assert_clean(at)
+    assert at.title[0].value == "Harbour Lights (2019)"
+    assert len([b for b in at.button if b.label == "Edit"]) == 4
+    assert any("box art (2:3)" in m.value for m in at.markdown)
+
+
+def test_title_page_with_an_unknown_title_falls_back(demo_ws):
+    at = open_page("title", title="9999")
+    assert_clean(at)
+    assert any("There is no title #9999" in w.value for w in at.warning)
+
+
+def test_title_page_with_no_titles_points_to_the_catalog(empty_ws):
+    at = open_page("title")
+    assert_clean(at)
+    assert any("no titles yet" in i.value for i in at.info)
+
+
+def test_upload_through_the_file_uploader_reports_each_file(demo_ws):
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid)
+    at.get("file_uploader")[0].set_value([
+        ("new-key-art.jpg", artimages.jpeg(seed=21), "image/jpeg"),
+        ("readme.jpg", b"not an image at all", "image/jpeg"),
+        ("wide.png", artimages.png((1920, 1080), seed=22), "image/png"),
+    ])
+    labelled(at.button, "Upload").click().run()
+    assert_clean(at)
+    assert any("2 accepted, 1 refused" in w.value for w in at.warning)
+    assert any("readme.jpg** refused: it is a text file" in e.value for e in at.error)
+    report = at.dataframe[0].value
+    assert list(report["outcome"]) == ["accepted", "refused", "accepted"]
+    with demo_ws.session() as s:
+        labels = [v.label for v in catalog.list_variants(s, int(tid))]
+    assert "new key art" in labels and "wide" in labels
+
+
+def test_tag_edit_saves_the_chosen_tags(demo_ws):
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid)
+    with demo_ws.session() as s:
+        variant = catalog.list_variants(s, int(tid))[0]
+        funny = taxonomy.find_tag(s, "tone", "funny")
+    tone_picker = labelled(at.multiselect, "tone")
+    tone_picker.set_value(list(tone_picker.value) + [funny.id])
+    labelled(at.button, "Save tags").click().run()
+    assert_clean(at)
+    assert any(f"Saved tags of #{variant.id}" in s.value for s in at.success)
+    with demo_ws.session() as s:
+        assert "funny" in [t.name for t in catalog.get_variant(s, variant.id).tags_in("tone")]
+
+
+def test_status_buttons_move_a_variant_along_its_lifecycle(demo_ws):
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid)
+    with demo_ws.session() as s:
+        variant = catalog.list_variants(s, int(tid))[0]
+    assert variant.status == "active"
+    labelled(at.button, "Retire").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert catalog.get_variant(s, variant.id).status == "retired"
+    assert any(b.label == "Reactivate" for b in at.button)
+
+
+def test_edit_button_selects_the_variant_and_suggestions_can_be_decided(demo_ws):
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid)
+    with demo_ws.session() as s:
+        variants = catalog.list_variants(s, int(tid))
+    target = next(v for v in variants if v.pending_suggestions)
+    edit_buttons = [b for b in at.button if b.label == "Edit"]
+    edit_buttons[[v.id for v in variants].index(target.id)].click().run()
+    assert_clean(at)
+    assert at.subheader[0].value.startswith(f"Edit #{target.id}")
+    [b for b in at.button if b.label == "Reject"][0].click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        after = catalog.get_variant(s, target.id)
+    assert len(after.pending_suggestions) == len(target.pending_suggestions) - 1
+
+
+def test_bulk_tagging_and_details_tabs(demo_ws):
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid)
+    with demo_ws.session() as s:
+        ids = [v.id for v in catalog.list_variants(s, int(tid))][:2]
+        epic = taxonomy.find_tag(s, "tone", "epic")
+    labelled(at.multiselect, "Variants").set_value(ids)
+    labelled(at.multiselect, "Add tags").set_value([epic.id])
+    labelled(at.button, "Apply to selected variants").click().run()
+    assert_clean(at)
+    assert any("Updated the tags of 2 variant(s)" in s.value for s in at.success)
+    labelled(at.text_area, "Synopsis").set_value("A storm, a light, a ferry.")
+    labelled(at.button, "Save details").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert catalog.get_title(s, int(tid)).synopsis == "A storm, a light, a ferry."
+
+
+def test_title_picker_and_url_agree(demo_ws):
+    first, second = title_id(demo_ws, "Harbour Lights"), title_id(demo_ws, "The Last Laugh Hotel")
+    at = open_page("title", title=first)
+    assert at.title[0].value == "Harbour Lights (2019)"
+    labelled(at.selectbox, "Title").set_value(int(second)).run()
+    assert_clean(at)
+    assert at.title[0].value == "The Last Laugh Hotel (2021)"
+    assert at.query_params["title"] == second
+    at.query_params["title"] = first  # following a link to another title
+    at.run()
+    assert at.title[0].value == "Harbour Lights (2019)"
+
+
+def test_gallery_shows_each_variants_quality_take_rate_from_real_traffic(demo_ws):
+    with demo_ws.session() as s:
+        title = catalog.list_titles(s)[0]
+        active = [v.id for v in catalog.list_variants(s, title.id) if v.status == "active"]
+    at = open_page("title", title=str(title.id))
+    assert not any("quality take" in c.value for c in at.caption)  # no results data yet
+    clear_ab_log(demo_ws, {active[0]: 0.10, active[1]: 0.20}, n=1000)
+    at.run()
+    assert_clean(at)
+    figures = [c.value for c in at.caption if "quality take" in c.value]
+    assert any("quality take 10.0%" in f and "1,000 impressions" in f for f in figures)
+    assert any("quality take 20.0%" in f for f in figures)
+
+
+def test_a_draft_can_be_deleted_from_the_title_page(demo_ws):
+    tid = int(title_id(demo_ws))
+    with demo_ws.transaction() as s:
+        result = catalog.ingest_image(s, demo_ws.store, tid, "mistake.jpg", artimages.jpeg(seed=77), "ed")
+    with demo_ws.session() as s:
+        sha256 = catalog.get_variant(s, result.variant_id).sha256
+    at = open_page("title", title=str(tid))
+    at.button(key=f"edit-{result.variant_id}").click().run()
+    assert_clean(at)
+    at.button(key=f"delete-{result.variant_id}").click().run()
+    assert_clean(at)
+    assert any(f"Deleted the draft #{result.variant_id}" in s.value for s in at.success)
+    with demo_ws.session() as s:
+        assert result.variant_id not in {v.id for v in catalog.list_variants(s, tid)}
+    assert not any(Path(demo_ws.store.root).rglob(f"{sha256}*"))
