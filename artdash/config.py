@@ -57,6 +57,7 @@ class ImageLimits:
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting, read once from the environment (see the table above)."""
     data_dir: Path
     database_url: str
     media_dir: Path
@@ -69,10 +70,12 @@ class Settings:
 
     @property
     def results_url(self) -> str:
+        """The results database URL: its own setting, or the catalog's database."""
         return self.results_database_url or self.database_url
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Settings from ``env`` (the process environment by default); refuses bad values with the variable's name."""
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("ARTDASH_DATA_DIR") or "data").expanduser()
         database_url = env.get("ARTDASH_DATABASE_URL") or f"sqlite:///{(data_dir / 'artdash.db').as_posix()}"

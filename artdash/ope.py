@@ -101,6 +101,7 @@ def importance_weights(data: LoggedData, target: np.ndarray) -> np.ndarray:
 
 
 def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size of the importance weights: how many rounds the estimate is really worth."""
     total = float(weights.sum())
     squares = float((weights ** 2).sum())
     return total * total / squares if squares > 0 else 0.0
@@ -159,10 +160,12 @@ def _dm(parts: _Parts, target: np.ndarray, predicted: np.ndarray | RewardPredict
 
 
 def ips(data: LoggedData, target: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Inverse propensity scoring: the policy's value with its interval."""
     return _ips(_parts(data, target), confidence)
 
 
 def snips(data: LoggedData, target: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Self-normalised IPS: the policy's value with its (delta-method) interval."""
     return _snips(_parts(data, target), data.reward, confidence)
 
 
@@ -178,6 +181,7 @@ def direct_method(target: np.ndarray, predicted: np.ndarray | RewardPredictions,
 
 def doubly_robust(data: LoggedData, target: np.ndarray, predicted: np.ndarray | RewardPredictions,
                   confidence: float = 0.95) -> tuple[float, float, float]:
+    """Doubly robust: the reward model's estimate corrected by weighted residuals, with its interval."""
     terms = _parts(data, target, predicted).dr_terms
     assert terms is not None  # built with predictions
     return _mean_interval(terms, confidence)
@@ -222,6 +226,7 @@ def unsupported_mass(data: LoggedData, target: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Estimate:
+    """One estimator's estimate of a policy's value: interval, effective sample, matched rounds, caveat."""
     estimator: str
     value: float | None
     low: float | None
@@ -232,6 +237,7 @@ class Estimate:
 
     @property
     def withheld(self) -> bool:
+        """Whether the estimate was withheld (no overlap, no matching rounds)."""
         return self.value is None
 
 

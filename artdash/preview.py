@@ -38,6 +38,7 @@ WEAK_TAKE = 0.10  # a persona whose best image is predicted below this is poorly
 
 @dataclass(frozen=True)
 class PreviewTitle:
+    """A title with its active candidates, as Preview and the policies see it."""
     id: int
     name: str
     year: int | None
@@ -47,10 +48,12 @@ class PreviewTitle:
 
     @property
     def display_name(self) -> str:
+        """``Name (year)``, or the name alone."""
         return f"{self.name} ({self.year})" if self.year else self.name
 
 
 def load_preview_catalog(session: Session) -> list[PreviewTitle]:
+    """Every title with its active variants as candidates (and their images for thumbnails)."""
     titles = session.scalars(select(Title).options(selectinload(Title.tags).selectinload(Tag.facet))
                              .order_by(Title.name)).all()
     variants = session.scalars(select(Variant).where(Variant.status == "active")
@@ -84,6 +87,7 @@ def catalog_fingerprint(session: Session) -> tuple:
 
 
 def editors_picks(session: Session) -> dict[int, int]:
+    """Title id → the variant an editor picked."""
     return dict(session.execute(select(EditorsPick.title_id, EditorsPick.variant_id)).all())
 
 
@@ -132,6 +136,7 @@ def build_policies(session: Session, catalog: Sequence[PreviewTitle], personas: 
 
 @dataclass(frozen=True)
 class Tile:
+    """One tile of a homepage row: the title, the decision and its image."""
     title: PreviewTitle
     decision: Decision
 
@@ -159,6 +164,7 @@ def homepage_rows(policy: Policy, context: Context, catalog: Sequence[PreviewTit
 
 def compare(policy: Policy, personas: Sequence[PersonaView], title: PreviewTitle,
             when: datetime | None = None) -> list[tuple[PersonaView, Decision]]:
+    """One title for several personas side by side: the decision each gets and why."""
     return [(p, policy.decide(context_for(p), title.candidates, when)) for p in personas]
 
 
@@ -191,6 +197,7 @@ def unloved_variants(matrix: pd.DataFrame, title: PreviewTitle) -> list[str]:
 
 
 def weakly_served(matrix: pd.DataFrame, threshold: float = WEAK_TAKE) -> list[str]:
+    """Personas whose best option, by the policy's own prediction, is below :data:`WEAK_TAKE`."""
     if matrix.empty or "predicted take" not in matrix:
         return []
     take = matrix["predicted take"]

@@ -42,10 +42,12 @@ def _check_counts(successes: int, trials: int, what: str = "successes") -> None:
 
 @dataclass(frozen=True)
 class Interval:
+    """A confidence (or credible) interval."""
     low: float
     high: float
 
     def contains(self, value: float) -> bool:
+        """Whether ``value`` lies in the interval."""
         return self.low <= value <= self.high
 
 
@@ -77,6 +79,7 @@ class RateEstimate:
 
     @property
     def rate(self) -> float | None:
+        """Successes per trial (None without trials)."""
         return self.successes / self.trials if self.trials else None
 
 
@@ -104,6 +107,7 @@ class LiftEstimate:
     reason: str = ""
 
     def significant(self, alpha: float = 0.05) -> bool:
+        """Whether the lift is significant at the estimate's level."""
         return self.p_value is not None and self.p_value < alpha
 
 

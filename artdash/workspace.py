@@ -29,6 +29,7 @@ _RESULTS_LOCK = threading.Lock()
 
 @dataclass
 class Workspace:
+    """Settings, the catalog engine, guarded sessions, the media store and (lazily) the results engine."""
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
@@ -66,6 +67,7 @@ class Workspace:
         return self.sessions()
 
     def has_schema(self) -> bool:
+        """Whether the catalog database has been migrated at all."""
         return inspect(self.engine).has_table("titles")
 
     _results_engine: Engine | None = None
@@ -85,6 +87,7 @@ class Workspace:
         return self._results_engine
 
     def close(self) -> None:
+        """Dispose of the engines."""
         if self._results_engine is not None and self._results_engine is not self.engine:
             self._results_engine.dispose()
         self.engine.dispose()

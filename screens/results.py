@@ -108,24 +108,23 @@ def review_section() -> None:
             st.caption(f"Traffic split across cells ({', '.join(cells['cell'])}) matches the planned equal split "
                        f"(χ² p = {srm.p_value:.2f}).")
 
-    table = report.variant_report(totals, control, confidence)
-    thin = table[table["status"] != "ok"]
-    if not thin.empty:
-        st.warning("Not enough data to judge: " + "; ".join(
-            f"{label(v)} ({n})" for v, n in zip(thin["variant_id"], thin["note"])) + ".")
+    review = report.variant_report(totals, control, confidence)
+    if review.thin:
+        st.warning("Not enough data to judge: " + "; ".join(f"{label(r.variant_id)} ({r.note})"
+                                                            for r in review.thin) + ".")
     low_q, _ = queries.quality_thresholds(overview.stamp)
     built = low_q if low_q is not None else ws.settings.quality_play_seconds
     mismatch = quality.threshold_note(queries.quality_thresholds(overview.stamp), ws.settings.quality_play_seconds)
     if mismatch:
         st.warning(f"Take rates may mislead: {mismatch}.")
     st.caption(f"Quality play: at least {built:g} s of viewing, as these rollups were built "
-               "(ARTDASH_QUALITY_PLAY_SECONDS). Intervals are Wilson (rates) and log-ratio (lift); p-values are "
-               "Holm-adjusted across variants; P(best) uses Beta(1, 1) posteriors on the quality take rate.")
-    shown = results_table.review_table(table, control, report.daily_trend(daily), variants, ws.store)
-    st.download_button("Download CSV", shown.drop(columns=["image", "per day"]).to_csv(index=False).encode(),
+               f"(ARTDASH_QUALITY_PLAY_SECONDS). Method: {review.method}.")
+    results_table.review_table(review, report.daily_trend(daily), variants, ws.store)
+    st.download_button("Download CSV", review.frame().to_csv(index=False).encode(),
                        f"results-title-{sel.title_id}-{queries.from_day(sel.day_from)}-{queries.from_day(sel.day_to)}"
-                       ".csv", "text/csv")
-    act_on_result(table, control, pick, sel, simulated=sel.experiment in overview.simulated)
+                       ".csv", "text/csv", help="One row per variant: counts, rates and lift with their interval "
+                                             "bounds, p-values, P(best), as raw numbers, and the method used.")
+    act_on_result(review, pick, sel, simulated=sel.experiment in overview.simulated)
     # The detailed charts load the charting library: on demand (the choice stays in the URL).
     charts = st.segmented_control("Charts", ["Over time", "By segment"], selection_mode="multi",
                                   key="results_charts", bind="query-params",
@@ -137,11 +136,10 @@ def review_section() -> None:
         segment_breakdown(sel)
 
 
-def act_on_result(table: pd.DataFrame, control: int, pick: int | None, sel: queries.Selection,
-                  simulated: bool) -> None:
+def act_on_result(review: report.VariantReport, pick: int | None, sel: queries.Selection, simulated: bool) -> None:
     """Close the loop for editors: make a clear winner the editor's pick, retire variants
     that do significantly worse than the control (real traffic only, never one segment)."""
-    found = report.verdict(table, control, pick, {v: variants[v].status for v in variants})
+    found = report.verdict(review, pick, {v: variants[v].status for v in variants})
     if not (found.winner or found.weak) or not widgets.may("editor") or simulated:
         return
     title_id = sel.title_id
@@ -149,19 +147,18 @@ def act_on_result(table: pd.DataFrame, control: int, pick: int | None, sel: quer
         st.caption("A decision on artwork is taken on everyone's impressions: pick *Everyone* as the segment to "
                    "act on this result.")
         return
-    rows = table.set_index("variant_id")
     with st.container(border=True):
         st.markdown("**Act on this result**")
         if found.winner:
-            w = rows.loc[found.winner]
-            st.markdown(f"{label(found.winner)} beats the control: lift {w['lift']:+.1%} "
-                        f"({w['lift low']:+.1%} to {w['lift high']:+.1%}), P(best) {w['P(best)']:.1%}.")
+            w = review.row(found.winner)
+            st.markdown(f"{label(found.winner)} beats the control: lift {w.lift:+.1%} "
+                        f"({w.lift_low:+.1%} to {w.lift_high:+.1%}), P(best) {w.p_best:.1%}.")
             if st.button("Make it the editor's pick", icon=":material/star:", key="results_make_pick"):
                 widgets.act(ws, lambda s: catalog.set_editors_pick(s, title_id, found.winner, widgets.actor()),
                             f"{label(found.winner)} is now the editor's pick of this title.")
         if found.weak:
             st.markdown("Significantly worse than the control: " + "; ".join(
-                f"{label(v)} ({rows.loc[v, 'lift']:+.1%})" for v in found.weak) + ".")
+                f"{label(v)} ({review.row(v).lift:+.1%})" for v in found.weak) + ".")
             chosen = st.multiselect("Retire", list(found.weak), default=list(found.weak), format_func=label,
                                     key=f"results_retire_{title_id}")
             if st.button("Retire them", icon=":material/archive:", key="results_retire", disabled=not chosen):

@@ -197,10 +197,12 @@ def entries(session: Session, actor: str | None = None, entity: str | None = Non
 
 
 def actors(session: Session) -> list[str]:
+    """Everyone who appears in the trail, for the page's filter."""
     return list(session.scalars(select(m.AuditEntry.actor).group_by(m.AuditEntry.actor).order_by(m.AuditEntry.actor)))
 
 
 def entity_names(session: Session) -> list[str]:
+    """Every kind of entity the trail has entries for, for the page's filter."""
     return list(session.scalars(select(m.AuditEntry.entity).group_by(m.AuditEntry.entity)
                                 .order_by(m.AuditEntry.entity)))
 

@@ -58,6 +58,7 @@ def accounts_enabled(session: Session) -> bool:
 
 
 def role_of(session: Session, actor: str) -> str:
+    """The role of account ``name`` (``admin`` for the local admin when accounts are off); None if unknown."""
     if session.info.get("trusted") or not accounts_enabled(session):
         return "admin"
     with session.no_autoflush:
@@ -98,12 +99,14 @@ def _hasher():
 
 
 def hash_password(password: str) -> str:
+    """A salted Argon2 hash of ``password`` (refused when too short: see :data:`MIN_PASSWORD`)."""
     if len(password or "") < MIN_PASSWORD:
         raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters")
     return _hasher().hash(password)
 
 
 def verify_password(stored: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``hashed`` (False, never an error, for a malformed hash)."""
     from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
     if not stored:
@@ -116,6 +119,7 @@ def verify_password(stored: str | None, password: str) -> bool:
 
 @dataclass(frozen=True)
 class UserView:
+    """An account as the pages and the CLI see it (never its password hash)."""
     id: int
     name: str
     role: str
@@ -145,6 +149,7 @@ def _clean_name(name: str) -> str:
 
 
 def list_users(session: Session) -> list[UserView]:
+    """Every account, by name, with its failed sign-ins and lock."""
     return [_view(u) for u in session.scalars(select(User).order_by(User.name))]
 
 
@@ -179,6 +184,7 @@ def _admins_left(session: Session, without: User) -> int:
 
 
 def set_role(session: Session, name: str, role: str, actor: str) -> UserView:
+    """Change an account's role (admins only; the last admin cannot be demoted)."""
     authorize(session, actor, "admin")
     user, role = _get(session, name), _clean_role(role)
     if user.role == "admin" and role != "admin" and not _admins_left(session, user):
@@ -189,6 +195,7 @@ def set_role(session: Session, name: str, role: str, actor: str) -> UserView:
 
 
 def set_password(session: Session, name: str, password: str, actor: str) -> UserView:
+    """Set an account's password (admins for anyone, everyone for their own); ends its other sign-ins."""
     if actor != name:
         authorize(session, actor, "admin")
     else:
@@ -201,6 +208,7 @@ def set_password(session: Session, name: str, password: str, actor: str) -> User
 
 
 def remove_user(session: Session, name: str, actor: str) -> None:
+    """Remove an account (admins only; never the last admin)."""
     authorize(session, actor, "admin")
     user = _get(session, name)
     if user.role == "admin" and not _admins_left(session, user):
@@ -291,6 +299,7 @@ def oidc_role(session: Session, email: str) -> str:
 
 
 def describe_mode(session: Session) -> str:
+    """One sentence on how people sign in here (no accounts, local accounts or an identity provider)."""
     return "accounts" if accounts_enabled(session) else "open"
 
 

@@ -43,6 +43,7 @@ MAX_ISSUES_SHOWN = 50
 
 @dataclass(frozen=True)
 class RowIssue:
+    """One problem of an imported viewing history: its line, column and what is wrong."""
     line: int      # line in the file (the header is line 1), or the row number for Parquet
     column: str
     problem: str
@@ -58,6 +59,7 @@ class HistoryImportError(ValidationError):
 
 @dataclass(frozen=True)
 class HistoryImportReport:
+    """What an import did: members created and updated, views added and already there."""
     n_rows: int
     n_new_views: int
     n_members: int
@@ -67,6 +69,7 @@ class HistoryImportReport:
 
 @dataclass(frozen=True)
 class ViewView:
+    """One view of a member's history: title, when, how long."""
     title_id: int
     title_name: str
     watched_at: datetime
@@ -237,6 +240,7 @@ def _recompute_affinities(session: Session, persona: Persona, half_life_days: fl
 
 
 def last_watched(session: Session, persona_id: int, n: int = 10) -> list[ViewView]:
+    """A member's most recent views, newest first."""
     rows = session.execute(select(ViewingRecord, Title.name).join(Title, Title.id == ViewingRecord.title_id)
                            .where(ViewingRecord.persona_id == persona_id)
                            .order_by(ViewingRecord.watched_at.desc()).limit(n))
@@ -244,5 +248,6 @@ def last_watched(session: Session, persona_id: int, n: int = 10) -> list[ViewVie
 
 
 def count_views(session: Session, persona_id: int) -> int:
+    """How many views a member's history holds."""
     return session.scalar(select(func.count()).select_from(ViewingRecord)
                           .where(ViewingRecord.persona_id == persona_id)) or 0

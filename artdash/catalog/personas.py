@@ -25,6 +25,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 @dataclass(frozen=True)
 class PersonaView:
+    """A persona (synthetic archetype or real member) with its tastes over tags."""
     id: int
     name: str
     kind: str
@@ -40,13 +41,16 @@ class PersonaView:
         return all(w == 0 for _, w in self.affinities)
 
     def weight_by_tag_id(self) -> dict[int, float]:
+        """Affinity weight per tag id (what a policy context carries)."""
         return {t.id: w for t, w in self.affinities}
 
     def strongest(self, n: int = 3) -> list[tuple[TagView, float]]:
+        """The ``n`` strongest affinities, strongest first."""
         return sorted(self.affinities, key=lambda tw: -abs(tw[1]))[:n]
 
 
 def default_personas_path() -> Path:
+    """The archetypes a new database starts with (package data)."""
     return ASSETS / "personas.json"
 
 
@@ -101,6 +105,7 @@ def _clean_affinities(session: Session, affinities: Mapping[int, float]) -> dict
 
 def create_persona(session: Session, *, name: str, actor: str, description: str = "", country: str = "",
                    device: str = "tv", affinities: Mapping[int, float] | None = None) -> PersonaView:
+    """Add a synthetic persona with the given tastes (editors); refuses bad fields with the reason."""
     authorize(session, actor, "editor")
     display, key = _clean_name(name)
     if session.scalar(select(Persona).where(Persona.key == key)):
@@ -147,10 +152,12 @@ def _get(session: Session, persona_id: int) -> Persona:
 
 
 def get_persona(session: Session, persona_id: int) -> PersonaView:
+    """One persona by id; refuses an unknown id."""
     return _view(session, _get(session, persona_id))
 
 
 def list_personas(session: Session) -> list[PersonaView]:
+    """Every persona, synthetic first, by name."""
     return [_view(session, p) for p in session.scalars(select(Persona).order_by(Persona.kind.desc(), Persona.id))]
 
 

@@ -28,6 +28,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 @dataclass(frozen=True)
 class TagView:
+    """A tag as the pages see it: id, facet, name, usage counts."""
     id: int
     facet: str
     name: str
@@ -37,11 +38,13 @@ class TagView:
 
     @property
     def label(self) -> str:
+        """``facet: name``, as tags are shown in pickers."""
         return f"{self.facet}: {self.name}"
 
 
 @dataclass(frozen=True)
 class FacetView:
+    """A facet and its tags."""
     id: int
     name: str
     description: str
@@ -125,6 +128,7 @@ def list_facets(session: Session) -> list[FacetView]:
 
 
 def list_tags(session: Session, facet: str | None = None) -> list[TagView]:
+    """Every tag of every facet, in facet then name order."""
     query = select(Tag).join(Facet).order_by(Facet.position, Tag.key)
     if facet:
         query = query.where(Facet.name == facet)
@@ -132,12 +136,14 @@ def list_tags(session: Session, facet: str | None = None) -> list[TagView]:
 
 
 def find_tag(session: Session, facet: str, name: str) -> TagView | None:
+    """The tag ``name`` of ``facet`` (compared ignoring case and spacing), or None."""
     _, key = normalise_tag_name(name)
     tag = session.scalar(select(Tag).where(Tag.facet_id == _facet(session, facet).id, Tag.key == key))
     return _view(tag) if tag else None
 
 
 def add_facet(session: Session, name: str, description: str, actor: str) -> FacetView:
+    """Add a facet to the taxonomy (admins)."""
     authorize(session, actor, "admin")
     display, key = normalise_tag_name(name)
     if session.scalar(select(Facet).where(Facet.name == key)):

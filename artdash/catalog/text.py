@@ -18,6 +18,7 @@ MAX_SYNOPSIS = 5000
 FIRST_FILM_YEAR = 1888
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def clean_text(value: str | None, what: str, limit: int, required: bool = False) -> str:
+    """``value`` with spacing normalised and control characters refused, at most ``limit`` characters."""
     text = unicodedata.normalize("NFC", value or "")
     if _CONTROL.search(text):
         raise ValidationError(f"the {what} contains control characters; type it again without them")
@@ -30,6 +31,7 @@ def clean_text(value: str | None, what: str, limit: int, required: bool = False)
 
 
 def clean_year(year) -> int | None:
+    """A release year as an int (or None), refused outside the years films exist."""
     if year is None or (isinstance(year, str) and not year.strip()):
         return None
     try:
@@ -43,6 +45,7 @@ def clean_year(year) -> int | None:
 
 
 def clean_kind(kind: str) -> str:
+    """``movie`` or ``series``; anything else is refused with the choices."""
     value = (kind or "").strip().lower()
     if value not in TITLE_KINDS:
         raise ValidationError(f"kind {kind!r} is not one of: {', '.join(TITLE_KINDS)}")
@@ -51,10 +54,12 @@ def clean_kind(kind: str) -> str:
 
 
 def label_from_name(name: str) -> str:
+    """A variant label from an uploaded file name (``couple_at-dusk.jpg`` → ``couple at dusk``)."""
     stem = name.rsplit(".", 1)[0] if "." in name else name
     label = re.sub(r"[_\-]+", " ", stem).strip()
     return (label or name)[:200]
 
 
 def printable(name: str) -> str:
+    """A file name safe to show: control characters replaced, at most 200 characters."""
     return _CONTROL.sub("?", str(name))[:200] or "(no name)"

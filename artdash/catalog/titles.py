@@ -106,6 +106,7 @@ def update_title(session: Session, title_id: int, *, actor: str, expected_versio
 
 
 def title_row(session: Session, title_id: int) -> Title:
+    """The title row ``title_id``; refuses an unknown id with what to do."""
     title = session.get(Title, int(title_id))
     if title is None:
         raise NotFoundError(f"title #{title_id} does not exist; pick a title from the catalog")
@@ -113,6 +114,7 @@ def title_row(session: Session, title_id: int) -> Title:
 
 
 def flush_or_conflict(session: Session, what: str) -> None:
+    """Flush, turning a stale edit (the row changed since it was read) into a :class:`ConflictError`."""
     try:
         session.flush()
     except StaleDataError:
@@ -169,12 +171,14 @@ def title_choices(session: Session) -> list[tuple[int, str]]:
 
 
 def get_title(session: Session, title_id: int) -> TitleView:
+    """One title's view; refuses an unknown id."""
     title = title_row(session, title_id)
     counts = _status_counts(session, [title.id]).get(title.id)
     return title_view(title, counts)
 
 
 def catalog_counts(session: Session) -> dict[str, int]:
+    """How many titles, variants (by status) and tags the catalog holds."""
     counts = dict(session.execute(select(Variant.status, func.count()).group_by(Variant.status)).all())
     return {
         "titles": session.scalar(select(func.count()).select_from(Title)) or 0,

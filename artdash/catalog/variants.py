@@ -31,6 +31,7 @@ from artdash.errors import (
 # ---------------------------------------------------------------------------------- variants
 
 def variant_row(session: Session, variant_id: int) -> Variant:
+    """The variant row ``variant_id``; refuses an unknown id with what to do."""
     variant = session.get(Variant, int(variant_id))
     if variant is None:
         raise NotFoundError(f"variant #{variant_id} does not exist; reload the gallery")
@@ -134,6 +135,7 @@ def set_variant_status(session: Session, variant_id: int, status: str, actor: st
 
 def set_variant_label(session: Session, variant_id: int, label: str, actor: str,
                       expected_version: int | None = None) -> VariantView:
+    """Rename a variant (editors; refused when stale)."""
     authorize(session, actor, "editor")
     variant = variant_row(session, variant_id)
     _check_variant_version(variant, expected_version)
@@ -276,6 +278,7 @@ def set_editors_pick(session: Session, title_id: int, variant_id: int | None, ac
 
 
 def editors_pick(session: Session, title_id: int) -> int | None:
+    """The variant id an editor picked for the title, or None."""
     pick = session.get(EditorsPick, int(title_id))
     return pick.variant_id if pick else None
 

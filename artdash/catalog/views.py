@@ -23,6 +23,7 @@ STATUS_TRANSITIONS = {"draft": ("active", "retired"), "active": ("retired",), "r
 
 @dataclass(frozen=True)
 class SuggestionView:
+    """A tag suggested for a variant from its visual features, and its state."""
     tag: TagView
     reason: str
     status: str
@@ -30,6 +31,7 @@ class SuggestionView:
 
 @dataclass(frozen=True)
 class VariantView:
+    """An artwork variant as the pages see it: file facts, features, status, tags, lineage, version."""
     id: int
     title_id: int
     title_name: str
@@ -60,18 +62,22 @@ class VariantView:
 
     @property
     def shape(self) -> str:
+        """``box art (2:3)``, ``billboard (16:9)`` or ``other``."""
         return aspect_name(self.width, self.height) or "other"
 
     @property
     def pending_suggestions(self) -> tuple[SuggestionView, ...]:
+        """Suggestions nobody has accepted or rejected yet."""
         return tuple(s for s in self.suggestions if s.status == "pending")
 
     def tags_in(self, facet: str) -> tuple[TagView, ...]:
+        """The variant's tags of one facet."""
         return tuple(t for t in self.tags if t.facet == facet)
 
 
 @dataclass(frozen=True)
 class TitleView:
+    """A title as the pages see it, with counts of its variants by status and its cover."""
     id: int
     name: str
     year: int | None
@@ -86,23 +92,28 @@ class TitleView:
     cover: VariantView | None = None
 
     def tags_in(self, facet: str) -> tuple[TagView, ...]:
+        """The title's tags of one facet."""
         return tuple(t for t in self.tags if t.facet == facet)
 
     @property
     def genres(self) -> tuple[str, ...]:
+        """Genre names, as the editor set them."""
         return tuple(t.name for t in self.tags_in("genre"))
 
     @property
     def cast(self) -> tuple[str, ...]:
+        """Cast names, in billing order."""
         return tuple(t.name for t in self.tags_in("cast"))
 
     @property
     def display_name(self) -> str:
+        """``Name (year)``, or the name alone."""
         return f"{self.name} ({self.year})" if self.year else self.name
 
 
 @dataclass(frozen=True)
 class NearDuplicate:
+    """An earlier variant an upload looks like (perceptual hash distance in bits)."""
     variant_id: int
     label: str
     title_name: str
@@ -125,6 +136,7 @@ class UploadResult:
 
     @property
     def outcome(self) -> str:
+        """``accepted``, ``accepted with warnings`` or ``refused``."""
         if not self.accepted:
             return "refused"
         return "accepted with warnings" if self.warnings else "accepted"
@@ -132,14 +144,17 @@ class UploadResult:
 
 @dataclass(frozen=True)
 class UploadReport:
+    """The results of one upload of several files, in order."""
     results: tuple[UploadResult, ...] = field(default=())
 
     @property
     def n_accepted(self) -> int:
+        """How many files became draft variants."""
         return sum(r.accepted for r in self.results)
 
     @property
     def n_refused(self) -> int:
+        """How many files were refused."""
         return sum(not r.accepted for r in self.results)
 
     def rows(self) -> list[dict]:
@@ -160,10 +175,12 @@ class UploadReport:
 
 
 def tag_view(tag: Tag) -> TagView:
+    """The view of a tag row."""
     return TagView(id=tag.id, facet=tag.facet.name, name=tag.name, version=tag.version)
 
 
 def sorted_tags(tags: Iterable[Tag]) -> tuple[TagView, ...]:
+    """Views of ``tags``, by facet then name."""
     return tuple(sorted((tag_view(t) for t in tags), key=lambda t: (t.facet, t.name.casefold())))
 
 
@@ -183,6 +200,7 @@ def variant_view(v: Variant, suggestions: Sequence[tuple[TagSuggestion, Tag]] = 
 
 
 def title_view(t: Title, counts: dict[str, int] | None = None, cover: Variant | None = None) -> TitleView:
+    """The view of a title row (with its variant counts and cover, when known)."""
     counts = counts or {}
     return TitleView(
         id=t.id, name=t.name, year=t.year, kind=t.kind, synopsis=t.synopsis, version=t.version,

@@ -32,6 +32,7 @@ def downgrade_database(engine: Engine, revision: str) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The catalog database's schema revision (None before the first migration)."""
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
@@ -50,6 +51,7 @@ def _config_without_engine() -> Config:
 
 
 def is_up_to_date(engine: Engine) -> bool:
+    """Whether the catalog database is at the newest revision."""
     return current_revision(engine) == head_revision()
 
 

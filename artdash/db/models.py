@@ -31,14 +31,17 @@ SUGGESTION_STATES = ("pending", "accepted", "rejected")
 
 
 def utcnow() -> datetime:
+    """Row timestamps: the clock's now (frozen in tests)."""
     return clock.now()
 
 
 class Base(DeclarativeBase):
+    """Declarative base of every catalog table."""
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Facet(Base):
+    """A facet of the taxonomy (genre, theme, tone, cast, visual)."""
     __tablename__ = "facets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +53,7 @@ class Facet(Base):
 
 
 class Tag(Base):
+    """One tag of a facet; titles, variants and tastes all speak this vocabulary."""
     __tablename__ = "tags"
     __table_args__ = (UniqueConstraint("facet_id", "key", name="uq_tags_facet_key"),)
 
@@ -66,6 +70,7 @@ class Tag(Base):
 
 
 class Title(Base):
+    """A movie or series."""
     __tablename__ = "titles"
     __table_args__ = (CheckConstraint("kind in ('movie', 'series')", name="ck_titles_kind"),)
 
@@ -89,6 +94,7 @@ class Title(Base):
 
 
 class TitleTag(Base):
+    """A tag of a title."""
     __tablename__ = "title_tags"
 
     title_id: Mapped[int] = mapped_column(ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True)
@@ -96,6 +102,7 @@ class TitleTag(Base):
 
 
 class Variant(Base):
+    """One artwork image of a title: file facts, features, status, lineage, version."""
     __tablename__ = "variants"
     __table_args__ = (
         CheckConstraint("status in ('draft', 'active', 'retired')", name="ck_variants_status"),
@@ -142,6 +149,7 @@ class Variant(Base):
 
 
 class VariantTag(Base):
+    """A tag of a variant."""
     __tablename__ = "variant_tags"
 
     variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"), primary_key=True)

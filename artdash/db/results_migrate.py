@@ -29,13 +29,16 @@ def _config(engine: Engine) -> Config:
 
 
 def upgrade_results(engine: Engine, revision: str = "head") -> None:
+    """Bring the results database to ``revision`` (the newest by default)."""
     command.upgrade(_config(engine), revision)
 
 
 def downgrade_results(engine: Engine, revision: str) -> None:
+    """Take the results database down to ``revision``."""
     command.downgrade(_config(engine), revision)
 
 
 def results_revision(engine: Engine) -> str | None:
+    """The results database's schema revision (None before the first migration)."""
     with engine.connect() as conn:
         return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()

@@ -25,6 +25,7 @@ DEMO_ACTOR = "demo"
 
 @dataclass(frozen=True)
 class Style:
+    """An artwork style of the demo: how it is drawn and how it is tagged."""
     name: str
     label: str
     tags: tuple[tuple[str, str], ...]  # (facet, tag)
@@ -58,6 +59,7 @@ def _silhouette(d: ImageDraw.ImageDraw, cx, base, scale, colour):
 
 
 def draw_romance(im, rng):
+    """Two warm silhouettes at dusk."""
     w, h = im.size
     im.paste(_gradient(im.size, (255, 170, 150), (200, 60, 90)))
     d = ImageDraw.Draw(im)
@@ -70,6 +72,7 @@ def draw_romance(im, rng):
 
 
 def draw_thriller(im, rng):
+    """A dark figure under a cold streetlight."""
     w, h = im.size
     im.paste(_gradient(im.size, (10, 14, 28), (2, 3, 8)))
     d = ImageDraw.Draw(im)
@@ -80,6 +83,7 @@ def draw_thriller(im, rng):
 
 
 def draw_comedy(im, rng):
+    """A bright close-up with a big grin."""
     w, h = im.size
     im.paste(_gradient(im.size, (255, 236, 70), (255, 180, 40)))
     d = ImageDraw.Draw(im)
@@ -91,6 +95,7 @@ def draw_comedy(im, rng):
 
 
 def draw_action(im, rng):
+    """Explosive diagonals and a running figure."""
     w, h = im.size
     im.paste(_gradient(im.size, (255, 140, 20), (120, 10, 0)))
     d = ImageDraw.Draw(im)
@@ -103,6 +108,7 @@ def draw_action(im, rng):
 
 
 def draw_landscape(im, rng):
+    """Mountains under a wide sky."""
     w, h = im.size
     im.paste(_gradient(im.size, (90, 170, 235), (250, 200, 140)))
     d = ImageDraw.Draw(im)
@@ -114,6 +120,7 @@ def draw_landscape(im, rng):
 
 
 def draw_family(im, rng):
+    """A group of figures on a warm ground."""
     w, h = im.size
     im.paste(_gradient(im.size, (170, 225, 255), (200, 250, 200)))
     d = ImageDraw.Draw(im)
@@ -125,6 +132,7 @@ def draw_family(im, rng):
 
 
 def draw_horror(im, rng):
+    """A pale face in deep red darkness."""
     w, h = im.size
     im.paste(_gradient(im.size, (20, 5, 8), (0, 0, 0)))
     d = ImageDraw.Draw(im)
@@ -138,6 +146,7 @@ def draw_horror(im, rng):
 
 
 def draw_scifi(im, rng):
+    """A planet and stars over a horizon."""
     w, h = im.size
     im.paste(_gradient(im.size, (30, 10, 70), (5, 5, 25)))
     d = ImageDraw.Draw(im)
@@ -151,6 +160,7 @@ def draw_scifi(im, rng):
 
 
 def draw_documentary(im, rng):
+    """A muted, grainy scene."""
     w, h = im.size
     im.paste(_gradient(im.size, (150, 160, 140), (100, 95, 80)))
     d = ImageDraw.Draw(im)
@@ -163,6 +173,7 @@ def draw_documentary(im, rng):
 
 
 def draw_closeup_dark(im, rng):
+    """A dark, moody close-up."""
     w, h = im.size
     im.paste(_gradient(im.size, (25 + rng.randint(0, 30), 30, 45 + rng.randint(0, 40)), (5, 5, 10)))
     d = ImageDraw.Draw(im)
@@ -176,6 +187,7 @@ def draw_closeup_dark(im, rng):
 
 
 def draw_typographic(im, rng):
+    """The title in big letters on a flat colour."""
     w, h = im.size
     im.paste(_gradient(im.size, (235, 235, 225), (200, 200, 190)))
     d = ImageDraw.Draw(im)
@@ -200,6 +212,7 @@ STYLES: dict[str, Style] = {s.name: s for s in (
 
 @dataclass(frozen=True)
 class DemoTitle:
+    """One demo title: its facts, tags, cast and artwork styles."""
     name: str
     year: int
     kind: str

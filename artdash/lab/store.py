@@ -46,6 +46,7 @@ def _records(frame: pd.DataFrame | None) -> list[dict] | None:
 
 @dataclass(frozen=True)
 class RunView:
+    """A saved lab run: its configuration, outcome, catalog fingerprint and logged data."""
     id: int
     name: str
     created_at: datetime
@@ -64,10 +65,12 @@ class RunView:
 
     @property
     def has_logged_data(self) -> bool:
+        """Whether its simulated impressions are in the results database now."""
         return self.results_import_id is not None and self.data_removed_at is None
 
     @property
     def title(self) -> str:
+        """``#id name``, as runs are listed."""
         return f"#{self.id} {self.name}"
 
 
@@ -87,6 +90,7 @@ def _clean_name(name: str | None, fallback: str) -> str:
 
 def save_run(session: Session, result: LabResult, actor: str, name: str | None = None,
              offline: pd.DataFrame | None = None, results_import_id: int | None = None) -> RunView:
+    """Save a finished (or cancelled) run with its summary, curves and offline estimates (editors)."""
     authorize(session, actor, "editor")
     config = result.config
     fallback = f"{result.n_done:,} impressions, seed {config.seed}"
@@ -108,14 +112,17 @@ def _get(session: Session, run_id: int) -> LabRun:
 
 
 def get_run(session: Session, run_id: int) -> RunView:
+    """One saved run; refuses an unknown id."""
     return _view(_get(session, run_id))
 
 
 def list_runs(session: Session) -> list[RunView]:
+    """Every saved run, newest first."""
     return [_view(r) for r in session.scalars(select(LabRun).order_by(LabRun.id.desc()))]
 
 
 def set_offline(session: Session, run_id: int, offline: pd.DataFrame, actor: str) -> RunView:
+    """Store offline estimates for a saved run (editors)."""
     authorize(session, actor, "editor")
     run = _get(session, run_id)
     run.offline = _records(offline)
@@ -124,6 +131,7 @@ def set_offline(session: Session, run_id: int, offline: pd.DataFrame, actor: str
 
 
 def attach_log(session: Session, run_id: int, import_id: int, actor: str) -> RunView:
+    """Link a run to the import that holds its simulated impressions."""
     authorize(session, actor, "editor")
     run = _get(session, run_id)
     run.results_import_id = import_id
@@ -193,6 +201,7 @@ def compare_runs(runs: list[RunView]) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class PromotionView:
+    """One entry of the promotion history: a policy promoted or demoted, by whom, why."""
     id: int
     policy: str
     action: str
@@ -239,6 +248,7 @@ def current_policy(session: Session) -> tuple[str | None, PromotionView | None]:
 
 
 def promotion_history(session: Session) -> pd.DataFrame:
+    """The promotion history, newest first, as a table."""
     rows = session.scalars(select(PolicyPromotion).order_by(PolicyPromotion.id.desc())).all()
     return pd.DataFrame([{"when": p.at, "action": p.action, "policy": LABELS.get(p.policy, p.policy),
                           "by": p.by, "run": f"#{p.run_id}" if p.run_id else "", "note": p.note} for p in rows],

@@ -33,9 +33,11 @@ class MediaStore:
         return base / key[:2] / key[2:4] / f"{key}.{ext}"
 
     def original_path(self, key: str, ext: str) -> Path:
+        """Where the stored image with this hash lives."""
         return self._path(key, ext)
 
     def thumbnail_path(self, key: str) -> Path:
+        """Where its thumbnail lives."""
         return self._path(key, "jpg", "thumbs")
 
     def put(self, data: bytes, ext: str, sha256: str | None = None) -> str:
@@ -47,18 +49,22 @@ class MediaStore:
         return key
 
     def put_thumbnail(self, key: str, data: bytes) -> Path:
+        """Write a thumbnail atomically."""
         path = self.thumbnail_path(key)
         _write_atomic(path, data)
         return path
 
     def exists(self, key: str, ext: str) -> bool:
+        """Whether the stored image with this hash is on disk."""
         return self.original_path(key, ext).is_file()
 
     def delete(self, key: str, ext: str) -> None:
+        """Remove a stored image and its thumbnail (missing files are fine)."""
         for path in (self.original_path(key, ext), self.thumbnail_path(key)):
             path.unlink(missing_ok=True)
 
     def read(self, key: str, ext: str) -> bytes:
+        """The stored image's bytes."""
         return self.original_path(key, ext).read_bytes()
 
 

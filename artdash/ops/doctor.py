@@ -29,6 +29,7 @@ TMP_PREFIX = ".tmp-"
 
 @dataclass
 class Checkup:
+    """What the media check found: orphan, leftover, missing and damaged files."""
     orphans: list[Path] = field(default_factory=list)
     leftovers: list[Path] = field(default_factory=list)
     missing_originals: list[int] = field(default_factory=list)     # variant ids
@@ -40,10 +41,12 @@ class Checkup:
 
     @property
     def healthy(self) -> bool:
+        """Whether nothing remains to repair."""
         return not (self.orphans or self.leftovers or self.missing_originals or self.missing_thumbnails
                     or self.damaged or self.unlinked_runs)
 
     def lines(self) -> list[str]:
+        """The report as lines for the terminal."""
         out = [f"{self.files_checked:,} media files checked"]
         if self.orphans:
             out.append(f"{len(self.orphans):,} orphan file(s) no variant refers to")
@@ -76,6 +79,7 @@ def _sha256(path: Path) -> str:
 
 
 def examine(ws, verify_hashes: bool = True) -> Checkup:
+    """Check the media store against the catalog (re-hashing every image unless ``verify_hashes`` is off)."""
     store = ws.store
     with ws.session() as s:
         variants = s.execute(select(Variant.id, Variant.sha256, Variant.media_ext)).all()

@@ -38,6 +38,7 @@ class Context:
 
     @property
     def is_blank(self) -> bool:
+        """Whether the context has no tastes at all (nothing to personalise on)."""
         return not any(self.affinities.values())
 
 
@@ -60,30 +61,30 @@ ROUND_FIELDS = ("group", "title", "action", "propensity", "played", "quality")
 
 class CandidateTable(Protocol):
     """The catalog as arrays (``artdash.simulator.world.LabWorld`` is one): T titles with up
-    to K candidates each."""
+    to K candidates each. ``title_ids`` (T,); ``variant_ids`` (T, K), 0 past a title's last
+    candidate; ``n_actions`` (T,); ``tags`` (T, K, n_tags) indicators; ``visual`` (T, K, 4);
+    ``features`` the FeatureSpace whose ``tags`` name each tag column; ``valid`` (T, K) mask."""
 
     @property
-    def title_ids(self) -> np.ndarray: ...        # (T,)
+    def title_ids(self) -> np.ndarray: ...
 
     @property
-    def variant_ids(self) -> np.ndarray: ...      # (T, K), 0 past a title's last candidate
+    def variant_ids(self) -> np.ndarray: ...
 
     @property
-    def n_actions(self) -> np.ndarray: ...        # (T,)
+    def n_actions(self) -> np.ndarray: ...
 
     @property
-    def tags(self) -> np.ndarray: ...             # (T, K, n_tags)
+    def tags(self) -> np.ndarray: ...
 
     @property
-    def visual(self) -> np.ndarray: ...           # (T, K, 4)
+    def visual(self) -> np.ndarray: ...
 
     @property
-    def features(self) -> Any: ...                # FeatureSpace: its .tags give each column's tag
+    def features(self) -> Any: ...
 
     @property
-    def valid(self) -> np.ndarray:
-        """(T, K) mask of real candidates."""
-        ...
+    def valid(self) -> np.ndarray: ...
 
 
 @dataclass
@@ -157,9 +158,11 @@ class Policy(ABC):
         """One probability per candidate (same order), summing to 1."""
 
     def explain(self, context: Context, candidates: Sequence[Candidate], index: int) -> str:
+        """Why candidate ``index`` was chosen, in a sentence ('' when there is nothing to say)."""
         return ""
 
     def predicted_take(self, context: Context, candidate: Candidate) -> float | None:
+        """The policy's own predicted quality take rate for the candidate, if it has one."""
         return None
 
     def fallback_reason(self, context: Context) -> str:

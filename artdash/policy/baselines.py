@@ -78,6 +78,7 @@ class BestSingleVariantPolicy(Policy):
         self.exploration = _check_exploration(exploration)
 
     def rate(self, variant_id: int) -> float:
+        """The variant's posterior mean quality take rate (Beta(1, 1) prior)."""
         successes, trials = self.counts.get(variant_id, (0, 0))
         return (successes + 1) / (trials + 2)
 

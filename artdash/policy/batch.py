@@ -63,6 +63,7 @@ def sticky_uniform(member_ids: np.ndarray, title_ids: np.ndarray, window: int) -
 
 
 class CrossLinearModel:
+    """A linear model over member-affinity × variant-tag crosses, scored for millions of pairs at once (the decision-throughput benchmark)."""
     def __init__(self, n_affinity: int, n_tags: int, n_visual: int, ridge: float = 1.0,
                  exploration: float = 0.05, variant_shrinkage: float = 20.0):
         if not 0 <= exploration <= 1:

@@ -25,6 +25,7 @@ class FeatureSpace:
         self.dim = self.n_tags + N_VISUAL + 1
 
     def affinity_vector(self, context: Context) -> np.ndarray:
+        """The context's affinities as a vector over the tag columns."""
         out = np.zeros(self.n_tags)
         for tag_id, weight in context.affinities.items():
             j = self.index.get(tag_id)
@@ -33,6 +34,7 @@ class FeatureSpace:
         return out
 
     def tag_matrix(self, candidates: Sequence[Candidate]) -> np.ndarray:
+        """K × n_tags indicators of the candidates' tags."""
         out = np.zeros((len(candidates), self.n_tags))
         for i, c in enumerate(candidates):
             for tag_id in c.tag_ids:
@@ -56,6 +58,7 @@ class FeatureSpace:
         return np.concatenate([cross, vis, bias], axis=2)
 
     def describe(self, j: int) -> tuple[str, TagView | None]:
+        """What column ``j`` is: a taste × tag cross (with its tag), a visual feature, or the bias."""
         if j < self.n_tags:
             return "cross", self.tags[j]
         if j < self.n_tags + N_VISUAL:

@@ -36,6 +36,7 @@ class LinearBanditPolicy(Policy):
 
     @property
     def trained(self) -> bool:
+        """Whether the model has learnt from any logged impression."""
         return self.theta is not None
 
     def reset(self) -> None:

@@ -19,6 +19,7 @@ from artdash.policy.features import VISUAL_NAMES, FeatureSpace
 
 
 def available() -> bool:
+    """Whether the optional ``vowpalwabbit`` package is installed."""
     try:
         import vowpalwabbit  # noqa: F401
     except ImportError:
@@ -27,6 +28,7 @@ def available() -> bool:
 
 
 class VowpalWabbitPolicy(Policy):
+    """Vowpal Wabbit's contextual bandit (``--cb_explore_adf -q UA``) as a policy."""
     name, label = "vw", "Contextual bandit (Vowpal Wabbit)"
 
     def __init__(self, features: FeatureSpace, epsilon: float = 0.05, passes: int = 1, extra: str = ""):
@@ -43,6 +45,7 @@ class VowpalWabbitPolicy(Policy):
 
     @property
     def trained(self) -> bool:
+        """Whether it has learnt from any logged impression."""
         return self.n_trained > 0
 
     # -- example text ------------------------------------------------------------------
@@ -120,5 +123,6 @@ class VowpalWabbitPolicy(Policy):
             "Vowpal Wabbit's top choice for these tastes"
 
     def close(self) -> None:
+        """Free Vowpal Wabbit's workspace."""
         with self._lock:
             self._vw.finish()

@@ -55,6 +55,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class IngestReport:
+    """What an import did: its id, rows read, impressions added, already present and skipped."""
     import_id: int
     n_rows: int
     n_inserted: int

@@ -27,10 +27,12 @@ DataStamp = tuple[int, int | None, int, float | None, float | None, str]
 
 
 def to_day(value: date) -> int:
+    """A date as a day number (days since 1970-01-01, as the rollups store it)."""
     return (value - EPOCH).days
 
 
 def from_day(day: int) -> date:
+    """A day number back to its date."""
     return EPOCH + timedelta(days=int(day))
 
 
@@ -49,6 +51,7 @@ class Selection:
     exclude: tuple[str, ...] = ()
 
     def table(self) -> Table:
+        """The rollup table this selection reads (per segment when one is chosen)."""
         return rollup_variants if self.segment_kind == "all" else rollup_segments
 
     def where(self, table: Table | None = None, kind: str | None = None) -> ColumnElement[bool]:
@@ -128,6 +131,7 @@ def cell_totals(conn: Connection, experiment: str, day_from: int | None = None,
 
 
 def experiments(conn: Connection) -> list[str]:
+    """Every experiment the log has impressions of, by name."""
     r = rollup_variants
     rows = conn.execute(select(r.c.experiment).where(r.c.experiment != "")
                         .group_by(r.c.experiment).order_by(r.c.experiment)).scalars()
@@ -180,6 +184,7 @@ def import_history(conn: Connection) -> pd.DataFrame:
 
 
 def count_impressions(conn: Connection) -> int:
+    """How many impressions the log stores (a count of the raw table: not for pages)."""
     return conn.execute(select(func.count()).select_from(impressions)).scalar() or 0
 
 

@@ -5,54 +5,117 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from artdash import stats
 
+METHOD = ("Wilson intervals (rates); log-ratio interval (lift); pooled z-test, Holm-adjusted across the "
+          "variants; P(best) from Beta(1, 1) posteriors on the quality take rate")
+
+
+@dataclass(frozen=True)
+class VariantRow:
+    """One variant's numbers in a review: counts, take rate and quality take rate (with their
+    intervals), its lift over the control (relative, with its interval and Holm-adjusted
+    p-value), the smallest lift the data could detect, and its probability of being best."""
+
+    variant_id: int
+    impressions: int
+    plays: int
+    quality_plays: int
+    take: stats.RateEstimate
+    quality: stats.RateEstimate
+    is_control: bool
+    lift: float | None = None
+    lift_low: float | None = None
+    lift_high: float | None = None
+    p_value: float | None = None
+    p_holm: float | None = None
+    significant: bool = False
+    detectable_lift: float | None = None
+    p_best: float = 0.0
+    note: str = ""
+
+    @property
+    def status(self) -> str:
+        """Whether its quality take rate can be judged (``ok``) or why not."""
+        return self.quality.status
+
+
+@dataclass(frozen=True)
+class VariantReport:
+    """A review of one selection's variants against a control, under one named method."""
+
+    rows: tuple[VariantRow, ...]
+    control: int | None
+    confidence: float
+    method: str = METHOD
+
+    @property
+    def empty(self) -> bool:
+        """Whether the selection has no variant with impressions."""
+        return not self.rows
+
+    def row(self, variant_id: int) -> VariantRow:
+        """The row of ``variant_id``."""
+        return next(r for r in self.rows if r.variant_id == variant_id)
+
+    @property
+    def thin(self) -> tuple[VariantRow, ...]:
+        """Variants with too little data to judge."""
+        return tuple(r for r in self.rows if r.status != stats.OK)
+
+    def frame(self) -> pd.DataFrame:
+        """The report as raw numbers, one row per variant (what the CSV download holds)."""
+        return pd.DataFrame([{
+            "variant_id": r.variant_id, "control": r.is_control, "impressions": r.impressions, "plays": r.plays,
+            "quality_plays": r.quality_plays, "take_rate": r.take.rate, "take_rate_low": r.take.interval.low,
+            "take_rate_high": r.take.interval.high, "quality_take_rate": r.quality.rate,
+            "quality_take_rate_low": r.quality.interval.low, "quality_take_rate_high": r.quality.interval.high,
+            "lift": r.lift, "lift_low": r.lift_low, "lift_high": r.lift_high, "p_value": r.p_value,
+            "p_holm": r.p_holm, "significant": r.significant, "detectable_lift": r.detectable_lift,
+            "p_best": r.p_best, "confidence": self.confidence, "method": self.method, "note": r.note,
+        } for r in self.rows])
+
 
 def variant_report(totals: pd.DataFrame, control: int | None, confidence: float = 0.95,
-                   min_impressions: int = stats.MIN_IMPRESSIONS, seed: int = 0) -> pd.DataFrame:
+                   min_impressions: int = stats.MIN_IMPRESSIONS, seed: int = 0) -> VariantReport:
     """One row per variant with counts, take rate and quality take rate (Wilson intervals),
     relative lift of the quality take rate over ``control`` (log-ratio interval, pooled
     z-test, Holm-adjusted across the variants) and the probability of being best."""
     if totals.empty:
-        return pd.DataFrame()
-    rows = []
+        return VariantReport((), control, confidence)
     control_row = totals[totals["variant_id"] == control]
     control_counts = ((int(control_row["quality_plays"].iloc[0]), int(control_row["impressions"].iloc[0]))
                       if len(control_row) else None)
+    drafts = []
     for t in totals.itertuples(index=False):
-        take = stats.rate_estimate(int(t.plays), int(t.impressions), confidence, min_impressions)
-        quality = stats.rate_estimate(int(t.quality_plays), int(t.impressions), confidence, min_impressions)
-        row = {
-            "variant_id": int(t.variant_id), "impressions": int(t.impressions), "plays": int(t.plays),
-            "take rate": take.rate, "take low": take.interval.low, "take high": take.interval.high,
-            "quality plays": int(t.quality_plays), "quality take rate": quality.rate,
-            "quality low": quality.interval.low, "quality high": quality.interval.high,
-            "lift": None, "lift low": None, "lift high": None, "p": None, "detectable lift": None,
-            "status": quality.status,
-            "note": quality.reason,
-        }
-        if control_counts is not None and int(t.variant_id) != control:
-            lift = stats.lift((int(t.quality_plays), int(t.impressions)), control_counts, confidence, min_impressions)
-            row.update({"lift": lift.relative, "p": lift.p_value,
-                        "detectable lift": stats.detectable_lift(control_counts, int(t.impressions), confidence)})
+        variant_id, n = int(t.variant_id), int(t.impressions)
+        take = stats.rate_estimate(int(t.plays), n, confidence, min_impressions)
+        quality = stats.rate_estimate(int(t.quality_plays), n, confidence, min_impressions)
+        row: dict[str, Any] = {"variant_id": variant_id, "impressions": n, "plays": int(t.plays),
+                     "quality_plays": int(t.quality_plays), "take": take, "quality": quality,
+                     "is_control": variant_id == control, "note": quality.reason}
+        if control_counts is not None and variant_id != control:
+            lift = stats.lift((int(t.quality_plays), n), control_counts, confidence, min_impressions)
+            row.update(lift=lift.relative, p_value=lift.p_value,
+                       detectable_lift=stats.detectable_lift(control_counts, n, confidence))
             if lift.interval is not None:
-                row.update({"lift low": lift.interval.low, "lift high": lift.interval.high})
+                row.update(lift_low=lift.interval.low, lift_high=lift.interval.high)
             if lift.status != stats.OK and not row["note"]:
                 row["note"] = lift.reason
-        elif int(t.variant_id) == control:
+        elif variant_id == control:
             row["note"] = "control"
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    frame["p (Holm)"] = stats.holm_adjust([None if pd.isna(p) else float(p) for p in frame["p"]])
+        drafts.append(row)
+    holm = stats.holm_adjust([r.get("p_value") for r in drafts])
+    best = stats.probability_to_be_best([(r["quality_plays"], r["impressions"]) for r in drafts], seed=seed)
     alpha = 1 - confidence
-    frame["significant"] = [bool(p is not None and not pd.isna(p) and p < alpha) for p in frame["p (Holm)"]]
-    frame["P(best)"] = stats.probability_to_be_best(
-        list(zip(frame["quality plays"].astype(int), frame["impressions"].astype(int))), seed=seed)
-    return frame
+    rows = tuple(VariantRow(**r, p_holm=h, significant=bool(h is not None and h < alpha), p_best=float(b))
+                 for r, h, b in zip(drafts, holm, best))
+    return VariantReport(rows, control, confidence)
 
 
 WINNER_P_BEST = 0.95
@@ -67,21 +130,19 @@ class Verdict:
     weak: tuple[int, ...]
 
 
-def verdict(table: pd.DataFrame, control: int, pick: int | None, statuses: Mapping[int, str]) -> Verdict:
-    """From :func:`variant_report`'s table. A winner has a significant positive lift over the
+def verdict(review: VariantReport, pick: int | None, statuses: Mapping[int, str]) -> Verdict:
+    """From a :func:`variant_report`. A winner has a significant positive lift over the
     control and P(best) ≥ 95 %, is active and is not already the pick; weak variants have a
     significant negative lift and are active (the editor's pick is never proposed for
     retirement: choose another pick first)."""
-    if table.empty:
-        return Verdict(None, ())
-    lift = pd.to_numeric(table["lift"], errors="coerce")
-    active = table["variant_id"].map(lambda v: statuses.get(int(v)) == "active")
-    better = table[table["significant"] & (lift > 0) & (table["P(best)"] >= WINNER_P_BEST) & active]
-    winner = int(better["variant_id"].iloc[0]) if len(better) == 1 else None
+    active = [r for r in review.rows if statuses.get(r.variant_id) == "active" and r.lift is not None]
+    better = [r for r in active if r.significant and r.lift is not None and r.lift > 0 and r.p_best >= WINNER_P_BEST]
+    winner = better[0].variant_id if len(better) == 1 else None
     if winner == pick:
         winner = None
-    worse = table[table["significant"] & (lift < 0) & active & (table["variant_id"] != pick)]
-    return Verdict(winner, tuple(int(v) for v in worse["variant_id"]))
+    worse = tuple(r.variant_id for r in active
+                  if r.significant and r.lift is not None and r.lift < 0 and r.variant_id != pick)
+    return Verdict(winner, worse)
 
 
 def daily_bands(daily: pd.DataFrame, confidence: float = 0.95, metric: str = "quality_plays") -> pd.DataFrame:

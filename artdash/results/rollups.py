@@ -50,6 +50,7 @@ class Rollups:
         return values[codes.to_numpy()]
 
     def add(self, rows: Rows) -> None:
+        """Add the contributions of one chunk of new impressions."""
         if not len(rows):
             return
         played = rows.columns["played"].astype(np.int64)
@@ -87,6 +88,7 @@ class Rollups:
         return frame.groupby(keys, sort=False).agg(agg).reset_index()
 
     def total_variants(self) -> pd.DataFrame:
+        """Summed contributions per (day, variant, experiment)."""
         if not self.variants:
             return pd.DataFrame()
         self._compact()
@@ -94,6 +96,7 @@ class Rollups:
         return frame.assign(experiment=self._decode("experiment", frame["experiment"]))
 
     def total_cells(self) -> pd.DataFrame:
+        """Summed contributions per (day, experiment, cell)."""
         if not self.cells:
             return pd.DataFrame()
         self._compact()
@@ -102,6 +105,7 @@ class Rollups:
                             cell=self._decode("cell", frame["cell"]))
 
     def total_segments(self) -> pd.DataFrame:
+        """Summed contributions per (day, variant, experiment, segment kind, segment)."""
         if not self.variants:
             return pd.DataFrame()
         self._compact()
@@ -137,6 +141,7 @@ def stored_rollups(conn: Connection, where: ColumnElement[bool] | None, quality_
 
 
 def write_rollups(conn: Connection, rollups: Rollups, sign: int) -> None:
+    """Add (``sign`` 1) or take away (``sign`` −1) contributions from the stored rollups."""
     from sqlalchemy import delete
 
     writer = Writer(conn, 0)

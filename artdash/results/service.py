@@ -17,6 +17,7 @@ from artdash.workspace import Workspace
 
 
 def variant_titles(ws: Workspace) -> dict[int, int]:
+    """Variant id → title id over the whole catalog (what an import checks rows against)."""
     with ws.session() as s:
         return dict(s.execute(select(Variant.id, Variant.title_id)).all())
 

@@ -21,6 +21,7 @@ MAX_ISSUES_KEPT = 1000
 _ZONE = r"(?:[zZ]|[+-]\d\d:?\d\d)$"
 @dataclass(frozen=True)
 class IngestIssue:
+    """One bad row of a log: its line, the column and what is wrong."""
     line: int
     column: str
     problem: str
@@ -152,16 +153,19 @@ class Rows:
         return len(self.columns["event_key"])
 
     def column(self, name: str) -> np.ndarray:
+        """One column of the valid rows."""
         if name in self.coded:
             codes, values = self.coded[name]
             return values[codes] if len(values) else np.array([], dtype=object)
         return self.columns[name]
 
     def take(self, index: np.ndarray) -> Rows:
+        """The rows at ``index``."""
         return Rows({k: v[index] for k, v in self.columns.items()},
                     {k: (codes[index], values) for k, (codes, values) in self.coded.items()})
 
     def tuples(self, names: list[str]) -> list[tuple[Any, ...]]:
+        """The rows as tuples of the named columns (for a driver's executemany)."""
         return list(zip(*[self.column(n).tolist() for n in names]))
 
 

@@ -62,6 +62,7 @@ class Writer:
                                  "(LIKE impressions INCLUDING DEFAULTS) ON COMMIT DROP")
 
     def close(self) -> None:
+        """Restore what the writer changed on the connection (SQLite's page cache)."""
         if self.dialect == "sqlite":
             self.dbapi.execute(f"PRAGMA cache_size = {int(self._old_cache)}")
 

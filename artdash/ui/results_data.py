@@ -21,6 +21,7 @@ from artdash.ui import resources
 
 @dataclass(frozen=True)
 class Overview:
+    """What the Results page needs first: the data stamp, counts, span, experiments, titles."""
     stamp: tuple
     impressions: int
     span: tuple[date, date] | None   # first and last day of any impression (real or simulated)
@@ -92,6 +93,7 @@ def _segment_values(url: str, stamp: tuple, kind: str, title_id: int) -> list[st
 
 
 def segment_values(overview: Overview, kind: str, title_id: int) -> list[str]:
+    """The values of a segment kind in one title's impressions (cached)."""
     return _segment_values(_url(), overview.stamp, kind, title_id)
 
 
@@ -102,6 +104,7 @@ def _by_segment(url: str, stamp: tuple, sel: queries.Selection, kind: str) -> pd
 
 
 def by_segment(overview: Overview, sel: queries.Selection, kind: str) -> pd.DataFrame:
+    """Per (segment, variant) totals of a selection (cached)."""
     return _by_segment(_url(), overview.stamp, sel, kind)
 
 
@@ -118,6 +121,7 @@ def all_variants(overview: Overview) -> pd.DataFrame:
 
 
 def import_history() -> pd.DataFrame:
+    """The import history table."""
     with _engine().connect() as conn:
         return queries.import_history(conn)
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from artdash.catalog import VariantView
 from artdash.media.store import MediaStore
+from artdash.results.report import VariantReport
 
 
 def variant_label(variants: Mapping[int, VariantView], variant_id: int) -> str:
@@ -28,29 +29,34 @@ def thumbnail_uri(store: MediaStore, variants: Mapping[int, VariantView], varian
     return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
-def review_table(table: pd.DataFrame, control: int, trend: dict[int, list[float]],
-                 variants: Mapping[int, VariantView], store: MediaStore) -> pd.DataFrame:
+def review_table(review: VariantReport, trend: dict[int, list[float]], variants: Mapping[int, VariantView],
+                 store: MediaStore) -> pd.DataFrame:
     """Draw the variant table (decision columns first: quality take rate, lift, significance,
-    P(best), the trend; raw counts after) and return it."""
+    P(best), the trend; raw counts after) and return what it shows."""
+    def span(low: float | None, high: float | None, signed: bool = False) -> str:
+        if low is None or high is None:
+            return ""
+        return f"{low:+.1%} – {high:+.1%}" if signed else f"{low:.1%} – {high:.1%}"
+
+    rows = review.rows
     shown = pd.DataFrame({
-        "image": [thumbnail_uri(store, variants, v) for v in table["variant_id"]],
-        "variant": [variant_label(variants, v) for v in table["variant_id"]],
-        "quality take rate": table["quality take rate"],
-        "quality CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["quality low"], table["quality high"])],
+        "image": [thumbnail_uri(store, variants, r.variant_id) for r in rows],
+        "variant": [variant_label(variants, r.variant_id) for r in rows],
+        "quality take rate": [r.quality.rate for r in rows],
+        "quality CI": [span(r.quality.interval.low, r.quality.interval.high) for r in rows],
         # The control's lift is 0 by definition (its interval column says "control").
-        "lift vs control": pd.to_numeric(table["lift"], errors="coerce").where(table["variant_id"] != control, 0.0),
-        "lift CI": ["control" if v == control else "" if pd.isna(lo) else f"{lo:+.1%} – {hi:+.1%}"
-                    for v, lo, hi in zip(table["variant_id"], table["lift low"], table["lift high"])],
-        "significant": table["significant"], "P(best)": table["P(best)"],
-        "per day": [trend.get(v, []) for v in table["variant_id"]],
-        "impressions": table["impressions"],
-        "detectable lift": pd.to_numeric(table["detectable lift"], errors="coerce"),
-        "p (Holm)": pd.to_numeric(table["p (Holm)"], errors="coerce"),
-        "take rate": table["take rate"],
-        "take rate CI": [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(table["take low"], table["take high"])],
-        "plays": table["plays"],
-        "status": [variants[v].status if v in variants else "?" for v in table["variant_id"]],
-        "note": table["note"],
+        "lift vs control": [0.0 if r.is_control else r.lift for r in rows],
+        "lift CI": ["control" if r.is_control else span(r.lift_low, r.lift_high, signed=True) for r in rows],
+        "significant": [r.significant for r in rows], "P(best)": [r.p_best for r in rows],
+        "per day": [trend.get(r.variant_id, []) for r in rows],
+        "impressions": [r.impressions for r in rows],
+        "detectable lift": [r.detectable_lift for r in rows],
+        "p (Holm)": [r.p_holm for r in rows],
+        "take rate": [r.take.rate for r in rows],
+        "take rate CI": [span(r.take.interval.low, r.take.interval.high) for r in rows],
+        "plays": [r.plays for r in rows],
+        "status": [variants[r.variant_id].status if r.variant_id in variants else "?" for r in rows],
+        "note": [r.note for r in rows],
     })
     st.dataframe(shown, hide_index=True, width="stretch", row_height=64, column_config={
         "image": st.column_config.ImageColumn("image", width="small"),

@@ -12,6 +12,7 @@ from artdash.workspace import Workspace
 
 
 def oidc_configured() -> bool:
+    """Whether sign-in goes through an OpenID Connect provider (Streamlit's auth settings)."""
     try:
         return "auth" in st.secrets
     except Exception:  # no secrets file at all

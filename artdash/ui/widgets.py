@@ -29,6 +29,7 @@ def actor() -> str:
 
 
 def role() -> str:
+    """The role of whoever is acting in this run."""
     who = st.session_state.get(state.ACTOR)
     return who[1] if who else "admin"
 
@@ -68,6 +69,7 @@ def page(title: str, caption: str | None = None, needs: str | None = None, doing
 
 
 def sidebar(ws: Workspace) -> None:
+    """Who is signed in (with Sign out) and which database this is, in the sidebar."""
     with st.sidebar:
         who = st.session_state.get(state.ACTOR) or (ws.settings.user, "admin")
         if st.session_state.get(state.SIGNED_IN) or oidc_configured():
@@ -123,10 +125,12 @@ def thumbnail_path(ws: Workspace, variant: VariantView) -> str | bytes:
 
 
 def original_path(ws: Workspace, variant: VariantView) -> str | bytes:
+    """The stored image to show full size (a placeholder when it is missing)."""
     return image_file(ws.store.original_path(variant.sha256, variant.media_ext))
 
 
 def swatches(colours) -> None:
+    """The dominant colours of an image as small squares."""
     spans = "".join(
         f'<span title="{html.escape(c)} · {share:.0%}" style="display:inline-block;width:{max(8, int(share * 90))}px;'
         f'height:14px;background:{html.escape(c)};border:1px solid #444"></span>'
@@ -136,10 +140,12 @@ def swatches(colours) -> None:
 
 
 def tag_chips(tags: tuple[TagView, ...]) -> str:
+    """Tags as chips (each tag's text shown as typed)."""
     if not tags:
         return "_untagged_"
     return " ".join(f"`{t.facet}: {t.name}`" for t in tags)
 
 
 def tag_options(tags: list[TagView]) -> dict[int, str]:
+    """Tag id → ``facet: name`` for pickers."""
     return {t.id: t.label for t in tags}

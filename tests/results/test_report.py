@@ -13,25 +13,37 @@ def totals(*rows):
 
 
 def test_variant_report_rates_lift_holm_and_best():
-    frame = report.variant_report(totals((1, 9, 10_000, 2000, 1500, 0.0), (2, 9, 10_000, 2300, 1800, 0.0),
-                                         (3, 9, 10_000, 2000, 1520, 0.0)), control=1)
-    rows = frame.set_index("variant_id")
-    assert rows.loc[1, "note"] == "control" and pd.isna(rows.loc[1, "lift"])
+    review = report.variant_report(totals((1, 9, 10_000, 2000, 1500, 0.0), (2, 9, 10_000, 2300, 1800, 0.0),
+                                          (3, 9, 10_000, 2000, 1520, 0.0)), control=1)
+    control, better, level = review.row(1), review.row(2), review.row(3)
+    assert control.is_control and control.note == "control" and control.lift is None
     expected = stats.lift((1800, 10_000), (1500, 10_000))
-    assert rows.loc[2, "lift"] == pytest.approx(expected.relative)
-    assert rows.loc[2, "lift low"] == pytest.approx(expected.interval.low)
+    assert better.lift == pytest.approx(expected.relative)
+    assert better.lift_low == pytest.approx(expected.interval.low)
     holm = stats.holm_adjust([expected.p_value, stats.lift((1520, 10_000), (1500, 10_000)).p_value])
-    assert rows.loc[2, "p (Holm)"] == pytest.approx(holm[0]) and bool(rows.loc[2, "significant"])
-    assert not bool(rows.loc[3, "significant"])
-    assert rows["P(best)"].sum() == pytest.approx(1.0) and rows["P(best)"].idxmax() == 2
+    assert better.p_holm == pytest.approx(holm[0]) and better.significant
+    assert not level.significant
+    assert sum(r.p_best for r in review.rows) == pytest.approx(1.0)
+    assert max(review.rows, key=lambda r: r.p_best).variant_id == 2
     low = stats.wilson_interval(1500, 10_000)
-    assert (rows.loc[1, "quality low"], rows.loc[1, "quality high"]) == pytest.approx((low.low, low.high))
+    assert (control.quality.interval.low, control.quality.interval.high) == pytest.approx((low.low, low.high))
+
+
+def test_the_report_downloads_as_raw_numbers_with_its_method():
+    review = report.variant_report(totals((1, 9, 10_000, 2000, 1500, 0.0), (2, 9, 10_000, 2300, 1800, 0.0)),
+                                   control=1, confidence=0.9)
+    frame = review.frame()
+    assert list(frame["variant_id"]) == [1, 2] and list(frame["control"]) == [True, False]
+    assert frame.loc[1, "quality_take_rate"] == pytest.approx(0.18) and frame["confidence"].eq(0.9).all()
+    assert frame.loc[1, "lift"] == pytest.approx(review.row(2).lift)
+    assert (frame["method"] == report.METHOD).all() and "Holm" in report.METHOD
 
 
 def test_thin_variants_say_not_enough_data():
-    frame = report.variant_report(totals((1, 9, 5_000, 900, 700, 0.0), (2, 9, 40, 9, 5, 0.0)), control=1)
-    thin = frame.set_index("variant_id").loc[2]
-    assert thin["status"] == stats.NOT_ENOUGH_DATA and "only 40 impressions" in thin["note"]
+    review = report.variant_report(totals((1, 9, 5_000, 900, 700, 0.0), (2, 9, 40, 9, 5, 0.0)), control=1)
+    thin = review.row(2)
+    assert thin.status == stats.NOT_ENOUGH_DATA and "only 40 impressions" in thin.note
+    assert review.thin == (thin,)
     assert report.variant_report(totals(), control=None).empty
 
 
@@ -53,15 +65,15 @@ def test_tag_insights_pool_variants_by_tag():
 
 
 def test_verdict_names_a_clear_winner_and_the_significantly_worse():
-    table = report.variant_report(totals((1, 9, 10_000, 2000, 1500, 0.0), (2, 9, 10_000, 2600, 2100, 0.0),
-                                         (3, 9, 10_000, 1200, 900, 0.0), (4, 9, 10_000, 2000, 1510, 0.0)),
-                                  control=1)
+    review = report.variant_report(totals((1, 9, 10_000, 2000, 1500, 0.0), (2, 9, 10_000, 2600, 2100, 0.0),
+                                          (3, 9, 10_000, 1200, 900, 0.0), (4, 9, 10_000, 2000, 1510, 0.0)),
+                                   control=1)
     active = {1: "active", 2: "active", 3: "active", 4: "active"}
-    assert report.verdict(table, 1, pick=1, statuses=active) == report.Verdict(winner=2, weak=(3,))
+    assert report.verdict(review, pick=1, statuses=active) == report.Verdict(winner=2, weak=(3,))
     # Already the pick: nothing to promote. Retired already, or the pick itself: not proposed.
-    assert report.verdict(table, 1, pick=2, statuses=active).winner is None
-    assert report.verdict(table, 1, pick=1, statuses=active | {3: "retired"}).weak == ()
-    assert report.verdict(table, 1, pick=3, statuses=active).weak == ()
+    assert report.verdict(review, pick=2, statuses=active).winner is None
+    assert report.verdict(review, pick=1, statuses=active | {3: "retired"}).weak == ()
+    assert report.verdict(review, pick=3, statuses=active).weak == ()
     # No clear winner when the evidence is thin.
     thin = report.variant_report(totals((1, 9, 400, 80, 60, 0.0), (2, 9, 400, 90, 70, 0.0)), control=1)
-    assert report.verdict(thin, 1, pick=1, statuses={1: "active", 2: "active"}) == report.Verdict(None, ())
+    assert report.verdict(thin, pick=1, statuses={1: "active", 2: "active"}) == report.Verdict(None, ())

@@ -27,6 +27,7 @@ def exif_orientation(im: Image.Image) -> int:
 
 
 def has_metadata(im: Image.Image, fmt: str) -> bool:
+    """Whether the decoded image carries camera, GPS, XMP, IPTC or comment metadata."""
     info = im.info
     if len(im.getexif()):
         return True
@@ -78,6 +79,7 @@ def to_web_mode(im: Image.Image, icc, warnings: list[str], notes: list[str]):
 
 
 def encode_image(im: Image.Image, fmt: str, icc) -> bytes:
+    """The picture re-encoded in its own format (JPEG at :data:`JPEG_QUALITY`), ICC profile kept."""
     buf = io.BytesIO()
     kwargs = {"icc_profile": icc} if icc else {}
     if fmt == "JPEG":
@@ -100,6 +102,7 @@ def make_small(im: Image.Image, box: tuple[int, int]) -> Image.Image:
 
 
 def encode_thumbnail(small: Image.Image) -> bytes:
+    """The JPEG bytes of a thumbnail."""
     buf = io.BytesIO()
     small.save(buf, "JPEG", quality=85)
     return buf.getvalue()

@@ -76,6 +76,7 @@ def perceptual_hash(im: Image.Image) -> str:
 
 
 def hamming(a: str, b: str) -> int:
+    """Bits in which two perceptual hashes differ."""
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 

@@ -38,6 +38,7 @@ from artdash.media.images.validate import (
 
 @dataclass(frozen=True)
 class ProcessedImage:
+    """An accepted upload: the bytes to store, hashes, size, features, warnings and what was changed."""
     display_name: str
     data: bytes
     format: str
@@ -55,10 +56,12 @@ class ProcessedImage:
 
     @property
     def ext(self) -> str:
+        """The file extension of the stored format."""
         return EXTENSIONS[self.format]
 
     @property
     def n_bytes(self) -> int:
+        """Size of the stored bytes."""
         return len(self.data)
 
 

@@ -57,6 +57,7 @@ def sniff_format(data: bytes) -> str:
 
 
 def describe_unaccepted(data: bytes) -> str:
+    """What a file in an unaccepted format is, and what to do with it."""
     head = data[:512]
     if head[:6] in (b"GIF87a", b"GIF89a"):
         if _gif_is_animated(data):
@@ -92,6 +93,7 @@ def _gif_is_animated(data: bytes) -> bool:
 
 
 def open_within_limits(data: bytes, fmt: str, limits: ImageLimits) -> Image.Image:
+    """Open the image, refusing (before decoding) a declared size above the pixel limit."""
     try:
         with py_warnings.catch_warnings():
             py_warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -145,9 +147,11 @@ def aspect_name(width: int, height: int) -> str | None:
 
 
 def megabytes(n_bytes: int) -> str:
+    """``12.3 MB``."""
     return f"{n_bytes / (1024 * 1024):.1f} MB"
 
 
 def short_reason(exc: Exception) -> str:
+    """A decoder's complaint, short enough for a refusal sentence."""
     text = str(exc).strip() or type(exc).__name__
     return text[:120]
