@@ -1,8 +1,18 @@
-"""Lab tables as people read them (the page and the CLI show the same)."""
+"""Lab tables as people read them (the page and the CLI show the same). Saved runs hold data
+— policy keys and numbers —; labels and formatting are added here, when they are shown."""
 
 from __future__ import annotations
 
 import pandas as pd
+
+from artdash.policy.registry import LABELS
+
+
+def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each policy's label beside its key (``label``), from the registry."""
+    if frame.empty or "policy" not in frame:
+        return frame
+    return frame.assign(label=frame["policy"].map(lambda p: LABELS.get(str(p), str(p))))
 
 
 def _pct(value) -> str:
@@ -14,7 +24,7 @@ def summary_for_display(summary: pd.DataFrame) -> pd.DataFrame:
     if summary.empty:
         return pd.DataFrame()
     return pd.DataFrame({
-        "policy": summary["label"],
+        "policy": with_labels(summary)["label"],
         "impressions": summary["impressions"].map("{:,}".format),
         "take rate": [f"{_pct(r)} [{_pct(lo)}, {_pct(hi)}]"
                       for r, lo, hi in zip(summary["take rate"], summary["take low"], summary["take high"])],
@@ -30,7 +40,7 @@ def offline_for_display(table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return pd.DataFrame()
     out = pd.DataFrame({
-        "policy": table["label"], "estimator": table["estimator"],
+        "policy": with_labels(table)["label"], "estimator": table["estimator"],
         "estimate": [("withheld" if pd.isna(v) else f"{_pct(v)} [{_pct(lo)}, {_pct(hi)}]")
                      for v, lo, hi in zip(table["value"], table["low"], table["high"])],
         "effective sample": table["effective sample"].map(lambda x: "—" if pd.isna(x) else f"{x:,.0f}"),

@@ -11,7 +11,7 @@ import pandas as pd
 
 from artdash import ope
 from artdash.errors import ValidationError
-from artdash.lab.config import POLICY_LABELS, LabConfig
+from artdash.lab.config import LabConfig
 from artdash.lab.online import LabResult, make_policy
 from artdash.policy.base import Rounds
 from artdash.results.quality import quality_plays
@@ -88,7 +88,7 @@ def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: 
         target = policy.table(world, contexts)[test.group, test.title]
         true_value = float((target * true_quality).sum(axis=1).mean()) if true_quality is not None else None
         for est in ope.evaluate(data, target, predicted, confidence, seed=config.seed):
-            rows.append({"policy": name, "label": POLICY_LABELS[name], "estimator": est.estimator,
+            rows.append({"policy": name, "estimator": est.estimator,
                          "value": est.value, "low": est.low, "high": est.high,
                          "effective sample": est.effective_sample, "matched": est.matched,
                          "truth": true_value, "note": est.note})

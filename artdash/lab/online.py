@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from artdash import stats
-from artdash.lab.config import POLICY_LABELS, LabConfig
+from artdash.lab.config import LabConfig
 from artdash.policy import registry
 from artdash.policy.base import Policy, Rounds
 from artdash.simulator.world import LabWorld, group_affinity
@@ -71,7 +71,7 @@ class LabResult:
             quality = stats.rate_estimate(int(r.quality.sum()), n, confidence, min_trials=1)
             expected, best = np.concatenate(trace.expected), np.concatenate(trace.best)
             rows.append({
-                "policy": name, "label": POLICY_LABELS[name], "impressions": n,
+                "policy": name, "impressions": n,
                 "take rate": take.rate, "take low": take.interval.low, "take high": take.interval.high,
                 "quality take rate": quality.rate, "quality low": quality.interval.low,
                 "quality high": quality.interval.high,
@@ -127,7 +127,7 @@ def run_online(world: LabWorld, config: LabConfig,
         result.checkpoints.append(done)
         for name in config.policies:
             plays, quality, expected, best_sum = totals[name]
-            result.curve_rows.append({"policy": name, "label": POLICY_LABELS[name], "impressions": done,
+            result.curve_rows.append({"policy": name, "impressions": done,
                                       "take rate": plays / done, "quality take rate": quality / done,
                                       "regret": best_sum - expected})
         result.seconds = time.perf_counter() - started

@@ -22,6 +22,7 @@ from artdash.access.auth import authorize
 from artdash.db.models import LabRun, PolicyPromotion
 from artdash.errors import NotFoundError, ValidationError
 from artdash.lab.config import LabConfig
+from artdash.lab.display import with_labels
 from artdash.lab.online import LabResult
 from artdash.policy import registry
 from artdash.policy.registry import DEFAULT_POLICY, LABELS
@@ -193,7 +194,7 @@ def compare_runs(runs: list[RunView]) -> pd.DataFrame:
     for run in runs:
         if run.summary.empty:
             continue
-        frames.append(run.summary.assign(run=run.title, seed=run.seed, status=run.status))
+        frames.append(with_labels(run.summary).assign(run=run.title, seed=run.seed, status=run.status))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

@@ -17,7 +17,7 @@ from artdash.workspace import Workspace
 def show_summary(summary: pd.DataFrame, key: str) -> None:
     """A run's online results: the table and the quality take rates with intervals."""
     st.dataframe(lab.summary_for_display(summary), hide_index=True, width="stretch")
-    st.plotly_chart(charts.estimates_with_intervals(summary, "quality take rate", "quality low", "quality high",
+    st.plotly_chart(charts.estimates_with_intervals(lab.with_labels(summary), "quality take rate", "quality low", "quality high",
                                    "Quality take rate with 95 % intervals"), width="stretch", key=f"{key}_bars")
 
 
@@ -28,7 +28,7 @@ def show_offline(table: pd.DataFrame, key: str) -> None:
         return
     estimator = st.segmented_control("Estimator for the chart", ["DR", "SNIPS", "IPS", "DM", "replay"],
                                      default="DR", key=f"{key}_estimator") or "DR"
-    chosen = lab.ranking(table, estimator)
+    chosen = lab.with_labels(lab.ranking(table, estimator))
     shown = chosen[chosen["value"].notna()]
     if shown.empty:
         st.warning(f"Every {estimator} estimate is withheld: {chosen['note'].iloc[0]}")

@@ -208,3 +208,20 @@ def test_a_run_records_the_catalog_it_ran_on(world, demo_workspace):
         run = lab_store.save_run(s, result, "local-admin")
     with demo_workspace.session() as s:
         assert lab_store.get_run(s, run.id).catalog_fingerprint == world.fingerprint()
+
+
+def test_a_saved_run_holds_data_and_labels_come_from_the_registry_when_shown(world, demo_workspace):
+    from artdash.db.models import LabRun
+    from artdash.policy.registry import LABELS
+
+    result = lab.run_online(world, config_for(world, impressions=2_000, batch_size=1_000,
+                                              policies=("uniform", "linucb")))
+    offline = lab.offline_on_run(world, result)
+    with demo_workspace.transaction() as s:
+        run = lab_store.save_run(s, result, "local-admin", offline=offline)
+    with demo_workspace.session() as s:
+        stored = s.get(LabRun, run.id)
+        for records in (stored.summary, stored.curves, stored.offline):
+            assert records and all("label" not in r for r in records)  # keys and numbers only
+    shown = lab.summary_for_display(run.summary)
+    assert list(shown["policy"]) == [LABELS["uniform"], LABELS["linucb"]]
