@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from artdash import clock
+from artdash import clock, export
 from artdash.access import audit
 from artdash.ui import widgets
 
@@ -48,7 +48,7 @@ picked = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun"
                                      "change": st.column_config.TextColumn(width="large"),
                                      "before": st.column_config.TextColumn(width="medium"),
                                      "after": st.column_config.TextColumn(width="medium")})
-st.download_button("Download CSV", shown.to_csv(index=False).encode(), "artdash-audit.csv", "text/csv")
+st.download_button("Download CSV", export.csv_bytes(shown), "artdash-audit.csv", "text/csv")
 rows = picked.selection.rows if picked else []
 if not rows:
     st.caption("Select a row to see the whole entry, before and after.")

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from artdash import catalog
+from artdash import catalog, export
 from artdash.catalog.taxonomy import list_tags
 from artdash.errors import ArtdashError
 from artdash.ui import widgets
@@ -78,7 +78,7 @@ table = pd.DataFrame([
 ])
 head_left, head_right = st.columns([4, 1])
 head_left.caption(f"{len(titles)} of {counts['titles']} titles")
-head_right.download_button("Download CSV", table.to_csv(index=False).encode(), "artdash-catalog.csv", "text/csv",
+head_right.download_button("Download CSV", export.csv_bytes(table), "artdash-catalog.csv", "text/csv",
                            width="stretch")
 
 PER_ROW, PER_PAGE = 6, 24

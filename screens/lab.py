@@ -5,7 +5,7 @@ import time
 
 import streamlit as st
 
-from artdash import lab
+from artdash import export, lab
 from artdash.errors import ArtdashError
 from artdash.lab import store as lab_store
 from artdash.policy.vw import available as vw_available
@@ -257,5 +257,5 @@ with history_tab:
                                "oracle fraction", "seed", "status"]], hide_index=True, width="stretch",
                          column_config={c: st.column_config.NumberColumn(format="percent")
                                         for c in ("take rate", "quality take rate", "oracle fraction")})
-            st.download_button("Download comparison CSV", both.to_csv(index=False).encode(),
+            st.download_button("Download comparison CSV", export.csv_bytes(both),
                                "artdash-lab-comparison.csv", "text/csv")

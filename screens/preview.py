@@ -3,7 +3,7 @@
 import plotly.express as px
 import streamlit as st
 
-from artdash import preview
+from artdash import export, preview
 from artdash.catalog import personas
 from artdash.lab import store as lab_store
 from artdash.ui import resources, widgets
@@ -117,7 +117,7 @@ def win_matrix() -> None:
     st.dataframe(shown, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="percent") for c in variant_columns}
                  | {"predicted take": st.column_config.NumberColumn(format="percent")})
-    st.download_button("Download CSV", shown.to_csv(index=False).encode(),
+    st.download_button("Download CSV", export.csv_bytes(shown),
                        f"win-matrix-title-{matrix_title.id}.csv", "text/csv")
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from artdash import catalog
+from artdash import catalog, export
 from artdash.results import quality, queries, report
 from artdash.stats import sample_ratio_mismatch
 from artdash.ui import charts, log_import, results_data, results_table, widgets
@@ -120,7 +120,7 @@ def review_section() -> None:
     st.caption(f"Quality play: at least {built:g} s of viewing, as these rollups were built "
                f"(ARTDASH_QUALITY_PLAY_SECONDS). Method: {review.method}.")
     results_table.review_table(review, report.daily_trend(daily), variants, ws.store)
-    st.download_button("Download CSV", review.frame().to_csv(index=False).encode(),
+    st.download_button("Download CSV", export.csv_bytes(review.frame()),
                        f"results-title-{sel.title_id}-{queries.from_day(sel.day_from)}-{queries.from_day(sel.day_to)}"
                        ".csv", "text/csv", help="One row per variant: counts, rates and lift with their interval "
                                              "bounds, p-values, P(best), as raw numbers, and the method used.")
@@ -208,7 +208,7 @@ def insights_section() -> None:
         "quality take rate": st.column_config.NumberColumn(format="percent"),
         "low": st.column_config.NumberColumn(format="percent"),
         "high": st.column_config.NumberColumn(format="percent")})
-    st.download_button("Download CSV", insights.to_csv(index=False).encode(), "creative-insights.csv", "text/csv")
+    st.download_button("Download CSV", export.csv_bytes(insights), "creative-insights.csv", "text/csv")
 
 
 if import_tab.open:

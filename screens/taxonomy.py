@@ -4,6 +4,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from artdash import export
 from artdash.catalog import taxonomy
 from artdash.ui import widgets
 
@@ -40,7 +41,7 @@ if facet is not None:
                                title=f"How often each {facet.name} tag is used",
                                height=max(260, 26 * len(used) + 120))
                 st.plotly_chart(chart, width="stretch")
-            st.download_button("Download CSV", frame.to_csv(index=False).encode(), f"taxonomy-{facet.name}.csv",
+            st.download_button("Download CSV", export.csv_bytes(frame), f"taxonomy-{facet.name}.csv",
                                "text/csv")
         else:
             st.info(f"{facet.name} has no tags yet; add the first one on the right.")

@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from artdash import catalog
+from artdash import catalog, export
 from artdash.catalog import VARIANT_STATUSES
 from artdash.catalog.taxonomy import list_facets, list_tags
 from artdash.errors import ArtdashError, ConflictError
@@ -139,7 +139,7 @@ with upload_tab:
                 st.error(f"**{r.file_name}** refused: {r.reason}")
             for w in r.warnings:
                 st.warning(f"**{r.file_name}**: {w}")
-        st.download_button("Download report (CSV)", frame.to_csv(index=False).encode(),
+        st.download_button("Download report (CSV)", export.csv_bytes(frame),
                            f"upload-report-title-{title_id}.csv", "text/csv")
 
 

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from artdash import export
 from artdash.access import auth
 from artdash.access.auth import ROLES
 from artdash.errors import ArtdashError
@@ -47,7 +48,7 @@ if users:
         "locked until": u.locked_until.strftime("%Y-%m-%d %H:%M:%S") if u.locked_until else "",
     } for u in users])
     st.dataframe(table, hide_index=True, width="stretch")
-    st.download_button("Download CSV", table.to_csv(index=False).encode(), "users.csv", "text/csv")
+    st.download_button("Download CSV", export.csv_bytes(table), "users.csv", "text/csv")
 
 left, right = st.columns(2)
 with left, st.form("add_user", clear_on_submit=True):

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from artdash import catalog
+from artdash.access import auth
 from artdash.db.models import Variant
 from artdash.demo import DEMO_TITLES, load_demo
 from artdash.errors import ConflictError
@@ -132,3 +133,79 @@ def test_two_imports_at_once_both_land(ws, writers):
     with ws.results_engine.connect() as conn:
         assert queries.count_impressions(conn) == 20_000 * writers
         assert queries.variant_totals(conn, queries.Selection())["impressions"].sum() == 20_000 * writers
+
+
+def _team(ws):
+    with ws.transaction() as s:
+        auth.add_user(s, "ada", "admin", "local-admin", "correct horse battery")
+        auth.add_user(s, "ed", "editor", "ada", "correct horse battery")
+
+
+def _failures(ws, name="ed"):
+    from artdash.db.models import User
+
+    with ws.session() as s:
+        user = s.scalars(select(User).where(User.name == name)).one()
+        return user.failed_sign_ins, user.locked_until
+
+
+def test_parallel_wrong_passwords_get_no_more_tries_than_sequential_ones(ws):
+    """16 guesses at once used to be checked all 16 (the count read, hashed, then written):
+    now each try reserves itself atomically, so only the free tries are ever checked."""
+    _team(ws)
+
+    def guess(password):
+        def attempt():
+            with ws.session() as s:
+                return auth.sign_in(s, "ed", password)
+        return attempt
+
+    guesses = [guess(f"wrong guess {i}") for i in range(15)] + [guess("correct horse battery")]
+    results = run_together(*guesses)
+    refused = [r for r in results if isinstance(r, auth.SignInError)]
+    signed_in = [r for r in results if isinstance(r, auth.UserView)]
+    assert len(refused) + len(signed_in) == 16 and not [r for r in results if r is None]
+    assert {str(r) for r in refused} == {auth.SIGN_IN_REFUSED}
+    failures, locked_until = _failures(ws)
+    if signed_in:  # the right password was among the free tries: it got in and reset the count
+        assert failures == 0 and locked_until is None
+    else:          # only the free tries were checked; the account is locked
+        assert failures == auth.FREE_FAILURES and locked_until is not None
+
+
+def _sign_in_in_a_process(url, data_dir, barrier, password, out):
+    from artdash.access import auth
+    from artdash.config import Settings
+    from artdash.workspace import Workspace
+
+    ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": data_dir, "ARTDASH_DATABASE_URL": url}),
+                       migrate=False)
+    barrier.wait()
+    try:
+        with ws.session() as s:
+            auth.sign_in(s, "ed", password)
+        out.put("in")
+    except auth.SignInError:
+        out.put("refused")
+    finally:
+        ws.close()
+
+
+def test_parallel_guesses_from_separate_processes_are_counted_once_each(ws, tmp_path):
+    """The same from eight server processes at once (as eight workers behind a proxy would)."""
+    import multiprocessing as mp
+
+    _team(ws)
+    ctx = mp.get_context("spawn")
+    barrier, out = ctx.Barrier(8), ctx.Queue()
+    procs = [ctx.Process(target=_sign_in_in_a_process,
+                         args=(ws.settings.database_url, str(tmp_path / "data"), barrier, f"wrong {i}", out))
+             for i in range(8)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    answers = [out.get(timeout=10) for _ in procs]
+    assert answers == ["refused"] * 8
+    failures, locked_until = _failures(ws)
+    assert failures == auth.FREE_FAILURES and locked_until is not None

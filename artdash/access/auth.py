@@ -22,9 +22,9 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from artdash import clock
@@ -217,31 +217,54 @@ def remove_user(session: Session, name: str, actor: str) -> None:
     session.flush()
 
 
+# One answer for a wrong password, an unknown name and a locked account: which names exist, and
+# which are locked, is nobody's business before they are signed in.
+SIGN_IN_REFUSED = ("wrong user name or password — after several failed tries an account waits a while "
+                   "before the next one, so if you are sure of it, try again in a minute")
+
+
+def lock_seconds(failures: int) -> int:
+    """How long an account waits after its ``failures``-th failed try in a row (0 before the
+    free ones are used up, then 2, 4, 8 … seconds, at most :data:`MAX_LOCK_SECONDS`)."""
+    if failures < FREE_FAILURES:
+        return 0
+    return int(min(2 ** (failures - FREE_FAILURES + 1), MAX_LOCK_SECONDS))
+
+
 def sign_in(session: Session, name: str, password: str, now: datetime | None = None) -> UserView:
     """Check a local account's password. Failed attempts past the third lock the account for
-    a doubling while; the message says how long. Commits (the failure count must stick even
-    though an error is raised): pass a plain session, not one inside ``ws.transaction()``."""
+    a doubling while. Commits (the failure count must stick even though an error is raised):
+    pass a plain session, not one inside ``ws.transaction()``.
+
+    Each attempt first *reserves* itself with one atomic UPDATE — counted, and the lock for
+    that count set, if the account is not locked now — and only then spends the slow hash, so
+    parallel guesses get no more tries than sequential ones (SQLite and PostgreSQL alike)."""
     now = now or clock.now()
-    user = session.scalar(select(User).where(User.name == (name or "").strip()))
-    if user is None:
-        # The same message and (roughly) the same work as a wrong password: no user enumeration.
+    name = (name or "").strip()
+    u = User.__table__.c
+    # The lock an attempt sets if it turns out wrong: by the attempt's number, in SQL, so the
+    # reservation and its lock are one statement.
+    count = u.failed_sign_ins + 1
+    lock_at = case(*((count == n, now + timedelta(seconds=lock_seconds(n)))
+                     for n in range(FREE_FAILURES, FREE_FAILURES + 11)),
+                   else_=case((count >= FREE_FAILURES, now + timedelta(seconds=MAX_LOCK_SECONDS)),
+                              else_=u.locked_until))
+    reserved = session.execute(
+        update(User.__table__)
+        .where(u.name == name, or_(u.locked_until.is_(None), u.locked_until <= now))
+        .values(failed_sign_ins=count, locked_until=lock_at)
+        .returning(u.password_hash)).first()
+    session.commit()
+    if reserved is None:
+        # Unknown or locked: the same answer and (roughly) the same work as a wrong password.
         verify_password(_DUMMY_HASH, password)
-        raise SignInError("wrong user name or password")
-    locked = user.locked_until
-    if locked is not None and locked.tzinfo is None:
-        locked = locked.replace(tzinfo=UTC)
-    if locked is not None and locked > now:
-        wait = int((locked - now).total_seconds()) + 1
-        raise SignInError(f"too many failed sign-ins: try again in {wait} s")
+        raise SignInError(SIGN_IN_REFUSED)
+    if not verify_password(reserved.password_hash, password):
+        raise SignInError(SIGN_IN_REFUSED)
+    user = session.scalar(select(User).where(User.name == name))
+    assert user is not None  # reserved above; accounts are not removed mid-sign-in
     session.info["trusted"] = True  # sign-in bookkeeping is not a change by a user
     session.info["actor"] = f"sign-in: {user.name}"
-    if not verify_password(user.password_hash, password):
-        user.failed_sign_ins += 1
-        if user.failed_sign_ins >= FREE_FAILURES:
-            seconds = min(2 ** (user.failed_sign_ins - FREE_FAILURES + 1), MAX_LOCK_SECONDS)
-            user.locked_until = now + timedelta(seconds=seconds)
-        session.commit()
-        raise SignInError("wrong user name or password")
     user.failed_sign_ins, user.locked_until = 0, None
     view = _view(user)
     session.commit()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from artdash import lab
+from artdash import export, lab
 from artdash.errors import ArtdashError
 from artdash.lab import service as lab_service
 from artdash.lab import store as lab_store
@@ -41,7 +41,7 @@ def show_offline(table: pd.DataFrame, key: str) -> None:
         st.warning(note)
     display = lab.offline_for_display(table)
     st.dataframe(display, hide_index=True, width="stretch")
-    st.download_button("Download CSV", table.to_csv(index=False).encode(), f"artdash-offline-{key}.csv", "text/csv",
+    st.download_button("Download CSV", export.csv_bytes(table), f"artdash-offline-{key}.csv", "text/csv",
                        key=f"{key}_download")
 
 
@@ -100,9 +100,9 @@ def show_run(ws: Workspace, world: lab.LabWorld, run: lab_store.RunView, key: st
                    "half; the yellow mark is the true value (known here because the data is simulated).")
         show_offline(run.offline, f"{key}_offline")
     d1, d2 = st.columns(2)
-    d1.download_button("Download summary CSV", run.summary.to_csv(index=False).encode(),
+    d1.download_button("Download summary CSV", export.csv_bytes(run.summary),
                        f"artdash-lab-run-{run.id}.csv", "text/csv", key=f"{key}_summary_csv")
-    d2.download_button("Download curves CSV", run.curves.to_csv(index=False).encode(),
+    d2.download_button("Download curves CSV", export.csv_bytes(run.curves),
                        f"artdash-lab-run-{run.id}-curves.csv", "text/csv", key=f"{key}_curves_csv")
     promote_form(ws, list(run.config.policies), key, run.id, best_policy(run.summary))
     if run.has_logged_data:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from artdash import export
 from artdash.errors import ArtdashError
 from artdash.results.ingest import IngestError
 from artdash.results.read import MAPPING_EXAMPLE, parse_column_mapping
@@ -35,7 +36,7 @@ def import_section(ws: Workspace) -> None:
         "already there": history["n_already_present"], "skipped (unknown ids)": history["n_skipped"],
         "quality play from (s)": history["quality_seconds"]})
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.download_button("Download CSV", shown.to_csv(index=False).encode(), "imports.csv", "text/csv",
+    st.download_button("Download CSV", export.csv_bytes(shown), "imports.csv", "text/csv",
                        key="imports_csv")
     if widgets.may("admin"):
         remove_form(ws, shown)
