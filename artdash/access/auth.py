@@ -23,8 +23,9 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Table, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from artdash import clock
@@ -241,7 +242,8 @@ def sign_in(session: Session, name: str, password: str, now: datetime | None = N
     parallel guesses get no more tries than sequential ones (SQLite and PostgreSQL alike)."""
     now = now or clock.now()
     name = (name or "").strip()
-    u = User.__table__.c
+    users = cast(Table, User.__table__)
+    u = users.c
     # The lock an attempt sets if it turns out wrong: by the attempt's number, in SQL, so the
     # reservation and its lock are one statement.
     count = u.failed_sign_ins + 1
@@ -250,7 +252,7 @@ def sign_in(session: Session, name: str, password: str, now: datetime | None = N
                    else_=case((count >= FREE_FAILURES, now + timedelta(seconds=MAX_LOCK_SECONDS)),
                               else_=u.locked_until))
     reserved = session.execute(
-        update(User.__table__)
+        update(users)
         .where(u.name == name, or_(u.locked_until.is_(None), u.locked_until <= now))
         .values(failed_sign_ins=count, locked_until=lock_at)
         .returning(u.password_hash)).first()

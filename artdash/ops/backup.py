@@ -34,6 +34,12 @@ from artdash.errors import ValidationError
 FORMAT = "artdash-backup"
 VERSION = 1
 BATCH = 5_000
+# What a genuine archive can hold (checked on the ZIP directory, before a byte is decompressed):
+MAX_MANIFEST_BYTES = 64 << 20        # the manifest lists every media file: 64 MB is ~500k of them
+MAX_MEDIA_BYTES = 256 << 20          # one stored image or thumbnail (uploads are capped far lower)
+MAX_RATIO = 100                      # uncompressed / compressed for a member over RATIO_FROM bytes:
+RATIO_FROM = 1 << 20                 # JSON lines compress 5–30×; zip bombs 1,000× and more
+COPY_BLOCK = 1 << 20
 
 
 class BackupError(ValidationError):
@@ -124,6 +130,9 @@ def read_manifest(path: Path) -> dict:
         raise BackupError(f"{path.name} is not an ArtDash backup (not a ZIP archive)")
     try:
         with zipfile.ZipFile(path) as archive:
+            if archive.getinfo("manifest.json").file_size > MAX_MANIFEST_BYTES:
+                raise BackupError(f"{path.name} is not an ArtDash backup (its manifest is larger than "
+                                  f"{MAX_MANIFEST_BYTES >> 20} MB)")
             manifest = json.loads(archive.read("manifest.json"))
     except KeyError:
         raise BackupError(f"{path.name} is not an ArtDash backup (no manifest.json)") from None
@@ -136,9 +145,46 @@ def read_manifest(path: Path) -> dict:
     return manifest
 
 
-def verify(path: Path) -> dict:
-    """Check every member's checksum; returns the manifest or raises :class:`BackupError`."""
+def check_members(path: Path, manifest: dict, free_bytes: int | None = None) -> None:
+    """Refuse an archive whose ZIP directory is not what ArtDash writes — before anything is
+    decompressed: a member name that is absolute, climbs out (``..``) or uses backslashes, a
+    media file over :data:`MAX_MEDIA_BYTES` or of another size than the manifest says, a member
+    that expands more than :data:`MAX_RATIO` times (a zip bomb), or a total larger than the
+    free disk space."""
+    name = Path(path).name
+    declared = manifest.get("media", {})
+    if not isinstance(declared, dict) or not isinstance(manifest.get("checksums", {}), dict):
+        raise BackupError(f"{name} is not an ArtDash backup (its manifest lists files the wrong way)")
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            member = info.filename
+            parts = member.split("/")
+            if member.startswith("/") or "\\" in member or ":" in parts[0] or ".." in parts or "" in parts[:-1]:
+                raise BackupError(f"{name} names a file outside the archive's folders ({member[:80]!r}); "
+                                  "it was not written by ArtDash — nothing was restored")
+            if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise BackupError(f"{name}: {member[:80]} would expand {info.file_size / max(info.compress_size, 1):,.0f} "
+                                  f"times (to {info.file_size >> 20:,} MB) — not a backup ArtDash writes; "
+                                  "nothing was restored")
+            if member.startswith("media/"):
+                relative = member[len("media/"):]
+                if info.file_size > MAX_MEDIA_BYTES:
+                    raise BackupError(f"{name}: media file {relative[:80]} is {info.file_size >> 20:,} MB, larger "
+                                      "than any image ArtDash stores; nothing was restored")
+                if declared.get(relative) != info.file_size:
+                    raise BackupError(f"{name} is altered: {relative[:80]} is not the size its manifest says")
+            total += info.file_size
+    if free_bytes is not None and total > free_bytes:
+        raise BackupError(f"{name} needs {total >> 20:,} MB once unpacked and the data folder's disk has "
+                          f"{free_bytes >> 20:,} MB free; nothing was restored")
+
+
+def verify(path: Path, free_bytes: int | None = None) -> dict:
+    """Check the archive's directory (:func:`check_members`), then every member's checksum,
+    reading in blocks; returns the manifest or raises :class:`BackupError`."""
     manifest = read_manifest(path)
+    check_members(path, manifest, free_bytes)
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist()) - {"manifest.json"}
         expected = manifest.get("checksums", {})
@@ -190,8 +236,19 @@ def _load_catalog(engine, tables, archive: zipfile.ZipFile, progress: Callable[[
         for table in tables:
             if progress:
                 progress(f"table {table.name}")
-            _load_table(conn, table, archive, f"catalog/{table.name}.jsonl")
+            _load_member(conn, table, archive, f"catalog/{table.name}.jsonl")
         _reset_sequences(conn, tables)
+
+
+def _load_member(conn: Connection, table, archive: zipfile.ZipFile, name: str) -> int:
+    """:func:`_load_table`, with a row the database refuses reported as a :class:`BackupError`."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return _load_table(conn, table, archive, name)
+    except (SQLAlchemyError, ValueError, TypeError) as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0][:160]
+        raise BackupError(f"{name} cannot be loaded ({reason}); nothing was restored") from None
 
 
 def _reflected_tables(engine, manifest: dict) -> list:
@@ -216,9 +273,49 @@ def _reset_sequences(conn: Connection, tables) -> None:
                 conn.execute(text(f"SELECT setval('{seq}', COALESCE((SELECT max({pk[0].name}) FROM {table.name}), 0) + 1, false)"))
 
 
+def _media_targets(root: Path, manifest: dict, name: str) -> dict[str, Path]:
+    """Each media file's place in the store, refused unless it is inside the media folder."""
+    root = root.resolve()
+    out = {}
+    for relative in manifest.get("media", {}):
+        target = (root / relative).resolve()
+        if not target.is_relative_to(root) or target == root:
+            raise BackupError(f"{name} names a media file outside the media folder ({relative[:80]!r}); "
+                              "nothing was restored")
+        out[relative] = target
+    return out
+
+
+def _write_media(archive: zipfile.ZipFile, targets: dict[str, Path], written: list[Path]) -> None:
+    """Stream each media member to a temporary file beside its place, then rename it there
+    (content-addressed: a file already present is the same file). ``written`` collects the new
+    files, so a failed restore can take them away again."""
+    import shutil
+
+    for relative, target in targets.items():
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(".tmp-restore-" + target.name)
+        with archive.open(f"media/{relative}") as src, tmp.open("wb") as dst:
+            shutil.copyfileobj(src, dst, COPY_BLOCK)
+        tmp.replace(target)
+        written.append(target)
+
+
 def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> dict:
-    """Load an archive into this workspace's (empty, migrated) databases and media store."""
-    manifest = verify(path)
+    """Load an archive into this workspace's (empty, migrated) databases and media store.
+
+    Everything is checked before anything is written — the ZIP directory (names, sizes,
+    expansion, free space), every checksum, the schema revisions, every media path (inside the
+    media folder) and that the databases are empty. Media files are streamed to disk first
+    (they are content-addressed), then the catalog and results are loaded in transactions; if
+    any step fails, the new media files are removed again and the databases stay empty."""
+    import shutil
+
+    root = Path(ws.store.root)
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = verify(path, free_bytes=shutil.disk_usage(root).free)
     head = current_revision(ws.engine)
     made_at = manifest.get("catalog_revision")
     known = known_revisions()
@@ -238,33 +335,49 @@ def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> di
 
         if manifest.get("results_revision") != results_revision(ws.results_engine):
             raise BackupError("the backup's results database is at another schema revision than this one")
-    with zipfile.ZipFile(path) as archive:
-        if made_at == head:
-            _load_catalog(ws.engine, _tables(), archive, progress)
-        else:
-            # An older backup: load it into the schema it was made with, then migrate it up like any
-            # database of that version (the target is empty, so going down first loses nothing).
-            downgrade_database(ws.engine, made_at)
-            try:
-                _load_catalog(ws.engine, _reflected_tables(ws.engine, manifest), archive, progress)
-            finally:
-                upgrade_database(ws.engine)
-        if results:
-            with ws.results_engine.begin() as conn:
-                for table in reversed(_results_tables()):
-                    conn.execute(table.delete())
-                for table in _results_tables():
-                    if progress:
-                        progress(f"results table {table.name}")
-                    _load_table(conn, table, archive, f"results/{table.name}.jsonl")
-        root = Path(ws.store.root)
-        for relative in manifest.get("media", {}):
-            target = (root / relative).resolve()
-            if not str(target).startswith(str(root.resolve())):
-                raise BackupError(f"the archive names a media file outside the media folder: {relative!r}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(".tmp-restore-" + target.name)
-            tmp.write_bytes(archive.read(f"media/{relative}"))
-            tmp.replace(target)
+    targets = _media_targets(root, manifest, Path(path).name)
+    written: list[Path] = []
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if progress:
+                progress("media files")
+            _write_media(archive, targets, written)
+            if made_at == head:
+                _load_catalog(ws.engine, _tables(), archive, progress)
+            else:
+                # An older backup: load it into the schema it was made with, then migrate it up like
+                # any database of that version (the target is empty, so going down first loses nothing).
+                downgrade_database(ws.engine, made_at)
+                try:
+                    _load_catalog(ws.engine, _reflected_tables(ws.engine, manifest), archive, progress)
+                finally:
+                    upgrade_database(ws.engine)
+            if results:
+                try:
+                    _load_results(ws.results_engine, archive, progress)
+                except BaseException:
+                    _empty_catalog(ws.engine)  # the catalog went in; take it out again
+                    raise
+    except BaseException:
+        for file in written:
+            file.unlink(missing_ok=True)
+        raise
     return manifest
+
+
+def _load_results(engine, archive: zipfile.ZipFile, progress: Callable[[str], None] | None) -> None:
+    with engine.begin() as conn:
+        for table in reversed(_results_tables()):
+            conn.execute(table.delete())
+        for table in _results_tables():
+            if progress:
+                progress(f"results table {table.name}")
+            _load_member(conn, table, archive, f"results/{table.name}.jsonl")
+
+
+def _empty_catalog(engine) -> None:
+    """Take a just-restored catalog out again (a later step of the restore failed)."""
+    with engine.begin() as conn:
+        for table in reversed(_tables()):
+            conn.execute(table.delete())
 

@@ -131,6 +131,123 @@ def rewrite_archive(good: Path, out: Path, manifest_changes: dict, users=None) -
             dst.writestr("manifest.json", json.dumps(manifest))
 
 
+def crafted(good: Path, out: Path, extra: dict[str, bytes] | None = None, media_sizes: dict | None = None,
+            deflate: bool = False) -> Path:
+    """A copy of ``good`` with members added (listed in the manifest with true checksums, as an
+    attacker who read the format would do), optionally compressed hard (zip bombs)."""
+    import hashlib
+    import json
+
+    with zipfile.ZipFile(good) as src:
+        manifest = json.loads(src.read("manifest.json"))
+        with zipfile.ZipFile(out, "w") as dst:
+            for item in src.infolist():
+                if item.filename != "manifest.json":
+                    dst.writestr(item, src.read(item.filename))
+            for name, data in (extra or {}).items():
+                dst.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED,
+                             compresslevel=9 if deflate else None)
+                manifest["checksums"][name] = hashlib.sha256(data).hexdigest()
+                if name.startswith("media/"):
+                    manifest["media"][name[len("media/"):]] = len(data)
+            for relative, size in (media_sizes or {}).items():
+                manifest["media"][relative] = size
+            dst.writestr("manifest.json", json.dumps(manifest))
+    return out
+
+
+def test_a_hostile_archive_writes_nothing_anywhere_and_the_clean_restore_still_works(source, tmp_path):
+    """Zip-slip past a string-prefix check (``../media_evil/x`` is a sibling of ``media``), an
+    absolute name, a zip bomb, a media file of another size than its manifest says: each is
+    refused before a byte is written — no rows, no files inside or next to the media folder —
+    and the genuine archive restores afterwards."""
+    good = tmp_path / "good.zip"
+    backup.backup(source, good)
+    bomb_data = b"\0" * (120 << 20)  # 120 MB of zeros: ~120 KB deflated (1,000×)
+    hostile = [
+        (crafted(good, tmp_path / "slip.zip", {"media/../media_evil/x": b"pwned"}), "outside the archive's folders"),
+        (crafted(good, tmp_path / "abs.zip", {"media//etc/cron.d/x": b"pwned"}), "outside the archive's folders"),
+        (crafted(good, tmp_path / "bomb.zip", {"catalog/extra.jsonl": bomb_data}, deflate=True), "would expand"),
+        (crafted(good, tmp_path / "size.zip", media_sizes={next(iter(backup.read_manifest(good)["media"])): 1}),
+         "not the size its manifest says"),
+    ]
+    target = Workspace.open(make_settings(tmp_path / "target"))
+    try:
+        before = snapshot(target)
+        media_root = Path(target.store.root).resolve()
+        for archive, words in hostile:
+            with pytest.raises(backup.BackupError, match=words):
+                backup.restore(target, archive)
+            assert snapshot(target) == before, words
+            beside = [p for p in media_root.parent.iterdir() if p.name != media_root.name and "evil" in p.name]
+            assert not beside, words
+        backup.restore(target, good)  # nothing was left behind to block it
+        assert snapshot(target)[0] == snapshot(source)[0]
+    finally:
+        target.close()
+
+
+def test_a_restore_that_fails_half_way_leaves_no_rows_and_no_new_files(source, tmp_path):
+    """A catalog row that cannot be loaded (its checksum is right, its content is not a row):
+    the media files already streamed out are removed again, the database stays empty."""
+    import hashlib
+    import json
+
+    good = tmp_path / "good.zip"
+    backup.backup(source, good)
+    broken = tmp_path / "broken.zip"
+    with zipfile.ZipFile(good) as src:
+        manifest = json.loads(src.read("manifest.json"))
+        with zipfile.ZipFile(broken, "w") as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename == "catalog/titles.jsonl":
+                    data += b'{"id": "not a number", "name": null}\n'
+                    manifest["checksums"][item.filename] = hashlib.sha256(data).hexdigest()
+                if item.filename != "manifest.json":
+                    dst.writestr(item, data)
+            dst.writestr("manifest.json", json.dumps(manifest))
+    target = Workspace.open(make_settings(tmp_path / "target"))
+    try:
+        before = snapshot(target)
+        with pytest.raises(backup.BackupError, match="catalog/titles.jsonl cannot be loaded"):
+            backup.restore(target, broken)
+        assert snapshot(target) == before
+        backup.restore(target, good)
+    finally:
+        target.close()
+
+
+def test_a_large_member_is_streamed_to_disk_not_read_into_memory(source, tmp_path):
+    """A 64 MB media file restores in blocks: the restoring process's peak memory grows by far
+    less than the file (the restore used to read each member whole). Measured in a process of
+    its own, from the kernel's high-water mark."""
+    good = tmp_path / "good.zip"
+    backup.backup(source, good)
+    archive = crafted(good, tmp_path / "big.zip", {"media/ab/big-original.jpg": os.urandom(64 << 20)})
+    code = f"""
+import re
+from pathlib import Path
+from artdash.config import Settings
+from artdash.ops import backup
+from artdash.workspace import Workspace
+
+def peak_kib():
+    return int(re.search(r"VmHWM:\\s+(\\d+)", Path("/proc/self/status").read_text()).group(1))
+
+ws = Workspace.open(Settings.from_env({{"ARTDASH_DATA_DIR": {str(tmp_path / "target")!r}}}))
+before = peak_kib()
+backup.restore(ws, Path({str(archive)!r}))
+print("grew", peak_kib() - before)
+"""
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    grew_kib = int(done.stdout.split()[-1])
+    assert (tmp_path / "target" / "media" / "ab" / "big-original.jpg").stat().st_size == 64 << 20
+    assert grew_kib < 24 << 10, f"peak memory grew by {grew_kib >> 10} MB for a 64 MB file"
+
+
 def test_a_backup_from_an_older_schema_is_restored_and_upgraded(source, tmp_path, database_url):
     """An archive made before migration 0006 (no session epoch): loaded into the schema it was
     made with, then migrated — accounts, passwords and everything else come back."""
