@@ -89,6 +89,69 @@ def test_update_title_and_refuse_a_stale_edit(ws):
         assert catalog.get_title(s, title.id).name == "Harbour Lights"
 
 
+def test_changing_only_a_titles_tags_is_a_new_version(ws):
+    """The same editor changing nothing but the genres used to leave the version as it was, so
+    another editor's stale form could silently undo the change."""
+    title = new_title(ws, genres=["romance"])
+    fields = {"name": title.name, "year": title.year, "kind": title.kind, "synopsis": title.synopsis}
+    with ws.transaction() as s:
+        first = catalog.update_title(s, title.id, actor=ED, expected_version=title.version, genres=["romance"],
+                                     **fields)
+    with ws.transaction() as s:
+        second = catalog.update_title(s, title.id, actor=ED, expected_version=first.version, genres=["comedy"],
+                                      **fields)
+    assert second.version == first.version + 1 and second.genres == ("comedy",)
+    with pytest.raises(ConflictError), ws.transaction() as s:  # a form opened at the first version
+        catalog.update_title(s, title.id, actor="bo", expected_version=first.version, genres=["drama"], **fields)
+    with ws.session() as s:
+        assert catalog.get_title(s, title.id).genres == ("comedy",)
+
+
+def _edit_tags_in_a_process(url, data_dir, title_id, version, genre, barrier, out):
+    from artdash import catalog
+    from artdash.config import Settings
+    from artdash.errors import ConflictError
+    from artdash.workspace import Workspace
+
+    ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": data_dir, "ARTDASH_DATABASE_URL": url}), migrate=False)
+    with ws.session() as s:
+        title = catalog.get_title(s, title_id)
+    fields = {"name": title.name, "year": title.year, "kind": title.kind, "synopsis": title.synopsis}
+    barrier.wait()
+    try:
+        with ws.transaction() as s:
+            catalog.update_title(s, title_id, actor=ED, expected_version=version, genres=[genre], **fields)
+        out.put("saved")
+    except ConflictError:
+        out.put("conflict")
+    finally:
+        ws.close()
+
+
+def test_two_tag_edits_at_once_from_two_processes_one_is_told(ws, tmp_path):
+    """Two editors' forms open at the same version, saved at the same moment by two server
+    processes: one saves, the other is told — never two "saved" and one change lost."""
+    import multiprocessing as mp
+
+    title = new_title(ws, genres=["romance"])
+    fields = {"name": title.name, "year": title.year, "kind": title.kind, "synopsis": title.synopsis}
+    with ws.transaction() as s:  # the same editor last: only association rows would change
+        title = catalog.update_title(s, title.id, actor=ED, expected_version=title.version, genres=["romance"],
+                                     **fields)
+    ctx = mp.get_context("spawn")
+    barrier, out = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_edit_tags_in_a_process,
+                         args=(ws.settings.database_url, str(ws.settings.data_dir), title.id, title.version, genre,
+                               barrier, out)) for genre in ("comedy", "drama")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert sorted(out.get(timeout=10) for _ in procs) == ["conflict", "saved"]
+    with ws.session() as s:
+        assert catalog.get_title(s, title.id).version == title.version + 1
+
+
 # ------------------------------------------------------------------------------ uploads
 
 def test_several_files_one_bad_never_blocks_the_others(ws):
