@@ -8,6 +8,7 @@ import streamlit as st
 from artdash import clock, export
 from artdash.access import audit
 from artdash.ui import widgets
+from artdash.ui.text import md
 
 ws = widgets.page("Audit trail")
 
@@ -54,7 +55,7 @@ if not rows:
     st.caption("Select a row to see the whole entry, before and after.")
 else:
     entry = trail.iloc[rows[0]]
-    st.markdown(f"**{entry['action']} {str(entry['entity']).replace('_', ' ')} {entry['id']}** by {entry['who']}, "
+    st.markdown(f"**{entry['action']} {str(entry['entity']).replace('_', ' ')} {md(entry['id'])}** by {md(entry['who'])}, "
                 f"{entry['when']:%Y-%m-%d %H:%M:%S}")
     left, right = st.columns(2)
     with left:

@@ -7,6 +7,7 @@ from artdash import catalog, export
 from artdash.catalog.taxonomy import list_tags
 from artdash.errors import ArtdashError
 from artdash.ui import widgets
+from artdash.ui.text import md
 
 ws = widgets.page("Catalog", needs="editor", doing="adding titles")
 
@@ -40,9 +41,9 @@ with st.expander("New title", icon=":material/add:", expanded=counts["titles"] =
                                                 genres=title_genres, cast=cast, tag_ids=other,
                                                 actor=widgets.actor())
             except ArtdashError as exc:
-                st.error(f"Not created — {exc}")
+                st.error(f"Not created — {md(exc)}")
             else:
-                widgets.flash("success", f"Created {view.display_name}. Upload its artwork below.")
+                widgets.flash("success", f"Created {md(view.display_name)}. Upload its artwork below.")
                 st.switch_page("screens/title.py", query_params={"title": str(view.id), "tab": "Upload"})
 
 if counts["titles"] == 0:
@@ -95,7 +96,7 @@ for start in range(0, len(shown), PER_ROW):
                 st.image(widgets.thumbnail_path(ws, t.cover), width="stretch")
             else:
                 st.markdown(":material/hide_image: _no artwork yet_")
-            st.markdown(f"**{t.name}**  \n{t.year or ''} · {t.kind}")
+            st.markdown(f"**{md(t.name)}**  \n{t.year or ''} · {t.kind}")
             st.caption(", ".join(t.genres) or "no genre")
             st.caption(f"{t.n_active} active · {t.n_draft} draft · {t.n_retired} retired")
             st.page_link("screens/title.py", label="Open", icon=":material/arrow_forward:", query_params={"title": str(t.id)})

@@ -11,6 +11,7 @@ from artdash.lab import store as lab_store
 from artdash.policy.vw import available as vw_available
 from artdash.results import queries
 from artdash.ui import charts, lab_views, widgets
+from artdash.ui.text import md
 
 ws = widgets.page("Policy lab", needs="editor", doing="running simulations")
 
@@ -22,7 +23,7 @@ try:
     with ws.session() as s:
         world = lab.load_world(s)
 except ArtdashError as exc:
-    st.info(f"The lab cannot run yet: {exc}.")
+    st.info(f"The lab cannot run yet: {md(exc)}.")
     st.page_link("screens/title.py", label="Go to Title & artwork", icon=":material/photo_library:")
     st.page_link("screens/personas.py", label="Go to Personas", icon=":material/group:")
     st.stop()
@@ -30,7 +31,7 @@ except ArtdashError as exc:
 with ws.session() as s:
     promoted, promotion = lab_store.current_policy(s)
 if promoted:
-    st.caption(f"Preview serves **{lab.POLICY_LABELS[promoted]}** by default (promoted by {promotion.by} on "
+    st.caption(f"Preview serves **{lab.POLICY_LABELS[promoted]}** by default (promoted by {md(promotion.by)} on "
                f"{promotion.at:%Y-%m-%d %H:%M}).")
 else:
     st.caption(f"Preview serves the built-in default, **{lab.POLICY_LABELS[lab_store.DEFAULT_POLICY]}**; "
@@ -96,7 +97,7 @@ with simulate_tab:
                                    batch_size=min(int(batch), int(impressions)), policies=tuple(chosen),
                                    seed=int(seed), quality_seconds=ws.settings.quality_play_seconds).check(world)
         except ArtdashError as exc:
-            st.error(f"Cannot run — {exc}")
+            st.error(f"Cannot run — {md(exc)}")
         else:
             st.button("Cancel", icon=":material/stop:", key="lab_cancel",
                       help="Stops the run; what it did so far is kept as a cancelled run.")
@@ -127,7 +128,7 @@ with simulate_tab:
                 run_id = lab_views.finish_run(ws, world, result, name, log_data)
             except ArtdashError as exc:
                 st.session_state.pop(RUNNING, None)
-                st.error(f"The run failed — {exc}")
+                st.error(f"The run failed — {md(exc)}")
             else:
                 st.session_state[OPEN_RUN] = run_id
                 widgets.flash("success", f"Run #{run_id} finished: {result.n_done:,} impressions per policy in "
@@ -178,7 +179,7 @@ with offline_tab:
                         result = lab.run_online(world, config)
                         table = lab.offline_on_run(world, result, logger, candidates or None)
                 except ArtdashError as exc:
-                    st.error(f"Cannot evaluate — {exc}")
+                    st.error(f"Cannot evaluate — {md(exc)}")
                 else:
                     st.session_state[OFFLINE] = (table, f"run #{run_id}, {lab.POLICY_LABELS[logger]} log", run_id)
     else:
@@ -200,7 +201,7 @@ with offline_tab:
                         config = lab.LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes})
                         table = lab.offline_table(world, config, rounds, candidates or None)
                 except ArtdashError as exc:
-                    st.error(f"Cannot evaluate — {exc}")
+                    st.error(f"Cannot evaluate — {md(exc)}")
                 else:
                     where = f"experiment {experiment}" + ("" if cell == "(all)" else f", cell {cell}")
                     notes = [f"{info['used']:,} impressions used"]
@@ -212,7 +213,7 @@ with offline_tab:
     if OFFLINE in st.session_state:
         table, where, run_id = st.session_state[OFFLINE]
         st.subheader("Offline estimates")
-        st.caption(f"On {where}.")
+        st.caption(f"On {md(where)}.")
         lab_views.show_offline(table, "offline")
         best = lab.ranking(table, "DR")
         suggestion = str(best["policy"].iloc[0]) if best["value"].notna().any() else None

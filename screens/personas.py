@@ -8,6 +8,7 @@ from artdash.catalog import DEVICES, history, personas
 from artdash.catalog.taxonomy import list_tags
 from artdash.errors import ArtdashError
 from artdash.ui import widgets
+from artdash.ui.text import md
 
 ws = widgets.page("Personas", "Each persona is a set of tastes over the tag taxonomy — how much they like (up to "
                   "+1) or avoid (down to −1) each genre, theme, tone and kind of image — plus a country and a device.",
@@ -29,7 +30,7 @@ with st.expander("New persona", icon=":material/person_add:", expanded=not peopl
         if st.form_submit_button("Create persona", type="primary", disabled=not can_edit):
             widgets.act(ws, lambda s: personas.create_persona(s, name=name, description=description, country=country,
                                                               device=device, actor=actor),
-                        lambda p: f"Created {p.name}. Set their tastes below.")
+                        lambda p: f"Created {md(p.name)}. Set their tastes below.")
 
 with st.expander("Import real members' viewing history", icon=":material/upload_file:"):
     st.markdown("A CSV or Parquet file with columns **member_id**, **title** (catalog id or exact name), "
@@ -46,12 +47,12 @@ with st.expander("Import real members' viewing history", icon=":material/upload_
                     with ws.transaction() as s:
                         report = history.import_history(s, upload.getvalue(), upload.name, actor)
                 except history.HistoryImportError as exc:
-                    st.error(f"Nothing imported — {exc}")
+                    st.error(f"Nothing imported — {md(exc)}")
                     if exc.issues:
                         st.dataframe(pd.DataFrame([vars(i) for i in exc.issues[:history.MAX_ISSUES_SHOWN]]),
                                      hide_index=True, width="stretch")
                 except ArtdashError as exc:
-                    st.error(f"Nothing imported — {exc}")
+                    st.error(f"Nothing imported — {md(exc)}")
                 else:
                     widgets.flash("success", f"Imported {report.n_new_views} new views for {report.n_members} "
                                              f"member(s) ({report.n_new_members} new).")
@@ -69,9 +70,9 @@ weights = persona.weight_by_tag_id()
 
 left, right = st.columns([3, 2], gap="large")
 with right:
-    st.markdown(f"**{persona.name}** · {persona.country or 'any country'} · {persona.device}")
+    st.markdown(f"**{md(persona.name)}** · {md(persona.country) or 'any country'} · {persona.device}")
     if persona.description:
-        st.caption(persona.description)
+        st.caption(md(persona.description))
     profile = pd.DataFrame([{"tag": f"{t.facet}: {t.name}", "facet": t.facet, "affinity": w}
                             for t, w in persona.affinities])
     if persona.kind == "member":
@@ -112,7 +113,7 @@ with left:
                                             name=new_name, description=new_description, country=new_country,
                                             device=new_device, affinities=new_weights)
             except ArtdashError as exc:
-                st.error(f"Not saved — {exc}")
+                st.error(f"Not saved — {md(exc)}")
             else:
-                widgets.flash("success", f"Saved {new_name}.")
+                widgets.flash("success", f"Saved {md(new_name)}.")
                 st.rerun()

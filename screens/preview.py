@@ -7,6 +7,7 @@ from artdash import export, preview
 from artdash.catalog import personas
 from artdash.lab import store as lab_store
 from artdash.ui import resources, widgets
+from artdash.ui.text import md, md_list
 
 ws = widgets.page("Preview")
 
@@ -35,7 +36,7 @@ policy_name = c2.selectbox("Policy", list(policies), index=list(policies).index(
 policy = policies[policy_name]
 persona = by_id[persona_id]
 if promotion is not None and policy_name == promoted:
-    st.caption(f"Promoted in the Policy lab by {promotion.by} on {promotion.at:%Y-%m-%d}"
+    st.caption(f"Promoted in the Policy lab by {md(promotion.by)} on {promotion.at:%Y-%m-%d}"
                + (f": {promotion.note}" if promotion.note else "") + ".")
 st.caption(f"Policy {policy.label}: {policy_set.training_note}. Decisions are sticky for 24 hours per persona "
            "and title; *p* is the probability the policy gave the image shown (its propensity).")
@@ -50,7 +51,7 @@ def tile(title: preview.PreviewTitle, decision) -> None:
         st.image(widgets.image_file(ws.store.thumbnail_path(sha)), width="stretch")
         label = next(c.label for c in title.candidates if c.variant_id == decision.variant_id)
         take = f" · predicted quality take {decision.predicted_take:.0%}" if decision.predicted_take is not None else ""
-        st.markdown(f"**{title.name}**  \n#{decision.variant_id} {label}")
+        st.markdown(f"**{md(title.name)}**  \n#{decision.variant_id} {md(label)}")
         st.caption(f"p = {decision.propensity:.0%}{take}")
         reasons = (decision.explanation or "—").split("; ")
         st.caption(reasons[0], help="; ".join(reasons) if len(reasons) > 1 else None)
@@ -60,17 +61,17 @@ def homepage() -> None:
     context = preview.context_for(persona)
     fallback = policy.fallback_reason(context)
     if fallback:
-        st.warning(f"{persona.name}: {fallback}.")
-    strongest = ", ".join(f"{t.name} {w:+.1f}" for t, w in persona.strongest(4)) or "no tastes set"
-    st.markdown(f"**{persona.name}** — {strongest}")
+        st.warning(f"{md(persona.name)}: {fallback}.")
+    strongest = ", ".join(f"{md(t.name)} {w:+.1f}" for t, w in persona.strongest(4)) or "no tastes set"
+    st.markdown(f"**{md(persona.name)}** — {strongest}")
     rows, skipped = preview.homepage_rows(policy, context, catalog, per_row=6)
     for row_name, tiles in rows:
-        st.subheader(row_name)
+        st.subheader(md(row_name))
         for col, t in zip(st.columns(6), tiles):
             with col:
                 tile(t.title, t.decision)
     if skipped:
-        st.info(f"Not shown — no active artwork: {', '.join(t.display_name for t in skipped)}.")
+        st.info(f"Not shown — no active artwork: {md_list(t.display_name for t in skipped)}.")
 
 
 showable = [t for t in catalog if t.candidates]
@@ -90,7 +91,7 @@ def compare() -> None:
         results = preview.compare(policy, [by_id[i] for i in chosen_people], title)
         for col, (p, decision) in zip(st.columns(len(results)), results):
             with col:
-                st.markdown(f"##### {p.name}")
+                st.markdown(f"##### {md(p.name)}")
                 tile(title, decision)
 
 

@@ -10,6 +10,7 @@ from artdash import catalog, export
 from artdash.results import quality, queries, report
 from artdash.stats import sample_ratio_mismatch
 from artdash.ui import charts, log_import, results_data, results_table, widgets
+from artdash.ui.text import md, md_list
 
 ws = widgets.page("Results")
 overview = results_data.overview()
@@ -103,14 +104,14 @@ def review_section() -> None:
     if sel.experiment and len(cells) >= 2:
         srm = sample_ratio_mismatch(cells["impressions"].tolist(), [1] * len(cells))
         if srm.mismatch:
-            st.error(f"Sample ratio mismatch in {sel.experiment}: {srm.reason}.")
+            st.error(f"Sample ratio mismatch in {md(sel.experiment)}: {srm.reason}.")
         else:
-            st.caption(f"Traffic split across cells ({', '.join(cells['cell'])}) matches the planned equal split "
+            st.caption(f"Traffic split across cells ({md_list(cells['cell'])}) matches the planned equal split "
                        f"(χ² p = {srm.p_value:.2f}).")
 
     review = report.variant_report(totals, control, confidence)
     if review.thin:
-        st.warning("Not enough data to judge: " + "; ".join(f"{label(r.variant_id)} ({r.note})"
+        st.warning("Not enough data to judge: " + "; ".join(f"{md(label(r.variant_id))} ({md(r.note)})"
                                                             for r in review.thin) + ".")
     low_q, _ = queries.quality_thresholds(overview.stamp)
     built = low_q if low_q is not None else ws.settings.quality_play_seconds
@@ -151,21 +152,21 @@ def act_on_result(review: report.VariantReport, pick: int | None, sel: queries.S
         st.markdown("**Act on this result**")
         if found.winner:
             w = review.row(found.winner)
-            st.markdown(f"{label(found.winner)} beats the control: lift {w.lift:+.1%} "
+            st.markdown(f"{md(label(found.winner))} beats the control: lift {w.lift:+.1%} "
                         f"({w.lift_low:+.1%} to {w.lift_high:+.1%}), P(best) {w.p_best:.1%}.")
             if st.button("Make it the editor's pick", icon=":material/star:", key="results_make_pick"):
                 widgets.act(ws, lambda s: catalog.set_editors_pick(s, title_id, found.winner, widgets.actor()),
-                            f"{label(found.winner)} is now the editor's pick of this title.")
+                            f"{md(label(found.winner))} is now the editor's pick of this title.")
         if found.weak:
             st.markdown("Significantly worse than the control: " + "; ".join(
-                f"{label(v)} ({review.row(v).lift:+.1%})" for v in found.weak) + ".")
+                f"{md(label(v))} ({review.row(v).lift:+.1%})" for v in found.weak) + ".")
             chosen = st.multiselect("Retire", list(found.weak), default=list(found.weak), format_func=label,
                                     key=f"results_retire_{title_id}")
             if st.button("Retire them", icon=":material/archive:", key="results_retire", disabled=not chosen):
                 def retire(s):
                     for v in chosen:
                         catalog.set_variant_status(s, v, "retired", widgets.actor(), variants[v].version)
-                widgets.act(ws, retire, f"Retired {', '.join(label(v) for v in chosen)}; they can be reactivated "
+                widgets.act(ws, retire, f"Retired {md_list(label(v) for v in chosen)}; they can be reactivated "
                                         "on the title's page.")
 
 

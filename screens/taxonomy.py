@@ -7,6 +7,7 @@ import streamlit as st
 from artdash import export
 from artdash.catalog import taxonomy
 from artdash.ui import widgets
+from artdash.ui.text import md
 
 ws = widgets.page("Taxonomy", "Titles, artwork variants and member tastes all speak this vocabulary. Names are "
                   "compared ignoring case and spacing, so 'Dark' and ' dark ' are the same tag.",
@@ -26,7 +27,7 @@ if facet_name is None:
 else:
     facet = next(f for f in facets if f.name == facet_name)
     if facet.description:
-        st.caption(facet.description)
+        st.caption(md(facet.description))
 
 if facet is not None:
     left, right = st.columns([3, 2], gap="large")
@@ -44,12 +45,12 @@ if facet is not None:
             st.download_button("Download CSV", export.csv_bytes(frame), f"taxonomy-{facet.name}.csv",
                                "text/csv")
         else:
-            st.info(f"{facet.name} has no tags yet; add the first one on the right.")
+            st.info(f"{md(facet.name)} has no tags yet; add the first one on the right.")
 
     with right:
         tag_by_id = {t.id: t for t in facet.tags}
         with st.form(f"add-tag-{facet.name}", clear_on_submit=True):
-            st.markdown(f"**Add a tag to {facet.name}**")
+            st.markdown(f"**Add a tag to {md(facet.name)}**")
             new_name = st.text_input("Name", key=f"new-tag-{facet.name}", max_chars=80)
             if st.form_submit_button("Add tag", type="primary", disabled=not can_admin):
                 widgets.act(ws, lambda s: taxonomy.add_tag(s, facet.name, new_name, actor),
@@ -73,7 +74,7 @@ if facet is not None:
                 target = st.selectbox("into", ids, index=1, format_func=lambda i: tag_by_id[i].name)
                 if st.form_submit_button("Merge", disabled=not can_admin):
                     widgets.act(ws, lambda s: taxonomy.merge_tags(s, source, target, actor),
-                                lambda t: f"Merged {tag_by_id[source].name} into {t.name}.")
+                                lambda t: f"Merged {md(tag_by_id[source].name)} into {md(t.name)}.")
 
 with st.expander("Add a facet"):
     with st.form("add-facet", clear_on_submit=True):

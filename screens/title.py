@@ -11,6 +11,7 @@ from artdash.catalog import VARIANT_STATUSES
 from artdash.catalog.taxonomy import list_facets, list_tags
 from artdash.errors import ArtdashError, ConflictError
 from artdash.ui import gallery, resources, results_data, state, widgets
+from artdash.ui.text import md, md_list
 
 ws = resources.workspace()
 widgets.sidebar(ws)
@@ -32,7 +33,7 @@ try:
 except ValueError:
     current_id = ids[0]
 if current_id not in choices:
-    st.warning(f"There is no title #{requested}; showing {choices[ids[0]]} instead.")
+    st.warning(f"There is no title #{md(requested)}; showing {md(choices[ids[0]])} instead.")
     current_id = ids[0]
 
 # The URL decides which title is open (links from the catalog); the picker writes to it.
@@ -53,10 +54,10 @@ with ws.session() as s:
     facets = list_facets(s)
     all_tags = list_tags(s)
 
-st.title(title.display_name)
-st.caption(f"{title.kind} · {', '.join(title.genres) or 'no genre'} · cast: {', '.join(title.cast) or '—'}")
+st.title(md(title.display_name))
+st.caption(f"{title.kind} · {md_list(title.genres) or 'no genre'} · cast: {md_list(title.cast) or '—'}")
 if title.synopsis:
-    st.write(title.synopsis)
+    st.markdown(md(title.synopsis))
 widgets.show_flash()
 can_edit = widgets.may("editor")
 widgets.role_note("editor", "uploading, tagging and editing artwork")
@@ -136,9 +137,9 @@ with upload_tab:
                      column_config={"why / warnings": st.column_config.TextColumn(width="large")})
         for r in report.results:
             if not r.accepted:
-                st.error(f"**{r.file_name}** refused: {r.reason}")
+                st.error(f"**{md(r.file_name)}** refused: {md(r.reason)}")
             for w in r.warnings:
-                st.warning(f"**{r.file_name}**: {w}")
+                st.warning(f"**{md(r.file_name)}**: {md(w)}")
         st.download_button("Download report (CSV)", export.csv_bytes(frame),
                            f"upload-report-title-{title_id}.csv", "text/csv")
 
@@ -183,12 +184,12 @@ with details_tab:
                                          year=year, kind=kind, synopsis=synopsis, genres=genres,
                                          cast=[c.strip() for c in cast.split(",") if c.strip()], tag_ids=others)
             except ConflictError as exc:
-                st.error(f"Not saved — {exc}")
+                st.error(f"Not saved — {md(exc)}")
                 if exc.current is not None:
-                    st.info(f"The saved version now reads: **{exc.current.display_name}** — "
+                    st.info(f"The saved version now reads: **{md(exc.current.display_name)}** — "
                             f"{exc.current.synopsis or 'no synopsis'}")
             except ArtdashError as exc:
-                st.error(f"Not saved — {exc}")
+                st.error(f"Not saved — {md(exc)}")
             else:
                 widgets.flash("success", "Saved the title's details.")
                 st.rerun()

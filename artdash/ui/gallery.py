@@ -12,6 +12,7 @@ from artdash.catalog import LINEAGE_KINDS, STATUS_TRANSITIONS
 from artdash.catalog.taxonomy import FacetView
 from artdash.errors import ArtdashError
 from artdash.ui import state, widgets
+from artdash.ui.text import md
 from artdash.workspace import Workspace
 
 
@@ -41,7 +42,7 @@ def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
     with st.container(border=True):
         st.image(widgets.thumbnail_path(page.ws, v), width="stretch")
         star = " :material/star:" if v.id == page.pick else ""
-        st.markdown(f"**#{v.id} {v.label}**{star}  \n{widgets.STATUS_BADGES[v.status]} · {v.shape}")
+        st.markdown(f"**#{v.id} {md(v.label)}**{star}  \n{widgets.STATUS_BADGES[v.status]} · {v.shape}")
         st.caption(f"{v.width}×{v.height} · brightness {v.brightness:.2f} · contrast {v.contrast:.2f} · "
                    f"colourful {v.colourfulness:.0f}")
         if v.id in page.performance:
@@ -52,13 +53,13 @@ def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
                        help="All real traffic in the results database (Results has the A/B review against a "
                             "control, by date and segment).")
         widgets.swatches(v.dominant_colours)
-        st.markdown(widgets.tag_chips(v.tags))
+        widgets.tag_chips(v.tags)
         if v.pending_suggestions:
             st.caption(f":material/lightbulb: {len(v.pending_suggestions)} tag suggestion(s) to review")
         if v.parent_id:
-            st.caption(f"↳ {v.lineage_kind} of #{v.parent_id}{f' ({v.locale})' if v.locale else ''}")
+            st.caption(f"↳ {v.lineage_kind} of #{v.parent_id}{f' ({md(v.locale)})' if v.locale else ''}")
         for w in v.warnings:
-            st.caption(f":material/warning: {w}")
+            st.caption(f":material/warning: {md(w)}")
         st.button("Edit", key=f"edit-{v.id}", width="stretch", on_click=select_variant, args=(page.picker_key, v.id))
 
 
@@ -69,7 +70,7 @@ def select_variant(picker_key: str, variant_id: int) -> None:
 
 def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
     """Everything an editor changes on one variant: status, pick, suggestions, tags, lineage, label."""
-    st.subheader(f"Edit #{v.id} {v.label}")
+    st.subheader(f"Edit #{v.id} {md(v.label)}")
     st.image(widgets.thumbnail_path(page.ws, v), width=220)
     st.markdown(f"{widgets.STATUS_BADGES[v.status]} · {v.format} · {v.width}×{v.height} · {v.n_bytes / 1024:,.0f} KB "
                 f"· version {v.version}")
@@ -92,7 +93,7 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
                     with page.ws.transaction() as s:
                         media_key = catalog.delete_draft(s, v.id, page.actor)
                 except ArtdashError as exc:
-                    st.error(f"Not deleted — {exc}")
+                    st.error(f"Not deleted — {md(exc)}")
                 else:
                     page.ws.store.delete(*media_key)
                     st.session_state.pop(state.SELECTED_VARIANT, None)
@@ -111,10 +112,10 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
         st.markdown("**Suggested from the image's features**")
         for sug in v.pending_suggestions:
             row = st.container(horizontal=True, vertical_alignment="center")
-            row.markdown(f"`{sug.tag.name}` — {sug.reason}", width="stretch")
+            row.markdown(f"**{md(sug.tag.name)}** — {md(sug.reason)}", width="stretch")
             if row.button("Accept", key=f"acc-{v.id}-{sug.tag.id}", icon=":material/check:", disabled=not page.can_edit):
                 widgets.act(page.ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, True, page.actor),
-                            f"Tagged #{v.id} {sug.tag.name}.")
+                            f"Tagged #{v.id} {md(sug.tag.name)}.")
             if row.button("Reject", key=f"rej-{v.id}-{sug.tag.id}", icon=":material/close:", disabled=not page.can_edit):
                 widgets.act(page.ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, False, page.actor),
                             f"Won't suggest {sug.tag.name} for #{v.id} again.")
@@ -154,7 +155,7 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
             if st.form_submit_button("Rename", disabled=not page.can_edit):
                 widgets.act(page.ws, lambda s: catalog.set_variant_label(s, v.id, label, page.actor, v.version),
                             f"Renamed #{v.id}.")
-        st.caption(f"SHA-256 `{v.sha256}` · perceptual hash `{v.phash}` · uploaded by {v.created_by} "
+        st.caption(f"SHA-256 `{v.sha256}` · perceptual hash `{v.phash}` · uploaded by {md(v.created_by)} "
                    f"on {v.created_at:%Y-%m-%d %H:%M}")
         if v.near_duplicate_of_id:
             st.caption(f"Near-duplicate of #{v.near_duplicate_of_id}")

@@ -11,6 +11,7 @@ from artdash.errors import ArtdashError
 from artdash.lab import service as lab_service
 from artdash.lab import store as lab_store
 from artdash.ui import charts, widgets
+from artdash.ui.text import md
 from artdash.workspace import Workspace
 
 
@@ -68,7 +69,7 @@ def best_policy(summary: pd.DataFrame) -> str | None:
 
 def show_run(ws: Workspace, world: lab.LabWorld, run: lab_store.RunView, key: str) -> None:
     """One saved run: its figures, charts, offline estimates, downloads, promotion and data."""
-    st.subheader(f"Run {run.title}")
+    st.subheader(f"Run {md(run.title)}")
     c = st.columns(5)
     c[0].metric("When", f"{run.created_at:%Y-%m-%d %H:%M}")
     c[1].metric("Impressions per policy", f"{run.impressions:,}")
@@ -113,7 +114,7 @@ def show_run(ws: Workspace, world: lab.LabWorld, run: lab_store.RunView, key: st
             try:
                 removed = lab_store.remove_run_data(ws, run.id, widgets.actor())
             except ArtdashError as exc:
-                st.error(f"Not removed — {exc}")
+                st.error(f"Not removed — {md(exc)}")
             else:
                 widgets.flash("success", f"Removed {removed:,} simulated impressions of run #{run.id}.")
                 st.rerun()

@@ -8,6 +8,7 @@ import streamlit as st
 from artdash.errors import ArtdashError
 from artdash.ui import state
 from artdash.ui.flash import flash, show_flash
+from artdash.ui.text import md
 from artdash.workspace import Workspace
 
 
@@ -60,7 +61,7 @@ def _current(session, who: tuple[str, str] | None) -> tuple[str, str] | None:
     role = auth.current_role(session, who[0])
     if role is None:
         st.session_state.pop(state.SIGNED_IN, None)
-        flash("warning", f"The account {who[0]} no longer exists: sign in with another one.")
+        flash("warning", f"The account {md(who[0])} no longer exists: sign in with another one.")
         return None
     if role != who[1]:
         who = (who[0], role)
@@ -147,7 +148,7 @@ def _sign_in_form(ws: Workspace) -> None:
                     with ws.session() as s:
                         user = auth.sign_in(s, name, password)
                 except ArtdashError as exc:
-                    st.error(f"Not signed in — {exc}")
+                    st.error(f"Not signed in — {md(exc)}")
                 else:
                     signed_in_as(ws, user.name, user.role)
                     st.rerun()

@@ -14,6 +14,7 @@ from artdash.errors import ArtdashError, ConflictError
 from artdash.ui import state
 from artdash.ui.flash import flash, show_flash
 from artdash.ui.signin import oidc_configured, sign_out
+from artdash.ui.text import md
 from artdash.workspace import Workspace
 
 __all__ = ["act", "actor", "flash", "image_file", "may", "original_path", "page", "role", "role_note", "show_flash",
@@ -73,12 +74,12 @@ def sidebar(ws: Workspace) -> None:
     with st.sidebar:
         who = st.session_state.get(state.ACTOR) or (ws.settings.user, "admin")
         if st.session_state.get(state.SIGNED_IN) or oidc_configured():
-            st.caption(f"Signed in as **{who[0]}** ({who[1]}).")
+            st.caption(f"Signed in as **{md(who[0])}** ({who[1]}).")
             if st.button("Sign out", icon=":material/logout:", key="sign_out",
                          help="Ends this account's sign-in in every browser."):
                 sign_out(ws)
         else:
-            st.caption(f"Signed in as **{who[0]}** — no sign-in is configured, so everyone here is an admin.")
+            st.caption(f"Signed in as **{md(who[0])}** — no sign-in is configured, so everyone here is an admin.")
         st.caption(f"Database: `{ws.engine.url.render_as_string(hide_password=True)}`")
 
 
@@ -89,10 +90,10 @@ def act(ws: Workspace, change: Callable[..., Any], success: str | Callable[[Any]
         with ws.transaction() as session:
             result = change(session)
     except ConflictError as exc:
-        st.error(f"Not saved — {exc}")
+        st.error(f"Not saved — {md(exc)}")
         return False
     except ArtdashError as exc:
-        st.error(f"Not saved — {exc}")
+        st.error(f"Not saved — {md(exc)}")
         return False
     flash("success", success(result) if callable(success) else success)
     st.rerun()
@@ -139,11 +140,18 @@ def swatches(colours) -> None:
     st.markdown(f'<div style="line-height:0">{spans}</div>', unsafe_allow_html=True)
 
 
-def tag_chips(tags: tuple[TagView, ...]) -> str:
-    """Tags as chips (each tag's text shown as typed)."""
+CHIP_STYLE = ("display:inline-block;max-width:100%;margin:0 4px 4px 0;padding:1px 8px;border-radius:10px;"
+              "background:rgba(128,128,128,0.18);font-size:0.85em;overflow-wrap:anywhere")
+
+
+def tag_chips(tags: tuple[TagView, ...]) -> None:
+    """Tags as chips: HTML-escaped text in styled spans (never Markdown, so a tag name is
+    shown exactly as typed — a backtick or a bracket in it cannot break out)."""
     if not tags:
-        return "_untagged_"
-    return " ".join(f"`{t.facet}: {t.name}`" for t in tags)
+        st.caption("untagged")
+        return
+    chips = "".join(f'<span style="{CHIP_STYLE}">{html.escape(f"{t.facet}: {t.name}")}</span>' for t in tags)
+    st.html(f"<div>{chips}</div>")
 
 
 def tag_options(tags: list[TagView]) -> dict[int, str]:

@@ -79,3 +79,11 @@ def sign_in(at: AppTest, name: str, password: str = "correct horse battery") -> 
     labelled(at.text_input, "User name").set_value(name)
     labelled(at.text_input, "Password").set_value(password)
     return at.button(key="FormSubmitter:sign_in-Sign in").click().run()
+
+
+def shown(markdown: str) -> str:
+    """What a person reads for a Markdown source: backslash escapes undone (user text reaches
+    Markdown escaped by artdash.ui.text.md)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown)
