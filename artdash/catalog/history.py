@@ -17,6 +17,7 @@ Tags with an affinity below 0.05 are dropped as noise.
 
 from __future__ import annotations
 
+import csv
 import io
 from collections import defaultdict
 from collections.abc import Sequence
@@ -28,13 +29,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from artdash import clock
+from artdash import clock, intake
 from artdash.access.auth import authorize
 from artdash.db.models import Persona, PersonaAffinity, Tag, Title, ViewingRecord
 from artdash.errors import ValidationError
 
 REQUIRED = ("member_id", "title", "watched_at", "minutes")
 EARLIEST_VIEW = pd.Timestamp("1900-01-01", tz="UTC")
+MAX_FIELD_CHARS = 1_000
 HALF_LIFE_DAYS = 90.0
 MIN_AFFINITY = 0.05
 AFFINITY_FACETS = ("genre", "theme", "tone")
@@ -82,6 +84,9 @@ def read_history(data: bytes, file_name: str) -> tuple[pd.DataFrame, int]:
         raise HistoryImportError("the file is empty; export the viewing history again")
     try:
         if data[:4] == b"PAR1" or file_name.lower().endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            intake.check_columns(pq.ParquetFile(io.BytesIO(data)).schema_arrow.names, REQUIRED)
             frame, offset = pd.read_parquet(io.BytesIO(data)), 1
         else:
             try:
@@ -89,16 +94,25 @@ def read_history(data: bytes, file_name: str) -> tuple[pd.DataFrame, int]:
             except UnicodeDecodeError as exc:
                 raise HistoryImportError(f"the file is not UTF-8 text (byte {exc.start} is invalid); save it as "
                                          "UTF-8 CSV and import again") from None
+            header = intake.header_line(data[:intake.MAX_HEADER_BYTES + 1]).decode("utf-8-sig", "replace")
+            intake.check_columns(next(csv.reader([header.rstrip("\r\n")]), []), REQUIRED)
             frame, offset = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), 2
     except HistoryImportError:
         raise
+    except ValidationError as exc:
+        raise HistoryImportError(str(exc)) from None
     except Exception as exc:
         raise HistoryImportError(f"the file cannot be read as CSV or Parquet ({str(exc)[:120]})") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise HistoryImportError(f"missing column(s): {', '.join(missing)}; the file needs "
-                                 f"{', '.join(REQUIRED)} (found: {', '.join(frame.columns) or 'none'})")
+                                 f"{', '.join(REQUIRED)} (found: {intake.some(list(frame.columns))})")
+    longest = max((int(frame[c].str.len().max() or 0) for c in frame.columns
+                   if pd.api.types.is_string_dtype(frame[c])), default=0)
+    if longest > MAX_FIELD_CHARS:
+        raise HistoryImportError(f"a field holds {longest:,} characters; a viewing history's fields are at most "
+                                 f"{MAX_FIELD_CHARS:,} (member ids, title names, dates, minutes)")
     if frame.empty:
         raise HistoryImportError("the file has a header but no rows")
     return frame, offset

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from artdash import intake
 from artdash.errors import ValidationError
 from artdash.results.validate import IngestError
 
@@ -72,6 +73,10 @@ def _parquet_chunks(source: bytes | Path, mapping: Mapping[str, str],
         parquet = pq.ParquetFile(source if isinstance(source, Path) else io.BytesIO(source))
     except Exception as exc:
         raise IngestError(f"the Parquet file cannot be read ({str(exc)[:120]})") from None
+    try:
+        intake.check_columns(parquet.schema_arrow.names, REQUIRED)
+    except ValidationError as exc:
+        raise IngestError(str(exc)) from None
     first = 1
     for batch in parquet.iter_batches(batch_size=chunk_rows):
         table = pa.Table.from_batches([batch])
@@ -86,7 +91,10 @@ def _csv_chunks(source: bytes | Path, mapping: Mapping[str, str], chunk_rows: in
 
     raw = source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
     try:
-        header_line = raw.readline()
+        try:
+            header_line = intake.header_line(raw.read(intake.MAX_HEADER_BYTES + 1))
+        except ValidationError as exc:
+            raise IngestError(str(exc)) from None
         try:
             names = next(csv.reader([header_line.decode("utf-8").rstrip("\r\n")]), [])
         except UnicodeDecodeError:
@@ -97,10 +105,14 @@ def _csv_chunks(source: bytes | Path, mapping: Mapping[str, str], chunk_rows: in
                               "separated by commas") from None
         if not [n for n in names if n.strip()]:
             raise IngestError("the file has no header row; the first line must name the columns")
+        try:
+            intake.check_columns(names, REQUIRED)
+        except ValidationError as exc:
+            raise IngestError(str(exc)) from None
         _canonical_names(names, mapping)
         raw.seek(0)
         reader = pacsv.open_csv(
-            raw, read_options=pacsv.ReadOptions(block_size=16 << 20),
+            raw, read_options=pacsv.ReadOptions(block_size=intake.MAX_FIELD_BYTES),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[],
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
         first = 2  # line 1 is the header
@@ -116,6 +128,9 @@ def _csv_chunks(source: bytes | Path, mapping: Mapping[str, str], chunk_rows: in
                               "UTF-8 and import again") from None
         if "Empty CSV file" in message:
             raise IngestError("the file has no header row; the first line must name the columns") from None
+        if "straddling" in message or "block" in message.lower():
+            raise IngestError(f"a field is larger than {intake.MAX_FIELD_BYTES >> 20} MB (or a quote is never "
+                              "closed); no cell of an impression log is that long — check the export") from None
         raise IngestError(f"the file is not valid CSV ({message[:160]})") from None
     finally:
         raw.close()
@@ -127,7 +142,7 @@ def _canonical_names(names: list[str], mapping: Mapping[str, str]) -> list[str]:
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise IngestError(
-            f"missing column(s): {', '.join(missing)}. The file has: {', '.join(map(str, names))}. "
+            f"missing column(s): {', '.join(missing)}. The file has: {intake.some(names)}. "
             "If they are there under other names, map them (e.g. --map ts=timestamp)")
     return names
 

@@ -18,6 +18,7 @@ from artdash.errors import ValidationError
 TRUE_WORDS = {"1", "true", "t", "yes", "y"}
 FALSE_WORDS = {"0", "false", "f", "no", "n"}
 MAX_ISSUES_KEPT = 1000
+TEXT_LIMITS = {"member_id": 100, "policy": 40, "experiment": 80, "cell": 40}
 _ZONE = r"(?:[zZ]|[+-]\d\d:?\d\d)$"
 @dataclass(frozen=True)
 class IngestIssue:
@@ -188,6 +189,11 @@ def validate_chunk(chunk: pa.Table, first_line: int, lookup: np.ndarray, skip_un
     flag(id_length > 100, "event_id", "event id longer than 100 characters")
     member = _text(chunk["member_id"])
     flag(_as_numpy(pc.utf8_length(member)) == 0, "member_id", "empty member id")
+    # Text the log stores has the schema's lengths (PostgreSQL would refuse longer with a raw
+    # database error; SQLite would keep megabytes of it).
+    for column, limit in TEXT_LIMITS.items():
+        flag(_as_numpy(pc.utf8_length(_text(chunk[column]))) > limit, column,
+             f"{column.replace('_', ' ')} longer than {limit} characters")
 
     stamps = chunk["timestamp"]
     if pa.types.is_timestamp(stamps.type):

@@ -1,6 +1,7 @@
 """Real members: viewing-history import, the affinity formula, and bad files that import nothing."""
 
 import io
+import re
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -143,3 +144,15 @@ m1,Harbour Lights,2027-03-15T08:00:00Z,10
     problems = [(i.line, i.column) for i in error.value.issues]
     assert problems == [(2, "watched_at"), (3, "watched_at")]
     assert "not a plausible viewing time" in error.value.issues[0].problem
+
+
+@pytest.mark.parametrize("data, words", [
+    (("member_id,title,watched_at,minutes," + ",".join(f"x{i}" for i in range(1_000_000)) + "\n").encode(),
+     "longer than 64 KB"),
+    ((",".join(f"col{i}" for i in range(100)) + "\n1\n").encode(), "has 100 columns (col0, col1"),
+    (b"member_id,title,watched_at,minutes\n" + b"m" * 5000 + b",Harbour Lights,2026-10-01,10\n", "5,000 characters"),
+])
+def test_a_wide_or_huge_history_file_is_refused_up_front_in_a_few_words(ws, titles, data, words):
+    with pytest.raises(HistoryImportError, match=re.escape(words)) as refused, ws.transaction() as s:
+        history.import_history(s, data, "views.csv", ED)
+    assert len(str(refused.value)) < 400

@@ -1,6 +1,7 @@
 """Impression ingest and rollup queries on SQLite, DuckDB and (when configured) PostgreSQL."""
 
 import io
+import re
 
 import pandas as pd
 import pytest
@@ -358,3 +359,36 @@ def test_the_column_mapping_has_one_rule_for_the_page_and_the_cli():
                         ("a=timestamp, b=timestamp", "onto 'timestamp'")):
         with pytest.raises(ValidationError, match=reason):
             parse_column_mapping(bad)
+
+
+@pytest.mark.parametrize("header, words", [
+    ("event_id,timestamp," + ",".join(f"extra{i}" for i in range(1_000_000)) + "\n", "longer than 64 KB"),
+    (",".join(f"col{i}" for i in range(200)) + "\n", "has 200 columns (col0, col1"),
+])
+def test_a_wide_file_is_refused_up_front_in_a_few_words(engine, header, words):
+    """A million extra columns used to import for 28 s at 5 GB and answer with a nine-million-
+    character message; now the header is checked first and the message names a few columns."""
+    with pytest.raises(IngestError, match=re.escape(words)) as refused:
+        do_ingest(engine, header + "1,2\n")
+    assert len(str(refused.value)) < 400
+    with engine.connect() as conn:
+        assert queries.count_impressions(conn) == 0
+
+
+def test_a_huge_field_is_refused_with_a_sentence_not_an_arrow_message(engine):
+    row = rows(1).splitlines()[0].split(",")
+    row[2] = "m" * (50 << 20)   # a 50 MB member id: past the reader's block
+    with pytest.raises(IngestError, match="a field is larger than 16 MB"):
+        do_ingest(engine, HEADER + ",".join(row) + "\n")
+    row[2] = "m" * 101          # fits the reader, not the log's column
+    with pytest.raises(IngestError, match=r"line 2 \(member_id\): member id longer than 100 characters"):
+        do_ingest(engine, HEADER + ",".join(row) + "\n")
+    with engine.connect() as conn:
+        assert queries.count_impressions(conn) == 0
+
+
+def test_a_missing_column_message_names_a_few_of_the_files_columns(engine):
+    header = "when,who," + ",".join(f"c{i}" for i in range(40)) + "\n"
+    with pytest.raises(IngestError, match=r"The file has: when, who, c0, c1, c2, c3 … and 36 more") as refused:
+        do_ingest(engine, header + "1,2\n")
+    assert len(str(refused.value)) < 400

@@ -1,0 +1,38 @@
+"""What an uploaded table may look like before it is parsed: a bounded header, a bounded number
+of columns, bounded fields — checked up front, with a short message that names at most a few
+columns (a file with a million columns used to take 28 s and 5 GB, and its error message was
+nine million characters long)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from artdash.errors import ValidationError
+
+MAX_HEADER_BYTES = 64 << 10   # the first line of a CSV: its column names
+MAX_COLUMNS = 64              # an impression log has 13 columns, a viewing history 4
+MAX_FIELD_BYTES = 16 << 20    # one cell (the CSV reader's block: a bigger field cannot be parsed)
+NAMES_SHOWN = 6
+
+
+def some(names: Sequence[object], n: int = NAMES_SHOWN) -> str:
+    """At most ``n`` names, then how many more: ``a, b, c … and 999,997 more``."""
+    shown = ", ".join(str(x)[:40] for x in names[:n])
+    return f"{shown} … and {len(names) - n:,} more" if len(names) > n else shown or "none"
+
+
+def header_line(first_bytes: bytes) -> bytes:
+    """The first line of a CSV from its first bytes, refused if it does not end within
+    :data:`MAX_HEADER_BYTES`."""
+    end = first_bytes.find(b"\n", 0, MAX_HEADER_BYTES + 1)
+    if end < 0 and len(first_bytes) > MAX_HEADER_BYTES:
+        raise ValidationError(f"the first line (the column names) is longer than {MAX_HEADER_BYTES >> 10} KB; "
+                              "the file is not a table ArtDash reads — check it is the right export")
+    return first_bytes if end < 0 else first_bytes[:end + 1]
+
+
+def check_columns(names: Sequence[object], needed: Sequence[str]) -> None:
+    """Refuse a table with more than :data:`MAX_COLUMNS` columns, naming a few of them."""
+    if len(names) > MAX_COLUMNS:
+        raise ValidationError(f"the file has {len(names):,} columns ({some(names)}); a table ArtDash imports "
+                              f"has at most {MAX_COLUMNS} — it needs {', '.join(needed)}")
