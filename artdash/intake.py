@@ -5,6 +5,7 @@ nine million characters long)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from artdash.errors import ValidationError
@@ -13,6 +14,12 @@ MAX_HEADER_BYTES = 64 << 10   # the first line of a CSV: its column names
 MAX_COLUMNS = 64              # an impression log has 13 columns, a viewing history 4
 MAX_FIELD_BYTES = 16 << 20    # one cell (the CSV reader's block: a bigger field cannot be parsed)
 NAMES_SHOWN = 6
+
+# Characters no typed name may hold: C0/C1 controls, and the bidirectional controls (U+202E
+# RIGHT-TO-LEFT OVERRIDE and kin) that make ``gpj.exe`` read as ``exe.jpg``.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}]")
+CONTROL_BUT_LINE_BREAKS = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]")  # tab and newline allowed
 
 
 def some(names: Sequence[object], n: int = NAMES_SHOWN) -> str:

@@ -46,3 +46,39 @@ def test_the_signing_key_is_made_once_and_kept_private(tmp_path):
         Settings.from_env({"ARTDASH_SECRET_KEY": "short"})
     with pytest.raises(ConfigError, match="ARTDASH_SESSION_HOURS"):
         Settings.from_env({"ARTDASH_SESSION_HOURS": "-1"})
+
+
+def test_files_that_hold_password_hashes_are_private(tmp_path):
+    """The SQLite database and a backup archive are created readable by their owner only, like
+    the secret key (they hold password hashes)."""
+    import stat
+
+    from artdash.access import auth
+    from artdash.ops import backup
+    from artdash.workspace import Workspace
+
+    ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(tmp_path / "data")}))
+    try:
+        with ws.transaction() as s:
+            auth.add_user(s, "ada", "admin", "local-admin", "correct horse battery")
+        archive = tmp_path / "backup.zip"
+        backup.backup(ws, archive)
+        for path in (tmp_path / "data" / "artdash.db", archive):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    finally:
+        ws.close()
+
+
+def test_bidirectional_controls_are_control_characters_in_every_name():
+    """U+202E makes ``gpj.exe`` read as ``exe.jpg``: refused like any control character."""
+    import pytest
+
+    from artdash.catalog.text import clean_text
+    from artdash.errors import ValidationError
+    from artdash.media.images import clean_file_name
+
+    with pytest.raises(ValidationError, match="control characters"):
+        clean_file_name("holiday\u202egpj.exe")
+    with pytest.raises(ValidationError):
+        clean_text("Harbour\u2066 Lights", "name", 200)
+    assert clean_text("two\nlines", "synopsis", 200)  # line breaks stay allowed where they were

@@ -15,12 +15,13 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from artdash import intake
 from artdash.access.auth import authorize
 from artdash.catalog.taxonomy import ASSETS, TagView, find_tag
 from artdash.db.models import DEVICES, Persona, PersonaAffinity, Tag
 from artdash.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = intake.CONTROL
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,14 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from artdash import intake
 from artdash.access.auth import authorize
 from artdash.db.models import Facet, PersonaAffinity, Tag, TagSuggestion, TitleTag, VariantTag
 from artdash.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 
 MAX_TAG_LENGTH = 80
 _SPACES = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = intake.CONTROL
 
 
 @dataclass(frozen=True)

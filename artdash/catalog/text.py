@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from artdash import clock
+from artdash import clock, intake
 from artdash.db.models import (
     TITLE_KINDS,
 )
@@ -16,7 +16,7 @@ from artdash.errors import (
 MAX_TITLE_NAME = 200
 MAX_SYNOPSIS = 5000
 FIRST_FILM_YEAR = 1888
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = intake.CONTROL_BUT_LINE_BREAKS
 def clean_text(value: str | None, what: str, limit: int, required: bool = False) -> str:
     """``value`` with spacing normalised and control characters refused, at most ``limit`` characters."""
     text = unicodedata.normalize("NFC", value or "")

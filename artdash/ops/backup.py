@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
@@ -86,6 +87,9 @@ def backup(ws, path: Path, include_results: bool = False,
     manifest: dict[str, Any] = {"format": FORMAT, "version": VERSION, "created_at": clock.now().isoformat(),
                 "catalog_revision": current_revision(ws.engine), "tables": {}, "results_tables": {},
                 "media": {}, "checksums": {}}
+    # The archive holds password hashes: readable by its owner only.
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    os.chmod(tmp, 0o600)
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         with ws.engine.connect() as conn:
             for table in _tables():

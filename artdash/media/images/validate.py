@@ -9,6 +9,7 @@ import warnings as py_warnings
 
 from PIL import Image
 
+from artdash import intake
 from artdash.config import ImageLimits
 from artdash.errors import ImageRejected
 
@@ -22,7 +23,7 @@ ASPECTS = {"box art (2:3)": 2 / 3, "billboard (16:9)": 16 / 9}
 JPEG_QUALITY = 92
 MAX_NAME_LENGTH = 200
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = intake.CONTROL
 
 
 def clean_file_name(name: str) -> str:
