@@ -3,12 +3,12 @@ by itself, around this router (no page config, no sign-in) — and the domain in
 
 import streamlit as st
 
-from artdash.ui import resources, signin
+from artdash.ui import failsafe, resources, signin
 
 st.set_page_config(page_title="ArtDash", page_icon="🎨", layout="wide")
-signin.require_user(resources.workspace())  # the sign-in form, when accounts exist
+failsafe.guarded(lambda: signin.require_user(resources.workspace()))  # the sign-in form, when accounts exist
 
-st.navigation(
+pages = st.navigation(
     {
         "Catalog": [
             st.Page("screens/catalog.py", title="Catalog", icon=":material/grid_view:", default=True),
@@ -28,4 +28,5 @@ st.navigation(
             st.Page("screens/audit.py", title="Audit trail", icon=":material/history:"),
         ],
     }
-).run()
+)
+failsafe.guarded(pages.run)

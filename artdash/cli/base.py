@@ -44,10 +44,18 @@ class CommandGroup(click.Group):
     """Turns ArtdashError into a one-line message and exit code 2, never a traceback."""
 
     def invoke(self, ctx):
+        from sqlalchemy.exc import DatabaseError
+
+        from artdash.db.health import unreadable
+
         try:
             return super().invoke(ctx)
         except ArtdashError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(2)
+        except DatabaseError as exc:  # a damaged or foreign database file: one line, no SQL
+            click.secho(f"error: {unreadable(exc)}; run `artdash doctor`, and restore the last backup into a "
+                        "new data folder if it says the database is damaged", fg="red", err=True)
             sys.exit(2)
 
 

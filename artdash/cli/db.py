@@ -47,9 +47,19 @@ def db_downgrade(revision, yes):
 
 @db.command("current")
 def db_current():
-    """Print the schema revision of the database."""
+    """Print the schema revision of the database, after checking it can be read (SQLite's
+    integrity check). Exit code 1 if it is damaged."""
+    import sys
+
+    from artdash.db.health import problems
     from artdash.db.migrate import current_revision, head_revision
 
     ws = open_workspace(migrate=False)
+    found = problems(ws.engine)
+    if found:
+        for problem in found:
+            click.secho(f"damaged: {problem}", fg="red", err=True)
+        click.echo("run `artdash doctor`; restore the last backup into a new data folder", err=True)
+        sys.exit(1)
     current = current_revision(ws.engine)
     click.echo(f"{current or 'empty'} (newest: {head_revision()})")

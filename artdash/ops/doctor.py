@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from artdash.db import health
 from artdash.db.models import LabRun, Variant
 
 TMP_PREFIX = ".tmp-"
@@ -36,6 +37,7 @@ class Checkup:
     missing_thumbnails: list[int] = field(default_factory=list)
     damaged: list[int] = field(default_factory=list)               # variant ids
     unlinked_runs: list[tuple[int, int]] = field(default_factory=list)  # (lab run id, results import id)
+    database_problems: list[str] = field(default_factory=list)          # integrity check findings
     files_checked: int = 0
     repaired: list[str] = field(default_factory=list)
 
@@ -43,11 +45,13 @@ class Checkup:
     def healthy(self) -> bool:
         """Whether nothing remains to repair."""
         return not (self.orphans or self.leftovers or self.missing_originals or self.missing_thumbnails
-                    or self.damaged or self.unlinked_runs)
+                    or self.damaged or self.unlinked_runs or self.database_problems)
 
     def lines(self) -> list[str]:
         """The report as lines for the terminal."""
-        out = [f"{self.files_checked:,} media files checked"]
+        out = [f"database: {p} — restore the last backup into a new data folder (`artdash restore`)"
+               for p in self.database_problems]
+        out.append(f"{self.files_checked:,} media files checked")
         if self.orphans:
             out.append(f"{len(self.orphans):,} orphan file(s) no variant refers to")
         if self.leftovers:
@@ -80,12 +84,17 @@ def _sha256(path: Path) -> str:
 
 def examine(ws, verify_hashes: bool = True) -> Checkup:
     """Check the media store against the catalog (re-hashing every image unless ``verify_hashes`` is off)."""
+    report = Checkup()
+    report.database_problems = [f"catalog: {p}" for p in health.problems(ws.engine)]
+    if ws.settings.results_url != ws.settings.database_url:
+        report.database_problems += [f"results: {p}" for p in health.problems(ws.results_engine)]
+    if report.database_problems:
+        return report  # nothing else can be checked against a database that cannot be read
     store = ws.store
     with ws.session() as s:
         variants = s.execute(select(Variant.id, Variant.sha256, Variant.media_ext)).all()
     expected_originals = {store.original_path(sha, ext).resolve(): vid for vid, sha, ext in variants}
     expected_thumbs = {store.thumbnail_path(sha).resolve(): vid for vid, sha, _ in variants}
-    report = Checkup()
     root = Path(store.root)
     if root.exists():
         for path in root.rglob("*"):
