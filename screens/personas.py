@@ -30,7 +30,8 @@ with st.expander("New persona", icon=":material/person_add:", expanded=not peopl
         if st.form_submit_button("Create persona", type="primary", disabled=not can_edit):
             widgets.act(ws, lambda s: personas.create_persona(s, name=name, description=description, country=country,
                                                               device=device, actor=actor),
-                        lambda p: f"Created {md(p.name)}. Set their tastes below.")
+                        lambda p: f"Created {md(p.name)}. Set their tastes below.",
+                        then=lambda p: st.session_state.update(persona_choice=p.id))  # open the new one
 
 with st.expander("Import real members' viewing history", icon=":material/upload_file:"):
     st.markdown("A CSV or Parquet file with columns **member_id**, **title** (catalog id or exact name), "

@@ -83,9 +83,11 @@ def sidebar(ws: Workspace) -> None:
         st.caption(f"Database: `{ws.engine.url.render_as_string(hide_password=True)}`")
 
 
-def act(ws: Workspace, change: Callable[..., Any], success: str | Callable[[Any], str]) -> bool:
-    """Run ``change(session)`` in one transaction; on success flash a message and rerun,
-    on a person's mistake show why (nothing is saved)."""
+def act(ws: Workspace, change: Callable[..., Any], success: str | Callable[[Any], str],
+        then: Callable[[Any], None] | None = None) -> bool:
+    """Run ``change(session)`` in one transaction; on success flash a message, call ``then``
+    with the result (e.g. to open what was just made) and rerun; on a person's mistake show why
+    (nothing is saved)."""
     try:
         with ws.transaction() as session:
             result = change(session)
@@ -96,6 +98,8 @@ def act(ws: Workspace, change: Callable[..., Any], success: str | Callable[[Any]
         st.error(f"Not saved — {md(exc)}")
         return False
     flash("success", success(result) if callable(success) else success)
+    if then is not None:
+        then(result)
     st.rerun()
     return True
 

@@ -48,3 +48,14 @@ def test_personas_page_imports_history_and_shows_last_watched(demo_ws):
     assert_clean(at)
     tables = [d.value for d in at.dataframe if "watched" in d.value.columns]
     assert tables and tables[0]["title"].tolist() == ["Harbour Lights"]
+
+
+def test_a_new_persona_opens_in_the_editor(demo_ws):
+    """Creating a persona used to leave a shipped archetype open under "Set their tastes below"."""
+    at = open_page("personas")
+    next(w for w in at.text_input if w.label == "Name *").input("Late-night thriller watcher")  # the new-persona form
+    labelled(at.button, "Create persona").click().run()
+    assert_clean(at)
+    chosen = labelled(at.selectbox, "Persona")
+    assert chosen.format_func(chosen.value).startswith("Late-night thriller watcher")
+    assert any("Late-night thriller watcher" in shown(m.value) for m in at.markdown)
