@@ -43,6 +43,7 @@ def require_user(ws: Workspace) -> tuple[str, str]:
             if who is None and not st.session_state.get(state.SIGNED_OUT):
                 who = _from_cookie(ws)
             if who is None:
+                _remember_deep_link()
                 _sign_in_form(ws)
                 st.stop()
             _store_pending_cookie(ws)
@@ -153,3 +154,18 @@ def _sign_in_form(ws: Workspace) -> None:
                     signed_in_as(ws, user.name, user.role)
                     st.rerun()
         st.caption("No account? An admin adds one on the **Users** page (or `artdash user add NAME`).")
+
+
+def _remember_deep_link() -> None:
+    """The page the address bar asked for before the sign-in form took its place."""
+    from urllib.parse import urlparse
+
+    if state.DEEP_LINK not in st.session_state:
+        path = urlparse(st.context.url or "").path.strip("/")
+        st.session_state[state.DEEP_LINK] = path.rsplit("/", 1)[-1] if path else ""
+
+
+def take_deep_link() -> str:
+    """The page asked for before signing in ('' if none), once: app.py goes there after sign-in."""
+    return str(st.session_state.pop(state.DEEP_LINK, "") or "")
+

@@ -9,3 +9,4 @@ SIGNED_IN = "signed_in"            # (name, role) of the signed-in local account
 ACTOR = "actor"                    # (name, role) acting in this run: set by app.py for every page
 SIGNED_OUT = "signed_out"          # this browser session signed out: ignore (and clear) the sign-in cookie
 PENDING_COOKIE = "pending_cookie"  # a sign-in token to store in the browser on the next run
+DEEP_LINK = "deep_link"          # the page a signed-out visitor asked for: opened after sign-in
