@@ -9,7 +9,7 @@ import streamlit as st
 from artdash import catalog, export
 from artdash.results import quality, queries, report
 from artdash.stats import sample_ratio_mismatch
-from artdash.ui import charts, log_import, results_data, results_table, widgets
+from artdash.ui import charts, log_import, results_data, results_table, sticky, widgets
 from artdash.ui.text import md, md_list
 
 ws = widgets.page("Results")
@@ -45,34 +45,55 @@ def empty_state() -> None:
 
 def choose_selection(title_ids: list[int], titles: dict[int, str]) -> tuple[queries.Selection, float]:
     """The reviewer's choice of title, experiment, dates, segment and confidence."""
+    # The selection survives tab switches and lives in the URL (a review can be linked to).
     c1, c2, c3 = st.columns([2, 2, 2])
+    sticky.restore("results_title", title_ids, "title", int)
     title_id = c1.selectbox("Title", title_ids, format_func=titles.get, key="results_title")
+    sticky.keep("results_title", "title")
     simulated = set(overview.simulated)
+    experiments = [None, *[e for e in overview.experiments if e not in simulated], *overview.simulated]
+    sticky.restore("results_experiment", experiments, "experiment")
     experiment = c2.selectbox(
-        "Experiment", [None, *[e for e in overview.experiments if e not in simulated], *overview.simulated],
+        "Experiment", experiments,
         format_func=lambda e: ("All real traffic" if simulated else "All traffic") if e is None
         else f"{e} (simulated)" if e in simulated else e, key="results_experiment",
         help="Simulated experiments (written by Policy lab runs) are never mixed into all traffic; pick one to "
              "review it alone." if simulated else None)
+    sticky.keep("results_experiment", "experiment")
     # The window comes from the selection's own data: the last 30 days of this title's impressions
     # in this experiment (or in real traffic), whatever else the log holds.
     span = results_data.span(overview, title_id, experiment)
     day_from = day_to = None
     if span is not None:
         low, high = span
+        dates_key = f"results_dates_{title_id}_{experiment or ''}"
+        kept = st.session_state.get(f"{dates_key}__kept")
+        if dates_key not in st.session_state and kept and all(low <= d <= high for d in kept):
+            st.session_state[dates_key] = kept
         chosen = c3.date_input("Dates", value=(max(low, high - timedelta(days=29)), high), min_value=low,
-                               max_value=high, key=f"results_dates_{title_id}_{experiment or ''}")
+                               max_value=high, key=dates_key)
+        sticky.keep(dates_key)
         start, end = (chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (low, high))
         day_from, day_to = queries.to_day(start), queries.to_day(end)
     c4, c5, c6 = st.columns([2, 2, 2])
-    segment_kind = c4.selectbox("Segment", ["all", "country", "device", "policy"],
-                                format_func=lambda k: "Everyone" if k == "all" else k.capitalize(),
+    kinds = ["all", "country", "device", "policy"]
+    sticky.restore("results_segment_kind", kinds, "segment_kind")
+    segment_kind = c4.selectbox("Segment", kinds, format_func=lambda k: "Everyone" if k == "all" else k.capitalize(),
                                 key="results_segment_kind")
+    sticky.keep("results_segment_kind", "segment_kind")
     segment = ""
     if segment_kind != "all":
         values = results_data.segment_values(overview, segment_kind, title_id)
+        sticky.restore("results_segment", values, "segment")
         segment = c5.selectbox(segment_kind.capitalize(), values, key="results_segment") if values else ""
-    confidence = c6.select_slider("Confidence", [0.9, 0.95, 0.99], value=0.95, format_func=lambda c: f"{c:.0%}")
+        sticky.keep("results_segment", "segment")
+    else:
+        st.query_params.pop("segment", None)
+    levels = [0.9, 0.95, 0.99]
+    sticky.restore("results_confidence", levels, "confidence", float)
+    confidence = c6.select_slider("Confidence", levels, value=st.session_state.get("results_confidence", 0.95),
+                                  format_func=lambda c: f"{c:.0%}", key="results_confidence")
+    sticky.keep("results_confidence", "confidence")
     sel = queries.Selection(title_id, day_from, day_to, segment_kind, segment, experiment,
                             exclude=overview.simulated)
     return sel, confidence
@@ -121,7 +142,7 @@ def review_section() -> None:
     st.caption(f"Quality play: at least {built:g} s of viewing, as these rollups were built "
                f"(ARTDASH_QUALITY_PLAY_SECONDS). Method: {review.method}.")
     results_table.review_table(review, report.daily_trend(daily), variants, ws.store)
-    st.download_button("Download CSV", export.csv_bytes(review.frame()),
+    st.download_button("Download CSV", export.csv_bytes(review.frame().assign(**sel.describe(titles))),
                        f"results-title-{sel.title_id}-{queries.from_day(sel.day_from)}-{queries.from_day(sel.day_to)}"
                        ".csv", "text/csv", help="One row per variant: counts, rates and lift with their interval "
                                              "bounds, p-values, P(best), as raw numbers, and the method used.")

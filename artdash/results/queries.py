@@ -4,6 +4,7 @@ PostgreSQL and DuckDB). Pages never scan raw impressions."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -49,6 +50,14 @@ class Selection:
     segment: str = ""
     experiment: str | None = None
     exclude: tuple[str, ...] = ()
+
+    def describe(self, titles: Mapping[int, str]) -> dict[str, object]:
+        """The selection as columns for a download (so a CSV says what it is about)."""
+        return {"title_id": self.title_id, "title": titles.get(self.title_id, "") if self.title_id else "all titles",
+                "experiment": self.experiment or ("all real traffic" if self.exclude else "all traffic"),
+                "segment_kind": self.segment_kind, "segment": self.segment or "everyone",
+                "date_from": str(from_day(self.day_from)) if self.day_from is not None else "",
+                "date_to": str(from_day(self.day_to)) if self.day_to is not None else ""}
 
     def table(self) -> Table:
         """The rollup table this selection reads (per segment when one is chosen)."""

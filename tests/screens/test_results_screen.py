@@ -183,3 +183,29 @@ def test_a_viewer_sees_the_import_history_but_no_import_form(demo_ws):
     assert_clean(at)
     assert not at.get("file_uploader")
     assert any("Importing logs is for admins" in i.value for i in at.info)
+
+
+def test_the_selection_survives_switching_tabs_and_lives_in_the_url(demo_ws):
+    """Results used to forget the title, experiment and segment when another tab was opened (a
+    CSV downloaded afterwards was for another title)."""
+    with demo_ws.session() as s:
+        second = catalog.list_titles(s)[1]
+        active = [v.id for v in catalog.list_variants(s, second.id) if v.status == "active"]
+    clear_ab_log(demo_ws, {active[0]: 0.10, active[1]: 0.20}, n=200)
+    at = open_page("results")
+    labelled(at.selectbox, "Title").set_value(second.id).run()
+    labelled(at.selectbox, "Segment").set_value("device").run()
+    assert str(second.id) in at.query_params["title"]
+    at.session_state["results_tab"] = "Import"  # as a click on the tab does
+    at.run()
+    assert_clean(at)
+    assert not [w for w in at.selectbox if w.label == "Title"]  # the review's widgets are not drawn
+    at.session_state["results_tab"] = "A/B review"
+    at.run()
+    assert_clean(at)
+    assert labelled(at.selectbox, "Title").value == second.id
+    assert labelled(at.selectbox, "Segment").value == "device"
+    # A link with the selection opens it.
+    linked = open_page("results", title=str(second.id), segment_kind="country")
+    assert labelled(linked.selectbox, "Title").value == second.id
+    assert labelled(linked.selectbox, "Segment").value == "country"
