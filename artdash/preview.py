@@ -122,8 +122,8 @@ def build_policies(session: Session, catalog: Sequence[PreviewTitle], personas: 
             c[0] += int(q)
             c[1] += 1
         best = BestSingleVariantPolicy({v: (s, n) for v, (s, n) in counts.items()})
-        note = (f"trained on {n_impressions:,} simulated, uniformly logged impressions (seeded taste model) — "
-                "no results database is connected yet")
+        note = (f"trained on {n_impressions:,} simulated, uniformly logged impressions (the seeded taste model); "
+                "Preview does not learn from the Results log")
     policies: dict[str, Policy] = {"linucb": bandit}
     if vw is not None:
         policies["vw"] = vw

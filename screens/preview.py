@@ -25,6 +25,7 @@ if not any(t.candidates for t in catalog):
     st.page_link("screens/title.py", label="Go to Title & artwork", icon=":material/photo_library:")
     st.stop()
 
+FIXED_RULES = ("uniform", "editors-pick")  # the baselines that are a rule, not a model
 by_id = {p.id: p for p in people}
 policies = policy_set.policies
 c1, c2 = st.columns([2, 2])
@@ -37,9 +38,11 @@ policy = policies[policy_name]
 persona = by_id[persona_id]
 if promotion is not None and policy_name == promoted:
     st.caption(f"Promoted in the Policy lab by {md(promotion.by)} on {promotion.at:%Y-%m-%d}"
-               + (f": {promotion.note}" if promotion.note else "") + ".")
-st.caption(f"Policy {policy.label}: {policy_set.training_note}. Decisions are sticky for 24 hours per persona "
-           "and title; *p* is the probability the policy gave the image shown (its propensity).")
+               + (f": {md(promotion.note)}" if promotion.note else "") + ".")
+learns = policy_name not in FIXED_RULES
+st.caption(f"Policy {policy.label}: " + (policy_set.training_note if learns else "a fixed rule — it learns nothing")
+           + ". Decisions are sticky for 24 hours per persona and title; *p* is the probability the policy gave "
+             "the image shown (its propensity).")
 
 homepage_tab, compare_tab, matrix_tab = st.tabs(["Homepage", "Compare personas", "Win matrix"],
                                                 key="preview_tab", bind="query-params")
@@ -65,6 +68,9 @@ def homepage() -> None:
     strongest = ", ".join(f"{md(t.name)} {w:+.1f}" for t, w in persona.strongest(4)) or "no tastes set"
     st.markdown(f"**{md(persona.name)}** — {strongest}")
     rows, skipped = preview.homepage_rows(policy, context, catalog, per_row=6)
+    if rows and not rows[0][0].startswith("Top picks"):
+        st.caption(f"No *Top picks* row: {policy.label} does not predict take rates, so it cannot rank titles "
+                   "for a persona; the rows below are by genre.")
     for row_name, tiles in rows:
         st.subheader(md(row_name))
         for col, t in zip(st.columns(6), tiles):

@@ -51,11 +51,15 @@ def promote_form(ws: Workspace, policies: list[str], key: str, run_id: int | Non
     with st.form(f"{key}_promote"):
         st.markdown("**Promote** — make a policy the one Preview serves by default (recorded in the history).")
         c1, c2 = st.columns([1, 2])
-        index = policies.index(suggestion) if suggestion in policies else 0
+        # Nothing is pre-selected without evidence (every estimate withheld): the person chooses.
+        index = policies.index(suggestion) if suggestion in policies else None
         policy = c1.selectbox("Policy", policies, index=index, format_func=lambda p: lab.POLICY_LABELS[p],
-                              key=f"{key}_promote_policy")
+                              key=f"{key}_promote_policy", placeholder="Choose a policy")
         note = c2.text_input("Why (optional)", placeholder="won the offline comparison on the uniform log")
         if st.form_submit_button("Promote", icon=":material/rocket_launch:", disabled=not widgets.may("admin")):
+            if policy is None:
+                st.warning("Choose the policy to promote first.")
+                return
             widgets.act(ws, lambda s: lab_store.promote(s, policy, widgets.actor(), run_id, note),
                         f"{lab.POLICY_LABELS[policy]} is now the policy Preview serves.")
 

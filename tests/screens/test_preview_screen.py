@@ -2,7 +2,7 @@
 
 
 
-from apptest import assert_clean, labelled, open_page, personas_list
+from apptest import assert_clean, labelled, open_page, personas_list, shown
 
 
 def test_preview_page_personalises_and_switches_policy(demo_ws):
@@ -49,3 +49,16 @@ def test_preview_serves_the_promoted_policy(demo_ws):
     assert_clean(at)
     assert labelled(at.selectbox, "Policy").value == "best-single"
     assert any("Promoted in the Policy lab by pm" in c.value and "lab run 4" in c.value for c in at.caption)
+
+
+def test_preview_says_truthfully_what_each_policy_learnt(demo_ws):
+    """The caption used to say the editor's pick was "trained" and that no results database was
+    connected while Results held 200,000 impressions; "Top picks" vanished without a word."""
+    at = open_page("preview")
+    assert any("does not learn from the Results log" in shown(c.value) for c in at.caption)
+    assert not any("no results database" in c.value for c in at.caption)
+    labelled(at.selectbox, "Policy").set_value("editors-pick").run()
+    assert_clean(at)
+    assert any("a fixed rule — it learns nothing" in shown(c.value) for c in at.caption)
+    assert not any(shown(c.value).startswith("Policy Editor's pick: trained") for c in at.caption)
+    assert any("No *Top picks* row" in c.value for c in at.caption)
