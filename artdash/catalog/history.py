@@ -108,8 +108,8 @@ def read_history(data: bytes, file_name: str) -> tuple[pd.DataFrame, int]:
     if missing:
         raise HistoryImportError(f"missing column(s): {', '.join(missing)}; the file needs "
                                  f"{', '.join(REQUIRED)} (found: {intake.some(list(frame.columns))})")
-    longest = max((int(frame[c].str.len().max() or 0) for c in frame.columns
-                   if pd.api.types.is_string_dtype(frame[c])), default=0)
+    lengths = [frame[c].str.len().max() for c in frame.columns if pd.api.types.is_string_dtype(frame[c])]
+    longest = int(max((n for n in lengths if pd.notna(n)), default=0))
     if longest > MAX_FIELD_CHARS:
         raise HistoryImportError(f"a field holds {longest:,} characters; a viewing history's fields are at most "
                                  f"{MAX_FIELD_CHARS:,} (member ids, title names, dates, minutes)")

@@ -1,7 +1,7 @@
 """A damaged database: one plain sentence everywhere — the pages, the command line, the doctor —
 never a traceback with SQL and file paths."""
 
-import os
+import random
 from pathlib import Path
 
 import pytest
@@ -27,14 +27,15 @@ def damaged_data_dir(tmp_path: Path, where: str) -> Path:
     db = data / "artdash.db"
     for suffix in ("-wal", "-shm"):  # checkpointed on close; make sure nothing masks the damage
         Path(f"{db}{suffix}").unlink(missing_ok=True)
+    noise = random.Random(7)  # the same damage on every run
     with db.open("r+b") as f:
         if where == "header":
-            f.write(os.urandom(100))
+            f.write(noise.randbytes(100))
         else:
             size = db.stat().st_size
             for offset in range(4096 * 4, size - 4096, 4096 * 5):
                 f.seek(offset + 64)
-                f.write(os.urandom(2048))
+                f.write(noise.randbytes(2048))
     return data
 
 
