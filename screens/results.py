@@ -127,7 +127,8 @@ def review_section() -> None:
         if srm.mismatch:
             st.error(f"Sample ratio mismatch in {md(sel.experiment)}: {srm.reason}.")
         else:
-            st.caption(f"Traffic split across cells ({md_list(cells['cell'])}) matches the planned equal split "
+            st.caption(f"Traffic split across cells ({md_list(cells['cell'])}, checked over everyone in the "
+                       "experiment, whatever the segment) matches the planned equal split "
                        f"(χ² p = {srm.p_value:.2f}).")
 
     review = report.variant_report(totals, control, confidence)
@@ -207,6 +208,9 @@ def segment_breakdown(sel: queries.Selection) -> None:
     if by_segment.empty:
         st.caption("No segment data in this selection.")
         return
+    if sel.segment_kind != "all":
+        st.caption(f"The breakdown covers everyone in this selection: it splits all of it by {kind}, not only "
+                   f"the {sel.segment_kind} {md(sel.segment)} chosen above.")
     st.plotly_chart(charts.take_rate_by_segment(report.segment_rates(by_segment), label, kind), width="stretch")
 
 

@@ -11,6 +11,16 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 import plotly.graph_objects as go
 
+# One colour per variant in every Results chart (by the variant's place among the selection's ids).
+VARIANT_PALETTE = ("#8ab4f8", "#f6c343", "#f28b82", "#81c995", "#c58af9", "#fcad70", "#78d9ec", "#ff8bcb")
+
+
+def variant_colour(variant_id: int, variant_ids: list[int]) -> str:
+    """The colour of ``variant_id`` among ``variant_ids`` (the same in every chart of a review)."""
+    ordered = sorted(set(variant_ids))
+    return VARIANT_PALETTE[ordered.index(variant_id) % len(VARIANT_PALETTE)] if variant_id in ordered else "#9aa0a6"
+
+
 # One colour per policy in every lab chart.
 POLICY_COLOURS = {"uniform": "#9aa0a6", "editors-pick": "#f6c343", "best-single": "#f28b82", "linucb": "#8ab4f8",
                   "vw": "#81c995"}
@@ -21,12 +31,15 @@ def take_rate_over_time(bands: pd.DataFrame, label: Callable[[int], str], confid
     """Each variant's quality take rate per day (or cumulative), with its interval as a band."""
     prefix, name = ("cum ", "Cumulative") if cumulative else ("", "Daily")
     figure = go.Figure()
+    ids = [int(v) for v in bands["variant_id"].unique()]
     for vid, rows in bands.groupby("variant_id"):
+        colour = variant_colour(int(vid), ids)
         x = list(rows["date"]) + list(rows["date"])[::-1]
         figure.add_trace(go.Scatter(x=x, y=list(rows[f"{prefix}high"]) + list(rows[f"{prefix}low"])[::-1],
                                     fill="toself", line={"width": 0}, opacity=0.2, showlegend=False,
-                                    hoverinfo="skip", name=label(int(vid))))
-        figure.add_trace(go.Scatter(x=rows["date"], y=rows[f"{prefix}rate"], mode="lines", name=label(int(vid))))
+                                    hoverinfo="skip", name=label(int(vid)), fillcolor=colour))
+        figure.add_trace(go.Scatter(x=rows["date"], y=rows[f"{prefix}rate"], mode="lines", name=label(int(vid)),
+                                    line={"color": colour}))
     figure.update_layout(title=f"{name} quality take rate with {confidence:.0%} intervals",
                          yaxis_tickformat=".0%", height=360, margin={"t": 50, "b": 30})
     return figure
@@ -36,8 +49,10 @@ def take_rate_by_segment(rates: pd.DataFrame, label: Callable[[int], str], kind:
     """Grouped bars: each variant's quality take rate per segment value, with error bars
     (``rates`` from :func:`artdash.results.report.segment_rates`)."""
     figure = go.Figure()
+    ids = [int(v) for v in rates["variant_id"].unique()]
     for vid, rows in rates.groupby("variant_id"):
-        figure.add_trace(go.Bar(x=rows["segment"], y=rows["rate"], name=label(int(vid)), error_y={
+        figure.add_trace(go.Bar(x=rows["segment"], y=rows["rate"], name=label(int(vid)),
+                                marker={"color": variant_colour(int(vid), ids)}, error_y={
             "type": "data", "symmetric": False, "array": rows["high"] - rows["rate"],
             "arrayminus": rows["rate"] - rows["low"]}))
     figure.update_layout(barmode="group", yaxis_tickformat=".0%", height=360,

@@ -42,17 +42,18 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
     shown = pd.DataFrame({
         "image": [thumbnail_uri(store, variants, r.variant_id) for r in rows],
         "variant": [variant_label(variants, r.variant_id) for r in rows],
-        "quality take rate": [r.quality.rate for r in rows],
+        "quality take rate": pd.to_numeric([r.quality.rate for r in rows], errors="coerce"),
         "quality CI": [span(r.quality.interval.low, r.quality.interval.high) for r in rows],
         # The control's lift is 0 by definition (its interval column says "control").
-        "lift vs control": [0.0 if r.is_control else r.lift for r in rows],
+        # Missing numbers (thin data) are empty cells, never the word "None".
+        "lift vs control": pd.to_numeric([0.0 if r.is_control else r.lift for r in rows], errors="coerce"),
         "lift CI": ["control" if r.is_control else span(r.lift_low, r.lift_high, signed=True) for r in rows],
         "significant": [r.significant for r in rows], "P(best)": [r.p_best for r in rows],
         "per day": [trend.get(r.variant_id, []) for r in rows],
         "impressions": [r.impressions for r in rows],
-        "detectable lift": [r.detectable_lift for r in rows],
-        "p (Holm)": [r.p_holm for r in rows],
-        "take rate": [r.take.rate for r in rows],
+        "detectable lift": pd.to_numeric([r.detectable_lift for r in rows], errors="coerce"),
+        "p (Holm)": pd.to_numeric([r.p_holm for r in rows], errors="coerce"),
+        "take rate": pd.to_numeric([r.take.rate for r in rows], errors="coerce"),
         "take rate CI": [span(r.take.interval.low, r.take.interval.high) for r in rows],
         "plays": [r.plays for r in rows],
         "status": [variants[r.variant_id].status if r.variant_id in variants else "?" for r in rows],

@@ -209,3 +209,25 @@ def test_the_selection_survives_switching_tabs_and_lives_in_the_url(demo_ws):
     linked = open_page("results", title=str(second.id), segment_kind="country")
     assert labelled(linked.selectbox, "Title").value == second.id
     assert labelled(linked.selectbox, "Segment").value == "country"
+
+
+def test_thin_numbers_are_empty_cells_and_a_variant_keeps_its_colour(demo_ws):
+    """Thin variants showed the word "None" in lift; a variant had different colours in two charts."""
+    import json
+
+    with demo_ws.session() as s:
+        title = catalog.list_titles(s)[0]
+        active = [v.id for v in catalog.list_variants(s, title.id) if v.status == "active"]
+    clear_ab_log(demo_ws, {active[0]: 0.10, active[1]: 0.20}, n=40)   # 40 impressions each: thin
+    at = open_page("results", results_charts="Over time")
+    labelled(at.selectbox, "Title").set_value(title.id).run()
+    table = at.dataframe[0].value
+    assert "None" not in table["lift vs control"].astype(str).tolist()
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    colours = {}
+    for figure in figures:
+        for trace in figure["data"]:
+            colour = (trace.get("line") or {}).get("color") or (trace.get("marker") or {}).get("color")
+            if colour and trace.get("mode") == "lines":
+                colours.setdefault(trace["name"], set()).add(colour)
+    assert colours and all(len(c) == 1 for c in colours.values())
