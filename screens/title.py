@@ -166,30 +166,52 @@ with bulk_tab:
 with details_tab:
     genre_names = [t.name for t in all_tags if t.facet == "genre"]
     other_tags = [t for t in all_tags if t.facet in ("theme", "tone")]
-    with st.form(f"details-{title_id}-{title.version}"):
+    # The form's fields live in session state under keys of their own, seeded from the title:
+    # a stale save is refused with the newer value shown, and what the person typed stays in
+    # the form to re-apply (the version they then save against is the one they have seen).
+    opened_key, conflict_key = f"details_opened_{title_id}", f"details_conflict_{title_id}"
+    field = {f: f"details_{f}_{title_id}" for f in ("name", "year", "kind", "synopsis", "genres", "others", "cast")}
+    seeded = {field["name"]: title.name, field["year"]: str(title.year or ""), field["kind"]: title.kind,
+              field["synopsis"]: title.synopsis, field["genres"]: [g for g in title.genres if g in genre_names],
+              field["others"]: [t.id for t in title.tags if t.facet in ("theme", "tone")],
+              field["cast"]: ", ".join(title.cast)}
+    untouched = st.session_state.get(f"{opened_key}_seeded") == {k: st.session_state.get(k) for k in seeded}
+    if opened_key not in st.session_state or (untouched and st.session_state[opened_key] != title.version):
+        # First look, or someone saved while this form sat unchanged: show the title as it is now.
+        st.session_state[opened_key] = title.version
+        st.session_state[f"{opened_key}_seeded"] = seeded
+        st.session_state.update(seeded)
+    if conflict_key in st.session_state:
+        st.warning(st.session_state[conflict_key])
+    with st.form(f"details-{title_id}"):
         c1, c2, c3 = st.columns([3, 1, 1])
-        name = c1.text_input("Name *", value=title.name, max_chars=200)
-        year = c2.text_input("Year", value=str(title.year or ""))
-        kind = c3.selectbox("Kind", ["movie", "series"], index=["movie", "series"].index(title.kind))
-        synopsis = st.text_area("Synopsis", value=title.synopsis, max_chars=5000)
-        genres = st.multiselect("Genres", genre_names, default=list(title.genres))
-        others = st.multiselect("Themes and tone", [t.id for t in other_tags],
-                                default=[t.id for t in title.tags if t.facet in ("theme", "tone")],
-                                format_func=tag_label.get)
-        cast = st.text_input("Cast (comma-separated)", value=", ".join(title.cast))
+        name = c1.text_input("Name *", max_chars=200, key=field["name"])
+        year = c2.text_input("Year", key=field["year"])
+        kind = c3.selectbox("Kind", ["movie", "series"], key=field["kind"])
+        synopsis = st.text_area("Synopsis", max_chars=5000, key=field["synopsis"])
+        genres = st.multiselect("Genres", genre_names, key=field["genres"])
+        others = st.multiselect("Themes and tone", [t.id for t in other_tags], format_func=tag_label.get,
+                                key=field["others"])
+        cast = st.text_input("Cast (comma-separated)", key=field["cast"])
         if st.form_submit_button("Save details", type="primary", disabled=not can_edit):
             try:
                 with ws.transaction() as s:
-                    catalog.update_title(s, title_id, actor=actor, expected_version=title.version, name=name,
-                                         year=year, kind=kind, synopsis=synopsis, genres=genres,
+                    catalog.update_title(s, title_id, actor=actor, expected_version=st.session_state[opened_key],
+                                         name=name, year=year, kind=kind, synopsis=synopsis, genres=genres,
                                          cast=[c.strip() for c in cast.split(",") if c.strip()], tag_ids=others)
             except ConflictError as exc:
-                st.error(f"Not saved — {md(exc)}")
-                if exc.current is not None:
-                    st.info(f"The saved version now reads: **{md(exc.current.display_name)}** — "
-                            f"{exc.current.synopsis or 'no synopsis'}")
+                newer = exc.current
+                if newer is not None:
+                    st.session_state[opened_key] = newer.version  # they have now seen this version
+                    st.session_state[conflict_key] = (
+                        f"Not saved — {md(exc)}. The saved version now reads: **{md(newer.display_name)}** — "
+                        f"{md(newer.synopsis) or 'no synopsis'} (genres: {md_list(newer.genres) or 'none'}). "
+                        "Your edit is still in the form: check it against theirs and save again to apply it.")
+                st.rerun()
             except ArtdashError as exc:
                 st.error(f"Not saved — {md(exc)}")
             else:
+                for key in (opened_key, f"{opened_key}_seeded", conflict_key, *field.values()):
+                    st.session_state.pop(key, None)  # the next run shows the saved title afresh
                 widgets.flash("success", "Saved the title's details.")
                 st.rerun()

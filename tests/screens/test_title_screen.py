@@ -160,3 +160,29 @@ def test_a_draft_can_be_deleted_from_the_title_page(demo_ws):
     with demo_ws.session() as s:
         assert result.variant_id not in {v.id for v in catalog.list_variants(s, tid)}
     assert not any(Path(demo_ws.store.root).rglob(f"{sha256}*"))
+
+
+def test_a_stale_details_edit_shows_the_newer_value_and_keeps_what_was_typed(demo_ws):
+    """Two people on a title's Details: the second save used to vanish without a word, with the
+    typed text gone. Now it is refused with the newer value shown, the text stays, and saving
+    again (having seen the other edit) applies it."""
+    tid = int(title_id(demo_ws))
+    at = open_page("title", title=str(tid), tab="Details")
+    with demo_ws.transaction() as s:  # someone else saves first
+        current = catalog.get_title(s, tid)
+        catalog.update_title(s, tid, actor="local-admin", expected_version=current.version, name=current.name,
+                             year=current.year, kind=current.kind, synopsis="Their synopsis.",
+                             genres=list(current.genres), cast=list(current.cast))
+    labelled(at.text_area, "Synopsis").set_value("My synopsis, typed with care.")
+    labelled(at.button, "Save details").click().run()
+    assert_clean(at)
+    warning = " ".join(shown(w.value) for w in at.warning)
+    assert "changed this title meanwhile" in warning and "Their synopsis." in warning
+    assert labelled(at.text_area, "Synopsis").value == "My synopsis, typed with care."
+    with demo_ws.session() as s:
+        assert catalog.get_title(s, tid).synopsis == "Their synopsis."   # nothing overwritten yet
+    labelled(at.button, "Save details").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert catalog.get_title(s, tid).synopsis == "My synopsis, typed with care."
+    assert not at.warning
