@@ -7,7 +7,7 @@ from artdash import catalog, export
 from artdash.catalog.taxonomy import list_tags
 from artdash.errors import ArtdashError
 from artdash.ui import widgets
-from artdash.ui.text import md
+from artdash.ui.text import md, md_list
 
 ws = widgets.page("Catalog", needs="editor", doing="adding titles")
 
@@ -82,21 +82,22 @@ head_left.caption(f"{len(titles)} of {counts['titles']} titles")
 head_right.download_button("Download CSV", export.csv_bytes(table), "artdash-catalog.csv", "text/csv",
                            width="stretch")
 
-PER_ROW, PER_PAGE = 6, 24
+PER_PAGE, CARD_WIDTH = 24, 172
 n_pages = (len(titles) + PER_PAGE - 1) // PER_PAGE
 page_no = 1
 if n_pages > 1:
     page_no = st.segmented_control("Page", list(range(1, n_pages + 1)), default=1, key="catalog_page") or 1
 shown = titles[(page_no - 1) * PER_PAGE:page_no * PER_PAGE]
-for start in range(0, len(shown), PER_ROW):
-    row = st.columns(PER_ROW)
-    for col, t in zip(row, shown[start:start + PER_ROW]):
-        with col.container(border=True):
+# Cards of a fixed width that wrap: as many per row as the window holds (1024 to 1920 px),
+# so a name never breaks mid-word in a squeezed column.
+with st.container(horizontal=True, gap="small"):
+    for t in shown:
+        with st.container(border=True, width=CARD_WIDTH):
             if t.cover is not None:
                 st.image(widgets.thumbnail_path(ws, t.cover), width="stretch")
             else:
                 st.markdown(":material/hide_image: _no artwork yet_")
             st.markdown(f"**{md(t.name)}**  \n{t.year or ''} · {t.kind}")
-            st.caption(", ".join(t.genres) or "no genre")
+            st.caption(md_list(t.genres) or "no genre")
             st.caption(f"{t.n_active} active · {t.n_draft} draft · {t.n_retired} retired")
             st.page_link("screens/title.py", label="Open", icon=":material/arrow_forward:", query_params={"title": str(t.id)})

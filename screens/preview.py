@@ -48,8 +48,11 @@ homepage_tab, compare_tab, matrix_tab = st.tabs(["Homepage", "Compare personas",
                                                 key="preview_tab", bind="query-params")
 
 
+TILE_WIDTH = 170  # tiles of a fixed width wrap to fit the window (1024 to 1920 px)
+
+
 def tile(title: preview.PreviewTitle, decision) -> None:
-    with st.container(border=True):
+    with st.container(border=True, width=TILE_WIDTH):
         sha = title.images[decision.variant_id]
         st.image(widgets.image_file(ws.store.thumbnail_path(sha)), width="stretch")
         label = next(c.label for c in title.candidates if c.variant_id == decision.variant_id)
@@ -57,7 +60,7 @@ def tile(title: preview.PreviewTitle, decision) -> None:
         st.markdown(f"**{md(title.name)}**  \n#{decision.variant_id} {md(label)}")
         st.caption(f"p = {decision.propensity:.0%}{take}")
         reasons = (decision.explanation or "—").split("; ")
-        st.caption(reasons[0], help="; ".join(reasons) if len(reasons) > 1 else None)
+        st.caption(md(reasons[0]), help=md("; ".join(reasons)) if len(reasons) > 1 else None)
 
 
 def homepage() -> None:
@@ -73,8 +76,8 @@ def homepage() -> None:
                    "for a persona; the rows below are by genre.")
     for row_name, tiles in rows:
         st.subheader(md(row_name))
-        for col, t in zip(st.columns(6), tiles):
-            with col:
+        with st.container(horizontal=True, gap="small"):
+            for t in tiles:
                 tile(t.title, t.decision)
     if skipped:
         st.info(f"Not shown — no active artwork: {md_list(t.display_name for t in skipped)}.")

@@ -86,10 +86,9 @@ with gallery_tab:
         with grid_col:
             if not shown:
                 st.caption("No variant has the selected status.")
-            for start in range(0, len(shown), 3):
-                for col, v in zip(st.columns(3), shown[start:start + 3]):
-                    with col:
-                        gallery.variant_card(page, v)
+            with st.container(horizontal=True, gap="small"):  # cards wrap to the column's width
+                for v in shown:
+                    gallery.variant_card(page, v)
         with editor_col:
             ids = [v.id for v in variants]
             if st.session_state.get(picker_key) not in ids:

@@ -37,9 +37,12 @@ class TitlePage:
         return {v.id: f"#{v.id} {v.label} ({v.status})" for v in self.variants}
 
 
+CARD_WIDTH = 210
+
+
 def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
     """One gallery card: thumbnail, status, shape, features, real-traffic take rate, tags, Edit."""
-    with st.container(border=True):
+    with st.container(border=True, width=CARD_WIDTH):
         st.image(widgets.thumbnail_path(page.ws, v), width="stretch")
         star = " :material/star:" if v.id == page.pick else ""
         st.markdown(f"**#{v.id} {md(v.label)}**{star}  \n{widgets.STATUS_BADGES[v.status]} · {v.shape}")

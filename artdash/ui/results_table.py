@@ -38,21 +38,24 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
             return ""
         return f"{low:+.1%} – {high:+.1%}" if signed else f"{low:.1%} – {high:.1%}"
 
+    def pct(value: float | None, signed: bool = False) -> str:
+        # Streamlit's grid shows a missing number as "None": missing values are written "—".
+        return "—" if value is None or pd.isna(value) else (f"{value:+.1%}" if signed else f"{value:.1%}")
+
     rows = review.rows
+    # Decision columns first, so they stay in view at 1024 px: rate, lift, significance, P(best).
     shown = pd.DataFrame({
         "image": [thumbnail_uri(store, variants, r.variant_id) for r in rows],
         "variant": [variant_label(variants, r.variant_id) for r in rows],
         "quality take rate": pd.to_numeric([r.quality.rate for r in rows], errors="coerce"),
-        "quality CI": [span(r.quality.interval.low, r.quality.interval.high) for r in rows],
-        # The control's lift is 0 by definition (its interval column says "control").
-        # Missing numbers (thin data) are empty cells, never the word "None".
-        "lift vs control": pd.to_numeric([0.0 if r.is_control else r.lift for r in rows], errors="coerce"),
-        "lift CI": ["control" if r.is_control else span(r.lift_low, r.lift_high, signed=True) for r in rows],
+        "lift vs control": ["control" if r.is_control else pct(r.lift, signed=True) for r in rows],
         "significant": [r.significant for r in rows], "P(best)": [r.p_best for r in rows],
         "per day": [trend.get(r.variant_id, []) for r in rows],
+        "quality CI": [span(r.quality.interval.low, r.quality.interval.high) for r in rows],
+        "lift CI": ["control" if r.is_control else span(r.lift_low, r.lift_high, signed=True) for r in rows],
         "impressions": [r.impressions for r in rows],
-        "detectable lift": pd.to_numeric([r.detectable_lift for r in rows], errors="coerce"),
-        "p (Holm)": pd.to_numeric([r.p_holm for r in rows], errors="coerce"),
+        "detectable lift": [pct(r.detectable_lift) for r in rows],
+        "p (Holm)": ["—" if r.p_holm is None else f"{r.p_holm:.4f}" for r in rows],
         "take rate": pd.to_numeric([r.take.rate for r in rows], errors="coerce"),
         "take rate CI": [span(r.take.interval.low, r.take.interval.high) for r in rows],
         "plays": [r.plays for r in rows],
@@ -61,18 +64,18 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
     })
     st.dataframe(shown, hide_index=True, width="stretch", row_height=64, column_config={
         "image": st.column_config.ImageColumn("image", width="small"),
+        "variant": st.column_config.TextColumn(width="small"),
+        "note": st.column_config.TextColumn(width="large"),
         "significant": st.column_config.CheckboxColumn(width="small"),
         "per day": st.column_config.LineChartColumn(
             width="small", y_min=0.0, help="Quality take rate, one point per day of the selection; **Charts** below "
                                            "adds intervals."),
         "take rate": st.column_config.NumberColumn(format="percent"),
         "quality take rate": st.column_config.NumberColumn(format="percent"),
-        "lift vs control": st.column_config.NumberColumn(format="percent"),
-        "detectable lift": st.column_config.NumberColumn(
-            format="percent", help="The smallest lift over the control this comparison would detect 80 % of the "
+        "detectable lift": st.column_config.TextColumn(
+            help="The smallest lift over the control this comparison would detect 80 % of the "
                                    "time with the impressions so far (before the Holm adjustment). A true "
                                    "difference smaller than this can easily show as not significant."),
-        "p (Holm)": st.column_config.NumberColumn(format="%.4f"),
         "P(best)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
     })
     return shown

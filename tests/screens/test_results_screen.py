@@ -1,6 +1,8 @@
 """The Results screen: review, insights, imports, honest windows (AppTest)."""
 
 
+import re
+
 from apptest import (
     ROOT,
     TIMEOUT,
@@ -31,7 +33,7 @@ def test_results_page_reviews_an_experiment(demo_ws):
     table = at.dataframe[0].value
     assert {"variant", "impressions", "quality take rate", "lift vs control", "p (Holm)", "P(best)"} <= set(table)
     assert table["impressions"].sum() > 0
-    assert table.loc[table["lift CI"] == "control", "lift vs control"].tolist() == [0.0]
+    assert table.loc[table["lift CI"] == "control", "lift vs control"].tolist() == ["control"]
     assert table["lift vs control"].notna().all()
     trends = table["per day"]
     assert all(len(t) >= 2 and all(0 <= r <= 1 for r in t) for t in trends)  # a sparkline per variant
@@ -222,7 +224,8 @@ def test_thin_numbers_are_empty_cells_and_a_variant_keeps_its_colour(demo_ws):
     at = open_page("results", results_charts="Over time")
     labelled(at.selectbox, "Title").set_value(title.id).run()
     table = at.dataframe[0].value
-    assert "None" not in table["lift vs control"].astype(str).tolist()
+    assert all(re.fullmatch(r"control|—|[+-]\d+\.\d%", cell) for cell in table["lift vs control"])
+    assert all(re.fullmatch(r"—|\d+\.\d%", cell) for cell in table["detectable lift"])
     figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     colours = {}
     for figure in figures:
