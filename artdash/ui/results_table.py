@@ -64,7 +64,7 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
     })
     st.dataframe(shown, hide_index=True, width="stretch", row_height=64, column_config={
         "image": st.column_config.ImageColumn("image", width="small"),
-        "variant": st.column_config.TextColumn(width="small"),
+        "variant": st.column_config.TextColumn(width="medium"),
         "note": st.column_config.TextColumn(width="large"),
         "significant": st.column_config.CheckboxColumn(width="small"),
         "per day": st.column_config.LineChartColumn(
