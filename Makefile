@@ -26,9 +26,10 @@ demo: db
 	$(BIN)/artdash demo
 
 ## run: set up, migrate, load demo content on first run, serve on http://localhost:8501
+## (no file watching: the server does not scan .venv/ and the media store; restart it after a code change)
 run: db
 	$(BIN)/artdash demo --if-empty
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address localhost
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address localhost --server.fileWatcherType none
 
 ## test: set up, check style, layering and types, and run the whole suite (pytest's exit code 5, "no tests ran", fails too)
 test: install lint types
