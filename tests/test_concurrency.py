@@ -173,44 +173,32 @@ def test_parallel_wrong_passwords_get_no_more_tries_than_sequential_ones(ws):
         assert failures == auth.FREE_FAILURES and locked_until is not None
 
 
-def _sign_in_in_a_process(url, data_dir, barrier, password, out):
-    import traceback
+SIGN_IN_CHILD = """
+from artdash.access import auth
+from artdash.config import Settings
+from artdash.workspace import Workspace
 
-    try:
-        from artdash.access import auth
-        from artdash.config import Settings
-        from artdash.workspace import Workspace
-
-        ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": data_dir, "ARTDASH_DATABASE_URL": url}),
-                           migrate=False)
-        barrier.wait(timeout=120)  # a sibling that cannot start breaks the barrier instead of hanging it
-        try:
-            with ws.session() as s:
-                auth.sign_in(s, "ed", password)
-            out.put("in")
-        except auth.SignInError:
-            out.put("refused")
-        finally:
-            ws.close()
-    except BaseException:  # reported to the test, which shows it
-        out.put("crashed: " + traceback.format_exc()[-1500:])
+url, data_dir, password = sys.argv[1:4]
+ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": data_dir, "ARTDASH_DATABASE_URL": url}), migrate=False)
+print("ready", flush=True)
+sys.stdin.readline()
+try:
+    with ws.session() as s:
+        auth.sign_in(s, "ed", password)
+    print("in", flush=True)
+except auth.SignInError:
+    print("refused", flush=True)
+ws.close()
+"""
 
 
 def test_parallel_guesses_from_separate_processes_are_counted_once_each(ws, tmp_path):
     """The same from eight server processes at once (as eight workers behind a proxy would)."""
-    import multiprocessing as mp
+    from workspaces import run_at_once
 
     _team(ws)
-    ctx = mp.get_context("spawn")
-    barrier, out = ctx.Barrier(8), ctx.Queue()
-    procs = [ctx.Process(target=_sign_in_in_a_process,
-                         args=(ws.settings.database_url, str(tmp_path / "data"), barrier, f"wrong {i}", out))
-             for i in range(8)]
-    for p in procs:
-        p.start()
-    answers = [out.get(timeout=180) for _ in procs]
-    for p in procs:
-        p.join(60)
-    assert answers == ["refused"] * 8, [a for a in answers if a != "refused"]
+    answers = run_at_once(SIGN_IN_CHILD, [[ws.settings.database_url, str(tmp_path / "data"), f"wrong {i}"]
+                                          for i in range(8)])
+    assert answers == ["refused"] * 8, answers
     failures, locked_until = _failures(ws)
     assert failures == auth.FREE_FAILURES and locked_until is not None

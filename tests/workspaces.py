@@ -20,3 +20,32 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **limits) -> 
     if "max_mb" in limits:
         env["ARTDASH_MAX_UPLOAD_MB"] = str(limits["max_mb"])
     return Settings.from_env(env)
+
+
+def run_at_once(code: str, argvs: list[list[str]], timeout: float = 180) -> list[str]:
+    """Run ``code`` in one fresh Python process per argument list, released together: each
+    child prints ``ready`` when it is set up and waits for a line on its stdin; when all are
+    ready, all are told to go. Returns the last line each printed (a child that fails prints
+    its error instead, so a test shows it rather than hanging)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'tests'}"}
+    wrapped = ("import sys, traceback\ntry:\n" + "".join(f"    {line}\n" for line in code.strip().splitlines())
+               + "except BaseException:\n    print('crashed: ' + traceback.format_exc()[-1500:].replace(chr(10), ' | '),"
+               " flush=True)\n")
+    procs = [subprocess.Popen([sys.executable, "-c", wrapped, *argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env=env) for argv in argvs]
+    first = [p.stdout.readline().strip() for p in procs]  # "ready", or why not
+    for p in procs:
+        if p.poll() is None:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+    out = []
+    for p, line in zip(procs, first):
+        rest, _ = p.communicate(timeout=timeout)
+        lines = [line, *rest.strip().splitlines()]
+        out.append(lines[-1] if line == "ready" else line)
+    return out
