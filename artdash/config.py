@@ -47,6 +47,17 @@ def _positive_number(env: dict[str, str], name: str, default: float, kind=int):
     return value
 
 
+def create_private(path: Path) -> int | None:
+    """Create ``path`` (and its folder) readable and writable by its owner only — for files
+    that hold secrets or password hashes. Returns an open descriptor for writing, or None if
+    the file exists already (it keeps the permissions its owner gave it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return None
+
+
 @dataclass(frozen=True)
 class ImageLimits:
     """What an upload may weigh and measure."""
@@ -103,12 +114,8 @@ class Settings:
         if not path.exists():
             import secrets
 
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass  # another process made it first
-            else:
+            fd = create_private(path)
+            if fd is not None:  # None: another process made it first
                 with os.fdopen(fd, "w") as f:
                     f.write(secrets.token_hex(32))
         key = path.read_text().strip()

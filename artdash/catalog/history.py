@@ -27,11 +27,10 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.attributes import flag_modified
 
 from artdash import clock, intake
 from artdash.access.auth import authorize
-from artdash.db.models import Persona, PersonaAffinity, Tag, Title, ViewingRecord
+from artdash.db.models import Persona, PersonaAffinity, Tag, Title, ViewingRecord, touch
 from artdash.errors import ValidationError
 
 REQUIRED = ("member_id", "title", "watched_at", "minutes")
@@ -247,9 +246,7 @@ def _recompute_affinities(session: Session, persona: Persona, half_life_days: fl
                                    half_life_days)
     session.query(PersonaAffinity).filter(PersonaAffinity.persona_id == persona.id).delete()
     session.add_all(PersonaAffinity(persona_id=persona.id, tag_id=t, weight=w) for t, w in affinities.items())
-    persona.updated_by = actor
-    persona.updated_at = clock.now()
-    flag_modified(persona, "updated_at")  # new tastes are a new version, whatever the clock says
+    touch(persona, actor)  # new tastes are a new version
     session.flush()
 
 

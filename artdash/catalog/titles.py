@@ -6,10 +6,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from artdash import clock
 from artdash.access.auth import authorize
 from artdash.catalog.taxonomy import ensure_tags, find_tag
 from artdash.catalog.text import MAX_SYNOPSIS, MAX_TITLE_NAME, clean_kind, clean_text, clean_year
@@ -19,6 +17,7 @@ from artdash.db.models import (
     Tag,
     Title,
     Variant,
+    touch,
 )
 from artdash.errors import (
     ConflictError,
@@ -102,11 +101,7 @@ def update_title(session: Session, title_id: int, *, actor: str, expected_versio
     with session.no_autoflush:  # one UPDATE, one version step
         title.tags = tags
         title.name, title.year, title.kind, title.synopsis = name, year, kind, synopsis
-        title.updated_by = actor
-        # Always an UPDATE of the row — also when only its tags changed — so the version steps
-        # and a concurrent edit from the same version is refused (UPDATE … WHERE version = v).
-        title.updated_at = clock.now()
-        flag_modified(title, "updated_at")
+        touch(title, actor)  # a new version also when only its tags changed
     flush_or_conflict(session, "title")
     return title_view(title)
 

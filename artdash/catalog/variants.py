@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.attributes import flag_modified
 
 from artdash import clock
 from artdash.access.auth import authorize
@@ -21,6 +20,7 @@ from artdash.db.models import (
     TagSuggestion,
     Variant,
     VariantTag,
+    touch,
 )
 from artdash.errors import (
     ConflictError,
@@ -167,11 +167,7 @@ def set_variant_tags(session: Session, variant_id: int, tag_ids: Iterable[int], 
             TagSuggestion.variant_id == variant.id, TagSuggestion.status == "pending")):
         if suggestion.tag_id in wanted:
             _decide(suggestion, "accepted", actor)
-    variant.updated_by = actor
-    # A tag change is a change to the variant: the row is updated (and its version bumped) even
-    # when the clock has not moved since the last edit.
-    variant.updated_at = clock.now()
-    flag_modified(variant, "updated_at")
+    touch(variant, actor)  # a tag change is a change to the variant
     flush_or_conflict(session, "variant")
     session.expire(variant)
     return get_variant(session, variant.id)

@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from artdash.config import create_private
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -23,23 +25,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _private_file(path: Path) -> None:
-    """Create the database file readable by its owner only (it holds password hashes), like
-    ``secret.key``; SQLite gives its -wal and -shm files the database file's permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass  # an existing database keeps the permissions its owner gave it
-
-
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine for ``url``; for SQLite files the folder is created and pragmas are set."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            _private_file(Path(database).expanduser())
+            # Owner-only, like secret.key (it holds password hashes); SQLite gives its -wal and
+            # -shm files the database file's permissions.
+            fd = create_private(Path(database).expanduser())
+            if fd is not None:
+                os.close(fd)
         kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

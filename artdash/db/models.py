@@ -30,6 +30,18 @@ LINEAGE_KINDS = ("crop", "localisation")
 SUGGESTION_STATES = ("pending", "accepted", "rejected")
 
 
+def touch(row: Any, actor: str) -> None:
+    """Record that ``actor`` changed ``row`` now — as an UPDATE of the row itself, even when only
+    its associations (tags, tastes) changed or the clock has not moved since the last edit — so
+    its version steps and a concurrent edit from the same version is refused
+    (``UPDATE … WHERE version = v``)."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    row.updated_by = actor
+    row.updated_at = clock.now()
+    flag_modified(row, "updated_at")
+
+
 def utcnow() -> datetime:
     """Row timestamps: the clock's now (frozen in tests)."""
     return clock.now()

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, DateTime, func, insert, select, text
 
 from artdash import clock
+from artdash.config import create_private
 from artdash.db.migrate import (
     current_revision,
     downgrade_database,
@@ -88,30 +89,18 @@ def backup(ws, path: Path, include_results: bool = False,
                 "catalog_revision": current_revision(ws.engine), "tables": {}, "results_tables": {},
                 "media": {}, "checksums": {}}
     # The archive holds password hashes: readable by its owner only.
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
-    os.chmod(tmp, 0o600)
+    tmp.unlink(missing_ok=True)  # a leftover of an interrupted backup
+    fd = create_private(tmp)
+    if fd is not None:
+        os.close(fd)
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        with ws.engine.connect() as conn:
-            for table in _tables():
-                if progress:
-                    progress(f"table {table.name}")
-                name = f"catalog/{table.name}.jsonl"
-                count, digest = _dump_table(conn, table, archive, name)
-                manifest["tables"][table.name] = count
-                manifest["checksums"][name] = digest
+        _dump_tables(ws.engine, _tables(), archive, "catalog", manifest["tables"], manifest["checksums"], progress)
         if include_results:
             from artdash.db.results_migrate import results_revision
 
-            engine = ws.results_engine
-            manifest["results_revision"] = results_revision(engine)
-            with engine.connect() as conn:
-                for table in _results_tables():
-                    if progress:
-                        progress(f"results table {table.name}")
-                    name = f"results/{table.name}.jsonl"
-                    count, digest = _dump_table(conn, table, archive, name)
-                    manifest["results_tables"][table.name] = count
-                    manifest["checksums"][name] = digest
+            manifest["results_revision"] = results_revision(ws.results_engine)
+            _dump_tables(ws.results_engine, _results_tables(), archive, "results", manifest["results_tables"],
+                         manifest["checksums"], progress)
         root = Path(ws.store.root)
         if root.exists():
             for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".tmp-")):
@@ -123,6 +112,17 @@ def backup(ws, path: Path, include_results: bool = False,
         archive.writestr("manifest.json", json.dumps(manifest, indent=1))
     tmp.replace(path)
     return manifest
+
+
+def _dump_tables(engine, tables, archive: zipfile.ZipFile, folder: str, counts: dict, checksums: dict,
+                 progress: Callable[[str], None] | None) -> None:
+    """Write each table as ``<folder>/<table>.jsonl``, recording its row count and checksum."""
+    with engine.connect() as conn:
+        for table in tables:
+            if progress:
+                progress(f"{folder} table {table.name}")
+            name = f"{folder}/{table.name}.jsonl"
+            counts[table.name], checksums[name] = _dump_table(conn, table, archive, name)
 
 
 def read_manifest(path: Path) -> dict:
