@@ -9,7 +9,10 @@ ARTDASH_MEDIA_DIR          content-addressed image store               ``<data>/
 ARTDASH_MAX_UPLOAD_MB      largest accepted image file, in MB          ``40``
 ARTDASH_MAX_PIXELS         largest accepted image, in pixels           ``50000000`` (50 MP)
 ARTDASH_USER               name recorded as the acting user            ``local-admin``
-ARTDASH_RESULTS_DATABASE_URL  impression log and rollups (SQLAlchemy URL) the catalog database
+ARTDASH_RESULTS_DATABASE_URL  the results' tables: imports, rollups (and, the catalog database
+                           on PostgreSQL, the impressions themselves)
+ARTDASH_RESULTS_LOG_DIR    the impression log: Parquet files by day      ``<data>/impression-log``
+                           (not used when the results are on PostgreSQL)
 ARTDASH_QUALITY_PLAY_SECONDS  a play this long or longer is a quality play ``300``
 ARTDASH_SECRET_KEY         signs "stay signed in" cookies (set the     a random key in
                            same value on every server of one ArtDash)  ``<data>/secret.key``
@@ -78,11 +81,17 @@ class Settings:
     quality_play_seconds: float = DEFAULT_QUALITY_PLAY_SECONDS
     secret_key: str = ""
     session_hours: float = DEFAULT_SESSION_HOURS
+    results_log_dir: Path | None = None   # None: <data_dir>/impression-log
 
     @property
     def results_url(self) -> str:
         """The results database URL: its own setting, or the catalog's database."""
         return self.results_database_url or self.database_url
+
+    @property
+    def impression_log_dir(self) -> Path:
+        """Where the columnar impression log lives (a folder of Parquet files by day)."""
+        return self.results_log_dir or self.data_dir / "impression-log"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -103,7 +112,9 @@ class Settings:
         return cls(data_dir=data_dir, database_url=database_url, media_dir=media_dir,
                    limits=limits, user=env.get("ARTDASH_USER") or LOCAL_ADMIN,
                    results_database_url=env.get("ARTDASH_RESULTS_DATABASE_URL") or "",
-                   quality_play_seconds=quality, secret_key=secret, session_hours=hours)
+                   quality_play_seconds=quality, secret_key=secret, session_hours=hours,
+                   results_log_dir=Path(env["ARTDASH_RESULTS_LOG_DIR"]).expanduser()
+                   if env.get("ARTDASH_RESULTS_LOG_DIR") else None)
 
     def signing_key(self) -> bytes:
         """The key that signs sign-in cookies: ARTDASH_SECRET_KEY, or a random key created

@@ -10,6 +10,7 @@ from artdash.errors import ArtdashError
 from artdash.lab import store as lab_store
 from artdash.policy.vw import available as vw_available
 from artdash.results import queries
+from artdash.results.service import impression_log
 from artdash.ui import charts, lab_views, widgets
 from artdash.ui.text import md
 
@@ -195,9 +196,8 @@ with offline_tab:
             if st.button("Evaluate", type="primary", key="lab_offline_go_db", icon=":material/analytics:"):
                 try:
                     with st.spinner("Reading the log and estimating…"):
-                        with ws.results_engine.connect() as conn:
-                            rounds, info = lab.rounds_from_results(conn, world, experiment,
-                                                                   None if cell == "(all)" else cell)
+                        rounds, info = lab.rounds_from_results(impression_log(ws), world, experiment,
+                                                               None if cell == "(all)" else cell)
                         config = lab.LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes})
                         table = lab.offline_table(world, config, rounds, candidates or None)
                 except ArtdashError as exc:

@@ -21,6 +21,7 @@ from artdash.errors import ArtdashError
 from artdash.media import images
 from artdash.results import queries
 from artdash.results.ingest import ingest
+from artdash.results.service import impression_log
 from artdash.workspace import Workspace
 
 # `make fuzz` explores many more examples (ARTDASH_FUZZ_EXAMPLES), randomly; Hypothesis then
@@ -152,7 +153,7 @@ def test_impression_import_refuses_or_imports_and_a_refusal_writes_nothing(ws, d
     with engine.connect() as conn:
         before = queries.count_impressions(conn), len(queries.import_history(conn))
     try:
-        report = ingest(engine, raw, name, "fuzz", variant_titles, 300.0,
+        report = ingest(impression_log(ws), raw, name, "fuzz", variant_titles, 300.0,
                         skip_unknown=data.draw(st.booleans()))
     except ArtdashError:
         with engine.connect() as conn:

@@ -121,8 +121,9 @@ def evaluate(run_id, logger, experiment, cell, policies, seed):
         table = lab.offline_on_run(world, result, logger, policies)
         click.echo(f"offline, on run #{run.id}'s {logger} log ({result.n_done:,} impressions):")
     else:
-        with ws.results_engine.connect() as conn:
-            rounds, info = lab.rounds_from_results(conn, world, experiment, cell)
+        from artdash.results.service import impression_log
+
+        rounds, info = lab.rounds_from_results(impression_log(ws), world, experiment, cell)
         config = lab.LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes}, seed=seed)
         table = lab.offline_table(world, config, rounds, policies)
         click.echo(f"offline, on {info['used']:,} impressions of experiment {experiment!r}"

@@ -74,10 +74,11 @@ def results_rebuild():
     ARTDASH_QUALITY_PLAY_SECONDS (quality plays are otherwise counted at import time)."""
     from artdash.access import audit
     from artdash.results.ingest import rebuild_rollups
+    from artdash.results.service import impression_log
 
     ws = open_workspace()
     seconds = ws.settings.quality_play_seconds
-    count = rebuild_rollups(ws.results_engine, seconds)
+    count = rebuild_rollups(impression_log(ws), seconds)
     with ws.transaction() as s:
         audit.record(s, ws.settings.user, "rebuild", "rollups", "", after={"impressions": count,
                                                                         "quality seconds": seconds})

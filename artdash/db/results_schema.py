@@ -12,6 +12,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
 )
 
 metadata = MetaData()
@@ -27,6 +28,7 @@ imports = Table(
     Column("n_already_present", BigInteger, nullable=False),
     Column("n_skipped", BigInteger, nullable=False),
     Column("quality_seconds", Float, nullable=False),
+    Column("experiments", Text, nullable=True),            # JSON list of the experiments it holds
 )
 
 impressions = Table(

@@ -19,6 +19,7 @@ from artdash.db.models import Variant
 from artdash.policy.base import explore
 from artdash.policy.features import FeatureSpace
 from artdash.results.ingest import IngestReport, ingest
+from artdash.results.service import impression_log
 from artdash.simulator.logs import numbered_ids, simulated_member_ids
 from artdash.simulator.taste import TasteModel
 from artdash.workspace import Workspace
@@ -104,5 +105,5 @@ def load_demo_results(ws: Workspace, n: int = 200_000, seed: int = 11,
     log.to_csv(buffer, index=False)
     with ws.session() as s:
         variant_titles = dict(s.execute(select(Variant.id, Variant.title_id)).all())
-    return ingest(ws.results_engine, buffer.getvalue().encode(), "demo-impressions.csv", "demo", variant_titles,
+    return ingest(impression_log(ws), buffer.getvalue().encode(), "demo-impressions.csv", "demo", variant_titles,
                   ws.settings.quality_play_seconds, kind="demo", progress=progress)

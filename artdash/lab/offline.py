@@ -20,25 +20,24 @@ from artdash.simulator.population import Truth
 from artdash.simulator.world import LabWorld, group_affinity
 
 
-def rounds_from_results(conn, world: LabWorld, experiment: str, cell: str | None = None,
+def rounds_from_results(log, world: LabWorld, experiment: str, cell: str | None = None,
                         limit: int = 2_000_000) -> tuple[Rounds, dict]:
-    """Logged rounds from the results database (one experiment, optionally one cell), mapped
+    """Logged rounds from the impression log (one experiment, optionally one cell), mapped
     onto the world. Simulated members (lab runs, the demo log) are matched to their archetype
     through their id (:func:`simulated_member_id`); others count as members of unknown taste.
     Rows of variants no longer active are left out (and counted)."""
     from sqlalchemy import select
 
     from artdash.db.results_schema import imports
-    from artdash.db.results_schema import impressions as imp
 
-    query = (select(imp.c.member_id, imp.c.title_id, imp.c.variant_id, imp.c.propensity, imp.c.played,
-                    imp.c.play_seconds, imports.c.quality_seconds)
-             .join(imports, imports.c.id == imp.c.import_id)
-             .where(imp.c.experiment == experiment).order_by(imp.c.ts, imp.c.id).limit(limit))
+    where, params = "experiment = ?", [experiment]
     if cell:
-        query = query.where(imp.c.cell == cell)
-    frame = pd.DataFrame(conn.execute(query).all(), columns=["member_id", "title_id", "variant_id", "propensity",
-                                                             "played", "play_seconds", "quality_seconds"])
+        where, params = where + " AND cell = ?", [experiment, cell]
+    with log.engine.connect() as conn:
+        frame = log.frame(conn, ["member_id", "title_id", "variant_id", "propensity", "played", "play_seconds",
+                                 "import_id"], where, params, limit)
+        thresholds = dict(conn.execute(select(imports.c.id, imports.c.quality_seconds)).all())
+    frame["quality_seconds"] = frame["import_id"].map(thresholds).astype(float)
     if frame.empty:
         raise ValidationError(f"no logged impressions for experiment {experiment!r}"
                               + (f", cell {cell!r}" if cell else "") + ": nothing to evaluate")

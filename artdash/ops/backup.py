@@ -80,6 +80,27 @@ def _dump_table(conn: Connection, table, archive: zipfile.ZipFile, name: str) ->
     return count, digest.hexdigest()
 
 
+def _dump_log(log, archive: zipfile.ZipFile, name: str) -> tuple[int, str]:
+    """The Parquet log's impressions as the impressions table's JSON lines (ids in log order)."""
+    from artdash.db.results_schema import impressions
+
+    columns = [c.name for c in impressions.columns]
+    digest = hashlib.sha256()
+    count = 0
+    stored = [c for c in columns if c != "id"]
+    with log.engine.connect() as conn, log.scan(conn) as (duck, relation), \
+            archive.open(name, "w", force_zip64=True) as out:
+        if relation is not None:
+            cursor = duck.execute(f"SELECT {', '.join(stored)} FROM {relation} ORDER BY import_id, row")
+            while part := cursor.fetchmany(BATCH):
+                lines = "".join(json.dumps(dict(zip(columns, (count + i + 1, *row))), ensure_ascii=False) + "\n"
+                                for i, row in enumerate(part)).encode()
+                out.write(lines)
+                digest.update(lines)
+                count += len(part)
+    return count, digest.hexdigest()
+
+
 def backup(ws, path: Path, include_results: bool = False,
            progress: Callable[[str], None] | None = None) -> dict:
     """Write an archive of the workspace to ``path`` (atomically). Returns the manifest."""
@@ -97,10 +118,18 @@ def backup(ws, path: Path, include_results: bool = False,
         _dump_tables(ws.engine, _tables(), archive, "catalog", manifest["tables"], manifest["checksums"], progress)
         if include_results:
             from artdash.db.results_migrate import results_revision
+            from artdash.results.service import impression_log
 
             manifest["results_revision"] = results_revision(ws.results_engine)
-            _dump_tables(ws.results_engine, _results_tables(), archive, "results", manifest["results_tables"],
+            log = impression_log(ws)
+            tables = [t for t in _results_tables() if log.kind == "table" or t.name != "impressions"]
+            _dump_tables(ws.results_engine, tables, archive, "results", manifest["results_tables"],
                          manifest["checksums"], progress)
+            if log.kind != "table":
+                # The same lines as the impressions table would give: a backup restores wherever
+                # the impressions live (the Parquet log, or a table on PostgreSQL).
+                name = "results/impressions.jsonl"
+                manifest["results_tables"]["impressions"], manifest["checksums"][name] = _dump_log(log, archive, name)
         root = Path(ws.store.root)
         if root.exists():
             for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".tmp-")):
@@ -336,6 +365,12 @@ def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> di
     results = bool(manifest.get("results_tables"))
     if results:
         from artdash.db.results_migrate import results_revision
+        from artdash.results.service import impression_log
+
+        with ws.results_engine.connect() as conn:
+            if impression_log(ws).count(conn):
+                raise BackupError("this workspace already has impressions; restore into an empty one "
+                                  "(point ARTDASH_DATA_DIR at a new location)")
 
         if manifest.get("results_revision") != results_revision(ws.results_engine):
             raise BackupError("the backup's results database is at another schema revision than this one")
@@ -359,6 +394,9 @@ def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> di
             if results:
                 try:
                     _load_results(ws.results_engine, archive, progress)
+                    from artdash.results.service import impression_log
+
+                    impression_log(ws)  # on the Parquet log: the loaded rows move there
                 except BaseException:
                     _empty_catalog(ws.engine)  # the catalog went in; take it out again
                     raise

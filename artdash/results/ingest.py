@@ -1,15 +1,16 @@
-"""Import impression logs: CSV or Parquet, streamed in chunks, validated row by row, atomic (one transaction: a bad file changes nothing) and idempotent (an event already in the log is counted, not added again). Daily rollups are updated in the same transaction.
+"""Import impression logs: CSV or Parquet, streamed in chunks, validated row by row, atomic (a bad file changes nothing) and idempotent (an event already in the log is counted, not added again). The rollups are computed by the log's engine and added in the same transaction.
 
 How it is fast (see bench/RESULTS.md): the file is parsed by Arrow on a reader thread while
-the database writes the previous chunk; columns are validated with vectorised Arrow kernels
-(a slower, row-exact pandas check runs only for a column whose fast conversion fails); each
-chunk's rollup contributions are summed in memory and written once per import; SQLite gets
-key-sorted batches, PostgreSQL gets COPY into a staging table.
+the log writes the previous chunk; columns are validated with vectorised Arrow kernels (a
+slower, row-exact pandas check runs only for a column whose fast conversion fails); rows go
+to the log as Arrow batches (Parquet files by day, or COPY into PostgreSQL) and the rollups
+are one GROUP BY per grain over the import's own rows.
 
-The stages live in their own modules: ``read`` → ``validate`` → ``write`` and ``rollups``."""
+The stages live in their own modules: ``read`` → ``validate`` → ``log`` and ``rollups``."""
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -17,27 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
-from sqlalchemy import Engine, func, select
+from sqlalchemy import delete, select
 
 from artdash import clock
-from artdash.db.results_schema import (
-    imports,
-    impressions,
-    rollup_cells,
-    rollup_segments,
-    rollup_variants,
-)
+from artdash.db.results_schema import imports
+from artdash.results.log import ImpressionLog
 from artdash.results.read import CHUNK_ROWS, read_chunks
-from artdash.results.rollups import (
-    CELL_KEYS,
-    SEGMENT_KEYS,
-    VARIANT_KEYS,
-    Rollups,
-    rebuild_rollups,
-    stored_rollups,
-    write_rollups,
-)
+from artdash.results.rollups import rebuild_rollups, write_rollups
 from artdash.results.validate import (
     IngestError,
     IngestIssue,
@@ -48,7 +35,7 @@ from artdash.results.validate import (
     validate_chunk,
     variant_lookup,
 )
-from artdash.results.write import Writer, one_writer
+from artdash.results.write import one_writer
 
 T = TypeVar("T")
 
@@ -101,36 +88,32 @@ def _prefetch(chunks: Iterator[T], depth: int = 2) -> Iterator[T]:
                 pass
 
 
-def ingest(engine: Engine, source: bytes | Path, file_name: str, actor: str, variant_titles: Mapping[int, int],
+def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str, variant_titles: Mapping[int, int],
            quality_seconds: float, mapping: Mapping[str, str] | None = None, skip_unknown: bool = False,
            kind: str = "import", chunk_rows: int = CHUNK_ROWS,
            progress: Callable[[int], None] | None = None) -> IngestReport:
-    """Import one log file in one transaction. ``variant_titles`` maps every catalog variant id
-    to its title id. Raises :class:`IngestError` (nothing written) if any row is bad."""
+    """Import one log file into ``log``, atomically. ``variant_titles`` maps every catalog
+    variant id to its title id. Raises :class:`IngestError` (nothing written) if any row is bad."""
     state = IngestState()
     lookup = variant_lookup(variant_titles)
-    rollups = Rollups(quality_seconds)
     n_rows = inserted = present = 0
 
     def validated() -> Iterator[tuple[int, Rows]]:
         for chunk, first_line in read_chunks(source, file_name, mapping, chunk_rows):
             yield chunk.num_rows, validate_chunk(chunk, first_line, lookup, skip_unknown, state)
 
-    with one_writer(engine) as conn:
-        import_id = (conn.execute(select(func.max(imports.c.id))).scalar() or 0) + 1
-        writer = Writer(conn, import_id)
+    with one_writer(log.engine) as conn:
+        log.prepare(conn)
+        import_id = log.next_import_id(conn)
+        writer = log.writer(conn, import_id)
         try:
             for n_chunk, good in _prefetch(validated()):
                 n_rows += n_chunk
                 if state.n_issues == 0 and len(good):
-                    good.columns["import_id"] = np.full(len(good), import_id, dtype=np.int64)
-                    # Neighbouring keys: fewer index pages touched per batch.
-                    good = good.take(np.argsort(good.columns["event_key"], kind="stable"))
                     new = writer.insert(good)
-                    fresh = good if new.all() else good.take(np.flatnonzero(new))
-                    rollups.add(fresh)
-                    inserted += len(fresh)
-                    present += len(good) - len(fresh)
+                    added = int(new.sum())
+                    inserted += added
+                    present += len(good) - added
                 if progress:
                     progress(n_rows)
             if n_rows == 0:
@@ -142,16 +125,18 @@ def ingest(engine: Engine, source: bytes | Path, file_name: str, actor: str, var
                 more = f" and {state.n_issues - 5} more" if state.n_issues > 5 else ""
                 raise IngestError(f"{state.n_issues} bad row(s), nothing imported — {shown}{more}",
                                   tuple(sorted(state.issues, key=lambda i: i.line)), state.n_issues)
-            if inserted:
-                writer.add_rollups(rollup_variants, VARIANT_KEYS, rollups.total_variants())
-                writer.add_rollups(rollup_cells, CELL_KEYS, rollups.total_cells())
-                writer.add_rollups(rollup_segments, SEGMENT_KEYS, rollups.total_segments())
+            contributions = writer.contributions(quality_seconds) if inserted else {}
+            write_rollups(conn, contributions, +1)
+            variants = contributions.get("variants")
+            experiments = sorted(set(variants["experiment"])) if variants is not None else []
             conn.execute(imports.insert().values(
                 id=import_id, kind=kind, source=file_name[:300], created_at=clock.now(), created_by=actor,
                 n_rows=n_rows, n_already_present=present, n_skipped=state.n_skipped,
-                quality_seconds=quality_seconds))
-        finally:
-            writer.close()
+                quality_seconds=quality_seconds, experiments=json.dumps(experiments)))
+            writer.publish()
+        except BaseException:
+            writer.discard()
+            raise
         if inserted and conn.dialect.name == "sqlite":
             # Fresh statistics, or SQLite's planner may pick the wrong rollup index.
             conn.exec_driver_sql("ANALYZE rollup_variants")
@@ -159,22 +144,26 @@ def ingest(engine: Engine, source: bytes | Path, file_name: str, actor: str, var
     return IngestReport(import_id, n_rows, inserted, present, state.n_skipped, tuple(state.skipped))
 
 
-def delete_import(engine: Engine, import_id: int, chunk_rows: int = 200_000) -> int:
-    """Remove one import's impressions and their contributions to the rollups, in one
-    transaction (e.g. a policy-lab simulation). Returns the number of impressions removed."""
-    from sqlalchemy import delete
-
+def delete_import(log: ImpressionLog, import_id: int) -> int:
+    """Remove one import's impressions and their contributions to the rollups (e.g. a
+    policy-lab simulation). Returns the number of impressions removed."""
     from artdash.errors import NotFoundError
 
-    with one_writer(engine) as conn:
+    with one_writer(log.engine) as conn:
         row = conn.execute(select(imports).where(imports.c.id == import_id)).first()
         if row is None:
             raise NotFoundError(f"there is no import #{import_id} in the results database")
-        rollups, removed = stored_rollups(conn, impressions.c.import_id == import_id, row.quality_seconds,
-                                           chunk_rows)
-        write_rollups(conn, rollups, -1)
-        conn.execute(delete(impressions).where(impressions.c.import_id == import_id))
-        conn.execute(delete(imports).where(imports.c.id == import_id))
+        contributions = log.contributions(conn, [import_id], row.quality_seconds)
+        try:
+            write_rollups(conn, contributions, -1)
+            conn.execute(delete(imports).where(imports.c.id == import_id))
+            log.drop_rows(conn, import_id)
+        except BaseException:
+            log.restore(import_id)
+            raise
+        variants = contributions.get("variants")
+        removed = int(variants["impressions"].sum()) if variants is not None and len(variants) else 0
+    log.remove(import_id)  # after the commit
     return removed
 
 

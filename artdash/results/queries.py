@@ -4,6 +4,7 @@ PostgreSQL and DuckDB). Pages never scan raw impressions."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,7 +17,6 @@ from artdash import clock
 from artdash.db.results_schema import (
     SUMS,
     imports,
-    impressions,
     rollup_cells,
     rollup_segments,
     rollup_variants,
@@ -150,10 +150,10 @@ def experiments(conn: Connection) -> list[str]:
 def simulated_experiments(conn: Connection) -> list[str]:
     """Experiments whose impressions came from simulations (policy-lab runs written to the
     results database): reviews of real traffic leave them out."""
-    simulation_imports = select(imports.c.id).where(imports.c.kind == "simulation")
-    rows = conn.execute(select(impressions.c.experiment).where(impressions.c.import_id.in_(simulation_imports))
-                        .group_by(impressions.c.experiment).order_by(impressions.c.experiment)).scalars()
-    return [e for e in rows if e]
+    found: set[str] = set()
+    for listed in conn.execute(select(imports.c.experiments).where(imports.c.kind == "simulation")).scalars():
+        found.update(json.loads(listed or "[]"))
+    return sorted(e for e in found if e)
 
 
 def titles_with_impressions(conn: Connection) -> set[int]:
@@ -193,8 +193,8 @@ def import_history(conn: Connection) -> pd.DataFrame:
 
 
 def count_impressions(conn: Connection) -> int:
-    """How many impressions the log stores (a count of the raw table: not for pages)."""
-    return conn.execute(select(func.count()).select_from(impressions)).scalar() or 0
+    """How many impressions the log stores (the sum over the rollups: wherever the log lives)."""
+    return int(conn.execute(select(func.sum(rollup_variants.c.impressions))).scalar() or 0)
 
 
 def data_stamp(conn: Connection) -> DataStamp:

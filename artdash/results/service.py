@@ -13,7 +13,21 @@ from artdash.access import audit
 from artdash.access.auth import authorize
 from artdash.db.models import Variant
 from artdash.results.ingest import IngestReport, delete_import, ingest
+from artdash.results.log import ImpressionLog, ParquetLog, open_log
+from artdash.results.log.carry import carry_over
 from artdash.workspace import Workspace
+
+
+def impression_log(ws: Workspace) -> ImpressionLog:
+    """Where this workspace's impressions live: the impressions table when the results are
+    on PostgreSQL, else the Parquet log in ``ARTDASH_RESULTS_LOG_DIR``. Impressions still in
+    the table of an older ArtDash are carried over into the Parquet log first (once)."""
+    engine = ws.results_engine
+    if engine.dialect.name == "postgresql":
+        return open_log(engine)
+    log = ParquetLog(engine, ws.settings.impression_log_dir)
+    carry_over(log)  # a no-op (one count of an empty table) once done
+    return log
 
 
 def variant_titles(ws: Workspace) -> dict[int, int]:
@@ -28,7 +42,7 @@ def import_log(ws: Workspace, source: bytes | Path, file_name: str, actor: str, 
     """Import an impression log (admins; lab simulations: editors) and record it."""
     with ws.transaction() as s:
         authorize(s, actor, needs)
-    report = ingest(ws.results_engine, source, file_name, actor, variant_titles(ws), ws.settings.quality_play_seconds,
+    report = ingest(impression_log(ws), source, file_name, actor, variant_titles(ws), ws.settings.quality_play_seconds,
                     mapping=mapping, skip_unknown=skip_unknown, kind=kind, progress=progress)
     with ws.transaction() as s:
         authorize(s, actor, needs)
@@ -46,7 +60,7 @@ def remove_import(ws: Workspace, import_id: int, actor: str) -> int:
 
     with ws.transaction() as s:
         authorize(s, actor, "admin")
-    removed = delete_import(ws.results_engine, import_id)
+    removed = delete_import(impression_log(ws), import_id)
     with ws.transaction() as s:
         authorize(s, actor, "admin")
         audit.record(s, actor, "delete", "impressions", import_id, before={"impressions": removed})

@@ -144,6 +144,20 @@ class Writer:
                 cursor.execute(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(columns)} "
                                f"FROM {stage} {conflict}")
             return
+        if self.dialect == "duckdb":
+            # One statement over the frame itself (DuckDB reads pandas in place): no row-at-a-time
+            # parameters, which duckdb-engine would send one by one.
+            try:
+                self.dbapi.fetchall()  # DuckDB ≥ 2 refuses new work while a result is unread
+            except Exception:  # noqa: BLE001 — nothing was pending
+                pass
+            self.dbapi.register("rollup_contributions", sums[columns])
+            try:
+                self.dbapi.execute(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(columns)} "
+                                   f"FROM rollup_contributions {conflict}")
+            finally:
+                self.dbapi.unregister("rollup_contributions")
+            return
         sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
                f"VALUES ({_placeholders(self.conn, len(columns))}) {conflict}")
         rows = _tuples(sums, columns)

@@ -8,6 +8,7 @@ from artdash import lab
 from artdash.errors import NotFoundError, ValidationError
 from artdash.lab import store as lab_store
 from artdash.results import queries
+from artdash.results.service import impression_log
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,7 @@ def test_run_log_goes_to_the_results_database_and_comes_out_in_one_step(demo_wor
     with engine.connect() as conn:
         assert queries.count_impressions(conn) == before + 6_000
         assert experiment in queries.experiments(conn)
-        rounds, info = lab.rounds_from_results(conn, world, experiment, "uniform")
+    rounds, info = lab.rounds_from_results(impression_log(demo_workspace), world, experiment, "uniform")
     assert info["used"] == 3_000 and info["unknown_members"] == 0
     table = lab.offline_table(world, result.config, rounds, policies=["uniform", "linucb"])
     assert set(table["estimator"]) == {"replay", "IPS", "SNIPS", "DM", "DR"}
@@ -171,8 +172,7 @@ def test_the_demo_log_is_a_fair_ground_for_offline_evaluation(tmp_path, world):
         load_demo_results(ws, n=6_000)
         with ws.session() as s:
             demo_world = lab.load_world(s)
-        with ws.results_engine.connect() as conn:
-            rounds, info = lab.rounds_from_results(conn, demo_world, EXPERIMENT, "control")
+        rounds, info = lab.rounds_from_results(impression_log(ws), demo_world, EXPERIMENT, "control")
         assert info["used"] > 2_000 and info["unknown_members"] == 0
         assert len(set(rounds.group.tolist())) == len(demo_world.archetype_ids)
     finally:

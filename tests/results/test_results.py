@@ -11,6 +11,7 @@ from artdash.db.results_migrate import results_revision, upgrade_results
 from artdash.errors import NotFoundError, ValidationError
 from artdash.results import queries
 from artdash.results.ingest import IngestError, delete_import, ingest, rebuild_rollups
+from artdash.results.log import open_log
 from artdash.results.queries import Selection
 
 VARIANTS = {11: 1, 12: 1, 13: 1, 21: 2, 22: 2}  # variant id → title id
@@ -18,17 +19,20 @@ QUALITY = 300.0
 HEADER = "event_id,timestamp,member_id,title_id,variant_id,policy,experiment,cell,propensity,played,play_seconds,country,device\n"
 
 
-@pytest.fixture(params=["sqlite", "duckdb", "postgres"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
+@pytest.fixture(params=["sqlite+parquet", "duckdb+parquet", "sqlite+table", "postgres+table"])
+def log(request, tmp_path):
+    """Every place impressions can live: the Parquet log (its imports and rollups in SQLite
+    or DuckDB), the results database's table (SQLite, PostgreSQL)."""
+    database, where = request.param.split("+")
+    if database == "sqlite":
         url = f"sqlite:///{tmp_path / 'results.db'}"
-    elif request.param == "duckdb":
+    elif database == "duckdb":
         url = f"duckdb:///{tmp_path / 'results.duckdb'}"
     else:
         url = request.getfixturevalue("postgres_url")
     eng = make_engine(url)
     upgrade_results(eng)
-    yield eng
+    yield open_log(eng, tmp_path / "impression-log" if where == "parquet" else None)
     eng.dispose()
 
 
@@ -44,18 +48,18 @@ def rows(n=10, start=0, variant=11, title=1, played_every=2, seconds=600, day="2
     return "\n".join(lines) + "\n"
 
 
-def do_ingest(engine, text, **kwargs):
-    return ingest(engine, text.encode(), "log.csv", "tester", VARIANTS, QUALITY, **kwargs)
+def do_ingest(log, text, **kwargs):
+    return ingest(log, text.encode(), "log.csv", "tester", VARIANTS, QUALITY, **kwargs)
 
 
-def test_results_schema_is_migrated(engine):
-    assert results_revision(engine) == "r0002"
+def test_results_schema_is_migrated(log):
+    assert results_revision(log.engine) == "r0003"
 
 
-def test_ingest_counts_and_rollups(engine):
-    report = do_ingest(engine, HEADER + rows(10) + rows(6, start=100, variant=12, seconds=100))
+def test_ingest_counts_and_rollups(log):
+    report = do_ingest(log, HEADER + rows(10) + rows(6, start=100, variant=12, seconds=100))
     assert (report.n_rows, report.n_inserted, report.n_already_present) == (16, 16, 0)
-    with engine.connect() as conn:
+    with log.engine.connect() as conn:
         totals = queries.variant_totals(conn, Selection(title_id=1)).set_index("variant_id")
         assert queries.count_impressions(conn) == 16
         by_country = queries.segment_totals(conn, Selection(title_id=1), "country")
@@ -69,25 +73,25 @@ def test_ingest_counts_and_rollups(engine):
     assert daily["impressions"].sum() == 16 and str(daily["date"].iloc[0]) == "2026-11-01"
 
 
-def test_reimporting_is_idempotent(engine):
+def test_reimporting_is_idempotent(log):
     text = HEADER + rows(10)
-    do_ingest(engine, text)
-    again = do_ingest(engine, text)
+    do_ingest(log, text)
+    again = do_ingest(log, text)
     assert (again.n_inserted, again.n_already_present) == (0, 10)
-    with engine.connect() as conn:
+    with log.engine.connect() as conn:
         assert queries.count_impressions(conn) == 10
         assert queries.variant_totals(conn, Selection(title_id=1))["impressions"].sum() == 10
 
 
-def test_chunked_streaming_gives_the_same_totals(engine):
-    do_ingest(engine, HEADER + rows(50), chunk_rows=7)
-    with engine.connect() as conn:
+def test_chunked_streaming_gives_the_same_totals(log):
+    do_ingest(log, HEADER + rows(50), chunk_rows=7)
+    with log.engine.connect() as conn:
         assert queries.variant_totals(conn, Selection(title_id=1))["impressions"].tolist() == [50]
 
 
-def test_column_mapping(engine):
+def test_column_mapping(log):
     text = HEADER.replace("timestamp", "ts").replace("variant_id", "image") + rows(3)
-    report = do_ingest(engine, text, mapping={"ts": "timestamp", "image": "variant_id"})
+    report = do_ingest(log, text, mapping={"ts": "timestamp", "image": "variant_id"})
     assert report.n_inserted == 3
 
 
@@ -107,46 +111,46 @@ BAD = [
 
 
 @pytest.mark.parametrize("case, text, words", BAD, ids=[b[0] for b in BAD])
-def test_bad_files_change_nothing(engine, case, text, words):
-    do_ingest(engine, HEADER + rows(4, start=1000))  # data that must survive untouched
+def test_bad_files_change_nothing(log, case, text, words):
+    do_ingest(log, HEADER + rows(4, start=1000))  # data that must survive untouched
     with pytest.raises(IngestError) as error:
         # Good rows after the bad one must not be imported either (when the header allows rows).
-        do_ingest(engine, text + (rows(3, start=500) if text.startswith(HEADER) and text != HEADER else ""))
+        do_ingest(log, text + (rows(3, start=500) if text.startswith(HEADER) and text != HEADER else ""))
     assert words in str(error.value)
-    with engine.connect() as conn:
+    with log.engine.connect() as conn:
         assert queries.count_impressions(conn) == 4
         assert queries.variant_totals(conn, Selection(title_id=1))["impressions"].tolist() == [4]
 
 
-def test_unknown_ids_can_be_skipped(engine):
-    report = do_ingest(engine, HEADER + rows(2) + rows(1, start=9, variant=99), skip_unknown=True)
+def test_unknown_ids_can_be_skipped(log):
+    report = do_ingest(log, HEADER + rows(2) + rows(1, start=9, variant=99), skip_unknown=True)
     assert (report.n_inserted, report.n_skipped_unknown, report.skipped_lines) == (2, 1, (4,))
 
 
-def test_a_header_that_is_not_csv_is_refused(engine):
+def test_a_header_that_is_not_csv_is_refused(log):
     with pytest.raises(IngestError, match="header row is not valid CSV"):
-        ingest(engine, b"\r\x00", "x.csv", "t", VARIANTS, QUALITY)
+        ingest(log, b"\r\x00", "x.csv", "t", VARIANTS, QUALITY)
 
 
-def test_empty_and_non_utf8_files(engine):
+def test_empty_and_non_utf8_files(log):
     with pytest.raises(IngestError, match="empty"):
-        ingest(engine, b"", "log.csv", "t", VARIANTS, QUALITY)
+        ingest(log, b"", "log.csv", "t", VARIANTS, QUALITY)
     with pytest.raises(IngestError, match="not UTF-8"):
-        ingest(engine, (HEADER + rows(1)).replace("m0", "m\xe9").encode("latin-1"), "log.csv", "t", VARIANTS,
+        ingest(log, (HEADER + rows(1)).replace("m0", "m\xe9").encode("latin-1"), "log.csv", "t", VARIANTS,
                QUALITY)
 
 
-def test_parquet_ingest(engine):
+def test_parquet_ingest(log):
     frame = pd.read_csv(io.StringIO(HEADER + rows(5)), dtype=str)
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
-    report = ingest(engine, buffer.getvalue(), "log.parquet", "t", VARIANTS, QUALITY)
+    report = ingest(log, buffer.getvalue(), "log.parquet", "t", VARIANTS, QUALITY)
     assert report.n_inserted == 5
 
 
-def test_day_range_and_lists(engine):
-    do_ingest(engine, HEADER + rows(3) + rows(3, start=10, day="2026-11-05", variant=21, title=2))
-    with engine.connect() as conn:
+def test_day_range_and_lists(log):
+    do_ingest(log, HEADER + rows(3) + rows(3, start=10, day="2026-11-05", variant=21, title=2))
+    with log.engine.connect() as conn:
         low, high = queries.day_range(conn)
         assert (str(low), str(high)) == ("2026-11-01", "2026-11-05")
         assert queries.experiments(conn) == ["exp1"]
@@ -156,13 +160,13 @@ def test_day_range_and_lists(engine):
     assert window["variant_id"].tolist() == [21]
 
 
-def test_the_date_range_is_the_selections_own(engine):
+def test_the_date_range_is_the_selections_own(log):
     """A simulated log dated later never moves the window of real traffic (the Results page's
     30 days end at the selection's own last day), and each title has its own range."""
-    do_ingest(engine, HEADER + rows(3) + rows(3, start=10, day="2026-11-05", variant=21, title=2))
-    ingest(engine, (HEADER + rows(4, start=500, day="2027-03-15", experiment="lab-1")).encode(),
+    do_ingest(log, HEADER + rows(3) + rows(3, start=10, day="2026-11-05", variant=21, title=2))
+    ingest(log, (HEADER + rows(4, start=500, day="2027-03-15", experiment="lab-1")).encode(),
            "policy-lab-run-1.csv", "t", VARIANTS, QUALITY, kind="simulation")
-    with engine.connect() as conn:
+    with log.engine.connect() as conn:
         simulated = tuple(queries.simulated_experiments(conn))
         assert [str(d) for d in queries.day_range(conn)] == ["2026-11-01", "2027-03-15"]
         assert [str(d) for d in queries.day_range(conn, exclude=simulated)] == ["2026-11-01", "2026-11-05"]
@@ -171,49 +175,49 @@ def test_the_date_range_is_the_selections_own(engine):
         assert queries.day_range(conn, title_id=2, experiment="lab-1") is None
 
 
-def test_results_schema_matches_its_migrations(engine):
+def test_results_schema_matches_its_migrations(log):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
     from artdash.db.results_schema import metadata
 
-    if engine.dialect.name == "duckdb":
+    if log.engine.dialect.name == "duckdb":
         pytest.skip("duckdb-engine cannot be reflected through the PostgreSQL catalog (no pg_collation)")
-    with engine.connect() as conn:
+    with log.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={
             "include_name": lambda name, type_, parent: type_ != "table" or name in metadata.tables,
             "compare_type": True})
         assert compare_metadata(context, metadata) == []
 
 
-def test_deleting_an_import_removes_its_rows_and_rollups_only(engine):
-    do_ingest(engine, HEADER + rows(10))
-    with engine.connect() as conn:
+def test_deleting_an_import_removes_its_rows_and_rollups_only(log):
+    do_ingest(log, HEADER + rows(10))
+    with log.engine.connect() as conn:
         before = queries.variant_totals(conn, Selection(title_id=1))
         before_segments = queries.segment_totals(conn, Selection(title_id=1), "device")
-    second = do_ingest(engine, HEADER + rows(6, start=100, variant=12) + rows(4, start=200, device="web"))
-    assert delete_import(engine, second.import_id) == 10
-    with engine.connect() as conn:
+    second = do_ingest(log, HEADER + rows(6, start=100, variant=12) + rows(4, start=200, device="web"))
+    assert delete_import(log, second.import_id) == 10
+    with log.engine.connect() as conn:
         assert queries.count_impressions(conn) == 10
         pd.testing.assert_frame_equal(queries.variant_totals(conn, Selection(title_id=1)), before)
         pd.testing.assert_frame_equal(queries.segment_totals(conn, Selection(title_id=1), "device"), before_segments)
         assert queries.cell_totals(conn, "exp1")["impressions"].sum() == 10
         assert second.import_id not in set(queries.import_history(conn)["id"])
     with pytest.raises(NotFoundError):
-        delete_import(engine, second.import_id)
+        delete_import(log, second.import_id)
 
 
-def test_reimport_of_a_partly_new_file_counts_only_new_rows(engine):
-    do_ingest(engine, HEADER + rows(5))
-    report = do_ingest(engine, HEADER + rows(8))  # e0–e4 again, e5–e7 new
+def test_reimport_of_a_partly_new_file_counts_only_new_rows(log):
+    do_ingest(log, HEADER + rows(5))
+    report = do_ingest(log, HEADER + rows(8))  # e0–e4 again, e5–e7 new
     assert (report.n_inserted, report.n_already_present) == (3, 5)
-    with engine.connect() as conn:
+    with log.engine.connect() as conn:
         totals = queries.variant_totals(conn, Selection(title_id=1))
         assert totals["impressions"].tolist() == [8]
         assert queries.segment_totals(conn, Selection(title_id=1), "country")["impressions"].tolist() == [8]
 
 
-def test_parquet_with_typed_columns(engine):
+def test_parquet_with_typed_columns(log):
     frame = pd.read_csv(io.StringIO(HEADER + rows(4)), dtype=str)
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
     frame["played"] = frame["played"] == "true"
@@ -223,9 +227,9 @@ def test_parquet_with_typed_columns(engine):
     frame["play_seconds"] = frame["play_seconds"].astype(float)
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
-    report = ingest(engine, buffer.getvalue(), "log.parquet", "t", VARIANTS, QUALITY)
+    report = ingest(log, buffer.getvalue(), "log.parquet", "t", VARIANTS, QUALITY)
     assert report.n_inserted == 4
-    with engine.connect() as conn:
+    with log.engine.connect() as conn:
         totals = queries.variant_totals(conn, Selection(title_id=1))
         assert totals[["impressions", "plays", "quality_plays"]].iloc[0].tolist() == [4, 2, 2]
         low, high = queries.day_range(conn)
@@ -259,11 +263,11 @@ def test_upgrade_from_r0001_keeps_every_total(tmp_path):
         conn.execute(text("INSERT INTO impressions VALUES (:k, :e, 1793527200, 20758, 'm', 1, 11, 'uniform', 'exp1', "
                           "'A', 0.5, 1, 600, 'FR', 'tv', 1)"), [{"k": k, "e": e} for k, e in zip(keys, ["e0", "e1"])])
     upgrade_results(eng)
-    assert results_revision(eng) == "r0002"
+    assert results_revision(eng) == "r0003"
     with eng.connect() as conn:
         assert conn.execute(text("SELECT id, event_id FROM impressions ORDER BY id")).all() == [(1, "e0"), (2, "e1")]
     # The carried-over event keys still make re-imports idempotent.
-    again = ingest(eng, (HEADER + rows(3)).encode(), "log.csv", "t", VARIANTS, QUALITY)
+    again = ingest(open_log(eng), (HEADER + rows(3)).encode(), "log.csv", "t", VARIANTS, QUALITY)
     assert (again.n_inserted, again.n_already_present) == (1, 2)
     with eng.connect() as conn:
         totals = queries.variant_totals(conn, Selection(title_id=1)).set_index("variant_id")
@@ -282,13 +286,13 @@ def test_upgrade_from_r0001_keeps_every_total(tmp_path):
     eng.dispose()
 
 
-def test_rebuilding_rollups_with_another_quality_threshold(engine):
-    do_ingest(engine, HEADER + rows(10) + rows(6, start=100, variant=12, seconds=100))
-    with engine.connect() as conn:
+def test_rebuilding_rollups_with_another_quality_threshold(log):
+    do_ingest(log, HEADER + rows(10) + rows(6, start=100, variant=12, seconds=100))
+    with log.engine.connect() as conn:
         before = queries.variant_totals(conn, Selection(title_id=1)).set_index("variant_id")
     assert before.loc[12, "quality_plays"] == 0  # 100 s < 300 s
-    assert rebuild_rollups(engine, 60.0) == 16
-    with engine.connect() as conn:
+    assert rebuild_rollups(log, 60.0) == 16
+    with log.engine.connect() as conn:
         after = queries.variant_totals(conn, Selection(title_id=1)).set_index("variant_id")
         by_device = queries.segment_totals(conn, Selection(title_id=1), "device")
         cells = queries.cell_totals(conn, "exp1")
@@ -298,30 +302,30 @@ def test_rebuilding_rollups_with_another_quality_threshold(engine):
     assert by_device["impressions"].sum() == 16 and cells["impressions"].sum() == 16
     assert set(history["quality_seconds"]) == {60.0}
     with pytest.raises(ValidationError, match="threshold"):
-        rebuild_rollups(engine, float("nan"))
+        rebuild_rollups(log, float("nan"))
 
 
-def test_data_stamp_counts_impressions_and_changes_with_every_change(engine):
+def test_data_stamp_counts_impressions_and_changes_with_every_change(log):
     stamps = []
 
     def stamp_and_count():
-        with engine.connect() as conn:
+        with log.engine.connect() as conn:
             stamp = queries.data_stamp(conn)
             assert queries.stored_impressions(stamp) == queries.count_impressions(conn)
         stamps.append(stamp)
 
     stamp_and_count()
-    do_ingest(engine, HEADER + rows(10))
+    do_ingest(log, HEADER + rows(10))
     stamp_and_count()
-    do_ingest(engine, HEADER + rows(12))  # 10 already there, 2 new
+    do_ingest(log, HEADER + rows(12))  # 10 already there, 2 new
     stamp_and_count()
-    last = do_ingest(engine, HEADER + rows(2, start=50) + rows(1, start=60, variant=99), skip_unknown=True)
+    last = do_ingest(log, HEADER + rows(2, start=50) + rows(1, start=60, variant=99), skip_unknown=True)
     stamp_and_count()
-    delete_import(engine, last.import_id)
+    delete_import(log, last.import_id)
     stamp_and_count()
-    do_ingest(engine, HEADER + rows(2, start=70))  # takes the deleted import's id
+    do_ingest(log, HEADER + rows(2, start=70))  # takes the deleted import's id
     stamp_and_count()
-    rebuild_rollups(engine, 60.0)
+    rebuild_rollups(log, 60.0)
     stamp_and_count()
     assert [queries.stored_impressions(s) for s in stamps] == [0, 10, 12, 14, 12, 14, 14]
     # Deleting the last import brings back exactly the data (and the stamp) of before it;
@@ -330,11 +334,11 @@ def test_data_stamp_counts_impressions_and_changes_with_every_change(engine):
     assert len({s for i, s in enumerate(stamps) if i != 4}) == len(stamps) - 1
 
 
-def test_all_traffic_can_leave_simulated_experiments_out(engine):
-    do_ingest(engine, HEADER + rows(10))                                      # real, experiment exp1
-    ingest(engine, (HEADER + rows(6, start=500, experiment="lab-1")).encode(), "policy-lab-run-1.csv", "t",
+def test_all_traffic_can_leave_simulated_experiments_out(log):
+    do_ingest(log, HEADER + rows(10))                                      # real, experiment exp1
+    ingest(log, (HEADER + rows(6, start=500, experiment="lab-1")).encode(), "policy-lab-run-1.csv", "t",
            VARIANTS, QUALITY, kind="simulation")
-    with engine.connect() as conn:
+    with log.engine.connect() as conn:
         simulated = tuple(queries.simulated_experiments(conn))
         assert simulated == ("lab-1",)
         everything = queries.variant_totals(conn, Selection(title_id=1))
@@ -365,30 +369,30 @@ def test_the_column_mapping_has_one_rule_for_the_page_and_the_cli():
     ("event_id,timestamp," + ",".join(f"extra{i}" for i in range(1_000_000)) + "\n", "longer than 64 KB"),
     (",".join(f"col{i}" for i in range(200)) + "\n", "has 200 columns (col0, col1"),
 ])
-def test_a_wide_file_is_refused_up_front_in_a_few_words(engine, header, words):
+def test_a_wide_file_is_refused_up_front_in_a_few_words(log, header, words):
     """A million extra columns used to import for 28 s at 5 GB and answer with a nine-million-
     character message; now the header is checked first and the message names a few columns."""
     with pytest.raises(IngestError, match=re.escape(words)) as refused:
-        do_ingest(engine, header + "1,2\n")
+        do_ingest(log, header + "1,2\n")
     assert len(str(refused.value)) < 400
-    with engine.connect() as conn:
+    with log.engine.connect() as conn:
         assert queries.count_impressions(conn) == 0
 
 
-def test_a_huge_field_is_refused_with_a_sentence_not_an_arrow_message(engine):
+def test_a_huge_field_is_refused_with_a_sentence_not_an_arrow_message(log):
     row = rows(1).splitlines()[0].split(",")
     row[2] = "m" * (50 << 20)   # a 50 MB member id: past the reader's block
     with pytest.raises(IngestError, match="a field is larger than 16 MB"):
-        do_ingest(engine, HEADER + ",".join(row) + "\n")
+        do_ingest(log, HEADER + ",".join(row) + "\n")
     row[2] = "m" * 101          # fits the reader, not the log's column
     with pytest.raises(IngestError, match=r"line 2 \(member_id\): member id longer than 100 characters"):
-        do_ingest(engine, HEADER + ",".join(row) + "\n")
-    with engine.connect() as conn:
+        do_ingest(log, HEADER + ",".join(row) + "\n")
+    with log.engine.connect() as conn:
         assert queries.count_impressions(conn) == 0
 
 
-def test_a_missing_column_message_names_a_few_of_the_files_columns(engine):
+def test_a_missing_column_message_names_a_few_of_the_files_columns(log):
     header = "when,who," + ",".join(f"c{i}" for i in range(40)) + "\n"
     with pytest.raises(IngestError, match=r"The file has: when, who, c0, c1, c2, c3 … and 36 more") as refused:
-        do_ingest(engine, header + "1,2\n")
+        do_ingest(log, header + "1,2\n")
     assert len(str(refused.value)) < 400
