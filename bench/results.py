@@ -33,6 +33,7 @@ from artdash.db.engine import make_engine  # noqa: E402
 from artdash.db.results_migrate import upgrade_results  # noqa: E402
 from artdash.results import queries  # noqa: E402
 from artdash.results.ingest import ingest  # noqa: E402
+from artdash.results.log import open_log  # noqa: E402
 
 
 def median_time(fn, rounds=7):
@@ -50,7 +51,8 @@ def built_database(url: str, path: Path, fresh: bool) -> None:
     with engine.connect() as conn:
         empty = queries.count_impressions(conn) == 0
     if empty or fresh:
-        ingest(engine, path, path.name, "bench", variant_titles(), 300.0)
+        folder = None if engine.dialect.name == "postgresql" else Path(str(engine.url.database)).with_suffix(".log")
+        ingest(open_log(engine, folder), path, path.name, "bench", variant_titles(), 300.0)
     engine.dispose()
 
 

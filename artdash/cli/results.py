@@ -41,6 +41,8 @@ def results_import(file, mappings, skip_unknown):
         raise
     click.echo(f"imported {report.n_inserted:,} new impressions of {report.n_rows:,} rows "
                f"({report.n_already_present:,} already present, {report.n_skipped_unknown:,} skipped)")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @results.command("remove")

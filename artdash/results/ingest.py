@@ -49,6 +49,16 @@ class IngestReport:
     n_already_present: int
     n_skipped_unknown: int
     skipped_lines: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()   # imported, but a reviewer should know (e.g. no play durations)
+
+
+def no_durations_warning(n_played: int, n_timed: int) -> str | None:
+    """The warning for a log whose plays all lack a duration (None when some have one)."""
+    if n_played == 0 or n_timed > 0:
+        return None
+    return (f"{n_played:,} impressions were played, but none has a play duration (play_seconds is 0 or empty on "
+            "every play): quality plays, the quality take rate and offline estimates will all be 0. Export "
+            "play_seconds with the log, or map the column that holds it (e.g. watch_time=play_seconds)")
 
 
 def _prefetch(chunks: Iterator[T], depth: int = 2) -> Iterator[T]:
@@ -96,7 +106,7 @@ def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str,
     variant id to its title id. Raises :class:`IngestError` (nothing written) if any row is bad."""
     state = IngestState()
     lookup = variant_lookup(variant_titles)
-    n_rows = inserted = present = 0
+    n_rows = inserted = present = n_played = n_timed = 0
 
     def validated() -> Iterator[tuple[int, Rows]]:
         for chunk, first_line in read_chunks(source, file_name, mapping, chunk_rows):
@@ -110,6 +120,9 @@ def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str,
             for n_chunk, good in _prefetch(validated()):
                 n_rows += n_chunk
                 if state.n_issues == 0 and len(good):
+                    played = good.columns["played"] == 1
+                    n_played += int(played.sum())
+                    n_timed += int((played & (good.columns["play_seconds"] > 0)).sum())
                     new = writer.insert(good)
                     added = int(new.sum())
                     inserted += added
@@ -141,7 +154,9 @@ def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str,
             # Fresh statistics, or SQLite's planner may pick the wrong rollup index.
             conn.exec_driver_sql("ANALYZE rollup_variants")
             conn.exec_driver_sql("ANALYZE rollup_segments")
-    return IngestReport(import_id, n_rows, inserted, present, state.n_skipped, tuple(state.skipped))
+    warning = no_durations_warning(n_played, n_timed)
+    return IngestReport(import_id, n_rows, inserted, present, state.n_skipped, tuple(state.skipped),
+                        (warning,) if warning else ())
 
 
 def delete_import(log: ImpressionLog, import_id: int) -> int:

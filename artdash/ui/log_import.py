@@ -102,6 +102,10 @@ def import_form(ws: Workspace) -> None:
     else:
         bar.empty()
         skipped = f"; {result.n_skipped_unknown:,} skipped (unknown ids)" if result.n_skipped_unknown else ""
-        widgets.flash("success", f"Imported {result.n_inserted:,} new impressions of {result.n_rows:,} rows "
-                                 f"({result.n_already_present:,} were already there{skipped}).")
+        done = (f"Imported {result.n_inserted:,} new impressions of {result.n_rows:,} rows "
+                f"({result.n_already_present:,} were already there{skipped}).")
+        if result.warnings:
+            widgets.flash("warning", " ".join([done, *(f"But: {w}." for w in result.warnings)]))
+        else:
+            widgets.flash("success", done)
         st.rerun()

@@ -107,6 +107,7 @@ def test_results_import_and_refusal(run, tmp_path):
                    "e1,2026-11-01T10:00:00Z,m1,1,1,uniform,1,true,400\n")
     result = run("results", "import", str(log), "--map", "id=event_id", "--map", "ts=timestamp")
     assert result.exit_code == 0 and "imported 1 new impressions of 1 rows" in result.output
+    assert "warning" not in result.output  # the play has a duration
     assert "0 new impressions" in run("results", "import", str(log), "--map", "id=event_id",
                                       "--map", "ts=timestamp").output
     result = run("results", "import", str(log))

@@ -176,3 +176,13 @@ def test_one_title_reads_the_same_after_the_move(engine, tmp_path):
     carry_over(open_log(engine, tmp_path / "log"))
     with engine.connect() as conn:
         assert queries.variant_totals(conn, Selection(title_id=1)).to_dict("records") == before
+
+
+def test_a_log_with_plays_but_no_durations_is_imported_with_a_warning(engine, tmp_path):
+    log = open_log(engine, tmp_path / "log")
+    report = load(log, HEADER + rows(6, seconds=0))
+    assert report.n_inserted == 6
+    assert len(report.warnings) == 1
+    assert "3 impressions were played, but none has a play duration" in report.warnings[0]
+    assert "quality take rate" in report.warnings[0]
+    assert load(log, HEADER + rows(4, start=50)).warnings == ()  # durations given: no warning

@@ -59,6 +59,19 @@ def test_results_page_import_refuses_a_bad_log(demo_ws):
     assert any("Nothing imported" in e.value and "propensity" in e.value for e in at.error)
 
 
+def test_results_page_warns_when_a_log_has_plays_but_no_durations(demo_ws):
+    from artdash.results.service import variant_titles
+
+    variant, title = next(iter(variant_titles(demo_ws).items()))
+    at = open_page("results", results_tab="Import")
+    log = ("event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds\n"
+           + "".join(f"w{i},2026-11-01T10:00:00Z,m{i},{title},{variant},uniform,1,true,0\n" for i in range(3))).encode()
+    at.get("file_uploader")[0].set_value([("log.csv", log, "text/csv")])
+    labelled(at.button, "Import").click().run()
+    assert_clean(at)
+    assert any("Imported 3 new impressions" in w.value and "none has a play duration" in w.value for w in at.warning)
+
+
 def test_results_page_shows_creative_insights_when_that_tab_is_opened(demo_ws):
     from artdash.demo.results import load_demo_results
 
