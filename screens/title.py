@@ -70,7 +70,7 @@ page = gallery.TitlePage(ws, title_id, actor, can_edit, pick, performance, picke
                          tuple(facets), tag_label)
 # The open tab lives in the URL (?tab=Upload), so it survives reruns and can be linked to.
 gallery_tab, upload_tab, bulk_tab, details_tab = st.tabs(
-    ["Gallery", "Upload", "Bulk tagging", "Details"], key="tab", bind="query-params")
+    ["Gallery", "Upload", "Bulk changes", "Details"], key="tab", bind="query-params")
 
 
 # ------------------------------------------------------------------------------ gallery
@@ -147,15 +147,25 @@ with upload_tab:
 
 with bulk_tab:
     if not variants:
-        st.info("Upload artwork first; then tag several variants at once here.")
+        st.info("Upload artwork first; then tag several variants, or change their status, at once here.")
     else:
         with st.form(f"bulk-{title_id}"):
             chosen_variants = st.multiselect("Variants", [v.id for v in variants], format_func=variant_label.get)
             add = st.multiselect("Add tags", list(tag_label), format_func=tag_label.get)
             remove = st.multiselect("Remove tags", list(tag_label), format_func=tag_label.get)
+            new_status = st.selectbox("Set status", ["(keep)", "active", "retired", "draft"], key=f"bulk-status-{title_id}",
+                                      help="All selected variants, or none if one cannot make the move.")
             if st.form_submit_button("Apply to selected variants", type="primary", disabled=not can_edit):
-                widgets.act(ws, lambda s: catalog.bulk_tag(s, chosen_variants, actor, add, remove),
-                            lambda n: f"Updated the tags of {n} variant(s).")
+                if new_status == "(keep)":
+                    widgets.act(ws, lambda s: catalog.bulk_tag(s, chosen_variants, actor, add, remove),
+                                lambda n: f"Updated the tags of {n} variant(s).")
+                else:
+                    def tag_and_move(s):
+                        if add or remove:
+                            catalog.bulk_tag(s, chosen_variants, actor, add, remove)
+                        return catalog.bulk_status(s, chosen_variants, new_status, actor)
+                    widgets.act(ws, tag_and_move, lambda n: f"{n[0]} variant(s) now {new_status}"
+                                + (f" ({n[1]} already were)." if n[1] else "."))
         st.dataframe(pd.DataFrame([{"variant": variant_label[v.id], "tags": ", ".join(t.label for t in v.tags)}
                                    for v in variants]), hide_index=True, width="stretch")
 

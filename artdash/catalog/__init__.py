@@ -5,10 +5,11 @@ data, the acting user. Functions return frozen dataclasses, never ORM objects.
 
 The package is laid out by problem — ``titles``, ``variants``, ``uploads`` (an image file
 becomes a draft variant), ``views`` (what those return), ``text`` (the rules for typed text),
-``taxonomy``, ``personas``, ``history`` — and this module is its public face: everything a
+``taxonomy``, ``personas``, ``history``, ``manifest`` (many titles and images in one step) — and this module is its public face: everything a
 page, the CLI or a notebook calls on the catalog is importable from ``artdash.catalog``.
 """
 
+from artdash.catalog.manifest import ImageSource, ManifestError, ManifestReport, import_manifest
 from artdash.catalog.taxonomy import normalise_tag_name
 from artdash.catalog.text import FIRST_FILM_YEAR, MAX_SYNOPSIS, MAX_TITLE_NAME
 from artdash.catalog.titles import (
@@ -21,6 +22,7 @@ from artdash.catalog.titles import (
 )
 from artdash.catalog.uploads import ingest_image, suggest_visual_tags, upload_files
 from artdash.catalog.variants import (
+    bulk_status,
     bulk_tag,
     decide_suggestion,
     delete_draft,
@@ -49,8 +51,8 @@ from artdash.db.models import DEVICES, LINEAGE_KINDS, TITLE_KINDS, VARIANT_STATU
 from artdash.errors import ArtdashError
 
 __all__ = [
-    "DEVICES", "LINEAGE_KINDS", "TITLE_KINDS", "VARIANT_STATUSES", "ArtdashError", "FIRST_FILM_YEAR", "MAX_SYNOPSIS", "MAX_TITLE_NAME", "STATUS_TRANSITIONS", "NearDuplicate",
-    "SuggestionView", "TitleView", "UploadReport", "UploadResult", "VariantView", "bulk_tag", "catalog_counts",
+    "DEVICES", "ImageSource", "LINEAGE_KINDS", "ManifestError", "ManifestReport", "import_manifest", "TITLE_KINDS", "VARIANT_STATUSES", "ArtdashError", "FIRST_FILM_YEAR", "MAX_SYNOPSIS", "MAX_TITLE_NAME", "STATUS_TRANSITIONS", "NearDuplicate",
+    "SuggestionView", "TitleView", "UploadReport", "UploadResult", "VariantView", "bulk_status", "bulk_tag", "catalog_counts",
     "create_title", "decide_suggestion", "delete_draft", "editors_pick", "get_title", "get_variant",
     "ingest_image", "lineage_root", "list_titles", "list_variants", "normalise_tag_name", "set_editors_pick",
     "set_lineage", "set_variant_label", "set_variant_status", "set_variant_tags", "suggest_visual_tags",

@@ -14,6 +14,7 @@ from artdash.catalog.titles import flush_or_conflict, title_row
 from artdash.catalog.views import STATUS_TRANSITIONS, VariantView, variant_view
 from artdash.db.models import (
     LINEAGE_KINDS,
+    VARIANT_STATUSES,
     EditorsPick,
     Facet,
     Tag,
@@ -131,6 +132,30 @@ def set_variant_status(session: Session, variant_id: int, status: str, actor: st
     variant.updated_by = actor
     flush_or_conflict(session, "variant")
     return get_variant(session, variant.id)
+
+
+def bulk_status(session: Session, variant_ids: Sequence[int], status: str, actor: str) -> tuple[int, int]:
+    """Move several variants to ``status`` at once (e.g. activate every draft of a title), in
+    the caller's transaction: all of them or none — a variant that cannot make the move
+    refuses the whole batch, naming it. Returns (how many changed, how many were already there)."""
+    authorize(session, actor, "editor")
+    status = (status or "").strip().lower()
+    ids = list(dict.fromkeys(int(v) for v in variant_ids))
+    if not ids:
+        raise ValidationError("select at least one variant")
+    if status not in VARIANT_STATUSES:
+        raise ValidationError(f"{status or 'blank'!r} is not a status; use {', '.join(VARIANT_STATUSES)}")
+    rows = [variant_row(session, i) for i in ids]
+    stuck = [v for v in rows if v.status != status and status not in STATUS_TRANSITIONS.get(v.status, ())]
+    if stuck:
+        named = ", ".join(f"#{v.id} ({v.status})" for v in stuck[:8]) + (" …" if len(stuck) > 8 else "")
+        raise ValidationError(f"{len(stuck)} of the {len(rows)} variants cannot become {status}: {named}; "
+                              "leave them out (nothing was changed)")
+    already = sum(v.status == status for v in rows)
+    for v in rows:
+        if v.status != status:
+            set_variant_status(session, v.id, status, actor)
+    return len(rows) - already, already
 
 
 def set_variant_label(session: Session, variant_id: int, label: str, actor: str,

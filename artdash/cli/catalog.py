@@ -48,7 +48,7 @@ def demo(if_empty, demo_impressions):
 
 @main.group(cls=CommandGroup)
 def title():
-    """Titles: add and list."""
+    """Titles: add, import many (a manifest), list."""
 
 
 @title.command("add")
@@ -66,6 +66,41 @@ def title_add(name, year, kind, synopsis, genres, cast):
         view = catalog.create_title(s, name=name, year=year, kind=kind, synopsis=synopsis, genres=genres,
                                     cast=cast, actor=settings.user)
     click.echo(f"added title #{view.id}: {view.display_name}")
+
+
+@title.command("import")
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--images", "images", required=True, type=click.Path(exists=True, path_type=Path),
+              help="A folder of the images the manifest names, or a ZIP of them.")
+def title_import(manifest, images):
+    """Create many titles and variants from MANIFEST (CSV or JSON) and a folder or ZIP of
+    images: one step, all or nothing, every image validated as an upload.
+
+    \b
+    CSV columns: title,year,kind,synopsis,genres,cast,image,label,status
+    (title and image required; genres and cast separated by ';'; status draft or active).
+    A title the catalog has (same name, year and kind) is reused, not changed.
+    """
+    ws = open_workspace()
+    if images.is_dir():
+        source = catalog.ImageSource.folder(images)
+    else:
+        source = catalog.ImageSource.archive(images.read_bytes(), ws.settings.limits)
+    try:
+        report = catalog.import_manifest(ws.sessions, ws.store, manifest.read_bytes(), manifest.name, source,
+                                         ws.settings.user, ws.settings.limits,
+                                         progress=lambda done, total: click.echo(f"  {done:,}/{total:,} images",
+                                                                                 err=True) if done % 50 == 0 else None)
+    except catalog.ManifestError as exc:
+        for issue in exc.issues[:50]:
+            click.echo(f"line {issue.line} ({issue.what}): {issue.problem}", err=True)
+        if len(exc.issues) > 50:
+            click.echo(f"… and {len(exc.issues) - 50} more", err=True)
+        raise
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"imported {len(report.variant_ids):,} variants: {len(report.titles_created):,} new titles, "
+               f"{len(report.titles_reused):,} already in the catalog")
 
 
 @title.command("list")
@@ -129,6 +164,44 @@ def upload(title_ref, files):
     n_refused = sum(not r.accepted for r in results)
     click.echo(f"{len(results) - n_refused} accepted, {n_refused} refused")
     sys.exit(1 if n_refused else 0)
+
+
+# --------------------------------------------------------------------------------- variants
+
+@main.group()
+def variants():
+    """Variants (artwork images) in bulk."""
+
+
+@variants.command("status")
+@click.argument("status", type=click.Choice(["draft", "active", "retired"]))
+@click.argument("variant_ids", nargs=-1, type=int)
+@click.option("--title", "title_ref", default=None, metavar="TITLE",
+              help="Every variant of this title (an id or an exact name) instead of listing ids.")
+@click.option("--from", "from_status", type=click.Choice(["draft", "active", "retired"]), default=None,
+              help="Only the variants that have this status now (e.g. --from draft to activate every draft).")
+def variants_status(status, variant_ids, title_ref, from_status):
+    """Move several variants to STATUS at once: all of them, or none if any cannot make the
+    move (draft → active → retired; a retired one may be reactivated).
+
+    \b
+    artdash variants status active 12 13 14
+    artdash variants status active --title "Harbour Lights" --from draft
+    """
+    ws = open_workspace()
+    with ws.session() as s:
+        ids = list(variant_ids)
+        if title_ref is not None:
+            ids += [v.id for v in catalog.list_variants(s, _find_title_id(s, title_ref))]
+        if from_status is not None:
+            found = catalog.variants_by_id(s, ids)
+            ids = [i for i in ids if i in found and found[i].status == from_status]
+    if not ids:
+        raise ValidationError("no variant to change: give variant ids, or --title (with --from, some of them must "
+                              "have that status)")
+    with ws.transaction() as s:
+        changed, already = catalog.bulk_status(s, ids, status, ws.settings.user)
+    click.echo(f"{changed:,} variant(s) now {status}" + (f" ({already:,} already were)" if already else ""))
 
 
 # --------------------------------------------------------------------------------- members

@@ -85,3 +85,41 @@ def results_rebuild():
         audit.record(s, ws.settings.user, "rebuild", "rollups", "", after={"impressions": count,
                                                                         "quality seconds": seconds})
     click.echo(f"rebuilt the rollups from {count:,} impressions (quality plays: at least {seconds:g} s)")
+
+
+@results.command("rollup")
+@click.option("--engine", "engine_name", type=click.Choice(["embedded", "spark"]), default="embedded",
+              show_default=True, help="embedded: DuckDB over the Parquet log (or the database holding the "
+                                      "impressions); spark: Apache Spark over the same Parquet log.")
+@click.option("--log", "log_path", default=None, metavar="PATH",
+              help="Spark only: read the log from here instead of ARTDASH_RESULTS_LOG_DIR — the same "
+                   "folder layout in HDFS or object storage (hdfs://…, s3a://…).")
+@click.option("--master", default="local[2]", show_default=True, help="Spark only: the Spark master URL.")
+def results_rollup(engine_name, log_path, master):
+    """Recompute every rollup the pages read from the whole impression log, with the chosen
+    engine, and replace the stored ones (quality plays at ARTDASH_QUALITY_PLAY_SECONDS).
+    Spark is the path beyond one machine; its numbers equal the embedded engine's."""
+    from artdash.access import audit
+    from artdash.errors import ValidationError
+    from artdash.results.ingest import rebuild_rollups
+    from artdash.results.log.parquet import ParquetLog
+    from artdash.results.rollups import rollup_with_spark
+    from artdash.results.service import impression_log
+
+    ws = open_workspace()
+    seconds = ws.settings.quality_play_seconds
+    log = impression_log(ws)
+    if engine_name == "spark":
+        if not isinstance(log, ParquetLog):
+            raise ValidationError("Spark reads the Parquet impression log; these results keep their impressions "
+                                  "in the database (use --engine embedded)")
+        click.echo(f"Spark ({master}) is reading {log_path or log.folder} …", err=True)
+        count = rollup_with_spark(log, seconds, path=log_path, master=master)
+    else:
+        if log_path:
+            raise ValidationError("--log is for --engine spark; the embedded engine reads ARTDASH_RESULTS_LOG_DIR")
+        count = rebuild_rollups(log, seconds)
+    with ws.transaction() as s:
+        audit.record(s, ws.settings.user, "rebuild", "rollups", "", after={"impressions": count, "engine": engine_name,
+                                                                        "quality seconds": seconds})
+    click.echo(f"rolled up {count:,} impressions with {engine_name} (quality plays: at least {seconds:g} s)")

@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 from artdash import clock
 from artdash.db.results_schema import imports
 from artdash.results.log import ImpressionLog
+from artdash.results.names import CatalogNames
 from artdash.results.read import CHUNK_ROWS, read_chunks
 from artdash.results.rollups import rebuild_rollups, write_rollups
 from artdash.results.validate import (
@@ -101,16 +102,18 @@ def _prefetch(chunks: Iterator[T], depth: int = 2) -> Iterator[T]:
 def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str, variant_titles: Mapping[int, int],
            quality_seconds: float, mapping: Mapping[str, str] | None = None, skip_unknown: bool = False,
            kind: str = "import", chunk_rows: int = CHUNK_ROWS,
-           progress: Callable[[int], None] | None = None) -> IngestReport:
+           progress: Callable[[int], None] | None = None, names: CatalogNames | None = None) -> IngestReport:
     """Import one log file into ``log``, atomically. ``variant_titles`` maps every catalog
-    variant id to its title id. Raises :class:`IngestError` (nothing written) if any row is bad."""
+    variant id to its title id; with ``names``, titles may also be given by name and variants
+    by label (:mod:`artdash.results.names`). Raises :class:`IngestError` (nothing written) if
+    any row is bad."""
     state = IngestState()
     lookup = variant_lookup(variant_titles)
     n_rows = inserted = present = n_played = n_timed = 0
 
     def validated() -> Iterator[tuple[int, Rows]]:
         for chunk, first_line in read_chunks(source, file_name, mapping, chunk_rows):
-            yield chunk.num_rows, validate_chunk(chunk, first_line, lookup, skip_unknown, state)
+            yield chunk.num_rows, validate_chunk(chunk, first_line, lookup, skip_unknown, state, names)
 
     with one_writer(log.engine) as conn:
         log.prepare(conn)

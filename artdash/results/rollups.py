@@ -5,13 +5,14 @@ Spark), then added to — or taken from — the small rollup tables the pages re
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, delete, update
 
 from artdash.db.results_schema import SUMS, imports, rollup_cells, rollup_segments, rollup_variants
 from artdash.errors import ValidationError
-from artdash.results.log import ImpressionLog
+from artdash.results.log import ImpressionLog, ParquetLog
 from artdash.results.log.grouping import CELL_KEYS, SEGMENT_KEYS, VARIANT_KEYS
 from artdash.results.write import Writer, one_writer
 
@@ -60,3 +61,26 @@ def rebuild_rollups(log: ImpressionLog, quality_seconds: float,
     if progress:
         progress(count)
     return count
+
+
+def rollup_with_spark(log: ParquetLog, quality_seconds: float, path: str | None = None,
+                      master: str = "local[2]", spark: Any = None) -> int:
+    """Recompute every rollup with Spark from the log (``path``: the same log elsewhere, e.g.
+    a copy in HDFS) and replace the stored rollups, under the import lock so the log does not
+    change meanwhile. Returns the number of impressions counted."""
+    from artdash.results.log.parquet import list_files
+    from artdash.results.log.spark import spark_contributions, spark_session
+
+    if not quality_seconds >= 0:
+        raise ValidationError("the quality-play threshold must be a number of seconds ≥ 0")
+    source = path or str(log.folder)
+    with one_writer(log.engine) as conn:
+        committed = log.committed(conn)
+        if path is None and committed and not list_files(log.folder):
+            raise ValidationError(f"the impression log folder {log.folder} has no files, but the results database "
+                                  "lists imports: point --log at where the log is")
+        contributions = spark_contributions(spark or spark_session(master), source, committed, quality_seconds)
+        replace_rollups(conn, contributions)
+        conn.execute(update(imports).values(quality_seconds=quality_seconds))
+    variants = contributions.get("variants")
+    return int(variants["impressions"].sum()) if variants is not None and len(variants) else 0

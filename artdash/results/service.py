@@ -15,6 +15,7 @@ from artdash.db.models import Variant
 from artdash.results.ingest import IngestReport, delete_import, ingest
 from artdash.results.log import ImpressionLog, ParquetLog, open_log
 from artdash.results.log.carry import carry_over
+from artdash.results.names import CatalogNames
 from artdash.workspace import Workspace
 
 
@@ -36,6 +37,15 @@ def variant_titles(ws: Workspace) -> dict[int, int]:
         return dict(s.execute(select(Variant.id, Variant.title_id)).all())
 
 
+def catalog_names(ws: Workspace) -> CatalogNames:
+    """Every title's name and every variant's label (imports may name them instead of ids)."""
+    from artdash.db.models import Title
+
+    with ws.session() as s:
+        return CatalogNames.build(s.execute(select(Title.id, Title.name)).all(),
+                                  s.execute(select(Variant.id, Variant.title_id, Variant.label)).all())
+
+
 def import_log(ws: Workspace, source: bytes | Path, file_name: str, actor: str, *, mapping: Mapping[str, str] | None = None,
                skip_unknown: bool = False, kind: str = "import", needs: str = "admin",
                progress: Callable[[int], None] | None = None) -> IngestReport:
@@ -43,7 +53,8 @@ def import_log(ws: Workspace, source: bytes | Path, file_name: str, actor: str, 
     with ws.transaction() as s:
         authorize(s, actor, needs)
     report = ingest(impression_log(ws), source, file_name, actor, variant_titles(ws), ws.settings.quality_play_seconds,
-                    mapping=mapping, skip_unknown=skip_unknown, kind=kind, progress=progress)
+                    mapping=mapping, skip_unknown=skip_unknown, kind=kind, progress=progress,
+                    names=catalog_names(ws))
     with ws.transaction() as s:
         authorize(s, actor, needs)
         audit.record(s, actor, "import", "impressions", report.import_id,

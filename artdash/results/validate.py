@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from artdash.errors import ValidationError
+from artdash.results.names import CatalogNames, resolve_titles, resolve_variants
 
 TRUE_WORDS = {"1", "true", "t", "yes", "y"}
 FALSE_WORDS = {"0", "false", "f", "no", "n"}
@@ -171,7 +172,7 @@ class Rows:
 
 
 def validate_chunk(chunk: pa.Table, first_line: int, lookup: np.ndarray, skip_unknown: bool,
-                   state: IngestState) -> Rows:
+                   state: IngestState, names: CatalogNames | None = None) -> Rows:
     """Check one chunk; returns its good rows (typed), records problems in ``state``."""
     n = chunk.num_rows
     lines = np.arange(first_line, first_line + n)
@@ -208,8 +209,22 @@ def validate_chunk(chunk: pa.Table, first_line: int, lookup: np.ndarray, skip_un
     ts = _timestamps(stamps, bool(state.zoned))
     flag(np.isnan(ts), "timestamp", "not a timestamp (use ISO 8601, e.g. 2026-11-01T20:15:00Z)")
 
+    def flag_rows(rows: np.ndarray, column: str, problems: list[str]) -> None:
+        if len(rows):
+            mask = np.zeros(n, dtype=bool)
+            mask[rows] = True
+            texts = np.empty(n, dtype=object)
+            texts[rows] = problems
+            flag(mask, column, list(texts[mask & ~bad]))
+
     title = _numbers(chunk["title_id"])
+    if names is not None and np.isnan(title).any():  # some titles are named, not numbered
+        title, named_bad, problems = resolve_titles(_text(chunk["title_id"]), names)
+        flag_rows(named_bad, "title_id", problems)
     variant = _numbers(chunk["variant_id"])
+    if names is not None and np.isnan(variant).any():
+        variant, named_bad, problems = resolve_variants(_text(chunk["variant_id"]), title, names)
+        flag_rows(named_bad, "variant_id", problems)
     with np.errstate(invalid="ignore"):  # NaN and infinities are flagged by isfinite
         flag(~np.isfinite(title) | (title % 1 != 0), "title_id", "not a whole-number title id")
         flag(~np.isfinite(variant) | (variant % 1 != 0), "variant_id", "not a whole-number variant id")

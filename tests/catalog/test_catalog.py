@@ -381,3 +381,28 @@ def test_a_mistaken_draft_can_be_deleted_but_nothing_that_went_live(ws, two_vari
         assert catalog.get_variant(s, v2).parent_id is None  # the child forgets its parent
     with pytest.raises(ValidationError, match="only drafts"), ws.transaction() as s:
         catalog.delete_draft(s, v2, ED)
+
+
+def test_bulk_status_is_all_or_nothing_and_names_what_cannot_move(ws):
+    from artdash.errors import ValidationError
+
+    with ws.transaction() as s:
+        title = catalog.create_title(s, name="Bulk", actor="local-admin")
+        ids = [catalog.ingest_image(s, ws.store, title.id, f"v{i}.png", artimages.png(seed=40 + i), "local-admin").variant_id
+               for i in range(3)]
+    with ws.transaction() as s:
+        assert catalog.bulk_status(s, ids[1:], "active", "local-admin") == (2, 0)
+    with ws.transaction() as s:
+        catalog.set_variant_status(s, ids[2], "retired", "local-admin")
+    # draft → active is allowed, active stays, retired → … active is allowed too; retired → draft is not
+    with pytest.raises(ValidationError, match=rf"2 of the 3 variants cannot become draft: #{ids[1]} \(active\), "
+                                              rf"#{ids[2]} \(retired\)"):
+        with ws.transaction() as s:
+            catalog.bulk_status(s, ids, "draft", "local-admin")
+    with ws.session() as s:
+        assert [catalog.get_variant(s, i).status for i in ids] == ["draft", "active", "retired"]
+    with ws.transaction() as s:
+        assert catalog.bulk_status(s, ids, "active", "local-admin") == (2, 1)
+    with pytest.raises(ValidationError, match="not a status"):
+        with ws.transaction() as s:
+            catalog.bulk_status(s, ids, "published", "local-admin")

@@ -108,6 +108,10 @@ def test_results_import_and_refusal(run, tmp_path):
     result = run("results", "import", str(log), "--map", "id=event_id", "--map", "ts=timestamp")
     assert result.exit_code == 0 and "imported 1 new impressions of 1 rows" in result.output
     assert "warning" not in result.output  # the play has a duration
+    named = tmp_path / "named.csv"  # the title by its name, as exports give it
+    named.write_text("event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds\n"
+                     "n1,2026-11-01T10:00:00Z,m1,harbour lights,1,uniform,1,true,400\n")
+    assert "imported 1 new impressions" in run("results", "import", str(named)).output
     assert "0 new impressions" in run("results", "import", str(log), "--map", "id=event_id",
                                       "--map", "ts=timestamp").output
     result = run("results", "import", str(log))
@@ -115,6 +119,7 @@ def test_results_import_and_refusal(run, tmp_path):
     listing = run("results", "imports").output
     assert "log.csv" in listing and "import" in listing
     assert "removed import #1: 1 impressions" in run("results", "remove", "1", "--yes").output
+    assert "removed import #2: 1 impressions" in run("results", "remove", "2", "--yes").output
     gone = run("results", "remove", "1", "--yes")
     assert gone.exit_code == 2 and "there is no import #1" in gone.output
 
@@ -156,3 +161,30 @@ def test_simulate_and_evaluate_print_the_lab_tables(run):
     assert bad.exit_code == 2 and "no archetype called 'Nobody'" in bad.output
     neither = run("evaluate")
     assert neither.exit_code == 2 and "give either --run" in neither.output
+
+
+def test_variants_status_in_bulk(run, tmp_path):
+    run("title", "add", "Harbour Lights")
+    for i in range(3):
+        image = tmp_path / f"v{i}.png"
+        image.write_bytes(artimages.png(seed=i * 7 + 1))
+        run("upload", "Harbour Lights", str(image))
+    result = run("variants", "status", "active", "--title", "harbour lights", "--from", "draft")
+    assert result.exit_code == 0 and "variant(s) now active" in result.output
+    again = run("variants", "status", "active", "1")
+    assert "0 variant(s) now active (1 already were)" in again.output
+    refused = run("variants", "status", "draft", "1")
+    assert refused.exit_code != 0 and "cannot become draft" in refused.output
+
+
+def test_title_import_from_a_manifest_and_a_folder(run, tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    for i in range(2):
+        (images / f"p{i}.png").write_bytes(artimages.png(seed=90 + i))
+    manifest = tmp_path / "catalog.csv"
+    manifest.write_text("title,year,image,status\nHarbour Lights,2019,p0.png,active\nHarbour Lights,2019,p1.png,\n")
+    result = run("title", "import", str(manifest), "--images", str(images))
+    assert result.exit_code == 0 and "imported 2 variants: 1 new titles, 0 already in the catalog" in result.output
+    again = run("title", "import", str(manifest), "--images", str(images))
+    assert again.exit_code == 2 and "line 2 (image)" in again.output and "nothing imported" in again.output

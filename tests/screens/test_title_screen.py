@@ -118,6 +118,28 @@ def test_bulk_tagging_and_details_tabs(demo_ws):
         assert catalog.get_title(s, int(tid)).synopsis == "A storm, a light, a ferry."
 
 
+def test_bulk_status_moves_all_selected_variants_or_none(demo_ws):
+    tid = title_id(demo_ws)
+    with demo_ws.session() as s:
+        variants = catalog.list_variants(s, int(tid))
+    with demo_ws.transaction() as s:
+        catalog.set_variant_status(s, variants[0].id, "retired", "local-admin")
+    at = open_page("title", title=tid)
+    labelled(at.multiselect, "Variants").set_value([variants[0].id, variants[1].id])
+    labelled(at.selectbox, "Set status").set_value("draft")  # retired → draft is not allowed
+    labelled(at.button, "Apply to selected variants").click().run()
+    assert_clean(at)
+    assert any("cannot become draft" in shown(e.value) and f"#{variants[0].id} (retired)" in shown(e.value)
+               and "nothing was changed" in shown(e.value) for e in at.error)
+    with demo_ws.session() as s:
+        assert catalog.get_variant(s, variants[1].id).status == variants[1].status  # none moved
+    labelled(at.selectbox, "Set status").set_value("active")
+    labelled(at.button, "Apply to selected variants").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert {catalog.get_variant(s, v.id).status for v in variants[:2]} == {"active"}
+
+
 def test_title_picker_and_url_agree(demo_ws):
     first, second = title_id(demo_ws, "Harbour Lights"), title_id(demo_ws, "The Last Laugh Hotel")
     at = open_page("title", title=first)

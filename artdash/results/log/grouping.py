@@ -21,7 +21,7 @@ def _sums(quality_seconds: float) -> str:
     q = repr(float(quality_seconds))
     return ("CAST(count(*) AS BIGINT) AS impressions, CAST(sum(played) AS BIGINT) AS plays, "
             f"CAST(sum(CASE WHEN played = 1 AND play_seconds >= {q} THEN 1 ELSE 0 END) AS BIGINT) AS quality_plays, "
-            "CAST(sum(play_seconds) AS DOUBLE PRECISION) AS play_seconds")
+            "sum(play_seconds) AS play_seconds")  # a double in every engine (and no type name they all spell alike)
 
 
 def rollup_queries(source: str, quality_seconds: float) -> dict[str, str]:
