@@ -54,6 +54,7 @@ bench: install
 	$(BIN)/python bench/policy.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/results.py
+	$(BIN)/python bench/spark.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/ope.py
 	$(BIN)/python bench/simulate.py

@@ -1,4 +1,4 @@
-"""Catalog: every title at a glance, filters, a CSV of what is shown, and a form for a new title."""
+"""Catalog: every title at a glance, filters, a CSV of what is shown, a form for a new title and an import of many."""
 
 import pandas as pd
 import streamlit as st
@@ -6,7 +6,7 @@ import streamlit as st
 from artdash import catalog, export
 from artdash.catalog.taxonomy import list_tags
 from artdash.errors import ArtdashError
-from artdash.ui import widgets
+from artdash.ui import manifest_import, widgets
 from artdash.ui.text import md, md_list
 
 ws = widgets.page("Catalog", needs="editor", doing="adding titles")
@@ -45,6 +45,9 @@ with st.expander("New title", icon=":material/add:", expanded=counts["titles"] =
             else:
                 widgets.flash("success", f"Created {md(view.display_name)}. Upload its artwork below.")
                 st.switch_page("screens/title.py", query_params={"title": str(view.id), "tab": "Upload"})
+
+with st.expander("Import many titles (a manifest and a ZIP of images)", icon=":material/upload_file:"):
+    manifest_import.manifest_section(ws)
 
 if counts["titles"] == 0:
     st.info("The catalog is empty. Create a title above, or load the demo catalog "

@@ -149,8 +149,18 @@ with bulk_tab:
     if not variants:
         st.info("Upload artwork first; then tag several variants, or change their status, at once here.")
     else:
+        picked_key = f"bulk-variants-{title_id}"
+
+        def preselect(choice_key=f"bulk-pick-{title_id}"):
+            choice = st.session_state.get(choice_key)
+            st.session_state[picked_key] = [v.id for v in variants if choice == "all" or v.status == choice]
+
+        st.segmented_control("Select", ["draft", "active", "retired", "all"], key=f"bulk-pick-{title_id}",
+                             format_func=lambda c: "every variant" if c == "all" else f"every {c} variant",
+                             on_change=preselect, help="Fills the list below; add or take out variants there.")
         with st.form(f"bulk-{title_id}"):
-            chosen_variants = st.multiselect("Variants", [v.id for v in variants], format_func=variant_label.get)
+            chosen_variants = st.multiselect("Variants", [v.id for v in variants], format_func=variant_label.get,
+                                             key=picked_key)
             add = st.multiselect("Add tags", list(tag_label), format_func=tag_label.get)
             remove = st.multiselect("Remove tags", list(tag_label), format_func=tag_label.get)
             new_status = st.selectbox("Set status", ["(keep)", "active", "retired", "draft"], key=f"bulk-status-{title_id}",

@@ -9,6 +9,9 @@ without its file — unless a file was deleted or damaged outside ArtDash. The d
 - **missing**: variants whose original or thumbnail is gone (a thumbnail is rebuilt from the
   original; a missing original can only come back from a backup);
 - **damaged**: originals whose bytes no longer hash to their name (restore from a backup);
+- **the impression log** (Parquet files by day): an import whose files are missing, short or
+  unreadable (remove it and import the file again); files no import owns and staging
+  leftovers of an interrupted import (repairable: cleared, as the next import would);
 - **unlinked simulations**: a policy-lab run whose simulated log reached the results
   database, while the process stopped before the run was linked to it (repairable: linked,
   so the run can show and remove its data).
@@ -38,6 +41,8 @@ class Checkup:
     damaged: list[int] = field(default_factory=list)               # variant ids
     unlinked_runs: list[tuple[int, int]] = field(default_factory=list)  # (lab run id, results import id)
     database_problems: list[str] = field(default_factory=list)          # integrity check findings
+    log_problems: list[str] = field(default_factory=list)               # the impression log's files
+    log_leftovers: list[Path] = field(default_factory=list)
     files_checked: int = 0
     repaired: list[str] = field(default_factory=list)
 
@@ -45,13 +50,18 @@ class Checkup:
     def healthy(self) -> bool:
         """Whether nothing remains to repair."""
         return not (self.orphans or self.leftovers or self.missing_originals or self.missing_thumbnails
-                    or self.damaged or self.unlinked_runs or self.database_problems)
+                    or self.damaged or self.unlinked_runs or self.database_problems or self.log_problems
+                    or self.log_leftovers)
 
     def lines(self) -> list[str]:
         """The report as lines for the terminal."""
         out = [f"database: {p} — restore the last backup into a new data folder (`artdash restore`)"
                for p in self.database_problems]
         out.append(f"{self.files_checked:,} media files checked")
+        out += [f"impression log: {p}" for p in self.log_problems]
+        if self.log_leftovers:
+            out.append(f"{len(self.log_leftovers):,} impression-log file(s) no import owns (an interrupted import "
+                       "or removal)")
         if self.orphans:
             out.append(f"{len(self.orphans):,} orphan file(s) no variant refers to")
         if self.leftovers:
@@ -115,7 +125,19 @@ def examine(ws, verify_hashes: bool = True) -> Checkup:
         if not store.thumbnail_path(sha).is_file():
             report.missing_thumbnails.append(vid)
     report.unlinked_runs = _unlinked_runs(ws)
+    report.log_problems, report.log_leftovers = _log_checkup(ws)
     return report
+
+
+def _log_checkup(ws) -> tuple[list[str], list[Path]]:
+    from artdash.results.log import ParquetLog
+    from artdash.results.service import impression_log
+
+    log = impression_log(ws)
+    if not isinstance(log, ParquetLog):
+        return [], []
+    with ws.results_engine.connect() as conn:
+        return log.check(conn)
 
 
 def _unlinked_runs(ws) -> list[tuple[int, int]]:
@@ -161,6 +183,17 @@ def repair(ws, report: Checkup) -> Checkup:
                 lab_store.attach_log(s, run_id, import_id, s.get(LabRun, run_id).created_by)
         report.repaired.append(f"linked {len(report.unlinked_runs):,} lab run(s) to their simulated data")
         report.unlinked_runs = []
+    if report.log_leftovers:
+        from artdash.results.log import ParquetLog
+        from artdash.results.service import impression_log
+        from artdash.results.write import one_writer
+
+        log = impression_log(ws)
+        if isinstance(log, ParquetLog):
+            with one_writer(log.engine) as conn:  # as the next import would, under its lock
+                log.prepare(conn)
+            report.repaired.append(f"cleared {len(report.log_leftovers):,} impression-log file(s) no import owns")
+            report.log_leftovers = []
     report.orphans, report.leftovers = [], []
     report.missing_thumbnails = [v for v in report.missing_thumbnails
                                  if v in report.missing_originals or v in report.damaged]

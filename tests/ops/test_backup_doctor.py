@@ -478,3 +478,26 @@ def test_doctor_links_a_run_to_the_log_it_wrote_before_a_crash(tmp_path):
         assert lab_store.remove_run_data(ws, run.id, "local-admin") == 4_000
     finally:
         ws.close()
+
+
+def test_doctor_checks_the_impression_log_and_clears_what_no_import_owns(source):
+    from artdash.demo.results import load_demo_results
+    from artdash.results.log.parquet import list_files
+
+    load_demo_results(source, n=2_000)
+    folder = source.settings.impression_log_dir
+    assert doctor.examine(source).healthy
+    files = list_files(folder)
+    stray = files[0].path.with_name("import-999-0.parquet")  # a crash between the move and the commit
+    stray.write_bytes(files[0].path.read_bytes())
+    (folder / "_staging" / "import-998").mkdir(parents=True)
+    (folder / "_staging" / "import-998" / "part.parquet").write_bytes(b"half")
+    files[1].path.write_bytes(b"PAR1 damaged")
+    report = doctor.examine(source)
+    assert len(report.log_leftovers) == 2
+    assert any("cannot be read" in p for p in report.log_problems)
+    assert any("should hold 2,000 impressions" in p for p in report.log_problems)
+    assert "impression log:" in " ".join(report.lines())
+    doctor.repair(source, report)
+    assert not stray.exists() and not (folder / "_staging").exists()
+    assert doctor.examine(source).log_leftovers == []

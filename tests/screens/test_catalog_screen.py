@@ -58,3 +58,33 @@ def test_catalog_pages_through_many_titles(empty_ws):
     at.button_group[0].set_value(2).run()
     assert_clean(at)
     assert len([b for b in at.get("page_link") if b.proto.label == "Open"]) == 6
+
+
+def test_catalog_page_imports_a_manifest_with_a_zip_or_lists_every_problem(empty_ws):
+    import io
+    import zipfile
+
+    import artimages
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("couple.png", artimages.png(seed=120))
+        zf.writestr("lighthouse.png", artimages.png(seed=121))
+    manifest = b"title,year,image,label,status\nHarbour Lights,2019,couple.png,Couple,active\n" \
+               b"Harbour Lights,2019,lighthouse.png,,\nNight <b>Train</b>,,missing.png,,\n"
+    at = open_page("catalog")
+    at.get("file_uploader")[0].set_value([("catalog.csv", manifest, "text/csv")])
+    at.get("file_uploader")[1].set_value([("images.zip", buffer.getvalue(), "application/zip")])
+    labelled(at.button, "Import titles and images").click().run()
+    assert_clean(at)
+    assert any("Nothing imported" in e.value for e in at.error)
+    problems = at.dataframe[0].value
+    assert problems["line"].tolist() == [4] and "missing.png" in problems["problem"][0]
+    with empty_ws.session() as s:
+        assert catalog.catalog_counts(s)["titles"] == 0
+    at.get("file_uploader")[0].set_value([("catalog.csv", manifest.rsplit(b"\nNight", 1)[0] + b"\n", "text/csv")])
+    labelled(at.button, "Import titles and images").click().run()
+    assert_clean(at)
+    assert any("Imported 2 images: 1 new titles" in s.value for s in at.success)
+    with empty_ws.session() as s:
+        assert catalog.catalog_counts(s)["active"] == 1

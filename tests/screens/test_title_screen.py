@@ -138,6 +138,16 @@ def test_bulk_status_moves_all_selected_variants_or_none(demo_ws):
     assert_clean(at)
     with demo_ws.session() as s:
         assert {catalog.get_variant(s, v.id).status for v in variants[:2]} == {"active"}
+    # "every active variant" fills the list; retiring them all leaves none active.
+    with demo_ws.session() as s:
+        active = sorted(v.id for v in catalog.list_variants(s, int(tid)) if v.status == "active")
+    labelled(at.segmented_control, "Select").set_value("active").run()
+    assert sorted(labelled(at.multiselect, "Variants").value) == active and len(active) >= 2
+    labelled(at.selectbox, "Set status").set_value("retired")
+    labelled(at.button, "Apply to selected variants").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert not [v for v in catalog.list_variants(s, int(tid)) if v.status == "active"]
 
 
 def test_title_picker_and_url_agree(demo_ws):

@@ -184,6 +184,32 @@ class ParquetLog:
             folder.mkdir(parents=True, exist_ok=True)
             f.path.replace(folder / f.path.name)
 
+    def check(self, conn: Connection) -> tuple[list[str], list[Path]]:
+        """(problems, leftovers): imports whose files are missing, short or unreadable; and
+        files no committed import owns, staging and removal leftovers (cleared by
+        :meth:`prepare`, which the next import runs anyway)."""
+        expected = {int(r.id): int(r.n_rows) - int(r.n_already_present) - int(r.n_skipped)
+                    for r in conn.execute(select(imports.c.id, imports.c.n_rows, imports.c.n_already_present,
+                                                 imports.c.n_skipped))}
+        found: dict[int, int] = {}
+        problems, leftovers = [], []
+        for f in list_files(self.folder):
+            if f.import_id not in expected:
+                leftovers.append(f.path)
+                continue
+            try:
+                found[f.import_id] = found.get(f.import_id, 0) + pq.ParquetFile(f.path).metadata.num_rows
+            except Exception as exc:  # noqa: BLE001 — any unreadable file is reported, not raised
+                problems.append(f"{f.path.name} of import #{f.import_id} cannot be read ({str(exc)[:80]})")
+        for import_id, n in sorted(expected.items()):
+            if found.get(import_id, 0) != n:
+                problems.append(f"import #{import_id} should hold {n:,} impressions, its files hold "
+                                f"{found.get(import_id, 0):,} — remove it and import the file again")
+        for extra in (STAGING, TRASH):
+            if (self.folder / extra).exists():
+                leftovers += [p for p in (self.folder / extra).rglob("*") if p.is_file()]
+        return problems, leftovers
+
     def known_keys(self, conn: Connection) -> np.ndarray:
         """Sorted event keys of every committed impression (idempotent imports)."""
         with self.scan(conn) as (duck, relation):
