@@ -36,11 +36,15 @@ def manifest_section(ws: Workspace) -> None:
         st.error("Choose both files: the manifest and the ZIP of the images it names.")
         return
     bar = st.progress(0.0, text="Checking the images…")
+
+    def advance(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"{done:,} of {total:,} images")
+
     try:
         source = catalog.ImageSource.archive(images.getvalue(), ws.settings.limits)
         report = catalog.import_manifest(
             ws.sessions, ws.store, manifest.getvalue(), manifest.name, source, widgets.actor(), ws.settings.limits,
-            progress=lambda done, total: bar.progress(done / total, text=f"{done:,} of {total:,} images"))
+            progress=advance)
     except catalog.ManifestError as exc:
         bar.empty()
         st.error(f"Nothing imported — {md(exc)}")
