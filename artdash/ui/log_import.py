@@ -9,8 +9,9 @@ from artdash import export
 from artdash.errors import ArtdashError
 from artdash.results.ingest import IngestError
 from artdash.results.read import MAPPING_EXAMPLE, parse_column_mapping
-from artdash.results.service import import_log, remove_import
+from artdash.results.service import import_log, impression_log, remove_import
 from artdash.ui import results_data, widgets
+from artdash.ui.text import md
 from artdash.workspace import Workspace
 
 
@@ -18,8 +19,8 @@ def import_section(ws: Workspace) -> None:
     """The whole tab: the form (admins), the import history with its download, removal."""
     st.markdown("Import an impression log (CSV or Parquet). Columns: **event_id, timestamp, member_id, "
                 "title_id, variant_id, policy, propensity, played, play_seconds**, and optionally experiment, "
-                "cell, country, device. Re-importing the same events adds nothing; a file with any bad row "
-                "imports nothing.")
+                "cell, country, device. Titles may be given by name and images by label instead of ids. "
+                "Re-importing the same events adds nothing; a file with any bad row imports nothing.")
     if not widgets.may("admin"):
         st.info("Importing logs is for admins; you are signed in as a "
                 f"{widgets.role()}. The import history is below.")
@@ -36,7 +37,9 @@ def import_section(ws: Workspace) -> None:
         "already there": history["n_already_present"], "skipped (unknown ids)": history["n_skipped"],
         "quality play from (s)": history["quality_seconds"]})
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.download_button("Download CSV", export.csv_bytes(shown), "imports.csv", "text/csv",
+    st.caption(f"The impressions are kept as {md(impression_log(ws).describe())}; the pages read daily rollups of "
+               "them.")
+    st.download_button("Download CSV (the import history)", export.csv_bytes(shown), "imports.csv", "text/csv",
                        key="imports_csv")
     if widgets.may("admin"):
         remove_form(ws, shown)

@@ -300,7 +300,11 @@ class ParquetWriter:
         self.known = known
         self.stage = log.folder / STAGING / f"import-{import_id}"
         shutil.rmtree(self.stage, ignore_errors=True)
-        self.stage.mkdir(parents=True)
+        try:
+            self.stage.mkdir(parents=True)
+        except OSError as exc:
+            raise ValidationError(f"cannot write to the impression log folder {log.folder} ({exc.strerror}); give "
+                                  "ArtDash a folder it may write (ARTDASH_RESULTS_LOG_DIR) — nothing was imported") from None
         self._buffer: dict[int, list[pa.Table]] = {}
         self._buffered = 0
         self._open: dict[int, pq.ParquetWriter] = {}

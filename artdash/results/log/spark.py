@@ -36,6 +36,7 @@ def spark_session(master: str = DEFAULT_MASTER) -> Any:
         raise ValidationError("Spark needs Java 17 or newer on the PATH (e.g. `apt-get install openjdk-17-jre`)")
     session = (SparkSession.builder.master(master).appName("artdash-rollups")
                .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "8")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .getOrCreate())
@@ -49,6 +50,13 @@ def spark_contributions(spark: Any, path: str, import_ids: Iterable[int],
     ids = sorted(int(i) for i in import_ids)
     if not ids:
         return {}
-    frame = spark.read.parquet(path)  # ``day`` from the folders; _staging and _removed are skipped
-    frame.where(frame["import_id"].isin(ids)).createOrReplaceTempView("artdash_log")
-    return {grain: spark.sql(sql).toPandas() for grain, sql in rollup_queries("artdash_log", quality_seconds).items()}
+    try:
+        frame = spark.read.parquet(path)  # ``day`` from the folders; _staging and _removed are skipped
+        frame.where(frame["import_id"].isin(ids)).createOrReplaceTempView("artdash_log")
+        return {grain: spark.sql(sql).toPandas()
+                for grain, sql in rollup_queries("artdash_log", quality_seconds).items()}
+    except Exception as exc:
+        if type(exc).__module__.startswith(("pyspark", "py4j")):  # Spark's own refusal: say it in one line
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            raise ValidationError(f"Spark could not read the impression log at {path}: {first}") from None
+        raise
