@@ -186,3 +186,15 @@ def test_a_log_with_plays_but_no_durations_is_imported_with_a_warning(engine, tm
     assert "3 impressions were played, but none has a play duration" in report.warnings[0]
     assert "quality take rate" in report.warnings[0]
     assert load(log, HEADER + rows(4, start=50)).warnings == ()  # durations given: no warning
+
+
+def test_a_log_folder_that_cannot_be_written_is_a_sentence_not_a_traceback(engine, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the log's parent folder should be")
+    log = open_log(engine, blocker / "log")
+    from artdash.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="cannot write to the impression log folder"):
+        load(log, HEADER + rows(2))
+    with engine.connect() as conn:
+        assert queries.count_impressions(conn) == 0 and queries.import_history(conn).empty

@@ -120,3 +120,11 @@ def test_the_rollup_command_with_spark_keeps_what_the_results_page_reads(spark, 
     refused = runner.invoke(main, ["results", "rollup", "--log", "/elsewhere"], env=env)
     assert refused.exit_code != 0 and "--log is for --engine spark" in refused.output
     ws.close()
+
+
+def test_a_log_spark_cannot_read_is_refused_in_one_sentence(spark, tmp_path):
+    from artdash.errors import ValidationError
+    from artdash.results.log.spark import spark_contributions
+
+    with pytest.raises(ValidationError, match="Spark could not read the impression log at"):
+        spark_contributions(spark, str(tmp_path / "nowhere"), [1], QUALITY)
