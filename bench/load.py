@@ -166,7 +166,8 @@ def main():
         sys.exit(f"{results_db} is missing: run `python bench/results.py --rows {args.rows}` first")
     data = Path(tempfile.mkdtemp(prefix="artdash-load-"))
     catalog_for_the_log(data)
-    env = {**os.environ, "ARTDASH_DATA_DIR": str(data), "ARTDASH_RESULTS_DATABASE_URL": f"sqlite:///{results_db}"}
+    env = {**os.environ, "ARTDASH_DATA_DIR": str(data), "ARTDASH_RESULTS_DATABASE_URL": f"sqlite:///{results_db}",
+           "ARTDASH_RESULTS_LOG_DIR": str(results_db.with_suffix(".log"))}  # its Parquet log (bench/results.py)
     summary = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "rows": args.rows, "sessions": args.sessions}
     with streamlit_server(Path(__file__).with_name("load_baseline_app.py"), env, data / "baseline.log") as (url, pid):
         wave(url, 1, pid)  # warm-up: the server's first script run
