@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8501
 
-.PHONY: run test bench install db demo lint types fuzz clean walk
+.PHONY: run serve test bench install db demo lint types fuzz clean walk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ demo: db
 run: db
 	$(BIN)/artdash demo --if-empty
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address localhost --server.fileWatcherType none
+
+## serve: set up, migrate, and run the decision service on http://127.0.0.1:8600 (API docs at /docs;
+## requests need a key: .venv/bin/artdash keys create NAME)
+serve: db
+	$(BIN)/artdash serve --port 8600
 
 ## test: set up, check style, layering and types, and run the whole suite (pytest's exit code 5, "no tests ran", fails too)
 test: install lint types

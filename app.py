@@ -24,6 +24,7 @@ pages_by_section = {
     ],
     "Admin": [
         st.Page("screens/users.py", title="Users", icon=":material/manage_accounts:"),
+        st.Page("screens/api_keys.py", title="API keys", icon=":material/key:"),
         st.Page("screens/audit.py", title="Audit trail", icon=":material/history:"),
     ],
 }

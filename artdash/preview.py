@@ -82,7 +82,9 @@ def catalog_fingerprint(session: Session) -> tuple:
                              (Tag.id, Tag.version), (EditorsPick.title_id, EditorsPick.chosen_at)):
         n, last = session.execute(select(func.count(count_of), func.max(latest))).one()
         parts += [n, str(last)]
-    parts.append(session.scalar(select(func.coalesce(func.sum(Tag.version), 0))))
+    # Versions go up on every change, so an edit counts even when two land in the same instant.
+    for versioned in (Tag.version, Variant.version, Persona.version):
+        parts.append(session.scalar(select(func.coalesce(func.sum(versioned), 0))))
     return tuple(parts)
 
 

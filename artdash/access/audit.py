@@ -41,10 +41,11 @@ RULES: dict[type, tuple[str, str, str]] = {
     m.LabRun: ("editor", "editor", "admin"),
     m.PolicyPromotion: ("admin", "admin", "admin"),
     m.User: ("admin", "admin", "admin"),
+    m.ApiKey: ("admin", "admin", "admin"),
 }
 ACTIONS = ("create", "update", "delete")
-QUIET_COLUMNS = {"failed_sign_ins", "locked_until", "session_epoch"}   # sign-in bookkeeping, not an edit
-SECRET_COLUMNS = {"password_hash"}
+QUIET_COLUMNS = {"failed_sign_ins", "locked_until", "session_epoch", "last_used_at"}   # sign-in bookkeeping, not an edit
+SECRET_COLUMNS = {"password_hash", "secret_hash"}
 SELF_SERVICE_COLUMNS = SECRET_COLUMNS | QUIET_COLUMNS  # what anyone may change on their own account
 MAX_VALUE_CHARS = 2000
 

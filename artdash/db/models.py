@@ -308,6 +308,25 @@ class User(Base):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class ApiKey(Base):
+    """A key a product's backend presents to the decision service: only its hash is kept;
+    scoped (decide, outcomes), rate-limited, revocable."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)      # shown in lists; finds the key
+    secret_hash: Mapped[str] = mapped_column(String(64))              # sha256 of the whole key, hex
+    scopes: Mapped[str] = mapped_column(String(40))                   # comma-separated: decide,outcomes
+    rate_per_second: Mapped[int] = mapped_column(Integer, default=1000)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class AuditEntry(Base):
     """One change: who, when, what (entity and id), and the values before and after."""
 

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -102,4 +103,62 @@ rollup_segments = Table(
     *_sums(),
     Index("ix_rollup_segments_title_kind_day", "title_id", "segment_kind", "day"),
     sqlite_with_rowid=False,
+)
+
+# --- the decision service (artdash.serve) ----------------------------------------------------
+# Every decision the service answered, written before the answer is sent (a crash loses no
+# acknowledged decision), with what offline evaluation needs: the propensity of the shown
+# variant, every candidate's probability, the policy and model version, and the context.
+decisions = Table(
+    "decisions", metadata,
+    Column("event_id", String(40), primary_key=True),
+    Column("at_ms", BigInteger, nullable=False),            # milliseconds since the epoch, UTC
+    Column("member_id", String(100), nullable=False),
+    Column("title_id", Integer, nullable=False),
+    Column("variant_id", Integer, nullable=False),
+    Column("propensity", Float, nullable=False),
+    Column("candidates", Text, nullable=False),             # JSON [[variant id, probability], …]
+    Column("policy", String(40), nullable=False),
+    Column("model_version", Integer, nullable=False),
+    Column("context_hash", String(16), nullable=False),
+    Column("country", String(2), nullable=False, server_default=""),
+    Column("device", String(10), nullable=False, server_default=""),
+    Column("shadow_policy", String(40), nullable=True),     # a candidate policy's choice, logged beside
+    Column("shadow_variant_id", Integer, nullable=True),
+    Column("shadow_propensity", Float, nullable=True),
+    Column("import_id", Integer, nullable=True),            # the impression-log import it went to
+    Index("ix_decisions_at_ms", "at_ms"),
+    Index("ix_decisions_import_id", "import_id"),
+)
+
+# The contexts decisions were made for, once each (decisions carry the hash): what the
+# personalised policy retrains on, without a copy of every member's tastes per decision.
+decision_contexts = Table(
+    "decision_contexts", metadata,
+    Column("context_hash", String(16), primary_key=True),
+    Column("affinities", Text, nullable=False),             # JSON {tag id: weight}
+    Column("country", String(2), nullable=False, server_default=""),
+    Column("device", String(10), nullable=False, server_default=""),
+)
+
+# What the member did, joined to its decision by event id. ``late``: it came after the
+# reward window had closed (kept, flagged, and not counted in what was learnt or logged).
+outcomes = Table(
+    "outcomes", metadata,
+    Column("event_id", String(40), primary_key=True),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("played", SmallInteger, nullable=False),
+    Column("play_seconds", Float, nullable=False),
+    Column("late", SmallInteger, nullable=False, server_default="0"),
+)
+
+# Every trained version of a served policy: the version each decision names.
+policy_models = Table(
+    "policy_models", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("policy", String(40), nullable=False),
+    Column("trained_at", DateTime(timezone=True), nullable=False),
+    Column("n_rows", BigInteger, nullable=False),
+    Column("state", LargeBinary, nullable=False),           # numpy arrays (np.savez), see artdash.serve.model
+    Column("note", Text, nullable=False, server_default=""),
 )

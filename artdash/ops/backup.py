@@ -11,6 +11,7 @@ an archive from another schema version, and a database that already has a catalo
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -20,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, func, insert, select, text
+from sqlalchemy import Connection, DateTime, LargeBinary, func, insert, select, text
 
 from artdash import clock
 from artdash.config import create_private
@@ -61,6 +62,8 @@ def _results_tables():
 def _plain(value):
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode()   # trained policy versions (numpy arrays)
     return value
 
 
@@ -242,6 +245,8 @@ def verify(path: Path, free_bytes: int | None = None) -> dict:
 def _load_table(conn: Connection, table, archive: zipfile.ZipFile, name: str) -> int:
     converters = {c.name: (lambda v: datetime.fromisoformat(v) if isinstance(v, str) else v)
                   for c in table.columns if isinstance(c.type, DateTime)}
+    converters |= {c.name: (lambda v: base64.b64decode(v) if isinstance(v, str) else v)
+                   for c in table.columns if isinstance(c.type, LargeBinary)}
     count = 0
     batch = []
     with archive.open(name) as f:

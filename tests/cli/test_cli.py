@@ -188,3 +188,21 @@ def test_title_import_from_a_manifest_and_a_folder(run, tmp_path):
     assert result.exit_code == 0 and "imported 2 variants: 1 new titles, 0 already in the catalog" in result.output
     again = run("title", "import", str(manifest), "--images", str(images))
     assert again.exit_code == 2 and "line 2 (image)" in again.output and "nothing imported" in again.output
+
+
+def test_keys_create_list_revoke_and_learn(run):
+    created = run("keys", "create", "web homepage", "--scope", "decide", "--rate", "20")
+    assert created.exit_code == 0
+    secret = created.stdout.strip().splitlines()[-1]
+    assert secret.startswith("adk_") and "never shown again" in created.stderr
+    listed = run("keys", "list").output
+    assert "web homepage" in listed and "decide" in listed and secret.split("_", 2)[2] not in listed
+    bad = run("keys", "create", "x")
+    assert bad.exit_code == 2 and "2 to 120 characters" in bad.output
+    assert run("keys", "revoke", "web homepage").exit_code == 0
+    again = run("keys", "revoke", "web homepage")
+    assert again.exit_code == 2 and "already revoked" in again.output
+    learned = run("learn")
+    assert learned.exit_code == 0 and "0 decisions written to the impression log" in learned.output
+    refused = run("serve", "--no-keys", "--host", "0.0.0.0")
+    assert refused.exit_code == 2 and "--no-keys only on 127.0.0.1" in refused.output

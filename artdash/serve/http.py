@@ -1,0 +1,136 @@
+"""The decision service over HTTP (FastAPI): ``/v1/decide``, ``/v1/outcomes``, ``/v1/health``,
+``/v1/policy``; OpenAPI docs at ``/docs``.
+
+Every refused request gets a JSON body ``{"error": {"code": …, "message": …}}`` with the
+status that fits (401 no or bad key, 403 wrong scope, 422 a malformed body, 429 over the
+key's rate limit with ``Retry-After``, 503 the log cannot be written). Handlers are async: the
+decision is computed on the event loop (it takes well under a millisecond) and the request
+waits for the group commit that logs it without holding a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from artdash.serve.schema import DecideIn, OutcomeIn, OutcomesIn, error_message
+from artdash.serve.service import DecisionService, ServiceError
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def _error(status: int, code: str, message: str, retry_after: float | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after is not None else None
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+_COMPONENTS: dict[str, dict] = {}
+
+
+def _body(*models) -> dict:
+    """The request body's schema for the OpenAPI docs (bodies are parsed by hand, after the key
+    is checked, so a request without a key is refused before its body is read)."""
+    schemas = [m.model_json_schema(ref_template="#/components/schemas/{model}") for m in models]
+    for schema in schemas:
+        _COMPONENTS.update(schema.pop("$defs", {}))
+    schema = schemas[0] if len(schemas) == 1 else {"oneOf": schemas}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def _key(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("x-api-key") or None
+
+
+def create_app(service: DecisionService) -> FastAPI:
+    """The FastAPI application over ``service``."""
+    app = FastAPI(title="ArtDash decision service", version="1",
+                  description="Which artwork to show a member, with its propensity; what the member did. "
+                              "Send the API key as `Authorization: Bearer <key>`.")
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, e: ServiceError) -> JSONResponse:
+        return _error(e.status, e.code, str(e), e.retry_after)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, e: RequestValidationError) -> JSONResponse:
+        return _error(422, "invalid_request", error_message(list(e.errors())))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, e: StarletteHTTPException) -> JSONResponse:
+        message = {404: "no such endpoint: see /docs for the API", 405: "this endpoint does not take that method"}
+        return _error(e.status_code, "not_found" if e.status_code == 404 else "http_error",
+                      message.get(e.status_code, str(e.detail)))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, e: Exception) -> JSONResponse:
+        return _error(500, "internal_error", f"the service failed ({type(e).__name__}); nothing was decided")
+
+    @app.middleware("http")
+    async def _limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return _error(413, "too_large", f"the body is over {MAX_BODY_BYTES // 1024 // 1024} MB; send smaller batches")
+        return await call_next(request)
+
+    async def body_of(request: Request) -> object:
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            raise ServiceError(413, "too_large", f"the body is over {MAX_BODY_BYTES // 1024 // 1024} MB; send smaller batches")
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise ServiceError(400, "not_json", "the body is not JSON: send a JSON object (see /docs)") from None
+
+    @app.post("/v1/decide", summary="Which variant of each title to show a member",
+              openapi_extra=_body(DecideIn))
+    async def decide(request: Request) -> dict:
+        service.authenticate(_key(request), "decide")
+        decided = service.prepare(await body_of(request))
+        try:
+            await asyncio.wrap_future(service.log_decided(decided))
+        except Exception as e:  # noqa: BLE001
+            raise ServiceError(503, "log_unavailable", f"the decision could not be logged ({type(e).__name__}); "
+                                                       "nothing was decided: show your default image and retry") from e
+        return service.answer(decided)
+
+    @app.post("/v1/outcomes", summary="What members did: one outcome, or {\"outcomes\": [...]} (a batch)",
+              openapi_extra=_body(OutcomesIn, OutcomeIn))
+    async def outcomes(request: Request) -> dict:
+        service.authenticate(_key(request), "outcomes")
+        job = service.outcome_job(await body_of(request))
+        try:
+            report = await asyncio.wrap_future(service.writer.submit(job))
+        except Exception as e:  # noqa: BLE001
+            raise ServiceError(503, "log_unavailable", f"the outcomes could not be recorded ({type(e).__name__}); "
+                                                       "nothing was written: retry") from e
+        return service.counted(report)
+
+    @app.get("/v1/health", summary="Whether the service can decide, and its counters")
+    async def health() -> dict:
+        return service.health()
+
+    @app.get("/v1/policy", summary="What is served, since when, by whom")
+    async def policy(request: Request) -> dict:
+        service.authenticate(_key(request), "decide")
+        return service.policy_info()
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(_COMPONENTS)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,95 @@
+"""Writing decisions and joining outcomes: the jobs the group writer commits.
+
+Outcomes join their decision by event id. One that names no logged decision is refused
+(counted as unknown); a second outcome for the same event is ignored (counted as a
+duplicate: the first one stands); one that arrives after the reward window has closed is
+kept and flagged late — it is not counted as a play in Results or in training, because by
+then the impression may already have been read as "not played".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select
+
+from artdash.db.results_schema import decision_contexts, decisions, outcomes
+
+MAX_OUTCOMES = 10_000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the member did with one decision."""
+
+    event_id: str
+    played: bool
+    play_seconds: float
+
+
+@dataclass(frozen=True)
+class OutcomeReport:
+    """What became of a batch of outcomes."""
+
+    accepted: int
+    late: int
+    unknown: int
+    duplicate: int
+    unknown_ids: tuple[str, ...] = ()
+
+    def as_json(self) -> dict:
+        """The JSON object the API returns."""
+        return {"accepted": self.accepted, "late": self.late, "unknown": self.unknown, "duplicate": self.duplicate,
+                "unknown_event_ids": list(self.unknown_ids[:20])}
+
+
+def _insert_new(conn: Connection, table, key: str, rows: Sequence[dict]) -> None:
+    if not rows:
+        return
+    present = set(conn.execute(select(table.c[key]).where(table.c[key].in_([r[key] for r in rows]))).scalars())
+    fresh = [r for r in rows if r[key] not in present]
+    if fresh:
+        conn.execute(insert(table), fresh)
+
+
+def write_decisions(rows: Sequence[dict], context: dict | None):
+    """A job that logs ``rows`` and, unless None (known to be stored already), their context."""
+    def job(conn: Connection) -> int:
+        if rows and context is not None:
+            _insert_new(conn, decision_contexts, "context_hash", [context])
+        if rows:
+            conn.execute(insert(decisions), list(rows))
+        return len(rows)
+    return job
+
+
+def record_outcomes(items: Sequence[Outcome], now_ms: int, window_ms: int):
+    """A job that joins ``items`` to their decisions; returns an :class:`OutcomeReport`."""
+    def job(conn: Connection) -> OutcomeReport:
+        ids = list(dict.fromkeys(o.event_id for o in items))
+        made: dict[str, int] = {}
+        present: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            made.update(conn.execute(select(decisions.c.event_id, decisions.c.at_ms)
+                                     .where(decisions.c.event_id.in_(chunk))).all())
+            present.update(conn.execute(select(outcomes.c.event_id).where(outcomes.c.event_id.in_(chunk))).scalars())
+        rows, unknown, duplicate, late = [], [], 0, 0
+        seen: set[str] = set()
+        for o in items:
+            if o.event_id not in made:
+                unknown.append(o.event_id)
+                continue
+            if o.event_id in present or o.event_id in seen:
+                duplicate += 1
+                continue
+            seen.add(o.event_id)
+            is_late = now_ms - made[o.event_id] > window_ms
+            late += is_late
+            rows.append({"event_id": o.event_id, "at_ms": now_ms, "played": int(o.played),
+                         "play_seconds": float(o.play_seconds), "late": int(is_late)})
+        if rows:
+            conn.execute(insert(outcomes), rows)
+        return OutcomeReport(len(rows), late, len(unknown), duplicate, tuple(unknown))
+    return job

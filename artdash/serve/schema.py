@@ -1,0 +1,90 @@
+"""The shapes of the service's requests (pydantic: checked at the edge, documented at /docs).
+
+Everything a client sends is checked here or in :mod:`artdash.serve.service` before anything
+is decided or written; a refusal names the field and says what is expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from artdash.serve.decide import MAX_TITLES
+from artdash.serve.log import MAX_OUTCOMES
+
+
+class MemberIn(BaseModel):
+    """The member a row is for. ``tastes`` (tag → weight from −1 avoids to 1 loves) come from
+    their viewing history; without them, a member imported into ArtDash is looked up by id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=100, description="a stable member id (hashed ids are fine)")
+    tastes: dict[str, float] | None = Field(default=None, description="tag → weight in −1 … 1, e.g. {'genre:romance': 0.8}")
+    country: str = Field(default="", max_length=2, description="ISO 3166 two-letter code, or empty")
+    device: str = Field(default="", max_length=10, description="tv, mobile, tablet, web … or empty")
+    locale: str = Field(default="", max_length=20, description="e.g. fr-FR (for localised artwork)")
+    maturity: str = Field(default="", max_length=10, description="the member's maturity rating limit")
+
+    @field_validator("tastes")
+    @classmethod
+    def _few_tastes(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is not None and len(value) > 1000:
+            raise ValueError("at most 1,000 tastes per member")
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value and not (len(value) == 2 and value.isascii() and value.isalpha()):
+            raise ValueError("a two-letter country code such as FR or US, or empty")
+        return value
+
+    @field_validator("device", "locale", "maturity")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if not value.isprintable():
+            raise ValueError("printable text only")
+        return value.strip()
+
+
+class DecideIn(BaseModel):
+    """Which image to show ``member`` for each title of a row."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member: MemberIn
+    titles: list[int] = Field(min_length=1, max_length=MAX_TITLES, description="title ids, in row order")
+    explain: bool = Field(default=False, description="a longer reason per title (slower)")
+
+
+class OutcomeIn(BaseModel):
+    """What the member did with one decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str = Field(min_length=1, max_length=40)
+    played: bool
+    play_seconds: float = Field(default=0.0, ge=0, le=86_400 * 2, description="seconds watched (0 if not played)")
+
+
+class OutcomesIn(BaseModel):
+    """A batch of outcomes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcomes: list[OutcomeIn] = Field(min_length=1, max_length=MAX_OUTCOMES)
+
+
+def error_message(errors: Sequence[Mapping[str, Any]]) -> str:
+    """pydantic's errors as one sentence per field: ``member.id: …; titles: …``."""
+    parts = []
+    for e in errors[:5]:
+        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        message = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return "; ".join(parts) + more

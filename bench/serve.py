@@ -1,0 +1,324 @@
+"""Benchmark: the decision service (issue 14), on 127.0.0.1 only, bounded in count and time.
+
+Setup (not timed): a catalog of 1,000 titles with 3–8 active variants each (rows, three random
+tags per variant, no image files) and a decision log of ``--rows`` logged decisions (2,000
+distinct member contexts, uniform logging, 20 % plays) with their outcomes.
+
+Timed, each against a baseline measured in the same run:
+- training the served bandit on the whole log (``artdash.serve.model.train``: one GROUP BY in
+  the database, the bandit learns from the sums) vs. the row-at-a-time fit the bandit had
+  (``LinearBanditPolicy.fit_features`` on one feature row per logged decision). Target ≥ 1M rows/s.
+- in-process decide for a row of 40 titles: the decision alone (``prepare``) and with its log
+  committed (``decide``). Target p99 < 1 ms.
+- HTTP: a paced load of 1,000 requests/s for ``--seconds`` (latency from each request's
+  scheduled send, so a stall is not hidden) — target p99 < 10 ms; and maximum throughput with
+  wrk (if installed: apt-get install wrk) against a bare FastAPI endpoint returning the same
+  JSON (bench/serve_baseline_app.py) — target ≥ 0.5× the bare endpoint.
+- outcome ingest over HTTP in batches of 5,000 — target ≥ 50k events/s.
+
+Usage: python bench/serve.py [--rows 1000000] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _impressions import write_summary  # noqa: E402
+from load import catalog_for_the_log, free_port  # noqa: E402
+
+N_CONTEXTS = 2000
+
+
+def tag_variants(ws, rng) -> None:
+    from sqlalchemy import insert, select
+
+    from artdash.db.models import Tag, Variant, VariantTag
+
+    with ws.engine.begin() as conn:
+        tags = conn.execute(select(Tag.id)).scalars().all()
+        variants = conn.execute(select(Variant.id)).scalars().all()
+        conn.execute(insert(VariantTag), [{"variant_id": v, "tag_id": int(t)} for v in variants
+                                          for t in rng.choice(tags, 3, replace=False)])
+
+
+def fill_log(ws, n_rows: int, rng, keep_open: int) -> list[str]:
+    """``n_rows`` decisions with outcomes, plus ``keep_open`` without (their event ids are returned)."""
+    import pandas as pd
+    from sqlalchemy import select
+
+    from artdash.db.models import Tag, Variant
+    from artdash.db.results_schema import decision_contexts, decisions, outcomes
+
+    with ws.session() as s:
+        tags = s.scalars(select(Tag.id)).all()
+        pairs = s.execute(select(Variant.id, Variant.title_id)).all()
+    by_title: dict[int, list[int]] = {}
+    for v, t in pairs:
+        by_title.setdefault(t, []).append(v)
+    titles = np.array(sorted(by_title))
+    contexts = []
+    for i in range(N_CONTEXTS):
+        picked = rng.choice(tags, 5, replace=False)
+        contexts.append({"context_hash": f"{i:016x}", "affinities": json.dumps(
+            {str(int(t)): round(float(w), 2) for t, w in zip(picked, rng.uniform(-1, 1, 5))}), "country": "", "device": ""})
+    engine = ws.results_engine
+    with engine.begin() as conn:
+        conn.execute(decision_contexts.insert(), contexts)
+    total = n_rows + keep_open
+    chunk = 200_000
+    open_ids: list[str] = []
+    for start in range(0, total, chunk):
+        n = min(chunk, total - start)
+        t = titles[rng.integers(len(titles), size=n)]
+        k = np.array([len(by_title[x]) for x in t])
+        slot = (rng.random(n) * k).astype(int)
+        v = np.array([by_title[x][s] for x, s in zip(t, slot)])
+        ids = [f"b{start + i:012d}" for i in range(n)]
+        frame = pd.DataFrame({"event_id": ids, "at_ms": 1_800_000_000_000 + np.arange(start, start + n),
+                              "member_id": [f"m{x}" for x in rng.integers(100_000, size=n)], "title_id": t,
+                              "variant_id": v, "propensity": 1.0 / k, "candidates": "[]", "policy": "uniform",
+                              "model_version": 0, "context_hash": [f"{x:016x}" for x in rng.integers(N_CONTEXTS, size=n)],
+                              "country": "", "device": ""})
+        with engine.begin() as conn:
+            frame.to_sql("decisions", conn, if_exists="append", index=False, method=None, chunksize=50_000)
+            closed = max(0, min(n, n_rows - start))
+            played = rng.random(closed) < 0.2
+            pd.DataFrame({"event_id": ids[:closed], "at_ms": frame["at_ms"][:closed] + 1000, "played": played.astype(int),
+                          "play_seconds": np.where(played, rng.uniform(5, 5400, closed), 0.0), "late": 0}
+                         ).to_sql("outcomes", conn, if_exists="append", index=False, chunksize=50_000)
+        open_ids += ids[max(0, n_rows - start):]
+    _ = (decisions, outcomes)
+    return open_ids
+
+
+def bench_training(ws, service, n_rows: int) -> dict:
+    from sqlalchemy import text
+
+    from artdash.policy.linear import LinearBanditPolicy
+    from artdash.serve.model import train
+
+    far_future = __import__("datetime").datetime(2100, 1, 1, tzinfo=__import__("datetime").UTC)
+    times = []
+    for _ in range(3):
+        with ws.session() as s:
+            t0 = time.perf_counter()
+            report = train(ws.results_engine, s, "linucb", service.snapshot, 300.0, far_future)
+            times.append(time.perf_counter() - t0)
+    # the baseline: one feature row per logged decision, fitted by the bandit row by row (as Preview does)
+    features = service.snapshot.features
+    with ws.results_engine.connect() as conn:
+        rows = conn.execute(text("SELECT d.context_hash, d.variant_id, d.propensity, "
+                                 "CASE WHEN o.played = 1 AND o.play_seconds >= 300 THEN 1 ELSE 0 END "
+                                 "FROM decisions d JOIN outcomes o ON o.event_id = d.event_id")).all()
+        contexts = dict(conn.execute(text("SELECT context_hash, affinities FROM decision_contexts")).all())
+    t0 = time.perf_counter()
+    affinity = {h: np.zeros(features.n_tags) for h in contexts}
+    for h, a in contexts.items():
+        for tag, w in json.loads(a).items():
+            affinity[h][features.index[int(tag)]] = w
+    variant_tags: dict[int, np.ndarray] = {}
+    for title_id, cands in service.snapshot.candidates.items():
+        for c in cands:
+            variant_tags[c.variant_id] = np.concatenate([features.tag_matrix([c])[0], c.visual])
+    x = np.empty((len(rows), features.dim))
+    for i, (h, v, _, _) in enumerate(rows):
+        tv = variant_tags[v]
+        x[i, :features.n_tags] = affinity[h] * tv[:features.n_tags]
+        x[i, features.n_tags:-1] = tv[features.n_tags:]
+        x[i, -1] = 1.0
+    LinearBanditPolicy(features).fit_features(x, np.array([r[3] for r in rows], dtype=float),
+                                              np.array([r[2] for r in rows]))
+    baseline = time.perf_counter() - t0
+    median = statistics.median(times)
+    return {"rows": n_rows, "groups": report.n_groups, "train_s_median": round(median, 3),
+            "train_rows_per_s": round(n_rows / median), "baseline_row_at_a_time_s": round(baseline, 2),
+            "baseline_rows_per_s": round(len(rows) / baseline), "speedup": round(baseline / median, 1),
+            "target_rows_per_s": 1_000_000}
+
+
+def percentiles(values: list[float]) -> dict:
+    a = np.array(values) * 1000
+    return {"p50_ms": round(float(np.percentile(a, 50)), 3), "p99_ms": round(float(np.percentile(a, 99)), 3),
+            "max_ms": round(float(a.max()), 2), "n": len(values)}
+
+
+def bench_in_process(service, rng, n: int = 3000) -> dict:
+    titles = np.array(sorted(t for t, c in service.snapshot.candidates.items() if c))
+    tag_names = [k for k in service.snapshot.tag_names if ":" in k]
+
+    def body(i: int) -> dict:
+        tastes = {name: round(float(w), 2) for name, w in zip(rng.choice(tag_names, 5, replace=False), rng.uniform(-1, 1, 5))}
+        return {"member": {"id": f"bench-{i}", "tastes": tastes}, "titles": rng.choice(titles, 40, replace=False).tolist()}
+
+    bodies = [body(i) for i in range(n)]
+    for b in bodies[:200]:
+        service.prepare(b)                                 # warm up
+    alone = []
+    for b in bodies:
+        t0 = time.perf_counter()
+        service.prepare(b)
+        alone.append(time.perf_counter() - t0)
+    logged = []
+    for b in bodies[:1000]:
+        t0 = time.perf_counter()
+        service.decide(b)
+        logged.append(time.perf_counter() - t0)
+    return {"row_of_40_titles": {"decision_only": percentiles(alone), "with_durable_log": percentiles(logged)},
+            "target_p99_ms": 1.0, "sample_body": bodies[0]}
+
+
+def start(cmd: list[str], env: dict, url: str, log: Path) -> subprocess.Popen:
+    import urllib.request
+
+    proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=ROOT)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return proc
+        except Exception:  # noqa: BLE001
+            if proc.poll() is not None:
+                raise SystemExit(log.read_text()) from None
+            time.sleep(0.1)
+    raise SystemExit(f"{cmd} did not start")
+
+
+async def paced(url: str, key: str | None, bodies: list[bytes], rate: int, seconds: float) -> dict:
+    """Send ``rate`` requests per second for ``seconds``; latency from each one's scheduled time."""
+    import httpx
+
+    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {key}"} if key else {})
+    latencies: list[float] = []
+    errors = 0
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=httpx.Limits(max_connections=64),
+                                 timeout=10) as client:
+        t_start = time.perf_counter() + 0.1
+
+        async def one(i: int) -> None:
+            nonlocal errors
+            scheduled = t_start + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            r = await client.post("/v1/decide", content=bodies[i % len(bodies)])
+            if r.status_code != 200:
+                errors += 1
+            latencies.append(time.perf_counter() - scheduled)
+
+        await asyncio.gather(*(one(i) for i in range(int(rate * seconds))))
+    return percentiles(latencies) | {"rate": rate, "errors": errors}
+
+
+def wrk(url: str, body: bytes, key: str | None, seconds: int, folder: Path) -> dict | None:
+    if shutil.which("wrk") is None:
+        return None
+    script = folder / "post.lua"
+    auth = f'wrk.headers["Authorization"] = "Bearer {key}"\n' if key else ""
+    script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n' + auth
+                      + f"wrk.body = {json.dumps(body.decode())}\n")
+    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(script), url + "/v1/decide"],
+                         capture_output=True, text=True, timeout=seconds + 60).stdout
+    rps = next(float(line.split()[1]) for line in out.splitlines() if line.startswith("Requests/sec"))
+    non2xx = next((int(line.split()[-1]) for line in out.splitlines() if "Non-2xx" in line), 0)
+    return {"requests_per_s": round(rps), "non_2xx": non2xx}
+
+
+def bench_outcomes(url: str, key: str, open_ids: list[str], batch: int = 5000) -> dict:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    bodies = [json.dumps({"outcomes": [{"event_id": e, "played": i % 5 == 0, "play_seconds": 600.0 if i % 5 == 0 else 0}
+                                       for i, e in enumerate(open_ids[s:s + batch])]}).encode()
+              for s in range(0, len(open_ids), batch)]
+    accepted = 0
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        t0 = time.perf_counter()
+        for b in bodies:
+            accepted += client.post("/v1/outcomes", content=b).json()["accepted"]
+        seconds = time.perf_counter() - t0
+    return {"events": accepted, "batch": batch, "seconds": round(seconds, 2), "events_per_s": round(accepted / seconds),
+            "target_events_per_s": 50_000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    from artdash.access.api_keys import create_key
+    from artdash.config import Settings
+    from artdash.serve import DecisionService, ServiceSettings
+    from artdash.workspace import Workspace
+
+    rng = np.random.default_rng(14)
+    folder = Path(tempfile.mkdtemp(prefix="artdash-bench-serve-"))
+    data = folder / "data"
+    summary: dict = {"rows": args.rows}
+    try:
+        print("setting up the catalog and the decision log …", flush=True)
+        catalog_for_the_log(data)
+        ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(data)}))
+        tag_variants(ws, rng)
+        open_ids = fill_log(ws, args.rows, rng, keep_open=100_000)
+        with ws.transaction() as s:
+            key = create_key(s, "bench", "bench", rate_per_second=100_000).secret
+        service = DecisionService(ws, ServiceSettings(require_keys=False), background=False)
+        print("training …", flush=True)
+        summary["training"] = bench_training(ws, service, args.rows)
+        service.refresh()
+        print("in-process decisions …", flush=True)
+        summary["in_process"] = bench_in_process(service, rng)
+        sample = summary["in_process"].pop("sample_body")
+        answer = service.decide(sample)
+        service.close()
+        ws.close()
+        bodies = [json.dumps(sample | {"member": sample["member"] | {"id": f"h{i}"}}).encode() for i in range(500)]
+        env = {**os.environ, "ARTDASH_DATA_DIR": str(data), "BENCH_ANSWER": json.dumps(answer)}
+        port, base_port = free_port(), free_port()
+        url, base_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{base_port}"
+        service_proc = start([sys.executable, "-m", "artdash", "serve", "--port", str(port), "--no-learn"], env,
+                             url + "/v1/health", folder / "serve.log")
+        baseline_proc = start([sys.executable, "-m", "uvicorn", "serve_baseline_app:app", "--port", str(base_port),
+                               "--log-level", "warning", "--no-access-log", "--app-dir", str(Path(__file__).parent)],
+                              env, base_url + "/docs", folder / "baseline.log")
+        try:
+            print("HTTP at 1,000 requests/s …", flush=True)
+            summary["http_paced"] = {"service": asyncio.run(paced(url, key, bodies, 1000, args.seconds)),
+                                     "bare_fastapi": asyncio.run(paced(base_url, None, bodies, 1000, args.seconds)),
+                                     "target_p99_ms": 10}
+            print("HTTP maximum throughput …", flush=True)
+            top = {"service": wrk(url, bodies[0], key, args.seconds, folder),
+                   "bare_fastapi": wrk(base_url, bodies[0], None, args.seconds, folder)}
+            if top["service"] and top["bare_fastapi"]:
+                top["ratio"] = round(top["service"]["requests_per_s"] / top["bare_fastapi"]["requests_per_s"], 2)
+            top["target_ratio"] = 0.5
+            summary["http_max"] = top
+            print("outcome ingest …", flush=True)
+            summary["outcomes"] = bench_outcomes(url, key, open_ids)
+        finally:
+            for proc in (service_proc, baseline_proc):
+                proc.terminate()
+                proc.wait(30)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    summary["date"] = time.strftime("%Y-%m-%d")
+    write_summary("serve", summary)
+
+
+if __name__ == "__main__":
+    main()

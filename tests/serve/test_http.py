@@ -1,0 +1,212 @@
+"""The decision service over real HTTP: `artdash serve` in its own process on 127.0.0.1, API
+keys checked (missing, wrong, revoked, wrong scope, over the rate limit), every refusal a JSON
+error, clients in parallel, and a service killed mid-traffic losing no acknowledged decision."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+from workspaces import make_settings
+
+from artdash.access.api_keys import create_key, list_keys, revoke_key
+from artdash.db.results_schema import decisions
+from artdash.demo import DEMO_TITLES, load_demo
+from artdash.serve import HttpClient, ServiceError
+from artdash.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def data(tmp_path):
+    ws = Workspace.open(make_settings(tmp_path))
+    load_demo(ws, titles=DEMO_TITLES[:3])
+    with ws.transaction() as s:
+        keys = {name: create_key(s, "local-admin", name, scopes, rate).secret for name, scopes, rate in (
+            ("backend", "decide,outcomes", 10_000), ("reporter", "outcomes", 10_000), ("slow", "decide", 3),
+            ("to revoke", "decide", 10_000))}
+    ws.close()
+    return tmp_path / "data", keys
+
+
+@contextmanager
+def serving(folder: Path, *args: str):
+    port = free_port()
+    env = {**os.environ, "ARTDASH_DATA_DIR": str(folder)}
+    env.pop("ARTDASH_DATABASE_URL", None)
+    log = open(folder / "serve.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "artdash", "serve", "--port", str(port), "--refresh-seconds", "0.3",
+                             *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            HttpClient(url).health()
+            break
+        except (OSError, ServiceError):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                raise AssertionError((folder / "serve.log").read_text()) from None
+            time.sleep(0.2)
+    try:
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(30)
+        log.close()
+
+
+def raw(url: str, path: str, body: bytes | None, key: str | None = None, content_type="application/json"):
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": content_type} | ({"Authorization": f"Bearer {key}"} if key else {})
+    request = urllib.request.Request(url + path, data=body, headers=headers, method="POST" if body is not None else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, dict(r.headers), json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), json.loads(e.read())
+
+
+def announce_big_body(url: str, key: str):
+    """Headers announcing a 5 MB body, and nothing more: the refusal comes before any is read."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(f"POST /v1/decide HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
+                     f"Content-Type: application/json\r\nContent-Length: {5 * 1024 * 1024}\r\n\r\n".encode())
+        reply = b""
+        while b"}}" not in reply:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return int(head.split()[1]), {}, json.loads(body)
+
+
+def test_keys_scopes_and_every_refusal_as_json(data):
+    folder, keys = data
+    good = json.dumps({"member": {"id": "m1", "tastes": {"genre:romance": 0.7}}, "titles": [1, 2]}).encode()
+    with serving(folder) as (url, _):
+        status, _, body = raw(url, "/v1/decide", good, keys["backend"], content_type="text/plain")
+        assert status == 200 and len(body["decisions"]) == 2        # a JSON body is read whatever its type says
+        cases = [
+            (raw(url, "/v1/decide", good), 401, "missing_key", "no API key"),
+            (raw(url, "/v1/decide", good, "adk_000000000000_" + "x" * 43), 401, "invalid_key", "not valid"),
+            (raw(url, "/v1/decide", good, keys["backend"][:-1] + "A"), 401, "invalid_key", "not valid"),
+            (raw(url, "/v1/decide", good, keys["reporter"]), 403, "wrong_scope", "may not call decide"),
+            (raw(url, "/v1/decide", b"{not json", keys["backend"]), 400, "not_json", "not JSON"),
+            (raw(url, "/v1/decide", b'{"member": {"id": ""}, "titles": [1]}', keys["backend"]), 422,
+             "invalid_request", "member.id: String should have at least 1 character"),
+            (announce_big_body(url, keys["backend"]), 413, "too_large", "over 4 MB"),
+            (raw(url, "/v2/whatever", None), 404, "not_found", "see /docs"),
+            (raw(url, "/v1/outcomes", b'{"event_id": "x"}', keys["backend"]), 422, "invalid_request",
+             "played: Field required"),
+        ]
+        for (status, _, body), want_status, code, words in cases:
+            assert (status, body["error"]["code"]) == (want_status, code), body
+            assert words in body["error"]["message"]
+        # over its rate limit: 429 with Retry-After, and the key works again a moment later
+        answers = [raw(url, "/v1/decide", good, keys["slow"]) for _ in range(8)]
+        limited = [a for a in answers if a[0] == 429]
+        assert limited and all(a[0] in (200, 429) for a in answers)
+        assert int(limited[0][1]["retry-after"]) >= 1 and "over its limit of 3" in limited[0][2]["error"]["message"]
+        time.sleep(1.1)
+        assert raw(url, "/v1/decide", good, keys["slow"])[0] == 200
+        time.sleep(0.7)                                     # a refresh writes when each key was last used
+        # a revoked key is refused from the service's next refresh, without a restart
+        assert raw(url, "/v1/decide", good, keys["to revoke"])[0] == 200
+        ws = Workspace.open(make_settings(folder.parent))
+        with ws.transaction() as s:
+            revoke_key(s, "local-admin", "to revoke")
+            used = {k.name: k.last_used_at for k in list_keys(s)}
+        ws.close()
+        assert used["backend"] is not None and used["reporter"] is None   # its only call was refused
+        time.sleep(1.5)
+        status, _, body = raw(url, "/v1/decide", good, keys["to revoke"])
+        assert status == 401 and body["error"]["code"] == "invalid_key"
+        docs = raw(url, "/openapi.json", None)[2]
+        assert {"/v1/decide", "/v1/outcomes", "/v1/health", "/v1/policy"} <= set(docs["paths"])
+        assert "MemberIn" in docs["components"]["schemas"]
+
+
+def test_parallel_clients_get_every_decision_logged_once(data):
+    folder, keys = data
+    results: list[list[str]] = []
+    with serving(folder) as (url, _):
+        client = HttpClient(url, keys["backend"])
+
+        def member(n: int) -> None:
+            events = []
+            for i in range(40):
+                answer = client.decide({"id": f"m{n}-{i}", "tastes": {"genre:comedy": 0.5}}, [1, 2, 3])
+                events += [d["event_id"] for d in answer["decisions"]]
+                client.outcome(events[-1], played=i % 2 == 0, play_seconds=600 if i % 2 == 0 else 0)
+            results.append(events)
+
+        threads = [threading.Thread(target=member, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        health = client.health()
+    events = [e for r in results for e in r]
+    assert len(results) == 8 and len(events) == len(set(events)) == 8 * 40 * 3
+    assert health["counters"]["decisions"] == len(events) and health["counters"]["outcomes"] == 8 * 40
+    engine = create_engine(f"sqlite:///{folder / 'artdash.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(decisions)).scalar_one() == len(events)
+    engine.dispose()
+
+
+def test_a_killed_service_loses_no_acknowledged_decision(data):
+    folder, keys = data
+    acknowledged: list[str] = []
+    stop = threading.Event()
+    with serving(folder, "--no-learn") as (url, proc):
+        client = HttpClient(url, keys["backend"], timeout=5)
+
+        def traffic(n: int) -> None:
+            i = 0
+            while not stop.is_set():
+                try:
+                    answer = client.decide({"id": f"k{n}-{i}"}, [1, 2, 3])
+                except (OSError, ServiceError):
+                    return                          # the service is gone: this answer never came
+                acknowledged.extend(d["event_id"] for d in answer["decisions"])
+                i += 1
+
+        threads = [threading.Thread(target=traffic, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        while len(acknowledged) < 600:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)         # no shutdown, no flush: a crash
+        proc.wait(10)
+        stop.set()
+        for t in threads:
+            t.join(10)
+    engine = create_engine(f"sqlite:///{folder / 'artdash.db'}")
+    with engine.connect() as conn:
+        stored = set(conn.execute(select(decisions.c.event_id)).scalars())
+    engine.dispose()
+    assert len(acknowledged) >= 600 and not set(acknowledged) - stored
