@@ -133,7 +133,7 @@ def bench_training(ws, service, n_rows: int) -> dict:
         for tag, w in json.loads(a).items():
             affinity[h][features.index[int(tag)]] = w
     variant_tags: dict[int, np.ndarray] = {}
-    for title_id, cands in service.snapshot.candidates.items():
+    for cands in service.snapshot.candidates.values():
         for c in cands:
             variant_tags[c.variant_id] = np.concatenate([features.tag_matrix([c])[0], c.visual])
     x = np.empty((len(rows), features.dim))
