@@ -7,8 +7,8 @@ builds homepage rows, side-by-side comparisons and persona × variant win matric
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -16,6 +16,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from artdash import clock
+from artdash.catalog.eligibility import Eligibility, of_variant
 from artdash.catalog.personas import PersonaView
 from artdash.catalog.taxonomy import list_tags
 from artdash.db.models import EditorsPick, Persona, Tag, Title, Variant
@@ -45,6 +47,15 @@ class PreviewTitle:
     genres: tuple[str, ...]
     candidates: tuple[Candidate, ...]
     images: dict[int, str]  # variant id → sha256 (for thumbnails)
+    rules: Mapping[int, Eligibility] = field(default_factory=dict)  # variant id → where/when it may be shown
+
+    def shown_to(self, country: str = "", language: str = "", maturity: str = "",
+                 when: datetime | None = None) -> tuple[Candidate, ...]:
+        """The candidates a member may be shown (``artdash.catalog.eligibility``), now or ``when``."""
+        when = when or clock.now()
+        unrestricted = Eligibility()
+        return tuple(c for c in self.candidates
+                     if not self.rules.get(c.variant_id, unrestricted).refusal(country, language, maturity, when))
 
     @property
     def display_name(self) -> str:
@@ -70,7 +81,8 @@ def load_preview_catalog(session: Session) -> list[PreviewTitle]:
             candidates=tuple(Candidate(variant_id=v.id, title_id=t.id, tag_ids=frozenset(tag.id for tag in v.tags),
                                        visual=(v.brightness, v.contrast, v.colourfulness / 100, v.warmth),
                                        label=v.label) for v in vs),
-            images={v.id: v.sha256 for v in vs}))
+            images={v.id: v.sha256 for v in vs},
+            rules={v.id: rule for v in vs if not (rule := of_variant(v)).unrestricted}))
     return out
 
 
@@ -146,13 +158,18 @@ class Tile:
 def homepage_rows(policy: Policy, context: Context, catalog: Sequence[PreviewTitle], when: datetime | None = None,
                   per_row: int = 8) -> tuple[list[tuple[str, list[Tile]]], list[PreviewTitle]]:
     """Rows like a homepage: "Top picks" (highest predicted take), then one row per genre.
-    Titles without an active variant are returned separately (they cannot be shown)."""
+    Titles without an active variant this persona may be shown (territory, window, approval)
+    are returned separately."""
     shown, skipped = [], []
-    for title in catalog:
+    for title in catalog:   # only what this persona may be shown (territory, window, approval …)
         if not title.candidates:
             skipped.append(title)
             continue
-        shown.append(Tile(title, policy.decide(context, title.candidates, when)))
+        allowed = title.shown_to(context.country, when=when)
+        if not allowed:
+            skipped.append(title)
+            continue
+        shown.append(Tile(title, policy.decide(context, allowed, when)))
     rows: list[tuple[str, list[Tile]]] = []
     if any(t.decision.predicted_take is not None for t in shown):
         top = sorted(shown, key=lambda t: -(t.decision.predicted_take or 0))[:per_row]
@@ -167,7 +184,7 @@ def homepage_rows(policy: Policy, context: Context, catalog: Sequence[PreviewTit
 def compare(policy: Policy, personas: Sequence[PersonaView], title: PreviewTitle,
             when: datetime | None = None) -> list[tuple[PersonaView, Decision]]:
     """One title for several personas side by side: the decision each gets and why."""
-    return [(p, policy.decide(context_for(p), title.candidates, when)) for p in personas]
+    return [(p, policy.decide(context_for(p), title.shown_to(p.country, when=when), when)) for p in personas]
 
 
 def win_matrix(policy: Policy, personas: Sequence[PersonaView], title: PreviewTitle) -> pd.DataFrame:
@@ -177,12 +194,15 @@ def win_matrix(policy: Policy, personas: Sequence[PersonaView], title: PreviewTi
     rows = []
     for persona in personas:
         context = context_for(persona)
-        probs = policy.probabilities(context, ordered) if ordered else np.array([])
+        allowed = sorted(title.shown_to(persona.country), key=lambda c: c.variant_id)
+        probs = policy.probabilities(context, allowed) if allowed else np.array([])
         row: dict[str, object] = {"persona": persona.name}
-        for c, p in zip(ordered, probs):
+        for c in ordered:                      # 0 for what this persona may not be shown
+            row[f"#{c.variant_id} {c.label}"] = 0.0
+        for c, p in zip(allowed, probs):
             row[f"#{c.variant_id} {c.label}"] = float(p)
-        if ordered:
-            winner = ordered[int(np.argmax(probs))]
+        if allowed:
+            winner = allowed[int(np.argmax(probs))]
             row["wins"] = f"#{winner.variant_id} {winner.label}"
             row["predicted take"] = policy.predicted_take(context, winner)
         rows.append(row)

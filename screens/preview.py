@@ -80,7 +80,8 @@ def homepage() -> None:
             for t in tiles:
                 tile(t.title, t.decision)
     if skipped:
-        st.info(f"Not shown — no active artwork: {md_list(t.display_name for t in skipped)}.")
+        st.info(f"Not shown — no active artwork this persona may be shown (status, territory, window or "
+                f"approval): {md_list(t.display_name for t in skipped)}.")
 
 
 showable = [t for t in catalog if t.candidates]

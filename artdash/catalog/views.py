@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from artdash.catalog.eligibility import Eligibility, of_variant
 from artdash.catalog.taxonomy import TagView
 from artdash.db.models import (
     Tag,
@@ -59,6 +60,7 @@ class VariantView:
     created_at: datetime
     tags: tuple[TagView, ...] = ()
     suggestions: tuple[SuggestionView, ...] = ()
+    eligibility: Eligibility = Eligibility()
 
     @property
     def shape(self) -> str:
@@ -196,6 +198,7 @@ def variant_view(v: Variant, suggestions: Sequence[tuple[TagSuggestion, Tag]] = 
         parent_id=v.parent_id, lineage_kind=v.lineage_kind, locale=v.locale, version=v.version,
         created_by=v.created_by, created_at=v.created_at, tags=sorted_tags(v.tags),
         suggestions=tuple(SuggestionView(tag_view(s_tag), s.reason, s.status) for s, s_tag in suggestions),
+        eligibility=of_variant(v),
     )
 
 

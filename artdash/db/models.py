@@ -148,6 +148,13 @@ class Variant(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id", ondelete="SET NULL"), index=True)
     lineage_kind: Mapped[str | None] = mapped_column(String(20))
     locale: Mapped[str | None] = mapped_column(String(20))
+    # Where, when and to whom it may be shown (artdash.catalog.eligibility): a hard filter.
+    territories: Mapped[list[Any]] = mapped_column(default=list)        # ISO country codes; [] = everywhere
+    languages: Mapped[list[Any]] = mapped_column(default=list)          # language tags; [] = every language
+    available_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    available_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    maturity: Mapped[str] = mapped_column(String(4), default="all")
+    approved: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     created_by: Mapped[str] = mapped_column(String(80))

@@ -17,9 +17,9 @@ from datetime import datetime
 
 import numpy as np
 
-from artdash.policy.base import DEFAULT_WINDOW_HOURS, Context, choose_index, sticky_draw
+from artdash.policy.base import DEFAULT_WINDOW_HOURS, Context, sticky_draw
 from artdash.serve.model import ServedPolicy
-from artdash.serve.snapshot import Snapshot
+from artdash.serve.snapshot import RowTable, Snapshot
 
 MAX_TITLES = 200
 
@@ -71,25 +71,53 @@ def context_hash(tastes: Mapping[int, float], country: str, device: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
 
 
-def _reason(probs: np.ndarray, index: int, policy: ServedPolicy, fallback: str) -> str:
-    n = len(probs)
+def _reason(p: list[float], index: int, policy: ServedPolicy, fallback: str) -> str:
+    n = len(p)
     if n == 1:
         return "the only active variant of this title"
-    if np.allclose(probs, probs[0]):
+    top = max(p)
+    if top - min(p) < 1e-12:
         if fallback:
             return fallback
         base = f"uniform random over {n} variants"
-    elif index == int(np.argmax(probs)):
+    elif p[index] == top:
         base = {"linucb": "top-scored for this member's tastes", "best-single": "best quality take rate so far",
                 "editors-pick": "the editor's pick"}.get(policy.name, "the policy's first choice")
     else:
-        base = f"exploration ({probs[index]:.1%} chance)"
+        base = f"exploration ({p[index]:.1%} chance)"
     return f"{fallback}; {base}" if fallback else base
+
+
+def _eligible(snapshot: Snapshot, sub: RowTable, rows: np.ndarray, member: Member,
+              when: datetime) -> tuple[RowTable, np.ndarray, list[str]]:
+    """``sub`` with only the candidates ``member`` may be shown now (compacted to the front of
+    each row, in variant order), the mask of those kept (in the original slots) and, per row,
+    why the first refused one was refused. Unlimited variants cost nothing here."""
+    allowed = sub.valid.copy()
+    refused = [""] * len(rows)
+    if snapshot.restricted is None or not snapshot.restricted[rows].any():
+        return sub, allowed, refused
+    for j, k in np.argwhere(snapshot.restricted[rows]):
+        rule = snapshot.rules[int(sub.variant_ids[j, k])]
+        why = rule.refusal(member.country, member.locale, member.maturity, when)
+        if why:
+            allowed[j, k] = False
+            refused[j] = refused[j] or why
+    if (allowed == sub.valid).all():
+        return sub, allowed, refused
+    order = np.argsort(~allowed, axis=1, kind="stable")
+    n_actions = allowed.sum(axis=1)
+    valid = np.arange(allowed.shape[1])[None, :] < n_actions[:, None]
+    variant_ids = np.where(valid, np.take_along_axis(sub.variant_ids, order, 1), 0)
+    tags = np.take_along_axis(sub.tags, order[:, :, None], 1) * valid[:, :, None]
+    visual = np.take_along_axis(sub.visual, order[:, :, None], 1) * valid[:, :, None]
+    return RowTable(sub.title_ids, variant_ids, n_actions, tags, visual, sub.features, valid), allowed, refused
 
 
 def decide(snapshot: Snapshot, served: ServedPolicy, member: Member, title_ids: Sequence[int], when: datetime,
            window_hours: float = DEFAULT_WINDOW_HOURS, explain: bool = False) -> Decided:
-    """The served policy's decision for each of ``title_ids`` (in order) for ``member``."""
+    """The served policy's decision for each of ``title_ids`` (in order) for ``member``, over
+    the variants the member may be shown now (``artdash.catalog.eligibility``)."""
     member_key = f"member:{member.id}"
     context = Context(member_key=member_key, affinities=member.tastes, country=member.country,
                       device=member.device or "tv")
@@ -106,27 +134,38 @@ def decide(snapshot: Snapshot, served: ServedPolicy, member: Member, title_ids: 
     at_ms = int(when.timestamp() * 1000)
     if usable:
         sub = snapshot.table.take(np.array([rows[i] for i in usable]))
+        sub, allowed, refused = _eligible(snapshot, sub, np.array([rows[i] for i in usable]), member, when)
         affinity = snapshot.features.affinity_vector(context)[None, :]
         probs = np.asarray(served.policy.table(sub, affinity))[0]
         fallback = served.policy.fallback_reason(context)
+        # the sticky draw of each title, and the inverse-CDF pick of every row at once
+        u = np.array([sticky_draw(member_key, int(t), when, window_hours) for t in sub.title_ids.tolist()])
+        cumulative = np.cumsum(np.where(sub.valid, probs, 0.0), axis=1)
+        picks = np.minimum((cumulative <= (u * cumulative[:, -1])[:, None]).sum(axis=1),
+                           np.maximum(sub.n_actions - 1, 0))
+        base = uuid.uuid4().hex[:28]           # one random id per request, one suffix per title
         for j, i in enumerate(usable):
             n = int(sub.n_actions[j])
-            p = probs[j, :n]
             title_id = int(sub.title_ids[j])
-            index = choose_index(p, sticky_draw(member_key, title_id, when, window_hours))
+            if n == 0:
+                out[i] = TitleDecision(title_id, None, None, None, f"nothing may be shown: {refused[j]}")
+                continue
+            p = probs[j, :n].tolist()
+            index = int(picks[j])
             if p[index] <= 0:           # never show what the policy gave no chance: no propensity
                 index = int(np.argmax(p))
-            variant_id = int(sub.variant_ids[j, index])
-            event_id = uuid.uuid4().hex
+            ids = sub.variant_ids[j, :n].tolist()
+            variant_id = ids[index]
+            event_id = f"{base}{j:04x}"
             reason = _reason(p, index, served, fallback)
             if explain and n > 1:
-                detail = served.policy.explain(context, snapshot.candidates[title_id], index)
+                shown = [c for c, ok in zip(snapshot.candidates[title_id], allowed[j]) if ok]
+                detail = served.policy.explain(context, shown, index)
                 reason = f"{reason}: {detail}" if detail else reason
-            out[i] = TitleDecision(title_id, variant_id, float(p[index]), event_id, reason)
+            out[i] = TitleDecision(title_id, variant_id, p[index], event_id, reason)
             log.append({"event_id": event_id, "at_ms": at_ms, "member_id": member.id, "title_id": title_id,
-                        "variant_id": variant_id, "propensity": float(p[index]),
-                        "candidates": json.dumps([[int(v), float(q)] for v, q in
-                                                  zip(sub.variant_ids[j, :n].tolist(), p.tolist())]),
+                        "variant_id": variant_id, "propensity": p[index],
+                        "candidates": "[" + ",".join(f"[{v},{q!r}]" for v, q in zip(ids, p)) + "]",
                         "policy": served.name, "model_version": served.version, "context_hash": c_hash,
                         "country": member.country, "device": member.device})
     context_row = {"context_hash": c_hash, "affinities": json.dumps({str(k): v for k, v in sorted(member.tastes.items())}),

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from artdash.catalog.eligibility import MATURITY
 from artdash.serve.decide import MAX_TITLES
 from artdash.serve.log import MAX_OUTCOMES
 
@@ -26,7 +27,8 @@ class MemberIn(BaseModel):
     country: str = Field(default="", max_length=2, description="ISO 3166 two-letter code, or empty")
     device: str = Field(default="", max_length=10, description="tv, mobile, tablet, web … or empty")
     locale: str = Field(default="", max_length=20, description="e.g. fr-FR (for localised artwork)")
-    maturity: str = Field(default="", max_length=10, description="the member's maturity rating limit")
+    maturity: str = Field(default="", max_length=10, description="the member's maturity limit: all, 7+, 13+, 16+, "
+                                                                 "18+ (empty: no limit)")
 
     @field_validator("tastes")
     @classmethod
@@ -43,7 +45,15 @@ class MemberIn(BaseModel):
             raise ValueError("a two-letter country code such as FR or US, or empty")
         return value
 
-    @field_validator("device", "locale", "maturity")
+    @field_validator("maturity")
+    @classmethod
+    def _maturity(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value and value not in MATURITY:
+            raise ValueError(f"one of {', '.join(MATURITY)}, or empty for no limit")
+        return value
+
+    @field_validator("device", "locale")
     @classmethod
     def _printable(cls, value: str) -> str:
         if not value.isprintable():

@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from artdash.catalog.eligibility import Eligibility
 from artdash.catalog.personas import list_personas
 from artdash.catalog.taxonomy import list_tags
 from artdash.db.models import Persona
@@ -60,6 +61,8 @@ class Snapshot:
     members: Mapping[str, MemberTastes]
     picks: Mapping[int, int]
     fingerprint: tuple = field(default=())
+    rules: Mapping[int, Eligibility] = field(default_factory=dict)   # variant id → its limits (limited ones only)
+    restricted: np.ndarray | None = None                             # (titles, K): that variant has limits
 
     @property
     def n_titles(self) -> int:
@@ -107,6 +110,8 @@ def load_snapshot(session: Session) -> Snapshot:
             tag_array[i, :len(ordered)] = features.tag_matrix(ordered)
             visual[i, :len(ordered)] = [c.visual for c in ordered]
     valid = np.arange(k)[None, :] < n_actions[:, None]
+    rules = {vid: rule for title in catalog for vid, rule in title.rules.items()}
+    restricted = np.isin(variant_ids, np.array(list(rules), dtype=np.int64)) & valid
     title_ids = np.array([t.id for t in catalog], dtype=np.int64)
     names: dict[str, list[int]] = {}
     for tag in tags:
@@ -119,5 +124,5 @@ def load_snapshot(session: Session) -> Snapshot:
     return Snapshot(features, RowTable(title_ids, variant_ids, n_actions, tag_array, visual, features, valid),
                     {int(t): i for i, t in enumerate(title_ids.tolist())}, candidates,
                     {key: tuple(dict.fromkeys(ids)) for key, ids in names.items()}, members,
-                    editors_picks(session), catalog_fingerprint(session))
+                    editors_picks(session), catalog_fingerprint(session), rules, restricted)
 
