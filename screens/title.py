@@ -8,8 +8,10 @@ import streamlit as st
 
 from artdash import catalog, export
 from artdash.catalog import VARIANT_STATUSES
+from artdash.catalog.eligibility import Eligibility, set_eligibility
 from artdash.catalog.taxonomy import list_facets, list_tags
 from artdash.errors import ArtdashError, ConflictError
+from artdash.ui import eligibility as eligibility_ui
 from artdash.ui import gallery, resources, results_data, state, widgets
 from artdash.ui.text import md, md_list
 
@@ -158,9 +160,10 @@ with bulk_tab:
         st.segmented_control("Select", ["draft", "active", "retired", "all"], key=f"bulk-pick-{title_id}",
                              format_func=lambda c: "every variant" if c == "all" else f"every {c} variant",
                              on_change=preselect, help="Fills the list below; add or take out variants there.")
+        chosen_variants = st.multiselect("Variants", [v.id for v in variants], format_func=variant_label.get,
+                                         key=picked_key, help="The variants both forms below change.")
         with st.form(f"bulk-{title_id}"):
-            chosen_variants = st.multiselect("Variants", [v.id for v in variants], format_func=variant_label.get,
-                                             key=picked_key)
+            st.markdown("**Tags and status**")
             add = st.multiselect("Add tags", list(tag_label), format_func=tag_label.get)
             remove = st.multiselect("Remove tags", list(tag_label), format_func=tag_label.get)
             new_status = st.selectbox("Set status", ["(keep)", "active", "retired", "draft"], key=f"bulk-status-{title_id}",
@@ -176,7 +179,22 @@ with bulk_tab:
                         return catalog.bulk_status(s, chosen_variants, new_status, actor)
                     widgets.act(ws, tag_and_move, lambda n: f"{n[0]} variant(s) now {new_status}"
                                 + (f" ({n[1]} already were)." if n[1] else "."))
-        st.dataframe(pd.DataFrame([{"variant": variant_label[v.id], "tags": ", ".join(t.label for t in v.tags)}
+        with st.form(f"bulk-where-{title_id}"):
+            st.markdown("**Where and when they may be shown**")
+            rules = st.multiselect("Rules to change", list(eligibility_ui.RULES), format_func=eligibility_ui.RULES.get,
+                                   key=f"bulk-rules-{title_id}",
+                                   help="Only these are set on the variants selected above; the others stay as they are.")
+            values = eligibility_ui.rule_inputs(f"bulk-elig-{title_id}", Eligibility())
+            if st.form_submit_button("Set on selected variants", disabled=not can_edit):
+                picked = chosen_variants
+                if not rules:
+                    st.warning("Choose the rules to change first (e.g. Territories).")
+                else:
+                    widgets.act(ws, lambda s: set_eligibility(s, picked, actor, **eligibility_ui.chosen(values, rules)),
+                                lambda n: f"Set {', '.join(eligibility_ui.RULES[r].lower() for r in rules)} on "
+                                          f"{len(picked)} variant(s) ({n} changed).")
+        st.dataframe(pd.DataFrame([{"variant": variant_label[v.id], "tags": ", ".join(t.label for t in v.tags),
+                                    "where and when": v.eligibility.summary()}
                                    for v in variants]), hide_index=True, width="stretch")
 
 

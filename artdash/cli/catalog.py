@@ -9,7 +9,7 @@ import click
 
 from artdash import catalog
 from artdash.cli.base import CommandGroup, echo_issues, main, open_workspace
-from artdash.errors import NotFoundError, ValidationError
+from artdash.errors import ArtdashError, NotFoundError, ValidationError
 
 # --------------------------------------------------------------------------------- demo
 
@@ -202,6 +202,60 @@ def variants_status(status, variant_ids, title_ref, from_status):
     with ws.transaction() as s:
         changed, already = catalog.bulk_status(s, ids, status, ws.settings.user)
     click.echo(f"{changed:,} variant(s) now {status}" + (f" ({already:,} already were)" if already else ""))
+
+
+@variants.command("where")
+@click.argument("variant_ids", nargs=-1, type=int)
+@click.option("--title", "title_ref", default=None, metavar="TITLE",
+              help="Every variant of this title (an id or an exact name) instead of listing ids.")
+@click.option("--territories", default=None, metavar="CODES",
+              help="Two-letter country codes, comma-separated (FR,BE); '' for every country.")
+@click.option("--languages", default=None, metavar="TAGS", help="Language tags (fr,pt-BR); '' for every language.")
+@click.option("--from", "available_from", default=None, metavar="WHEN",
+              help="Shown from this moment (ISO 8601, e.g. 2027-01-01 or 2027-01-01T06:00Z); '' for no start.")
+@click.option("--until", "available_until", default=None, metavar="WHEN",
+              help="Not shown from this moment on (a takedown); '' for no end.")
+@click.option("--maturity", type=click.Choice(["all", "7+", "13+", "16+", "18+"]), default=None)
+@click.option("--hold/--approve", "hold", default=None, help="Hold back (never shown) or approve to be shown.")
+def variants_where(variant_ids, title_ref, territories, languages, available_from, available_until, maturity, hold):
+    """Set where, when and to whom variants may be shown — only the rules given; all the
+    variants or none. The decision service picks it up at its next refresh (a window's end
+    applies at once).
+
+    \b
+    artdash variants where 12 13 --territories FR,BE --languages fr
+    artdash variants where --title "Harbour Lights" --until 2027-06-30
+    """
+    from artdash import clock
+    from artdash.catalog.eligibility import set_eligibility
+
+    ws = open_workspace()
+    with ws.session() as s:
+        ids = list(variant_ids) + ([v.id for v in catalog.list_variants(s, _find_title_id(s, title_ref))]
+                                   if title_ref is not None else [])
+    rules: dict = {}
+    for name, value in (("territories", territories), ("languages", languages)):
+        if value is not None:
+            rules[name] = value
+    for name, value in (("available_from", available_from), ("available_until", available_until)):
+        if value is not None:
+            try:
+                rules[name] = clock.parse_moment(value) if value.strip() else None
+            except ArtdashError:
+                raise ValidationError(f"--{name.split('_')[1]} must be a date or time such as 2027-01-01 or "
+                                      f"2027-01-01T06:00Z (got {value!r})") from None
+    if maturity is not None:
+        rules["maturity"] = maturity
+    if hold is not None:
+        rules["approved"] = not hold
+    if not rules:
+        raise ValidationError("say what to set: --territories, --languages, --from, --until, --maturity, --hold or --approve")
+    with ws.transaction() as s:
+        changed = set_eligibility(s, ids, ws.settings.user, **rules)
+        views = catalog.variants_by_id(s, ids)
+    click.echo(f"{changed:,} of {len(ids):,} variant(s) changed")
+    for i in ids:
+        click.echo(f"#{i} {views[i].label}: {views[i].eligibility.summary()}")
 
 
 # --------------------------------------------------------------------------------- members

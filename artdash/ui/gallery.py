@@ -9,9 +9,11 @@ import streamlit as st
 
 from artdash import catalog, stats
 from artdash.catalog import LINEAGE_KINDS, STATUS_TRANSITIONS
+from artdash.catalog.eligibility import set_eligibility
 from artdash.catalog.taxonomy import FacetView
 from artdash.errors import ArtdashError
 from artdash.ui import state, widgets
+from artdash.ui.eligibility import rule_inputs
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
@@ -61,6 +63,9 @@ def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
             st.caption(f":material/lightbulb: {len(v.pending_suggestions)} tag suggestion(s) to review")
         if v.parent_id:
             st.caption(f"↳ {v.lineage_kind} of #{v.parent_id}{f' ({md(v.locale)})' if v.locale else ''}")
+        if not v.eligibility.unrestricted:
+            st.caption(f":material/public: {md(v.eligibility.summary())}",
+                       help="Where, when and to whom it may be shown (edit it under 'Where and when').")
         for w in v.warnings:
             st.caption(f":material/warning: {md(w)}")
         st.button("Edit", key=f"edit-{v.id}", width="stretch", on_click=select_variant, args=(page.picker_key, v.id))
@@ -151,6 +156,14 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
             if st.form_submit_button("Save lineage", disabled=not page.can_edit):
                 widgets.act(page.ws, lambda s: catalog.set_lineage(s, v.id, parent, page.actor, kind, locale, v.version),
                             f"Saved lineage of #{v.id}.")
+
+    with st.expander(f"Where and when it may be shown — {v.eligibility.summary()}"):
+        with st.form(f"eligibility-{v.id}-{v.version}"):
+            values = rule_inputs(f"elig-{v.id}-{v.version}", v.eligibility)
+            if st.form_submit_button("Save where and when", disabled=not page.can_edit):
+                widgets.act(page.ws, lambda s: set_eligibility(s, [v.id], page.actor, **values),
+                            f"Saved where and when #{v.id} may be shown.")
+        st.caption("A hard filter: the decision service, Preview and the Policy lab never show it outside these.")
 
     with st.expander("Label and file details"):
         with st.form(f"label-{v.id}-{v.version}"):

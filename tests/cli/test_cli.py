@@ -206,3 +206,17 @@ def test_keys_create_list_revoke_and_learn(run):
     assert learned.exit_code == 0 and "0 decisions written to the impression log" in learned.output
     refused = run("serve", "--no-keys", "--host", "0.0.0.0")
     assert refused.exit_code == 2 and "--no-keys only on 127.0.0.1" in refused.output
+
+
+def test_variants_where_sets_only_the_rules_given(run, tmp_path):
+    assert run("demo").exit_code == 0
+    listed = run("variants", "where", "--title", "Harbour Lights", "--territories", "fr, be", "--until", "2027-06-30")
+    assert listed.exit_code == 0 and "BE, FR · until 2027-06-30" in listed.output
+    again = run("variants", "where", "--title", "Harbour Lights", "--hold")
+    assert "BE, FR · until 2027-06-30 · on hold" in again.output           # the others stay as they were
+    bad = run("variants", "where", "--title", "Harbour Lights", "--from", "soon")
+    assert bad.exit_code == 2 and "--from must be a date or time" in bad.output
+    nothing = run("variants", "where", "--title", "Harbour Lights")
+    assert nothing.exit_code == 2 and "say what to set" in nothing.output
+    wrong = run("variants", "where", "--title", "Harbour Lights", "--territories", "France")
+    assert wrong.exit_code == 2 and "two-letter country codes" in wrong.output

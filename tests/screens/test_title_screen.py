@@ -218,3 +218,36 @@ def test_a_stale_details_edit_shows_the_newer_value_and_keeps_what_was_typed(dem
     with demo_ws.session() as s:
         assert catalog.get_title(s, tid).synopsis == "My synopsis, typed with care."
     assert not at.warning
+
+
+def test_editors_set_where_and_when_artwork_may_be_shown_one_or_many(demo_ws):
+    tid = title_id(demo_ws)
+    with demo_ws.session() as s:
+        variants = catalog.list_variants(s, int(tid))
+    first = variants[0]
+    at = open_page("title", title=tid)
+    prefix = f"elig-{first.id}-{first.version}"
+    at.text_input(key=f"{prefix}-territories").set_value("France")
+    at.button(key=f"FormSubmitter:eligibility-{first.id}-{first.version}-Save where and when").click().run()
+    assert any("two-letter country codes" in shown(e.value) for e in at.error)
+    with demo_ws.session() as s:
+        assert catalog.get_variant(s, first.id).eligibility.unrestricted          # nothing saved
+    at.text_input(key=f"{prefix}-territories").set_value("fr, be")
+    at.selectbox(key=f"{prefix}-maturity").set_value("13+")
+    at.button(key=f"FormSubmitter:eligibility-{first.id}-{first.version}-Save where and when").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        saved = catalog.get_variant(s, first.id).eligibility
+    assert saved.territories == ("BE", "FR") and saved.maturity == "13+"
+    assert any("BE, FR · 13+" in shown(c.value) for c in at.caption)              # on its card
+    # many at once: only the chosen rule changes
+    labelled(at.multiselect, "Variants").set_value([v.id for v in variants[:2]])
+    labelled(at.multiselect, "Rules to change").set_value(["approval"])
+    at.checkbox(key=f"bulk-elig-{tid}-approved").uncheck()
+    at.button(key=f"FormSubmitter:bulk-where-{tid}-Set on selected variants").click().run()
+    assert_clean(at)
+    assert any("Set approval on 2 variant(s) (2 changed)" in s.value for s in at.success)
+    with demo_ws.session() as s:
+        after = [catalog.get_variant(s, v.id).eligibility for v in variants[:2]]
+    assert [e.approved for e in after] == [False, False]
+    assert after[0].territories == ("BE", "FR") and after[0].maturity == "13+"   # kept
