@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/ope.py
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/serve.py
 
 ## lint: ruff, and the import-linter contracts (layers point down; streamlit only in artdash.ui; no circles)
 lint: install

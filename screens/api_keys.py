@@ -16,6 +16,13 @@ ws = widgets.page("API keys", "A product's backend asks the decision service whi
 actor = widgets.actor()
 can_admin = widgets.may("admin")
 
+NEW_KEY = "api_keys.new"
+if NEW_KEY in st.session_state:
+    name_made, secret_made = st.session_state.pop(NEW_KEY)
+    st.success(f"Created **{md(name_made)}**. Copy the key now: it is shown only this once "
+               "(ArtDash keeps only its hash).", icon=":material/key:")
+    st.code(secret_made, language=None)
+
 with ws.session() as s:
     keys = api_keys.list_keys(s)
 
@@ -26,7 +33,7 @@ else:
     table = pd.DataFrame([{
         "name": k.name, "prefix": k.prefix, "scopes": ", ".join(k.scopes), "requests/s": k.rate_per_second,
         "created": k.created_at, "by": k.created_by, "status": "active" if k.active else "revoked",
-        "revoked": k.revoked_at, "last used": k.last_used_at,
+        "revoked": k.revoked_at or pd.NaT, "last used": k.last_used_at or pd.NaT,
     } for k in keys])
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"requests/s": st.column_config.NumberColumn(format="localized"),
@@ -51,10 +58,9 @@ with left, st.form("create_key", clear_on_submit=True):
                 new = api_keys.create_key(s, actor, name, scopes, int(rate))
         except ArtdashError as exc:
             st.error(f"Not created — {md(exc)}")
-        else:
-            st.success(f"Created **{md(new.key.name)}**. Copy the key now: it is shown only this once "
-                       "(ArtDash keeps only its hash).", icon=":material/key:")
-            st.code(new.secret, language=None)
+        else:   # shown once, at the top of the next run, then forgotten
+            st.session_state[NEW_KEY] = (new.key.name, new.secret)
+            st.rerun()
 
 active = [k for k in keys if k.active]
 with right:

@@ -141,6 +141,16 @@ def sticky_draw(member_key: str, title_id: int, when: datetime | None = None,
     return int.from_bytes(digest, "big") / 2**64
 
 
+def sticky_draws(member_key: str, title_ids: Sequence[int], when: datetime | None = None,
+                 window_hours: float = DEFAULT_WINDOW_HOURS) -> np.ndarray:
+    """:func:`sticky_draw` for several titles of one member at once (the same numbers)."""
+    when = when or clock.now()
+    window = int(when.timestamp() // (window_hours * 3600))
+    blake = hashlib.blake2b
+    return np.array([int.from_bytes(blake(f"{member_key}|{t}|{window}".encode(), digest_size=8).digest(), "big")
+                     for t in title_ids], dtype=np.float64) / 2**64
+
+
 def choose_index(probabilities: np.ndarray, u: float) -> int:
     """Inverse-CDF pick: index i such that cumsum[i-1] <= u < cumsum[i]."""
     cumulative = np.cumsum(probabilities)

@@ -17,7 +17,8 @@ from datetime import datetime
 
 import numpy as np
 
-from artdash.policy.base import DEFAULT_WINDOW_HOURS, Context, sticky_draw
+from artdash.policy.base import DEFAULT_WINDOW_HOURS, Context, sticky_draws
+from artdash.serve.log import DECISION_COLUMNS  # noqa: F401  (the order of each logged row)
 from artdash.serve.model import ServedPolicy
 from artdash.serve.snapshot import RowTable, Snapshot
 
@@ -61,7 +62,7 @@ class Decided:
     policy: str
     model_version: int
     at: datetime
-    rows: tuple[dict, ...]
+    rows: tuple[tuple, ...]          # DECISION_COLUMNS
     context: dict
 
 
@@ -139,7 +140,7 @@ def decide(snapshot: Snapshot, served: ServedPolicy, member: Member, title_ids: 
         probs = np.asarray(served.policy.table(sub, affinity))[0]
         fallback = served.policy.fallback_reason(context)
         # the sticky draw of each title, and the inverse-CDF pick of every row at once
-        u = np.array([sticky_draw(member_key, int(t), when, window_hours) for t in sub.title_ids.tolist()])
+        u = sticky_draws(member_key, sub.title_ids.tolist(), when, window_hours)
         cumulative = np.cumsum(np.where(sub.valid, probs, 0.0), axis=1)
         picks = np.minimum((cumulative <= (u * cumulative[:, -1])[:, None]).sum(axis=1),
                            np.maximum(sub.n_actions - 1, 0))
@@ -163,11 +164,9 @@ def decide(snapshot: Snapshot, served: ServedPolicy, member: Member, title_ids: 
                 detail = served.policy.explain(context, shown, index)
                 reason = f"{reason}: {detail}" if detail else reason
             out[i] = TitleDecision(title_id, variant_id, p[index], event_id, reason)
-            log.append({"event_id": event_id, "at_ms": at_ms, "member_id": member.id, "title_id": title_id,
-                        "variant_id": variant_id, "propensity": p[index],
-                        "candidates": "[" + ",".join(f"[{v},{q!r}]" for v, q in zip(ids, p)) + "]",
-                        "policy": served.name, "model_version": served.version, "context_hash": c_hash,
-                        "country": member.country, "device": member.device})
+            # every candidate's probability, as JSON (repr of a list of [int, float] is JSON, in C)
+            log.append((event_id, at_ms, member.id, title_id, variant_id, p[index], repr([list(c) for c in zip(ids, p)]),
+                        served.name, served.version, c_hash, member.country, member.device))
     context_row = {"context_hash": c_hash, "affinities": json.dumps({str(k): v for k, v in sorted(member.tastes.items())}),
                    "country": member.country, "device": member.device}
     return Decided(tuple(d for d in out if d is not None), served.name, served.version, when, tuple(log), context_row)

@@ -17,6 +17,9 @@ from sqlalchemy import Connection, insert, select
 from artdash.db.results_schema import decision_contexts, decisions, outcomes
 
 MAX_OUTCOMES = 10_000
+# The decisions table's columns, in the order each logged row (a tuple) holds them.
+DECISION_COLUMNS = ("event_id", "at_ms", "member_id", "title_id", "variant_id", "propensity", "candidates", "policy",
+                    "model_version", "context_hash", "country", "device")
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,28 @@ def _insert_new(conn: Connection, table, key: str, rows: Sequence[dict]) -> None
         conn.execute(insert(table), fresh)
 
 
-def write_decisions(rows: Sequence[dict], context: dict | None):
-    """A job that logs ``rows`` and, unless None (known to be stored already), their context."""
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _insert_tuples(conn: Connection, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """INSERT the rows (tuples in ``columns`` order) into decisions by the driver's own
+    executemany: no per-row work in Python (SQLAlchemy's would cost ~20 µs a row)."""
+    mark = _MARKS.get(conn.dialect.paramstyle)
+    if mark is None:    # a driver with another parameter style: the portable way
+        conn.execute(insert(decisions), [dict(zip(columns, r)) for r in rows])
+        return
+    conn.exec_driver_sql(f"INSERT INTO decisions ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})",
+                         list(rows))
+
+
+def write_decisions(rows: Sequence[tuple], context: dict | None):
+    """A job that logs ``rows`` (tuples, ``artdash.serve.decide.DECISION_COLUMNS``) and, unless
+    None (known to be stored already), their context."""
     def job(conn: Connection) -> int:
         if rows and context is not None:
             _insert_new(conn, decision_contexts, "context_hash", [context])
         if rows:
-            conn.execute(insert(decisions), list(rows))
+            _insert_tuples(conn, DECISION_COLUMNS, rows)
         return len(rows)
     return job
 

@@ -28,6 +28,7 @@ from artdash.policy.linear import LinearBanditPolicy
 from artdash.serve.snapshot import Snapshot
 
 SERVABLE = ("uniform", "editors-pick", "best-single", "linucb")
+CHUNK = 200_000
 LEARNS = ("best-single", "linucb")
 
 
@@ -130,8 +131,13 @@ def train(results: Engine, catalog_session, name: str, snapshot: Snapshot, quali
     q = np.array([g[5] for g in grouped], dtype=np.int64)
     policy = fresh(name, snapshot)
     if isinstance(policy, LinearBanditPolicy):
-        x = _features(results, catalog_session, snapshot, hashes, variant)
-        policy.update_grouped(x, w, wr, int(n.sum()))
+        affinity, hash_index, tags, visual, variant_index = _feature_parts(results, catalog_session, snapshot,
+                                                                           hashes, variant)
+        for start in range(0, len(grouped), CHUNK):     # the sums, a chunk of groups at a time (flat memory)
+            sl = slice(start, start + CHUNK)
+            x = np.hstack([affinity[hash_index[sl]] * tags[variant_index[sl]], visual[variant_index[sl]],
+                           np.ones((len(hash_index[sl]), 1))])
+            policy.update_grouped(x, w[sl], wr[sl], int(n[sl].sum()))
         assert policy.theta is not None and policy.a_inv is not None
         state = _pack(theta=policy.theta, a_inv=policy.a_inv,
                       tag_ids=np.array([t.id for t in snapshot.features.tags], dtype=np.int64))
@@ -146,10 +152,12 @@ def train(results: Engine, catalog_session, name: str, snapshot: Snapshot, quali
     return TrainReport(version, name, int(n.sum()), len(grouped), time.perf_counter() - started)
 
 
-def _features(results: Engine, catalog_session, snapshot: Snapshot, hashes: np.ndarray,
-              variant: np.ndarray) -> np.ndarray:
-    """One feature row per (context, variant) group: the context's tastes × the variant's tags
-    (tags as they are now; a retired variant keeps its tags), its visual features, a bias."""
+def _feature_parts(results: Engine, catalog_session, snapshot: Snapshot, hashes: np.ndarray,
+                   variant: np.ndarray) -> tuple[np.ndarray, ...]:
+    """What each group's feature row is made of, once per distinct context and variant: the
+    contexts' tastes (C × tags) and each group's context; the variants' tags (as they are now:
+    a retired variant keeps its tags) and visual features, and each group's variant."""
+    from artdash.db.models import VariantTag
     from artdash.db.results_schema import decision_contexts
 
     features = snapshot.features
@@ -163,17 +171,19 @@ def _features(results: Engine, catalog_session, snapshot: Snapshot, hashes: np.n
             if j is not None:
                 affinity[i, j] = weight
     unique_variants, variant_index = np.unique(variant, return_inverse=True)
+    position = {int(v): i for i, v in enumerate(unique_variants.tolist())}
     tags = np.zeros((len(unique_variants), features.n_tags))
     visual = np.zeros((len(unique_variants), 4))
-    rows = {v.id: v for v in catalog_session.scalars(select(Variant).where(Variant.id.in_(unique_variants.tolist())))}
-    for i, vid in enumerate(unique_variants.tolist()):
-        v = rows.get(vid)
-        if v is None:
-            continue  # deleted (never decided again): its groups learn from the bias only
-        for tag in v.tags:
-            j = features.index.get(tag.id)
+    wanted = unique_variants.tolist()
+    for start in range(0, len(wanted), 900):
+        part = wanted[start:start + 900]
+        for vid, tag_id in catalog_session.execute(select(VariantTag.variant_id, VariantTag.tag_id)
+                                                   .where(VariantTag.variant_id.in_(part))):
+            j = features.index.get(tag_id)
             if j is not None:
-                tags[i, j] = 1.0
-        visual[i] = (v.brightness, v.contrast, v.colourfulness / 100, v.warmth)
-    cross = affinity[hash_index] * tags[variant_index]
-    return np.hstack([cross, visual[variant_index], np.ones((len(hashes), 1))])
+                tags[position[vid], j] = 1.0
+        for vid, b, c, col, warm in catalog_session.execute(
+                select(Variant.id, Variant.brightness, Variant.contrast, Variant.colourfulness, Variant.warmth)
+                .where(Variant.id.in_(part))):
+            visual[position[vid]] = (b, c, col / 100, warm)
+    return affinity, hash_index, tags, visual, variant_index

@@ -26,10 +26,9 @@ def rule_inputs(key: str, current: Eligibility) -> dict:
                               key=f"{key}-languages",
                               help="Language tags, comma-separated (fr, pt-BR): for localised title treatments. "
                                    "Empty: every language (a localisation: its own locale's language).")
-    left, right = st.columns(2)
-    start = left.date_input("Available from (UTC)", value=current.available_from.date() if current.available_from
+    start = st.date_input("Available from (UTC)", value=current.available_from.date() if current.available_from
                             else None, key=f"{key}-from", format="YYYY-MM-DD", help="Empty: from now on.")
-    end = right.date_input("Available until (UTC)", value=current.available_until.date() if current.available_until
+    end = st.date_input("Available until (UTC)", value=current.available_until.date() if current.available_until
                            else None, key=f"{key}-until", format="YYYY-MM-DD",
                            help="Not shown from this day on (a takedown). Empty: no end.")
     maturity = st.selectbox("Maturity rating", MATURITY, index=MATURITY.index(current.maturity), key=f"{key}-maturity",
