@@ -130,7 +130,7 @@ def decide(snapshot: Snapshot, served: ServedPolicy, member: Member, title_ids: 
             out[i] = TitleDecision(int(title_ids[i]), None, None, None, "unknown title: nothing to show")
         elif snapshot.table.n_actions[r] == 0:
             out[i] = TitleDecision(int(title_ids[i]), None, None, None, "no active variant: nothing to show")
-    log: list[dict] = []
+    log: list[tuple] = []
     c_hash = context_hash(member.tastes, member.country, member.device)
     at_ms = int(when.timestamp() * 1000)
     if usable:
