@@ -59,14 +59,14 @@ def _insert_new(conn: Connection, table, key: str, rows: Sequence[dict]) -> None
 _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
-def _insert_tuples(conn: Connection, columns: Sequence[str], rows: Sequence[tuple]) -> None:
-    """INSERT the rows (tuples in ``columns`` order) into decisions by the driver's own
+def _insert_tuples(conn: Connection, table, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """INSERT the rows (tuples in ``columns`` order) into ``table`` by the driver's own
     executemany: no per-row work in Python (SQLAlchemy's would cost ~20 µs a row)."""
     mark = _MARKS.get(conn.dialect.paramstyle)
     if mark is None:    # a driver with another parameter style: the portable way
-        conn.execute(insert(decisions), [dict(zip(columns, r)) for r in rows])
+        conn.execute(insert(table), [dict(zip(columns, r)) for r in rows])
         return
-    conn.exec_driver_sql(f"INSERT INTO decisions ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})",
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})",
                          list(rows))
 
 
@@ -77,7 +77,7 @@ def write_decisions(rows: Sequence[tuple], context: dict | None):
         if rows and context is not None:
             _insert_new(conn, decision_contexts, "context_hash", [context])
         if rows:
-            _insert_tuples(conn, DECISION_COLUMNS, rows)
+            _insert_tuples(conn, decisions, DECISION_COLUMNS, rows)
         return len(rows)
     return job
 
@@ -105,9 +105,8 @@ def record_outcomes(items: Sequence[Outcome], now_ms: int, window_ms: int):
             seen.add(o.event_id)
             is_late = now_ms - made[o.event_id] > window_ms
             late += is_late
-            rows.append({"event_id": o.event_id, "at_ms": now_ms, "played": int(o.played),
-                         "play_seconds": float(o.play_seconds), "late": int(is_late)})
+            rows.append((o.event_id, now_ms, int(o.played), float(o.play_seconds), int(is_late)))
         if rows:
-            conn.execute(insert(outcomes), rows)
+            _insert_tuples(conn, outcomes, ("event_id", "at_ms", "played", "play_seconds", "late"), rows)
         return OutcomeReport(len(rows), late, len(unknown), duplicate, tuple(unknown))
     return job
