@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from artdash.serve.schema import DecideIn, OutcomeIn, OutcomesIn, error_message
-from artdash.serve.service import DecisionService, ServiceError
+from artdash.serve.service import DecisionService, ServiceError, unavailable
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
@@ -87,7 +87,7 @@ def create_app(service: DecisionService) -> FastAPI:
             raise ServiceError(413, "too_large", f"the body is over {MAX_BODY_BYTES // 1024 // 1024} MB; send smaller batches")
         try:
             return json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):   # not JSON, or nested too deep to read
             raise ServiceError(400, "not_json", "the body is not JSON: send a JSON object (see /docs)") from None
 
     @app.post("/v1/decide", summary="Which variant of each title to show a member",
@@ -98,8 +98,7 @@ def create_app(service: DecisionService) -> FastAPI:
         try:
             await asyncio.wrap_future(service.log_decided(decided))
         except Exception as e:  # noqa: BLE001
-            raise ServiceError(503, "log_unavailable", f"the decision could not be logged ({type(e).__name__}); "
-                                                       "nothing was decided: show your default image and retry") from e
+            raise unavailable("decisions", e) from e
         return service.answer(decided)
 
     @app.post("/v1/outcomes", summary="What members did: one outcome, or {\"outcomes\": [...]} (a batch)",
@@ -110,8 +109,7 @@ def create_app(service: DecisionService) -> FastAPI:
         try:
             report = await asyncio.wrap_future(service.writer.submit(job))
         except Exception as e:  # noqa: BLE001
-            raise ServiceError(503, "log_unavailable", f"the outcomes could not be recorded ({type(e).__name__}); "
-                                                       "nothing was written: retry") from e
+            raise unavailable("outcomes", e) from e
         return service.counted(report)
 
     @app.get("/v1/health", summary="Whether the service can decide, and its counters")

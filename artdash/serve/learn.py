@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import and_, or_, select, update
@@ -79,7 +79,3 @@ def flush_closed(ws: Workspace, closed_before: datetime, actor: str = SERVICE_AC
                          .values(import_id=report.import_id))
     return FlushReport(len(frame), report.import_id, int(played.sum()))
 
-
-def utc(moment: datetime) -> datetime:
-    """``moment`` as aware UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -53,7 +53,7 @@ class MemberIn(BaseModel):
             raise ValueError(f"one of {', '.join(MATURITY)}, or empty for no limit")
         return value
 
-    @field_validator("device", "locale")
+    @field_validator("id", "device", "locale")
     @classmethod
     def _printable(cls, value: str) -> str:
         if not value.isprintable():

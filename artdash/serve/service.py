@@ -24,15 +24,24 @@ from sqlalchemy import Engine, update
 
 from artdash import clock
 from artdash.access.api_keys import ApiKeyView, digest, key_table, prefix_of
+from artdash.catalog.eligibility import aware
 from artdash.db.engine import make_engine
 from artdash.db.models import ApiKey
 from artdash.errors import ArtdashError, ValidationError
 from artdash.lab.store import PromotionView, current_policy
 from artdash.policy.registry import DEFAULT_POLICY, LABELS
+from artdash.preview import catalog_fingerprint
 from artdash.serve import learn
 from artdash.serve.decide import Decided, Member, decide
 from artdash.serve.log import Outcome, OutcomeReport, record_outcomes, write_decisions
-from artdash.serve.model import SERVABLE, ServedPolicy, TrainReport, load_latest, train
+from artdash.serve.model import (
+    SERVABLE,
+    ServedPolicy,
+    TrainReport,
+    latest_version,
+    load_latest,
+    train,
+)
 from artdash.serve.ratelimit import RateLimiter
 from artdash.serve.schema import DecideIn, OutcomeIn, OutcomesIn, error_message
 from artdash.serve.snapshot import Snapshot, load_snapshot
@@ -40,6 +49,7 @@ from artdash.serve.writer import GroupWriter, durable
 from artdash.workspace import Workspace
 
 log = logging.getLogger("artdash.serve")
+MAX_KNOWN_CONTEXTS = 1_000_000
 
 
 class ServiceError(ArtdashError):
@@ -49,6 +59,12 @@ class ServiceError(ArtdashError):
     def __init__(self, status: int, code: str, message: str, retry_after: float | None = None):
         super().__init__(message)
         self.status, self.code, self.retry_after = status, code, retry_after
+
+
+def unavailable(what: str, error: BaseException) -> ServiceError:
+    """The refusal when the log cannot take a request's rows (``what``: decisions or outcomes)."""
+    then = "nothing was decided: show your default image and retry" if what == "decisions" else "nothing was written: retry"
+    return ServiceError(503, "log_unavailable", f"the {what} could not be logged ({type(error).__name__}); {then}")
 
 
 @dataclass(frozen=True)
@@ -137,14 +153,10 @@ class DecisionService:
                 note = (f"{LABELS.get(name, name)} is promoted but cannot be served yet; serving "
                         f"{LABELS[DEFAULT_POLICY]} instead")
                 name = DEFAULT_POLICY
-            from artdash.preview import catalog_fingerprint
-
             changed = force or catalog_fingerprint(s) != self.snapshot.fingerprint
             snapshot = load_snapshot(s) if changed else self.snapshot
         self._keys = keys
         with self.results.connect() as conn:
-            from artdash.serve.model import latest_version
-
             newest = latest_version(conn, name)
             swap = changed or name != self.served.name or newest != self.served.version
             served = load_latest(conn, name, snapshot) if swap else self.served
@@ -210,6 +222,8 @@ class DecisionService:
         future = self.writer.submit(write_decisions(decided.rows, None if known else decided.context))
         def remember(done: Future) -> None:
             if done.exception() is None:
+                if len(self._known_contexts) >= MAX_KNOWN_CONTEXTS:   # bounded memory; a miss costs one SELECT
+                    self._known_contexts.clear()
                 self._known_contexts.add(decided.context["context_hash"])
 
         future.add_done_callback(remember)
@@ -228,8 +242,7 @@ class DecisionService:
         try:
             self.log_decided(decided).result(30)
         except Exception as e:  # noqa: BLE001
-            raise ServiceError(503, "log_unavailable", f"the decision could not be logged ({type(e).__name__}); "
-                                                       "nothing was decided: show your default image and retry") from e
+            raise unavailable("decisions", e) from e
         return self.answer(decided)
 
     # --- outcomes -----------------------------------------------------------------------------
@@ -258,8 +271,7 @@ class DecisionService:
         try:
             report = self.writer.run(job)
         except Exception as e:  # noqa: BLE001
-            raise ServiceError(503, "log_unavailable", f"the outcomes could not be recorded ({type(e).__name__}); "
-                                                       "nothing was written: retry") from e
+            raise unavailable("outcomes", e) from e
         return self.counted(report)
 
     # --- health and policy --------------------------------------------------------------------
@@ -276,10 +288,10 @@ class DecisionService:
         served, entry = self.served, self.promotion
         return {"policy": served.name, "label": LABELS.get(served.name, served.name),
                 "model_version": served.version,
-                "trained_at": learn.utc(served.trained_at).isoformat() if served.trained_at else None,
+                "trained_at": aware(served.trained_at).isoformat() if served.trained_at else None,
                 "trained_on_decisions": served.n_rows,
                 "promoted": entry is not None,
-                "promoted_at": learn.utc(entry.at).isoformat() if entry else None, "promoted_by": entry.by if entry else None,
+                "promoted_at": aware(entry.at).isoformat() if entry else None, "promoted_by": entry.by if entry else None,
                 "promotion_note": entry.note if entry else "",
                 "note": served.note or ("" if entry else f"nothing is promoted: serving the default, {LABELS[DEFAULT_POLICY]}"),
                 "reward_window_seconds": self.settings.reward_window_seconds,
