@@ -11,7 +11,7 @@ from artdash.lab import store as lab_store
 from artdash.policy.vw import available as vw_available
 from artdash.results import queries
 from artdash.results.service import impression_log
-from artdash.ui import charts, lab_views, widgets
+from artdash.ui import charts, lab_views, live_view, widgets
 from artdash.ui.text import md
 
 ws = widgets.page("Policy lab", needs="editor", doing="running simulations")
@@ -38,8 +38,8 @@ else:
     st.caption(f"Preview serves the built-in default, **{lab.POLICY_LABELS[lab_store.DEFAULT_POLICY]}**; "
                "promote a policy from a run or an offline evaluation to change it.")
 
-simulate_tab, offline_tab, history_tab = st.tabs(["Simulate", "Offline evaluation", "History"], key="lab_tab",
-                                                 bind="query-params")
+simulate_tab, offline_tab, live_tab, history_tab = st.tabs(["Simulate", "Offline evaluation", "Live", "History"],
+                                                           key="lab_tab", bind="query-params")
 
 
 # --- Simulate ------------------------------------------------------------------------------------
@@ -219,6 +219,16 @@ with offline_tab:
         suggestion = str(best["policy"].iloc[0]) if best["value"].notna().any() else None
         lab_views.promote_form(ws, sorted(set(table["policy"]), key=list(lab.POLICY_LABELS).index), "offline_tab", run_id,
                      suggestion)
+
+
+# --- Live: the decision service's shadow mode and traffic -----------------------------------------
+
+if live_tab.open:
+    with live_tab:
+        st.subheader("Shadow mode")
+        live_view.shadow_panel(ws)
+        st.subheader("Live traffic")
+        live_view.traffic_panel(ws, "lab_live")
 
 
 # --- History ---------------------------------------------------------------------------------------

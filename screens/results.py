@@ -9,15 +9,15 @@ import streamlit as st
 from artdash import catalog, export
 from artdash.results import quality, queries, report
 from artdash.stats import sample_ratio_mismatch
-from artdash.ui import charts, log_import, results_data, results_table, sticky, widgets
+from artdash.ui import charts, live_view, log_import, results_data, results_table, sticky, widgets
 from artdash.ui.text import md, md_list
 
 ws = widgets.page("Results")
 overview = results_data.overview()
 
 # Tabs run lazily (bound to the URL): only the open tab's queries and figures are computed.
-review_tab, insights_tab, import_tab = st.tabs(["A/B review", "Creative insights", "Import"], key="results_tab",
-                                               bind="query-params")
+review_tab, insights_tab, live_tab, import_tab = st.tabs(["A/B review", "Creative insights", "Live traffic", "Import"],
+                                                         key="results_tab", bind="query-params")
 variants: dict[int, catalog.VariantView] = {}
 
 
@@ -240,6 +240,11 @@ def insights_section() -> None:
 if import_tab.open:
     with import_tab:
         log_import.import_section(ws)
+if live_tab.open:
+    with live_tab:
+        st.caption("What the decision service (`artdash serve`) decided and what members did, as it happens. "
+                   "Resolved decisions also join the impression log as experiment **live** (A/B review).")
+        live_view.traffic_panel(ws, "results_live")
 if overview.impressions == 0 or overview.span is None:
     if review_tab.open:
         with review_tab:

@@ -42,6 +42,7 @@ RULES: dict[type, tuple[str, str, str]] = {
     m.PolicyPromotion: ("admin", "admin", "admin"),
     m.User: ("admin", "admin", "admin"),
     m.ApiKey: ("admin", "admin", "admin"),
+    m.PolicyShadow: ("admin", "admin", "admin"),
 }
 ACTIONS = ("create", "update", "delete")
 QUIET_COLUMNS = {"failed_sign_ins", "locked_until", "session_epoch", "last_used_at"}   # sign-in bookkeeping, not an edit

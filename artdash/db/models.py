@@ -334,6 +334,19 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class PolicyShadow(Base):
+    """A change of the policy the decision service runs in shadow mode (its choice computed and
+    logged beside the served one, shown to no one): started (``policy``) or stopped (None)."""
+
+    __tablename__ = "policy_shadows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    by: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
 class AuditEntry(Base):
     """One change: who, when, what (entity and id), and the values before and after."""
 

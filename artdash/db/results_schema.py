@@ -125,7 +125,8 @@ decisions = Table(
     Column("device", String(10), nullable=False, server_default=""),
     Column("shadow_policy", String(40), nullable=True),     # a candidate policy's choice, logged beside
     Column("shadow_variant_id", Integer, nullable=True),
-    Column("shadow_propensity", Float, nullable=True),
+    Column("shadow_propensity", Float, nullable=True),      # … with the probability it gave its choice
+    Column("shadow_p_shown", Float, nullable=True),         # … and the probability it gave the shown variant
     Column("import_id", Integer, nullable=True),            # the impression-log import it went to
     Index("ix_decisions_at_ms", "at_ms"),
     Index("ix_decisions_import_id", "import_id"),

@@ -115,10 +115,19 @@ def _eligible(snapshot: Snapshot, sub: RowTable, rows: np.ndarray, member: Membe
     return RowTable(sub.title_ids, variant_ids, n_actions, tags, visual, sub.features, valid), allowed, refused
 
 
+def _picks(probs: np.ndarray, sub: RowTable, u: np.ndarray) -> np.ndarray:
+    """The inverse-CDF pick of every row from its draw ``u`` (a position in each row)."""
+    cumulative = np.cumsum(np.where(sub.valid, probs, 0.0), axis=1)
+    return np.minimum((cumulative <= (u * cumulative[:, -1])[:, None]).sum(axis=1), np.maximum(sub.n_actions - 1, 0))
+
+
 def decide(snapshot: Snapshot, served: ServedPolicy, member: Member, title_ids: Sequence[int], when: datetime,
-           window_hours: float = DEFAULT_WINDOW_HOURS, explain: bool = False) -> Decided:
+           window_hours: float = DEFAULT_WINDOW_HOURS, explain: bool = False,
+           shadow: ServedPolicy | None = None) -> Decided:
     """The served policy's decision for each of ``title_ids`` (in order) for ``member``, over
-    the variants the member may be shown now (``artdash.catalog.eligibility``)."""
+    the variants the member may be shown now (``artdash.catalog.eligibility``). With a
+    ``shadow`` policy, its choice (from the same draw) and its probabilities of its choice and
+    of the shown variant are logged beside each decision; the member never sees it."""
     member_key = f"member:{member.id}"
     context = Context(member_key=member_key, affinities=member.tastes, country=member.country,
                       device=member.device or "tv")
@@ -141,9 +150,10 @@ def decide(snapshot: Snapshot, served: ServedPolicy, member: Member, title_ids: 
         fallback = served.policy.fallback_reason(context)
         # the sticky draw of each title, and the inverse-CDF pick of every row at once
         u = sticky_draws(member_key, sub.title_ids.tolist(), when, window_hours)
-        cumulative = np.cumsum(np.where(sub.valid, probs, 0.0), axis=1)
-        picks = np.minimum((cumulative <= (u * cumulative[:, -1])[:, None]).sum(axis=1),
-                           np.maximum(sub.n_actions - 1, 0))
+        picks = _picks(probs, sub, u)
+        if shadow is not None:
+            shadow_probs = np.asarray(shadow.policy.table(sub, affinity))[0]
+            shadow_picks = _picks(shadow_probs, sub, u)
         base = uuid.uuid4().hex[:28]           # one random id per request, one suffix per title
         for j, i in enumerate(usable):
             n = int(sub.n_actions[j])
@@ -164,9 +174,15 @@ def decide(snapshot: Snapshot, served: ServedPolicy, member: Member, title_ids: 
                 detail = served.policy.explain(context, shown, index)
                 reason = f"{reason}: {detail}" if detail else reason
             out[i] = TitleDecision(title_id, variant_id, p[index], event_id, reason)
+            shadowed: tuple = (None, None, None, None)
+            if shadow is not None:
+                mine = int(shadow_picks[j])
+                if shadow_probs[j, mine] <= 0:
+                    mine = int(np.argmax(shadow_probs[j, :n]))
+                shadowed = (shadow.name, ids[mine], float(shadow_probs[j, mine]), float(shadow_probs[j, index]))
             # every candidate's probability, as JSON (repr of a list of [int, float] is JSON, in C)
             log.append((event_id, at_ms, member.id, title_id, variant_id, p[index], repr([list(c) for c in zip(ids, p)]),
-                        served.name, served.version, c_hash, member.country, member.device))
+                        served.name, served.version, c_hash, member.country, member.device, *shadowed))
     context_row = {"context_hash": c_hash, "affinities": json.dumps({str(k): v for k, v in sorted(member.tastes.items())}),
                    "country": member.country, "device": member.device}
     return Decided(tuple(d for d in out if d is not None), served.name, served.version, when, tuple(log), context_row)

@@ -19,7 +19,8 @@ from artdash.db.results_schema import decision_contexts, decisions, outcomes
 MAX_OUTCOMES = 10_000
 # The decisions table's columns, in the order each logged row (a tuple) holds them.
 DECISION_COLUMNS = ("event_id", "at_ms", "member_id", "title_id", "variant_id", "propensity", "candidates", "policy",
-                    "model_version", "context_hash", "country", "device")
+                    "model_version", "context_hash", "country", "device", "shadow_policy", "shadow_variant_id",
+                    "shadow_propensity", "shadow_p_shown")
 
 
 @dataclass(frozen=True)

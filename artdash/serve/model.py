@@ -146,7 +146,8 @@ def train(results: Engine, catalog_session, name: str, snapshot: Snapshot, quali
         state = _pack(variant=ids, successes=np.bincount(inverse, weights=q).astype(np.int64),
                       trials=np.bincount(inverse, weights=n).astype(np.int64))
     with results.begin() as conn:
-        version = latest_version(conn, name) + 1
+        # versions are numbered across policies (the table's key): a shadow that learns gets its own numbers
+        version = int(conn.execute(select(func.coalesce(func.max(policy_models.c.version), 0))).scalar_one()) + 1
         conn.execute(insert(policy_models).values(version=version, policy=name, trained_at=clock.now(),
                                                   n_rows=int(n.sum()), state=state, note=note))
     return TrainReport(version, name, int(n.sum()), len(grouped), time.perf_counter() - started)

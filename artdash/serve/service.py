@@ -4,9 +4,11 @@ in-process client calls.
 It holds one :class:`Snapshot` of the catalog and one :class:`ServedPolicy`, swapped whole
 when a refresh finds the catalog, the promotion or the trained version changed (every
 ``refresh_seconds``: a promotion or a takedown reaches the service within that, without a
-restart). Decisions are logged through the group writer before they are answered. A learner
-thread flushes resolved decisions into the impression log and retrains the served policy
-every ``retrain_every`` outcomes or ``retrain_seconds``.
+restart). A policy started in shadow mode (``artdash.serve.shadow``) is loaded beside it and
+its choice logged next to each decision. Decisions are logged through the group writer before
+they are answered. A learner thread flushes resolved decisions into the impression log and
+retrains the served policy (and a shadow that learns) every ``retrain_every`` outcomes or
+``retrain_seconds``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from artdash.serve.model import (
 )
 from artdash.serve.ratelimit import RateLimiter
 from artdash.serve.schema import DecideIn, OutcomeIn, OutcomesIn, error_message
+from artdash.serve.shadow import ShadowView, current_shadow
 from artdash.serve.snapshot import Snapshot, load_snapshot
 from artdash.serve.writer import GroupWriter, durable
 from artdash.workspace import Workspace
@@ -116,6 +119,8 @@ class DecisionService:
         self._used: dict[int, datetime] = {}   # key id → last request, written at each refresh
         self.started_at = clock.now()
         self.promotion: PromotionView | None = None
+        self.shadow_entry: ShadowView | None = None
+        self.shadow: ServedPolicy | None = None
         self.snapshot: Snapshot
         self.served: ServedPolicy
         self.counters = {"decisions": 0, "requests": 0, "outcomes": 0, "late": 0, "unknown": 0, "duplicate": 0}
@@ -155,15 +160,23 @@ class DecisionService:
                 name = DEFAULT_POLICY
             changed = force or catalog_fingerprint(s) != self.snapshot.fingerprint
             snapshot = load_snapshot(s) if changed else self.snapshot
+            shadow_entry = current_shadow(s)
         self._keys = keys
+        shadow_name = shadow_entry.policy if shadow_entry and shadow_entry.policy != name else None
         with self.results.connect() as conn:
             newest = latest_version(conn, name)
             swap = changed or name != self.served.name or newest != self.served.version
             served = load_latest(conn, name, snapshot) if swap else self.served
+            shadow = None
+            if shadow_name is not None:
+                keep = (not changed and self.shadow is not None and self.shadow.name == shadow_name
+                        and self.shadow.version == latest_version(conn, shadow_name))
+                shadow = self.shadow if keep else load_latest(conn, shadow_name, snapshot)
         if note:
             served = ServedPolicy(served.name, served.version, served.policy, served.trained_at, served.n_rows, note)
         with self._lock:
             self.snapshot, self.served, self.promotion = snapshot, served, entry
+            self.shadow, self.shadow_entry = shadow, shadow_entry if shadow_name else None
         return swap
 
     # --- keys ---------------------------------------------------------------------------------
@@ -212,9 +225,10 @@ class DecisionService:
         request = parse(DecideIn, body)
         when = clock.now()
         with self._lock:
-            snapshot, served = self.snapshot, self.served
+            snapshot, served, shadow = self.snapshot, self.served, self.shadow
             member = self.member_of(request, snapshot)
-            return decide(snapshot, served, member, request.titles, when, self.settings.sticky_hours, request.explain)
+            return decide(snapshot, served, member, request.titles, when, self.settings.sticky_hours, request.explain,
+                          shadow)
 
     def log_decided(self, decided: Decided) -> Future:
         """Hand the decisions to the writer; the future resolves once they are committed."""
@@ -294,8 +308,16 @@ class DecisionService:
                 "promoted_at": aware(entry.at).isoformat() if entry else None, "promoted_by": entry.by if entry else None,
                 "promotion_note": entry.note if entry else "",
                 "note": served.note or ("" if entry else f"nothing is promoted: serving the default, {LABELS[DEFAULT_POLICY]}"),
+                "shadow": self._shadow_info(),
                 "reward_window_seconds": self.settings.reward_window_seconds,
                 "refresh_seconds": self.settings.refresh_seconds}
+
+    def _shadow_info(self) -> dict | None:
+        shadow, entry = self.shadow, self.shadow_entry
+        if shadow is None or entry is None:
+            return None
+        return {"policy": shadow.name, "label": LABELS.get(shadow.name, shadow.name), "model_version": shadow.version,
+                "since": entry.at.isoformat(), "started_by": entry.by}
 
     # --- learning -----------------------------------------------------------------------------
     def learn_now(self, now: datetime | None = None) -> tuple[learn.FlushReport, TrainReport | None]:
@@ -306,6 +328,9 @@ class DecisionService:
         with self.ws.session() as s:
             report = train(self.results, s, self.served.name, self.snapshot, self.ws.settings.quality_play_seconds,
                            closed)
+            shadow = self.shadow
+            if shadow is not None:      # the shadow learns from the same log (IPS-weighted by what was served)
+                train(self.results, s, shadow.name, self.snapshot, self.ws.settings.quality_play_seconds, closed)
         self._outcomes_since_train = 0
         self._last_train = self._last_flush = time.monotonic()
         self.refresh()

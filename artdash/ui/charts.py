@@ -116,3 +116,48 @@ def runs_side_by_side(both: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="group", title="Quality take rate by run (95 % intervals)", height=380,
                       yaxis={"tickformat": ".0%"}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
+
+
+def live_decisions(per_bucket: pd.DataFrame, bucket_seconds: int) -> go.Figure:
+    """The service's decisions per second over time, with the share whose outcome arrived."""
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=per_bucket["at"], y=per_bucket["decisions per second"], name="decisions per second",
+                         marker={"color": "#8ab4f8"}))
+    joined = per_bucket["outcomes"] / per_bucket["decisions"].where(per_bucket["decisions"] > 0)
+    fig.add_trace(go.Scatter(x=per_bucket["at"], y=joined, name="outcomes joined", yaxis="y2", mode="lines+markers",
+                             line={"color": "#f6c343"}))
+    fig.update_layout(title=f"Decisions per second (per {_span(bucket_seconds)}) and the share with an outcome",
+                      height=330, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      yaxis={"title": "decisions / s", "rangemode": "tozero"},
+                      yaxis2={"title": "outcomes joined", "overlaying": "y", "side": "right", "tickformat": ".0%",
+                              "range": [0, 1.05]},
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def versions_over_time(by_version: pd.DataFrame, bucket_seconds: int) -> go.Figure:
+    """Which policy and trained version made the decisions, over time (stacked)."""
+    fig = go.Figure()
+    for (policy, version), rows in by_version.groupby(["policy", "version"], sort=True):
+        fig.add_trace(go.Bar(x=rows["at"], y=rows["decisions"], name=f"{policy} v{version}"))
+    fig.update_layout(barmode="stack", title=f"Decisions by policy version (per {_span(bucket_seconds)})",
+                      height=330, margin={"l": 10, "r": 10, "t": 50, "b": 10}, yaxis={"title": "decisions"},
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def change_rate_distribution(distribution: pd.DataFrame) -> go.Figure:
+    """How many members see their image of a title change how often."""
+    fig = go.Figure(go.Bar(x=distribution["change rate"], y=distribution["members"], marker={"color": "#c58af9"}))
+    fig.update_layout(title="Members by how often their image of a title changed", height=300,
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      xaxis={"title": "changes per repeat showing"}, yaxis={"title": "members"})
+    return fig
+
+
+def _span(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            n = seconds // size
+            return unit if n == 1 else f"{n} {unit}s"
+    return f"{seconds} s"

@@ -1,0 +1,25 @@
+"""results: decisions also keep the shadow policy's probability of the variant that was shown
+(what an offline estimate of the shadow needs: its weight is that over the served propensity).
+One nullable column; every existing decision keeps its values.
+
+Revision ID: r0005
+Revises: r0004
+Create Date: 2026-12-02
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "r0005"
+down_revision = "r0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("shadow_p_shown", sa.Float(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.drop_column("shadow_p_shown")

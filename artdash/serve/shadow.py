@@ -1,0 +1,255 @@
+"""Shadow mode (Personalizer's "apprentice"): a candidate policy's choice is computed and
+logged beside every served decision, shown to no one, so it can be evaluated on live
+traffic before anyone sees it.
+
+The record of which policy runs in shadow is an append-only history in the catalog (who
+started or stopped it, when, why). The readout is computed from the decision log by one
+aggregate query: how often the shadow would have chosen what was shown (match rate), what
+was served's quality take rate, the shadow's self-normalised IPS estimate (its weight on a
+decision is the probability it gave the shown variant over the served propensity), and the
+difference with a delta-method interval. Promotion from shadow is allowed only when that
+interval lies above zero; otherwise :func:`readout` says why not.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from statistics import NormalDist
+
+import pandas as pd
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from artdash.access.auth import authorize
+from artdash.catalog.eligibility import aware
+from artdash.db.models import PolicyShadow
+from artdash.errors import ValidationError
+from artdash.lab.store import PromotionView, current_policy, promote
+from artdash.policy.registry import DEFAULT_POLICY, LABELS
+from artdash.serve.model import SERVABLE
+
+MIN_RESOLVED = 500          # resolved shadowed decisions before a promotion can be supported
+MIN_EFFECTIVE = 100         # … and at least this effective sample size of the shadow's weights
+CONFIDENCE = 0.95
+Interval = tuple[float, float, float]   # value, low, high
+
+
+@dataclass(frozen=True)
+class ShadowView:
+    """One entry of the shadow history: ``policy`` started (None: shadow mode stopped)."""
+
+    id: int
+    policy: str | None
+    at: datetime
+    by: str
+    note: str
+
+    @property
+    def label(self) -> str:
+        """The policy's name as pages show it."""
+        return LABELS.get(self.policy or "", self.policy or "none")
+
+
+def _view(row: PolicyShadow) -> ShadowView:
+    return ShadowView(row.id, row.policy, aware(row.at), row.by, row.note)
+
+
+def current_shadow(session: Session) -> ShadowView | None:
+    """The entry that started the policy running in shadow now (None: no shadow)."""
+    latest = session.scalars(select(PolicyShadow).order_by(PolicyShadow.id.desc()).limit(1)).first()
+    return None if latest is None or latest.policy is None else _view(latest)
+
+
+def served_name(session: Session) -> str:
+    """The policy the service serves: the promoted one, else the default."""
+    promoted, _ = current_policy(session)
+    return promoted if promoted in SERVABLE else DEFAULT_POLICY
+
+
+def start_shadow(session: Session, policy: str, actor: str, note: str = "") -> ShadowView:
+    """Run ``policy`` in shadow from now on (admins): the service logs its choice beside every
+    decision from its next refresh. Replaces a running shadow."""
+    authorize(session, actor, "admin")
+    if policy not in SERVABLE:
+        names = ", ".join(LABELS.get(p, p) for p in SERVABLE)
+        raise ValidationError(f"{LABELS.get(policy, policy)!s} cannot run in the service; one of: {names}")
+    served = served_name(session)
+    if policy == served:
+        raise ValidationError(f"{LABELS.get(policy, policy)} is the policy being served; pick another one to "
+                              "run beside it")
+    entry = PolicyShadow(policy=policy, by=actor, note=(note or "").strip()[:2000])
+    session.add(entry)
+    session.flush()
+    return _view(entry)
+
+
+def stop_shadow(session: Session, actor: str, note: str = "") -> ShadowView:
+    """Stop shadow mode (admins); what it logged stays in the decision log."""
+    authorize(session, actor, "admin")
+    running = current_shadow(session)
+    if running is None:
+        raise ValidationError("no policy is running in shadow")
+    entry = PolicyShadow(policy=None, by=actor, note=(note or "").strip()[:2000] or f"stopped {running.label}")
+    session.add(entry)
+    session.flush()
+    return _view(entry)
+
+
+def shadow_history(session: Session) -> pd.DataFrame:
+    """The shadow history, newest first, as a table."""
+    rows = session.scalars(select(PolicyShadow).order_by(PolicyShadow.id.desc())).all()
+    return pd.DataFrame([{"when": aware(r.at), "action": "start" if r.policy else "stop",
+                          "policy": LABELS.get(r.policy, r.policy) if r.policy else "", "by": r.by, "note": r.note}
+                         for r in rows], columns=["when", "action", "policy", "by", "note"])
+
+
+@dataclass(frozen=True)
+class ShadowReadout:
+    """How a shadow policy would have done on the decisions it was logged beside."""
+
+    policy: str
+    since: datetime
+    logged: int                 # decisions logged with the shadow's choice
+    resolved: int               # … whose outcome arrived or whose reward window closed
+    matches: int                # resolved decisions where the shadow chose what was shown
+    served: Interval      # quality take rate of what was shown, interval
+    shadow: Interval      # the shadow's SNIPS estimate, interval
+    difference: Interval  # shadow − served, interval
+    effective_sample: float
+    supports_promotion: bool
+    why: str
+    served_policies: tuple[str, ...] = ()
+
+    @property
+    def match_rate(self) -> float:
+        """Of the resolved decisions, the share where the shadow would have shown the same image."""
+        return self.matches / self.resolved if self.resolved else math.nan
+
+    @property
+    def label(self) -> str:
+        """The shadow policy's name as pages show it."""
+        return LABELS.get(self.policy, self.policy)
+
+
+_SUMS = text("""
+SELECT COUNT(*) AS n, COALESCE(SUM(m), 0) AS matches, COALESCE(SUM(r), 0) AS sr, COALESCE(SUM(w), 0) AS sw,
+       COALESCE(SUM(w * r), 0) AS swr, COALESCE(SUM(w * w), 0) AS sw2, COALESCE(SUM(w * w * r), 0) AS sw2r
+FROM (
+  SELECT CASE WHEN d.shadow_variant_id = d.variant_id THEN 1 ELSE 0 END AS m,
+         CASE WHEN o.played = 1 AND o.late = 0 AND o.play_seconds >= :quality THEN 1 ELSE 0 END AS r,
+         COALESCE(d.shadow_p_shown, 0) / d.propensity AS w
+  FROM decisions d LEFT JOIN outcomes o ON o.event_id = d.event_id
+  WHERE d.shadow_policy = :policy AND d.at_ms >= :since AND (d.at_ms < :closed OR o.event_id IS NOT NULL)
+) t
+""")
+_LOGGED = text("SELECT COUNT(*) FROM decisions WHERE shadow_policy = :policy AND at_ms >= :since")
+_SERVED = text("SELECT DISTINCT policy FROM decisions WHERE shadow_policy = :policy AND at_ms >= :since")
+
+
+def _ms(when: datetime) -> int:
+    return int(aware(when).timestamp() * 1000)
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """What was served, the target policy's estimate, their difference, each with its interval,
+    and the effective sample size of the target's weights."""
+
+    served: Interval
+    target: Interval
+    difference: Interval
+    effective_sample: float
+
+
+def estimate(n: int, sr: float, sw: float, swr: float, sw2: float, sw2r: float,
+             confidence: float = CONFIDENCE) -> Estimates:
+    """From the sufficient statistics of n rounds with 0/1 rewards r and weights w (Σr, Σw,
+    Σwr, Σw², Σw²r): what was served (mean of r, normal interval), the target's SNIPS
+    estimate (delta method, as :func:`artdash.ope.snips`), their difference (delta method on
+    the paired influence functions) and the effective sample size."""
+    nan3 = (math.nan, math.nan, math.nan)
+    if n < 2:
+        return Estimates(nan3, nan3, nan3, 0.0)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    vb = sr / n
+    half_b = z * math.sqrt(max(sr - n * vb * vb, 0.0) / (n - 1) / n)
+    served = (vb, vb - half_b, vb + half_b)
+    if sw <= 0:
+        return Estimates(served, nan3, nan3, 0.0)
+    vs = swr / sw
+    a2 = max(sw2r * (1 - 2 * vs) + vs * vs * sw2, 0.0)          # Σ w²(r − V)²
+    half_s = z * math.sqrt(a2) / sw
+    shadow = (vs, vs - half_s, vs + half_s)
+    m = sw / n
+    # φᵢ = wᵢ(rᵢ − Vs)/m̄ − (rᵢ − Vb): Var(D) ≈ Σφ²/n²
+    ab = swr * (1 - vb - vs) + vs * vb * sw
+    b2 = sr * (1 - 2 * vb) + n * vb * vb
+    phi2 = max(a2 / (m * m) - 2 * ab / m + b2, 0.0)
+    d = vs - vb
+    half_d = z * math.sqrt(phi2) / n
+    ess = sw * sw / sw2 if sw2 > 0 else 0.0
+    return Estimates(served, shadow, (d, d - half_d, d + half_d), ess)
+
+
+def _pp(x: float) -> str:
+    return f"{x * 100:+.2f}"
+
+
+def _verdict(label: str, resolved: int, ess: float, difference: Interval,
+             min_resolved: int) -> tuple[bool, str]:
+    if resolved == 0:
+        return False, (f"no resolved decisions with {label} in shadow yet: the service logs its choice from its "
+                       "next refresh, and a decision counts once its outcome arrives or its reward window closes")
+    if resolved < min_resolved:
+        return False, f"only {resolved:,} resolved decisions so far; promotion needs at least {min_resolved:,}"
+    if ess < MIN_EFFECTIVE:
+        return False, (f"{label} chooses differently from what is served so often that the estimate rests on "
+                       f"{ess:,.0f} effective decisions (needs {MIN_EFFECTIVE}); keep it in shadow longer")
+    d, lo, hi = difference
+    span = f"{_pp(lo)} … {_pp(hi)} percentage points"
+    if lo > 0:
+        return True, f"{label} is estimated {_pp(d)} points better ({span}, {CONFIDENCE:.0%}): promotion is supported"
+    if hi < 0:
+        return False, f"{label} is estimated {_pp(d)} points worse ({span}): keep the served policy"
+    return False, (f"the {CONFIDENCE:.0%} interval of the difference, {span}, includes no change: keep "
+                   f"{label} in shadow longer, or keep the served policy")
+
+
+def readout(results: Engine, shadow: ShadowView, quality_seconds: float, closed_before: datetime,
+            min_resolved: int = MIN_RESOLVED) -> ShadowReadout:
+    """The shadow's evaluation on the decisions logged beside it since it started; a decision
+    counts once resolved (its outcome arrived, or it was made before ``closed_before``)."""
+    if shadow.policy is None:
+        raise ValidationError("no policy is running in shadow")
+    params = {"policy": shadow.policy, "since": _ms(shadow.at), "closed": _ms(closed_before),
+              "quality": quality_seconds}
+    with results.connect() as conn:
+        row = conn.execute(_SUMS, params).one()
+        logged = int(conn.execute(_LOGGED, params).scalar_one())
+        served_by = tuple(sorted(p for (p,) in conn.execute(_SERVED, params)))
+    n = int(row.n)
+    found = estimate(n, float(row.sr), float(row.sw), float(row.swr), float(row.sw2), float(row.sw2r))
+    label = LABELS.get(shadow.policy, shadow.policy)
+    ok, why = _verdict(label, n, found.effective_sample, found.difference, min_resolved)
+    return ShadowReadout(shadow.policy, shadow.at, logged, n, int(row.matches), found.served, found.target,
+                         found.difference, found.effective_sample, ok, why, served_by)
+
+
+def promote_shadow(session: Session, result: ShadowReadout, actor: str, note: str = "") -> PromotionView:
+    """Promote the shadow policy (admins) when its readout supports it, and stop shadow mode;
+    refuses with the readout's reason otherwise."""
+    authorize(session, actor, "admin")
+    running = current_shadow(session)
+    if running is None or running.policy != result.policy:
+        raise ValidationError("the shadow changed since this readout was computed; reload and look again")
+    if not result.supports_promotion:
+        raise ValidationError(f"{result.label} cannot be promoted yet: {result.why}")
+    d, lo, hi = result.difference
+    evidence = (f"from shadow: {result.resolved:,} decisions, {_pp(d)} points ({_pp(lo)} … {_pp(hi)}), "
+                f"match rate {result.match_rate:.0%}")
+    entry = promote(session, result.policy, actor, note=f"{note.strip()} — {evidence}" if note.strip() else evidence)
+    session.add(PolicyShadow(policy=None, by=actor, note=f"promoted {result.label}"))
+    session.flush()
+    return entry
