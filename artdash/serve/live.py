@@ -128,8 +128,8 @@ def change_rate(results: Engine, since: datetime, until: datetime) -> ChangeRate
     share = {int(b): int(n) for b, n in buckets}
     distribution = pd.DataFrame({"change rate": [f"{10 * b}–{10 * b + 10} %" for b in range(10)],
                                  "members": [share.get(b, 0) for b in range(10)]})
-    top_frame = pd.DataFrame([{"member": m, "repeat showings": int(r), "changes": int(c), "change rate": c / r}
-                              for m, r, c in top], columns=["member", "repeat showings", "changes", "change rate"])
+    top_frame = pd.DataFrame([{"member": m, "repeats": int(r), "changes": int(c), "change rate": c / r}
+                              for m, r, c in top], columns=["member", "repeats", "changes", "change rate"])
     return ChangeRate(int(repeats), int(changes), int(members), distribution, top_frame)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from statistics import NormalDist
 
 import pandas as pd
@@ -31,6 +31,7 @@ from artdash.policy.registry import DEFAULT_POLICY, LABELS
 from artdash.serve.model import SERVABLE
 
 MIN_RESOLVED = 500          # resolved shadowed decisions before a promotion can be supported
+LIVE_WITHIN = timedelta(days=7)   # a service that decided this recently is live: promote through shadow
 MIN_EFFECTIVE = 100         # … and at least this effective sample size of the shadow's weights
 CONFIDENCE = 0.95
 Interval = tuple[float, float, float]   # value, low, high
@@ -253,3 +254,16 @@ def promote_shadow(session: Session, result: ShadowReadout, actor: str, note: st
     session.add(PolicyShadow(policy=None, by=actor, note=f"promoted {result.label}"))
     session.flush()
     return entry
+
+
+def direct_promotion_refusal(results: Engine, now: datetime) -> str | None:
+    """Why a policy may not be promoted straight from a simulation or an offline evaluation
+    now (None: it may): while the decision service is serving members, a new policy is first
+    run in shadow on their traffic and promoted from there (:func:`promote_shadow`)."""
+    with results.connect() as conn:
+        last = conn.execute(text("SELECT MAX(at_ms) FROM decisions")).scalar_one()
+    if last is None or last < _ms(now - LIVE_WITHIN):
+        return None
+    at = datetime.fromtimestamp(last / 1000, aware(now).tzinfo)
+    return (f"the decision service is serving members (last decision {at:%Y-%m-%d %H:%M} UTC): run the policy in "
+            "shadow (Policy lab → Live) and promote it there once its interval supports it")

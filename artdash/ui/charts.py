@@ -126,8 +126,9 @@ def live_decisions(per_bucket: pd.DataFrame, bucket_seconds: int) -> go.Figure:
     joined = per_bucket["outcomes"] / per_bucket["decisions"].where(per_bucket["decisions"] > 0)
     fig.add_trace(go.Scatter(x=per_bucket["at"], y=joined, name="outcomes joined", yaxis="y2", mode="lines+markers",
                              line={"color": "#f6c343"}))
-    fig.update_layout(title=f"Decisions per second (per {_span(bucket_seconds)}) and the share with an outcome",
-                      height=330, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    fig.update_layout(title={"text": "Decisions per second", "subtitle": {"text": f"per {_span(bucket_seconds)}; "
+                                                                              "line: share with an outcome"}},
+                      height=330, margin={"l": 10, "r": 10, "t": 75, "b": 10},
                       yaxis={"title": "decisions / s", "rangemode": "tozero"},
                       yaxis2={"title": "outcomes joined", "overlaying": "y", "side": "right", "tickformat": ".0%",
                               "range": [0, 1.05]},
@@ -140,8 +141,9 @@ def versions_over_time(by_version: pd.DataFrame, bucket_seconds: int) -> go.Figu
     fig = go.Figure()
     for (policy, version), rows in by_version.groupby(["policy", "version"], sort=True):
         fig.add_trace(go.Bar(x=rows["at"], y=rows["decisions"], name=f"{policy} v{version}"))
-    fig.update_layout(barmode="stack", title=f"Decisions by policy version (per {_span(bucket_seconds)})",
-                      height=330, margin={"l": 10, "r": 10, "t": 50, "b": 10}, yaxis={"title": "decisions"},
+    fig.update_layout(barmode="stack", title={"text": "Decisions by policy version",
+                                              "subtitle": {"text": f"per {_span(bucket_seconds)}"}},
+                      height=330, margin={"l": 10, "r": 10, "t": 75, "b": 10}, yaxis={"title": "decisions"},
                       legend={"orientation": "h", "y": -0.2})
     return fig
 
@@ -149,9 +151,10 @@ def versions_over_time(by_version: pd.DataFrame, bucket_seconds: int) -> go.Figu
 def change_rate_distribution(distribution: pd.DataFrame) -> go.Figure:
     """How many members see their image of a title change how often."""
     fig = go.Figure(go.Bar(x=distribution["change rate"], y=distribution["members"], marker={"color": "#c58af9"}))
-    fig.update_layout(title="Members by how often their image of a title changed", height=300,
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      xaxis={"title": "changes per repeat showing"}, yaxis={"title": "members"})
+    fig.update_layout(title={"text": "Members by image change rate",
+                             "subtitle": {"text": "changes per repeat showing of a title"}}, height=300,
+                      margin={"l": 10, "r": 10, "t": 75, "b": 10},
+                      yaxis={"title": "members"})
     return fig
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from artdash import export, lab
+from artdash import clock, export, lab
 from artdash.errors import ArtdashError
 from artdash.lab import service as lab_service
 from artdash.lab import store as lab_store
+from artdash.serve.shadow import direct_promotion_refusal
 from artdash.ui import charts, widgets
 from artdash.ui.text import md
 from artdash.workspace import Workspace
@@ -56,7 +57,11 @@ def promote_form(ws: Workspace, policies: list[str], key: str, run_id: int | Non
         policy = c1.selectbox("Policy", policies, index=index, format_func=lambda p: lab.POLICY_LABELS[p],
                               key=f"{key}_promote_policy", placeholder="Choose a policy")
         note = c2.text_input("Why (optional)", placeholder="won the offline comparison on the uniform log")
-        if st.form_submit_button("Promote", icon=":material/rocket_launch:", disabled=not widgets.may("admin")):
+        refusal = direct_promotion_refusal(ws.results_engine, clock.now())
+        if refusal:
+            st.caption(f"Promotion from here is off: {md(refusal)}.")
+        if st.form_submit_button("Promote", icon=":material/rocket_launch:",
+                                 disabled=not widgets.may("admin") or refusal is not None):
             if policy is None:
                 st.warning("Choose the policy to promote first.")
                 return

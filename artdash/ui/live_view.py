@@ -58,7 +58,8 @@ def traffic_panel(ws: Workspace, key: str) -> None:
                 "Pick a longer window.")
         return
     seconds = WINDOWS[window].total_seconds()
-    c = st.columns(5)
+    row = st.container(horizontal=True, gap="large")     # wraps on a narrow screen, never cuts a number
+    c = [row] * 5
     c[0].metric("Decisions", f"{live.decisions:,}", help=f"made by the service in the {window.lower()}")
     c[1].metric("Per second", f"{live.decisions / seconds:,.2f}", help="on average over the window")
     c[2].metric("Outcomes joined", _pct(live.joined_share),
@@ -69,11 +70,9 @@ def traffic_panel(ws: Workspace, key: str) -> None:
                 help="when a member sees a title again, how often its image is not the one they saw before")
     if live.late:
         st.caption(f"{live.late:,} outcomes arrived after the reward window: kept and flagged, not counted as plays.")
-    left, right = st.columns(2)
-    left.plotly_chart(charts.live_decisions(live.per_bucket, live.bucket_seconds), width="stretch",
-                      key=f"{key}_rate")
-    right.plotly_chart(charts.versions_over_time(live.by_version, live.bucket_seconds), width="stretch",
-                       key=f"{key}_versions")
+    st.plotly_chart(charts.live_decisions(live.per_bucket, live.bucket_seconds), width="stretch", key=f"{key}_rate")
+    st.plotly_chart(charts.versions_over_time(live.by_version, live.bucket_seconds), width="stretch",
+                    key=f"{key}_versions")
     st.markdown("**How often a member's image of a title changes** — a member who meets a new image on every "
                 "visit may not recognise the title (Netflix names change effects as a risk). The service keeps "
                 "a member's image for its sticky window; a retrain, a takedown or exploration can still change it.")
@@ -114,7 +113,8 @@ def shadow_panel(ws: Workspace) -> None:
     else:
         closed = clock.now() - REWARD_WINDOW
         result = readout(ws.results_engine, entry, ws.settings.quality_play_seconds, closed)
-        c = st.columns(4)
+        row = st.container(horizontal=True, gap="large")
+        c = [row] * 4
         c[0].metric("In shadow", result.label, help=f"since {entry.at:%Y-%m-%d %H:%M} UTC, started by {entry.by}")
         c[1].metric("Decisions logged beside", f"{result.logged:,}",
                     help=f"{result.resolved:,} resolved (outcome arrived or reward window of "

@@ -184,3 +184,21 @@ def test_a_learning_shadow_is_promoted_only_once_its_interval_supports_it(live):
         assert info["policy"] == "linucb" and info["model_version"] > 0 and info["shadow"] is None
     finally:
         service.close()
+
+
+def test_while_the_service_serves_members_a_policy_is_promoted_through_shadow_only(sqlite_catalog_ws, frozen_clock):
+    from datetime import timedelta
+
+    from artdash.serve.shadow import direct_promotion_refusal
+
+    ws = sqlite_catalog_ws
+    assert direct_promotion_refusal(ws.results_engine, frozen_clock) is None     # no live traffic: the lab may
+    service = service_of(ws)
+    try:
+        titles = sorted(t for t, c in service.snapshot.candidates.items() if c)
+        LocalClient(service).decide({"id": "m-1"}, titles)
+    finally:
+        service.close()
+    refusal = direct_promotion_refusal(ws.results_engine, frozen_clock)
+    assert refusal and "serving members" in refusal and "shadow" in refusal
+    assert direct_promotion_refusal(ws.results_engine, frozen_clock + timedelta(days=8)) is None  # gone quiet
