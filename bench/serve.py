@@ -5,9 +5,11 @@ tags per variant, no image files) and a decision log of ``--rows`` logged decisi
 distinct member contexts, uniform logging, 20 % plays) with their outcomes.
 
 Timed, each against a baseline measured in the same run:
-- training the served bandit on the whole log (``artdash.serve.model.train``: one GROUP BY in
-  the database, the bandit learns from the sums) vs. the row-at-a-time fit the bandit had
-  (``LinearBanditPolicy.fit_features`` on one feature row per logged decision). Target ≥ 1M rows/s.
+- training the served bandit on the whole log from scratch (``artdash.serve.model.train``, full:
+  GROUP BYs in the database, the bandit learns from the sums) vs. the row-at-a-time fit the
+  bandit had (``LinearBanditPolicy.fit_features`` on one feature row per logged decision), and
+  a retrain after 10,000 new resolved decisions (continuing from the previous version's sums).
+  Target ≥ 1M rows/s.
 - in-process decide for a row of 40 titles: the decision alone (``prepare``) and with its log
   committed (``decide``). Target p99 < 1 ms.
 - HTTP: a paced load of 1,000 requests/s for ``--seconds`` (latency from each request's
@@ -43,6 +45,7 @@ from _impressions import write_summary  # noqa: E402
 from load import catalog_for_the_log, free_port  # noqa: E402
 
 N_CONTEXTS = 2000
+KEEP_OPEN = 100_000
 
 
 def tag_variants(ws, rng) -> None:
@@ -57,75 +60,115 @@ def tag_variants(ws, rng) -> None:
                                           for t in rng.choice(tags, 3, replace=False)])
 
 
-def fill_log(ws, n_rows: int, rng, keep_open: int) -> list[str]:
-    """``n_rows`` decisions with outcomes, plus ``keep_open`` without (their event ids are returned)."""
-    import pandas as pd
+T0_MS = 1_800_000_000_000     # the log's first decision (2027-01-15)
+
+
+def _catalog_pairs(ws) -> tuple[np.ndarray, dict[int, list[int]]]:
     from sqlalchemy import select
 
-    from artdash.db.models import Tag, Variant
-    from artdash.db.results_schema import decision_contexts, decisions, outcomes
+    from artdash.db.models import Variant
 
     with ws.session() as s:
-        tags = s.scalars(select(Tag.id)).all()
         pairs = s.execute(select(Variant.id, Variant.title_id)).all()
     by_title: dict[int, list[int]] = {}
     for v, t in pairs:
         by_title.setdefault(t, []).append(v)
-    titles = np.array(sorted(by_title))
+    return np.array(sorted(by_title)), by_title
+
+
+def append_log(ws, rng, start: int, n: int, resolved: int, outcome_at_ms=None) -> list[str]:
+    """``n`` uniform decisions numbered from ``start`` (one ms apart from T0_MS + start), the
+    first ``resolved`` with an outcome (a second after the decision, or at ``outcome_at_ms``);
+    returns the event ids left without one."""
+    import pandas as pd
+
+    titles, by_title = _catalog_pairs(ws)
+    engine = ws.results_engine
+    open_ids: list[str] = []
+    chunk = 200_000
+    for first in range(start, start + n, chunk):
+        m = min(chunk, start + n - first)
+        t = titles[rng.integers(len(titles), size=m)]
+        k = np.array([len(by_title[x]) for x in t])
+        slot = (rng.random(m) * k).astype(int)
+        v = np.array([by_title[x][s] for x, s in zip(t, slot)])
+        ids = [f"b{first + i:012d}" for i in range(m)]
+        at = T0_MS + np.arange(first, first + m)
+        frame = pd.DataFrame({"event_id": ids, "at_ms": at,
+                              "member_id": [f"m{x}" for x in rng.integers(100_000, size=m)], "title_id": t,
+                              "variant_id": v, "propensity": 1.0 / k, "candidates": "[]", "policy": "uniform",
+                              "model_version": 0, "context_hash": [f"{x:016x}" for x in rng.integers(N_CONTEXTS, size=m)],
+                              "country": "", "device": ""})
+        closed = max(0, min(m, start + resolved - first))
+        played = rng.random(closed) < 0.2
+        outcome_at = at[:closed] + 1000 if outcome_at_ms is None else np.full(closed, outcome_at_ms)
+        with engine.begin() as conn:
+            frame.to_sql("decisions", conn, if_exists="append", index=False, method=None, chunksize=50_000)
+            pd.DataFrame({"event_id": ids[:closed], "at_ms": outcome_at, "played": played.astype(int),
+                          "play_seconds": np.where(played, rng.uniform(5, 5400, closed), 0.0), "late": 0}
+                         ).to_sql("outcomes", conn, if_exists="append", index=False, chunksize=50_000)
+        open_ids += ids[closed:]
+    return open_ids
+
+
+def fill_log(ws, n_rows: int, rng, keep_open: int) -> list[str]:
+    """``n_rows`` decisions with outcomes, plus ``keep_open`` without (their event ids are returned)."""
+    from sqlalchemy import select
+
+    from artdash.db.models import Tag
+    from artdash.db.results_schema import decision_contexts
+
+    with ws.session() as s:
+        tags = s.scalars(select(Tag.id)).all()
     contexts = []
     for i in range(N_CONTEXTS):
         picked = rng.choice(tags, 5, replace=False)
         contexts.append({"context_hash": f"{i:016x}", "affinities": json.dumps(
             {str(int(t)): round(float(w), 2) for t, w in zip(picked, rng.uniform(-1, 1, 5))}), "country": "", "device": ""})
-    engine = ws.results_engine
-    with engine.begin() as conn:
+    with ws.results_engine.begin() as conn:
         conn.execute(decision_contexts.insert(), contexts)
-    total = n_rows + keep_open
-    chunk = 200_000
-    open_ids: list[str] = []
-    for start in range(0, total, chunk):
-        n = min(chunk, total - start)
-        t = titles[rng.integers(len(titles), size=n)]
-        k = np.array([len(by_title[x]) for x in t])
-        slot = (rng.random(n) * k).astype(int)
-        v = np.array([by_title[x][s] for x, s in zip(t, slot)])
-        ids = [f"b{start + i:012d}" for i in range(n)]
-        frame = pd.DataFrame({"event_id": ids, "at_ms": 1_800_000_000_000 + np.arange(start, start + n),
-                              "member_id": [f"m{x}" for x in rng.integers(100_000, size=n)], "title_id": t,
-                              "variant_id": v, "propensity": 1.0 / k, "candidates": "[]", "policy": "uniform",
-                              "model_version": 0, "context_hash": [f"{x:016x}" for x in rng.integers(N_CONTEXTS, size=n)],
-                              "country": "", "device": ""})
-        with engine.begin() as conn:
-            frame.to_sql("decisions", conn, if_exists="append", index=False, method=None, chunksize=50_000)
-            closed = max(0, min(n, n_rows - start))
-            played = rng.random(closed) < 0.2
-            pd.DataFrame({"event_id": ids[:closed], "at_ms": frame["at_ms"][:closed] + 1000, "played": played.astype(int),
-                          "play_seconds": np.where(played, rng.uniform(5, 5400, closed), 0.0), "late": 0}
-                         ).to_sql("outcomes", conn, if_exists="append", index=False, chunksize=50_000)
-        open_ids += ids[max(0, n_rows - start):]
-    _ = (decisions, outcomes)
-    return open_ids
+    return append_log(ws, rng, 0, n_rows + keep_open, n_rows)
 
 
-def bench_training(ws, service, n_rows: int) -> dict:
+def bench_training(ws, service, n_rows: int, keep_open: int, rng) -> dict:
+    from datetime import UTC, datetime
+
     from sqlalchemy import text
 
     from artdash.policy.linear import LinearBanditPolicy
     from artdash.serve.model import train
 
-    far_future = __import__("datetime").datetime(2100, 1, 1, tzinfo=__import__("datetime").UTC)
+    def at(ms: int) -> datetime:
+        return datetime.fromtimestamp(ms / 1000, UTC)
+
+    closed = at(T0_MS + n_rows)             # every logged decision's window has closed …
+    cold_now = at(T0_MS + n_rows + 3_600_000)
     times = []
-    for _ in range(3):
+    for _ in range(3):                      # from scratch: the whole log
         with ws.session() as s:
             t0 = time.perf_counter()
-            report = train(ws.results_engine, s, "linucb", service.snapshot, 300.0, far_future)
+            report = train(ws.results_engine, s, "linucb", service.snapshot, 300.0, closed, now=cold_now, full=True)
             times.append(time.perf_counter() - t0)
+    # … then traffic goes on: 10,000 new decisions whose outcomes arrived early, and a retrain
+    increments, step = [], 10_000
+    start = n_rows + keep_open
+    for i in range(3):
+        outcome_ms = T0_MS + n_rows + 3_600_000 + (i + 1) * 120_000
+        append_log(ws, rng, start, step, step, outcome_at_ms=outcome_ms)
+        start += step
+        with ws.session() as s:
+            t0 = time.perf_counter()
+            more = train(ws.results_engine, s, "linucb", service.snapshot, 300.0, closed,
+                         now=at(outcome_ms + 61_000))
+            increments.append(time.perf_counter() - t0)
+        assert more.incremental and more.new_rows == step, more
     # the baseline: one feature row per logged decision, fitted by the bandit row by row (as Preview does)
     features = service.snapshot.features
     with ws.results_engine.connect() as conn:
         rows = conn.execute(text("SELECT d.context_hash, d.variant_id, d.propensity, "
                                  "CASE WHEN o.played = 1 AND o.play_seconds >= 300 THEN 1 ELSE 0 END "
-                                 "FROM decisions d JOIN outcomes o ON o.event_id = d.event_id")).all()
+                                 "FROM decisions d JOIN outcomes o ON o.event_id = d.event_id "
+                                 f"WHERE d.at_ms < {T0_MS + n_rows}")).all()
         contexts = dict(conn.execute(text("SELECT context_hash, affinities FROM decision_contexts")).all())
     t0 = time.perf_counter()
     affinity = {h: np.zeros(features.n_tags) for h in contexts}
@@ -146,9 +189,13 @@ def bench_training(ws, service, n_rows: int) -> dict:
                                               np.array([r[2] for r in rows]))
     baseline = time.perf_counter() - t0
     median = statistics.median(times)
+    incremental = statistics.median(increments)
     return {"rows": n_rows, "groups": report.n_groups, "train_s_median": round(median, 3),
             "train_rows_per_s": round(n_rows / median), "baseline_row_at_a_time_s": round(baseline, 2),
             "baseline_rows_per_s": round(len(rows) / baseline), "speedup": round(baseline / median, 1),
+            "retrain_after_10k_new_s_median": round(incremental, 3),
+            "retrain_log_rows": more.n_rows, "retrain_new_rows_per_s": round(step / incremental),
+            "retrain_log_rows_per_s": round(more.n_rows / incremental),
             "target_rows_per_s": 1_000_000}
 
 
@@ -264,6 +311,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--only-training", action="store_true", help="measure training only (nothing recorded)")
     args = parser.parse_args()
     from artdash.access.api_keys import create_key
     from artdash.config import Settings
@@ -279,12 +327,15 @@ def main() -> None:
         catalog_for_the_log(data)
         ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(data)}))
         tag_variants(ws, rng)
-        open_ids = fill_log(ws, args.rows, rng, keep_open=100_000)
+        open_ids = fill_log(ws, args.rows, rng, keep_open=KEEP_OPEN)
         with ws.transaction() as s:
             key = create_key(s, "bench", "bench", rate_per_second=100_000).secret
         service = DecisionService(ws, ServiceSettings(require_keys=False), background=False)
         print("training …", flush=True)
-        summary["training"] = bench_training(ws, service, args.rows)
+        summary["training"] = bench_training(ws, service, args.rows, KEEP_OPEN, rng)
+        if args.only_training:
+            print(json.dumps(summary["training"], indent=2))
+            return
         service.refresh()
         print("in-process decisions …", flush=True)
         summary["in_process"] = bench_in_process(service, rng)

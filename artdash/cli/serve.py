@@ -51,14 +51,17 @@ def serve(host, port, refresh_seconds, reward_window_seconds, retrain_every, ret
 
 
 @main.command("learn")
-def learn_once():
+@click.option("--full", is_flag=True,
+              help="Retrain from the whole log with today's tags (by default a retrain adds only the decisions "
+                   "resolved since the last version).")
+def learn_once(full):
     """Once, now: write resolved decisions to the impression log and retrain the served policy
     (what `artdash serve` does on its schedule)."""
     from artdash.serve import DecisionService, ServiceSettings
 
     service = DecisionService(open_workspace(), ServiceSettings(learn=False), background=False)
     try:
-        flushed, trained = service.learn_now()
+        flushed, trained = service.learn_now(full=full)
     finally:
         service.close()
     click.echo(f"{flushed.n_decisions:,} decisions written to the impression log"
@@ -66,8 +69,10 @@ def learn_once():
     if trained is None:
         click.echo(f"{service.served.name}: nothing to retrain on")
     else:
+        how = (f"{trained.new_rows:,} new since the last version" if trained.incremental
+               else "from the whole log")
         click.echo(f"{trained.policy}: version {trained.version} trained on {trained.n_rows:,} decisions "
-                   f"({trained.n_groups:,} context × variant groups) in {trained.seconds:.2f} s")
+                   f"({how}; {trained.n_groups:,} context × variant groups read) in {trained.seconds:.2f} s")
 
 
 @main.group(cls=CommandGroup)

@@ -151,6 +151,7 @@ outcomes = Table(
     Column("played", SmallInteger, nullable=False),
     Column("play_seconds", Float, nullable=False),
     Column("late", SmallInteger, nullable=False, server_default="0"),
+    Index("ix_outcomes_at_ms", "at_ms"),        # training folds in the outcomes that arrived since the last
 )
 
 # Every trained version of a served policy: the version each decision names.

@@ -105,6 +105,18 @@ class LinearBanditPolicy(Policy):
             weights = 1.0 / propensities
         return self.update_grouped(x, weights, weights * rewards, len(x))
 
+    @property
+    def sums(self) -> dict[str, Any] | None:
+        """What the model has learnt, as additive sums (Σ w x xᵀ, Σ w r x, Σ w, rounds): a model
+        trained on two logs is the one trained on their union, so training can continue from them."""
+        return None if self._sums is None else dict(self._sums)
+
+    def continue_from(self, sums: dict[str, Any]) -> LinearBanditPolicy:
+        """Start from ``sums`` (of :attr:`sums`) before the next :meth:`update_grouped`."""
+        self._sums = {"xx": np.asarray(sums["xx"], dtype=float), "xr": np.asarray(sums["xr"], dtype=float),
+                      "w": float(sums["w"]), "n": int(sums["n"])}
+        return self
+
     def update_grouped(self, x: np.ndarray, weight_sums: np.ndarray, weighted_rewards: np.ndarray,
                        n_rows: int) -> LinearBanditPolicy:
         """:meth:`update` for rounds already summed per distinct feature vector: ``x`` holds each

@@ -52,19 +52,32 @@ class TrainReport:
     version: int
     policy: str
     n_rows: int
-    n_groups: int
+    n_groups: int                # (context, variant) groups read this time
     seconds: float
+    new_rows: int = 0            # decisions learnt this time (the rest came from the previous version)
+    incremental: bool = False    # continued from the previous version's sums
 
 
-GROUPED = text("""
-SELECT d.context_hash, d.variant_id, COUNT(*) AS n, SUM(1.0 / d.propensity) AS w,
+_SUMS = """SELECT d.context_hash, d.variant_id, COUNT(*) AS n, SUM(1.0 / d.propensity) AS w,
        SUM(CASE WHEN o.played = 1 AND o.late = 0 AND o.play_seconds >= :quality THEN 1.0 / d.propensity
                 ELSE 0 END) AS wr,
-       SUM(CASE WHEN o.played = 1 AND o.late = 0 AND o.play_seconds >= :quality THEN 1 ELSE 0 END) AS q
+       SUM(CASE WHEN o.played = 1 AND o.late = 0 AND o.play_seconds >= :quality THEN 1 ELSE 0 END) AS q"""
+# Decisions whose reward window closed since the last training, but for those already learnt
+# because their outcome arrived early (below).
+FOLD_CLOSED = text(f"""{_SUMS}
 FROM decisions d LEFT JOIN outcomes o ON o.event_id = d.event_id
-WHERE d.at_ms < :closed_before OR o.event_id IS NOT NULL
+WHERE d.at_ms >= :from_d AND d.at_ms < :to_d
+  AND NOT (o.event_id IS NOT NULL AND o.late = 0 AND o.at_ms < :from_o)
 GROUP BY d.context_hash, d.variant_id
 """)
+# Decisions whose window is still open but whose outcome arrived (a decision's first outcome
+# is final: a second one is ignored), between two outcome times.
+FOLD_EARLY = text(f"""{_SUMS}
+FROM outcomes o JOIN decisions d ON d.event_id = o.event_id
+WHERE o.at_ms >= :from_o AND o.at_ms < :to_o AND o.late = 0 AND d.at_ms >= :to_d
+GROUP BY d.context_hash, d.variant_id
+""")
+SETTLE_MS = 60_000   # outcomes newer than this are learnt but not yet folded (one may still be committing)
 
 
 def _pack(**arrays: np.ndarray) -> bytes:
@@ -100,7 +113,9 @@ def load_latest(conn: Connection, name: str, snapshot: Snapshot) -> ServedPolicy
             return ServedPolicy(name, 0, policy, note="the taxonomy changed since the last training: retraining")
         policy.theta, policy.a_inv, policy.n_trained = state["theta"], state["a_inv"], int(row.n_rows)
     elif isinstance(policy, BestSingleVariantPolicy):
-        policy.counts = {int(v): (int(s), int(n)) for v, s, n in zip(state["variant"], state["successes"], state["trials"])}
+        pre = "served_" if "served_variant" in state else ""
+        policy.counts = {int(v): (int(s), int(n)) for v, s, n in
+                         zip(state[f"{pre}variant"], state[f"{pre}successes"], state[f"{pre}trials"])}
     return ServedPolicy(name, int(row.version), policy, row.trained_at, int(row.n_rows), row.note)
 
 
@@ -110,47 +125,135 @@ def latest_version(conn: Connection, name: str) -> int:
                             .where(policy_models.c.policy == name)).scalar_one())
 
 
-def train(results: Engine, catalog_session, name: str, snapshot: Snapshot, quality_seconds: float,
-          closed_before: datetime, note: str = "") -> TrainReport | None:
-    """Retrain ``name`` on every resolved decision — its outcome has arrived, or it was made
-    before ``closed_before`` (its reward window has closed: no play) — and store it as a new version. None when there is nothing to learn
-    from, or the policy learns nothing."""
-    if name not in LEARNS:
-        return None
-    started = time.perf_counter()
-    params = {"quality": quality_seconds, "closed_before": int(closed_before.timestamp() * 1000)}
+@dataclass(frozen=True)
+class _Groups:
+    """Per (context, variant): rounds, Σ 1/propensity, Σ reward/propensity, quality plays."""
+
+    hashes: np.ndarray
+    variant: np.ndarray
+    n: np.ndarray
+    w: np.ndarray
+    wr: np.ndarray
+    q: np.ndarray
+
+    @staticmethod
+    def of(rows) -> _Groups:
+        return _Groups(np.array([g[0] for g in rows], dtype=object), np.array([g[1] for g in rows], dtype=np.int64),
+                       np.array([g[2] for g in rows], dtype=np.int64), np.array([g[3] for g in rows], dtype=float),
+                       np.array([g[4] for g in rows], dtype=float), np.array([g[5] for g in rows], dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.n)
+
+
+def _previous(results: Engine, name: str, snapshot: Snapshot) -> dict[str, np.ndarray] | None:
+    """The newest version's folded sums and watermarks, if it can be continued from (same
+    taxonomy, stored with them)."""
     with results.connect() as conn:
-        grouped = conn.execute(GROUPED, params).all()
-    if not grouped:
+        row = conn.execute(select(policy_models.c.state).where(policy_models.c.policy == name)
+                           .order_by(policy_models.c.version.desc()).limit(1)).first()
+    if row is None:
         return None
-    hashes = np.array([g[0] for g in grouped])
-    variant = np.array([g[1] for g in grouped], dtype=np.int64)
-    n = np.array([g[2] for g in grouped], dtype=np.int64)
-    w = np.array([g[3] for g in grouped], dtype=float)
-    wr = np.array([g[4] for g in grouped], dtype=float)
-    q = np.array([g[5] for g in grouped], dtype=np.int64)
-    policy = fresh(name, snapshot)
+    state = _unpack(row.state)
+    if "folded_d" not in state:
+        return None
+    if "tag_ids" in state and state["tag_ids"].tolist() != [t.id for t in snapshot.features.tags]:
+        return None
+    return state
+
+
+def _learn(policy: Policy, groups: _Groups, parts) -> None:
+    """Add ``groups`` to what ``policy`` learnt (features from ``parts``, a chunk at a time)."""
+    if not len(groups):
+        return
     if isinstance(policy, LinearBanditPolicy):
-        affinity, hash_index, tags, visual, variant_index = _feature_parts(results, catalog_session, snapshot,
-                                                                           hashes, variant)
-        for start in range(0, len(grouped), CHUNK):     # the sums, a chunk of groups at a time (flat memory)
+        affinity, hash_index, tags, visual, variant_index = parts(groups.hashes, groups.variant)
+        for start in range(0, len(groups), CHUNK):     # the sums, a chunk of groups at a time (flat memory)
             sl = slice(start, start + CHUNK)
             x = np.hstack([affinity[hash_index[sl]] * tags[variant_index[sl]], visual[variant_index[sl]],
                            np.ones((len(hash_index[sl]), 1))])
-            policy.update_grouped(x, w[sl], wr[sl], int(n[sl].sum()))
+            policy.update_grouped(x, groups.w[sl], groups.wr[sl], int(groups.n[sl].sum()))
+    elif isinstance(policy, BestSingleVariantPolicy):
+        for v, q, n in zip(groups.variant.tolist(), groups.q.tolist(), groups.n.tolist()):
+            s, t = policy.counts.get(v, (0, 0))
+            policy.counts[v] = (s + q, t + n)
+
+
+def _counts_state(policy: BestSingleVariantPolicy, prefix: str = "") -> dict[str, np.ndarray]:
+    ids = sorted(policy.counts)
+    return {f"{prefix}variant": np.array(ids, dtype=np.int64),
+            f"{prefix}successes": np.array([policy.counts[v][0] for v in ids], dtype=np.int64),
+            f"{prefix}trials": np.array([policy.counts[v][1] for v in ids], dtype=np.int64)}
+
+
+def train(results: Engine, catalog_session, name: str, snapshot: Snapshot, quality_seconds: float,
+          closed_before: datetime, note: str = "", now: datetime | None = None, full: bool = False) -> TrainReport | None:
+    """Retrain ``name`` on every resolved decision — its outcome has arrived, or it was made
+    before ``closed_before`` (its reward window has closed: no play) — and store it as a new
+    version. None when there is nothing to learn from, or the policy learns nothing.
+
+    A resolved decision's contribution never changes, and the bandit's sums are additive, so
+    each version keeps the sums of what it folded in (with two watermarks: decisions made
+    before one, outcomes that arrived before the other) and the next training adds only what
+    was resolved since: a retrain costs what the new decisions cost, not the whole log. A
+    decision is learnt with its variant's tags as they were when it was folded in; ``full``
+    (or a taxonomy change) starts again from the whole log with today's tags."""
+    if name not in LEARNS:
+        return None
+    started = time.perf_counter()
+    now_ms = int((now or clock.now()).timestamp() * 1000)
+    previous = None if full else _previous(results, name, snapshot)
+    from_d = int(previous["folded_d"]) if previous is not None else 0
+    from_o = int(previous["folded_o"]) if previous is not None else 0
+    to_d = max(int(closed_before.timestamp() * 1000), from_d)
+    to_o = max(now_ms - SETTLE_MS, from_o)
+    params = {"quality": quality_seconds, "from_d": from_d, "to_d": to_d, "from_o": from_o, "to_o": to_o}
+    with results.connect() as conn:
+        folding = _Groups.of([*conn.execute(FOLD_CLOSED, params).all(), *conn.execute(FOLD_EARLY, params).all()])
+        recent = _Groups.of(conn.execute(FOLD_EARLY, {**params, "from_o": to_o, "to_o": now_ms + 1}).all())
+    policy = fresh(name, snapshot)
+    if previous is not None:
+        if isinstance(policy, LinearBanditPolicy):
+            policy.continue_from({"xx": previous["xx"], "xr": previous["xr"], "w": previous["w"], "n": previous["n"]})
+        elif isinstance(policy, BestSingleVariantPolicy):
+            policy.counts = {int(v): (int(s), int(t)) for v, s, t in
+                             zip(previous["variant"], previous["successes"], previous["trials"])}
+    folded_before = int(previous["n"]) if previous is not None else 0
+    if folded_before + int(folding.n.sum()) + int(recent.n.sum()) == 0:
+        return None
+
+    def parts(hashes, variant):
+        return _feature_parts(results, catalog_session, snapshot, hashes, variant)
+
+    _learn(policy, folding, parts)
+    marks = {"folded_d": np.array(to_d), "folded_o": np.array(to_o)}
+    if isinstance(policy, LinearBanditPolicy):
+        folded = policy.sums or {"xx": np.zeros((snapshot.features.dim,) * 2), "xr": np.zeros(snapshot.features.dim),
+                                 "w": 0.0, "n": 0}
+        _learn(policy, recent, parts)
+        if policy.theta is None:        # everything was folded before and nothing is new: the same model again
+            policy.continue_from(folded).update_grouped(np.zeros((0, snapshot.features.dim)), np.zeros(0),
+                                                        np.zeros(0), 0)
         assert policy.theta is not None and policy.a_inv is not None
         state = _pack(theta=policy.theta, a_inv=policy.a_inv,
-                      tag_ids=np.array([t.id for t in snapshot.features.tags], dtype=np.int64))
+                      tag_ids=np.array([t.id for t in snapshot.features.tags], dtype=np.int64),
+                      xx=np.asarray(folded["xx"]), xr=np.asarray(folded["xr"]), w=np.array(folded["w"]),
+                      n=np.array(folded["n"]), **marks)
+        total = int(policy.n_trained)
     else:
-        ids, inverse = np.unique(variant, return_inverse=True)
-        state = _pack(variant=ids, successes=np.bincount(inverse, weights=q).astype(np.int64),
-                      trials=np.bincount(inverse, weights=n).astype(np.int64))
+        assert isinstance(policy, BestSingleVariantPolicy)
+        folded_counts = _counts_state(policy)
+        folded_n = int(folded_counts["trials"].sum())
+        _learn(policy, recent, parts)
+        state = _pack(**_counts_state(policy, "served_"), **folded_counts, n=np.array(folded_n), **marks)
+        total = int(sum(t for _, t in policy.counts.values()))
     with results.begin() as conn:
         # versions are numbered across policies (the table's key): a shadow that learns gets its own numbers
         version = int(conn.execute(select(func.coalesce(func.max(policy_models.c.version), 0))).scalar_one()) + 1
         conn.execute(insert(policy_models).values(version=version, policy=name, trained_at=clock.now(),
-                                                  n_rows=int(n.sum()), state=state, note=note))
-    return TrainReport(version, name, int(n.sum()), len(grouped), time.perf_counter() - started)
+                                                  n_rows=total, state=state, note=note))
+    return TrainReport(version, name, total, len(folding) + len(recent), time.perf_counter() - started,
+                       new_rows=int(folding.n.sum()) + int(recent.n.sum()), incremental=previous is not None)
 
 
 def _feature_parts(results: Engine, catalog_session, snapshot: Snapshot, hashes: np.ndarray,
@@ -163,8 +266,13 @@ def _feature_parts(results: Engine, catalog_session, snapshot: Snapshot, hashes:
 
     features = snapshot.features
     unique_hashes, hash_index = np.unique(hashes, return_inverse=True)
-    with results.connect() as conn:
-        stored = dict(conn.execute(select(decision_contexts.c.context_hash, decision_contexts.c.affinities)).all())
+    stored: dict[str, str] = {}
+    wanted_hashes = unique_hashes.tolist()
+    with results.connect() as conn:       # only the contexts this training meets
+        for start in range(0, len(wanted_hashes), 900):
+            stored.update(conn.execute(select(decision_contexts.c.context_hash, decision_contexts.c.affinities)
+                                       .where(decision_contexts.c.context_hash.in_(wanted_hashes[start:start + 900])))
+                          .all())
     affinity = np.zeros((len(unique_hashes), features.n_tags))
     for i, h in enumerate(unique_hashes.tolist()):
         for tag_id, weight in json.loads(stored.get(h, "{}")).items():

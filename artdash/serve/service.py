@@ -320,17 +320,20 @@ class DecisionService:
                 "since": entry.at.isoformat(), "started_by": entry.by}
 
     # --- learning -----------------------------------------------------------------------------
-    def learn_now(self, now: datetime | None = None) -> tuple[learn.FlushReport, TrainReport | None]:
-        """Flush resolved decisions to the impression log and retrain the served policy now."""
+    def learn_now(self, now: datetime | None = None, full: bool = False) -> tuple[learn.FlushReport, TrainReport | None]:
+        """Flush resolved decisions to the impression log and retrain the served policy (and a
+        shadow that learns) now: from the previous version's sums, or with ``full`` from the
+        whole log."""
         now = now or clock.now()
         closed = now - timedelta(seconds=self.settings.reward_window_seconds)
         flushed = learn.flush_closed(self.ws, closed)
         with self.ws.session() as s:
             report = train(self.results, s, self.served.name, self.snapshot, self.ws.settings.quality_play_seconds,
-                           closed)
+                           closed, now=now, full=full)
             shadow = self.shadow
             if shadow is not None:      # the shadow learns from the same log (IPS-weighted by what was served)
-                train(self.results, s, shadow.name, self.snapshot, self.ws.settings.quality_play_seconds, closed)
+                train(self.results, s, shadow.name, self.snapshot, self.ws.settings.quality_play_seconds, closed,
+                      now=now, full=full)
         self._outcomes_since_train = 0
         self._last_train = self._last_flush = time.monotonic()
         self.refresh()

@@ -204,6 +204,7 @@ def test_keys_create_list_revoke_and_learn(run):
     assert again.exit_code == 2 and "already revoked" in again.output
     learned = run("learn")
     assert learned.exit_code == 0 and "0 decisions written to the impression log" in learned.output
+    assert run("learn", "--full").exit_code == 0
     refused = run("serve", "--no-keys", "--host", "0.0.0.0")
     assert refused.exit_code == 2 and "--no-keys only on 127.0.0.1" in refused.output
 
