@@ -8,7 +8,7 @@ import streamlit as st
 
 from artdash import catalog, export
 from artdash.results import quality, queries, report
-from artdash.stats import sample_ratio_mismatch
+from artdash.stats import inference, sample_ratio_mismatch
 from artdash.ui import charts, live_view, log_import, results_data, results_table, sticky, widgets
 from artdash.ui.text import md, md_list
 
@@ -131,7 +131,9 @@ def review_section() -> None:
                        "experiment, whatever the segment) matches the planned equal split "
                        f"(χ² p = {srm.p_value:.2f}).")
 
-    review = report.variant_report(totals, control, confidence)
+    method = choose_method()
+    review = report.variant_report(totals, control, confidence, method=method)
+    method_note(review, totals, control)
     if review.thin:
         st.warning("Not enough data to judge: " + "; ".join(f"{md(label(r.variant_id))} ({md(r.note)})"
                                                             for r in review.thin) + ".")
@@ -157,6 +159,64 @@ def review_section() -> None:
         over_time(daily, confidence)
     if "By segment" in charts:
         segment_breakdown(sel)
+
+
+METHOD_LABELS = {inference.SEQUENTIAL: "Sequential (safe to peek)", inference.FIXED: "Fixed horizon",
+                 inference.BAYESIAN: "Bayesian"}
+PRIORS = {"flat": None, "sceptical (±10 %)": 0.10, "sceptical (±30 %)": 0.30}
+
+
+def choose_method() -> inference.Method:
+    """The page's one inference method (kept in the URL): sequential by default."""
+    c1, c2 = st.columns([3, 2])
+    kinds = list(METHOD_LABELS)
+    sticky.restore("results_method", kinds, "method")
+    if "results_method" not in st.session_state:
+        st.session_state["results_method"] = inference.SEQUENTIAL
+    kind = c1.segmented_control(
+        "Method", kinds, format_func=METHOD_LABELS.get, key="results_method",
+        help="One method for every interval, p-value and verdict on the page. Sequential intervals stay valid "
+             "however often you look; fixed-horizon ones only for one look at the planned end; Bayesian gives "
+             "the chance to beat the control and the risk of choosing a variant.") or inference.SEQUENTIAL
+    sticky.keep("results_method", "method")
+    if kind == inference.BAYESIAN:
+        priors = list(PRIORS)
+        sticky.restore("results_prior", priors, "prior")
+        prior = c2.selectbox("Prior on the lift", priors, key="results_prior",
+                             help="Flat: the data alone. Sceptical: a normal prior centred on no change, with "
+                                  "this standard deviation, which pulls small samples' lifts towards zero.")
+        sticky.keep("results_prior", "prior")
+        return inference.Method(kind, prior_sd=PRIORS[prior])
+    corrections = [inference.HOLM, inference.BH]
+    sticky.restore("results_correction", corrections, "correction")
+    correction = c2.selectbox("Across variants", corrections, key="results_correction",
+                              format_func={inference.HOLM: "Holm (family-wise error)",
+                                           inference.BH: "Benjamini–Hochberg (false discoveries)"}.get)
+    sticky.keep("results_correction", "correction")
+    return inference.Method(kind, correction)
+
+
+def method_note(review: report.VariantReport, totals: pd.DataFrame, control: int) -> None:
+    """What the chosen method promises, and what it costs."""
+    method = review.inference
+    if method.kind == inference.SEQUENTIAL:
+        row = totals[totals["variant_id"] == control]
+        n, q = int(row["impressions"].iloc[0]), int(row["quality_plays"].iloc[0])
+        cost = ""
+        if n > 1 and 0 < q < n:
+            _, variance = inference.relative_effect((q, n), (q, n))
+            ratio = inference.sequential_width_ratio(variance, 2 * n, 1 - review.confidence, method.tuning)
+            cost = f" The price: at this sample size they are {ratio:.1f}× as wide as intervals read once."
+        st.caption("**Safe to look as often as you like**: these intervals and p-values hold at every look at "
+                   f"once, so a daily review never inflates false positives.{cost}")
+    elif method.kind == inference.FIXED:
+        st.caption("**Read once**: fixed-horizon intervals hold for one look at the planned end. Looking daily "
+                   "and acting on the first significant result finds \"winners\" that are not (a test measures: "
+                   "over 20 daily looks at an A/A experiment, about a quarter cross zero at some look). Use "
+                   "*Sequential* while the experiment runs.")
+    else:
+        st.caption("**Bayesian**: credible intervals, the chance that each variant beats the control and the "
+                   "risk (expected loss) of choosing it; no multiple-comparison adjustment.")
 
 
 def act_on_result(review: report.VariantReport, pick: int | None, sel: queries.Selection, simulated: bool) -> None:

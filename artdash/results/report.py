@@ -1,5 +1,6 @@
 """Turn rollup sums into what a reviewer reads: rates with intervals, lift against a control
-with Holm-adjusted significance, probability to be best, daily bands, tag insights."""
+under one method (sequential, fixed horizon or Bayesian: ``artdash.stats.inference``),
+probability to be best, daily bands, tag insights."""
 
 from __future__ import annotations
 
@@ -11,16 +12,18 @@ import numpy as np
 import pandas as pd
 
 from artdash import stats
+from artdash.stats.inference import BAYESIAN, Method, compare
 
-METHOD = ("Wilson intervals (rates); log-ratio interval (lift); pooled z-test, Holm-adjusted across the "
-          "variants; P(best) from Beta(1, 1) posteriors on the quality take rate")
+RATES = "Wilson intervals (rates); P(best) from Beta(1, 1) posteriors on the quality take rate"
 
 
 @dataclass(frozen=True)
 class VariantRow:
     """One variant's numbers in a review: counts, take rate and quality take rate (with their
-    intervals), its lift over the control (relative, with its interval and Holm-adjusted
-    p-value), the smallest lift the data could detect, and its probability of being best."""
+    intervals), its lift over the control under the page's method (relative, with its interval,
+    its p-value before and after the correction — or, Bayesian, its chance to beat the control
+    and the risk of choosing it), the smallest lift the data could detect, and its probability
+    of being best."""
 
     variant_id: int
     impressions: int
@@ -33,7 +36,9 @@ class VariantRow:
     lift_low: float | None = None
     lift_high: float | None = None
     p_value: float | None = None
-    p_holm: float | None = None
+    p_adjusted: float | None = None
+    chance_to_win: float | None = None
+    risk: float | None = None
     significant: bool = False
     detectable_lift: float | None = None
     p_best: float = 0.0
@@ -52,7 +57,12 @@ class VariantReport:
     rows: tuple[VariantRow, ...]
     control: int | None
     confidence: float
-    method: str = METHOD
+    inference: Method = Method()
+
+    @property
+    def method(self) -> str:
+        """The methods, named (the page's caption and the CSV's ``method`` column)."""
+        return f"{self.inference.describe(self.confidence)}; {RATES}"
 
     @property
     def empty(self) -> bool:
@@ -76,18 +86,23 @@ class VariantReport:
             "take_rate_high": r.take.interval.high, "quality_take_rate": r.quality.rate,
             "quality_take_rate_low": r.quality.interval.low, "quality_take_rate_high": r.quality.interval.high,
             "lift": r.lift, "lift_low": r.lift_low, "lift_high": r.lift_high, "p_value": r.p_value,
-            "p_holm": r.p_holm, "significant": r.significant, "detectable_lift": r.detectable_lift,
-            "p_best": r.p_best, "confidence": self.confidence, "method": self.method, "note": r.note,
+            "p_adjusted": r.p_adjusted, "chance_to_win": r.chance_to_win, "risk": r.risk,
+            "significant": r.significant, "detectable_lift": r.detectable_lift,
+            "p_best": r.p_best, "confidence": self.confidence, "method_kind": self.inference.kind,
+            "correction": "" if self.inference.kind == BAYESIAN else self.inference.correction,
+            "method": self.method, "note": r.note,
         } for r in self.rows])
 
 
 def variant_report(totals: pd.DataFrame, control: int | None, confidence: float = 0.95,
-                   min_impressions: int = stats.MIN_IMPRESSIONS, seed: int = 0) -> VariantReport:
+                   min_impressions: int = stats.MIN_IMPRESSIONS, seed: int = 0,
+                   method: Method | None = None) -> VariantReport:
     """One row per variant with counts, take rate and quality take rate (Wilson intervals),
-    relative lift of the quality take rate over ``control`` (log-ratio interval, pooled
-    z-test, Holm-adjusted across the variants) and the probability of being best."""
+    the relative lift of the quality take rate over ``control`` under ``method`` (default:
+    sequential, Holm-adjusted across the variants) and the probability of being best."""
+    method = method or Method()
     if totals.empty:
-        return VariantReport((), control, confidence)
+        return VariantReport((), control, confidence, method)
     control_row = totals[totals["variant_id"] == control]
     control_counts = ((int(control_row["quality_plays"].iloc[0]), int(control_row["impressions"].iloc[0]))
                       if len(control_row) else None)
@@ -97,25 +112,26 @@ def variant_report(totals: pd.DataFrame, control: int | None, confidence: float 
         take = stats.rate_estimate(int(t.plays), n, confidence, min_impressions)
         quality = stats.rate_estimate(int(t.quality_plays), n, confidence, min_impressions)
         row: dict[str, Any] = {"variant_id": variant_id, "impressions": n, "plays": int(t.plays),
-                     "quality_plays": int(t.quality_plays), "take": take, "quality": quality,
-                     "is_control": variant_id == control, "note": quality.reason}
-        if control_counts is not None and variant_id != control:
-            lift = stats.lift((int(t.quality_plays), n), control_counts, confidence, min_impressions)
-            row.update(lift=lift.relative, p_value=lift.p_value,
-                       detectable_lift=stats.detectable_lift(control_counts, n, confidence))
-            if lift.interval is not None:
-                row.update(lift_low=lift.interval.low, lift_high=lift.interval.high)
-            if lift.status != stats.OK and not row["note"]:
-                row["note"] = lift.reason
-        elif variant_id == control:
+                               "quality_plays": int(t.quality_plays), "take": take, "quality": quality,
+                               "is_control": variant_id == control, "note": quality.reason}
+        if variant_id == control:
             row["note"] = "control"
         drafts.append(row)
-    holm = stats.holm_adjust([r.get("p_value") for r in drafts])
+    treated = [r for r in drafts if control_counts is not None and not r["is_control"]]
+    if control_counts is not None and treated:
+        found = compare([(r["quality_plays"], r["impressions"]) for r in treated], control_counts, method,
+                        confidence, min_impressions)
+        for r, c in zip(treated, found):
+            r.update(lift=c.relative, p_value=c.p_value, p_adjusted=c.p_adjusted, chance_to_win=c.chance_to_win,
+                     risk=c.risk_variant, significant=c.significant,
+                     detectable_lift=stats.detectable_lift(control_counts, r["impressions"], confidence))
+            if c.interval is not None:
+                r.update(lift_low=c.interval.low, lift_high=c.interval.high)
+            if c.status != stats.OK and not r["note"]:
+                r["note"] = c.reason
     best = stats.probability_to_be_best([(r["quality_plays"], r["impressions"]) for r in drafts], seed=seed)
-    alpha = 1 - confidence
-    rows = tuple(VariantRow(**r, p_holm=h, significant=bool(h is not None and h < alpha), p_best=float(b))
-                 for r, h, b in zip(drafts, holm, best))
-    return VariantReport(rows, control, confidence)
+    rows = tuple(VariantRow(**r, p_best=float(b)) for r, b in zip(drafts, best))
+    return VariantReport(rows, control, confidence, method)
 
 
 WINNER_P_BEST = 0.95

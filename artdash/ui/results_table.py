@@ -12,6 +12,7 @@ import streamlit as st
 from artdash.catalog import VariantView
 from artdash.media.store import MediaStore
 from artdash.results.report import VariantReport
+from artdash.stats.inference import BAYESIAN, BH, HOLM, NO_CORRECTION
 
 
 def variant_label(variants: Mapping[int, VariantView], variant_id: int) -> str:
@@ -29,6 +30,11 @@ def thumbnail_uri(store: MediaStore, variants: Mapping[int, VariantView], varian
     return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
+def p_label(review: VariantReport) -> str:
+    """The p-value column's name: which correction it carries."""
+    return {HOLM: "p (Holm)", BH: "p (BH)", NO_CORRECTION: "p"}[review.inference.correction]
+
+
 def review_table(review: VariantReport, trend: dict[int, list[float]], variants: Mapping[int, VariantView],
                  store: MediaStore) -> pd.DataFrame:
     """Draw the variant table (decision columns first: quality take rate, lift, significance,
@@ -43,6 +49,10 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
         return "—" if value is None or pd.isna(value) else (f"{value:+.1%}" if signed else f"{value:.1%}")
 
     rows = review.rows
+    bayesian = review.inference.kind == BAYESIAN
+    evidence = {"chance to win": [None if r.chance_to_win is None else r.chance_to_win for r in rows],
+                "risk": ["—" if r.risk is None else f"{r.risk:.2%}" for r in rows]} if bayesian else {
+        p_label(review): ["—" if r.p_adjusted is None else f"{r.p_adjusted:.4f}" for r in rows]}
     # Decision columns first, so they stay in view at 1024 px: rate, lift, significance, P(best).
     shown = pd.DataFrame({
         "image": [thumbnail_uri(store, variants, r.variant_id) for r in rows],
@@ -55,7 +65,7 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
         "lift CI": ["control" if r.is_control else span(r.lift_low, r.lift_high, signed=True) for r in rows],
         "impressions": [r.impressions for r in rows],
         "detectable lift": [pct(r.detectable_lift) for r in rows],
-        "p (Holm)": ["—" if r.p_holm is None else f"{r.p_holm:.4f}" for r in rows],
+        **evidence,
         "take rate": pd.to_numeric([r.take.rate for r in rows], errors="coerce"),
         "take rate CI": [span(r.take.interval.low, r.take.interval.high) for r in rows],
         "plays": [r.plays for r in rows],
@@ -66,7 +76,6 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
         "image": st.column_config.ImageColumn("image", width="small"),
         "variant": st.column_config.TextColumn(width="medium"),
         "note": st.column_config.TextColumn(width="large"),
-        "significant": st.column_config.CheckboxColumn(width="small"),
         "per day": st.column_config.LineChartColumn(
             width="small", y_min=0.0, help="Quality take rate, one point per day of the selection; **Charts** below "
                                            "adds intervals."),
@@ -77,5 +86,12 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
                                    "time with the impressions so far (before the Holm adjustment). A true "
                                    "difference smaller than this can easily show as not significant."),
         "P(best)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+        "chance to win": st.column_config.NumberColumn(format="percent",
+                                                       help="Posterior probability that its lift over the control is "
+                                                            "above zero"),
+        "risk": st.column_config.TextColumn(help="Expected loss (relative quality take rate) if this variant is "
+                                                 "chosen and it is in fact worse than the control"),
+        "significant": st.column_config.CheckboxColumn(
+            width="small", help="Its interval excludes no change (the same test as its p-value)"),
     })
     return shown

@@ -5,6 +5,7 @@ import pytest
 
 from artdash import stats
 from artdash.results import report
+from artdash.stats.inference import BAYESIAN, BH, FIXED, Method, compare
 
 
 def totals(*rows):
@@ -12,17 +13,18 @@ def totals(*rows):
                                        "play_seconds"])
 
 
-def test_variant_report_rates_lift_holm_and_best():
+@pytest.mark.parametrize("method", [Method(), Method(FIXED), Method(FIXED, BH), Method(BAYESIAN)])
+def test_variant_report_rates_lift_under_the_pages_method_and_best(method):
     review = report.variant_report(totals((1, 9, 10_000, 2000, 1500, 0.0), (2, 9, 10_000, 2300, 1800, 0.0),
-                                          (3, 9, 10_000, 2000, 1520, 0.0)), control=1)
+                                          (3, 9, 10_000, 2000, 1520, 0.0)), control=1, method=method)
     control, better, level = review.row(1), review.row(2), review.row(3)
     assert control.is_control and control.note == "control" and control.lift is None
-    expected = stats.lift((1800, 10_000), (1500, 10_000))
-    assert better.lift == pytest.approx(expected.relative)
-    assert better.lift_low == pytest.approx(expected.interval.low)
-    holm = stats.holm_adjust([expected.p_value, stats.lift((1520, 10_000), (1500, 10_000)).p_value])
-    assert better.p_holm == pytest.approx(holm[0]) and better.significant
-    assert not level.significant
+    expected = compare([(1800, 10_000), (1520, 10_000)], (1500, 10_000), method)
+    assert better.lift == pytest.approx(expected[0].relative)
+    assert (better.lift_low, better.lift_high) == pytest.approx((expected[0].interval.low, expected[0].interval.high))
+    assert better.p_adjusted == expected[0].p_adjusted and better.chance_to_win == expected[0].chance_to_win
+    assert better.significant and not level.significant
+    assert better.significant == (better.lift_low > 0)                    # one test: the interval says it
     assert sum(r.p_best for r in review.rows) == pytest.approx(1.0)
     assert max(review.rows, key=lambda r: r.p_best).variant_id == 2
     low = stats.wilson_interval(1500, 10_000)
@@ -36,7 +38,8 @@ def test_the_report_downloads_as_raw_numbers_with_its_method():
     assert list(frame["variant_id"]) == [1, 2] and list(frame["control"]) == [True, False]
     assert frame.loc[1, "quality_take_rate"] == pytest.approx(0.18) and frame["confidence"].eq(0.9).all()
     assert frame.loc[1, "lift"] == pytest.approx(review.row(2).lift)
-    assert (frame["method"] == report.METHOD).all() and "Holm" in report.METHOD
+    assert (frame["method"] == review.method).all() and "Sequential" in review.method and "Holm" in review.method
+    assert (frame["method_kind"] == "sequential").all() and (frame["correction"] == "holm").all()
 
 
 def test_thin_variants_say_not_enough_data():

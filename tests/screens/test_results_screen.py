@@ -247,3 +247,27 @@ def test_thin_numbers_are_empty_cells_and_a_variant_keeps_its_colour(demo_ws):
             if colour and trace.get("mode") == "lines":
                 colours.setdefault(trace["name"], set()).add(colour)
     assert colours and all(len(c) == 1 for c in colours.values())
+
+
+def test_one_method_per_page_named_on_screen_and_in_the_csv(demo_ws):
+    from artdash.demo.results import load_demo_results
+
+    load_demo_results(demo_ws, n=6000)
+    at = open_page("results")
+    assert_clean(at)
+    assert at.segmented_control(key="results_method").value == "sequential"          # the default
+    assert any("Safe to look as often as you like" in c.value and "as wide as intervals read once" in c.value
+               for c in at.caption)
+    assert any("Method: Sequential" in c.value for c in at.caption)
+    at.segmented_control(key="results_method").set_value("fixed").run()
+    assert_clean(at)
+    assert any("Read once" in c.value for c in at.caption)
+    at.selectbox(key="results_correction").set_value("bh").run()
+    assert "p (BH)" in at.dataframe[0].value and at.query_params["correction"] == "bh"
+    at.segmented_control(key="results_method").set_value("bayesian").run()
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert {"chance to win", "risk"} <= set(table) and "p (BH)" not in table
+    at.selectbox(key="results_prior").set_value("sceptical (±10 %)").run()
+    assert_clean(at)
+    assert any("Method: Bayesian" in c.value and "N(+0%, 10%²)" in c.value for c in at.caption)
