@@ -28,7 +28,12 @@ from artdash.stats.inference import (
 
 try:
     from gbstats.bayesian.tests import EffectBayesianABTest, EffectBayesianConfig, GaussianPrior
-    from gbstats.frequentist.tests import FrequentistConfig, SequentialConfig, SequentialTwoSidedTTest, TwoSidedTTest
+    from gbstats.frequentist.tests import (
+        FrequentistConfig,
+        SequentialConfig,
+        SequentialTwoSidedTTest,
+        TwoSidedTTest,
+    )
     from gbstats.models.statistics import ProportionStatistic
     from gbstats.utils import check_srm
 except ImportError:                   # `make install` installs it (--no-deps); CI must have it

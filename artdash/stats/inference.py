@@ -29,7 +29,14 @@ from statistics import NormalDist
 from scipy.stats import t as student_t
 
 from artdash.errors import ValidationError
-from artdash.stats.rates import MIN_IMPRESSIONS, NO_DATA, NOT_ENOUGH_DATA, OK, Interval, _check_counts
+from artdash.stats.rates import (
+    MIN_IMPRESSIONS,
+    NO_DATA,
+    NOT_ENOUGH_DATA,
+    OK,
+    Interval,
+    _check_counts,
+)
 
 FIXED, SEQUENTIAL, BAYESIAN = "fixed", "sequential", "bayesian"
 METHODS = (SEQUENTIAL, FIXED, BAYESIAN)
