@@ -10,15 +10,17 @@ predictions ``q̂(xᵢ, a)`` in the same shape.
 Estimators (value = expected reward per impression under the target policy):
 
 - **replay** (Li et al. 2011): keep the rounds where the target's (sampled) action equals the
-  logged one; their mean reward. Unbiased only when the log is uniformly random.
+  logged one; their mean reward, with a Wilson interval. Unbiased only when the log is
+  uniformly random.
 - **IPS**: mean of ``wᵢ rᵢ`` with ``wᵢ = π(aᵢ|xᵢ) / μ(aᵢ|xᵢ)``.
 - **SNIPS**: ``Σ wᵢ rᵢ / Σ wᵢ`` (self-normalised: a little bias, much less variance).
 - **DM**: mean of ``Σₐ π(a|xᵢ) q̂(xᵢ, a)`` — only as good as the reward model.
 - **DR**: DM plus the IPS-weighted residual of the logged action, ``wᵢ (rᵢ − q̂(xᵢ, aᵢ))``:
   unbiased if either the propensities or the reward model are right.
 
-Intervals are analytic (normal approximation over rounds; the delta method for SNIPS) at the
-given confidence. Effective sample size ``(Σw)² / Σw²`` says how many uniformly weighted
+Intervals are analytic (normal approximation over rounds; the delta method for SNIPS; Wilson
+for replay) at the given confidence; DR's, which can stray outside what a rate can be, is
+clipped to [0, 1] and says so. Effective sample size ``(Σw)² / Σw²`` says how many uniformly weighted
 rounds the estimate is worth; a policy that puts probability on actions the logger never
 took is warned about, and with too little overlap its estimates are withheld.
 """
@@ -31,6 +33,7 @@ from statistics import NormalDist
 import numpy as np
 
 from artdash.errors import ValidationError
+from artdash.stats import wilson_interval
 
 UNSUPPORTED_WARN = 0.01     # warn when more than 1 % of the target's mass is on never-logged actions
 MIN_EFFECTIVE_SAMPLE = 10   # below this many effective rounds, weighted estimates are withheld
@@ -213,8 +216,9 @@ def replay(data: LoggedData, target: np.ndarray, seed: int = 0,
         return float("nan"), float("nan"), float("nan"), 0
     rewards = data.reward[matched]
     value = float(rewards.mean())
-    half = _z(confidence) * float(np.sqrt(value * (1 - value) / n)) if n > 1 else float("inf")
-    return value, value - half, value + half, n
+    # Wilson, not Wald: a handful of matched rounds with no play is [0, 0.06], not [0, 0]
+    interval = wilson_interval(int(round(float(rewards.sum()))), n, confidence)
+    return value, interval.low, interval.high, n
 
 
 def unsupported_mass(data: LoggedData, target: np.ndarray) -> float:
@@ -286,7 +290,11 @@ def evaluate(data: LoggedData, target: np.ndarray, predicted: np.ndarray | Rewar
         if withhold:
             out.append(Estimate("DR", None, None, None, ess, None, reason))
         else:
-            out.append(Estimate("DR", *found["DR"], ess, None, note))
+            value, low, high = found["DR"]
+            clipped = (min(max(value, 0.0), 1.0), max(low, 0.0), min(high, 1.0))
+            if clipped != (value, low, high):
+                note = "; ".join(n for n in (note, "clipped to [0, 1] (a rate cannot leave it)") if n)
+            out.append(Estimate("DR", *clipped, ess, None, note))
     return out
 
 

@@ -149,8 +149,8 @@ with simulate_tab:
 # --- Offline evaluation ---------------------------------------------------------------------------
 
 with offline_tab:
-    st.markdown("Would a policy have done better on data that was already logged? Each candidate is trained on "
-                "the first half of the log and estimated on the second half by **replay** (Li et al. 2011; "
+    st.markdown("Would a policy have done better on data that was already logged? Each candidate is estimated "
+                "on the whole log, each half scored by the policy trained on the other half, by **replay** (Li et al. 2011; "
                 "uniformly random logs only), **IPS**, **SNIPS**, the **direct method** (a reward model per "
                 "archetype × image, cross-fitted) and **doubly robust**, with 95 % intervals and effective sample "
                 "sizes. Estimates are withheld where the policy would show images the log never showed.")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from artdash import ope
+from artdash import ope, stats
 from artdash.errors import ValidationError
 
 
@@ -126,3 +126,24 @@ def test_zero_impressions_are_refused():
     empty = ope.LoggedData(np.zeros(0, int), np.zeros(0), np.zeros(0), np.zeros(0, int))
     with pytest.raises(ValidationError, match="no impressions"):
         ope.evaluate(empty, np.zeros((0, 2)))
+
+
+def test_replay_on_rounds_without_a_play_has_a_wilson_interval_not_zero_width():
+    n = 61 * 3
+    data = ope.LoggedData(action=np.tile([0, 1, 2], 61), reward=np.zeros(n), propensity=np.full(n, 1 / 3),
+                          n_actions=np.full(n, 3))
+    target = np.tile([1.0, 0.0, 0.0], (n, 1))          # matches the 61 rounds that logged action 0
+    value, low, high, matched = ope.replay(data, target)
+    assert matched == 61 and value == low == 0.0
+    assert high == pytest.approx(stats.wilson_interval(0, 61).high) and high > 0.05
+
+
+def test_doubly_robust_is_clipped_to_what_a_rate_can_be_and_says_so():
+    rng = np.random.default_rng(4)
+    n = 400
+    data = ope.LoggedData(action=rng.integers(0, 2, n), reward=np.ones(n), propensity=np.full(n, 0.5),
+                          n_actions=np.full(n, 2))
+    target = np.tile([1.0, 0.0], (n, 1))
+    predicted = np.full((n, 2), 0.99)                 # a model near 1 and rewards all 1: DR's interval tops 1
+    [dr] = [e for e in ope.evaluate(data, target, predicted) if e.estimator == "DR"]
+    assert 0 <= dr.low <= dr.value <= dr.high <= 1 and "clipped to [0, 1]" in dr.note

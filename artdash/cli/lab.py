@@ -80,7 +80,7 @@ def simulate(impressions, batch, seed, policies, mixes, noise, strength, members
     else:
         offline = lab.offline_on_run(world, result) if "uniform" in config.policies else None
     if offline is not None:
-        click.echo("\noffline, on the uniform policy's log (trained on its first half, evaluated on the rest):")
+        click.echo("\noffline, on the uniform policy's whole log (each half scored by the policy trained on the other):")
         print_table(lab.offline_for_display(offline))
     if save:
         click.echo(f"\nsaved as lab run #{finished.run.id}")
@@ -100,10 +100,11 @@ def simulate(impressions, batch, seed, policies, mixes, noise, strength, members
               help="A candidate policy to evaluate (repeatable).")
 @click.option("--seed", default=0, show_default=True, help="Seed for cross-fitting and replay sampling.")
 def evaluate(run_id, logger, experiment, cell, policies, seed):
-    """Offline policy evaluation: each candidate policy is trained on the first half of a log
-    and its value (quality plays per impression) estimated on the second half by replay, IPS,
-    SNIPS, the direct method and doubly robust, with 95 % intervals and effective sample
-    sizes. Logs from a lab run also show the true value."""
+    """Offline policy evaluation on the whole log: each candidate policy's value (quality
+    plays per impression) estimated by replay, IPS, SNIPS, the direct method and doubly robust,
+    with 95 % intervals and effective sample sizes; each half of the log is scored by the
+    policy trained on the other half (cross-fitting). Logs from a lab run also show the true
+    value."""
     from artdash import lab
     from artdash.lab import store as lab_store
 

@@ -1,6 +1,7 @@
-"""Offline evaluation in the lab: train each candidate policy on the first part of a log
-and estimate its value on the rest with every estimator (on a simulated run, against the
-hidden truth too)."""
+"""Offline evaluation in the lab: estimate each candidate policy's value on the whole log
+with every estimator, each half scored by the policy trained on the other half (two-fold
+cross-fitting: no round is scored by a policy that learnt from it); on a simulated run,
+against the hidden truth too."""
 
 from __future__ import annotations
 
@@ -60,31 +61,39 @@ def rounds_from_results(log, world: LabWorld, experiment: str, cell: str | None 
     return rounds, info
 
 
+FOLDS = 2
+
+
 def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: Sequence[str] | None = None,
                   support: np.ndarray | None = None, truth: Truth | None = None, members: np.ndarray | None = None,
-                  confidence: float = 0.95, train_share: float = 0.5) -> pd.DataFrame:
-    """Train each candidate policy on the first part of the log and estimate its value on the
-    rest with every estimator. With ``truth`` (simulated data) the true value is given too."""
+                  confidence: float = 0.95) -> pd.DataFrame:
+    """Each candidate policy's value on the whole log, by every estimator: the log is cut in
+    two halves (in log order) and each half is scored by the policy trained on the other one.
+    With ``truth`` (simulated data) the true value of those policies on the same rounds too."""
     if len(logged) == 0:
         raise ValidationError("the log has no impressions: there is nothing to evaluate a policy on")
+    if len(logged) < 2 * FOLDS:
+        raise ValidationError("the log is too short to split into halves to train and score on")
     policies = list(policies or config.policies)
-    cut = int(len(logged) * train_share)
-    train, test = logged.take(slice(0, cut)), logged.take(slice(cut, None))
-    if len(test) == 0 or len(train) == 0:
-        raise ValidationError("the log is too short to split into a training and an evaluation part")
-    data = ope.LoggedData(test.action, test.quality.astype(float), test.propensity, world.n_actions[test.title],
-                          support[cut:] if support is not None else _observed_support(world, logged, test))
+    cut = len(logged) // 2
+    halves = [slice(0, cut), slice(cut, None)]
+    data = ope.LoggedData(logged.action, logged.quality.astype(float), logged.propensity,
+                          world.n_actions[logged.title],
+                          support if support is not None else _observed_support(world, logged, logged))
     ope.check_logged(data)
-    keys = world.variant_ids[test.title]
-    predicted = ope.cross_fitted_predictions(test.group, keys, data, seed=config.seed)
+    keys = world.variant_ids[logged.title]
+    predicted = ope.cross_fitted_predictions(logged.group, keys, data, seed=config.seed)
     true_quality = None
     if truth is not None and members is not None:
-        true_quality = truth.probabilities(members[cut:], test.title)[1]
+        true_quality = truth.probabilities(members, logged.title)[1]
     rows = []
     contexts = group_affinity(world)
     for name in policies:
-        policy = make_policy(name, world, config.exploration).fit(world, contexts, train)
-        target = policy.table(world, contexts)[test.group, test.title]
+        target = np.zeros(keys.shape)
+        for scored, trained in ((halves[0], halves[1]), (halves[1], halves[0])):
+            part = logged.take(scored)
+            policy = make_policy(name, world, config.exploration).fit(world, contexts, logged.take(trained))
+            target[scored] = policy.table(world, contexts)[part.group, part.title]
         true_value = float((target * true_quality).sum(axis=1).mean()) if true_quality is not None else None
         for est in ope.evaluate(data, target, predicted, confidence, seed=config.seed):
             rows.append({"policy": name, "estimator": est.estimator,

@@ -106,8 +106,9 @@ def show_run(ws: Workspace, world: lab.LabWorld, run: lab_store.RunView, key: st
                            width="stretch", key=f"{key}_regret")
     if run.offline is not None and not run.offline.empty:
         st.subheader("Offline evaluation on this run's uniform log")
-        st.caption("Each policy trained on the first half of the uniformly random log, estimated on the second "
-                   "half; the yellow mark is the true value (known here because the data is simulated).")
+        st.caption("Each policy estimated on the whole uniformly random log, each half scored by the policy "
+                   "trained on the other half; the yellow mark is the true value (known here because the data is "
+                   "simulated).")
         show_offline(run.offline, f"{key}_offline")
     d1, d2 = st.columns(2)
     d1.download_button("Download summary CSV", export.csv_bytes(run.summary),

@@ -54,6 +54,8 @@ def test_offline_estimates_reproduce_the_ordering_and_cover_the_truth(world, run
         inside = ((rows["low"] <= rows["truth"]) & (rows["truth"] <= rows["high"])).sum()
         assert inside >= 2, f"{estimator} missed the truth for most policies"
     assert (table[table["estimator"] == "IPS"]["effective sample"] > 100).all()
+    # the whole log is scored (each half by the policy trained on the other), as `artdash evaluate` says
+    assert (table[table["estimator"] == "DM"]["effective sample"] == len(trace.all_rounds())).all()
 
 
 def test_same_seed_same_run(world):
