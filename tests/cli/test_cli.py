@@ -148,7 +148,7 @@ def test_simulate_and_evaluate_print_the_lab_tables(run):
     result = run("simulate", "--impressions", "3000", "--batch", "1000", "--log")
     assert result.exit_code == 0, result.output
     for words in ("Uniform random", "Contextual bandit (LinUCB)", "quality take rate", "saved as lab run #1",
-                  "offline, on the uniform policy's log", "DR", "true value",
+                  "offline, on the uniform policy's whole log", "DR", "true value",
                   "to the results database (experiment lab-1)"):
         assert words in result.output
     evaluated = run("evaluate", "--experiment", "lab-1", "--cell", "uniform", "--policy", "uniform",
