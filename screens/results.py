@@ -6,8 +6,9 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from artdash import catalog, export
-from artdash.results import quality, queries, report
+from artdash import catalog, clock, export
+from artdash.errors import ArtdashError
+from artdash.results import plans, quality, queries, report
 from artdash.stats import inference, sample_ratio_mismatch
 from artdash.ui import charts, live_view, log_import, results_data, results_table, sticky, widgets
 from artdash.ui.text import md, md_list
@@ -122,16 +123,24 @@ def review_section() -> None:
     default_control = pick if pick in ids else int(totals.sort_values("impressions").iloc[-1]["variant_id"])
     control = st.selectbox("Control variant (lift is measured against it)", ids, index=ids.index(default_control),
                            format_func=label, key=f"results_control_{sel.title_id}")
+    plan = plans.get_plan(ws.results_engine, sel.experiment) if sel.experiment else None
     if sel.experiment and len(cells) >= 2:
-        srm = sample_ratio_mismatch(cells["impressions"].tolist(), [1] * len(cells))
-        if srm.mismatch:
-            st.error(f"Sample ratio mismatch in {md(sel.experiment)}: {srm.reason}.")
+        split = plans.planned_split(plan, cells["cell"].tolist())
+        if split.weights is None:
+            st.warning(f"The traffic split of {md(sel.experiment)} cannot be checked: {md(split.problem)}.")
         else:
-            st.caption(f"Traffic split across cells ({md_list(cells['cell'])}, checked over everyone in the "
-                       "experiment, whatever the segment) matches the planned equal split "
-                       f"(χ² p = {srm.p_value:.2f}).")
+            srm = sample_ratio_mismatch(cells["impressions"].tolist(), list(split.weights))
+            planned = (f"the planned split ({md(plan.describe())})" if plan is not None
+                       else "an equal split (assumed: no plan is declared for this experiment — declare one below)")
+            if srm.mismatch:
+                st.error(f"Sample ratio mismatch in {md(sel.experiment)}: {md(srm.reason)}; compared with {planned}.")
+            else:
+                st.caption(f"Traffic split across cells ({md_list(cells['cell'])}, checked over everyone in the "
+                           f"experiment, whatever the segment) matches {planned} (χ² p = {srm.p_value:.2f}).")
+    if sel.experiment and sel.experiment not in overview.simulated:
+        plan_form(sel.experiment, cells["cell"].tolist(), plan)
 
-    method = choose_method()
+    method = choose_method(plans.default_method(plan, clock.now().date()))
     review = report.variant_report(totals, control, confidence, method=method)
     method_note(review, totals, control)
     if review.thin:
@@ -166,13 +175,41 @@ METHOD_LABELS = {inference.SEQUENTIAL: "Sequential (safe to peek)", inference.FI
 PRIORS = {"flat": None, "sceptical (±10 %)": 0.10, "sceptical (±30 %)": 0.30}
 
 
-def choose_method() -> inference.Method:
-    """The page's one inference method (kept in the URL): sequential by default."""
+def plan_form(experiment: str, cells: list[str], plan: plans.ExperimentPlan | None) -> None:
+    """Declare an experiment's planned split and end (editors)."""
+    title = (f"Plan of {experiment}: {plan.describe()}" + (f", ends {plan.planned_end:%Y-%m-%d}" if plan.planned_end
+                                                           else ", no planned end")) if plan else \
+        f"Plan of {experiment}: none declared"
+    with st.expander(title), st.form(f"plan_{experiment}"):
+        st.caption("The share of traffic each cell should get (any positive weights: 9 and 1 is 90 % / 10 %) and "
+                   "the day the experiment should end. The sample-ratio check compares the observed split with "
+                   "it; until the end the page reviews with sequential intervals.")
+        names = list(dict.fromkeys([*cells, *(plan.weights if plan else [])]))
+        columns = st.columns(min(len(names), 4) or 1)
+        weights = {c: columns[i % len(columns)].number_input(
+            f"Weight of {c}", min_value=0.0, value=float(plan.weights.get(c, 1.0)) if plan else 1.0, step=1.0,
+            key=f"plan_{experiment}_{c}") for i, c in enumerate(names)}
+        end = st.date_input("Planned end", value=plan.planned_end if plan else None, key=f"plan_{experiment}_end",
+                            help="Leave empty for an open-ended experiment.")
+        if st.form_submit_button("Save the plan", icon=":material/save:", disabled=not widgets.may("editor")):
+            chosen = {c: w for c, w in weights.items() if w > 0}
+            try:
+                plans.set_plan(ws, experiment, chosen, end, widgets.actor())
+            except ArtdashError as exc:
+                st.error(f"Not saved — {md(exc)}")
+            else:
+                widgets.flash("success", f"Saved the plan of {md(experiment)}.")
+                st.rerun()
+
+
+def choose_method(default: str = inference.SEQUENTIAL) -> inference.Method:
+    """The page's one inference method (kept in the URL): sequential by default while an
+    experiment may still be running, fixed horizon once its planned end has passed."""
     c1, c2 = st.columns([3, 2])
     kinds = list(METHOD_LABELS)
     sticky.restore("results_method", kinds, "method")
     if "results_method" not in st.session_state:
-        st.session_state["results_method"] = inference.SEQUENTIAL
+        st.session_state["results_method"] = default
     kind = c1.segmented_control(
         "Method", kinds, format_func=METHOD_LABELS.get, key="results_method",
         help="One method for every interval, p-value and verdict on the page. Sequential intervals stay valid "

@@ -12,7 +12,7 @@ from artdash.cli.base import CommandGroup, echo_issues, main, open_workspace, pr
 
 @main.group(cls=CommandGroup)
 def results():
-    """The results database: import impression logs."""
+    """The results database: import impression logs, declare experiment plans."""
 
 
 @results.command("import")
@@ -123,3 +123,31 @@ def results_rollup(engine_name, log_path, master):
         audit.record(s, ws.settings.user, "rebuild", "rollups", "", after={"impressions": count, "engine": engine_name,
                                                                         "quality seconds": seconds})
     click.echo(f"rolled up {count:,} impressions with {engine_name} (quality plays: at least {seconds:g} s)")
+
+
+@results.command("plan")
+@click.argument("experiment")
+@click.option("--split", "split", metavar="CELL=WEIGHT,…",
+              help="The planned share of traffic per cell, as weights: control=9,bandit=1 is 90 % / 10 %.")
+@click.option("--end", "end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day the experiment is planned to end (YYYY-MM-DD); until then Results reviews it with "
+                   "sequential intervals.")
+def results_plan(experiment, split, end):
+    """Show or declare EXPERIMENT's plan: the split the sample-ratio check compares with, and
+    its planned end. Without --split, prints the plan."""
+    from artdash.errors import ValidationError
+    from artdash.results import plans
+
+    ws = open_workspace()
+    if split is None:
+        if end is not None:
+            raise ValidationError("give --split with --end (a plan is the split and its end together)")
+        plan = plans.get_plan(ws.results_engine, experiment)
+        if plan is None:
+            click.echo(f"{experiment}: no plan declared (the sample-ratio check assumes an equal split)")
+            return
+    else:
+        plan = plans.set_plan(ws, experiment, plans.parse_weights(split), end.date() if end else None,
+                              ws.settings.user)
+    ending = f", ends {plan.planned_end:%Y-%m-%d}" if plan.planned_end else ", no planned end"
+    click.echo(f"{plan.experiment}: {plan.describe()}{ending} (by {plan.updated_by})")

@@ -105,6 +105,18 @@ rollup_segments = Table(
     sqlite_with_rowid=False,
 )
 
+# How each experiment was planned: the share of traffic each cell should get (what the
+# sample-ratio check compares the observed split to) and the day it should end (until then
+# the Results page reviews it with sequential intervals, which stay valid at every look).
+experiment_plans = Table(
+    "experiment_plans", metadata,
+    Column("experiment", String(80), primary_key=True),
+    Column("weights", Text, nullable=False),                # JSON {cell: weight > 0}
+    Column("planned_end_day", Integer, nullable=True),      # days since 1970-01-01
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(120), nullable=False),
+)
+
 # --- the decision service (artdash.serve) ----------------------------------------------------
 # Every decision the service answered, written before the answer is sent (a crash loses no
 # acknowledged decision), with what offline evaluation needs: the propensity of the shown

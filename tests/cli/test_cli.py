@@ -221,3 +221,12 @@ def test_variants_where_sets_only_the_rules_given(run, tmp_path):
     assert nothing.exit_code == 2 and "say what to set" in nothing.output
     wrong = run("variants", "where", "--title", "Harbour Lights", "--territories", "France")
     assert wrong.exit_code == 2 and "two-letter country codes" in wrong.output
+
+
+def test_results_plan_declares_and_shows_a_split(run):
+    assert "no plan declared" in run("results", "plan", "spring").output
+    made = run("results", "plan", "spring", "--split", "control=9,bandit=1", "--end", "2027-04-01")
+    assert made.exit_code == 0 and "control 90% · bandit 10%, ends 2027-04-01 (by cli-tester)" in made.output
+    assert "control 90%" in run("results", "plan", "spring").output
+    bad = run("results", "plan", "spring", "--split", "control=9")
+    assert bad.exit_code == 2 and "at least two cells" in bad.output

@@ -271,3 +271,27 @@ def test_one_method_per_page_named_on_screen_and_in_the_csv(demo_ws):
     at.selectbox(key="results_prior").set_value("sceptical (±10 %)").run()
     assert_clean(at)
     assert any("Method: Bayesian" in c.value and "N(+0%, 10%²)" in c.value for c in at.caption)
+
+
+def test_an_experiments_plan_is_declared_on_the_page_and_the_split_checked_against_it(demo_ws, frozen_clock):
+    from artdash.demo.results import load_demo_results
+    from artdash.results import plans
+
+    load_demo_results(demo_ws, n=6000)
+    at = open_page("results")
+    labelled(at.selectbox, "Experiment").set_value("artwork-personalisation").run()
+    assert_clean(at)
+    assert any("assumed: no plan is declared" in c.value for c in at.caption)
+    cells = [w.key for w in at.number_input if w.key and w.key.startswith("plan_artwork-personalisation_")]
+    assert len(cells) >= 2
+    at.number_input(key=cells[0]).set_value(9.0)
+    at.button(key="FormSubmitter:plan_artwork-personalisation-Save the plan").click().run()
+    assert_clean(at)
+    plan = plans.get_plan(demo_ws.results_engine, "artwork-personalisation")
+    assert plan is not None and max(plan.weights.values()) == 9.0
+    assert any("Sample ratio mismatch" in e.value and "compared with the planned split" in e.value for e in at.error)
+    at.number_input(key=cells[0]).set_value(0.0)                 # one cell left: refused, nothing changes
+    at.number_input(key=cells[1]).set_value(0.0)
+    at.button(key="FormSubmitter:plan_artwork-personalisation-Save the plan").click().run()
+    assert any("Not saved" in e.value and "at least two cells" in e.value for e in at.error)
+    assert plans.get_plan(demo_ws.results_engine, "artwork-personalisation").weights == plan.weights
