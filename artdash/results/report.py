@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from artdash import stats
-from artdash.stats.inference import BAYESIAN, Method, compare
+from artdash.stats.adjust import post_stratify, variance_reduction
+from artdash.stats.inference import BAYESIAN, Method, compare, compare_arms
 
 RATES = "Wilson intervals (rates); P(best) from Beta(1, 1) posteriors on the quality take rate"
 
@@ -41,6 +42,7 @@ class VariantRow:
     risk: float | None = None
     significant: bool = False
     detectable_lift: float | None = None
+    lift_se: float | None = None
     p_best: float = 0.0
     note: str = ""
 
@@ -123,7 +125,7 @@ def variant_report(totals: pd.DataFrame, control: int | None, confidence: float 
                         confidence, min_impressions)
         for r, c in zip(treated, found):
             r.update(lift=c.relative, p_value=c.p_value, p_adjusted=c.p_adjusted, chance_to_win=c.chance_to_win,
-                     risk=c.risk_variant, significant=c.significant,
+                     risk=c.risk_variant, significant=c.significant, lift_se=c.std_error,
                      detectable_lift=stats.detectable_lift(control_counts, r["impressions"], confidence))
             if c.interval is not None:
                 r.update(lift_low=c.interval.low, lift_high=c.interval.high)
@@ -132,6 +134,46 @@ def variant_report(totals: pd.DataFrame, control: int | None, confidence: float 
     best = stats.probability_to_be_best([(r["quality_plays"], r["impressions"]) for r in drafts], seed=seed)
     rows = tuple(VariantRow(**r, p_best=float(b)) for r, b in zip(drafts, best))
     return VariantReport(rows, control, confidence, method)
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    """A review's lifts post-stratified by a segment kind, beside the unadjusted ones."""
+
+    table: pd.DataFrame
+    strata: tuple[str, ...]
+    pooled: tuple[str, ...]
+    left_out_share: float
+
+    @property
+    def empty(self) -> bool:
+        """Whether no variant could be compared."""
+        return self.table.empty
+
+
+def post_stratified(review: VariantReport, by_segment: pd.DataFrame) -> Adjusted:
+    """Each compared variant's lift of the quality take rate, post-stratified by the segments
+    of ``by_segment`` (:func:`artdash.results.queries.segment_totals`), under the review's method
+    (corrected across the variants as the review is), with the unadjusted lift beside it."""
+    compared = [r for r in review.rows if not r.is_control and r.lift_low is not None]
+    if review.control is None or not compared:
+        return Adjusted(pd.DataFrame(), (), (), 0.0)
+    counts: dict[int, dict[str, tuple[int, int]]] = {}
+    for row in by_segment.itertuples(index=False):
+        counts.setdefault(int(row.variant_id), {})[str(row.segment)] = (int(row.quality_plays), int(row.impressions))
+    ids = [review.control, *(r.variant_id for r in compared)]
+    done = post_stratify(counts, ids)
+    found = compare_arms([done.arms[r.variant_id] for r in compared], done.arms[review.control], review.inference,
+                         review.confidence)
+    rows = []
+    for r, c in zip(compared, found):
+        rows.append({"variant_id": r.variant_id, "lift": r.lift, "lift low": r.lift_low, "lift high": r.lift_high,
+                     "significant": r.significant, "adjusted lift": c.relative,
+                     "adjusted low": c.interval.low if c.interval else None,
+                     "adjusted high": c.interval.high if c.interval else None, "adjusted significant": c.significant,
+                     "variance reduction": (variance_reduction(c.std_error ** 2, r.lift_se ** 2)
+                                            if c.std_error is not None and r.lift_se else None)})
+    return Adjusted(pd.DataFrame(rows), done.strata, done.pooled, done.left_out_share)
 
 
 WINNER_P_BEST = 0.95

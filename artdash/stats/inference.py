@@ -107,6 +107,33 @@ class Comparison:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Arm:
+    """One arm's estimate of its rate: the mean, the variance of that mean, and its units (a
+    plain rate: p and p(1−p)/n; post-stratified or CUPED-adjusted: theirs)."""
+
+    mean: float
+    variance: float
+    n: int
+
+    @staticmethod
+    def of(successes: int, trials: int) -> Arm:
+        """The arm of a plain rate."""
+        p = successes / trials
+        return Arm(p, p * (1 - p) / trials, trials)
+
+
+def lift_of(treatment: Arm, control: Arm) -> tuple[float, float, float]:
+    """The relative lift of ``treatment`` over ``control``, its delta-method variance and the
+    Welch–Satterthwaite degrees of freedom."""
+    t, c = treatment, control
+    effect = t.mean / c.mean - 1
+    variance = t.variance / c.mean ** 2 + c.variance * t.mean ** 2 / c.mean ** 4
+    den = t.variance ** 2 / max(t.n - 1, 1) + c.variance ** 2 / max(c.n - 1, 1)
+    dof = (t.variance + c.variance) ** 2 / den if den > 0 else math.inf
+    return effect, variance, dof
+
+
 def relative_effect(treatment: tuple[int, int], control: tuple[int, int]) -> tuple[float, float]:
     """The relative lift ``p_t/p_c − 1`` and its delta-method variance."""
     (s_t, n_t), (s_c, n_c) = treatment, control
@@ -225,19 +252,43 @@ def compare(treatments: Sequence[tuple[int, int]], control: tuple[int, int], met
             confidence: float = 0.95, min_trials: int = MIN_IMPRESSIONS) -> list[Comparison]:
     """Each of ``treatments`` (quality plays, impressions) against ``control`` under ``method``;
     frequentist p-values adjusted across them, each interval at its matching level."""
-    if not 0 < confidence < 1:
-        raise ValidationError(f"`confidence` must be between 0 and 1 (got {confidence})")
-    alpha = 1 - confidence
     out: list[Comparison | None] = []
-    parts: list[tuple[float, float, float, int] | None] = []
+    arms: list[Arm | None] = []
     for arm in treatments:
         refused = _checked(arm, control, method.kind, min_trials)
         out.append(refused)
-        if refused is not None:
+        arms.append(None if refused is not None else Arm.of(*arm))
+    return _compare(arms, out, Arm.of(*control) if control[1] else None, method, confidence)
+
+
+def compare_arms(treatments: Sequence[Arm], control: Arm, method: Method, confidence: float = 0.95) -> list[Comparison]:
+    """:func:`compare` for arms already estimated (post-stratified, CUPED-adjusted)."""
+    out: list[Comparison | None] = []
+    for arm in treatments:
+        if control.mean <= 0:
+            out.append(Comparison(method.kind, None, None, status=NOT_ENOUGH_DATA,
+                                  reason="the control has no plays: a relative lift is undefined"))
+        elif arm.variance <= 0 and control.variance <= 0:
+            out.append(Comparison(method.kind, arm.mean / control.mean - 1, None, status=NOT_ENOUGH_DATA,
+                                  reason="no variance to judge a difference by"))
+        else:
+            out.append(None)
+    return _compare([None if o is not None else a for a, o in zip(treatments, out)], out, control, method,
+                    confidence)
+
+
+def _compare(arms: Sequence[Arm | None], out: list[Comparison | None], control: Arm | None, method: Method,
+             confidence: float) -> list[Comparison]:
+    if not 0 < confidence < 1:
+        raise ValidationError(f"`confidence` must be between 0 and 1 (got {confidence})")
+    alpha = 1 - confidence
+    parts: list[tuple[float, float, float, int] | None] = []
+    for arm in arms:
+        if arm is None or control is None:
             parts.append(None)
             continue
-        effect, variance = relative_effect(arm, control)
-        parts.append((effect, variance, welch_dof(arm, control), arm[1] + control[1]))
+        effect, variance, dof = lift_of(arm, control)
+        parts.append((effect, variance, dof, arm.n + control.n))
     if method.kind == BAYESIAN:
         bayes: list[Comparison] = []
         for done, part in zip(out, parts):

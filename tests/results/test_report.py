@@ -80,3 +80,15 @@ def test_verdict_names_a_clear_winner_and_the_significantly_worse():
     # No clear winner when the evidence is thin.
     thin = report.variant_report(totals((1, 9, 400, 80, 60, 0.0), (2, 9, 400, 90, 70, 0.0)), control=1)
     assert report.verdict(thin, pick=1, statuses={1: "active", 2: "active"}) == report.Verdict(None, ())
+
+
+def test_post_stratified_lifts_sit_beside_the_unadjusted_under_the_same_method():
+    review = report.variant_report(totals((1, 9, 10_000, 2000, 1500, 0.0), (2, 9, 10_000, 2300, 1800, 0.0)),
+                                   control=1, method=Method(FIXED))
+    one_segment = pd.DataFrame({"segment": ["tv", "tv"], "variant_id": [1, 2], "impressions": [10_000, 10_000],
+                                "plays": [2000, 2300], "quality_plays": [1500, 1800], "play_seconds": [0.0, 0.0]})
+    adjusted = report.post_stratified(review, one_segment)
+    row = adjusted.table.iloc[0]
+    # one segment: nothing to take out of the noise, the same lift and interval
+    assert row["adjusted lift"] == pytest.approx(row["lift"]) and row["adjusted low"] == pytest.approx(row["lift low"])
+    assert row["variance reduction"] == pytest.approx(0.0, abs=1e-9) and adjusted.strata == ("tv",)

@@ -295,3 +295,17 @@ def test_an_experiments_plan_is_declared_on_the_page_and_the_split_checked_again
     at.button(key="FormSubmitter:plan_artwork-personalisation-Save the plan").click().run()
     assert any("Not saved" in e.value and "at least two cells" in e.value for e in at.error)
     assert plans.get_plan(demo_ws.results_engine, "artwork-personalisation").weights == plan.weights
+
+
+def test_lifts_post_stratified_by_a_segment_beside_the_unadjusted(demo_ws):
+    from artdash.demo.results import load_demo_results
+
+    load_demo_results(demo_ws, n=6000)
+    at = open_page("results")
+    assert_clean(at)
+    at.segmented_control(key="results_adjust").set_value("device").run()
+    assert_clean(at)
+    table = at.dataframe[1].value
+    assert {"variant", "lift", "adjusted lift", "adjusted low", "adjusted high", "variance reduction"} <= set(table)
+    assert table["adjusted lift"].notna().all()
+    assert any("Post-stratified by device" in c.value and "Sequential" in c.value for c in at.caption)
