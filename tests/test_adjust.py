@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from artdash.stats.adjust import OTHER, post_stratify, variance_reduction
-from artdash.stats.inference import BAYESIAN, FIXED, NO_CORRECTION, SEQUENTIAL, Arm, Method, compare, compare_arms
+from artdash.stats.inference import (
+    BAYESIAN,
+    FIXED,
+    NO_CORRECTION,
+    SEQUENTIAL,
+    Arm,
+    Method,
+    compare,
+    compare_arms,
+)
 
 
 def test_post_stratified_rates_by_hand():
