@@ -161,14 +161,16 @@ def review_section() -> None:
     act_on_result(review, pick, sel, simulated=sel.experiment in overview.simulated)
     adjusted_section(review, sel)
     # The detailed charts load the charting library: on demand (the choice stays in the URL).
-    charts = st.segmented_control("Charts", ["Over time", "By segment"], selection_mode="multi",
+    charts = st.segmented_control("Charts", ["Over time", "By segment", "Play durations"], selection_mode="multi",
                                   key="results_charts", bind="query-params",
-                                  help="Take rate per day with intervals, and broken down by country, device or "
-                                       "policy.") or []
+                                  help="Take rate per day with intervals; broken down by country, device or "
+                                       "policy; how long plays last (quantiles of play seconds).") or []
     if "Over time" in charts:
         over_time(daily, confidence)
     if "By segment" in charts:
         segment_breakdown(sel)
+    if "Play durations" in charts:
+        duration_section(sel, confidence)
 
 
 METHOD_LABELS = {inference.SEQUENTIAL: "Sequential (safe to peek)", inference.FIXED: "Fixed horizon",
@@ -332,6 +334,28 @@ def over_time(daily: pd.DataFrame, confidence: float) -> None:
     daily_tab, cumulative_tab = st.tabs(["Daily", "Cumulative"])
     for tab, cumulative in ((daily_tab, False), (cumulative_tab, True)):
         tab.plotly_chart(charts.take_rate_over_time(bands, label, confidence, cumulative), width="stretch")
+
+
+def duration_section(sel: queries.Selection, confidence: float) -> None:
+    """How long plays last per variant: quantiles of play seconds with exact intervals."""
+    from artdash.results.durations import MAX_PLAYS, play_durations
+    from artdash.results.service import impression_log
+
+    log = impression_log(ws)
+    with st.spinner("Reading play durations from the log…"), ws.results_engine.connect() as conn:
+        table, capped = play_durations(log, conn, sel, confidence)
+    if table.empty:
+        st.caption("No plays in this selection.")
+        return
+    table = table.assign(variant=[label(v) for v in table["variant_id"]])
+    st.plotly_chart(charts.play_duration_quantiles(table, confidence), width="stretch", key="results_durations")
+    st.caption(f"Among plays: the 25th, 50th (median) and 90th percentile of play seconds, each with its exact "
+               f"{confidence:.0%} interval (between two order statistics; none where a variant has too few plays). "
+               "Durations are skewed, so quantiles say more than a mean would."
+               + (f" Read from the first {MAX_PLAYS:,} plays of this selection." if capped else ""))
+    st.download_button("Download play durations CSV", export.csv_bytes(table), "results-play-durations.csv",
+                       "text/csv", key="results_durations_csv",
+                       help="Per variant and quantile: plays, play seconds and its interval bounds")
 
 
 def segment_breakdown(sel: queries.Selection) -> None:

@@ -164,3 +164,24 @@ def _span(seconds: int) -> str:
             n = seconds // size
             return unit if n == 1 else f"{n} {unit}s"
     return f"{seconds} s"
+
+
+def play_duration_quantiles(table: pd.DataFrame, confidence: float) -> go.Figure:
+    """Per variant: the quantiles of play seconds (one marker each) with their intervals."""
+    fig = go.Figure()
+    symbols = {0.25: "circle-open", 0.5: "diamond", 0.9: "triangle-up"}
+    for q, rows in table.groupby("quantile", sort=True):
+        values = rows["seconds"].astype(float) / 60
+        high = rows["high"].astype(float) / 60
+        low = rows["low"].astype(float) / 60
+        fig.add_trace(go.Scatter(
+            x=values, y=rows["variant"], mode="markers", name=f"{q:.0%} of plays shorter",
+            marker={"size": 11, "symbol": symbols.get(float(q), "circle")},
+            error_x={"type": "data", "symmetric": False, "array": (high - values).fillna(0),
+                     "arrayminus": (values - low).fillna(0)}))
+    fig.update_layout(title={"text": "How long plays last",
+                             "subtitle": {"text": f"minutes, with {confidence:.0%} intervals"}},
+                      height=120 + 50 * table["variant"].nunique(), margin={"l": 10, "r": 10, "t": 75, "b": 10},
+                      xaxis={"title": "minutes of play", "rangemode": "tozero"}, legend={"orientation": "h", "y": -0.25})
+    fig.update_yaxes(autorange="reversed")
+    return fig

@@ -309,3 +309,15 @@ def test_lifts_post_stratified_by_a_segment_beside_the_unadjusted(demo_ws):
     assert {"variant", "lift", "adjusted lift", "adjusted low", "adjusted high", "variance reduction"} <= set(table)
     assert table["adjusted lift"].notna().all()
     assert any("Post-stratified by device" in c.value and "Sequential" in c.value for c in at.caption)
+
+
+def test_play_durations_per_variant_on_demand(demo_ws):
+    from artdash.demo.results import load_demo_results
+
+    load_demo_results(demo_ws, n=6000)
+    at = open_page("results")
+    at.segmented_control(key="results_charts").set_value(["Play durations"]).run()
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 1
+    assert any("the 25th, 50th (median) and 90th percentile of play seconds" in c.value for c in at.caption)
+    assert any(b.label == "Download play durations CSV" for b in at.get("download_button"))
