@@ -18,9 +18,10 @@ QUANTILES = (0.25, 0.5, 0.9)
 MAX_PLAYS = 5_000_000       # a selection with more plays reads this many (the earliest), and says so
 
 
-def selection_filter(sel: Selection) -> tuple[str, list[Any]]:
-    """``sel`` as a WHERE clause on the impression log (``?`` parameters)."""
-    clauses: list[str] = ["played = 1"]
+def selection_filter(sel: Selection, plays_only: bool = True) -> tuple[str, list[Any]]:
+    """``sel`` as a WHERE clause on the impression log (``?`` parameters; plays only, or every
+    impression)."""
+    clauses: list[str] = ["played = 1" if plays_only else "1 = 1"]
     params: list[Any] = []
     if sel.title_id is not None:
         clauses.append("title_id = ?")

@@ -13,7 +13,10 @@ import pandas as pd
 
 from artdash import stats
 from artdash.stats.adjust import post_stratify, variance_reduction
-from artdash.stats.inference import BAYESIAN, Method, compare, compare_arms
+from artdash.stats.cuped import MemberSums
+from artdash.stats.cuped import pair as cuped_pair
+from artdash.stats.cuped import unadjusted as cuped_unadjusted
+from artdash.stats.inference import BAYESIAN, Method, compare, compare_arms, compare_pairs
 
 RATES = "Wilson intervals (rates); P(best) from Beta(1, 1) posteriors on the quality take rate"
 
@@ -174,6 +177,34 @@ def post_stratified(review: VariantReport, by_segment: pd.DataFrame) -> Adjusted
                      "variance reduction": (variance_reduction(c.std_error ** 2, r.lift_se ** 2)
                                             if c.std_error is not None and r.lift_se else None)})
     return Adjusted(pd.DataFrame(rows), done.strata, done.pooled, done.left_out_share)
+
+
+def cuped(review: VariantReport, arms: Mapping[int, MemberSums]) -> pd.DataFrame:
+    """Each compared variant's lift of quality plays per member, CUPED-adjusted (the control
+    adjusted afresh for each comparison), beside the unadjusted per-member lift, under the
+    review's method and corrected across the variants."""
+    control = arms.get(review.control) if review.control is not None else None
+    ids = [r.variant_id for r in review.rows if not r.is_control and r.variant_id in arms]
+    if control is None or control.n < 2 or not ids:
+        return pd.DataFrame()
+    treated = [arms[v] for v in ids if arms[v].n >= 2]
+    ids = [v for v in ids if arms[v].n >= 2]
+    if not ids:
+        return pd.DataFrame()
+    adjusted_found = compare_pairs([cuped_pair(t, control) for t in treated], review.inference, review.confidence)
+    raw_found = compare_pairs([(cuped_unadjusted(t), cuped_unadjusted(control)) for t in treated], review.inference,
+                              review.confidence)
+    rows = []
+    for v, t, adj, raw in zip(ids, treated, adjusted_found, raw_found):
+        rows.append({"variant_id": v, "members": t.n, "plays per member": t.y / t.n,
+                     "lift": raw.relative, "lift low": raw.interval.low if raw.interval else None,
+                     "lift high": raw.interval.high if raw.interval else None, "significant": raw.significant,
+                     "adjusted lift": adj.relative, "adjusted low": adj.interval.low if adj.interval else None,
+                     "adjusted high": adj.interval.high if adj.interval else None,
+                     "adjusted significant": adj.significant,
+                     "variance reduction": (variance_reduction(adj.std_error ** 2, raw.std_error ** 2)
+                                            if adj.std_error and raw.std_error else None)})
+    return pd.DataFrame(rows)
 
 
 WINNER_P_BEST = 0.95

@@ -115,6 +115,12 @@ class Arm:
     mean: float
     variance: float
     n: int
+    unadjusted: float | None = None      # CUPED: the mean before adjustment (what a lift is relative to)
+
+    @property
+    def base(self) -> float:
+        """The mean a relative lift is expressed against."""
+        return self.mean if self.unadjusted is None else self.unadjusted
 
     @staticmethod
     def of(successes: int, trials: int) -> Arm:
@@ -127,8 +133,8 @@ def lift_of(treatment: Arm, control: Arm) -> tuple[float, float, float]:
     """The relative lift of ``treatment`` over ``control``, its delta-method variance and the
     Welch–Satterthwaite degrees of freedom."""
     t, c = treatment, control
-    effect = t.mean / c.mean - 1
-    variance = t.variance / c.mean ** 2 + c.variance * t.mean ** 2 / c.mean ** 4
+    effect = (t.mean - c.mean) / c.base
+    variance = t.variance / c.base ** 2 + c.variance * t.base ** 2 / c.base ** 4
     den = t.variance ** 2 / max(t.n - 1, 1) + c.variance ** 2 / max(c.n - 1, 1)
     dof = (t.variance + c.variance) ** 2 / den if den > 0 else math.inf
     return effect, variance, dof
@@ -253,40 +259,46 @@ def compare(treatments: Sequence[tuple[int, int]], control: tuple[int, int], met
     """Each of ``treatments`` (quality plays, impressions) against ``control`` under ``method``;
     frequentist p-values adjusted across them, each interval at its matching level."""
     out: list[Comparison | None] = []
-    arms: list[Arm | None] = []
+    pairs: list[tuple[Arm, Arm] | None] = []
     for arm in treatments:
         refused = _checked(arm, control, method.kind, min_trials)
         out.append(refused)
-        arms.append(None if refused is not None else Arm.of(*arm))
-    return _compare(arms, out, Arm.of(*control) if control[1] else None, method, confidence)
+        pairs.append(None if refused is not None else (Arm.of(*arm), Arm.of(*control)))
+    return _compare(pairs, out, method, confidence)
 
 
 def compare_arms(treatments: Sequence[Arm], control: Arm, method: Method, confidence: float = 0.95) -> list[Comparison]:
-    """:func:`compare` for arms already estimated (post-stratified, CUPED-adjusted)."""
+    """:func:`compare` for arms already estimated (post-stratified)."""
+    return compare_pairs([(arm, control) for arm in treatments], method, confidence)
+
+
+def compare_pairs(pairs: Sequence[tuple[Arm, Arm]], method: Method, confidence: float = 0.95) -> list[Comparison]:
+    """(treatment, control) pairs already estimated — CUPED adjusts the control afresh for
+    each comparison — compared under ``method``, corrected across the pairs."""
     out: list[Comparison | None] = []
-    for arm in treatments:
-        if control.mean <= 0:
+    for arm, control in pairs:
+        if control.base <= 0:
             out.append(Comparison(method.kind, None, None, status=NOT_ENOUGH_DATA,
                                   reason="the control has no plays: a relative lift is undefined"))
         elif arm.variance <= 0 and control.variance <= 0:
-            out.append(Comparison(method.kind, arm.mean / control.mean - 1, None, status=NOT_ENOUGH_DATA,
+            out.append(Comparison(method.kind, (arm.mean - control.mean) / control.base, None, status=NOT_ENOUGH_DATA,
                                   reason="no variance to judge a difference by"))
         else:
             out.append(None)
-    return _compare([None if o is not None else a for a, o in zip(treatments, out)], out, control, method,
-                    confidence)
+    return _compare([None if o is not None else p for p, o in zip(pairs, out)], out, method, confidence)
 
 
-def _compare(arms: Sequence[Arm | None], out: list[Comparison | None], control: Arm | None, method: Method,
+def _compare(pairs: Sequence[tuple[Arm, Arm] | None], out: list[Comparison | None], method: Method,
              confidence: float) -> list[Comparison]:
     if not 0 < confidence < 1:
         raise ValidationError(f"`confidence` must be between 0 and 1 (got {confidence})")
     alpha = 1 - confidence
     parts: list[tuple[float, float, float, int] | None] = []
-    for arm in arms:
-        if arm is None or control is None:
+    for pair in pairs:
+        if pair is None:
             parts.append(None)
             continue
+        arm, control = pair
         effect, variance, dof = lift_of(arm, control)
         parts.append((effect, variance, dof, arm.n + control.n))
     if method.kind == BAYESIAN:

@@ -321,3 +321,19 @@ def test_play_durations_per_variant_on_demand(demo_ws):
     assert len(at.get("plotly_chart")) == 1
     assert any("the 25th, 50th (median) and 90th percentile of play seconds" in c.value for c in at.caption)
     assert any(b.label == "Download play durations CSV" for b in at.get("download_button"))
+
+
+def test_cuped_lifts_beside_the_unadjusted(demo_ws):
+    from artdash.demo.results import load_demo_results
+
+    load_demo_results(demo_ws, n=6000)
+    at = open_page("results")
+    labelled(at.selectbox, "Experiment").set_value("artwork-personalisation").run()
+    at.segmented_control(key="results_adjust").set_value("cuped").run()
+    assert_clean(at)
+    captions = [c.value for c in at.caption if "CUPED on quality plays per member" in c.value]
+    assert captions, [c.value for c in at.caption]
+    assert "who met more than one variant left out" in captions[0]       # the demo's bandit cell mixes them
+    [table] = [d.value for d in at.dataframe if "adjusted lift" in d.value]
+    assert table["adjusted lift"].notna().all() and (table["members"] > 0).all()
+    assert {"lift", "lift low", "lift high", "variance reduction"} <= set(table)

@@ -257,6 +257,18 @@ class ParquetLog:
         shutil.rmtree(self.folder / TRASH / f"import-{import_id}", ignore_errors=True)
         _rmdir(self.folder / TRASH)
 
+    def query(self, conn: Connection, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """An aggregate over the committed impressions, by DuckDB: ``sql`` names them ``{log}``
+        and takes ``?`` parameters. None committed: the query runs on an empty relation."""
+        with self.scan(conn) as (duck, relation):
+            if relation is None:                  # the same columns, no rows
+                empty = SCHEMA.empty_table()
+                if "day" not in SCHEMA.names:
+                    empty = empty.append_column("day", pa.array([], pa.int32()))
+                duck.register("empty_log", empty)
+                relation = "empty_log"
+            return duck.execute(sql.replace("{log}", f"(SELECT * FROM {relation}) AS log_rows"), list(params)).df()
+
     def frame(self, conn: Connection, columns: Sequence[str], where: str = "", params: Sequence[Any] = (),
               limit: int | None = None) -> pd.DataFrame:
         """Columns of the committed impressions matching ``where`` (DuckDB SQL with ``?``

@@ -75,6 +75,14 @@ class TableLog:
     def remove(self, import_id: int) -> None:
         """Nothing left to do after the commit: the rows went with it."""
 
+    def query(self, conn: Connection, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """An aggregate over the stored impressions: ``sql`` names them ``{log}`` and takes
+        ``?`` parameters (portable SQL: it runs on DuckDB over Parquet too)."""
+        names = iter(range(len(params)))
+        bound = "".join(f":p{next(names)}" if ch == "?" else ch for ch in sql.replace("{log}", "impressions"))
+        result = conn.execute(text(bound), {f"p{i}": p for i, p in enumerate(params)})
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
+
     def frame(self, conn: Connection, columns: Sequence[str], where: str = "", params: Sequence[Any] = (),
               limit: int | None = None) -> pd.DataFrame:
         """Columns of the stored impressions matching ``where`` (SQL with ``?`` parameters),
