@@ -132,3 +132,15 @@ def test_detectable_lift_is_detected_with_the_stated_power():
     assert 0.76 <= found / 4000 <= 0.84
     assert s.detectable_lift(control, 40_000) < mde  # more impressions, smaller detectable lift
     assert s.detectable_lift((0, 500), n) is None and s.detectable_lift((0, 0), n) is None
+
+
+def test_probability_to_be_best_by_quadrature_is_the_exact_integral():
+    a, b = (120, 1000), (100, 1000)
+    exact, _ = integrate.quad(lambda x: stats.beta.pdf(x, 121, 881) * stats.beta.cdf(x, 101, 901), 0, 1,
+                              points=[0.1, 0.12], limit=200)
+    p_best = s.probability_to_be_best([a, b])
+    assert p_best[0] == pytest.approx(exact, abs=1e-6) and sum(p_best) == pytest.approx(1.0)
+    assert s.probability_to_be_best([(50, 500)] * 3) == pytest.approx([1 / 3] * 3, abs=1e-6)
+    eight = [(500 + 7 * i, 10_000) for i in range(8)]
+    assert s.probability_to_be_best(eight) == pytest.approx(s.probability_to_be_best(eight, n_draws=400_000), abs=0.005)
+    assert s.probability_to_be_best([(5, 10)]) == [1.0]
