@@ -208,7 +208,8 @@ def plan_form(experiment: str, cells: list[str], plan: plans.ExperimentPlan | No
 def choose_method(default: str = inference.SEQUENTIAL) -> inference.Method:
     """The page's one inference method (kept in the URL): sequential by default while an
     experiment may still be running, fixed horizon once its planned end has passed."""
-    c1, c2 = st.columns([3, 2])
+    c1 = st.container()                    # the method's choices need the width (1024 px screens)
+    c2, _ = st.columns([2, 3])
     kinds = list(METHOD_LABELS)
     sticky.restore("results_method", kinds, "method")
     if "results_method" not in st.session_state:

@@ -52,7 +52,8 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
     bayesian = review.inference.kind == BAYESIAN
     evidence = {"chance to win": [None if r.chance_to_win is None else r.chance_to_win for r in rows],
                 "risk": ["—" if r.risk is None else f"{r.risk:.2%}" for r in rows]} if bayesian else {
-        p_label(review): ["—" if r.p_adjusted is None else f"{r.p_adjusted:.4f}" for r in rows]}
+        p_label(review): ["—" if r.p_adjusted is None else "< 0.0001" if r.p_adjusted < 1e-4 else f"{r.p_adjusted:.4f}"
+                          for r in rows]}
     # Decision columns first, so they stay in view at 1024 px: rate, lift, significance, P(best).
     shown = pd.DataFrame({
         "image": [thumbnail_uri(store, variants, r.variant_id) for r in rows],
@@ -60,12 +61,12 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
         "quality take rate": pd.to_numeric([r.quality.rate for r in rows], errors="coerce"),
         "lift vs control": ["control" if r.is_control else pct(r.lift, signed=True) for r in rows],
         "significant": [r.significant for r in rows], "P(best)": [r.p_best for r in rows],
+        **evidence,
         "per day": [trend.get(r.variant_id, []) for r in rows],
         "quality CI": [span(r.quality.interval.low, r.quality.interval.high) for r in rows],
         "lift CI": ["control" if r.is_control else span(r.lift_low, r.lift_high, signed=True) for r in rows],
         "impressions": [r.impressions for r in rows],
         "detectable lift": [pct(r.detectable_lift) for r in rows],
-        **evidence,
         "take rate": pd.to_numeric([r.take.rate for r in rows], errors="coerce"),
         "take rate CI": [span(r.take.interval.low, r.take.interval.high) for r in rows],
         "plays": [r.plays for r in rows],
