@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import IN_CI
+from workspaces import IN_CI
 
 from artdash.stats.adjust import variance_reduction
 from artdash.stats.cuped import MemberSums, pair, unadjusted

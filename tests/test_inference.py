@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import IN_CI
+from workspaces import IN_CI
 from statsmodels.stats.multitest import multipletests
 
 from artdash import stats
