@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 import pytest
-from workspaces import IN_CI
 from statsmodels.stats.multitest import multipletests
+from workspaces import IN_CI
 
 from artdash import stats
 from artdash.stats.inference import (
