@@ -1,0 +1,225 @@
+"""The Results page's review, beyond the table: the experiment's plan and its sample-ratio
+check, the one method the page reads with (and what it promises), variance reduction (CUPED,
+post-stratification) beside the unadjusted lifts, and how long plays last."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from artdash import export
+from artdash.errors import ArtdashError
+from artdash.results import plans, queries, report
+from artdash.stats import inference, sample_ratio_mismatch
+from artdash.ui import charts, results_data, sticky, widgets
+from artdash.ui.text import md, md_list
+from artdash.workspace import Workspace
+
+
+def split_check(ws: Workspace, sel: queries.Selection, cells: pd.DataFrame,
+                simulated: tuple[str, ...]) -> plans.ExperimentPlan | None:
+    """The sample-ratio check against the experiment's plan, and the form to declare one;
+    returns the plan (None: none declared, or no experiment chosen)."""
+    plan = plans.get_plan(ws.results_engine, sel.experiment) if sel.experiment else None
+    if sel.experiment and len(cells) >= 2:
+        split = plans.planned_split(plan, cells["cell"].tolist())
+        if split.weights is None:
+            st.warning(f"The traffic split of {md(sel.experiment)} cannot be checked: {md(split.problem)}.")
+        else:
+            srm = sample_ratio_mismatch(cells["impressions"].tolist(), list(split.weights))
+            planned = (f"the planned split ({md(plan.describe())})" if plan is not None
+                       else "an equal split (assumed: no plan is declared for this experiment — declare one below)")
+            if srm.mismatch:
+                st.error(f"Sample ratio mismatch in {md(sel.experiment)}: {md(srm.reason)}; compared with {planned}.")
+            else:
+                st.caption(f"Traffic split across cells ({md_list(cells['cell'])}, checked over everyone in the "
+                           f"experiment, whatever the segment) matches {planned} (χ² p = {srm.p_value:.2f}).")
+    if sel.experiment and sel.experiment not in simulated:
+        plan_form(ws, sel.experiment, cells["cell"].tolist(), plan)
+
+    return plan
+
+
+METHOD_LABELS = {inference.SEQUENTIAL: "Sequential (safe to peek)", inference.FIXED: "Fixed horizon",
+                 inference.BAYESIAN: "Bayesian"}
+PRIORS = {"flat": None, "sceptical (±10 %)": 0.10, "sceptical (±30 %)": 0.30}
+
+
+def plan_form(ws: Workspace, experiment: str, cells: list[str], plan: plans.ExperimentPlan | None) -> None:
+    """Declare an experiment's planned split and end (editors)."""
+    title = (f"Plan of {experiment}: {plan.describe()}" + (f", ends {plan.planned_end:%Y-%m-%d}" if plan.planned_end
+                                                           else ", no planned end")) if plan else \
+        f"Plan of {experiment}: none declared"
+    with st.expander(title), st.form(f"plan_{experiment}"):
+        st.caption("The share of traffic each cell should get (any positive weights: 9 and 1 is 90 % / 10 %) and "
+                   "the day the experiment should end. The sample-ratio check compares the observed split with "
+                   "it; until the end the page reviews with sequential intervals.")
+        names = list(dict.fromkeys([*cells, *(plan.weights if plan else [])]))
+        columns = st.columns(min(len(names), 4) or 1)
+        weights = {c: columns[i % len(columns)].number_input(
+            f"Weight of {c}", min_value=0.0, value=float(plan.weights.get(c, 1.0)) if plan else 1.0, step=1.0,
+            key=f"plan_{experiment}_{c}") for i, c in enumerate(names)}
+        end = st.date_input("Planned end", value=plan.planned_end if plan else None, key=f"plan_{experiment}_end",
+                            help="Leave empty for an open-ended experiment.")
+        if st.form_submit_button("Save the plan", icon=":material/save:", disabled=not widgets.may("editor")):
+            chosen = {c: w for c, w in weights.items() if w > 0}
+            try:
+                plans.set_plan(ws, experiment, chosen, end, widgets.actor())
+            except ArtdashError as exc:
+                st.error(f"Not saved — {md(exc)}")
+            else:
+                widgets.flash("success", f"Saved the plan of {md(experiment)}.")
+                st.rerun()
+
+
+def choose_method(default: str = inference.SEQUENTIAL) -> inference.Method:
+    """The page's one inference method (kept in the URL): sequential by default while an
+    experiment may still be running, fixed horizon once its planned end has passed."""
+    c1 = st.container()                    # the method's choices need the width (1024 px screens)
+    c2, _ = st.columns([2, 3])
+    kinds = list(METHOD_LABELS)
+    sticky.restore("results_method", kinds, "method")
+    if "results_method" not in st.session_state:
+        st.session_state["results_method"] = default
+    kind = c1.segmented_control(
+        "Method", kinds, format_func=lambda k: METHOD_LABELS[k], key="results_method",
+        help="One method for every interval, p-value and verdict on the page. Sequential intervals stay valid "
+             "however often you look; fixed-horizon ones only for one look at the planned end; Bayesian gives "
+             "the chance to beat the control and the risk of choosing a variant.") or inference.SEQUENTIAL
+    sticky.keep("results_method", "method")
+    if kind == inference.BAYESIAN:
+        priors = list(PRIORS)
+        sticky.restore("results_prior", priors, "prior")
+        prior = c2.selectbox("Prior on the lift", priors, key="results_prior",
+                             help="Flat: the data alone. Sceptical: a normal prior centred on no change, with "
+                                  "this standard deviation, which pulls small samples' lifts towards zero.")
+        sticky.keep("results_prior", "prior")
+        return inference.Method(kind, prior_sd=PRIORS[prior or "flat"])
+    corrections: list[str] = [inference.HOLM, inference.BH]
+    names = {inference.HOLM: "Holm (family-wise error)", inference.BH: "Benjamini–Hochberg (false discoveries)"}
+    sticky.restore("results_correction", corrections, "correction")
+    correction = c2.selectbox("Across variants", corrections, key="results_correction",
+                              format_func=lambda c: names[c])
+    sticky.keep("results_correction", "correction")
+    return inference.Method(kind, correction or inference.HOLM)
+
+
+def method_note(review: report.VariantReport, totals: pd.DataFrame, control: int) -> None:
+    """What the chosen method promises, and what it costs."""
+    method = review.inference
+    if method.kind == inference.SEQUENTIAL:
+        row = totals[totals["variant_id"] == control]
+        n, q = int(row["impressions"].iloc[0]), int(row["quality_plays"].iloc[0])
+        cost = ""
+        if n > 1 and 0 < q < n:
+            _, variance = inference.relative_effect((q, n), (q, n))
+            ratio = inference.sequential_width_ratio(variance, 2 * n, 1 - review.confidence, method.tuning)
+            cost = f" The price: at this sample size they are {ratio:.1f}× as wide as intervals read once."
+        st.caption("**Safe to look as often as you like**: these intervals and p-values hold at every look at "
+                   f"once, so a daily review never inflates false positives.{cost}")
+    elif method.kind == inference.FIXED:
+        st.caption("**Read once**: fixed-horizon intervals hold for one look at the planned end. Looking daily "
+                   "and acting on the first significant result finds \"winners\" that are not (a test measures: "
+                   "over 20 daily looks at an A/A experiment, about a quarter cross zero at some look). Use "
+                   "*Sequential* while the experiment runs.")
+    else:
+        st.caption("**Bayesian**: credible intervals, the chance that each variant beats the control and the "
+                   "risk (expected loss) of choosing it; no multiple-comparison adjustment.")
+
+
+def adjusted_section(ws: Workspace, review: report.VariantReport, sel: queries.Selection, overview: results_data.Overview,
+                     label: Callable[[int], str]) -> None:
+    """The lifts post-stratified by a segment, beside the unadjusted ones (on demand)."""
+    kinds = ["cuped", *(k for k in ("country", "device") if k != sel.segment_kind)]
+    kind = st.segmented_control(
+        "Variance reduction", kinds, key="results_adjust",
+        format_func=lambda k: "CUPED (plays before)" if k == "cuped" else f"Post-stratify by {k}",
+        help="CUPED: each member's quality plays in the 4 weeks before the first day predict part of their plays "
+             "during; taking that out narrows the interval of the lift in plays per member. Post-stratification: "
+             "each variant's rate as the mix of its rates within segments, weighted by the segments' shares. The "
+             "unadjusted result stays beside either.")
+    if not kind or review.control is None:
+        return
+    if kind == "cuped":
+        cuped_section(ws, review, sel, label)
+        return
+    by_segment = results_data.by_segment(overview, sel, kind)
+    if by_segment.empty:
+        st.caption(f"No {kind} data in this selection.")
+        return
+    adjusted = report.post_stratified(review, by_segment)
+    if adjusted.empty:
+        st.caption("Nothing to adjust: no variant could be compared with the control.")
+        return
+    shown = adjusted.table.assign(variant=[label(v) for v in adjusted.table["variant_id"]])
+    shown = shown[["variant", *[c for c in shown.columns if c not in ("variant", "variant_id")]]]
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        **{c: st.column_config.NumberColumn(format="percent") for c in
+           ("lift", "lift low", "lift high", "adjusted lift", "adjusted low", "adjusted high")},
+        "variance reduction": st.column_config.NumberColumn(format="percent",
+                                                            help="How much smaller the lift's variance is")})
+    notes = [f"{len(adjusted.strata)} {kind} segments"]
+    if adjusted.pooled:
+        notes.append(f"{len(adjusted.pooled)} small ones pooled into one")
+    if adjusted.left_out_share:
+        notes.append(f"{adjusted.left_out_share:.1%} of impressions left out (segments an arm never saw)")
+    st.caption(f"Post-stratified by {kind} ({'; '.join(notes)}), under the page's method: "
+               f"{md(review.inference.describe(review.confidence))}.")
+    st.download_button("Download adjusted CSV", export.csv_bytes(adjusted.table), f"results-adjusted-by-{kind}.csv",
+                       "text/csv", key="results_adjusted_csv",
+                       help="Per variant: the unadjusted and post-stratified lift with interval bounds, raw numbers")
+
+
+def cuped_section(ws: Workspace, review: report.VariantReport, sel: queries.Selection,
+                  label: Callable[[int], str]) -> None:
+    """The lift in quality plays per member, CUPED-adjusted by plays before the selection."""
+    from artdash.results.members import member_totals
+    from artdash.results.service import impression_log
+
+    with st.spinner("Summing each member's plays before and during…"), ws.results_engine.connect() as conn:
+        totals = member_totals(impression_log(ws), conn, sel, ws.settings.quality_play_seconds)
+    table = report.cuped(review, totals.arms)
+    if table.empty:
+        st.caption("Nothing to adjust: no variant has members to compare with the control's.")
+        return
+    shown = table.assign(variant=[label(v) for v in table["variant_id"]])
+    shown = shown[["variant", *[c for c in shown.columns if c not in ("variant", "variant_id")]]]
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        **{c: st.column_config.NumberColumn(format="percent") for c in
+           ("lift", "lift low", "lift high", "adjusted lift", "adjusted low", "adjusted high")},
+        "plays per member": st.column_config.NumberColumn(format="%.3f"),
+        "variance reduction": st.column_config.NumberColumn(format="percent",
+                                                            help="How much smaller the lift's variance is")})
+    notes = [f"{totals.members:,} members, {totals.with_history:,} with plays in the {totals.pre_days} days before"]
+    if totals.mixed_members:
+        notes.append(f"{totals.mixed_members:,} who met more than one variant left out (CUPED needs each member "
+                     "in one arm)")
+    st.caption(f"CUPED on quality plays per member ({'; '.join(notes)}), under the page's method: "
+               f"{md(review.inference.describe(review.confidence))}.")
+    st.download_button("Download CUPED CSV", export.csv_bytes(table), "results-cuped.csv", "text/csv",
+                       key="results_cuped_csv",
+                       help="Per variant: members, plays per member, the unadjusted and CUPED lift with bounds")
+
+
+def duration_section(ws: Workspace, sel: queries.Selection, confidence: float, label: Callable[[int], str]) -> None:
+    """How long plays last per variant: quantiles of play seconds with exact intervals."""
+    from artdash.results.durations import MAX_PLAYS, play_durations
+    from artdash.results.service import impression_log
+
+    log = impression_log(ws)
+    with st.spinner("Reading play durations from the log…"), ws.results_engine.connect() as conn:
+        table, capped = play_durations(log, conn, sel, confidence)
+    if table.empty:
+        st.caption("No plays in this selection.")
+        return
+    table = table.assign(variant=[label(v) for v in table["variant_id"]])
+    st.plotly_chart(charts.play_duration_quantiles(table, confidence), width="stretch", key="results_durations")
+    st.caption(f"Among plays: the 25th, 50th (median) and 90th percentile of play seconds, each with its exact "
+               f"{confidence:.0%} interval (between two order statistics; none where a variant has too few plays). "
+               "Durations are skewed, so quantiles say more than a mean would."
+               + (f" Read from the first {MAX_PLAYS:,} plays of this selection." if capped else ""))
+    st.download_button("Download play durations CSV", export.csv_bytes(table), "results-play-durations.csv",
+                       "text/csv", key="results_durations_csv",
+                       help="Per variant and quantile: plays, play seconds and its interval bounds")
