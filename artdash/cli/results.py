@@ -151,3 +151,75 @@ def results_plan(experiment, split, end):
                               ws.settings.user)
     ending = f", ends {plan.planned_end:%Y-%m-%d}" if plan.planned_end else ", no planned end"
     click.echo(f"{plan.experiment}: {plan.describe()}{ending} (by {plan.updated_by})")
+
+
+@results.group("source", cls=CommandGroup)
+def source():
+    """Logs read where they live: a table or view in another database, aggregated there."""
+
+
+@source.command("add")
+@click.argument("name")
+@click.option("--url", required=True,
+              help="SQLAlchemy URL of the database (no password), or env:VARIABLE holding it (with one).")
+@click.option("--table", "table", required=True, help="The table or view: NAME or SCHEMA.NAME.")
+@click.option("--map", "mappings", multiple=True, metavar="SOURCE_COLUMN=COLUMN",
+              help="Which source column is which: e.g. --map shown_at=timestamp --map viewer=member_id. Needed: "
+                   "timestamp, member_id, title_id, variant_id, played, play_seconds; optional: experiment, cell, "
+                   "country, device, policy. A column already named so needs no --map.")
+def source_add(name, url, table, mappings):
+    """Register source NAME and count it in: its rollups are computed by that database (only the
+    sums come back) and reviewed on Results like any log."""
+    from artdash.results.read import parse_column_mapping
+    from artdash.results.sources import add_source
+
+    given = parse_column_mapping(mappings)              # {source column: artdash column}
+    mapping = {target: column for column, target in given.items()}
+    ws = open_workspace()
+    report = add_source(ws, name, url, table, mapping, ws.settings.user)
+    _echo_refresh(report)
+
+
+def _echo_refresh(report) -> None:
+    click.echo(f"{report.name}: {report.impressions:,} impressions over {report.days:,} days counted where they live"
+               + (f" (experiments: {', '.join(report.experiments)})" if report.experiments else ""))
+    if report.unknown_impressions:
+        click.echo(f"warning: {report.unknown_impressions:,} impressions of variants this catalog does not have were "
+                   "left out", err=True)
+
+
+@source.command("refresh")
+@click.argument("name")
+def source_refresh(name):
+    """Count source NAME in again (what it added last time is replaced)."""
+    from artdash.results.sources import refresh_source
+
+    ws = open_workspace()
+    _echo_refresh(refresh_source(ws, name, ws.settings.user))
+
+
+@source.command("list")
+def source_list():
+    """The registered sources."""
+    from artdash.results.sources import list_sources
+
+    rows = [{"name": s.name, "table": s.table, "url": s.url, "impressions": f"{s.impressions:,}",
+             "refreshed": f"{s.refreshed_at:%Y-%m-%d %H:%M}" if s.refreshed_at else "never"}
+            for s in list_sources(open_workspace().results_engine)]
+    if not rows:
+        click.echo("no sources: `artdash results source add NAME --url … --table …` registers one")
+        return
+    import pandas as pd
+
+    print_table(pd.DataFrame(rows))
+
+
+@source.command("remove")
+@click.argument("name")
+def source_remove(name):
+    """Take source NAME's sums out of Results and forget it (its database is not touched)."""
+    from artdash.results.sources import remove_source
+
+    ws = open_workspace()
+    n = remove_source(ws, name, ws.settings.user)
+    click.echo(f"removed {name}: its {n:,} impressions are no longer counted")

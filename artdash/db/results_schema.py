@@ -117,6 +117,29 @@ experiment_plans = Table(
     Column("updated_by", String(120), nullable=False),
 )
 
+# Logs read where they live: a table (or view) in another database, its columns mapped onto
+# the impression log's, aggregated there by SQL and added to the rollups as one import of kind
+# "source". The URL is kept only without a password (or as ``env:VARIABLE``, read at each
+# refresh); what the source last added is kept so a refresh replaces exactly that.
+results_sources = Table(
+    "results_sources", metadata,
+    Column("name", String(80), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("table_name", String(200), nullable=False),
+    Column("mapping", Text, nullable=False),                # JSON {artdash column: source column}
+    Column("import_id", Integer, nullable=True),            # its import in results_imports
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("refreshed_at", DateTime(timezone=True), nullable=True),
+    Column("impressions", BigInteger, nullable=False, server_default="0"),
+)
+source_contributions = Table(
+    "source_contributions", metadata,
+    Column("source", String(80), primary_key=True),
+    Column("grain", String(10), primary_key=True),
+    Column("rows", Text, nullable=False),                   # JSON records of its rollup rows
+)
+
 # --- the decision service (artdash.serve) ----------------------------------------------------
 # Every decision the service answered, written before the answer is sent (a crash loses no
 # acknowledged decision), with what offline evaluation needs: the propensity of the shown

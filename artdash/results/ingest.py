@@ -165,12 +165,15 @@ def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str,
 def delete_import(log: ImpressionLog, import_id: int) -> int:
     """Remove one import's impressions and their contributions to the rollups (e.g. a
     policy-lab simulation). Returns the number of impressions removed."""
-    from artdash.errors import NotFoundError
+    from artdash.errors import NotFoundError, ValidationError
 
     with one_writer(log.engine) as conn:
         row = conn.execute(select(imports).where(imports.c.id == import_id)).first()
         if row is None:
             raise NotFoundError(f"there is no import #{import_id} in the results database")
+        if row.kind == "source":
+            raise ValidationError(f"import #{import_id} is a results source ({row.source}); remove it with "
+                                  "`artdash results source remove NAME`")
         contributions = log.contributions(conn, [import_id], row.quality_seconds)
         try:
             write_rollups(conn, contributions, -1)

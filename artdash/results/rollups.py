@@ -4,13 +4,21 @@ Spark), then added to — or taken from — the small rollup tables the pages re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, delete, update
+from sqlalchemy import Connection, delete, select, update
 
-from artdash.db.results_schema import SUMS, imports, rollup_cells, rollup_segments, rollup_variants
+from artdash.db.results_schema import (
+    SUMS,
+    imports,
+    rollup_cells,
+    rollup_segments,
+    rollup_variants,
+    source_contributions,
+)
 from artdash.errors import ValidationError
 from artdash.results.log import ImpressionLog, ParquetLog
 from artdash.results.log.grouping import CELL_KEYS, SEGMENT_KEYS, VARIANT_KEYS
@@ -38,11 +46,39 @@ def write_rollups(conn: Connection, contributions: Mapping[str, pd.DataFrame], s
         writer.close()
 
 
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rollup rows with their keys and sums in the types the tables hold."""
+    frame = frame.copy()
+    for c in ("day", "variant_id", "title_id", "impressions", "plays", "quality_plays"):
+        if c in frame:
+            frame[c] = pd.to_numeric(frame[c]).fillna(0).astype("int64")
+    if "play_seconds" in frame:
+        frame["play_seconds"] = pd.to_numeric(frame["play_seconds"]).fillna(0.0).astype(float)
+    for c in ("experiment", "cell", "segment", "segment_kind"):
+        if c in frame:
+            frame[c] = frame[c].fillna("").astype(str)
+    return frame
+
+
+def stored_contributions(conn: Connection, name: str | None = None) -> dict[str, pd.DataFrame]:
+    """What a source (every source, with None) last added to the rollups, by grain."""
+    query = select(source_contributions)
+    if name is not None:
+        query = query.where(source_contributions.c.source == name)
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for row in conn.execute(query):
+        parts.setdefault(row.grain, []).append(typed(pd.DataFrame(json.loads(row.rows))))
+    return {grain: pd.concat(frames, ignore_index=True) for grain, frames in parts.items()}
+
+
 def replace_rollups(conn: Connection, contributions: Mapping[str, pd.DataFrame]) -> None:
-    """Make the stored rollups exactly ``contributions`` (a rebuild, or Spark's result)."""
+    """Make the stored rollups exactly ``contributions`` (a rebuild, or Spark's result) plus
+    what the results sources last added (they are counted where they live: a refresh of each
+    recounts them, ``artdash results source refresh``)."""
     for table, _ in TABLES.values():
         conn.execute(delete(table))
     write_rollups(conn, contributions, +1)
+    write_rollups(conn, stored_contributions(conn), +1)
 
 
 def rebuild_rollups(log: ImpressionLog, quality_seconds: float,
@@ -55,7 +91,7 @@ def rebuild_rollups(log: ImpressionLog, quality_seconds: float,
     with one_writer(log.engine) as conn:
         contributions = log.contributions(conn, None, quality_seconds)
         replace_rollups(conn, contributions)
-        conn.execute(update(imports).values(quality_seconds=quality_seconds))
+        conn.execute(update(imports).where(imports.c.kind != "source").values(quality_seconds=quality_seconds))
         variants = contributions.get("variants")
         count = int(variants["impressions"].sum()) if variants is not None and len(variants) else 0
     if progress:
@@ -81,6 +117,6 @@ def rollup_with_spark(log: ParquetLog, quality_seconds: float, path: str | None 
                                   "lists imports: point --log at where the log is")
         contributions = spark_contributions(spark or spark_session(master), source, committed, quality_seconds)
         replace_rollups(conn, contributions)
-        conn.execute(update(imports).values(quality_seconds=quality_seconds))
+        conn.execute(update(imports).where(imports.c.kind != "source").values(quality_seconds=quality_seconds))
     variants = contributions.get("variants")
     return int(variants["impressions"].sum()) if variants is not None and len(variants) else 0

@@ -230,3 +230,32 @@ def test_results_plan_declares_and_shows_a_split(run):
     assert "control 90%" in run("results", "plan", "spring").output
     bad = run("results", "plan", "spring", "--split", "control=9")
     assert bad.exit_code == 2 and "at least two cells" in bad.output
+
+
+def test_results_source_add_list_refresh_remove(run, tmp_path):
+    import pandas as pd
+    import sqlalchemy as sa
+
+    assert run("demo").exit_code == 0
+    from artdash.config import Settings
+    from artdash.workspace import Workspace
+
+    ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(tmp_path / "data")}))
+    with ws.session() as s:
+        from artdash.db.models import Variant
+
+        v, t = s.execute(sa.select(Variant.id, Variant.title_id)).first()
+    ws.close()
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    pd.DataFrame({"shown_at": pd.to_datetime(["2027-03-01 10:00", "2027-03-02 10:00"], utc=True), "member_id": ["a", "b"],
+                  "title_id": [t, t], "variant_id": [v, v], "seen_play": [1, 0], "play_seconds": [900.0, 0.0]}
+                 ).to_sql("imp", sa.create_engine(url), index=False)
+    added = run("results", "source", "add", "warehouse", "--url", url, "--table", "imp",
+                "--map", "shown_at=timestamp", "--map", "seen_play=played")
+    assert added.exit_code == 0 and "warehouse: 2 impressions over 2 days" in added.output
+    assert "warehouse" in run("results", "source", "list").output
+    assert "2 impressions" in run("results", "source", "refresh", "warehouse").output
+    bad = run("results", "source", "add", "w2", "--url", "postgresql://u:pw@h/db", "--table", "imp")
+    assert bad.exit_code == 2 and "holds a password" in bad.output
+    assert "no longer counted" in run("results", "source", "remove", "warehouse").output
+    assert "no sources" in run("results", "source", "list").output

@@ -190,7 +190,7 @@ class ParquetLog:
         :meth:`prepare`, which the next import runs anyway)."""
         expected = {int(r.id): int(r.n_rows) - int(r.n_already_present) - int(r.n_skipped)
                     for r in conn.execute(select(imports.c.id, imports.c.n_rows, imports.c.n_already_present,
-                                                 imports.c.n_skipped))}
+                                                 imports.c.n_skipped).where(imports.c.kind != "source"))}
         found: dict[int, int] = {}
         problems, leftovers = [], []
         for f in list_files(self.folder):
