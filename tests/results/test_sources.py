@@ -15,7 +15,7 @@ from workspaces import make_settings
 from artdash.demo import DEMO_TITLES, load_demo
 from artdash.errors import NotFoundError, ValidationError
 from artdash.results import queries, sources
-from artdash.results.service import impression_log, import_log, remove_import
+from artdash.results.service import import_log, impression_log, remove_import
 from artdash.workspace import Workspace
 
 MAPPING = {"timestamp": "shown_at", "member_id": "viewer", "title_id": "show_id", "variant_id": "artwork_id",
