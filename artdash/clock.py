@@ -41,6 +41,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def epoch_ms(when: datetime) -> int:
+    """Milliseconds since the epoch of an aware moment (a naive one is taken as UTC)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
+
+
 def today() -> date:
     """The current UTC date."""
     return now().date()

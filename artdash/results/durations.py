@@ -4,8 +4,6 @@ among plays, with their exact intervals (``artdash.stats.quantiles``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
@@ -18,37 +16,11 @@ QUANTILES = (0.25, 0.5, 0.9)
 MAX_PLAYS = 5_000_000       # a selection with more plays reads this many (the earliest), and says so
 
 
-def selection_filter(sel: Selection, plays_only: bool = True) -> tuple[str, list[Any]]:
-    """``sel`` as a WHERE clause on the impression log (``?`` parameters; plays only, or every
-    impression)."""
-    clauses: list[str] = ["played = 1" if plays_only else "1 = 1"]
-    params: list[Any] = []
-    if sel.title_id is not None:
-        clauses.append("title_id = ?")
-        params.append(int(sel.title_id))
-    if sel.day_from is not None:
-        clauses.append("day >= ?")
-        params.append(int(sel.day_from))
-    if sel.day_to is not None:
-        clauses.append("day <= ?")
-        params.append(int(sel.day_to))
-    if sel.segment_kind in ("country", "device", "policy") and sel.segment:
-        clauses.append(f"{sel.segment_kind} = ?")
-        params.append(sel.segment)
-    if sel.experiment is not None:
-        clauses.append("experiment = ?")
-        params.append(sel.experiment)
-    elif sel.exclude:
-        clauses.append(f"experiment NOT IN ({', '.join('?' for _ in sel.exclude)})")
-        params += list(sel.exclude)
-    return " AND ".join(clauses), params
-
-
 def play_durations(log: ImpressionLog, conn: Connection, sel: Selection, confidence: float = 0.95,
                    qs: tuple[float, ...] = QUANTILES) -> tuple[pd.DataFrame, bool]:
     """Per variant and quantile: play seconds (value, low, high) among the selection's plays,
     and whether the plays were capped at :data:`MAX_PLAYS`."""
-    where, params = selection_filter(sel)
+    where, params = sel.log_filter(plays_only=True)
     frame = log.frame(conn, ["variant_id", "play_seconds"], where, params, MAX_PLAYS + 1)
     capped = len(frame) > MAX_PLAYS
     frame = frame.iloc[:MAX_PLAYS]

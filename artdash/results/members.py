@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from artdash.errors import ValidationError
-from artdash.results.durations import selection_filter
 from artdash.results.log import ImpressionLog
 from artdash.results.queries import Selection
 from artdash.stats.cuped import MemberSums
@@ -40,7 +39,7 @@ def member_totals(log: ImpressionLog, conn: Connection, sel: Selection, quality_
     """The selection's member sums per variant, with the pre-period covariate."""
     if sel.day_from is None or sel.title_id is None:
         raise ValidationError("CUPED needs one title and a first day (the covariate is read before it)")
-    where, params = selection_filter(sel, plays_only=False)     # every impression counts, played or not
+    where, params = sel.log_filter()                  # every impression counts, played or not
     quality = "CASE WHEN played = 1 AND play_seconds >= ? THEN 1 ELSE 0 END"
     sql = f"""
 WITH during AS (

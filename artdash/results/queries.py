@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Connection, Label, Select, Table, and_, fu
 
 from artdash import clock
 from artdash.db.results_schema import (
+    SEGMENT_KINDS,
     SUMS,
     imports,
     rollup_cells,
@@ -62,6 +63,32 @@ class Selection:
     def table(self) -> Table:
         """The rollup table this selection reads (per segment when one is chosen)."""
         return rollup_variants if self.segment_kind == "all" else rollup_segments
+
+    def log_filter(self, plays_only: bool = False) -> tuple[str, list[Any]]:
+        """The selection as a WHERE clause on the impression log itself (``?`` parameters,
+        never text pasted in; plays only, or every impression): what the engine holding the
+        log runs for member sums and play durations, where :meth:`where` filters the rollups."""
+        clauses: list[str] = ["played = 1" if plays_only else "1 = 1"]
+        params: list[Any] = []
+        if self.title_id is not None:
+            clauses.append("title_id = ?")
+            params.append(int(self.title_id))
+        if self.day_from is not None:
+            clauses.append("day >= ?")
+            params.append(int(self.day_from))
+        if self.day_to is not None:
+            clauses.append("day <= ?")
+            params.append(int(self.day_to))
+        if self.segment_kind in SEGMENT_KINDS and self.segment:
+            clauses.append(f"{self.segment_kind} = ?")
+            params.append(self.segment)
+        if self.experiment is not None:
+            clauses.append("experiment = ?")
+            params.append(self.experiment)
+        elif self.exclude:
+            clauses.append(f"experiment NOT IN ({', '.join('?' for _ in self.exclude)})")
+            params += list(self.exclude)
+        return " AND ".join(clauses), params
 
     def where(self, table: Table | None = None, kind: str | None = None) -> ColumnElement[bool]:
         """Filter on a rollup table; with ``kind``, the segment rows of that kind, every value."""

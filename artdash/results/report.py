@@ -16,7 +16,14 @@ from artdash.stats.adjust import post_stratify, variance_reduction
 from artdash.stats.cuped import MemberSums
 from artdash.stats.cuped import pair as cuped_pair
 from artdash.stats.cuped import unadjusted as cuped_unadjusted
-from artdash.stats.inference import BAYESIAN, Method, compare, compare_arms, compare_pairs
+from artdash.stats.inference import (
+    BAYESIAN,
+    Comparison,
+    Method,
+    compare,
+    compare_arms,
+    compare_pairs,
+)
 
 RATES = "Wilson intervals (rates); P(best) from Beta(1, 1) posteriors on the quality take rate"
 
@@ -154,6 +161,18 @@ class Adjusted:
         return self.table.empty
 
 
+def _beside(lift: float | None, low: float | None, high: float | None, significant: bool, se: float | None,
+            adjusted: Comparison) -> dict[str, Any]:
+    """The unadjusted lift and the adjusted one as the columns of one row, with the variance
+    reduction the adjustment achieved."""
+    interval = adjusted.interval
+    return {"lift": lift, "lift low": low, "lift high": high, "significant": significant,
+            "adjusted lift": adjusted.relative, "adjusted low": interval.low if interval else None,
+            "adjusted high": interval.high if interval else None, "adjusted significant": adjusted.significant,
+            "variance reduction": (variance_reduction(adjusted.std_error ** 2, se ** 2)
+                                   if adjusted.std_error is not None and se else None)}
+
+
 def post_stratified(review: VariantReport, by_segment: pd.DataFrame) -> Adjusted:
     """Each compared variant's lift of the quality take rate, post-stratified by the segments
     of ``by_segment`` (:func:`artdash.results.queries.segment_totals`), under the review's method
@@ -168,14 +187,8 @@ def post_stratified(review: VariantReport, by_segment: pd.DataFrame) -> Adjusted
     done = post_stratify(counts, ids)
     found = compare_arms([done.arms[r.variant_id] for r in compared], done.arms[review.control], review.inference,
                          review.confidence)
-    rows = []
-    for r, c in zip(compared, found):
-        rows.append({"variant_id": r.variant_id, "lift": r.lift, "lift low": r.lift_low, "lift high": r.lift_high,
-                     "significant": r.significant, "adjusted lift": c.relative,
-                     "adjusted low": c.interval.low if c.interval else None,
-                     "adjusted high": c.interval.high if c.interval else None, "adjusted significant": c.significant,
-                     "variance reduction": (variance_reduction(c.std_error ** 2, r.lift_se ** 2)
-                                            if c.std_error is not None and r.lift_se else None)})
+    rows = [{"variant_id": r.variant_id, **_beside(r.lift, r.lift_low, r.lift_high, r.significant, r.lift_se, c)}
+            for r, c in zip(compared, found)]
     return Adjusted(pd.DataFrame(rows), done.strata, done.pooled, done.left_out_share)
 
 
@@ -194,16 +207,10 @@ def cuped(review: VariantReport, arms: Mapping[int, MemberSums]) -> pd.DataFrame
     adjusted_found = compare_pairs([cuped_pair(t, control) for t in treated], review.inference, review.confidence)
     raw_found = compare_pairs([(cuped_unadjusted(t), cuped_unadjusted(control)) for t in treated], review.inference,
                               review.confidence)
-    rows = []
-    for v, t, adj, raw in zip(ids, treated, adjusted_found, raw_found):
-        rows.append({"variant_id": v, "members": t.n, "plays per member": t.y / t.n,
-                     "lift": raw.relative, "lift low": raw.interval.low if raw.interval else None,
-                     "lift high": raw.interval.high if raw.interval else None, "significant": raw.significant,
-                     "adjusted lift": adj.relative, "adjusted low": adj.interval.low if adj.interval else None,
-                     "adjusted high": adj.interval.high if adj.interval else None,
-                     "adjusted significant": adj.significant,
-                     "variance reduction": (variance_reduction(adj.std_error ** 2, raw.std_error ** 2)
-                                            if adj.std_error and raw.std_error else None)})
+    rows = [{"variant_id": v, "members": t.n, "plays per member": t.y / t.n,
+             **_beside(raw.relative, raw.interval.low if raw.interval else None,
+                       raw.interval.high if raw.interval else None, raw.significant, raw.std_error, adj)}
+            for v, t, adj, raw in zip(ids, treated, adjusted_found, raw_found)]
     return pd.DataFrame(rows)
 
 

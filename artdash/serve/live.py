@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine, select, text
 
 from artdash.catalog.eligibility import aware
+from artdash.clock import epoch_ms
 from artdash.db.results_schema import policy_models
 from artdash.policy.registry import LABELS
 
@@ -102,9 +103,6 @@ ORDER BY changes DESC, repeats DESC, member_id LIMIT {TOP_MEMBERS}
 """)
 
 
-def _ms(when: datetime) -> int:
-    return int(aware(when).timestamp() * 1000)
-
 
 def _at(ms) -> datetime:
     return datetime.fromtimestamp(int(ms) / 1000, UTC)
@@ -120,7 +118,7 @@ def bucket_for(span: timedelta) -> int:
 
 def change_rate(results: Engine, since: datetime, until: datetime) -> ChangeRate:
     """How often a member's image of a title changed between two showings in the window."""
-    params = {"since": _ms(since), "until": _ms(until)}
+    params = {"since": epoch_ms(since), "until": epoch_ms(until)}
     with results.connect() as conn:
         members, repeats, changes = conn.execute(_CHANGE_TOTALS, params).one()
         buckets = conn.execute(_CHANGE_BUCKETS, params).all()
@@ -136,7 +134,7 @@ def change_rate(results: Engine, since: datetime, until: datetime) -> ChangeRate
 def live_traffic(results: Engine, since: datetime, until: datetime, bucket_seconds: int | None = None) -> LiveTraffic:
     """The decision log between ``since`` and ``until`` (a product manager's live view)."""
     bucket = int(bucket_seconds or bucket_for(until - since))
-    params = {"since": _ms(since), "until": _ms(until), "bucket": bucket * 1000}
+    params = {"since": epoch_ms(since), "until": epoch_ms(until), "bucket": bucket * 1000}
     with results.connect() as conn:
         n, joined, plays, late = conn.execute(_TOTALS, params).one()
         buckets = conn.execute(_BUCKETS, params).all()

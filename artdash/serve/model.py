@@ -201,11 +201,11 @@ def train(results: Engine, catalog_session, name: str, snapshot: Snapshot, quali
     if name not in LEARNS:
         return None
     started = time.perf_counter()
-    now_ms = int((now or clock.now()).timestamp() * 1000)
+    now_ms = clock.epoch_ms(now or clock.now())
     previous = None if full else _previous(results, name, snapshot)
     from_d = int(previous["folded_d"]) if previous is not None else 0
     from_o = int(previous["folded_o"]) if previous is not None else 0
-    to_d = max(int(closed_before.timestamp() * 1000), from_d)
+    to_d = max(clock.epoch_ms(closed_before), from_d)
     to_o = max(now_ms - SETTLE_MS, from_o)
     params = {"quality": quality_seconds, "from_d": from_d, "to_d": to_d, "from_o": from_o, "to_o": to_o}
     with results.connect() as conn:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from artdash.access.auth import authorize
 from artdash.catalog.eligibility import aware
+from artdash.clock import epoch_ms
 from artdash.db.models import PolicyShadow
 from artdash.errors import ValidationError
 from artdash.lab.store import PromotionView, current_policy, promote
@@ -149,9 +150,6 @@ _LOGGED = text("SELECT COUNT(*) FROM decisions WHERE shadow_policy = :policy AND
 _SERVED = text("SELECT DISTINCT policy FROM decisions WHERE shadow_policy = :policy AND at_ms >= :since")
 
 
-def _ms(when: datetime) -> int:
-    return int(aware(when).timestamp() * 1000)
-
 
 @dataclass(frozen=True)
 class Estimates:
@@ -224,7 +222,7 @@ def readout(results: Engine, shadow: ShadowView, quality_seconds: float, closed_
     counts once resolved (its outcome arrived, or it was made before ``closed_before``)."""
     if shadow.policy is None:
         raise ValidationError("no policy is running in shadow")
-    params = {"policy": shadow.policy, "since": _ms(shadow.at), "closed": _ms(closed_before),
+    params = {"policy": shadow.policy, "since": epoch_ms(shadow.at), "closed": epoch_ms(closed_before),
               "quality": quality_seconds}
     with results.connect() as conn:
         row = conn.execute(_SUMS, params).one()
@@ -262,7 +260,7 @@ def direct_promotion_refusal(results: Engine, now: datetime) -> str | None:
     run in shadow on their traffic and promoted from there (:func:`promote_shadow`)."""
     with results.connect() as conn:
         last = conn.execute(text("SELECT MAX(at_ms) FROM decisions")).scalar_one()
-    if last is None or last < _ms(now - LIVE_WITHIN):
+    if last is None or last < epoch_ms(now - LIVE_WITHIN):
         return None
     at = datetime.fromtimestamp(last / 1000, aware(now).tzinfo)
     return (f"the decision service is serving members (last decision {at:%Y-%m-%d %H:%M} UTC): run the policy in "

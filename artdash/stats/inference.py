@@ -141,20 +141,9 @@ def lift_of(treatment: Arm, control: Arm) -> tuple[float, float, float]:
 
 
 def relative_effect(treatment: tuple[int, int], control: tuple[int, int]) -> tuple[float, float]:
-    """The relative lift ``p_t/p_c − 1`` and its delta-method variance."""
-    (s_t, n_t), (s_c, n_c) = treatment, control
-    p_t, p_c = s_t / n_t, s_c / n_c
-    variance = p_t * (1 - p_t) / (p_c ** 2 * n_t) + p_c * (1 - p_c) * p_t ** 2 / (p_c ** 4 * n_c)
-    return p_t / p_c - 1, variance
-
-
-def welch_dof(treatment: tuple[int, int], control: tuple[int, int]) -> float:
-    """Welch–Satterthwaite degrees of freedom of the two rates."""
-    (s_t, n_t), (s_c, n_c) = treatment, control
-    v_t, v_c = (s_t / n_t) * (1 - s_t / n_t), (s_c / n_c) * (1 - s_c / n_c)
-    num = (v_t / n_t + v_c / n_c) ** 2
-    den = v_t ** 2 / (n_t ** 2 * (n_t - 1)) + v_c ** 2 / (n_c ** 2 * (n_c - 1))
-    return num / den if den > 0 else math.inf
+    """The relative lift ``p_t/p_c − 1`` of two plain rates and its delta-method variance."""
+    effect, variance, _ = lift_of(Arm.of(*treatment), Arm.of(*control))
+    return effect, variance
 
 
 def _rho(alpha: float, tuning: float) -> float:

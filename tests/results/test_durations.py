@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from test_results import HEADER, do_ingest, log, rows  # noqa: F401  (the log fixture, on every backend)
 
-from artdash.results.durations import play_durations, selection_filter
+from artdash.results.durations import play_durations
 from artdash.results.queries import Selection, to_day
 
 
@@ -35,6 +35,6 @@ def test_quantiles_of_play_seconds_per_variant_of_the_selection(log):  # noqa: F
 
 
 def test_the_selection_becomes_a_filter_with_parameters_never_text():
-    where, params = selection_filter(Selection(3, 10, 20, "country", "FR'; DROP TABLE x; --", None, ("lab-1",)))
+    where, params = Selection(3, 10, 20, "country", "FR'; DROP TABLE x; --", None, ("lab-1",)).log_filter(True)
     assert "DROP" not in where and params == [3, 10, 20, "FR'; DROP TABLE x; --", "lab-1"]
     assert where == "played = 1 AND title_id = ? AND day >= ? AND day <= ? AND country = ? AND experiment NOT IN (?)"

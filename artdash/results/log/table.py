@@ -33,6 +33,12 @@ def group(conn: Connection, import_ids: Iterable[int] | None, quality_seconds: f
     return out
 
 
+def _bound(sql: str, params: Sequence[Any]) -> tuple[Any, dict[str, Any]]:
+    """``?`` parameters (as DuckDB takes them) as named ones SQLAlchemy binds."""
+    names = iter(range(len(params)))
+    return text("".join(f":p{next(names)}" if ch == "?" else ch for ch in sql)), {f"p{i}": p for i, p in enumerate(params)}
+
+
 class TableLog:
     """The impression log in the ``impressions`` table of the results database."""
 
@@ -78,20 +84,16 @@ class TableLog:
     def query(self, conn: Connection, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """An aggregate over the stored impressions: ``sql`` names them ``{log}`` and takes
         ``?`` parameters (portable SQL: it runs on DuckDB over Parquet too)."""
-        names = iter(range(len(params)))
-        bound = "".join(f":p{next(names)}" if ch == "?" else ch for ch in sql.replace("{log}", "impressions"))
-        result = conn.execute(text(bound), {f"p{i}": p for i, p in enumerate(params)})
+        result = conn.execute(*_bound(sql.replace("{log}", "impressions"), params))
         return pd.DataFrame(result.all(), columns=list(result.keys()))
 
     def frame(self, conn: Connection, columns: Sequence[str], where: str = "", params: Sequence[Any] = (),
               limit: int | None = None) -> pd.DataFrame:
         """Columns of the stored impressions matching ``where`` (SQL with ``?`` parameters),
         in log order."""
-        names = iter(range(len(params)))
-        bound = "".join(f":p{next(names)}" if ch == "?" else ch for ch in where)
-        sql = (f"SELECT {', '.join(columns)} FROM impressions" + (f" WHERE {bound}" if where else "")
+        sql = (f"SELECT {', '.join(columns)} FROM impressions" + (f" WHERE {where}" if where else "")
                + " ORDER BY ts, import_id, id" + (f" LIMIT {int(limit)}" if limit else ""))
-        result = conn.execute(text(sql), {f"p{i}": p for i, p in enumerate(params)})
+        result = conn.execute(*_bound(sql, params))
         return pd.DataFrame(result.all(), columns=list(columns))
 
 
