@@ -107,13 +107,19 @@ def check_mapping(mapping: Mapping[str, str]) -> dict[str, str]:
     return clean
 
 
+def _said(exc: BaseException) -> str:
+    """A database's refusal in one line (without the SQL it was refusing)."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first[:200]}"
+
+
 def _engine(url: str) -> Engine:
     try:
         return sa.create_engine(resolve_url(url), pool_pre_ping=True)
     except ValidationError:
         raise
     except Exception as exc:  # noqa: BLE001 - a driver missing, a malformed URL: one sentence
-        raise ValidationError(f"cannot use the source URL: {type(exc).__name__}: {str(exc)[:160]}") from None
+        raise ValidationError(f"cannot use the source URL: {_said(exc)}") from None
 
 
 def _split(table: str) -> tuple[str | None, str]:
@@ -130,7 +136,7 @@ def _columns(conn: Connection, table: str) -> dict[str, Any]:
     try:
         names = inspector.get_table_names(schema=schema) + inspector.get_view_names(schema=schema)
     except Exception as exc:  # noqa: BLE001
-        raise ValidationError(f"cannot read the source's catalog: {type(exc).__name__}: {str(exc)[:160]}") from None
+        raise ValidationError(f"cannot read the source's catalog: {_said(exc)}") from None
     if name not in names:
         raise ValidationError(f"the source has no table or view {table!r}")
     return {c["name"]: c["type"] for c in inspector.get_columns(name, schema=schema)}
@@ -251,8 +257,7 @@ def _read(source: SourceView, quality_seconds: float, known: list[int]) -> tuple
     except ValidationError:
         raise
     except Exception as exc:  # noqa: BLE001 - the source's own refusal, in one sentence
-        raise ValidationError(f"the source {source.name!r} could not be read: {type(exc).__name__}: "
-                              f"{str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}") from None
+        raise ValidationError(f"the source {source.name!r} could not be read: {_said(exc)}") from None
     finally:
         engine.dispose()
 

@@ -160,3 +160,12 @@ def test_only_admins_add_sources(ws, tmp_path):
         add_user(s, "eve", "editor", "ada", "a long enough password 2")
     with pytest.raises(PermissionDenied):
         sources.add_source(ws, "w", f"sqlite:///{tmp_path / 'w.db'}", "imp", MAPPING, "eve")
+
+
+def test_a_file_that_is_not_a_database_is_refused_in_one_line(ws, tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(ValidationError) as refused:
+        sources.add_source(ws, "w", f"sqlite:///{junk}", "imp", MAPPING, "local-admin")
+    assert "file is not a database" in str(refused.value) and "\n" not in str(refused.value)
+    assert "SELECT" not in str(refused.value)
