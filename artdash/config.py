@@ -8,6 +8,8 @@ ARTDASH_DATABASE_URL       catalog database (SQLAlchemy URL)           ``sqlite:
 ARTDASH_MEDIA_DIR          content-addressed image store               ``<data>/media``
 ARTDASH_MAX_UPLOAD_MB      largest accepted image file, in MB          ``40``
 ARTDASH_MAX_PIXELS         largest accepted image, in pixels           ``50000000`` (50 MP)
+ARTDASH_MAX_VIDEO_MB       largest video searched for stills, in MB    ``2048``
+ARTDASH_MAX_VIDEO_MINUTES  longest video searched for stills, minutes  ``180``
 ARTDASH_USER               name recorded as the acting user            ``local-admin``
 ARTDASH_RESULTS_DATABASE_URL  the results' tables: imports, rollups (and, the catalog database
                            on PostgreSQL, the impressions themselves)
@@ -33,6 +35,8 @@ from artdash.errors import ConfigError
 DEFAULT_MAX_UPLOAD_MB = 40
 DEFAULT_MAX_PIXELS = 50_000_000
 DEFAULT_QUALITY_PLAY_SECONDS = 300.0
+DEFAULT_MAX_VIDEO_MB = 2048
+DEFAULT_MAX_VIDEO_MINUTES = 180
 DEFAULT_SESSION_HOURS = 12.0
 LOCAL_ADMIN = "local-admin"
 
@@ -70,6 +74,15 @@ class ImageLimits:
 
 
 @dataclass(frozen=True)
+class VideoLimits:
+    """What a video searched for stills may weigh, last and measure (checked before decoding)."""
+
+    max_bytes: int = DEFAULT_MAX_VIDEO_MB * 1024 * 1024
+    max_seconds: float = DEFAULT_MAX_VIDEO_MINUTES * 60.0
+    max_pixels: int = 3840 * 2160  # 4K UHD frames; larger ones are refused before decoding
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting, read once from the environment (see the table above)."""
     data_dir: Path
@@ -82,6 +95,7 @@ class Settings:
     secret_key: str = ""
     session_hours: float = DEFAULT_SESSION_HOURS
     results_log_dir: Path | None = None   # None: <data_dir>/impression-log
+    video_limits: VideoLimits = field(default_factory=VideoLimits)
 
     @property
     def results_url(self) -> str:
@@ -105,6 +119,9 @@ class Settings:
         limits = ImageLimits(max_bytes=int(max_mb * 1024 * 1024), max_pixels=max_pixels)
         quality = _positive_number(env, "ARTDASH_QUALITY_PLAY_SECONDS", DEFAULT_QUALITY_PLAY_SECONDS, float)
         hours = _positive_number(env, "ARTDASH_SESSION_HOURS", DEFAULT_SESSION_HOURS, float)
+        video_mb = _positive_number(env, "ARTDASH_MAX_VIDEO_MB", DEFAULT_MAX_VIDEO_MB, float)
+        video_minutes = _positive_number(env, "ARTDASH_MAX_VIDEO_MINUTES", DEFAULT_MAX_VIDEO_MINUTES, float)
+        video_limits = VideoLimits(max_bytes=int(video_mb * 1024 * 1024), max_seconds=video_minutes * 60.0)
         secret = env.get("ARTDASH_SECRET_KEY") or ""
         if secret and len(secret) < 32:
             raise ConfigError("ARTDASH_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`); "
@@ -114,7 +131,7 @@ class Settings:
                    results_database_url=env.get("ARTDASH_RESULTS_DATABASE_URL") or "",
                    quality_play_seconds=quality, secret_key=secret, session_hours=hours,
                    results_log_dir=Path(env["ARTDASH_RESULTS_LOG_DIR"]).expanduser()
-                   if env.get("ARTDASH_RESULTS_LOG_DIR") else None)
+                   if env.get("ARTDASH_RESULTS_LOG_DIR") else None, video_limits=video_limits)
 
     def signing_key(self) -> bytes:
         """The key that signs sign-in cookies: ARTDASH_SECRET_KEY, or a random key created

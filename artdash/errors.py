@@ -37,5 +37,13 @@ class ImageRejected(ValidationError):
     """An uploaded file cannot become an artwork variant."""
 
 
+class VideoRejected(ValidationError):
+    """A video cannot be searched for stills (not a video, too long, truncated, unknown codec)."""
+
+
+class Cancelled(ArtdashError):
+    """A person stopped long work before it finished; nothing it would have written was written."""
+
+
 class ConfigError(ArtdashError):
     """A setting (environment variable) has a value that cannot be used."""

@@ -1,0 +1,88 @@
+"""One pass over a video's frames: each reduced by FFmpeg's scaler to a tiny signature, kept frames converted in full."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from artdash.config import VideoLimits
+from artdash.errors import Cancelled, VideoRejected
+from artdash.media.video.probe import VideoFacts, open_video, timecode
+
+TINY = (64, 36)          # the shot detector's view of every frame (width, height)
+CHECK_EVERY = 24         # frames between looks at the Cancel flag and progress
+
+
+@dataclass
+class Frame:
+    """A decoded frame: its number, time, tiny RGB signature, and the decoder's frame for full conversion."""
+    index: int
+    seconds: float
+    tiny: np.ndarray
+    _frame: av.VideoFrame
+
+    def rgb(self, width: int | None = None, height: int | None = None) -> np.ndarray:
+        """The frame as an RGB array (full size, or scaled by FFmpeg to ``width``×``height``)."""
+        return self._frame.to_ndarray(format="rgb24", width=width, height=height)
+
+
+@dataclass
+class DecodeOutcome:
+    """What the pass found beyond its frames: how far it got and why it stopped early, if it did."""
+    frames: int = 0
+    last_seconds: float = 0.0
+    warning: str = ""
+
+
+def decode_frames(source: Path | bytes, facts: VideoFacts, outcome: DecodeOutcome,
+                  limits: VideoLimits | None = None,
+                  progress: Callable[[float], None] | None = None,
+                  cancelled: Callable[[], bool] | None = None) -> Iterator[Frame]:
+    """Every frame in order. A stream that breaks off after some frames ends with
+    ``outcome.warning`` set (the frames before the break are good); one that yields no frame is
+    refused. ``progress(fraction)`` and ``cancelled()`` are consulted every few frames."""
+    limits = limits or VideoLimits()
+    container = open_video(source)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"  # FFmpeg's frame threads: both cores decode
+        base = float(stream.start_time * stream.time_base) if stream.start_time and stream.time_base else 0.0
+        packets = container.decode(stream)
+        while True:
+            try:
+                frame = next(packets)
+            except StopIteration:
+                break
+            except av.error.FFmpegError as exc:
+                if outcome.frames == 0:
+                    raise VideoRejected(f"no frame of it can be decoded ({exc.strerror or exc}); the file is "
+                                        "damaged — export it again") from None
+                outcome.warning = (f"the video breaks off at {timecode(outcome.last_seconds)} of "
+                                   f"{timecode(facts.seconds)} (damaged or truncated data); the stills come "
+                                   "from the part before")
+                break
+            seconds = max(0.0, float(frame.time or 0.0) - base)
+            if seconds > limits.max_seconds:
+                raise VideoRejected(f"it runs past the {timecode(limits.max_seconds, tenths=False)} limit "
+                                    "(its header said less); cut the part you want")
+            if outcome.frames % CHECK_EVERY == 0:
+                if cancelled is not None and cancelled():
+                    raise Cancelled("stopped: no candidates were kept")
+                if progress is not None:
+                    progress(min(1.0, seconds / facts.seconds))
+            tiny = frame.to_ndarray(format="rgb24", width=TINY[0], height=TINY[1])
+            yield Frame(outcome.frames, seconds, tiny, frame)
+            outcome.frames += 1
+            outcome.last_seconds = seconds
+    finally:
+        container.close()
+    if outcome.frames == 0:
+        raise VideoRejected("the video holds no frame that can be decoded; the file is damaged — export it again")
+    if not outcome.warning and outcome.last_seconds < 0.9 * facts.seconds - 1.0:
+        outcome.warning = (f"the frames end at {timecode(outcome.last_seconds)} but the header says "
+                           f"{timecode(facts.seconds)}: the file looks truncated; the stills come from the part "
+                           "that is there")
