@@ -54,6 +54,11 @@ class Workspace:
 
     trusted: bool = False  # the command line: whoever runs it has the database itself
 
+    @property
+    def videos(self) -> MediaStore:
+        """Videos an editor chose to keep (content-addressed, like images; not in backups)."""
+        return MediaStore(self.settings.data_dir / "videos")
+
     @contextmanager
     def transaction(self):
         """A session whose work is committed at the end of the block (rolled back on error)."""

@@ -5,11 +5,14 @@ data, the acting user. Functions return frozen dataclasses, never ORM objects.
 
 The package is laid out by problem — ``titles``, ``variants``, ``uploads`` (an image file
 becomes a draft variant), ``views`` (what those return), ``text`` (the rules for typed text),
-``taxonomy``, ``personas``, ``history``, ``manifest`` (many titles and images in one step) — and this module is its public face: everything a
+``taxonomy``, ``personas``, ``history``, ``manifest`` (many titles and images in one step),
+``annotations`` (faces, focal point, cast shot), ``stills`` (picked video frames and their crops) — and this module is its public face: everything a
 page, the CLI or a notebook calls on the catalog is importable from ``artdash.catalog``.
 """
 
+from artdash.catalog.annotations import annotate_variants, set_focal_point
 from artdash.catalog.manifest import ImageSource, ManifestError, ManifestReport, import_manifest
+from artdash.catalog.stills import DEFAULT_RATIOS, Pick, StillOutcome, add_stills
 from artdash.catalog.taxonomy import normalise_tag_name
 from artdash.catalog.text import FIRST_FILM_YEAR, MAX_SYNOPSIS, MAX_TITLE_NAME
 from artdash.catalog.titles import (
@@ -57,4 +60,5 @@ __all__ = [
     "ingest_image", "lineage_root", "list_titles", "list_variants", "normalise_tag_name", "set_editors_pick",
     "set_lineage", "set_variant_label", "set_variant_status", "set_variant_tags", "suggest_visual_tags",
     "title_choices", "update_title", "upload_files", "variant_tag_labels", "variants_by_id",
+    "DEFAULT_RATIOS", "Pick", "StillOutcome", "add_stills", "annotate_variants", "set_focal_point",
 ]

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from artdash.access.auth import authorize
+from artdash.catalog.annotations import apply_annotations, rendition
 from artdash.catalog.taxonomy import find_tag
 from artdash.catalog.text import label_from_name, printable
 from artdash.catalog.titles import title_row
@@ -30,6 +31,7 @@ from artdash.media.images import (
     hamming,
     process_image,
 )
+from artdash.media.images.annotate import StillAnnotations, annotate_still
 from artdash.media.store import MediaStore
 
 # ---------------------------------------------------------------------------------- uploads
@@ -81,11 +83,13 @@ def _duplicate_reason(row) -> str:
 
 
 def ingest_image(session: Session, store: MediaStore, title_id: int, file_name: str, data: bytes,
-                 actor: str, limits: ImageLimits | None = None) -> UploadResult:
+                 actor: str, limits: ImageLimits | None = None,
+                 annotations: StillAnnotations | None = None) -> UploadResult:
     """Validate one file and, if it is acceptable, store it as a new draft variant of the title.
 
     Runs inside the caller's transaction. A refusal is returned (not raised) so that one bad
-    file never stops the others; nothing is stored for a refused file.
+    file never stops the others; nothing is stored for a refused file. ``annotations`` already
+    read off the full-size picture (a still from a video) are stored as they are.
     """
     authorize(session, actor, "editor")
     title = title_row(session, title_id)
@@ -124,6 +128,8 @@ def ingest_image(session: Session, store: MediaStore, title_id: int, file_name: 
         if tag is not None:
             session.add(TagSuggestion(variant_id=variant.id, tag_id=tag.id, reason=reason))
     session.flush()
+    # faces, focal point and cast shot, read off the thumbnail-sized rendition already made
+    apply_annotations(session, variant, annotations or annotate_still(rendition(image.thumbnail)))
     return UploadResult(file_name=image.display_name, accepted=True, variant_id=variant.id,
                         warnings=tuple(warnings), notes=image.notes, near_duplicate=twin,
                         width=image.width, height=image.height)

@@ -61,6 +61,18 @@ class VariantView:
     tags: tuple[TagView, ...] = ()
     suggestions: tuple[SuggestionView, ...] = ()
     eligibility: Eligibility = Eligibility()
+    focal_x: float | None = None          # None: the centre (not annotated yet)
+    focal_y: float | None = None
+    faces: tuple[tuple[float, float, float, float], ...] = ()   # (x, y, w, h) fractions
+    annotations: dict = field(default_factory=dict)
+    origin: str | None = None             # "frame 00:12:31.4 of trailer.mp4", "2:3 crop of #12"
+    frame_seconds: float | None = None
+    crop_box: tuple[int, int, int, int] | None = None
+
+    @property
+    def focal_point(self) -> tuple[float, float]:
+        """Where the subject is (fractions); the centre until annotated."""
+        return (0.5 if self.focal_x is None else self.focal_x, 0.5 if self.focal_y is None else self.focal_y)
 
     @property
     def shape(self) -> str:
@@ -198,7 +210,9 @@ def variant_view(v: Variant, suggestions: Sequence[tuple[TagSuggestion, Tag]] = 
         parent_id=v.parent_id, lineage_kind=v.lineage_kind, locale=v.locale, version=v.version,
         created_by=v.created_by, created_at=v.created_at, tags=sorted_tags(v.tags),
         suggestions=tuple(SuggestionView(tag_view(s_tag), s.reason, s.status) for s, s_tag in suggestions),
-        eligibility=of_variant(v),
+        eligibility=of_variant(v), focal_x=v.focal_x, focal_y=v.focal_y,
+        faces=tuple(tuple(f) for f in (v.faces or ())), annotations=dict(v.annotations or {}), origin=v.origin,
+        frame_seconds=v.frame_seconds, crop_box=tuple(v.crop_box) if v.crop_box else None,
     )
 
 

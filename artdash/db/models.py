@@ -155,6 +155,16 @@ class Variant(Base):
     available_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     maturity: Mapped[str] = mapped_column(String(4), default="all")
     approved: Mapped[bool] = mapped_column(default=True)
+    # What ArtDash read off the image (artdash.media.images.annotate) and where it came from.
+    focal_x: Mapped[float | None] = mapped_column(Float, nullable=True)   # fraction of the width; None = centre
+    focal_y: Mapped[float | None] = mapped_column(Float, nullable=True)
+    faces: Mapped[list[Any]] = mapped_column(default=list)                # [[x, y, w, h] as fractions]
+    annotations: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    origin: Mapped[str | None] = mapped_column(String(300), nullable=True)  # "frame 00:12:31.4 of trailer.mp4"
+    source_video_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_videos.id", ondelete="SET NULL", name="fk_variants_source_video"), nullable=True)
+    frame_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    crop_box: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)  # [l, t, r, b] in the parent's pixels
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     created_by: Mapped[str] = mapped_column(String(80))
@@ -165,6 +175,26 @@ class Variant(Base):
     tags: Mapped[list[Tag]] = relationship(secondary="variant_tags", order_by="Tag.key", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class SourceVideo(Base):
+    """A video stills were taken from; its bytes are in the media store only if ``kept``."""
+    __tablename__ = "source_videos"
+    __table_args__ = (UniqueConstraint("title_id", "sha256", name="uq_source_videos_title_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title_id: Mapped[int] = mapped_column(ForeignKey("titles.id", ondelete="RESTRICT"), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    kept: Mapped[bool] = mapped_column(default=False)
+    media_ext: Mapped[str] = mapped_column(String(5))
+    n_bytes: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    codec: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))
 
 
 class VariantTag(Base):
