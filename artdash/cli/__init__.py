@@ -2,11 +2,11 @@
 
 Settings come from ARTDASH_* environment variables (see `artdash --help`). One module per
 group of commands: ``db``, ``catalog`` (demo, title, upload, members, tag), ``results``,
-``lab`` (simulate, evaluate), ``users``, ``serve`` (serve, learn, keys), ``ops`` (backup, restore, doctor); ``base`` holds
+``discover`` (discover, annotate), ``lab`` (simulate, evaluate), ``users``, ``serve`` (serve, learn, keys), ``ops`` (backup, restore, doctor); ``base`` holds
 the group itself.
 """
 
-from artdash.cli import catalog, db, lab, ops, results, serve, users  # noqa: F401  (each registers its commands)
+from artdash.cli import catalog, db, discover, lab, ops, results, serve, users  # noqa: F401  (each registers its commands)
 from artdash.cli.base import main
 
 __all__ = ["main"]

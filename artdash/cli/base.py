@@ -16,6 +16,8 @@ Environment:
   ARTDASH_MEDIA_DIR      image store (default <data>/media)
   ARTDASH_MAX_UPLOAD_MB  largest accepted image file in MB (default 40)
   ARTDASH_MAX_PIXELS     largest accepted image in pixels (default 50000000)
+  ARTDASH_MAX_VIDEO_MB   largest video searched for stills, in MB (default 2048)
+  ARTDASH_MAX_VIDEO_MINUTES  longest video searched for stills (default 180)
   ARTDASH_USER           name recorded as the acting user (default local-admin)
   ARTDASH_RESULTS_DATABASE_URL  results database (default: the catalog's own)
   ARTDASH_QUALITY_PLAY_SECONDS  a play at least this long is a quality play (default 300)
