@@ -1,5 +1,5 @@
-"""Title & artwork: one title's gallery, uploads with a per-file report, tagging, status,
-lineage, and the title's own details."""
+"""Title & artwork: one title's gallery, uploads with a per-file report, candidate stills from
+video (Discover), tagging, status, lineage, and the title's own details."""
 
 import math
 
@@ -11,8 +11,8 @@ from artdash.catalog import VARIANT_STATUSES
 from artdash.catalog.eligibility import Eligibility, set_eligibility
 from artdash.catalog.taxonomy import list_facets, list_tags
 from artdash.errors import ArtdashError, ConflictError
+from artdash.ui import discover_view, gallery, resources, results_data, state, widgets
 from artdash.ui import eligibility as eligibility_ui
-from artdash.ui import gallery, resources, results_data, state, widgets
 from artdash.ui.text import md, md_list
 
 ws = resources.workspace()
@@ -71,8 +71,8 @@ variant_label = {v.id: f"#{v.id} {v.label} ({v.status})" for v in variants}
 page = gallery.TitlePage(ws, title_id, actor, can_edit, pick, performance, picker_key, tuple(variants),
                          tuple(facets), tag_label)
 # The open tab lives in the URL (?tab=Upload), so it survives reruns and can be linked to.
-gallery_tab, upload_tab, bulk_tab, details_tab = st.tabs(
-    ["Gallery", "Upload", "Bulk changes", "Details"], key="tab", bind="query-params")
+gallery_tab, upload_tab, discover_tab, bulk_tab, details_tab = st.tabs(
+    ["Gallery", "Upload", "Discover", "Bulk changes", "Details"], key="tab", bind="query-params")
 
 
 # ------------------------------------------------------------------------------ gallery
@@ -143,6 +143,10 @@ with upload_tab:
                 st.warning(f"**{md(r.file_name)}**: {md(w)}")
         st.download_button("Download report (CSV)", export.csv_bytes(frame),
                            f"upload-report-title-{title_id}.csv", "text/csv")
+
+
+with discover_tab:  # candidate stills from a trailer or an episode
+    discover_view.render(ws, title_id, actor, can_edit)
 
 
 # ------------------------------------------------------------------------------ bulk tagging

@@ -28,9 +28,9 @@ def rendition(data: bytes, box: tuple[int, int] = ANNOTATION_BOX) -> np.ndarray:
     """An RGB array of stored image bytes, scaled to fit ``box`` (JPEGs are scaled while decoded)."""
     with Image.open(io.BytesIO(data)) as im:
         im.draft("RGB", box)
-        im = im.convert("RGB")
-        im.thumbnail(box, Image.Resampling.BILINEAR)
-        return np.asarray(im)
+        rgb = im.convert("RGB")
+    rgb.thumbnail(box, Image.Resampling.BILINEAR)
+    return np.asarray(rgb)
 
 
 def apply_annotations(session: Session, variant: Variant, notes: StillAnnotations,

@@ -76,7 +76,7 @@ def add_stills(sessions: sessionmaker[Session], store: MediaStore, title_id: int
                picks: Sequence[Pick], actor: str, *, video_sha256: str | None = None, keep: bytes | None = None,
                videos: MediaStore | None = None, ratios: Sequence[str] = DEFAULT_RATIOS,
                limits: ImageLimits | None = None,
-               progress: Callable[[int, int, str], None] | None = None) -> tuple[StillOutcome, ...]:
+               progress: Callable[[int, int, str], object] | None = None) -> tuple[StillOutcome, ...]:
     """Each pick as a draft variant plus one crop per ratio (a crop equal to the frame is skipped),
     each pick in its own transaction — one refused frame never stops the others. ``keep`` (the
     video's bytes, with ``videos``) stores the video itself; otherwise only its facts are kept."""

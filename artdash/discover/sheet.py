@@ -122,7 +122,7 @@ def _replace_duplicates(candidate: Candidate, n: int) -> Candidate:
 
 
 def find_candidates(source: Path | bytes, file_name: str, *, top: int = 40, limits: VideoLimits | None = None,
-                    progress: Callable[[float], None] | None = None,
+                    progress: Callable[[float], object] | None = None,
                     cancelled: Callable[[], bool] | None = None) -> ContactSheet:
     """The ``top`` best candidate stills of a video, best first. Refuses a file that is not a
     video this tool can read (:class:`~artdash.errors.VideoRejected`); stops with

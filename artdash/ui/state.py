@@ -10,3 +10,5 @@ ACTOR = "actor"                    # (name, role) acting in this run: set by app
 SIGNED_OUT = "signed_out"          # this browser session signed out: ignore (and clear) the sign-in cookie
 PENDING_COOKIE = "pending_cookie"  # a sign-in token to store in the browser on the next run
 DEEP_LINK = "deep_link"          # the page a signed-out visitor asked for: opened after sign-in
+DISCOVERY = "discovery"            # per title: the last contact sheet, the video's hash, picks and rejects
+DISCOVERY_GENERATION = "discovery_generation"  # bumped to clear the video uploader after a search

@@ -13,10 +13,6 @@ from artdash.media.images.composition import Composition, composition, skin_shar
 from artdash.media.images.faces import Face, cast_shot, detect_faces
 from artdash.media.images.quality import StillQuality, still_quality, working_grey
 
-# With people in the picture, a skin-coloured share outside their faces above this asks a person to
-# look first (without faces, warm pictures — wood, sand, a cat — would all be flagged).
-SKIN_REVIEW_SHARE = 0.35
-
 
 @dataclass(frozen=True)
 class StillAnnotations:
@@ -25,15 +21,12 @@ class StillAnnotations:
     cast_shot: str
     composition: Composition
     quality: StillQuality
-    skin_share: float
+    skin_share: float     # kept as a number only: as a flag it fired on an orange suit and a coffee cup
 
     @property
     def flags(self) -> tuple[str, ...]:
         """Reasons a person should look before using it (an empty tuple when there are none)."""
         out = []
-        if self.faces and self.skin_share >= SKIN_REVIEW_SHARE:
-            out.append(f"{self.skin_share:.0%} of the picture outside faces is skin-coloured: check it is "
-                       "suitable for every audience")
         if self.quality.clipped >= 0.25:
             out.append(f"{self.quality.clipped:.0%} of pixels are crushed black or blown white")
         return tuple(out)

@@ -40,7 +40,7 @@ class DecodeOutcome:
 
 def decode_frames(source: Path | bytes, facts: VideoFacts, outcome: DecodeOutcome,
                   limits: VideoLimits | None = None,
-                  progress: Callable[[float], None] | None = None,
+                  progress: Callable[[float], object] | None = None,
                   cancelled: Callable[[], bool] | None = None) -> Iterator[Frame]:
     """Every frame in order. A stream that breaks off after some frames ends with
     ``outcome.warning`` set (the frames before the break are good); one that yields no frame is

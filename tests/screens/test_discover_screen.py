@@ -1,0 +1,66 @@
+"""Title & artwork → Discover (AppTest): a real clip in, picks out as drafts with crops."""
+
+import pytest
+from apptest import assert_clean, labelled, open_page, shown, title_id
+from footage import scene_clip
+
+from artdash import catalog
+
+
+@pytest.fixture(scope="module")
+def trailer(tmp_path_factory):
+    clip = scene_clip(tmp_path_factory.mktemp("footage") / "trailer.mp4",
+                      names=("astronaut_top", "coffee", "rocket", "camera"), seconds=[3.0, 2.0, 2.0, 2.0])
+    return clip.path.read_bytes()
+
+
+def discover(at, name, data):
+    at.get("file_uploader")[1].set_value([(name, data, "video/mp4")])
+    return labelled(at.button, "Find stills").click().run()
+
+
+def test_the_discover_tab_explains_itself_before_any_video(demo_ws):
+    at = open_page("title", title=title_id(demo_ws), tab="Discover")
+    assert_clean(at)
+    assert any("No video searched yet" in i.value for i in at.info)
+    assert any("MP4, MOV, MKV or WebM" in m.value for m in at.markdown)
+
+
+def test_a_video_becomes_a_contact_sheet_and_picks_become_drafts_with_crops(demo_ws, trailer):
+    tid = title_id(demo_ws)
+    at = discover(open_page("title", title=tid, tab="Discover"), "trailer.mp4", trailer)
+    assert_clean(at)
+    assert any("4 shots, 4 candidate stills" in shown(s.value) for s in at.success)
+    assert len([c for c in at.checkbox if c.label == "Pick"]) == 4
+    assert any("Still 1 of 4" in m.value for m in at.markdown)
+    # pick the first by its card, move on with Next and pick the second with the Pick button
+    [c for c in at.checkbox if c.label == "Pick"][0].check().run()
+    labelled(at.button, "Next").click().run()
+    assert any("Still 2 of 4" in m.value for m in at.markdown)
+    labelled(at.button, "Pick").click().run()
+    assert [c.value for c in at.checkbox if c.label == "Pick"][:2] == [True, True]
+    labelled(at.button, "Add as drafts").click().run()
+    assert_clean(at)
+    assert any("Added 2 still(s) as drafts with 2 crop(s)" in shown(s.value) for s in at.success)
+    with demo_ws.session() as s:
+        made = [v for v in catalog.list_variants(s, int(tid)) if v.origin]
+    frames = [v for v in made if v.origin.startswith("frame ")]
+    crops = [v for v in made if v.lineage_kind == "crop"]
+    assert len(frames) == 2 and all(v.status == "draft" and "of trailer.mp4" in v.origin for v in frames)
+    assert len(crops) == 2 and {c.parent_id for c in crops} == {f.id for f in frames}
+
+
+def test_a_file_that_is_not_a_video_is_refused_on_the_page(demo_ws):
+    import artimages
+
+    at = discover(open_page("title", title=title_id(demo_ws), tab="Discover"), "poster.mp4", artimages.jpeg())
+    assert_clean(at)
+    assert any("cannot be searched" in shown(e.value) and "JPEG image, not a video" in shown(e.value)
+               for e in at.error)
+
+
+def test_adding_with_nothing_picked_says_what_to_do(demo_ws, trailer):
+    at = discover(open_page("title", title=title_id(demo_ws), tab="Discover"), "trailer.mp4", trailer)
+    labelled(at.button, "Add as drafts").click().run()
+    assert_clean(at)
+    assert any("Pick at least one still first" in w.value for w in at.warning)
