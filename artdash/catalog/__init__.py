@@ -12,7 +12,7 @@ page, the CLI or a notebook calls on the catalog is importable from ``artdash.ca
 
 from artdash.catalog.annotations import annotate_variants, set_focal_point
 from artdash.catalog.manifest import ImageSource, ManifestError, ManifestReport, import_manifest
-from artdash.catalog.stills import DEFAULT_RATIOS, Pick, StillOutcome, add_stills
+from artdash.catalog.stills import DEFAULT_RATIOS, Pick, StillOutcome, add_crops, add_stills
 from artdash.catalog.taxonomy import normalise_tag_name
 from artdash.catalog.text import FIRST_FILM_YEAR, MAX_SYNOPSIS, MAX_TITLE_NAME
 from artdash.catalog.titles import (
@@ -60,5 +60,5 @@ __all__ = [
     "ingest_image", "lineage_root", "list_titles", "list_variants", "normalise_tag_name", "set_editors_pick",
     "set_lineage", "set_variant_label", "set_variant_status", "set_variant_tags", "suggest_visual_tags",
     "title_choices", "update_title", "upload_files", "variant_tag_labels", "variants_by_id",
-    "DEFAULT_RATIOS", "Pick", "StillOutcome", "add_stills", "annotate_variants", "set_focal_point",
+    "DEFAULT_RATIOS", "Pick", "StillOutcome", "add_crops", "add_stills", "annotate_variants", "set_focal_point",
 ]

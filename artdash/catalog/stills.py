@@ -152,3 +152,27 @@ def _add_crop(session: Session, store: MediaStore, title_id: int, parent_id: int
 def _stem(file_name: str) -> str:
     stem = file_name.rsplit(".", 1)[0] if "." in file_name else file_name
     return stem[:80] or "video"
+
+
+def add_crops(sessions: sessionmaker[Session], store: MediaStore, variant_id: int, actor: str,
+              ratios: Sequence[str] = DEFAULT_RATIOS, focal: tuple[float, float] | None = None) -> tuple[int, ...]:
+    """Crops of an existing variant around its focal point (or ``focal``), as draft crop variants
+    of it, in one transaction; a ratio the image already has is skipped. Returns the new ids."""
+    shapes = [(text, parse_ratio(text)) for text in ratios]
+    with sessions() as session, session.begin():
+        authorize(session, actor, "editor")
+        parent = variant_row(session, variant_id)
+        fx, fy = focal if focal is not None else (parent.focal_x if parent.focal_x is not None else 0.5,
+                                                  parent.focal_y if parent.focal_y is not None else 0.5)
+        picture = Image.open(io.BytesIO(store.read(parent.sha256, parent.media_ext))).convert("RGB")
+        made, warnings = [], []
+        for text, ratio in shapes:
+            box = crop_around(picture.width, picture.height, fx, fy, ratio)
+            if box.size == picture.size:
+                continue
+            crop_id = _add_crop(session, store, parent.title_id, parent.id, picture, box, text,
+                                f"{parent.label[:80]}.jpg", actor, None, warnings)
+            if crop_id is None:
+                raise ValidationError(warnings[-1])
+            made.append(crop_id)
+    return tuple(made)

@@ -20,8 +20,9 @@ PANE_WIDTH = 560
 def focal_picker(key: str, data: bytes, size: tuple[int, int], detected: tuple[float, float],
                  faces: Sequence[Sequence[float]] = (), ratios: dict[str, tuple[int, int]] | None = None
                  ) -> tuple[float, float]:
-    """Show the picture with its faces, focal point and crops; a click on it (or the sliders) moves
-    the focal point. Returns the focal point (fractions of width and height)."""
+    """Show the picture (``data``: the image or a smaller rendition of it; ``size``: the image's own)
+    with its faces, focal point and crops; a click on it (or the sliders) moves the focal point.
+    Returns the focal point (fractions of width and height)."""
     ratios = ratios or SLOT_RATIOS
     x_key, y_key = f"{key}-x", f"{key}-y"
     st.session_state.setdefault(x_key, round(detected[0], 2))
@@ -35,7 +36,10 @@ def focal_picker(key: str, data: bytes, size: tuple[int, int], detected: tuple[f
     fx, fy = float(st.session_state[x_key]), float(st.session_state[y_key])
     width, height = size
     boxes = {name: crop_around(width, height, fx, fy, ratio) for name, ratio in ratios.items()}
-    marked = annotated_picture(data, faces, (fx, fy), [b.as_tuple() for b in boxes.values()])
+    with Image.open(io.BytesIO(data)) as shown:   # ``data`` may be a smaller rendition (a thumbnail)
+        scale = shown.width / width
+    scaled = {name: tuple(round(p * scale) for p in box.as_tuple()) for name, box in boxes.items()}
+    marked = annotated_picture(data, faces, (fx, fy), list(scaled.values()))
     st.plotly_chart(_clickable(marked), key=chart_key, on_select="rerun", selection_mode="points",
                     config={"displayModeBar": False}, width="stretch")
     st.caption("Click the subject to move the focal point (red); blue frames are the crops, yellow boxes faces.")
@@ -45,7 +49,7 @@ def focal_picker(key: str, data: bytes, size: tuple[int, int], detected: tuple[f
     columns = st.columns(len(boxes))
     for column, (name, crop) in zip(columns, boxes.items()):
         whole = crop.size == (width, height)
-        column.image(cut(data, crop.as_tuple(), (240, 240)),
+        column.image(cut(data, scaled[name], (240, 240)),
                      caption=f"{name}: the whole picture (no crop needed)" if whole
                      else f"{name} crop ({crop.size[0]}×{crop.size[1]})")
     return fx, fy

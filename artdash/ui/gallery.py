@@ -14,6 +14,7 @@ from artdash.catalog.taxonomy import FacetView
 from artdash.errors import ArtdashError
 from artdash.ui import state, widgets
 from artdash.ui.eligibility import rule_inputs
+from artdash.ui.focal import focal_picker
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
@@ -110,10 +111,10 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
 
     if v.status == "active":
         if page.pick == v.id:
-            st.caption(":material/star: The editor's page.pick: the default image of this title.")
-        elif st.button("Make editor's page.pick", key=f"page.pick-{v.id}", icon=":material/star:", disabled=not page.can_edit):
+            st.caption(":material/star: The editor's pick: the default image of this title.")
+        elif st.button("Make editor's pick", key=f"pick-{v.id}", icon=":material/star:", disabled=not page.can_edit):
             widgets.act(page.ws, lambda s: catalog.set_editors_pick(s, page.title_id, v.id, page.actor),
-                        f"#{v.id} is now the editor's page.pick.")
+                        f"#{v.id} is now the editor's pick.")
 
     # Suggestions from visual features.
     if v.pending_suggestions:
@@ -143,6 +144,9 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
         if st.form_submit_button("Save tags", type="primary", disabled=not page.can_edit):
             widgets.act(page.ws, lambda s: catalog.set_variant_tags(s, v.id, chosen, page.actor, v.version),
                         f"Saved tags of #{v.id}.")
+
+    with st.expander("Focal point and crops"):
+        focal_and_crops(page, v)
 
     with st.expander("Lineage (crop or localisation of another variant)"):
         others: list[int | None] = [None, *(o.id for o in page.variants if o.id != v.id)]
@@ -177,3 +181,35 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
             st.caption(f"Near-duplicate of #{v.near_duplicate_of_id}")
         if st.toggle("Show full size", key=f"full-{v.id}"):
             st.image(widgets.original_path(page.ws, v), width="stretch")
+
+
+def focal_and_crops(page: TitlePage, v: catalog.VariantView) -> None:
+    """Where the subject is (click the picture to move it) and crops for the product's slots around it."""
+    if v.origin:
+        st.caption(f"From {md(v.origin)}")
+    if not st.toggle("Show focal point and crops", key=f"focal-on-{v.id}"):
+        return
+    thumbnail = page.ws.store.thumbnail_path(v.sha256)
+    if not thumbnail.is_file():
+        st.caption("The image's thumbnail is missing; `artdash doctor --repair` makes it again.")
+        return
+    data = thumbnail.read_bytes()
+    notes = v.annotations
+    if notes:
+        st.caption(f"{notes.get('face_count', 0)} face(s), {md(notes.get('cast_shot', '?'))}; focal point from "
+                   f"{md(notes.get('focal_source', '?'))}, {md(notes.get('placement', ''))}")
+    fx, fy = focal_picker(f"gallery-focal-{v.id}-{v.version}", data, (v.width, v.height), v.focal_point, v.faces)
+    c1, c2 = st.columns(2)
+    if c1.button("Save focal point", key=f"save-focal-{v.id}", disabled=not page.can_edit):
+        widgets.act(page.ws, lambda s: catalog.set_focal_point(s, v.id, fx, fy, page.actor, v.version),
+                    f"Saved the focal point of #{v.id}.")
+    if c2.button("Make 2:3 and 16:9 crops", key=f"crops-{v.id}", disabled=not page.can_edit,
+                 help="New draft variants cut around this focal point, as crops of this one."):
+        try:
+            made = catalog.add_crops(page.ws.sessions, page.ws.store, v.id, page.actor, focal=(fx, fy))
+        except ArtdashError as exc:
+            st.error(f"No crops made — {md(exc)}")
+        else:
+            widgets.flash("success", f"Made {len(made)} crop(s) of #{v.id}: " + ", ".join(f"#{i}" for i in made)
+                          if made else f"#{v.id} already has both shapes; no crop was needed.")
+            st.rerun()

@@ -1,0 +1,51 @@
+"""The gallery's focal point and crops, and the editor's-pick button (AppTest)."""
+
+from apptest import assert_clean, labelled, open_page, shown, title_id
+
+from artdash import catalog
+
+
+def first_variant(ws, tid):
+    with ws.session() as s:
+        return catalog.list_variants(s, int(tid))[0]
+
+
+def test_the_pick_button_and_caption_read_as_words(demo_ws):
+    """They read "Make editor's page.pick" after a rename slipped into the labels."""
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid)
+    with demo_ws.session() as s:
+        picked = catalog.editors_pick(s, int(tid))
+    labels = [b.label for b in at.button]
+    captions = [c.value for c in at.caption]
+    assert not any("page.pick" in text for text in labels + captions)
+    if picked != first_variant(demo_ws, tid).id:
+        labelled(at.button, "Make editor's pick").click().run()
+        assert_clean(at)
+        assert any("is now the editor's pick." in shown(s.value) for s in at.success)
+    else:
+        assert any("The editor's pick: the default image" in c for c in captions)
+
+
+def test_an_editor_moves_the_focal_point_and_makes_crops_around_it(demo_ws):
+    tid = title_id(demo_ws)
+    v = first_variant(demo_ws, tid)
+    at = open_page("title", title=tid)
+    labelled(at.toggle, "Show focal point and crops").set_value(True).run()
+    assert_clean(at)
+    assert any("Click the subject to move the focal point" in c.value for c in at.caption)
+    labelled(at.slider, "Focal point, across").set_value(0.1).run()
+    labelled(at.button, "Save focal point").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        saved = catalog.get_variant(s, v.id)
+    assert saved.focal_point[0] == 0.1 and saved.annotations["focal_source"] == "editor"
+    at = open_page("title", title=tid)
+    labelled(at.toggle, "Show focal point and crops").set_value(True).run()
+    labelled(at.button, "Make 2:3 and 16:9 crops").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        crops = [c for c in catalog.list_variants(s, int(tid)) if c.parent_id == v.id and c.lineage_kind == "crop"]
+    assert len(crops) == 1 and crops[0].status == "draft"   # a 2:3 box art only needs its 16:9 crop
+    assert abs(crops[0].width / crops[0].height - 16 / 9) < 0.01
+    assert crops[0].crop_box[1] == 0 or crops[0].crop_box[0] == 0
