@@ -165,7 +165,8 @@ def add_crops(sessions: sessionmaker[Session], store: MediaStore, variant_id: in
         fx, fy = focal if focal is not None else (parent.focal_x if parent.focal_x is not None else 0.5,
                                                   parent.focal_y if parent.focal_y is not None else 0.5)
         picture = Image.open(io.BytesIO(store.read(parent.sha256, parent.media_ext))).convert("RGB")
-        made, warnings = [], []
+        made: list[int] = []
+        warnings: list[str] = []
         for text, ratio in shapes:
             box = crop_around(picture.width, picture.height, fx, fy, ratio)
             if box.size == picture.size:

@@ -38,7 +38,8 @@ def focal_picker(key: str, data: bytes, size: tuple[int, int], detected: tuple[f
     boxes = {name: crop_around(width, height, fx, fy, ratio) for name, ratio in ratios.items()}
     with Image.open(io.BytesIO(data)) as shown:   # ``data`` may be a smaller rendition (a thumbnail)
         scale = shown.width / width
-    scaled = {name: tuple(round(p * scale) for p in box.as_tuple()) for name, box in boxes.items()}
+    scaled = {name: (round(box.left * scale), round(box.top * scale), round(box.right * scale),
+                     round(box.bottom * scale)) for name, box in boxes.items()}
     marked = annotated_picture(data, faces, (fx, fy), list(scaled.values()))
     st.plotly_chart(_clickable(marked), key=chart_key, on_select="rerun", selection_mode="points",
                     config={"displayModeBar": False}, width="stretch")
