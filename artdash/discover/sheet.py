@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import heapq
 import io
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from artdash.config import VideoLimits
@@ -17,7 +20,7 @@ from artdash.discover.shots import ShotDetector
 from artdash.media.images import NEAR_DUPLICATE_BITS, make_small, perceptual_hash
 from artdash.media.images.annotate import StillAnnotations, annotate_still
 from artdash.media.images.encode import encode_thumbnail
-from artdash.media.images.quality import WORK_WIDTH, still_quality, working_grey
+from artdash.media.images.quality import WORK_WIDTH, still_quality
 from artdash.media.video.frames import DecodeOutcome, Frame, decode_frames
 from artdash.media.video.probe import VideoFacts, probe_video, timecode
 
@@ -26,6 +29,7 @@ SETTLE_SECONDS = 0.2         # frames this close after a cut are skipped (transi
 SEGMENT_SECONDS = 6.0        # a long shot offers one candidate per this many seconds
 FACE_BONUS = 0.1             # editors look for people first; a still with faces ranks this much higher
 SHEET_BOX = (480, 480)
+MAX_PENDING = 6              # frames waiting for the worker (each a full-size RGB array)
 
 
 @dataclass(frozen=True)
@@ -73,52 +77,81 @@ class _Slot:
 
 @dataclass
 class _Collector:
+    """Keeps the ``keep`` best candidates, collapsing near-duplicates. Frames are considered in the
+    order offered, by one worker thread beside the decoder (OpenCV and Pillow release the GIL), so
+    the result is the same as considering them one after another."""
     keep: int
     kept: list[tuple[float, int, Candidate]] = field(default_factory=list)   # a min-heap on score
     collapsed: int = 0
     counter: int = 0
+    _worker: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "artdash-discover"))
+    _pending: deque[Future[None]] = field(default_factory=deque)
 
     def offer(self, slot: _Slot) -> None:
         if slot.best is None:
             return
         rank, motion, frame = slot.best
-        rgb = frame.rgb()
-        notes = annotate_still(rgb)
-        score = round(rank + (FACE_BONUS if notes.faces else 0.0), 4)
-        if len(self.kept) >= self.keep and score <= self.kept[0][0]:
-            return
+        rgb = frame.rgb()   # the decoder's frame is converted here; the rest happens on the worker
+        self._pending.append(self._worker.submit(self._consider, slot.shot, frame.index, frame.seconds, rank,
+                                                 motion, rgb))
+        while len(self._pending) > MAX_PENDING:   # bounded memory when faces are slower than decoding
+            self._pending.popleft().result()
+
+    def finish(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
+        self._worker.shutdown()
+
+    def abandon(self) -> None:
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
+    def _twin(self, phash: str) -> int | None:
+        value = int(phash, 16)
+        for i, (_, _, other) in enumerate(self.kept):
+            if (value ^ int(other.phash, 16)).bit_count() <= NEAR_DUPLICATE_BITS:
+                return i
+        return None
+
+    def _consider(self, shot: int, index: int, seconds: float, rank: float, motion: float, rgb: np.ndarray) -> None:
         picture = Image.fromarray(rgb)
         small = make_small(picture, SHEET_BOX)
         phash = perceptual_hash(small)
-        for i, (other_score, _, other) in enumerate(self.kept):
-            if (int(phash, 16) ^ int(other.phash, 16)).bit_count() <= NEAR_DUPLICATE_BITS:
-                self.collapsed += 1
-                if other_score >= score:
-                    self.kept[i] = (other_score, self.kept[i][1],
-                                    _replace_duplicates(other, other.duplicates + 1))
-                    return
-                self.kept.pop(i)
-                heapq.heapify(self.kept)
-                score_dups = other.duplicates + 1
-                break
+        ceiling = rank + FACE_BONUS              # the best score it could reach with faces
+        if len(self.kept) >= self.keep and ceiling <= self.kept[0][0]:
+            return
+        twin = self._twin(phash)
+        if twin is not None and self.kept[twin][0] >= ceiling:
+            self._count_duplicate(twin)
+            return
+        notes = annotate_still(rgb)
+        score = round(rank + (FACE_BONUS if notes.faces else 0.0), 4)
+        if twin is not None:
+            if self.kept[twin][0] >= score:
+                self._count_duplicate(twin)
+                return
+            duplicates = self.kept[twin][2].duplicates + 1
+            self.collapsed += 1
+            self.kept.pop(twin)
+            heapq.heapify(self.kept)
         else:
-            score_dups = 0
+            duplicates = 0
+            if len(self.kept) >= self.keep and score <= self.kept[0][0]:
+                return
         buf = io.BytesIO()
         picture.save(buf, "JPEG", quality=92)
-        candidate = Candidate(shot=slot.shot, frame_index=frame.index, seconds=round(frame.seconds, 3),
-                              width=picture.width, height=picture.height, jpeg=buf.getvalue(),
-                              thumbnail=encode_thumbnail(small), phash=phash, score=score,
-                              motion=round(motion, 4), annotations=notes, duplicates=score_dups)
+        candidate = Candidate(shot=shot, frame_index=index, seconds=round(seconds, 3), width=picture.width,
+                              height=picture.height, jpeg=buf.getvalue(), thumbnail=encode_thumbnail(small),
+                              phash=phash, score=score, motion=round(motion, 4), annotations=notes,
+                              duplicates=duplicates)
         self.counter += 1
         heapq.heappush(self.kept, (score, self.counter, candidate))
         if len(self.kept) > self.keep:
             heapq.heappop(self.kept)
 
-
-def _replace_duplicates(candidate: Candidate, n: int) -> Candidate:
-    from dataclasses import replace
-
-    return replace(candidate, duplicates=n)
+    def _count_duplicate(self, i: int) -> None:
+        score, order, other = self.kept[i]
+        self.kept[i] = (score, order, replace(other, duplicates=other.duplicates + 1))
+        self.collapsed += 1
 
 
 def find_candidates(source: Path | bytes, file_name: str, *, top: int = 40, limits: VideoLimits | None = None,
@@ -130,11 +163,28 @@ def find_candidates(source: Path | bytes, file_name: str, *, top: int = 40, limi
     if not 1 <= int(top) <= 500:
         raise ValueError(f"top={top}: ask for between 1 and 500 candidates")
     facts = probe_video(source, file_name, limits)
+    outcome = DecodeOutcome()
+    collector = _Collector(keep=int(top))
+    try:
+        shot_starts = _search(source, facts, outcome, collector, limits, progress, cancelled)
+        collector.finish()
+    except BaseException:
+        collector.abandon()
+        raise
+    if progress is not None:
+        progress(1.0)
+    ranked = tuple(c for _, _, c in sorted(collector.kept, key=lambda e: (-e[0], e[2].seconds)))
+    return ContactSheet(facts=facts, candidates=ranked, shot_starts=tuple(shot_starts),
+                        frames_decoded=outcome.frames, collapsed=collector.collapsed, warning=outcome.warning)
+
+
+def _search(source: Path | bytes, facts: VideoFacts, outcome: DecodeOutcome, collector: _Collector,
+            limits: VideoLimits | None, progress: Callable[[float], object] | None,
+            cancelled: Callable[[], bool] | None) -> list[float]:
+    """The decode pass: shots found, a few frames a second scored, each slot's best offered."""
     detector = ShotDetector(facts.fps)
     step = max(1, round(facts.fps / SAMPLES_PER_SECOND))
     work_height = max(2, round(facts.height * WORK_WIDTH / facts.width / 2) * 2)
-    outcome = DecodeOutcome()
-    collector = _Collector(keep=int(top))
     shot, shot_start, slot_start = 0, 0.0, 0.0
     shot_starts = [0.0]
     slot = _Slot(shot=0)
@@ -151,14 +201,10 @@ def find_candidates(source: Path | bytes, file_name: str, *, top: int = 40, limi
             slot = _Slot(shot=shot)
         if frame.index % step or frame.seconds - shot_start < SETTLE_SECONDS:
             continue
-        quality = still_quality(working_grey(frame.rgb(WORK_WIDTH, work_height)))
+        quality = still_quality(frame.grey(WORK_WIDTH, work_height))
         motion = detector.last_motion
         rank = quality.score * (1.0 - min(0.5, 8.0 * motion))   # fast motion blurs; steady frames first
         if slot.best is None or rank > slot.best[0]:
             slot.best = (rank, motion, frame)
     collector.offer(slot)
-    if progress is not None:
-        progress(1.0)
-    ranked = tuple(c for _, _, c in sorted(collector.kept, key=lambda e: (-e[0], e[2].seconds)))
-    return ContactSheet(facts=facts, candidates=ranked, shot_starts=tuple(shot_starts),
-                        frames_decoded=outcome.frames, collapsed=collector.collapsed, warning=outcome.warning)
+    return shot_starts

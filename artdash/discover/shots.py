@@ -1,4 +1,4 @@
-"""Shot boundaries from one frame at a time: a colour-histogram distance plus a pixel difference
+"""Shot boundaries from one frame at a time: a colour-histogram distance plus a luma difference
 of tiny frames, compared with the recent past of the same shot (so pans, zooms and steady motion
 do not cut, a change of scene does)."""
 
@@ -14,8 +14,13 @@ WINDOW = 12            # frames of recent past
 MIN_SHOT_SECONDS = 0.4
 
 
+_CHROMA_SHIFT = np.array([0, 16, 16], dtype=np.int32)
+
+
 def _histogram(tiny: np.ndarray) -> np.ndarray:
-    q = (tiny >> 5).reshape(-1, 3).astype(np.int32)
+    # 8 levels per channel; chroma shifted half a level so that grey (Cb = Cr = 128) sits in the
+    # middle of a bin, not on an edge where noise would flip it between two
+    q = (np.minimum(tiny.reshape(-1, 3).astype(np.int32) + _CHROMA_SHIFT, 255) >> 5)
     return np.bincount(q[:, 0] * 64 + q[:, 1] * 8 + q[:, 2], minlength=512) / len(q)
 
 
@@ -31,8 +36,8 @@ class ShotDetector:
         self.last_motion = 0.0      # … its mean pixel change alone, in [0, 1]
 
     def push(self, tiny: np.ndarray) -> bool:
-        """True when ``tiny`` (an H×W×3 uint8 frame) is the first frame of a new shot."""
-        hist, grey = _histogram(tiny), tiny.mean(axis=2, dtype=np.float32)
+        """True when ``tiny`` (an H×W×3 uint8 frame, channel 0 its luma) is the first frame of a new shot."""
+        hist, grey = _histogram(tiny), tiny[..., 0].astype(np.float32)
         previous, self._previous = self._previous, (hist, grey)
         self._since_cut += 1
         if previous is None:

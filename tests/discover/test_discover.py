@@ -67,7 +67,8 @@ def test_the_candidate_is_a_full_size_jpeg_of_that_frame(sheet):
 
 
 def test_the_same_scene_twice_collapses_into_one_candidate(tmp_path):
-    clip = scene_clip(tmp_path / "repeat.mp4", names=("coffee", "rocket", "coffee", "camera"))
+    # the coffee shots are the same take (same pan, same length), as a recut scene would be
+    clip = scene_clip(tmp_path / "repeat.mp4", names=("coffee", "rocket", "coffee", "camera"), seconds=[2.0] * 4)
     sheet = find_candidates(clip.path, "repeat.mp4")
     assert len(sheet.shot_starts) == 4
     assert sheet.collapsed == 1 and len(sheet.candidates) == 3

@@ -52,7 +52,7 @@ class StillAnnotations:
 
 
 def annotate_still(rgb: np.ndarray, faces: tuple[Face, ...] | None = None) -> StillAnnotations:
-    """Annotate an RGB array (any size; faces are looked for at up to 640 px wide)."""
+    """Annotate an RGB array (any size; faces are looked for at up to 512 px wide)."""
     found = detect_faces(rgb) if faces is None else faces
     return StillAnnotations(faces=found, cast_shot=cast_shot(found), composition=composition(rgb, found),
                             quality=still_quality(working_grey(rgb)), skin_share=skin_share(rgb, found))

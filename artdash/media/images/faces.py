@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 CASCADE = "haarcascade_frontalface_default.xml"
-DETECT_WIDTH = 640      # faces are looked for on a frame scaled to this width (or its own, if smaller)
+DETECT_WIDTH = 512      # faces are looked for on a frame scaled to this width (or its own, if smaller)
 _local = threading.local()
 
 
@@ -59,7 +59,7 @@ def detect_faces(rgb: np.ndarray) -> tuple[Face, ...]:
         grey = cv2.resize(grey, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
     grey = cv2.equalizeHist(grey)
     side = max(24, min(grey.shape) // 24)
-    boxes = _cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=7, minSize=(side, side))
+    boxes = _cascade().detectMultiScale(grey, scaleFactor=1.15, minNeighbors=7, minSize=(side, side))
     h, w = grey.shape
     faces = [Face(float(x) / w, float(y) / h, float(bw) / w, float(bh) / h) for x, y, bw, bh in
              (boxes if len(boxes) else [])]

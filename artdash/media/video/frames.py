@@ -1,4 +1,5 @@
-"""One pass over a video's frames: each reduced by FFmpeg's scaler to a tiny signature, kept frames converted in full."""
+"""One pass over a video's frames: each reduced to a tiny signature read straight off its planes
+(no colour conversion), a few to a grey working copy, kept frames converted to RGB in full."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from artdash.config import VideoLimits
@@ -17,17 +19,50 @@ TINY = (64, 36)          # the shot detector's view of every frame (width, heigh
 CHECK_EVERY = 24         # frames between looks at the Cancel flag and progress
 
 
+PLANAR_420 = ("yuv420p", "yuvj420p")
+
+
+def _plane(plane: av.video.plane.VideoPlane) -> np.ndarray:
+    return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, :plane.width]
+
+
+def _small(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``picture`` area-averaged down to ``size`` (width, height); a much larger one is first
+    sampled every n-th pixel to twice that size (the average of 2×2 samples still low-passes)."""
+    width, height = size
+    step_y, step_x = picture.shape[0] // (2 * height), picture.shape[1] // (2 * width)
+    if step_x > 1 and step_y > 1:
+        picture = picture[::step_y, ::step_x]
+    return cv2.resize(np.ascontiguousarray(picture), size, interpolation=cv2.INTER_AREA)
+
+
 @dataclass
 class Frame:
-    """A decoded frame: its number, time, tiny RGB signature, and the decoder's frame for full conversion."""
+    """A decoded frame: its number, time, tiny Y′CbCr signature, and the decoder's frame for conversions."""
     index: int
     seconds: float
-    tiny: np.ndarray
+    tiny: np.ndarray          # TINY[1]×TINY[0]×3, channel 0 the luma
     _frame: av.VideoFrame
 
     def rgb(self, width: int | None = None, height: int | None = None) -> np.ndarray:
         """The frame as an RGB array (full size, or scaled by FFmpeg to ``width``×``height``)."""
         return self._frame.to_ndarray(format="rgb24", width=width, height=height)
+
+    def grey(self, width: int, height: int) -> np.ndarray:
+        """The luma scaled to ``width``×``height`` (read off the Y plane when the frame is planar 4:2:0)."""
+        if self._frame.format.name in PLANAR_420:
+            return _small(_plane(self._frame.planes[0]), (width, height))
+        return self._frame.to_ndarray(format="gray", width=width, height=height)
+
+
+def signature(frame: av.VideoFrame) -> np.ndarray:
+    """A TINY-sized Y′CbCr picture of the frame: off its planes for 4:2:0 video, by FFmpeg otherwise."""
+    if frame.format.name in PLANAR_420:
+        planes = [_small(_plane(p), TINY) for p in frame.planes[:3]]
+    else:
+        planar = frame.reformat(width=TINY[0], height=TINY[1], format="yuv444p")
+        planes = [_plane(p).copy() for p in planar.planes[:3]]
+    return np.dstack(planes)
 
 
 @dataclass
@@ -74,8 +109,7 @@ def decode_frames(source: Path | bytes, facts: VideoFacts, outcome: DecodeOutcom
                     raise Cancelled("stopped: no candidates were kept")
                 if progress is not None:
                     progress(min(1.0, seconds / facts.seconds))
-            tiny = frame.to_ndarray(format="rgb24", width=TINY[0], height=TINY[1])
-            yield Frame(outcome.frames, seconds, tiny, frame)
+            yield Frame(outcome.frames, seconds, signature(frame), frame)
             outcome.frames += 1
             outcome.last_seconds = seconds
     finally:
