@@ -23,7 +23,7 @@ PLANAR_420 = ("yuv420p", "yuvj420p")
 
 
 def _plane(plane: av.video.plane.VideoPlane) -> np.ndarray:
-    return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, :plane.width]
+    return np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)[:, :plane.width]
 
 
 def _small(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
