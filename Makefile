@@ -68,6 +68,7 @@ bench: install
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/stats.py
+	$(BIN)/python bench/discover.py
 
 ## lint: ruff, and the import-linter contracts (layers point down; streamlit only in artdash.ui; no circles)
 lint: install

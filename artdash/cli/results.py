@@ -39,8 +39,14 @@ def results_import(file, mappings, skip_unknown):
     except IngestError as exc:
         echo_issues(exc.issues)
         raise
-    click.echo(f"imported {report.n_inserted:,} new impressions of {report.n_rows:,} rows "
-               f"({report.n_already_present:,} already present, {report.n_skipped_unknown:,} skipped)")
+    if report.import_id is None:
+        click.echo(f"nothing new: all {report.n_rows:,} rows were imported before "
+                   f"({report.n_already_present:,} already present, {report.n_skipped_unknown:,} skipped); "
+                   "no import was added")
+    else:
+        click.echo(f"imported {report.n_inserted:,} new impressions of {report.n_rows:,} rows as import "
+                   f"#{report.import_id} ({report.n_already_present:,} already present, "
+                   f"{report.n_skipped_unknown:,} skipped)")
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
 

@@ -183,6 +183,8 @@ def log_run(ws, world, result: LabResult, run_id: int, actor: str, progress=None
     data = run_log(world, result, str(run_id)).to_csv(index=False).encode()
     report = import_log(ws, data, log_file_name(run_id), actor, kind="simulation", needs="editor",
                         progress=progress)
+    if report.import_id is None:  # only a person's file ("import") can add nothing new; a run's log is new
+        raise RuntimeError(f"the simulated log of run #{run_id} added no impressions")
     with ws.transaction() as s:
         attach_log(s, run_id, report.import_id, actor)
     return report

@@ -43,8 +43,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class IngestReport:
-    """What an import did: its id, rows read, impressions added, already present and skipped."""
-    import_id: int
+    """What an import did: its id (None when a file added nothing new: no import is recorded),
+    rows read, impressions added, already present and skipped."""
+    import_id: int | None
     n_rows: int
     n_inserted: int
     n_already_present: int
@@ -141,6 +142,10 @@ def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str,
                 more = f" and {state.n_issues - 5} more" if state.n_issues > 5 else ""
                 raise IngestError(f"{state.n_issues} bad row(s), nothing imported — {shown}{more}",
                                   tuple(sorted(state.issues, key=lambda i: i.line)), state.n_issues)
+            if inserted == 0 and kind == "import":
+                # a file imported before (or only unknown ids skipped): nothing new, no empty import
+                writer.discard()
+                return IngestReport(None, n_rows, 0, present, state.n_skipped, tuple(state.skipped))
             contributions = writer.contributions(quality_seconds) if inserted else {}
             write_rollups(conn, contributions, +1)
             variants = contributions.get("variants")

@@ -55,6 +55,8 @@ def import_log(ws: Workspace, source: bytes | Path, file_name: str, actor: str, 
     report = ingest(impression_log(ws), source, file_name, actor, variant_titles(ws), ws.settings.quality_play_seconds,
                     mapping=mapping, skip_unknown=skip_unknown, kind=kind, progress=progress,
                     names=catalog_names(ws))
+    if report.import_id is None:
+        return report  # nothing new was added: nothing to record
     with ws.transaction() as s:
         authorize(s, actor, needs)
         audit.record(s, actor, "import", "impressions", report.import_id,

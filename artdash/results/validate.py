@@ -21,6 +21,9 @@ FALSE_WORDS = {"0", "false", "f", "no", "n"}
 MAX_ISSUES_KEPT = 1000
 TEXT_LIMITS = {"member_id": 100, "policy": 40, "experiment": 80, "cell": 40}
 _ZONE = r"(?:[zZ]|[+-]\d\d:?\d\d)$"
+_DATE_START = r"^\s*\d{4}-?\d\d-?\d\d"   # what every ISO 8601 time starts with (2026-11-01 or 20261101)
+
+
 @dataclass(frozen=True)
 class IngestIssue:
     """One bad row of a log: its line, the column and what is wrong."""
@@ -200,9 +203,12 @@ def validate_chunk(chunk: pa.Table, first_line: int, lookup: np.ndarray, skip_un
     if pa.types.is_timestamp(stamps.type):
         zoned = np.full(n, stamps.type.tz is not None)
     else:
+        # a value that is no date at all ("yesterday") is said to be so, not taken for a zone mismatch
+        flag(~_as_numpy(pc.match_substring_regex(_text(stamps), _DATE_START)), "timestamp",
+             "not a timestamp (use ISO 8601, e.g. 2026-11-01T20:15:00Z)")
         zoned = _as_numpy(pc.match_substring_regex(_text(stamps), _ZONE))
-    if state.zoned is None and n:
-        state.zoned = bool(zoned[0])
+    if state.zoned is None and (~bad).any():
+        state.zoned = bool(zoned[~bad][0])
     flag(zoned != state.zoned, "timestamp",
          "mixed time zones: some timestamps carry a zone and others don't; give every timestamp a zone "
          "(e.g. 2026-11-01T20:15:00Z) or none (then UTC is assumed)")

@@ -85,7 +85,7 @@ def import_form(ws: Workspace) -> None:
     try:
         mapping = parse_column_mapping(mapping_text)
     except ArtdashError as exc:
-        st.error(f"Nothing imported — {exc}.")
+        st.error(f"Nothing imported — {md(exc)}.")
         return
     bar = st.progress(0.0, text="Reading…")
     def checked(n_rows: int) -> None:
@@ -96,15 +96,20 @@ def import_form(ws: Workspace) -> None:
                             skip_unknown=skip_unknown, progress=checked)
     except IngestError as exc:
         bar.empty()
-        st.error(f"Nothing imported — {exc}")
+        text = str(exc).replace(", nothing imported", "")   # the headline says it once
+        st.error(f"Nothing imported — {md(text)}")
         if exc.issues:
             st.dataframe(pd.DataFrame([vars(i) for i in exc.issues]), hide_index=True, width="stretch")
     except ArtdashError as exc:
         bar.empty()
-        st.error(f"Nothing imported — {exc}")
+        st.error(f"Nothing imported — {md(exc)}")
     else:
         bar.empty()
         skipped = f"; {result.n_skipped_unknown:,} skipped (unknown ids)" if result.n_skipped_unknown else ""
+        if result.import_id is None:
+            widgets.flash("info", f"Nothing new: all {result.n_rows:,} rows of {md(upload.name)} were imported "
+                                  f"before{skipped}; no import was added to the history.")
+            st.rerun()
         done = (f"Imported {result.n_inserted:,} new impressions of {result.n_rows:,} rows "
                 f"({result.n_already_present:,} were already there{skipped}).")
         if result.warnings:

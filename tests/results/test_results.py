@@ -396,3 +396,27 @@ def test_a_missing_column_message_names_a_few_of_the_files_columns(log):
     with pytest.raises(IngestError, match=r"The file has: when, who, c0, c1, c2, c3 … and 36 more") as refused:
         do_ingest(log, header + "1,2\n")
     assert len(str(refused.value)) < 400
+
+
+def test_a_value_that_is_no_date_is_called_so_not_a_time_zone_mix(log):
+    """'yesterday' after zoned timestamps was reported as "mixed time zones"."""
+    with pytest.raises(IngestError) as error:
+        do_ingest(log, HEADER + rows(1) + rows(1, start=5).replace("2026-11-01T05:00:00Z", "yesterday"))
+    (issue,) = error.value.issues
+    assert (issue.line, issue.column) == (3, "timestamp") and issue.problem.startswith("not a timestamp")
+    assert "mixed time zones" not in str(error.value)
+    # a first row that is no date does not decide which zone style the file uses
+    with pytest.raises(IngestError) as first:
+        do_ingest(log, HEADER + rows(1, day="soon") + rows(2, start=5))
+    assert [i.line for i in first.value.issues] == [2]
+
+
+def test_importing_the_same_file_again_adds_nothing_and_no_empty_import(log):
+    text = HEADER + rows(5)
+    first = do_ingest(log, text)
+    again = do_ingest(log, text)
+    assert first.import_id is not None and first.n_inserted == 5
+    assert again.import_id is None and (again.n_rows, again.n_inserted, again.n_already_present) == (5, 0, 5)
+    with log.engine.connect() as conn:
+        assert queries.import_history(conn)["id"].tolist() == [first.import_id]
+        assert queries.count_impressions(conn) == 5

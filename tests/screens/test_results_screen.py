@@ -11,6 +11,7 @@ from apptest import (
     clear_ab_log,
     labelled,
     open_page,
+    shown,
     sign_in,
 )
 from streamlit.testing.v1 import AppTest
@@ -337,3 +338,29 @@ def test_cuped_lifts_beside_the_unadjusted(demo_ws):
     [table] = [d.value for d in at.dataframe if "adjusted lift" in d.value]
     assert table["adjusted lift"].notna().all() and (table["members"] > 0).all()
     assert {"lift", "lift low", "lift high", "variance reduction"} <= set(table)
+
+
+def test_an_import_refusal_says_nothing_imported_once_and_a_repeat_import_adds_no_empty_import(demo_ws):
+    from artdash.results import queries
+    from artdash.results.service import variant_titles
+
+    variant, title = next(iter(variant_titles(demo_ws).items()))
+    bad = (b"event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds\n"
+           b"e1,2026-11-01T10:00:00Z,m1,1,1,uniform,0,true,400\n")
+    at = open_page("results", results_tab="Import")
+    at.get("file_uploader")[0].set_value([("log.csv", bad, "text/csv")])
+    labelled(at.button, "Import").click().run()
+    (error,) = [e.value for e in at.error if "propensity" in e.value]
+    assert error.lower().count("nothing imported") == 1
+    good = ("event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds\n"
+            + "".join(f"r{i},2026-11-01T10:00:00Z,m{i},{title},{variant},uniform,1,true,400\n" for i in range(3))).encode()
+    with demo_ws.results_engine.connect() as conn:
+        before = len(queries.import_history(conn))
+    for _ in range(2):
+        at = open_page("results", results_tab="Import")
+        at.get("file_uploader")[0].set_value([("again.csv", good, "text/csv")])
+        labelled(at.button, "Import").click().run()
+        assert_clean(at)
+    assert any("Nothing new: all 3 rows of again.csv were imported before" in shown(i.value) for i in at.info)
+    with demo_ws.results_engine.connect() as conn:
+        assert len(queries.import_history(conn)) == before + 1
