@@ -112,8 +112,8 @@ def test_results_import_and_refusal(run, tmp_path):
     named.write_text("event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds\n"
                      "n1,2026-11-01T10:00:00Z,m1,harbour lights,1,uniform,1,true,400\n")
     assert "imported 1 new impressions" in run("results", "import", str(named)).output
-    assert "0 new impressions" in run("results", "import", str(log), "--map", "id=event_id",
-                                      "--map", "ts=timestamp").output
+    again = run("results", "import", str(log), "--map", "id=event_id", "--map", "ts=timestamp").output
+    assert "nothing new: all 1 rows were imported before" in again and "no import was added" in again
     result = run("results", "import", str(log))
     assert result.exit_code == 2 and "missing column(s): event_id, timestamp" in result.output
     listing = run("results", "imports").output
