@@ -8,9 +8,11 @@ PORT   ?= 8501
 .PHONY: run serve test bench install db demo lint types fuzz clean walk
 
 $(BIN)/python:
+	@echo "Creating the virtual environment in $(VENV)…"
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "Installing ArtDash and what it needs into $(VENV) (the first time: a few minutes, offline afterwards)…"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,vw]'
 	# gbstats is the tests' independent reference for artdash.stats; it pins numpy<2 and pandas<2,
 	# which the parts the tests use do not need, so it goes in without its dependencies
@@ -75,9 +77,9 @@ lint: install
 	$(BIN)/ruff check artdash screens tests bench scripts app.py
 	$(BIN)/lint-imports
 
-## walk: screenshot every page of an app running on $(PORT) into test-artifacts/walk
+## walk: screenshot every page of an app running on $(PORT), at 1024 and 1600 px, into test-artifacts/walk
 walk: install
-	$(BIN)/python ../shared/tools/walk.py http://localhost:$(PORT) test-artifacts/walk
+	$(BIN)/python scripts/walk.py http://localhost:$(PORT) test-artifacts/walk
 
 clean:
 	rm -rf $(VENV) *.egg-info test-artifacts bench/out
