@@ -32,7 +32,8 @@ from artdash.media.images import (
 # ---------------------------------------------------------------------------------- titles
 
 def _resolve_title_tags(session: Session, genres: Sequence[str], cast: Sequence[str],
-                        tag_ids: Sequence[int], actor: str) -> list[Tag]:
+                        tag_ids: Sequence[int], actor: str) -> tuple[list[Tag], list[int]]:
+    """The title's tags, and its cast's tag ids in the order given (billing order)."""
     tags: dict[int, Tag] = {}
     for genre in genres:
         found = find_tag(session, "genre", genre)
@@ -42,14 +43,15 @@ def _resolve_title_tags(session: Session, genres: Sequence[str], cast: Sequence[
             raise ValidationError(f"{genre.strip()!r} is not a genre in the taxonomy; pick one of: {known} "
                                   "(or add it on the Taxonomy page first)")
         tags[found.id] = session.get_one(Tag, found.id)
-    for view in ensure_tags(session, "cast", [c for c in cast if c and c.strip()], actor):
+    billing = ensure_tags(session, "cast", [c for c in cast if c and c.strip()], actor)
+    for view in billing:
         tags[view.id] = session.get_one(Tag, view.id)
     for tag_id in tag_ids:
         tag = session.get(Tag, int(tag_id))
         if tag is None:
             raise NotFoundError(f"tag #{tag_id} does not exist (it may have been merged); reload the page")
         tags[tag.id] = tag
-    return list(tags.values())
+    return list(tags.values()), [view.id for view in billing]
 
 
 def _check_duplicate_title(session: Session, name: str, year: int | None, kind: str, exclude: int | None = None):
@@ -73,8 +75,9 @@ def create_title(session: Session, *, name: str, actor: str, year: int | str | N
     kind = clean_kind(kind)
     synopsis = clean_text(synopsis, "synopsis", MAX_SYNOPSIS)
     _check_duplicate_title(session, name, year, kind)
-    tags = _resolve_title_tags(session, genres, cast, tag_ids, actor)
-    title = Title(name=name, year=year, kind=kind, synopsis=synopsis, created_by=actor, updated_by=actor, tags=tags)
+    tags, cast_order = _resolve_title_tags(session, genres, cast, tag_ids, actor)
+    title = Title(name=name, year=year, kind=kind, synopsis=synopsis, created_by=actor, updated_by=actor, tags=tags,
+                  cast_order=cast_order)
     session.add(title)
     session.flush()
     return title_view(title)
@@ -97,9 +100,10 @@ def update_title(session: Session, title_id: int, *, actor: str, expected_versio
     kind = clean_kind(kind)
     synopsis = clean_text(synopsis, "synopsis", MAX_SYNOPSIS)
     _check_duplicate_title(session, name, year, kind, exclude=title.id)
-    tags = _resolve_title_tags(session, genres, cast, tag_ids, actor)
+    tags, cast_order = _resolve_title_tags(session, genres, cast, tag_ids, actor)
     with session.no_autoflush:  # one UPDATE, one version step
         title.tags = tags
+        title.cast_order = cast_order
         title.name, title.year, title.kind, title.synopsis = name, year, kind, synopsis
         touch(title, actor)  # a new version also when only its tags changed
     flush_or_conflict(session, "title")

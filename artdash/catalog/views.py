@@ -104,10 +104,15 @@ class TitleView:
     n_draft: int = 0
     n_retired: int = 0
     cover: VariantView | None = None
+    cast_order: tuple[int, ...] = ()      # cast tag ids in billing order (as typed)
 
     def tags_in(self, facet: str) -> tuple[TagView, ...]:
-        """The title's tags of one facet."""
-        return tuple(t for t in self.tags if t.facet == facet)
+        """The title's tags of one facet (the cast in billing order; others alphabetically)."""
+        tags = tuple(t for t in self.tags if t.facet == facet)
+        if facet == "cast" and self.cast_order:
+            rank = {tag_id: i for i, tag_id in enumerate(self.cast_order)}
+            tags = tuple(sorted(tags, key=lambda t: rank.get(t.id, len(rank))))   # stable: the rest stay sorted
+        return tags
 
     @property
     def genres(self) -> tuple[str, ...]:
@@ -224,4 +229,5 @@ def title_view(t: Title, counts: dict[str, int] | None = None, cover: Variant | 
         tags=sorted_tags(t.tags), n_variants=sum(counts.values()), n_active=counts.get("active", 0),
         n_draft=counts.get("draft", 0), n_retired=counts.get("retired", 0),
         cover=variant_view(cover) if cover is not None else None,
+        cast_order=tuple(int(i) for i in (t.cast_order or ())),
     )

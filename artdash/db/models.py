@@ -91,6 +91,7 @@ class Title(Base):
     year: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(10), default="movie")
     synopsis: Mapped[str] = mapped_column(Text, default="")
+    cast_order: Mapped[list[Any]] = mapped_column(default=list)   # cast tag ids in billing order
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     created_by: Mapped[str] = mapped_column(String(80))

@@ -406,3 +406,16 @@ def test_bulk_status_is_all_or_nothing_and_names_what_cannot_move(ws):
     with pytest.raises(ValidationError, match="not a status"):
         with ws.transaction() as s:
             catalog.bulk_status(s, ids, "published", "local-admin")
+
+
+def test_cast_keeps_the_billing_order_the_editor_typed(ws):
+    """The cast was re-sorted alphabetically everywhere."""
+    title = new_title(ws, "Billing", cast=["Zoe Adams", "Ben Cole", "Mia Berg"])
+    assert title.cast == ("Zoe Adams", "Ben Cole", "Mia Berg")
+    with ws.transaction() as s:
+        moved = catalog.update_title(s, title.id, actor=ED, expected_version=title.version, name="Billing",
+                                     year=None, kind="movie", synopsis="", cast=["Mia Berg", "Zoe Adams"])
+    assert moved.cast == ("Mia Berg", "Zoe Adams")
+    with ws.session() as s:
+        assert catalog.get_title(s, title.id).cast == ("Mia Berg", "Zoe Adams")
+        assert next(t for t in catalog.list_titles(s) if t.id == title.id).cast == ("Mia Berg", "Zoe Adams")
