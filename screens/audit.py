@@ -21,31 +21,38 @@ if not people:
             "imports, lab runs, promotions and users will be listed here.")
     st.stop()
 
-c1, c2, c3 = st.columns([1, 1, 2])
+c1, c2, c3, c4 = st.columns([1, 1, 2, 2])
 who = c1.selectbox("Person", ["(everyone)", *people], key="audit_person")
 what = c2.selectbox("Entity", ["(everything)", *entities], key="audit_entity",
                     format_func=lambda e: e.replace("_", " "))
 today = clock.now().date()
 span = c3.date_input("Dates", (today - timedelta(days=30), today), key="audit_dates")
+needle = c4.text_input("Search", key="audit_search", placeholder="a name, a tag, a value…",
+                       help="Entries whose person, action, entity, id or values before or after contain this text.")
 start, end = (span if isinstance(span, tuple) and len(span) == 2 else (span[0], span[0]) if span else (today, today))
 
 with ws.session() as s:
     trail = audit.entries(s, actor=None if who == "(everyone)" else who,
                           entity=None if what == "(everything)" else what,
                           since=datetime.combine(start, time.min, UTC), until=datetime.combine(end, time.max, UTC))
+trail = audit.search(trail, needle).reset_index(drop=True)
 
 st.caption(f"{len(trail):,} change(s) shown, newest first.")
 if trail.empty:
-    st.info("No change matches these filters. Widen the dates or pick everyone.")
+    st.info("No change matches these filters. Widen the dates, pick everyone or clear the search.")
     st.stop()
 shown = trail.assign(
     change=[audit.summarize(a, b, c) for a, b, c in zip(trail["action"], trail["before"], trail["after"])],
     before=trail["before"].map(lambda v: "" if v is None else json.dumps(v, ensure_ascii=False)),
     after=trail["after"].map(lambda v: "" if v is None else json.dumps(v, ensure_ascii=False)),
-)[["when", "who", "action", "entity", "id", "change", "before", "after"]]
+)[["entry", "when", "who", "action", "entity", "id", "change", "before", "after"]]
+# The table's key follows the filters: a selection never carries over to whatever entry then
+# sits on the selected row; the detail pane shows the entry by its id.
+filters = (who, what, str(start), str(end), needle.strip().casefold())
 picked = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                      key="audit_table",
-                      column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+                      key=f"audit_table-{abs(hash(filters))}",
+                      column_config={"entry": st.column_config.NumberColumn("#", format="%d", width="small"),
+                                     "when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
                                      "change": st.column_config.TextColumn(width="large"),
                                      "before": st.column_config.TextColumn(width="medium"),
                                      "after": st.column_config.TextColumn(width="medium")})
@@ -54,9 +61,10 @@ rows = picked.selection.rows if picked else []
 if not rows:
     st.caption("Select a row to see the whole entry, before and after.")
 else:
-    entry = trail.iloc[rows[0]]
-    st.markdown(f"**{entry['action']} {str(entry['entity']).replace('_', ' ')} {md(entry['id'])}** by {md(entry['who'])}, "
-                f"{entry['when']:%Y-%m-%d %H:%M:%S}")
+    entry_id = int(shown.iloc[rows[0]]["entry"])
+    entry = trail[trail["entry"] == entry_id].iloc[0]
+    st.markdown(f"**Entry #{entry_id}: {entry['action']} {str(entry['entity']).replace('_', ' ')} {md(entry['id'])}** "
+                f"by {md(entry['who'])}, {entry['when']:%Y-%m-%d %H:%M:%S}")
     left, right = st.columns(2)
     with left:
         st.markdown("Before")

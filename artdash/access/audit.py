@@ -47,6 +47,9 @@ RULES: dict[type, tuple[str, str, str]] = {
 ACTIONS = ("create", "update", "delete")
 QUIET_COLUMNS = {"failed_sign_ins", "locked_until", "session_epoch", "last_used_at"}   # sign-in bookkeeping, not an edit
 SECRET_COLUMNS = {"password_hash", "secret_hash"}
+# An update that changes only these says nothing (e.g. a variant touched so that its version
+# steps when only its tags changed: the tags' own entries say what changed).
+BOOKKEEPING_COLUMNS = {"updated_at", "updated_by", "version"}
 SELF_SERVICE_COLUMNS = SECRET_COLUMNS | QUIET_COLUMNS  # what anyone may change on their own account
 MAX_VALUE_CHARS = 2000
 
@@ -146,7 +149,7 @@ def _record_flush(session: Session, flush_context) -> None:
                     if c.key in SECRET_COLUMNS:
                         old, new = "(set)" if old else None, "(changed)"
                     before[c.key], after[c.key] = _plain(old), _plain(new)
-            if not after:
+            if not after or set(after) <= BOOKKEEPING_COLUMNS:
                 continue
         rows.append({"at": now, "actor": actor, "action": action, "entity": mapper.local_table.name,
                      "entity_id": _entity_id(obj), "before": before, "after": after})
@@ -193,9 +196,32 @@ def entries(session: Session, actor: str | None = None, entity: str | None = Non
         query = query.where(e.at >= since)
     if until is not None:
         query = query.where(e.at <= until)
-    rows = [{"when": r.at, "who": r.actor, "action": r.action, "entity": r.entity, "id": r.entity_id,
-             "before": r.before, "after": r.after} for r in session.scalars(query)]
-    return pd.DataFrame(rows, columns=["when", "who", "action", "entity", "id", "before", "after"])
+    rows = [{"entry": r.id, "when": r.at, "who": r.actor, "action": action_name(r.action, r.entity, r.after),
+             "entity": r.entity, "id": r.entity_id, "before": r.before, "after": r.after}
+            for r in session.scalars(query)]
+    return pd.DataFrame(rows, columns=["entry", "when", "who", "action", "entity", "id", "before", "after"])
+
+
+def action_name(action: str, entity: str, after: dict | None) -> str:
+    """What a person calls the change: a row added to the append-only promotion history is a
+    promotion or a demotion, not a "create"."""
+    if entity == "policy_promotions" and action == "create" and after and after.get("action"):
+        return str(after["action"])
+    return action
+
+
+def search(trail: pd.DataFrame, text: str) -> pd.DataFrame:
+    """The entries whose person, action, entity, id or values contain ``text`` (any case)."""
+    needle = text.strip().casefold()
+    if not needle or trail.empty:
+        return trail
+    haystack = trail[["who", "action", "entity", "id"]].astype(str).agg(" ".join, axis=1) + " " + \
+        trail["before"].map(_searchable) + " " + trail["after"].map(_searchable)
+    return trail[haystack.str.casefold().str.contains(needle, regex=False)]
+
+
+def _searchable(values: Any) -> str:
+    return "" if values is None else json.dumps(values, ensure_ascii=False)
 
 
 def actors(session: Session) -> list[str]:
