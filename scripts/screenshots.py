@@ -48,7 +48,7 @@ with sync_playwright() as p:
         Image.new("RGB", size, colour).save(buf, "PNG")
         files.append({"name": name, "mimeType": "image/png", "buffer": buf.getvalue()})
     files.append({"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"meeting notes, not an image"})
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(files)
+    page.get_by_role("tabpanel", name="Upload").get_by_test_id("stFileUploaderDropzoneInput").set_input_files(files)
     page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.get_by_text("Upload report:")).to_be_visible()
     idle(page)
