@@ -6,12 +6,20 @@ import math
 import pandas as pd
 import streamlit as st
 
-from artdash import catalog, export
+from artdash import catalog
 from artdash.catalog import VARIANT_STATUSES
 from artdash.catalog.eligibility import Eligibility, set_eligibility
 from artdash.catalog.taxonomy import list_facets, list_tags
 from artdash.errors import ArtdashError, ConflictError
-from artdash.ui import discover_view, gallery, resources, results_data, state, widgets
+from artdash.ui import (
+    discover_view,
+    gallery,
+    resources,
+    results_data,
+    state,
+    upload_report,
+    widgets,
+)
 from artdash.ui import eligibility as eligibility_ui
 from artdash.ui.text import md, md_list
 
@@ -129,20 +137,7 @@ with upload_tab:
 
     last = st.session_state.get(state.UPLOAD_REPORT)
     if last and last[0] == title_id:
-        report = last[1]
-        summary = f"{report.n_accepted} accepted, {report.n_refused} refused."
-        (st.success if not report.n_refused else st.warning if report.n_accepted else st.error)(
-            f"Upload report: {summary}")
-        frame = pd.DataFrame(report.rows())
-        st.dataframe(frame, hide_index=True, width="stretch",
-                     column_config={"why / warnings": st.column_config.TextColumn(width="large")})
-        for r in report.results:
-            if not r.accepted:
-                st.error(f"**{md(r.file_name)}** refused: {md(r.reason)}")
-            for w in r.warnings:
-                st.warning(f"**{md(r.file_name)}**: {md(w)}")
-        st.download_button("Download report (CSV)", export.csv_bytes(frame),
-                           f"upload-report-title-{title_id}.csv", "text/csv")
+        upload_report.show(ws, title_id, last[1])
 
 
 with discover_tab:  # candidate stills from a trailer or an episode

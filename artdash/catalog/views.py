@@ -177,13 +177,14 @@ class UploadReport:
         return sum(not r.accepted for r in self.results)
 
     def rows(self) -> list[dict]:
-        """One flat row per file, for tables and CSV downloads."""
+        """One flat row per file, for tables and CSV downloads (numbers as numbers)."""
         return [
             {
                 "file": r.file_name,
                 "outcome": r.outcome,
-                "variant": f"#{r.variant_id}" if r.variant_id else "",
-                "size": f"{r.width}×{r.height}" if r.width else "",
+                "variant": r.variant_id,
+                "width": r.width,
+                "height": r.height,
                 "why / warnings": r.reason or "; ".join(r.warnings),
                 "near duplicate of": (f"#{r.near_duplicate.variant_id} {r.near_duplicate.label} "
                                       f"({r.near_duplicate.title_name})") if r.near_duplicate else "",

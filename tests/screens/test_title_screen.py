@@ -38,21 +38,32 @@ def test_title_page_with_no_titles_points_to_the_catalog(empty_ws):
 
 def test_upload_through_the_file_uploader_reports_each_file(demo_ws):
     tid = title_id(demo_ws)
-    at = open_page("title", title=tid)
+    at = open_page("title", title=tid, tab="Upload")
     at.get("file_uploader")[0].set_value([
         ("new-key-art.jpg", artimages.jpeg(seed=21), "image/jpeg"),
         ("readme.jpg", b"not an image at all", "image/jpeg"),
         ("wide.png", artimages.png((1920, 1080), seed=22), "image/png"),
+        ("small.jpg", artimages.jpeg((300, 450), seed=23), "image/jpeg"),
     ])
     labelled(at.button, "Upload").click().run()
     assert_clean(at)
-    assert any("2 accepted, 1 refused" in w.value for w in at.warning)
-    assert any("readme.jpg** refused: it is a text file" in shown(e.value) for e in at.error)
-    report = at.dataframe[0].value
-    assert list(report["outcome"]) == ["accepted", "refused", "accepted"]
+    assert any("3 accepted, 1 refused" in w.value for w in at.warning)
+    upload_tab = at.tabs[1]
+    lines = [shown(m.value) for m in upload_tab.markdown if m.value.startswith("**") and " — :" in m.value]
+    assert [line.split("**")[1] for line in lines] == ["new-key-art.jpg", "readme.jpg", "wide.png", "small.jpg"]
+    assert ":red[refused]" in lines[1] and "it is a text file" in lines[1]
+    assert ":green[accepted] as draft #" in lines[0] and ":orange[accepted with warnings]" in lines[3]
+    # each warning is said once (it was in a table and again in a box of its own), nothing is cut
+    page_text = " ".join(shown(e.value) for e in [*upload_tab.markdown, *upload_tab.warning, *upload_tab.error,
+                                                   *upload_tab.caption])
+    assert page_text.count("short side") == 1
+    assert not upload_tab.dataframe
     with demo_ws.session() as s:
         labels = [v.label for v in catalog.list_variants(s, int(tid))]
     assert "new key art" in labels and "wide" in labels
+    assert at.query_params["tab"] in ("Upload", ["Upload"])
+    labelled(at.button, "Open them in the gallery").click().run()
+    assert at.query_params.get("tab") in (None, "Gallery", ["Gallery"])   # the gallery is the default tab
 
 
 def test_tag_edit_saves_the_chosen_tags(demo_ws):
