@@ -92,6 +92,9 @@ with gallery_tab:
         shown_statuses = st.segmented_control("Show", VARIANT_STATUSES, default=list(VARIANT_STATUSES),
                                               selection_mode="multi", key="status_filter")
         shown = [v for v in variants if v.status in (shown_statuses or [])]
+        ids = [v.id for v in variants]
+        if st.session_state.get(picker_key) not in ids:
+            st.session_state[picker_key] = ids[0]
         grid_col, editor_col = st.columns([3, 2], gap="large")
         with grid_col:
             if not shown:
@@ -100,11 +103,11 @@ with gallery_tab:
                 for v in shown:
                     gallery.variant_card(page, v)
         with editor_col:
-            ids = [v.id for v in variants]
-            if st.session_state.get(picker_key) not in ids:
-                st.session_state[picker_key] = ids[0]
-            selected = st.selectbox("Variant to edit", ids, format_func=variant_label.get, key=picker_key)
+            editor_key = widgets.labelled_key(picker_key, variant_label)
+            selected = st.selectbox("Variant to edit", ids, format_func=variant_label.get, key=editor_key,
+                                    on_change=widgets.keep_selection, args=(picker_key, editor_key))
             gallery.variant_editor(page, next(v for v in variants if v.id == selected))
+            gallery.edit_notice()
 
 
 # ------------------------------------------------------------------------------ upload
@@ -159,8 +162,11 @@ with bulk_tab:
         st.segmented_control("Select", ["draft", "active", "retired", "all"], key=f"bulk-pick-{title_id}",
                              format_func=lambda c: "every variant" if c == "all" else f"every {c} variant",
                              on_change=preselect, help="Fills the list below; add or take out variants there.")
+        st.session_state.setdefault(picked_key, [])
+        bulk_key = widgets.labelled_key(picked_key, variant_label)
         chosen_variants = st.multiselect("Variants", [v.id for v in variants], format_func=variant_label.get,
-                                         key=picked_key, help="The variants both forms below change.")
+                                         key=bulk_key, on_change=widgets.keep_selection, args=(picked_key, bulk_key),
+                                         help="The variants both forms below change.")
         with st.form(f"bulk-{title_id}"):
             st.markdown("**Tags and status**")
             add = st.multiselect("Add tags", list(tag_label), format_func=tag_label.get)

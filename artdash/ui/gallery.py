@@ -69,12 +69,26 @@ def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
                        help="Where, when and to whom it may be shown (edit it under 'Where and when').")
         for w in v.warnings:
             st.caption(f":material/warning: {md(w)}")
-        st.button("Edit", key=f"edit-{v.id}", width="stretch", on_click=select_variant, args=(page.picker_key, v.id))
+        editing = st.session_state.get(page.picker_key) == v.id
+        st.button("Editing" if editing else "Edit", key=f"edit-{v.id}", width="stretch", on_click=select_variant,
+                  args=(page.picker_key, v.id), type="primary" if editing else "secondary",
+                  icon=":material/edit:" if editing else None)
+
+
+EDIT_NOTICE = "gallery_edit_notice"
 
 
 def select_variant(picker_key: str, variant_id: int) -> None:
-    """Open ``variant_id`` in the editor (the Edit button's callback)."""
+    """Open ``variant_id`` in the editor (the Edit button's callback); the next run says where it is."""
     st.session_state[picker_key] = variant_id
+    st.session_state[EDIT_NOTICE] = variant_id
+
+
+def edit_notice() -> None:
+    """A toast saying which variant the editor now shows (the editor may be off-screen)."""
+    variant_id = st.session_state.pop(EDIT_NOTICE, None)
+    if variant_id is not None:
+        st.toast(f"Editing #{variant_id}: its editor is beside the gallery (top right).", icon=":material/edit:")
 
 
 def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -161,3 +161,19 @@ def tag_chips(tags: tuple[TagView, ...]) -> None:
 def tag_options(tags: list[TagView]) -> dict[int, str]:
     """Tag id → ``facet: name`` for pickers."""
     return {t.id: t.label for t in tags}
+
+
+def labelled_key(base: str, labels: Mapping[Any, str]) -> str:
+    """The key for a select widget whose option labels can change (a variant's status in its label):
+    a new key when they do — the browser keeps showing the old labels of a widget it already has —
+    with the selection kept under ``base``, the state callbacks (Edit, presets) write to. Pass
+    ``on_change=keep_selection, args=(base, key)`` to the widget."""
+    key = f"{base}-{abs(hash(tuple(labels.items()))):x}"
+    if base in st.session_state:
+        st.session_state[key] = st.session_state[base]
+    return key
+
+
+def keep_selection(base: str, key: str) -> None:
+    """The widget's new value, kept under ``base`` (see :func:`labelled_key`)."""
+    st.session_state[base] = st.session_state[key]

@@ -49,3 +49,25 @@ def test_an_editor_moves_the_focal_point_and_makes_crops_around_it(demo_ws):
     assert len(crops) == 1 and crops[0].status == "draft"   # a 2:3 box art only needs its 16:9 crop
     assert abs(crops[0].width / crops[0].height - 16 / 9) < 0.01
     assert crops[0].crop_box[1] == 0 or crops[0].crop_box[0] == 0
+
+
+def test_edit_marks_the_card_and_says_where_the_editor_is(demo_ws):
+    """Edit changed the editor off-screen with no feedback."""
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid)
+    with demo_ws.session() as s:
+        second = catalog.list_variants(s, int(tid))[1]
+    [b for b in at.button if b.key == f"edit-{second.id}"][0].click().run()
+    assert_clean(at)
+    assert [b.label for b in at.button if b.key == f"edit-{second.id}"] == ["Editing"]
+    assert any(f"Editing #{second.id}" in t.value for t in at.toast)
+    assert at.subheader[0].value.startswith(f"Edit #{second.id}")
+
+
+def test_the_variant_picker_label_follows_a_status_change(demo_ws):
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid)
+    first = first_variant(demo_ws, tid)
+    labelled(at.button, "Retire").click().run()
+    picker = labelled(at.selectbox, "Variant to edit")
+    assert any(o.startswith(f"#{first.id} ") and o.endswith("(retired)") for o in picker.options)

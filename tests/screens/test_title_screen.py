@@ -20,7 +20,8 @@ def test_title_page_shows_the_gallery(demo_ws):
     at = open_page("title", title=title_id(demo_ws))
     assert_clean(at)
     assert shown(at.title[0].value) == "Harbour Lights (2019)"
-    assert len([b for b in at.button if b.label == "Edit"]) == 4
+    assert len([b for b in at.button if b.label in ("Edit", "Editing")]) == 4
+    assert len([b for b in at.button if b.label == "Editing"]) == 1   # the card whose editor is open
     assert any("box art (2:3)" in m.value for m in at.markdown)
 
 
@@ -100,7 +101,7 @@ def test_edit_button_selects_the_variant_and_suggestions_can_be_decided(demo_ws)
     with demo_ws.session() as s:
         variants = catalog.list_variants(s, int(tid))
     target = next(v for v in variants if v.pending_suggestions)
-    edit_buttons = [b for b in at.button if b.label == "Edit"]
+    edit_buttons = [b for b in at.button if b.label in ("Edit", "Editing")]
     edit_buttons[[v.id for v in variants].index(target.id)].click().run()
     assert_clean(at)
     assert at.subheader[0].value.startswith(f"Edit #{target.id}")
