@@ -76,6 +76,7 @@ def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
 
 
 EDIT_NOTICE = "gallery_edit_notice"
+SHORTCUTS = "**n** / **b** next and previous variant · **a** accept, **d** reject the first suggestion"
 
 
 def select_variant(picker_key: str, variant_id: int) -> None:
@@ -94,6 +95,14 @@ def edit_notice() -> None:
 def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
     """Everything an editor changes on one variant: status, pick, suggestions, tags, lineage, label."""
     st.subheader(f"Edit #{v.id} {md(v.label)}")
+    ids = [o.id for o in page.variants]
+    at = ids.index(v.id) if v.id in ids else 0
+    with st.container(horizontal=True, gap="small"):
+        st.button("Previous", key="variant-prev", shortcut="b", icon=":material/chevron_left:",
+                  on_click=select_variant, args=(page.picker_key, ids[at - 1]), disabled=len(ids) < 2)
+        st.button("Next", key="variant-next", shortcut="n", icon=":material/chevron_right:",
+                  on_click=select_variant, args=(page.picker_key, ids[(at + 1) % len(ids)]), disabled=len(ids) < 2)
+    st.caption(f"Variant {at + 1} of {len(ids)}. Shortcuts: {SHORTCUTS}.")
     st.image(widgets.thumbnail_path(page.ws, v), width=220)
     st.markdown(f"{widgets.STATUS_BADGES[v.status]} · {v.format} · {v.width}×{v.height} · {v.n_bytes / 1024:,.0f} KB "
                 f"· version {v.version}")
@@ -133,13 +142,16 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
     # Suggestions from visual features.
     if v.pending_suggestions:
         st.markdown("**Suggested from the image's features**")
-        for sug in v.pending_suggestions:
+        for n, sug in enumerate(v.pending_suggestions):
             row = st.container(horizontal=True, vertical_alignment="center")
             row.markdown(f"**{md(sug.tag.name)}** — {md(sug.reason)}", width="stretch")
-            if row.button("Accept", key=f"acc-{v.id}-{sug.tag.id}", icon=":material/check:", disabled=not page.can_edit):
+            first = n == 0  # the keyboard decides the first suggestion; the next one moves up
+            if row.button("Accept", key=f"acc-{v.id}-{sug.tag.id}", icon=":material/check:", disabled=not page.can_edit,
+                          shortcut="a" if first else None):
                 widgets.act(page.ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, True, page.actor),
                             f"Tagged #{v.id} {md(sug.tag.name)}.")
-            if row.button("Reject", key=f"rej-{v.id}-{sug.tag.id}", icon=":material/close:", disabled=not page.can_edit):
+            if row.button("Reject", key=f"rej-{v.id}-{sug.tag.id}", icon=":material/close:", disabled=not page.can_edit,
+                          shortcut="d" if first else None):
                 widgets.act(page.ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, False, page.actor),
                             f"Won't suggest {sug.tag.name} for #{v.id} again.")
 

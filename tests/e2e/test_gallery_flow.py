@@ -29,3 +29,30 @@ def test_edit_feedback_and_the_pickers_label_after_a_status_change(page: Page, d
     expect(page.get_by_text(re.compile(r"#\d+ is now retired\."))).to_be_visible()
     wait_idle(page)
     expect(picker).to_have_value(shown.replace("(active)", "(retired)"))
+
+
+def test_the_keyboard_moves_through_variants_and_decides_suggestions(page: Page, demo_server, artifacts):
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.set_viewport_size({"width": 1600, "height": 1400})
+    page.goto(demo_server["url"] + "/title?title=3")
+    wait_idle(page)
+    heading = page.get_by_role("heading", name=re.compile(r"^Edit #\d+"))
+    first = heading.inner_text()
+    expect(page.get_by_text(re.compile(r"Shortcuts: n / b next and previous variant"))).to_be_visible()
+    page.wait_for_timeout(1500)   # Streamlit binds shortcuts a moment after the page has drawn
+    page.keyboard.press("n")
+    wait_idle(page)
+    expect(heading).not_to_have_text(first)
+    page.locator("body").press("b")
+    wait_idle(page)
+    expect(heading).to_have_text(first)
+    # step until a variant has a suggestion, then accept it with "a"
+    for _ in range(6):
+        if page.get_by_text("Suggested from the image's features").count():
+            break
+        page.locator("body").press("n")
+        wait_idle(page)
+    suggestion = page.get_by_text("Suggested from the image's features")
+    expect(suggestion).to_be_visible()
+    page.locator("body").press("a")
+    expect(page.get_by_text(re.compile(r"Tagged #\d+ "))).to_be_visible()
