@@ -33,11 +33,13 @@ from artdash.catalog.variants import (
     get_variant,
     lineage_root,
     list_variants,
+    reopen_suggestion,
     set_editors_pick,
     set_lineage,
     set_variant_label,
     set_variant_status,
     set_variant_tags,
+    undo_status,
     variant_tag_labels,
     variants_by_id,
 )
@@ -60,5 +62,5 @@ __all__ = [
     "ingest_image", "lineage_root", "list_titles", "list_variants", "normalise_tag_name", "set_editors_pick",
     "set_lineage", "set_variant_label", "set_variant_status", "set_variant_tags", "suggest_visual_tags",
     "title_choices", "update_title", "upload_files", "variant_tag_labels", "variants_by_id",
-    "DEFAULT_RATIOS", "Pick", "StillOutcome", "add_crops", "add_stills", "annotate_variants", "set_focal_point",
+    "DEFAULT_RATIOS", "Pick", "StillOutcome", "add_crops", "add_stills", "reopen_suggestion", "undo_status", "annotate_variants", "set_focal_point",
 ]

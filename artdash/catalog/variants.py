@@ -240,6 +240,34 @@ def decide_suggestion(session: Session, variant_id: int, tag_id: int, accept: bo
     return get_variant(session, variant_id)
 
 
+def reopen_suggestion(session: Session, variant_id: int, tag_id: int, actor: str) -> VariantView:
+    """Take back a rejection: the suggestion waits for a yes or no again."""
+    authorize(session, actor, "editor")
+    suggestion = session.get(TagSuggestion, (int(variant_id), int(tag_id)))
+    if suggestion is None or suggestion.status != "rejected":
+        raise NotFoundError(f"variant #{variant_id} has no rejected suggestion of tag #{tag_id}; reload")
+    suggestion.status, suggestion.decided_by, suggestion.decided_at = "pending", None, None
+    session.flush()
+    return get_variant(session, variant_id)
+
+
+def undo_status(session: Session, variant_id: int, previous: str, actor: str, version_after: int) -> VariantView:
+    """Put a variant back to the status it had before the change that left it at ``version_after``
+    — only if nothing has changed it since (then the undo is refused, saying who did)."""
+    authorize(session, actor, "editor")
+    variant = variant_row(session, variant_id)
+    if variant.version != version_after:
+        raise ConflictError(f"{variant.updated_by} changed variant #{variant.id} after that (it is now "
+                            f"{variant.status}); nothing was undone — change it by hand if still needed",
+                            current=variant_view(variant))
+    if previous not in VARIANT_STATUSES:
+        raise ValidationError(f"{previous!r} is not a status")
+    variant.status = previous   # the one move back that the lifecycle does not offer: right after, by undo
+    variant.updated_by = actor
+    flush_or_conflict(session, "variant")
+    return get_variant(session, variant.id)
+
+
 def set_lineage(session: Session, variant_id: int, parent_id: int | None, actor: str,
                 kind: str | None = None, locale: str | None = None,
                 expected_version: int | None = None) -> VariantView:

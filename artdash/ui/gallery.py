@@ -76,7 +76,13 @@ def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
 
 
 EDIT_NOTICE = "gallery_edit_notice"
+UNDO = "gallery_undo"   # (variant id, status before, version after) of the last status change here
 SHORTCUTS = "**n** / **b** next and previous variant · **a** accept, **d** reject the first suggestion"
+
+
+def remember_undo(before: catalog.VariantView, after: catalog.VariantView) -> None:
+    """Offer to undo the status change that made ``after`` out of ``before``."""
+    st.session_state[UNDO] = (before.id, before.status, after.version)
 
 
 def select_variant(picker_key: str, variant_id: int) -> None:
@@ -115,7 +121,13 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
         if col.button(verbs[target], key=f"status-{v.id}-{target}", width="stretch", disabled=not page.can_edit,
                       type="primary" if target == "active" else "secondary"):
             widgets.act(page.ws, lambda s, target=target: catalog.set_variant_status(s, v.id, target, page.actor, v.version),
-                        f"#{v.id} is now {target}.")
+                        f"#{v.id} is now {target}.", then=lambda after: remember_undo(v, after))
+    undo = st.session_state.get(UNDO)
+    if undo and undo[0] == v.id and undo[2] == v.version:
+        if st.button(f"Undo: back to {undo[1]}", key=f"undo-{v.id}", icon=":material/undo:", disabled=not page.can_edit):
+            st.session_state.pop(UNDO, None)
+            widgets.act(page.ws, lambda s: catalog.undo_status(s, v.id, undo[1], page.actor, undo[2]),
+                        f"#{v.id} is {undo[1]} again.")
 
     if v.status == "draft":
         with st.popover("Delete draft", icon=":material/delete:"):
@@ -154,6 +166,17 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
                           shortcut="d" if first else None):
                 widgets.act(page.ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, False, page.actor),
                             f"Won't suggest {sug.tag.name} for #{v.id} again.")
+
+    rejected = [sug for sug in v.suggestions if sug.status == "rejected"]
+    if rejected:
+        with st.expander(f"Rejected suggestions ({len(rejected)})"):
+            for sug in rejected:
+                row = st.container(horizontal=True, vertical_alignment="center")
+                row.markdown(f"~~{md(sug.tag.name)}~~ — {md(sug.reason)}", width="stretch")
+                if row.button("Restore", key=f"reopen-{v.id}-{sug.tag.id}", icon=":material/undo:",
+                              disabled=not page.can_edit):
+                    widgets.act(page.ws, lambda s, t=sug.tag.id: catalog.reopen_suggestion(s, v.id, t, page.actor),
+                                f"{md(sug.tag.name)} is suggested for #{v.id} again.")
 
     # Tags, one picker per facet.
     with st.form(f"tags-{v.id}-{v.version}"):

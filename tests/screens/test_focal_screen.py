@@ -71,3 +71,44 @@ def test_the_variant_picker_label_follows_a_status_change(demo_ws):
     labelled(at.button, "Retire").click().run()
     picker = labelled(at.selectbox, "Variant to edit")
     assert any(o.startswith(f"#{first.id} ") and o.endswith("(retired)") for o in picker.options)
+
+
+def test_a_status_change_can_be_undone_right_after_and_a_rejection_taken_back(demo_ws):
+    """A rejection was permanent, with no way back."""
+    tid = title_id(demo_ws)
+    first = first_variant(demo_ws, tid)
+    at = open_page("title", title=tid)
+    labelled(at.button, "Retire").click().run()
+    labelled(at.button, "Undo: back to active").click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert catalog.get_variant(s, first.id).status == "active"
+    assert not [b for b in at.button if b.label.startswith("Undo")]
+    # reject a suggestion, then restore it
+    with demo_ws.session() as s:
+        target = next(v for v in catalog.list_variants(s, int(tid)) if v.pending_suggestions)
+    at = open_page("title", title=tid)
+    [b for b in at.button if b.key == f"edit-{target.id}"][0].click().run()
+    tag = target.pending_suggestions[0].tag
+    [b for b in at.button if b.key == f"rej-{target.id}-{tag.id}"][0].click().run()
+    with demo_ws.session() as s:
+        assert tag.id not in {x.tag.id for x in catalog.get_variant(s, target.id).pending_suggestions}
+    [b for b in at.button if b.key == f"reopen-{target.id}-{tag.id}"][0].click().run()
+    assert_clean(at)
+    with demo_ws.session() as s:
+        assert tag.id in {x.tag.id for x in catalog.get_variant(s, target.id).pending_suggestions}
+
+
+def test_undo_is_refused_when_someone_changed_the_variant_since(demo_ws):
+    import pytest
+
+    from artdash.errors import ConflictError
+
+    tid = title_id(demo_ws)
+    v = first_variant(demo_ws, tid)
+    with demo_ws.transaction() as s:
+        retired = catalog.set_variant_status(s, v.id, "retired", "local-admin")
+    with demo_ws.transaction() as s:
+        catalog.set_variant_label(s, v.id, "renamed meanwhile", "local-admin")
+    with demo_ws.transaction() as s, pytest.raises(ConflictError, match="nothing was undone"):
+        catalog.undo_status(s, v.id, "active", "local-admin", retired.version)
