@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from artdash import clock
 from artdash.catalog.eligibility import Eligibility, of_variant
+from artdash.catalog.misleading import misleading
 from artdash.catalog.personas import PersonaView
 from artdash.catalog.taxonomy import list_tags
 from artdash.db.models import EditorsPick, Persona, Tag, Title, Variant
@@ -48,6 +49,7 @@ class PreviewTitle:
     candidates: tuple[Candidate, ...]
     images: dict[int, str]  # variant id → sha256 (for thumbnails)
     rules: Mapping[int, Eligibility] = field(default_factory=dict)  # variant id → where/when it may be shown
+    misleading: Mapping[int, tuple[str, ...]] = field(default_factory=dict)  # variant id → clickbait warnings
 
     def shown_to(self, country: str = "", language: str = "", maturity: str = "",
                  when: datetime | None = None) -> tuple[Candidate, ...]:
@@ -68,7 +70,8 @@ def load_preview_catalog(session: Session) -> list[PreviewTitle]:
     titles = session.scalars(select(Title).options(selectinload(Title.tags).selectinload(Tag.facet))
                              .order_by(Title.name)).all()
     variants = session.scalars(select(Variant).where(Variant.status == "active")
-                               .options(selectinload(Variant.tags)).order_by(Variant.id)).all()
+                               .options(selectinload(Variant.tags).selectinload(Tag.facet))
+                               .order_by(Variant.id)).all()
     by_title: dict[int, list[Variant]] = {}
     for v in variants:
         by_title.setdefault(v.title_id, []).append(v)
@@ -82,7 +85,10 @@ def load_preview_catalog(session: Session) -> list[PreviewTitle]:
                                        visual=(v.brightness, v.contrast, v.colourfulness / 100, v.warmth),
                                        label=v.label) for v in vs),
             images={v.id: v.sha256 for v in vs},
-            rules={v.id: rule for v in vs if not (rule := of_variant(v)).unrestricted}))
+            rules={v.id: rule for v in vs if not (rule := of_variant(v)).unrestricted},
+            misleading={v.id: found for v in vs if (found := misleading(
+                (tag.name for tag in t.tags if tag.facet.name == "genre"),
+                (f"{tag.facet.name}: {tag.name}" for tag in v.tags)))}))
     return out
 
 

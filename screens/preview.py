@@ -61,6 +61,8 @@ def tile(title: preview.PreviewTitle, decision) -> None:
         st.caption(f"p = {decision.propensity:.0%}{take}")
         reasons = (decision.explanation or "—").split("; ")
         st.caption(md(reasons[0]), help=md("; ".join(reasons)) if len(reasons) > 1 else None)
+        for warning in title.misleading.get(decision.variant_id, ()):
+            st.caption(f":orange[:material/report: Served although {md(warning)}]")
 
 
 def homepage() -> None:

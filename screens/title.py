@@ -77,7 +77,7 @@ performance = results_data.title_performance(title_id)  # {} when there is no re
 picker_key = f"{state.SELECTED_VARIANT}_{title_id}"
 variant_label = {v.id: f"#{v.id} {v.label} ({v.status})" for v in variants}
 page = gallery.TitlePage(ws, title_id, actor, can_edit, pick, performance, picker_key, tuple(variants),
-                         tuple(facets), tag_label)
+                         tuple(facets), tag_label, title.genres)
 # The open tab lives in the URL (?tab=Upload), so it survives reruns and can be linked to.
 gallery_tab, upload_tab, discover_tab, bulk_tab, details_tab = st.tabs(
     ["Gallery", "Upload", "Discover", "Bulk changes", "Details"], key="tab", bind="query-params")

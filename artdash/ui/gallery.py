@@ -10,6 +10,7 @@ import streamlit as st
 from artdash import catalog, stats
 from artdash.catalog import LINEAGE_KINDS, STATUS_TRANSITIONS
 from artdash.catalog.eligibility import set_eligibility
+from artdash.catalog.misleading import misleading
 from artdash.catalog.taxonomy import FacetView
 from artdash.errors import ArtdashError
 from artdash.ui import state, widgets
@@ -33,6 +34,7 @@ class TitlePage:
     variants: tuple[catalog.VariantView, ...]
     facets: tuple[FacetView, ...]
     tag_label: Mapping[int, str]
+    genres: tuple[str, ...] = ()
 
     @property
     def variant_label(self) -> dict[int, str]:
@@ -69,6 +71,8 @@ def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
                        help="Where, when and to whom it may be shown (edit it under 'Where and when').")
         for w in v.warnings:
             st.caption(f":material/warning: {md(w)}")
+        for w in misleading(page.genres, (t.label for t in v.tags)):
+            st.caption(f":orange[:material/report: {md(w[:1].upper() + w[1:])}]")
         editing = st.session_state.get(page.picker_key) == v.id
         st.button("Editing" if editing else "Edit", key=f"edit-{v.id}", width="stretch", on_click=select_variant,
                   args=(page.picker_key, v.id), type="primary" if editing else "secondary",
