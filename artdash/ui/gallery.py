@@ -16,6 +16,7 @@ from artdash.errors import ArtdashError
 from artdash.ui import state, widgets
 from artdash.ui.eligibility import rule_inputs
 from artdash.ui.focal import focal_picker
+from artdash.ui.zoom import zoomable
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
@@ -232,8 +233,12 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
                    f"on {v.created_at:%Y-%m-%d %H:%M}")
         if v.near_duplicate_of_id:
             st.caption(f"Near-duplicate of #{v.near_duplicate_of_id}")
-        if st.toggle("Show full size", key=f"full-{v.id}"):
-            st.image(widgets.original_path(page.ws, v), width="stretch")
+        if st.toggle("Show full size (zoom and pan)", key=f"full-{v.id}"):
+            if page.ws.store.exists(v.sha256, v.media_ext):
+                zoomable(page.ws.store.read(v.sha256, v.media_ext), v.width, v.height,
+                         f"image/{v.format.lower()}", key=f"zoom-{v.id}")
+            else:
+                st.image(widgets.original_path(page.ws, v), width="stretch")
 
 
 def focal_and_crops(page: TitlePage, v: catalog.VariantView) -> None:

@@ -112,3 +112,22 @@ def test_undo_is_refused_when_someone_changed_the_variant_since(demo_ws):
         catalog.set_variant_label(s, v.id, "renamed meanwhile", "local-admin")
     with demo_ws.transaction() as s, pytest.raises(ConflictError, match="nothing was undone"):
         catalog.undo_status(s, v.id, "active", "local-admin", retired.version)
+
+
+def test_a_large_original_opens_in_a_zoomable_view(demo_ws):
+    """Full size was fit-to-screen only."""
+    import artimages
+
+    tid = title_id(demo_ws)
+    (big,) = catalog.upload_files(demo_ws.sessions, demo_ws.store, int(tid),
+                                  [("huge.jpg", artimages.jpeg((4000, 6000), seed=77))], "local-admin").results
+    at = open_page("title", title=tid)
+    [b for b in at.button if b.key == f"edit-{big.variant_id}"][0].click().run()
+    labelled(at.toggle, "Show full size (zoom and pan)").set_value(True).run()
+    assert_clean(at)
+    assert any("4000×6000: scroll or use + / − to zoom, drag to pan" in c.value for c in at.caption)
+    chart = at.get("plotly_chart")[-1]
+    import json
+
+    spec = json.loads(chart.proto.spec)
+    assert spec["layout"]["dragmode"] == "pan" and spec["data"][0]["source"].startswith("data:image/")
