@@ -16,8 +16,8 @@ from artdash.errors import ArtdashError
 from artdash.ui import state, widgets
 from artdash.ui.eligibility import rule_inputs
 from artdash.ui.focal import focal_picker
-from artdash.ui.zoom import zoomable
 from artdash.ui.text import md
+from artdash.ui.zoom import zoomable
 from artdash.workspace import Workspace
 
 
