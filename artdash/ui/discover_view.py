@@ -47,6 +47,10 @@ def render(ws: Workspace, title_id: int, actor: str, can_edit: bool) -> None:
     if found is None:
         st.info("No video searched yet for this title. The stills you pick become **draft** variants that remember "
                 "their frame, with crops for 2:3 box art and 16:9 billboards around their focal point.")
+        if st.button("Try it on a demo trailer", key="demo-trailer", disabled=not can_edit,
+                     help="A 20-second clip cut from this title's artwork (or the catalog's), searched like a "
+                          "video you drop."):
+            _demo(ws, title_id)
         return
     _sheet(ws, title_id, actor, can_edit, found)
 
@@ -89,6 +93,21 @@ def _search_form(ws: Workspace, title_id: int, can_edit: bool) -> None:
 
 def _view(found: Discovery, index: int) -> None:
     found.current = index
+
+
+def _demo(ws: Workspace, title_id: int) -> None:
+    from artdash.demo.trailer import demo_trailer
+
+    with st.spinner("Cutting a demo trailer from the artwork…"):
+        try:
+            data = demo_trailer(ws, title_id)
+        except ValueError as exc:
+            st.warning(md(exc))
+            return
+        sheet = find_candidates(data, "demo-trailer.mp4", top=24, limits=ws.settings.video_limits)
+    st.session_state.setdefault(state.DISCOVERY, {})[title_id] = Discovery(sheet, hashlib.sha256(data).hexdigest(),
+                                                                           None)
+    st.rerun()
 
 
 def _move(found: Discovery, step: int) -> None:

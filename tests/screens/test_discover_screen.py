@@ -64,3 +64,11 @@ def test_adding_with_nothing_picked_says_what_to_do(demo_ws, trailer):
     labelled(at.button, "Add as drafts").click().run()
     assert_clean(at)
     assert any("Pick at least one still first" in w.value for w in at.warning)
+
+
+def test_a_newcomer_can_try_discover_on_a_demo_trailer_cut_from_the_artwork(demo_ws):
+    at = open_page("title", title=title_id(demo_ws), tab="Discover")
+    labelled(at.button, "Try it on a demo trailer").click().run()
+    assert_clean(at)
+    assert any("demo-trailer.mp4" in shown(s.value) and "candidate stills" in s.value for s in at.success)
+    assert [c for c in at.checkbox if c.label == "Pick"]
