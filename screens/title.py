@@ -12,6 +12,7 @@ from artdash.catalog.eligibility import Eligibility, set_eligibility
 from artdash.catalog.taxonomy import list_facets, list_tags
 from artdash.errors import ArtdashError, ConflictError
 from artdash.ui import (
+    compare_view,
     discover_view,
     gallery,
     resources,
@@ -79,8 +80,8 @@ variant_label = {v.id: f"#{v.id} {v.label} ({v.status})" for v in variants}
 page = gallery.TitlePage(ws, title_id, actor, can_edit, pick, performance, picker_key, tuple(variants),
                          tuple(facets), tag_label, title.genres)
 # The open tab lives in the URL (?tab=Upload), so it survives reruns and can be linked to.
-gallery_tab, upload_tab, discover_tab, bulk_tab, details_tab = st.tabs(
-    ["Gallery", "Upload", "Discover", "Bulk changes", "Details"], key="tab", bind="query-params")
+gallery_tab, compare_tab, upload_tab, discover_tab, bulk_tab, details_tab = st.tabs(
+    ["Gallery", "Compare", "Upload", "Discover", "Bulk changes", "Details"], key="tab", bind="query-params")
 
 
 # ------------------------------------------------------------------------------ gallery
@@ -142,6 +143,9 @@ with upload_tab:
     if last and last[0] == title_id:
         upload_report.show(ws, title_id, last[1])
 
+
+with compare_tab:  # variants side by side, and how each slot crops them
+    compare_view.render(page)
 
 with discover_tab:  # candidate stills from a trailer or an episode
     discover_view.render(ws, title_id, actor, can_edit)

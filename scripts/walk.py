@@ -55,7 +55,9 @@ def main() -> int:
         page.goto(base)
         idle(page)
         links = page.locator('[data-testid="stSidebarNav"] a')
-        pages = [(links.nth(i).inner_text().strip(), links.nth(i).get_attribute("href")) for i in range(links.count())]
+        # a link reads "icon-name\n\nPage name": the name is its last line
+        pages = [(links.nth(i).inner_text().strip().splitlines()[-1].strip(), links.nth(i).get_attribute("href"))
+                 for i in range(links.count())]
         for name, href in pages:
             entry = {"page": name, "url": href, "shots": []}
             for width in widths:

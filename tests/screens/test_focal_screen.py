@@ -131,3 +131,17 @@ def test_a_large_original_opens_in_a_zoomable_view(demo_ws):
 
     spec = json.loads(chart.proto.spec)
     assert spec["layout"]["dragmode"] == "pan" and spec["data"][0]["source"].startswith("data:image/")
+
+
+def test_compare_shows_variants_side_by_side_with_take_rates_and_slot_crops(demo_ws):
+    tid = title_id(demo_ws)
+    at = open_page("title", title=tid, tab="Compare")
+    assert_clean(at)
+    compare = next(t for t in at.tabs if t.label == "Compare")
+    chosen = compare.multiselect[0].value
+    assert len(chosen) >= 2
+    captions = [c.value for c in compare.caption]
+    image_captions = [img.caption for element in compare.get("image") for img in element.proto.imgs]
+    assert sum(c.startswith("2:3 slot") for c in image_captions) == len(chosen)
+    assert sum(c.startswith("16:9 slot") for c in image_captions) == len(chosen)
+    assert sum("brightness" in c for c in captions) == len(chosen)

@@ -49,7 +49,7 @@ def test_upload_through_the_file_uploader_reports_each_file(demo_ws):
     labelled(at.button, "Upload").click().run()
     assert_clean(at)
     assert any("3 accepted, 1 refused" in w.value for w in at.warning)
-    upload_tab = at.tabs[1]
+    upload_tab = next(t for t in at.tabs if t.label == "Upload")
     lines = [shown(m.value) for m in upload_tab.markdown if m.value.startswith("**") and " — :" in m.value]
     assert [line.split("**")[1] for line in lines] == ["new-key-art.jpg", "readme.jpg", "wide.png", "small.jpg"]
     assert ":red[refused]" in lines[1] and "it is a text file" in lines[1]
