@@ -9,6 +9,7 @@ import streamlit as st
 from PIL import Image
 
 from artdash import stats
+from artdash.catalog import VariantView
 from artdash.media.images.crops import SLOT_RATIOS, crop_around
 from artdash.media.images.overlay import cut
 from artdash.ui import widgets
@@ -26,7 +27,7 @@ def render(page: TitlePage) -> None:
     active = [v.id for v in page.variants if v.status == "active"][:MAX_SIDE_BY_SIDE]
     default = active if len(active) >= 2 else [v.id for v in page.variants][:MAX_SIDE_BY_SIDE]
     chosen = st.multiselect("Variants side by side", [v.id for v in page.variants], default=default,
-                            format_func=page.variant_label.get, max_selections=MAX_SIDE_BY_SIDE,
+                            format_func=lambda i: page.variant_label.get(i, f"#{i}"), max_selections=MAX_SIDE_BY_SIDE,
                             key=widgets.labelled_key(f"compare-{page.title_id}", page.variant_label),
                             help=f"Up to {MAX_SIDE_BY_SIDE}; the active ones are chosen first.")
     by_id = {v.id: v for v in page.variants}
@@ -57,7 +58,7 @@ def render(page: TitlePage) -> None:
             _slots(page, v)
 
 
-def _slots(page: TitlePage, v) -> None:
+def _slots(page: TitlePage, v: VariantView) -> None:
     """The variant as each slot would cut it, around its focal point."""
     thumbnail = page.ws.store.thumbnail_path(v.sha256)
     if not thumbnail.is_file():
@@ -68,7 +69,8 @@ def _slots(page: TitlePage, v) -> None:
     with Image.open(io.BytesIO(data)) as im:
         scale = im.width / v.width
     for name, ratio in SLOT_RATIOS.items():
-        box = crop_around(v.width, v.height, *v.focal_point, ratio)
+        focal_x, focal_y = v.focal_point
+        box = crop_around(v.width, v.height, focal_x, focal_y, ratio)
         scaled = (round(box.left * scale), round(box.top * scale), round(box.right * scale), round(box.bottom * scale))
         whole = box.size == (v.width, v.height)
         st.image(cut(data, scaled, (320, 320)), caption=f"{name} slot" + (" (the whole image)" if whole else ""))
