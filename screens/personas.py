@@ -8,6 +8,7 @@ from artdash.catalog import DEVICES, history, personas
 from artdash.catalog.taxonomy import list_tags
 from artdash.errors import ArtdashError
 from artdash.ui import widgets
+from artdash.ui.affinity_editor import affinity_sliders
 from artdash.ui.text import md
 
 ws = widgets.page("Personas", "Each persona is a set of tastes over the tag taxonomy — how much they like (up to "
@@ -88,10 +89,13 @@ with right:
                    "Set some affinities on the left.")
     else:
         chart = px.bar(profile.sort_values("affinity"), x="affinity", y="tag", color="facet", orientation="h",
-                       range_x=[-1, 1], title="Taste profile", height=max(280, 24 * len(profile) + 120))
+                       range_x=[-1, 1], title="Taste profile", height=max(280, 24 * len(profile) + 160))
+        chart.update_layout(legend={"orientation": "h", "y": -0.25, "title": None}, yaxis_title=None)  # off the axes
         st.plotly_chart(chart, width="stretch")
 
 with left:
+    needle = st.text_input("Find a tag", key=f"affinity-search-{persona.id}", placeholder="e.g. funny, tone, space",
+                           help="Shows the sliders of matching tags only; the others keep their values.")
     with st.form(f"persona-{persona.id}-{persona.version}"):
         c1, c2, c3 = st.columns([3, 1, 1])
         new_name = c1.text_input("Name *", value=persona.name, max_chars=120)
@@ -99,15 +103,8 @@ with left:
         new_device = c3.selectbox("Device", DEVICES, index=DEVICES.index(persona.device))
         new_description = st.text_input("Description", value=persona.description)
         st.markdown("**Affinities** — from −1 (avoids) to +1 (loves); 0 means indifferent.")
-        table = pd.DataFrame([{"facet": t.facet, "tag": t.name, "affinity": float(weights.get(t.id, 0.0))}
-                              for t in tags])
-        edited = st.data_editor(
-            table, hide_index=True, width="stretch", height=420, disabled=["facet", "tag"],
-            column_config={"affinity": st.column_config.NumberColumn(min_value=-1.0, max_value=1.0, step=0.1,
-                                                                     format="%+.1f")},
-            key=f"affinities-{persona.id}-{persona.version}")
+        new_weights = affinity_sliders(f"affinity-{persona.id}-{persona.version}", tags, weights, needle)
         if st.form_submit_button("Save persona", type="primary", disabled=not can_edit):
-            new_weights = {t.id: w for t, w in zip(tags, edited["affinity"].tolist())}
             try:
                 with ws.transaction() as s:
                     personas.update_persona(s, persona.id, actor=actor, expected_version=persona.version,
