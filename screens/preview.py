@@ -6,7 +6,7 @@ import streamlit as st
 from artdash import export, preview
 from artdash.catalog import personas
 from artdash.lab import store as lab_store
-from artdash.ui import resources, widgets
+from artdash.ui import charts, resources, widgets
 from artdash.ui.text import md, md_list
 
 ws = widgets.page("Preview")
@@ -116,6 +116,8 @@ def win_matrix() -> None:
                      color_continuous_scale="Reds", zmin=0, zmax=1,
                      labels={"x": "variant", "y": "persona", "color": "P(shown)"},
                      title=f"Which image each persona gets — {matrix_title.display_name}")
+    thumbs = [ws.store.thumbnail_path(matrix_title.images[int(c.split()[0][1:])]) for c in variant_columns]
+    charts.thumbnails_over_columns(heat, variant_columns, [p.read_bytes() if p.is_file() else None for p in thumbs])
     st.plotly_chart(heat, width="stretch")
     unloved = preview.unloved_variants(matrix, matrix_title)
     weak = preview.weakly_served(matrix)

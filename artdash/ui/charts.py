@@ -6,7 +6,7 @@ Every figure takes its data as a table and the labels to show; none computes a s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -185,3 +185,20 @@ def play_duration_quantiles(table: pd.DataFrame, confidence: float) -> go.Figure
                       xaxis={"title": "minutes of play", "rangemode": "tozero"}, legend={"orientation": "h", "y": -0.25})
     fig.update_yaxes(autorange="reversed")
     return fig
+
+
+def thumbnails_over_columns(figure: go.Figure, columns: Sequence[str], thumbnails: Sequence[bytes | None],
+                            size: float = 0.26) -> go.Figure:
+    """Each column's thumbnail above a heatmap's column (the win matrix): the images, not only
+    their labels, say which variant each column is."""
+    import base64
+
+    for i, data in enumerate(thumbnails):
+        if not data:
+            continue
+        figure.add_layout_image(source=f"data:image/jpeg;base64,{base64.b64encode(data).decode()}",
+                                xref="x", yref="paper", x=columns[i], y=1.02, sizex=0.9, sizey=size,
+                                xanchor="center", yanchor="bottom", layer="above")
+    figure.update_layout(margin={"t": 60 + int(size * 600)}, title={"y": 0.98, "yanchor": "top"})
+    figure.update_xaxes(side="bottom")
+    return figure

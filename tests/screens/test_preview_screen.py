@@ -62,3 +62,16 @@ def test_preview_says_truthfully_what_each_policy_learnt(demo_ws):
     assert any("a fixed rule — it learns nothing" in shown(c.value) for c in at.caption)
     assert not any(shown(c.value).startswith("Policy Editor's pick: trained") for c in at.caption)
     assert any("No *Top picks* row" in c.value for c in at.caption)
+
+
+def test_the_win_matrix_shows_each_variants_thumbnail_over_its_column(demo_ws):
+    """Its columns were labels only."""
+    import json
+
+    at = open_page("preview", preview_tab="Win matrix")
+    assert_clean(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    columns = [c for c in at.dataframe[0].value.columns if c.startswith("#")]
+    images = spec["layout"]["images"]
+    assert [i["x"] for i in images] == columns
+    assert all(i["source"].startswith("data:image/jpeg;base64,") for i in images)
