@@ -186,3 +186,14 @@ def test_a_ratio_is_width_colon_height():
     for bad in ("4/5", "0:3", "a:b", "16:9:1"):
         with pytest.raises(ValueError, match="width:height"):
             parse_ratio(bad)
+
+
+def test_lettering_is_found_on_pages_of_text_and_not_on_photographs():
+    from artdash.media.images.annotate import annotate_still
+
+    for name in ("page", "text"):
+        notes = annotate_still(np.asarray(photo(name)))
+        assert "text-heavy" in dict(notes.suggested_tags()), (name, notes.text_share)
+    for name in ("astronaut_top", "coffee", "rocket", "hubble_deep_field", "grass"):
+        notes = annotate_still(np.asarray(photo(name)))
+        assert "text-heavy" not in dict(notes.suggested_tags()), (name, notes.text_share)
