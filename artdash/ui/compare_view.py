@@ -72,5 +72,8 @@ def _slots(page: TitlePage, v: VariantView) -> None:
         focal_x, focal_y = v.focal_point
         box = crop_around(v.width, v.height, focal_x, focal_y, ratio)
         scaled = (round(box.left * scale), round(box.top * scale), round(box.right * scale), round(box.bottom * scale))
-        whole = box.size == (v.width, v.height)
-        st.image(cut(data, scaled, (320, 320)), caption=f"{name} slot" + (" (the whole image)" if whole else ""))
+        if box.size == (v.width, v.height):
+            st.caption(f"{name} slot: the image as it is")
+        else:
+            st.image(cut(data, scaled, (320, 320)), caption=f"{name} slot ({box.size[0]}×{box.size[1]} cut around "
+                                                           "the focal point)")
