@@ -174,7 +174,7 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
 
     rejected = [sug for sug in v.suggestions if sug.status == "rejected"]
     if rejected:
-        with st.expander(f"Rejected suggestions ({len(rejected)})"):
+        with st.expander(f"Rejected suggestions ({len(rejected)})", key=f"x-rejected-{v.id}"):
             for sug in rejected:
                 row = st.container(horizontal=True, vertical_alignment="center")
                 row.markdown(f"~~{md(sug.tag.name)}~~ — {md(sug.reason)}", width="stretch")
@@ -199,10 +199,10 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
             widgets.act(page.ws, lambda s: catalog.set_variant_tags(s, v.id, chosen, page.actor, v.version),
                         f"Saved tags of #{v.id}.")
 
-    with st.expander("Focal point and crops"):
+    with st.expander("Focal point and crops", key=f"x-focal-{v.id}"):
         focal_and_crops(page, v)
 
-    with st.expander("Lineage (crop or localisation of another variant)"):
+    with st.expander("Lineage (crop or localisation of another variant)", key=f"x-lineage-{v.id}"):
         others: list[int | None] = [None, *(o.id for o in page.variants if o.id != v.id)]
         with st.form(f"lineage-{v.id}-{v.version}"):
             parent = st.selectbox("Derived from", others,
@@ -215,7 +215,7 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
                 widgets.act(page.ws, lambda s: catalog.set_lineage(s, v.id, parent, page.actor, kind, locale, v.version),
                             f"Saved lineage of #{v.id}.")
 
-    with st.expander(f"Where and when it may be shown — {v.eligibility.summary()}"):
+    with st.expander(f"Where and when it may be shown — {v.eligibility.summary()}", key=f"x-where-{v.id}"):
         with st.form(f"eligibility-{v.id}-{v.version}"):
             values = rule_inputs(f"elig-{v.id}-{v.version}", v.eligibility)
             if st.form_submit_button("Save where and when", disabled=not page.can_edit):
@@ -223,7 +223,7 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
                             f"Saved where and when #{v.id} may be shown.")
         st.caption("A hard filter: the decision service, Preview and the Policy lab never show it outside these.")
 
-    with st.expander("Label and file details"):
+    with st.expander("Label and file details", key=f"x-label-{v.id}"):
         with st.form(f"label-{v.id}-{v.version}"):
             label = st.text_input("Label", value=v.label, max_chars=200)
             if st.form_submit_button("Rename", disabled=not page.can_edit):

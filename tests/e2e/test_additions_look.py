@@ -1,0 +1,66 @@
+"""The daily-use additions in Chromium at 1024 and 1600 px, with screenshots: Compare, zoom and pan,
+undo, the misleading-art warning, persona sliders, the win matrix's thumbnails, the audit search."""
+
+import re
+
+import pytest
+from app_page import TIMEOUT_MS, wait_idle
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("width", [1024, 1600])
+def test_the_additions_work_and_fit_at_both_widths(page: Page, demo_server, artifacts, width):
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.set_viewport_size({"width": width, "height": 1800})
+    url = demo_server["url"]
+
+    # Compare: variants side by side with take rates and slot crops
+    page.goto(f"{url}/title?title=2&tab=Compare")
+    wait_idle(page)
+    compare = page.get_by_role("tabpanel", name="Compare")
+    expect(compare.get_by_text(re.compile(r"^(Quality take rate|No real traffic yet\.)$")).first).to_be_visible()
+    expect(compare.get_by_text(re.compile(r"16:9 slot \(\d+×\d+ cut around the focal point\)")).first).to_be_visible()
+    page.screenshot(path=str(artifacts / f"e2e-compare-{width}.png"))
+
+    # Undo a status change, and the full-size original in a zoomable frame
+    page.goto(f"{url}/title?title=2")
+    wait_idle(page)
+    gallery = page.get_by_role("tabpanel", name="Gallery")
+    gallery.get_by_role("button", name="Retire", exact=True).click()
+    wait_idle(page)
+    gallery.get_by_role("button", name=re.compile("Undo: back to active")).click()
+    expect(page.get_by_text(re.compile(r"#\d+ is active again\."))).to_be_visible()
+    wait_idle(page)
+    gallery.get_by_text("Label and file details").click()
+    toggle = gallery.get_by_text("Show full size (zoom and pan)")
+    expect(toggle).to_be_visible()
+    toggle.click()
+    wait_idle(page)
+    expect(gallery.get_by_text(re.compile(r"\d+×\d+: scroll or use \+ / − to zoom"))).to_be_visible()
+    page.screenshot(path=str(artifacts / f"e2e-gallery-zoom-{width}.png"))
+
+    # Persona affinities: search narrows the sliders
+    page.goto(f"{url}/personas")
+    wait_idle(page)
+    page.get_by_role("textbox", name="Find a tag").fill("funny")
+    page.get_by_role("textbox", name="Find a tag").press("Enter")
+    wait_idle(page)
+    expect(page.get_by_test_id("stSlider")).to_have_count(1)
+    page.screenshot(path=str(artifacts / f"e2e-persona-sliders-{width}.png"))
+
+    # Win matrix: a thumbnail over each column
+    page.goto(f"{url}/preview?preview_tab=Win+matrix")
+    wait_idle(page)
+    expect(page.locator(".layer-above image").first).to_be_attached()
+    page.screenshot(path=str(artifacts / f"e2e-win-matrix-{width}.png"))
+
+    # Audit trail: free-text search
+    page.goto(f"{url}/audit")
+    wait_idle(page)
+    page.get_by_role("textbox", name="Search").fill("active")
+    page.get_by_role("textbox", name="Search").press("Enter")
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"[\d,]+ change\(s\) shown"))).to_be_visible()
+    page.screenshot(path=str(artifacts / f"e2e-audit-search-{width}.png"))
