@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import streamlit as st
 
 from artdash.catalog.taxonomy import TagView
+from artdash.ui.text import md
 
 
 def matches(tag: TagView, needle: str) -> bool:
@@ -30,9 +31,11 @@ def affinity_sliders(key: str, tags: Sequence[TagView], weights: Mapping[int, fl
         return out
     for facet, shown in facets.items():
         set_here = sum(1 for t in shown if out[t.id])
-        with st.expander(f"{facet} — {len(shown)} tag(s), {set_here} set", expanded=bool(needle.strip()) or set_here > 0):
+        with st.expander(f"{md(facet)} — {len(shown)} tag(s), {set_here} set",
+                         expanded=bool(needle.strip()) or set_here > 0):
             columns = st.columns(2)
             for i, t in enumerate(shown):
-                out[t.id] = columns[i % 2].slider(t.name, -1.0, 1.0, out[t.id], step=0.1, format="%+.1f",
+                # a widget's label is Markdown: a tag's name is text someone typed
+                out[t.id] = columns[i % 2].slider(md(t.name), -1.0, 1.0, out[t.id], step=0.1, format="%+.1f",
                                                   key=f"{key}-{t.id}")
     return out

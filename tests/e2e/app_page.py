@@ -26,3 +26,16 @@ def wait_idle(page: Page, timeout_s: float = 30) -> None:
         page.wait_for_function(_STATE, arg="notRunning", timeout=timeout_s * 1000, polling=50)
     except PlaywrightError:
         raise AssertionError("the app did not finish running") from None
+
+
+def press_until(page: Page, key: str, done, tries: int = 20) -> None:
+    """Press ``key`` until ``done()`` holds: Streamlit binds button shortcuts a moment after the
+    page has drawn (longer on a busy machine), and a key pressed before that does nothing. Each
+    press waits for the run it starts, so a bound key acts once."""
+    for _ in range(tries):
+        page.keyboard.press(key)
+        wait_idle(page)
+        if done():
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"pressing {key!r} {tries} times had no effect")

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from app_page import TIMEOUT_MS, wait_idle
+from app_page import TIMEOUT_MS, press_until, wait_idle
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -39,20 +39,17 @@ def test_the_keyboard_moves_through_variants_and_decides_suggestions(page: Page,
     heading = page.get_by_role("heading", name=re.compile(r"^Edit #\d+"))
     first = heading.inner_text()
     expect(page.get_by_text(re.compile(r"Shortcuts: n / b next and previous variant"))).to_be_visible()
-    page.wait_for_timeout(1500)   # Streamlit binds shortcuts a moment after the page has drawn
-    page.keyboard.press("n")
-    wait_idle(page)
-    expect(heading).not_to_have_text(first)
-    page.locator("body").press("b")
+    press_until(page, "n", lambda: heading.inner_text() != first)
+    page.keyboard.press("b")
     wait_idle(page)
     expect(heading).to_have_text(first)
     # step until a variant has a suggestion, then accept it with "a"
     for _ in range(6):
         if page.get_by_text("Suggested from the image's features").count():
             break
-        page.locator("body").press("n")
+        page.keyboard.press("n")
         wait_idle(page)
     suggestion = page.get_by_text("Suggested from the image's features")
     expect(suggestion).to_be_visible()
-    page.locator("body").press("a")
+    page.keyboard.press("a")
     expect(page.get_by_text(re.compile(r"Tagged #\d+ "))).to_be_visible()
