@@ -1,22 +1,7 @@
 """`artdash discover` and `artdash annotate` on a real clip, SQLite file and media folder."""
 
 import pytest
-from click.testing import CliRunner
 from footage import scene_clip
-
-from artdash.cli import main
-
-
-@pytest.fixture
-def run(tmp_path):
-    runner = CliRunner()
-    env = {"ARTDASH_DATA_DIR": str(tmp_path / "data"), "ARTDASH_DATABASE_URL": "", "ARTDASH_MEDIA_DIR": "",
-           "ARTDASH_USER": "cli-tester"}
-
-    def invoke(*args):
-        return runner.invoke(main, list(args), env=env, catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.fixture
