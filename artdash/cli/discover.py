@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
@@ -12,14 +11,7 @@ from artdash import catalog
 from artdash.cli.base import main, open_workspace, print_table
 from artdash.cli.catalog import _find_title_id
 from artdash.errors import ValidationError
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from artdash.media.store import file_sha256
 
 
 @main.command()
@@ -73,7 +65,7 @@ def discover(title_ref, video, top, add_ranks, ratios, keep_video):
     picks = [catalog.Pick(sheet.candidates[r - 1]) for r in chosen]
     keep = video.read_bytes() if keep_video else None
     outcomes = catalog.add_stills(ws.sessions, ws.store, title_id, sheet, picks, ws.settings.user,
-                                  video_sha256=None if keep is not None else _sha256_of(video), keep=keep,
+                                  video_sha256=None if keep is not None else file_sha256(video), keep=keep,
                                   videos=ws.videos, ratios=ratios or catalog.DEFAULT_RATIOS,
                                   limits=ws.settings.limits)
     refused = 0

@@ -68,6 +68,15 @@ class MediaStore:
         return self.original_path(key, ext).read_bytes()
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read a megabyte at a time (files larger than memory are fine)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     if path.is_file() and path.stat().st_size == len(data):
         return  # content-addressed: same name, same bytes

@@ -19,7 +19,6 @@ without its file — unless a file was deleted or damaged outside ArtDash. The d
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from sqlalchemy import select
 
 from artdash.db import health
 from artdash.db.models import LabRun, Variant
+from artdash.media.store import file_sha256
 
 TMP_PREFIX = ".tmp-"
 
@@ -84,13 +84,6 @@ class Checkup:
         return out
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def examine(ws, verify_hashes: bool = True) -> Checkup:
     """Check the media store against the catalog (re-hashing every image unless ``verify_hashes`` is off)."""
@@ -120,7 +113,7 @@ def examine(ws, verify_hashes: bool = True) -> Checkup:
         original = store.original_path(sha, ext)
         if not original.is_file():
             report.missing_originals.append(vid)
-        elif verify_hashes and _sha256(original) != sha:
+        elif verify_hashes and file_sha256(original) != sha:
             report.damaged.append(vid)
         if not store.thumbnail_path(sha).is_file():
             report.missing_thumbnails.append(vid)
