@@ -12,6 +12,7 @@ from artdash.policy.vw import available as vw_available
 from artdash.results import queries
 from artdash.results.service import impression_log
 from artdash.ui import charts, lab_views, live_view, widgets
+from artdash.ui.numbers import count_column, rate_column
 from artdash.ui.text import md
 
 ws = widgets.page("Policy lab", needs="editor", doing="running simulations")
@@ -266,7 +267,7 @@ with history_tab:
             st.plotly_chart(charts.runs_side_by_side(both), width="stretch")
             st.dataframe(both[["run", "label", "impressions", "take rate", "quality take rate", "regret per 1k",
                                "oracle fraction", "seed", "status"]], hide_index=True, width="stretch",
-                         column_config={c: st.column_config.NumberColumn(format="percent")
-                                        for c in ("take rate", "quality take rate", "oracle fraction")})
+                         column_config={c: rate_column() for c in ("take rate", "quality take rate", "oracle fraction")}
+                         | {"impressions": count_column()})
             st.download_button("Download comparison CSV", export.csv_bytes(both),
                                "artdash-lab-comparison.csv", "text/csv")

@@ -3,10 +3,11 @@
 import plotly.express as px
 import streamlit as st
 
-from artdash import export, preview
+from artdash import export, numbers, preview
 from artdash.catalog import personas
 from artdash.lab import store as lab_store
 from artdash.ui import charts, resources, widgets
+from artdash.ui.numbers import rate_column
 from artdash.ui.text import md, md_list
 
 ws = widgets.page("Preview")
@@ -56,9 +57,9 @@ def tile(title: preview.PreviewTitle, decision) -> None:
         sha = title.images[decision.variant_id]
         st.image(widgets.image_file(ws.store.thumbnail_path(sha)), width="stretch")
         label = next(c.label for c in title.candidates if c.variant_id == decision.variant_id)
-        take = f" · predicted quality take {decision.predicted_take:.0%}" if decision.predicted_take is not None else ""
+        take = f" · predicted quality take {numbers.rate(decision.predicted_take)}" if decision.predicted_take is not None else ""
         st.markdown(f"**{md(title.name)}**  \n#{decision.variant_id} {md(label)}")
-        st.caption(f"p = {decision.propensity:.0%}{take}")
+        st.caption(f"p = {numbers.rate(decision.propensity)}{take}")
         reasons = (decision.explanation or "—").split("; ")
         st.caption(md(reasons[0]), help=md("; ".join(reasons)) if len(reasons) > 1 else None)
         for warning in title.misleading.get(decision.variant_id, ()):
@@ -112,7 +113,7 @@ def win_matrix() -> None:
                                              format_func=lambda i: titles_by_id[i].display_name, key="matrix_title")]
     matrix = preview.win_matrix(policy, people, matrix_title)
     variant_columns = [c for c in matrix.columns if c.startswith("#")]
-    heat = px.imshow(matrix.set_index("persona")[variant_columns], text_auto=".0%", aspect="auto",
+    heat = px.imshow(matrix.set_index("persona")[variant_columns], text_auto=numbers.RATE_D3, aspect="auto",
                      color_continuous_scale="Reds", zmin=0, zmax=1,
                      labels={"x": "variant", "y": "persona", "color": "P(shown)"},
                      title=f"Which image each persona gets — {matrix_title.display_name}")
@@ -126,12 +127,11 @@ def win_matrix() -> None:
         st.markdown("**Variants no persona receives**")
         st.markdown("\n".join(f"- {v}" for v in unloved) if unloved else "_every variant wins for someone_")
     with c2:
-        st.markdown(f"**Personas whose best option is weak** (predicted quality take < {preview.WEAK_TAKE:.0%})")
+        st.markdown(f"**Personas whose best option is weak** (predicted quality take < {numbers.rate(preview.WEAK_TAKE)})")
         st.markdown("\n".join(f"- {p}" for p in weak) if weak else "_none_")
     shown = matrix.copy()
     st.dataframe(shown, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="percent") for c in variant_columns}
-                 | {"predicted take": st.column_config.NumberColumn(format="percent")})
+                 column_config={c: rate_column() for c in variant_columns} | {"predicted take": rate_column()})
     st.download_button("Download CSV", export.csv_bytes(shown),
                        f"win-matrix-title-{matrix_title.id}.csv", "text/csv")
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from artdash import catalog, clock, export
+from artdash import catalog, clock, export, numbers
 from artdash.results import plans, quality, queries, report
 from artdash.ui import (
     charts,
@@ -18,6 +18,7 @@ from artdash.ui import (
     sticky,
     widgets,
 )
+from artdash.ui.numbers import count_column, rate_column
 from artdash.ui.text import md, md_list
 
 ws = widgets.page("Results")
@@ -100,7 +101,7 @@ def choose_selection(title_ids: list[int], titles: dict[int, str]) -> tuple[quer
     levels = [0.9, 0.95, 0.99]
     sticky.restore("results_confidence", levels, "confidence", float)
     confidence = c6.select_slider("Confidence", levels, value=st.session_state.get("results_confidence", 0.95),
-                                  format_func=lambda c: f"{c:.0%}", key="results_confidence")
+                                  format_func=numbers.level, key="results_confidence")
     sticky.keep("results_confidence", "confidence")
     sel = queries.Selection(title_id, day_from, day_to, segment_kind, segment, experiment,
                             exclude=overview.simulated)
@@ -180,14 +181,14 @@ def act_on_result(review: report.VariantReport, pick: int | None, sel: queries.S
         st.markdown("**Act on this result**")
         if found.winner:
             w = review.row(found.winner)
-            st.markdown(f"{md(label(found.winner))} beats the control: lift {w.lift:+.1%} "
-                        f"({w.lift_low:+.1%} to {w.lift_high:+.1%}), P(best) {w.p_best:.1%}.")
+            st.markdown(f"{md(label(found.winner))} beats the control: lift {numbers.change(w.lift)} "
+                        f"({numbers.change_range(w.lift_low, w.lift_high)}), P(best) {numbers.rate(w.p_best)}.")
             if st.button("Make it the editor's pick", icon=":material/star:", key="results_make_pick"):
                 widgets.act(ws, lambda s: catalog.set_editors_pick(s, title_id, found.winner, widgets.actor()),
                             f"{md(label(found.winner))} is now the editor's pick of this title.")
         if found.weak:
             st.markdown("Significantly worse than the control: " + "; ".join(
-                f"{md(label(v))} ({review.row(v).lift:+.1%})" for v in found.weak) + ".")
+                f"{md(label(v))} ({numbers.change(review.row(v).lift)})" for v in found.weak) + ".")
             chosen = st.multiselect("Retire", list(found.weak), default=list(found.weak), format_func=label,
                                     key=f"results_retire_{title_id}")
             if st.button("Retire them", icon=":material/archive:", key="results_retire", disabled=not chosen):
@@ -237,9 +238,8 @@ def insights_section() -> None:
     insights = insights.sort_values("quality take rate")
     st.plotly_chart(charts.take_rate_by_tag(insights), width="stretch")
     st.dataframe(insights, hide_index=True, width="stretch", column_config={
-        "quality take rate": st.column_config.NumberColumn(format="percent"),
-        "low": st.column_config.NumberColumn(format="percent"),
-        "high": st.column_config.NumberColumn(format="percent")})
+        "quality take rate": rate_column(), "low": rate_column(), "high": rate_column(),
+        "impressions": count_column(), "variants": count_column()})
     st.download_button("Download CSV", export.csv_bytes(insights), "creative-insights.csv", "text/csv")
 
 

@@ -40,6 +40,7 @@ from artdash.catalog.variants import (
     set_variant_status,
     set_variant_tags,
     undo_status,
+    undo_tags,
     variant_tag_labels,
     variants_by_id,
 )
@@ -62,5 +63,5 @@ __all__ = [
     "ingest_image", "lineage_root", "list_titles", "list_variants", "normalise_tag_name", "set_editors_pick",
     "set_lineage", "set_variant_label", "set_variant_status", "set_variant_tags", "suggest_visual_tags",
     "title_choices", "update_title", "upload_files", "variant_tag_labels", "variants_by_id",
-    "DEFAULT_RATIOS", "Pick", "StillOutcome", "add_crops", "add_stills", "reopen_suggestion", "undo_status", "annotate_variants", "set_focal_point",
+    "DEFAULT_RATIOS", "Pick", "StillOutcome", "add_crops", "add_stills", "reopen_suggestion", "undo_status", "undo_tags", "annotate_variants", "set_focal_point",
 ]

@@ -268,6 +268,24 @@ def undo_status(session: Session, variant_id: int, previous: str, actor: str, ve
     return get_variant(session, variant.id)
 
 
+def undo_tags(session: Session, variant_id: int, before: Iterable[int], actor: str, version_after: int) -> VariantView:
+    """Give a variant back the tags ``before`` it had before the tag change that left it at
+    ``version_after`` (a saved tag form, an accepted suggestion) — only if nothing has changed it
+    since. A suggestion that change accepted waits for a yes or no again."""
+    authorize(session, actor, "editor")
+    variant = variant_row(session, variant_id)
+    if variant.version != version_after:
+        raise ConflictError(f"{variant.updated_by} changed variant #{variant.id} after that; its tags were not "
+                            "undone — change them by hand if still needed", current=variant_view(variant))
+    wanted = {int(t) for t in before}
+    dropped = {t.id for t in variant.tags} - wanted
+    for suggestion in session.scalars(select(TagSuggestion).where(
+            TagSuggestion.variant_id == variant.id, TagSuggestion.status == "accepted",
+            TagSuggestion.tag_id.in_(dropped))) if dropped else ():
+        suggestion.status, suggestion.decided_by, suggestion.decided_at = "pending", None, None
+    return set_variant_tags(session, variant_id, wanted, actor, expected_version=version_after)
+
+
 def set_lineage(session: Session, variant_id: int, parent_id: int | None, actor: str,
                 kind: str | None = None, locale: str | None = None,
                 expected_version: int | None = None) -> VariantView:

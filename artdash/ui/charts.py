@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from artdash.numbers import AXIS_RATE_D3, RATE_D3
+
 # One colour per variant in every Results chart (by the variant's place among the selection's ids).
 VARIANT_PALETTE = ("#8ab4f8", "#f6c343", "#f28b82", "#81c995", "#c58af9", "#fcad70", "#78d9ec", "#ff8bcb")
 
@@ -41,7 +43,8 @@ def take_rate_over_time(bands: pd.DataFrame, label: Callable[[int], str], confid
         figure.add_trace(go.Scatter(x=rows["date"], y=rows[f"{prefix}rate"], mode="lines", name=label(int(vid)),
                                     line={"color": colour}))
     figure.update_layout(title=f"{name} quality take rate with {confidence:.0%} intervals",
-                         yaxis_tickformat=".0%", height=360, margin={"t": 50, "b": 30})
+                         yaxis={"tickformat": AXIS_RATE_D3, "hoverformat": RATE_D3}, height=360,
+                         margin={"t": 50, "b": 30})
     return figure
 
 
@@ -55,7 +58,7 @@ def take_rate_by_segment(rates: pd.DataFrame, label: Callable[[int], str], kind:
                                 marker={"color": variant_colour(int(vid), ids)}, error_y={
             "type": "data", "symmetric": False, "array": rows["high"] - rows["rate"],
             "arrayminus": rows["rate"] - rows["low"]}))
-    figure.update_layout(barmode="group", yaxis_tickformat=".0%", height=360,
+    figure.update_layout(barmode="group", yaxis={"tickformat": AXIS_RATE_D3, "hoverformat": RATE_D3}, height=360,
                          title=f"Quality take rate by {kind} (95% intervals)", margin={"t": 50, "b": 30})
     return figure
 
@@ -67,7 +70,7 @@ def take_rate_by_tag(insights: pd.DataFrame) -> go.Figure:
         error_x={"type": "data", "symmetric": False,
                  "array": insights["high"] - insights["quality take rate"],
                  "arrayminus": insights["quality take rate"] - insights["low"]}))
-    figure.update_layout(xaxis_tickformat=".0%", height=max(300, 28 * len(insights) + 100),
+    figure.update_layout(xaxis={"tickformat": AXIS_RATE_D3, "hoverformat": RATE_D3}, height=max(300, 28 * len(insights) + 100),
                          title="Quality take rate by image tag (95% intervals)", margin={"t": 50, "b": 30})
     return figure
 
@@ -82,7 +85,7 @@ def learning_curves(curves: pd.DataFrame, column: str, title: str, percent: bool
     fig.update_layout(title=title, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       xaxis_title="impressions", legend={"orientation": "h", "y": -0.25})
     if percent:
-        fig.update_yaxes(tickformat=".0%")
+        fig.update_yaxes(tickformat=AXIS_RATE_D3, hoverformat=RATE_D3)
     return fig
 
 
@@ -100,7 +103,7 @@ def estimates_with_intervals(rows: pd.DataFrame, value: str, low: str, high: str
                                  marker={"symbol": "line-ns-open", "size": 22, "color": "#f6c343",
                                          "line": {"width": 3}}))
     fig.update_layout(title=title, height=90 + 45 * len(rows), margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis={"tickformat": ".0%"}, legend={"orientation": "h", "y": -0.3})
+                      xaxis={"tickformat": AXIS_RATE_D3, "hoverformat": RATE_D3}, legend={"orientation": "h", "y": -0.3})
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -114,7 +117,7 @@ def runs_side_by_side(both: pd.DataFrame) -> go.Figure:
                                       "array": rows["quality high"] - rows["quality take rate"],
                                       "arrayminus": rows["quality take rate"] - rows["quality low"]}))
     fig.update_layout(barmode="group", title="Quality take rate by run (95 % intervals)", height=380,
-                      yaxis={"tickformat": ".0%"}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+                      yaxis={"tickformat": AXIS_RATE_D3, "hoverformat": RATE_D3}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
 
 
@@ -130,7 +133,8 @@ def live_decisions(per_bucket: pd.DataFrame, bucket_seconds: int) -> go.Figure:
                                                                               "line: share with an outcome"}},
                       height=330, margin={"l": 10, "r": 10, "t": 75, "b": 10},
                       yaxis={"title": "decisions / s", "rangemode": "tozero"},
-                      yaxis2={"title": "outcomes joined", "overlaying": "y", "side": "right", "tickformat": ".0%",
+                      yaxis2={"title": "outcomes joined", "overlaying": "y", "side": "right", "tickformat": AXIS_RATE_D3,
+                              "hoverformat": RATE_D3,
                               "range": [0, 1.05]},
                       legend={"orientation": "h", "y": -0.2})
     return fig

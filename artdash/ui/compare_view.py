@@ -8,7 +8,7 @@ import io
 import streamlit as st
 from PIL import Image
 
-from artdash import stats
+from artdash import numbers, stats
 from artdash.catalog import VariantView
 from artdash.media.images.crops import SLOT_RATIOS, crop_around
 from artdash.media.images.overlay import cut
@@ -44,10 +44,10 @@ def render(page: TitlePage) -> None:
             if v.id in page.performance:
                 quality, shown = page.performance[v.id]
                 rate = stats.rate_estimate(quality, shown)
-                st.metric("Quality take rate", f"{rate.rate:.1%}",
-                          help=f"95 % interval {rate.interval.low:.1%}–{rate.interval.high:.1%} over {shown:,} "
+                st.metric("Quality take rate", numbers.rate(rate.rate),
+                          help=f"95% interval {numbers.rate_range(rate.interval.low, rate.interval.high)} over {shown:,} "
                                "impressions of real traffic")
-                st.caption(f"{rate.interval.low:.1%}–{rate.interval.high:.1%} over {shown:,} impressions")
+                st.caption(f"{numbers.rate_range(rate.interval.low, rate.interval.high)} over {shown:,} impressions")
             else:
                 st.caption("No real traffic yet.")
             notes = v.annotations

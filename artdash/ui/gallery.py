@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from artdash import catalog, stats
+from artdash import catalog, numbers, stats
 from artdash.catalog import LINEAGE_KINDS, STATUS_TRANSITIONS
 from artdash.catalog.eligibility import set_eligibility
 from artdash.catalog.misleading import misleading
@@ -57,8 +57,8 @@ def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
         if v.id in page.performance:
             quality, shown = page.performance[v.id]
             rate = stats.rate_estimate(quality, shown)
-            st.caption(f":material/monitoring: quality take {rate.rate:.1%} ({rate.interval.low:.1%}–"
-                       f"{rate.interval.high:.1%}) over {shown:,} impressions",
+            st.caption(f":material/monitoring: quality take {numbers.rate(rate.rate)} "
+                       f"({numbers.rate_range(rate.interval.low, rate.interval.high)}) over {shown:,} impressions",
                        help="All real traffic in the results database (Results has the A/B review against a "
                             "control, by date and segment).")
         widgets.swatches(v.dominant_colours)
@@ -81,13 +81,31 @@ def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
 
 
 EDIT_NOTICE = "gallery_edit_notice"
-UNDO = "gallery_undo"   # (variant id, status before, version after) of the last status change here
+UNDO = "gallery_undo"   # (variant id, "status" or "tags", what was before, version after) of the last change here
 SHORTCUTS = "**n** / **b** next and previous variant · **a** accept, **d** reject the first suggestion"
 
 
-def remember_undo(before: catalog.VariantView, after: catalog.VariantView) -> None:
-    """Offer to undo the status change that made ``after`` out of ``before``."""
-    st.session_state[UNDO] = (before.id, before.status, after.version)
+def remember_undo(before: catalog.VariantView, after: catalog.VariantView, kind: str = "status") -> None:
+    """Offer to undo the status or tag change that made ``after`` out of ``before``."""
+    was = before.status if kind == "status" else tuple(sorted(t.id for t in before.tags))
+    st.session_state[UNDO] = (before.id, kind, was, after.version)
+
+
+def undo_button(page: TitlePage, v: catalog.VariantView) -> None:
+    """Undo the last status or tag change of ``v`` made here — while nothing else has changed it."""
+    undo = st.session_state.get(UNDO)
+    if not undo or undo[0] != v.id or undo[3] != v.version:
+        return
+    _, kind, was, version_after = undo
+    label = f"Undo: back to {was}" if kind == "status" else "Undo the tag change"
+    if st.button(label, key=f"undo-{v.id}-{kind}", icon=":material/undo:", disabled=not page.can_edit):
+        st.session_state.pop(UNDO, None)
+        if kind == "status":
+            widgets.act(page.ws, lambda s: catalog.undo_status(s, v.id, was, page.actor, version_after),
+                        f"#{v.id} is {was} again.")
+        else:
+            widgets.act(page.ws, lambda s: catalog.undo_tags(s, v.id, was, page.actor, version_after),
+                        f"#{v.id} has its tags of before again.")
 
 
 def select_variant(picker_key: str, variant_id: int) -> None:
@@ -127,12 +145,7 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
                       type="primary" if target == "active" else "secondary"):
             widgets.act(page.ws, lambda s, target=target: catalog.set_variant_status(s, v.id, target, page.actor, v.version),
                         f"#{v.id} is now {target}.", then=lambda after: remember_undo(v, after))
-    undo = st.session_state.get(UNDO)
-    if undo and undo[0] == v.id and undo[2] == v.version:
-        if st.button(f"Undo: back to {undo[1]}", key=f"undo-{v.id}", icon=":material/undo:", disabled=not page.can_edit):
-            st.session_state.pop(UNDO, None)
-            widgets.act(page.ws, lambda s: catalog.undo_status(s, v.id, undo[1], page.actor, undo[2]),
-                        f"#{v.id} is {undo[1]} again.")
+    undo_button(page, v)
 
     if v.status == "draft":
         with st.popover("Delete draft", icon=":material/delete:"):
@@ -166,7 +179,7 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
             if row.button("Accept", key=f"acc-{v.id}-{sug.tag.id}", icon=":material/check:", disabled=not page.can_edit,
                           shortcut="a" if first else None):
                 widgets.act(page.ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, True, page.actor),
-                            f"Tagged #{v.id} {md(sug.tag.name)}.")
+                            f"Tagged #{v.id} {md(sug.tag.name)}.", then=lambda after: remember_undo(v, after, "tags"))
             if row.button("Reject", key=f"rej-{v.id}-{sug.tag.id}", icon=":material/close:", disabled=not page.can_edit,
                           shortcut="d" if first else None):
                 widgets.act(page.ws, lambda s, t=sug.tag.id: catalog.decide_suggestion(s, v.id, t, False, page.actor),
@@ -197,7 +210,7 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
                                      key=f"tags-{v.id}-{v.version}-{facet.name}")
         if st.form_submit_button("Save tags", type="primary", disabled=not page.can_edit):
             widgets.act(page.ws, lambda s: catalog.set_variant_tags(s, v.id, chosen, page.actor, v.version),
-                        f"Saved tags of #{v.id}.")
+                        f"Saved tags of #{v.id}.", then=lambda after: remember_undo(v, after, "tags"))
 
     with st.expander("Focal point and crops", key=f"x-focal-{v.id}"):
         focal_and_crops(page, v)

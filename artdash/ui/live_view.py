@@ -9,7 +9,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from artdash import clock, export
+from artdash import clock, export, numbers
 from artdash.policy.registry import LABELS
 from artdash.serve.live import last_decision_at, live_traffic
 from artdash.serve.model import SERVABLE
@@ -25,6 +25,7 @@ from artdash.serve.shadow import (
     stop_shadow,
 )
 from artdash.ui import charts, widgets
+from artdash.ui.numbers import rate_column
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
@@ -34,7 +35,7 @@ REWARD_WINDOW = timedelta(seconds=ServiceSettings().reward_window_seconds)
 
 
 def _pct(x: float) -> str:
-    return "–" if x != x else f"{x:.1%}"
+    return numbers.rate(x)
 
 
 def _pp(x: float) -> str:
@@ -86,7 +87,7 @@ def traffic_panel(ws: Workspace, key: str) -> None:
         right.caption(f"{change.changes:,} changes in {change.repeats:,} repeat showings to {change.members:,} "
                       "members. The members whose image changed most:")
         right.dataframe(change.top, hide_index=True, width="stretch",
-                        column_config={"change rate": st.column_config.NumberColumn(format="percent")})
+                        column_config={"change rate": rate_column()})
     with st.expander(f"Trained versions ({len(live.versions):,})"):
         if live.versions.empty:
             st.caption("No version has been trained yet: the service retrains as outcomes arrive.")

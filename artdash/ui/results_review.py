@@ -9,11 +9,12 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from artdash import export
+from artdash import export, numbers
 from artdash.errors import ArtdashError
 from artdash.results import plans, queries, report
 from artdash.stats import inference, sample_ratio_mismatch
 from artdash.ui import charts, results_data, sticky, widgets
+from artdash.ui.numbers import rate_column
 from artdash.ui.text import md, md_list
 from artdash.workspace import Workspace
 
@@ -156,15 +157,14 @@ def adjusted_section(ws: Workspace, review: report.VariantReport, sel: queries.S
     shown = adjusted.table.assign(variant=[label(v) for v in adjusted.table["variant_id"]])
     shown = shown[["variant", *[c for c in shown.columns if c not in ("variant", "variant_id")]]]
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
-        **{c: st.column_config.NumberColumn(format="percent") for c in
+        **{c: rate_column() for c in
            ("lift", "lift low", "lift high", "adjusted lift", "adjusted low", "adjusted high")},
-        "variance reduction": st.column_config.NumberColumn(format="percent",
-                                                            help="How much smaller the lift's variance is")})
+        "variance reduction": rate_column(help="How much smaller the lift's variance is")})
     notes = [f"{len(adjusted.strata)} {kind} segments"]
     if adjusted.pooled:
         notes.append(f"{len(adjusted.pooled)} small ones pooled into one")
     if adjusted.left_out_share:
-        notes.append(f"{adjusted.left_out_share:.1%} of impressions left out (segments an arm never saw)")
+        notes.append(f"{numbers.rate(adjusted.left_out_share)} of impressions left out (segments an arm never saw)")
     st.caption(f"Post-stratified by {kind} ({'; '.join(notes)}), under the page's method: "
                f"{md(review.inference.describe(review.confidence))}.")
     st.download_button("Download adjusted CSV", export.csv_bytes(adjusted.table), f"results-adjusted-by-{kind}.csv",
@@ -187,11 +187,10 @@ def cuped_section(ws: Workspace, review: report.VariantReport, sel: queries.Sele
     shown = table.assign(variant=[label(v) for v in table["variant_id"]])
     shown = shown[["variant", *[c for c in shown.columns if c not in ("variant", "variant_id")]]]
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
-        **{c: st.column_config.NumberColumn(format="percent") for c in
+        **{c: rate_column() for c in
            ("lift", "lift low", "lift high", "adjusted lift", "adjusted low", "adjusted high")},
         "plays per member": st.column_config.NumberColumn(format="%.3f"),
-        "variance reduction": st.column_config.NumberColumn(format="percent",
-                                                            help="How much smaller the lift's variance is")})
+        "variance reduction": rate_column(help="How much smaller the lift's variance is")})
     notes = [f"{totals.members:,} members, {totals.with_history:,} with plays in the {totals.pre_days} days before"]
     if totals.mixed_members:
         notes.append(f"{totals.mixed_members:,} who met more than one variant left out (CUPED needs each member "

@@ -9,10 +9,12 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
+from artdash import numbers
 from artdash.catalog import VariantView
 from artdash.media.store import MediaStore
 from artdash.results.report import VariantReport
 from artdash.stats.inference import BAYESIAN, BH, HOLM, NO_CORRECTION
+from artdash.ui.numbers import count_column, progress_rate_column, rate_column
 
 
 def variant_label(variants: Mapping[int, VariantView], variant_id: int) -> str:
@@ -39,36 +41,26 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
                  store: MediaStore) -> pd.DataFrame:
     """Draw the variant table (decision columns first: quality take rate, lift, significance,
     P(best), the trend; raw counts after) and return what it shows."""
-    def span(low: float | None, high: float | None, signed: bool = False) -> str:
-        if low is None or high is None:
-            return ""
-        return f"{low:+.1%} – {high:+.1%}" if signed else f"{low:.1%} – {high:.1%}"
-
-    def pct(value: float | None, signed: bool = False) -> str:
-        # Streamlit's grid shows a missing number as "None": missing values are written "—".
-        return "—" if value is None or pd.isna(value) else (f"{value:+.1%}" if signed else f"{value:.1%}")
-
     rows = review.rows
     bayesian = review.inference.kind == BAYESIAN
     evidence = {"chance to win": [None if r.chance_to_win is None else r.chance_to_win for r in rows],
-                "risk": ["—" if r.risk is None else f"{r.risk:.2%}" for r in rows]} if bayesian else {
-        p_label(review): ["—" if r.p_adjusted is None else "< 0.0001" if r.p_adjusted < 1e-4 else f"{r.p_adjusted:.4f}"
-                          for r in rows]}
+                "risk": [numbers.rate(r.risk) for r in rows]} if bayesian else {
+        p_label(review): [numbers.p_value(r.p_adjusted) for r in rows]}
     # Decision columns first, so they stay in view at 1024 px: rate, lift, significance, P(best).
     shown = pd.DataFrame({
         "image": [thumbnail_uri(store, variants, r.variant_id) for r in rows],
         "variant": [variant_label(variants, r.variant_id) for r in rows],
         "quality take rate": pd.to_numeric([r.quality.rate for r in rows], errors="coerce"),
-        "lift vs control": ["control" if r.is_control else pct(r.lift, signed=True) for r in rows],
+        "lift vs control": ["control" if r.is_control else numbers.change(r.lift) for r in rows],
         "significant": [r.significant for r in rows], "P(best)": [r.p_best for r in rows],
         **evidence,
         "per day": [trend.get(r.variant_id, []) for r in rows],
-        "quality CI": [span(r.quality.interval.low, r.quality.interval.high) for r in rows],
-        "lift CI": ["control" if r.is_control else span(r.lift_low, r.lift_high, signed=True) for r in rows],
+        "quality CI": [numbers.rate_range(r.quality.interval.low, r.quality.interval.high) for r in rows],
+        "lift CI": ["control" if r.is_control else numbers.change_range(r.lift_low, r.lift_high) for r in rows],
         "impressions": [r.impressions for r in rows],
-        "detectable lift": [pct(r.detectable_lift) for r in rows],
+        "detectable lift": [numbers.rate(r.detectable_lift) for r in rows],
         "take rate": pd.to_numeric([r.take.rate for r in rows], errors="coerce"),
-        "take rate CI": [span(r.take.interval.low, r.take.interval.high) for r in rows],
+        "take rate CI": [numbers.rate_range(r.take.interval.low, r.take.interval.high) for r in rows],
         "plays": [r.plays for r in rows],
         "status": [variants[r.variant_id].status if r.variant_id in variants else "?" for r in rows],
         "note": [r.note for r in rows],
@@ -80,16 +72,14 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
         "per day": st.column_config.LineChartColumn(
             width="small", y_min=0.0, help="Quality take rate, one point per day of the selection; **Charts** below "
                                            "adds intervals."),
-        "take rate": st.column_config.NumberColumn(format="percent"),
-        "quality take rate": st.column_config.NumberColumn(format="percent"),
+        "take rate": rate_column(), "quality take rate": rate_column(),
+        "impressions": count_column(), "plays": count_column(),
         "detectable lift": st.column_config.TextColumn(
             help="The smallest lift over the control this comparison would detect 80 % of the "
                                    "time with the impressions so far (before the Holm adjustment). A true "
                                    "difference smaller than this can easily show as not significant."),
-        "P(best)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
-        "chance to win": st.column_config.NumberColumn(format="percent",
-                                                       help="Posterior probability that its lift over the control is "
-                                                            "above zero"),
+        "P(best)": progress_rate_column(),
+        "chance to win": rate_column(help="Posterior probability that its lift over the control is above zero"),
         "risk": st.column_config.TextColumn(help="Expected loss (relative quality take rate) if this variant is "
                                                  "chosen and it is in fact worse than the control"),
         "significant": st.column_config.CheckboxColumn(

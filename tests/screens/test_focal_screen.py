@@ -146,3 +146,52 @@ def test_compare_shows_variants_side_by_side_with_take_rates_and_slot_crops(demo
     assert sum(c.startswith("2:3 slot") for c in said) == len(chosen)
     assert sum(c.startswith("16:9 slot") for c in said) == len(chosen)
     assert sum("brightness" in c for c in captions) == len(chosen)
+
+
+def _tags(ws, variant_id):
+    with ws.session() as s:
+        v = catalog.get_variant(s, variant_id)
+        return {t.id for t in v.tags}, {x.tag.id for x in v.pending_suggestions}
+
+
+def test_a_tag_change_can_be_undone_right_after(demo_ws):
+    """Tag edits had no undo: a wrong Save or an accepted suggestion had to be redone by hand."""
+    tid = title_id(demo_ws)
+    with demo_ws.session() as s:
+        target = next(v for v in catalog.list_variants(s, int(tid)) if v.pending_suggestions)
+    tags_before, pending_before = _tags(demo_ws, target.id)
+    at = open_page("title", title=tid)
+    [b for b in at.button if b.key == f"edit-{target.id}"][0].click().run()
+    tag = target.pending_suggestions[0].tag
+    [b for b in at.button if b.key == f"acc-{target.id}-{tag.id}"][0].click().run()
+    assert tag.id in _tags(demo_ws, target.id)[0]
+    labelled(at.button, "Undo the tag change").click().run()
+    assert_clean(at)
+    assert _tags(demo_ws, target.id) == (tags_before, pending_before)   # the suggestion waits again
+    assert not [b for b in at.button if b.label.startswith("Undo")]
+    # a saved tag form: every facet emptied, then undone
+    for ms in at.multiselect:
+        if ms.key and ms.key.startswith(f"tags-{target.id}-"):
+            ms.set_value([])
+    [b for b in at.button if b.label == "Save tags"][0].click().run()
+    assert _tags(demo_ws, target.id)[0] == set()
+    labelled(at.button, "Undo the tag change").click().run()
+    assert_clean(at)
+    assert _tags(demo_ws, target.id)[0] == tags_before
+
+
+def test_a_tag_undo_is_refused_when_someone_changed_the_variant_since(demo_ws):
+    import pytest
+
+    from artdash.errors import ConflictError
+
+    tid = title_id(demo_ws)
+    v = first_variant(demo_ws, tid)
+    before = [t.id for t in v.tags]
+    with demo_ws.transaction() as s:
+        after = catalog.set_variant_tags(s, v.id, [], "local-admin")
+    with demo_ws.transaction() as s:
+        catalog.set_variant_label(s, v.id, "renamed meanwhile", "local-admin")
+    with demo_ws.transaction() as s, pytest.raises(ConflictError, match="tags were not undone"):
+        catalog.undo_tags(s, v.id, before, "local-admin", after.version)
+    assert _tags(demo_ws, v.id)[0] == set()

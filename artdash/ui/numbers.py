@@ -1,0 +1,29 @@
+"""Table columns that write numbers the way :mod:`artdash.numbers` does (the data stays raw, so
+sorting works and CSVs hold numbers)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import streamlit as st
+
+Width = Literal["small", "medium", "large"] | int | None
+
+# Streamlit's "percent" shows as many decimals as the column's step has, minus two: a step of
+# 0.0001 gives the two decimals of artdash.numbers.rate (1.25%, 1.00%).
+_RATE_STEP = 0.0001
+
+
+def rate_column(label: str | None = None, help: str | None = None, width: Width = None):
+    """A rate (0.0125 shown as 1.25%)."""
+    return st.column_config.NumberColumn(label, format="percent", step=_RATE_STEP, help=help, width=width)
+
+
+def count_column(label: str | None = None, help: str | None = None, width: Width = None):
+    """A count with thousands separators (12,345)."""
+    return st.column_config.NumberColumn(label, format="localized", step=1, help=help, width=width)
+
+
+def progress_rate_column(label: str | None = None, help: str | None = None):
+    """A probability drawn as a bar with its rate written beside it."""
+    return st.column_config.ProgressColumn(label, min_value=0.0, max_value=1.0, format="percent", help=help)
