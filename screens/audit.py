@@ -21,13 +21,13 @@ if not people:
             "imports, lab runs, promotions and users will be listed here.")
     st.stop()
 
-c1, c2, c3, c4 = st.columns([1, 1, 2, 2])
+c1, c2, c3 = st.columns([5, 5, 7])   # the date range needs ~230 px at 1024: the search gets its own row
 who = c1.selectbox("Person", ["(everyone)", *people], key="audit_person")
 what = c2.selectbox("Entity", ["(everything)", *entities], key="audit_entity",
                     format_func=lambda e: e.replace("_", " "))
 today = clock.now().date()
 span = c3.date_input("Dates", (today - timedelta(days=30), today), key="audit_dates")
-needle = c4.text_input("Search", key="audit_search", placeholder="a name, a tag, a value…",
+needle = st.text_input("Search", key="audit_search", placeholder="a name, a tag, a value…",
                        help="Entries whose person, action, entity, id or values before or after contain this text.")
 start, end = (span if isinstance(span, tuple) and len(span) == 2 else (span[0], span[0]) if span else (today, today))
 

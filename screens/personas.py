@@ -1,13 +1,12 @@
 """Personas: the member profiles Preview asks the policy about."""
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from artdash.catalog import DEVICES, history, personas
 from artdash.catalog.taxonomy import list_tags
 from artdash.errors import ArtdashError
-from artdash.ui import widgets
+from artdash.ui import charts, widgets
 from artdash.ui.affinity_editor import affinity_sliders
 from artdash.ui.text import md
 
@@ -88,17 +87,14 @@ with right:
         st.warning("This persona has no tastes yet: Preview will show them the non-personalised choice. "
                    "Set some affinities on the left.")
     else:
-        chart = px.bar(profile.sort_values("affinity"), x="affinity", y="tag", color="facet", orientation="h",
-                       range_x=[-1, 1], title="Taste profile", height=max(280, 24 * len(profile) + 160))
-        chart.update_layout(legend={"orientation": "h", "y": -0.25, "title": None}, yaxis_title=None)  # off the axes
-        st.plotly_chart(chart, width="stretch")
+        st.plotly_chart(charts.taste_profile(profile), width="stretch")
 
 with left:
     needle = st.text_input("Find a tag", key=f"affinity-search-{persona.id}", placeholder="e.g. funny, tone, space",
                            help="Shows the sliders of matching tags only; the others keep their values.")
     with st.form(f"persona-{persona.id}-{persona.version}"):
-        c1, c2, c3 = st.columns([3, 1, 1])
-        new_name = c1.text_input("Name *", value=persona.name, max_chars=120)
+        new_name = st.text_input("Name *", value=persona.name, max_chars=120)
+        c2, c3 = st.columns(2)   # beside the name they were cut at 1024 px ("Countr y")
         new_country = c2.text_input("Country", value=persona.country, max_chars=2)
         new_device = c3.selectbox("Device", DEVICES, index=DEVICES.index(persona.device))
         new_description = st.text_input("Description", value=persona.description)

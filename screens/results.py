@@ -55,7 +55,7 @@ def empty_state() -> None:
 def choose_selection(title_ids: list[int], titles: dict[int, str]) -> tuple[queries.Selection, float]:
     """The reviewer's choice of title, experiment, dates, segment and confidence."""
     # The selection survives tab switches and lives in the URL (a review can be linked to).
-    c1, c2, c3 = st.columns([2, 2, 2])
+    c1, c2, c3 = st.columns([3, 3, 4])   # the date range needs ~230 px at 1024
     sticky.restore("results_title", title_ids, "title", int)
     title_id = c1.selectbox("Title", title_ids, format_func=titles.get, key="results_title")
     sticky.keep("results_title", "title")
@@ -84,7 +84,7 @@ def choose_selection(title_ids: list[int], titles: dict[int, str]) -> tuple[quer
         sticky.keep(dates_key)
         start, end = (chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (low, high))
         day_from, day_to = queries.to_day(start), queries.to_day(end)
-    c4, c5, c6 = st.columns([2, 2, 2])
+    c4, c5, c6 = st.columns([3, 3, 4])
     kinds = ["all", "country", "device", "policy"]
     sticky.restore("results_segment_kind", kinds, "segment_kind")
     segment_kind = c4.selectbox("Segment", kinds, format_func=lambda k: "Everyone" if k == "all" else k.capitalize(),

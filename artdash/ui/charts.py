@@ -13,6 +13,10 @@ import plotly.graph_objects as go
 
 from artdash.numbers import AXIS_RATE_D3, RATE_D3
 
+# A horizontal legend at the figure's foot, under the x axis's ticks and title (a legend placed
+# in paper units below the plot sat on the axis title when the figure was short or narrow).
+LEGEND_BELOW = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "title": None}
+
 # One colour per variant in every Results chart (by the variant's place among the selection's ids).
 VARIANT_PALETTE = ("#8ab4f8", "#f6c343", "#f28b82", "#81c995", "#c58af9", "#fcad70", "#78d9ec", "#ff8bcb")
 
@@ -63,6 +67,17 @@ def take_rate_by_segment(rates: pd.DataFrame, label: Callable[[int], str], kind:
     return figure
 
 
+def taste_profile(profile: pd.DataFrame) -> go.Figure:
+    """A persona's affinity per tag (``tag``, ``facet``, ``affinity``), bars coloured by facet.
+    Each bar's label names its facet, so no legend sits over the axis."""
+    import plotly.express as px
+
+    figure = px.bar(profile.sort_values("affinity"), x="affinity", y="tag", color="facet", orientation="h",
+                    range_x=[-1, 1], title="Taste profile", height=max(280, 24 * len(profile) + 160))
+    figure.update_layout(showlegend=False, yaxis_title=None, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return figure
+
+
 def take_rate_by_tag(insights: pd.DataFrame) -> go.Figure:
     """Horizontal bars: the quality take rate of the variants carrying each tag, with intervals."""
     figure = go.Figure(go.Bar(
@@ -83,7 +98,7 @@ def learning_curves(curves: pd.DataFrame, column: str, title: str, percent: bool
         fig.add_trace(go.Scatter(x=rows["impressions"], y=rows[column], mode="lines", name=labels.get(name, name),
                                  line={"color": POLICY_COLOURS.get(str(name)), "width": 3}))
     fig.update_layout(title=title, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis_title="impressions", legend={"orientation": "h", "y": -0.25})
+                      xaxis_title="impressions", legend=LEGEND_BELOW)
     if percent:
         fig.update_yaxes(tickformat=AXIS_RATE_D3, hoverformat=RATE_D3)
     return fig
@@ -103,7 +118,7 @@ def estimates_with_intervals(rows: pd.DataFrame, value: str, low: str, high: str
                                  marker={"symbol": "line-ns-open", "size": 22, "color": "#f6c343",
                                          "line": {"width": 3}}))
     fig.update_layout(title=title, height=90 + 45 * len(rows), margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis={"tickformat": AXIS_RATE_D3, "hoverformat": RATE_D3}, legend={"orientation": "h", "y": -0.3})
+                      xaxis={"tickformat": AXIS_RATE_D3, "hoverformat": RATE_D3}, legend=LEGEND_BELOW)
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -136,7 +151,7 @@ def live_decisions(per_bucket: pd.DataFrame, bucket_seconds: int) -> go.Figure:
                       yaxis2={"title": "outcomes joined", "overlaying": "y", "side": "right", "tickformat": AXIS_RATE_D3,
                               "hoverformat": RATE_D3,
                               "range": [0, 1.05]},
-                      legend={"orientation": "h", "y": -0.2})
+                      legend=LEGEND_BELOW)
     return fig
 
 
@@ -148,7 +163,7 @@ def versions_over_time(by_version: pd.DataFrame, bucket_seconds: int) -> go.Figu
     fig.update_layout(barmode="stack", title={"text": "Decisions by policy version",
                                               "subtitle": {"text": f"per {_span(bucket_seconds)}"}},
                       height=330, margin={"l": 10, "r": 10, "t": 75, "b": 10}, yaxis={"title": "decisions"},
-                      legend={"orientation": "h", "y": -0.2})
+                      legend=LEGEND_BELOW)
     return fig
 
 
@@ -185,8 +200,8 @@ def play_duration_quantiles(table: pd.DataFrame, confidence: float) -> go.Figure
                      "arrayminus": (values - low).fillna(0)}))
     fig.update_layout(title={"text": "How long plays last",
                              "subtitle": {"text": f"minutes, with {confidence:.0%} intervals"}},
-                      height=120 + 50 * table["variant"].nunique(), margin={"l": 10, "r": 10, "t": 75, "b": 10},
-                      xaxis={"title": "minutes of play", "rangemode": "tozero"}, legend={"orientation": "h", "y": -0.25})
+                      height=170 + 50 * table["variant"].nunique(), margin={"l": 10, "r": 10, "t": 75, "b": 10},
+                      xaxis={"title": "minutes of play", "rangemode": "tozero"}, legend=LEGEND_BELOW)
     fig.update_yaxes(autorange="reversed")
     return fig
 

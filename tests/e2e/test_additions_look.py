@@ -68,3 +68,48 @@ def test_the_additions_work_and_fit_at_both_widths(page: Page, demo_server, arti
     wait_idle(page)
     expect(page.get_by_text(re.compile(r"[\d,]+ change\(s\) shown"))).to_be_visible()
     page.screenshot(path=str(artifacts / f"e2e-audit-search-{width}.png"))
+
+
+@pytest.mark.parametrize("width", [1024, 1600])
+def test_misleading_art_is_called_out_and_a_tag_change_undone(page: Page, demo_server, artifacts, width):
+    """The misleading-art guard on the gallery, and undo of an accepted tag suggestion."""
+    import artimages
+
+    from artdash import catalog
+    from artdash.catalog.taxonomy import find_tag
+    from artdash.config import Settings
+    from artdash.workspace import Workspace
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.set_viewport_size({"width": width, "height": 1800})
+    ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(demo_server["data"])}))
+    try:
+        with ws.transaction() as s:
+            title = catalog.create_title(s, name=f"The Cellar {width}", genres=["horror"], actor="local-admin")
+        (result,) = catalog.upload_files(ws.sessions, ws.store, title.id,
+                                         [("sunny.jpg", artimages.jpeg(seed=40 + width))], "local-admin").results
+        with ws.transaction() as s:
+            catalog.set_variant_tags(s, result.variant_id, [find_tag(s, "tone", "uplifting").id], "local-admin")
+            variant = catalog.get_variant(s, result.variant_id)
+    finally:
+        ws.close()
+    page.goto(f"{demo_server['url']}/title?title={title.id}")
+    wait_idle(page)
+    gallery = page.get_by_role("tabpanel", name="Gallery")
+    expect(gallery.get_by_text(re.compile("tagged 'uplifting' but the title is horror")).first).to_be_visible()
+    page.screenshot(path=str(artifacts / f"e2e-misleading-{width}.png"))
+
+    if variant.pending_suggestions:   # a real photo's features suggest tags: accept one, then undo
+        suggestion = variant.pending_suggestions[0].tag.name
+        gallery.get_by_role("button", name="Accept").first.click()
+        expect(page.get_by_text(re.compile(rf"Tagged #{variant.id} "))).to_be_visible()
+        wait_idle(page)
+        gallery.get_by_role("button", name="Undo the tag change").click()
+        expect(page.get_by_text(f"#{variant.id} has its tags of before again.")).to_be_visible()
+        wait_idle(page)
+        expect(gallery.get_by_text(re.compile(rf"^{re.escape(suggestion)}")).first).to_be_visible()
+    else:
+        gallery.get_by_role("button", name="Save tags").click()
+        wait_idle(page)
+        expect(gallery.get_by_role("button", name="Undo the tag change")).to_be_visible()
+    page.screenshot(path=str(artifacts / f"e2e-tag-undo-{width}.png"))
