@@ -32,6 +32,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from artdash import numbers
 from artdash.errors import ValidationError
 from artdash.stats import wilson_interval
 
@@ -261,10 +262,10 @@ def evaluate(data: LoggedData, target: np.ndarray, predicted: np.ndarray | Rewar
     off_support = unsupported_mass(data, target)
     notes = []
     if off_support > UNSUPPORTED_WARN:
-        notes.append(f"{off_support:.0%} of this policy's probability is on images the logger never showed")
+        notes.append(f"{numbers.rate(off_support)} of this policy's probability is on images the logger never showed")
     withhold = off_support > 1 - MIN_SUPPORTED_MASS or ess < MIN_EFFECTIVE_SAMPLE
     reason = (f"withheld: too little overlap with the logged policy (effective sample {ess:,.0f}, "
-              f"{1 - off_support:.0%} of the policy's probability on logged images)")
+              f"{numbers.rate(1 - off_support)} of the policy's probability on logged images)")
     out: list[Estimate] = []
     if uniform_log is None:
         uniform_log = bool(np.allclose(data.propensity, 1.0 / data.n_actions))

@@ -14,6 +14,7 @@ from artdash.ui import (
     log_import,
     results_data,
     results_review,
+    results_sources,
     results_table,
     sticky,
     widgets,
@@ -25,8 +26,8 @@ ws = widgets.page("Results")
 overview = results_data.overview()
 
 # Tabs run lazily (bound to the URL): only the open tab's queries and figures are computed.
-review_tab, insights_tab, live_tab, import_tab = st.tabs(["A/B review", "Creative insights", "Live traffic", "Import"],
-                                                         key="results_tab", bind="query-params")
+review_tab, insights_tab, live_tab, import_tab, sources_tab = st.tabs(
+    ["A/B review", "Creative insights", "Live traffic", "Import", "Sources"], key="results_tab", bind="query-params")
 variants: dict[int, catalog.VariantView] = {}
 
 
@@ -246,6 +247,9 @@ def insights_section() -> None:
 if import_tab.open:
     with import_tab:
         log_import.import_section(ws)
+if sources_tab.open:
+    with sources_tab:
+        results_sources.sources_section(ws)
 if live_tab.open:
     with live_tab:
         st.caption("What the decision service (`artdash serve`) decided and what members did, as it happens. "

@@ -108,7 +108,7 @@ def test_partial_overlap_is_warned_but_estimated():
     data = ope.LoggedData(data.action, data.reward, data.propensity, data.n_actions, support)
     target = np.tile([0.45, 0.45, 0.0, 0.1], (len(data), 1))
     ips = next(e for e in ope.evaluate(data, target) if e.estimator == "IPS")
-    assert not ips.withheld and "10% of this policy's probability is on images the logger never showed" in ips.note
+    assert not ips.withheld and "10.00% of this policy's probability is on images the logger never showed" in ips.note
 
 
 @pytest.mark.parametrize("propensity, words", [

@@ -102,7 +102,7 @@ def test_srm_matches_scipy_chisquare(observed, planned):
 
 def test_srm_flags_a_broken_split_and_explains_it():
     check = s.sample_ratio_mismatch([10_000, 9_400], [1, 1])
-    assert check.mismatch and "differs from the planned 50.0%, 50.0%" in check.reason
+    assert check.mismatch and "differs from the planned 50.00%, 50.00%" in check.reason
     assert not s.sample_ratio_mismatch([0, 0], [1, 1]).mismatch
 
 

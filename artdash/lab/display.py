@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from artdash import numbers
 from artdash.policy.registry import LABELS
 
 
@@ -16,7 +17,7 @@ def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pct(value) -> str:
-    return "—" if value is None or pd.isna(value) else f"{value:.1%}"
+    return numbers.rate(None if value is None or pd.isna(value) else float(value))
 
 
 def summary_for_display(summary: pd.DataFrame) -> pd.DataFrame:

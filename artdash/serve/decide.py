@@ -17,6 +17,7 @@ from datetime import datetime
 
 import numpy as np
 
+from artdash import numbers
 from artdash.policy.base import DEFAULT_WINDOW_HOURS, Context, sticky_draws
 from artdash.serve.log import DECISION_COLUMNS  # noqa: F401  (the order of each logged row)
 from artdash.serve.model import ServedPolicy
@@ -85,7 +86,7 @@ def _reason(p: list[float], index: int, policy: ServedPolicy, fallback: str) -> 
         base = {"linucb": "top-scored for this member's tastes", "best-single": "best quality take rate so far",
                 "editors-pick": "the editor's pick"}.get(policy.name, "the policy's first choice")
     else:
-        base = f"exploration ({p[index]:.1%} chance)"
+        base = f"exploration ({numbers.rate(float(p[index]))} chance)"
     return f"{fallback}; {base}" if fallback else base
 
 

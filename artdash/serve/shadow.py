@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from artdash import numbers
 from artdash.access.auth import authorize
 from artdash.catalog.eligibility import aware
 from artdash.clock import epoch_ms
@@ -247,7 +248,7 @@ def promote_shadow(session: Session, result: ShadowReadout, actor: str, note: st
         raise ValidationError(f"{result.label} cannot be promoted yet: {result.why}")
     d, lo, hi = result.difference
     evidence = (f"from shadow: {result.resolved:,} decisions, {_pp(d)} points ({_pp(lo)} … {_pp(hi)}), "
-                f"match rate {result.match_rate:.0%}")
+                f"match rate {numbers.rate(result.match_rate)}")
     entry = promote(session, result.policy, actor, note=f"{note.strip()} — {evidence}" if note.strip() else evidence)
     session.add(PolicyShadow(policy=None, by=actor, note=f"promoted {result.label}"))
     session.flush()

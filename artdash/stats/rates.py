@@ -18,6 +18,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from artdash import numbers
 from artdash.errors import ValidationError
 
 OK = "ok"
@@ -253,8 +254,8 @@ def sample_ratio_mismatch(observed: Sequence[int], planned: Sequence[float],
     chi2 = float(((np.asarray(observed, dtype=float) - expected) ** 2 / expected).sum())
     p_value = chi2_sf(chi2, len(observed) - 1)
     mismatch = p_value < threshold
-    shares = ", ".join(f"{o / total:.1%}" for o in observed)
-    plan = ", ".join(f"{w:.1%}" for w in weights)
+    shares = ", ".join(numbers.rate(o / total) for o in observed)
+    plan = ", ".join(numbers.rate(w) for w in weights)
     reason = (f"traffic split {shares} differs from the planned {plan} (p = {p_value:.2g}); check assignment "
               "and logging before reading results") if mismatch else ""
     return SrmCheck(chi2, p_value, mismatch, reason)

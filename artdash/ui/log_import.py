@@ -11,6 +11,7 @@ from artdash.results.ingest import IngestError
 from artdash.results.read import MAPPING_EXAMPLE, parse_column_mapping
 from artdash.results.service import import_log, impression_log, remove_import
 from artdash.ui import results_data, widgets
+from artdash.ui.numbers import count_column
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
@@ -36,7 +37,8 @@ def import_section(ws: Workspace) -> None:
         "new impressions": history["n_new"],
         "already there": history["n_already_present"], "skipped (unknown ids)": history["n_skipped"],
         "quality play from (s)": history["quality_seconds"]})
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        c: count_column() for c in ("rows", "new impressions", "already there", "skipped (unknown ids)")})
     st.caption(f"The impressions are kept as {md(impression_log(ws).describe())}; the pages read daily rollups of "
                "them.")
     st.download_button("Download CSV (the import history)", export.csv_bytes(shown), "imports.csv", "text/csv",

@@ -37,8 +37,8 @@ def test_results_live_traffic_is_empty_until_the_service_decides(demo_ws, frozen
     at.run()
     assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Decisions"] == "80" and metrics["Outcomes joined"] == "100.0%"
-    assert metrics["Take rate"] == "50.0%"
+    assert metrics["Decisions"] == "80" and metrics["Outcomes joined"] == "100.00%"
+    assert metrics["Take rate"] == "50.00%"
     assert len(at.get("plotly_chart")) >= 3            # rate, versions, change-rate distribution
     assert any(b.label == "Download live traffic CSV" for b in at.get("download_button"))
     clock.freeze(frozen_clock + timedelta(days=2))     # two days on: nothing in the last 24 hours

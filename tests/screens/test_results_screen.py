@@ -238,8 +238,8 @@ def test_thin_numbers_are_empty_cells_and_a_variant_keeps_its_colour(demo_ws):
     at = open_page("results", results_charts="Over time")
     labelled(at.selectbox, "Title").set_value(title.id).run()
     table = at.dataframe[0].value
-    assert all(re.fullmatch(r"control|—|[+-]\d+\.\d%", cell) for cell in table["lift vs control"])
-    assert all(re.fullmatch(r"—|\d+\.\d%", cell) for cell in table["detectable lift"])
+    assert all(re.fullmatch(r"control|—|[+-]\d+\.\d{2}%", cell) for cell in table["lift vs control"])
+    assert all(re.fullmatch(r"—|\d+\.\d{2}%", cell) for cell in table["detectable lift"])
     figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     colours = {}
     for figure in figures:

@@ -185,8 +185,8 @@ def test_gallery_shows_each_variants_quality_take_rate_from_real_traffic(demo_ws
     at.run()
     assert_clean(at)
     figures = [c.value for c in at.caption if "quality take" in c.value]
-    assert any("quality take 10.0%" in f and "1,000 impressions" in f for f in figures)
-    assert any("quality take 20.0%" in f for f in figures)
+    assert any("quality take 10.00%" in f and "1,000 impressions" in f for f in figures)
+    assert any("quality take 20.00%" in f for f in figures)
 
 
 def test_a_draft_can_be_deleted_from_the_title_page(demo_ws):
