@@ -1,7 +1,6 @@
 """Results: per-variant take rates and A/B results with honest uncertainty, creative
 insights by tag, and log imports."""
 
-from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +17,7 @@ from artdash.ui import (
     results_table,
     sticky,
     widgets,
+    windows,
 )
 from artdash.ui.numbers import count_column, rate_column
 from artdash.ui.text import md, md_list
@@ -75,15 +75,8 @@ def choose_selection(title_ids: list[int], titles: dict[int, str]) -> tuple[quer
     span = results_data.span(overview, title_id, experiment)
     day_from = day_to = None
     if span is not None:
-        low, high = span
-        dates_key = f"results_dates_{title_id}_{experiment or ''}"
-        kept = st.session_state.get(f"{dates_key}__kept")
-        if dates_key not in st.session_state and kept and all(low <= d <= high for d in kept):
-            st.session_state[dates_key] = kept
-        chosen = c3.date_input("Dates", value=(max(low, high - timedelta(days=29)), high), min_value=low,
-                               max_value=high, key=dates_key)
-        sticky.keep(dates_key)
-        start, end = (chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (low, high))
+        with c3:
+            start, end = windows.choose_window(span, f"results_dates_{title_id}_{experiment or ''}")
         day_from, day_to = queries.to_day(start), queries.to_day(end)
     c4, c5, c6 = st.columns([3, 3, 4])
     kinds = ["all", "country", "device", "policy"]
@@ -101,8 +94,10 @@ def choose_selection(title_ids: list[int], titles: dict[int, str]) -> tuple[quer
         st.query_params.pop("segment", None)
     levels = [0.9, 0.95, 0.99]
     sticky.restore("results_confidence", levels, "confidence", float)
-    confidence = c6.select_slider("Confidence", levels, value=st.session_state.get("results_confidence", 0.95),
-                                  format_func=numbers.level, key="results_confidence")
+    if "results_confidence" not in st.session_state:
+        st.session_state["results_confidence"] = 0.95
+    chosen_level = c6.segmented_control("Confidence", levels, format_func=numbers.level, key="results_confidence")
+    confidence = chosen_level if chosen_level is not None else 0.95    # a click on the chosen one unselects it
     sticky.keep("results_confidence", "confidence")
     sel = queries.Selection(title_id, day_from, day_to, segment_kind, segment, experiment,
                             exclude=overview.simulated)
@@ -148,7 +143,8 @@ def review_section() -> None:
     st.caption(f"Quality play: at least {built:g} s of viewing, as these rollups were built "
                f"(ARTDASH_QUALITY_PLAY_SECONDS). Method: {review.method}.")
     results_table.review_table(review, report.daily_trend(daily), variants, ws.store)
-    st.download_button("Download CSV", export.csv_bytes(review.frame().assign(**sel.describe(titles))),
+    # Written when clicked (a callable): a page view costs no CSV.
+    st.download_button("Download CSV", lambda: export.csv_bytes(review.frame().assign(**sel.describe(titles))),
                        f"results-title-{sel.title_id}-{queries.from_day(sel.day_from)}-{queries.from_day(sel.day_to)}"
                        ".csv", "text/csv", help="One row per variant: counts, rates and lift with their interval "
                                              "bounds, p-values, P(best), as raw numbers, and the method used.")

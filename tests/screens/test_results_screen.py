@@ -364,3 +364,35 @@ def test_an_import_refusal_says_nothing_imported_once_and_a_repeat_import_adds_n
     assert any("Nothing new: all 3 rows of again.csv were imported before" in shown(i.value) for i in at.info)
     with demo_ws.results_engine.connect() as conn:
         assert len(queries.import_history(conn)) == before + 1
+
+
+def test_the_date_window_is_a_preset_counted_back_from_the_last_day_or_a_custom_range(demo_ws):
+    """The calendar was drawn on every view (every browser loaded it); now it appears when asked for."""
+    from datetime import date, timedelta
+
+    from artdash.demo.results import load_demo_results
+    from artdash.results import queries
+
+    load_demo_results(demo_ws, n=6000)
+    at = open_page("results")
+    assert_clean(at)
+    assert not at.date_input
+    window = labelled(at.selectbox, "Dates")
+    assert window.value == "Last 30 days"
+    (shown_window,) = [c.value for c in at.caption if re.fullmatch(r"\d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d", c.value)]
+    first, last = (date.fromisoformat(d) for d in shown_window.split(" – "))
+    assert (last - first).days == 29
+    with demo_ws.results_engine.connect() as conn:
+        _, high = queries.day_range(conn, title_id=labelled(at.selectbox, "Title").value)
+    assert last == high            # counted back from the data's last day, not today
+    window.set_value("Last 7 days").run()
+    assert "Last 7 days" in at.query_params["window"]
+    assert any(c.value == f"{last - timedelta(days=6):%Y-%m-%d} – {last:%Y-%m-%d}" for c in at.caption)
+    labelled(at.selectbox, "Dates").set_value("Custom range…").run()
+    assert_clean(at)
+    (calendar,) = at.date_input
+    calendar.set_value((last - timedelta(days=3), last)).run()
+    assert_clean(at)
+    assert at.dataframe[0].value["impressions"].sum() > 0
+    linked = open_page("results", window="Everything")
+    assert labelled(linked.selectbox, "Dates").value == "Everything"
