@@ -26,4 +26,5 @@ def count_column(label: str | None = None, help: str | None = None, width: Width
 
 def progress_rate_column(label: str | None = None, help: str | None = None):
     """A probability drawn as a bar with its rate written beside it."""
-    return st.column_config.ProgressColumn(label, min_value=0.0, max_value=1.0, format="percent", help=help)
+    return st.column_config.ProgressColumn(label, min_value=0.0, max_value=1.0, format="percent", step=_RATE_STEP,
+                                           help=help)

@@ -59,6 +59,7 @@ def test_results_table_writes_rates_changes_and_counts_one_way(demo_ws, csvs):
     columns = _columns(at)
     for rate_column in ("quality take rate", "take rate"):   # the grid writes 0.0125 as 1.25%, like the CI beside it
         assert columns[rate_column]["type_config"] == {"type": "number", "format": "percent", "step": 0.0001}
+    assert columns["P(best)"]["type_config"]["step"] == 0.0001        # 0.00%, not 0%, beside 0.01%
     for count_column in ("impressions", "plays"):
         assert columns[count_column]["type_config"]["format"] == "localized"
     assert csvs, "the page offers its table as CSV"
