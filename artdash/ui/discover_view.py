@@ -71,17 +71,20 @@ def _search_form(ws: Workspace, title_id: int, can_edit: bool) -> None:
     if video is None:
         st.warning("Choose a video first (drag it onto the box above).")
         return
-    st.button("Cancel", key="discover-cancel", help="Stops the search; nothing is kept.")
+    cancel = st.empty()   # cleared when the search ends: a refusal left it on the page
+    cancel.button("Cancel", key="discover-cancel", help="Stops the search; nothing is kept.")
     data = video.getvalue()
     bar = st.progress(0.0, text=f"Reading {video.name}…")
     try:
         sheet = find_candidates(data, video.name, top=int(top), limits=limits,
                                 progress=lambda f: bar.progress(f, text=f"Searching {video.name}: {f:.0%}"))
     except Cancelled:
+        cancel.empty()
         st.info("Search stopped; nothing was kept.")
         return
     except ArtdashError as exc:
         bar.empty()
+        cancel.empty()
         st.error(f"{md(video.name)} cannot be searched — {md(exc)}")
         return
     bar.empty()

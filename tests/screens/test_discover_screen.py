@@ -57,6 +57,7 @@ def test_a_file_that_is_not_a_video_is_refused_on_the_page(demo_ws):
     assert_clean(at)
     assert any("cannot be searched" in shown(e.value) and "JPEG image, not a video" in shown(e.value)
                for e in at.error)
+    assert not [b for b in at.button if b.key == "discover-cancel"]   # it stayed after a refusal
 
 
 def test_adding_with_nothing_picked_says_what_to_do(demo_ws, trailer):
