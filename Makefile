@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8501
 
-.PHONY: run serve test bench install db demo lint types fuzz clean walk
+.PHONY: run serve test bench bench-scale install db demo lint types fuzz clean walk
 
 $(BIN)/python:
 	@echo "Creating the virtual environment in $(VENV)…"
@@ -71,6 +71,10 @@ bench: install
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/stats.py
 	$(BIN)/python bench/discover.py
+
+## bench-scale: 100M impressions on one machine (≈ 25 min, ≈ 6 GB under bench/out), reported once in bench/RESULTS.md
+bench-scale: install
+	$(BIN)/python bench/scale.py
 
 ## lint: ruff, and the import-linter contracts (layers point down; streamlit only in artdash.ui; no circles)
 lint: install
