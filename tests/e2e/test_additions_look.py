@@ -22,6 +22,9 @@ def test_the_additions_work_and_fit_at_both_widths(page: Page, demo_server, arti
     compare = page.get_by_role("tabpanel", name="Compare")
     expect(compare.get_by_text(re.compile(r"^(Quality take rate|No real traffic yet\.)$")).first).to_be_visible()
     expect(compare.get_by_text(re.compile(r"16:9 slot \(\d+×\d+ cut around the focal point\)")).first).to_be_visible()
+    cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]')]
+        .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
+    assert not cut, f"metric values or labels cut at {width} px: {cut}"
     page.screenshot(path=str(artifacts / f"e2e-compare-{width}.png"))
 
     # Undo a status change, and the full-size original in a zoomable frame
