@@ -298,6 +298,7 @@ def report_duplicates(state: IngestState) -> None:
     repeated = np.unique(keys[1:][keys[1:] == keys[:-1]])
     del keys
     if not len(repeated):
+        state.keys, state.lines = [], []      # checked: the rest of the import needs them no more
         return
     found_keys, found_lines = [], []
     for chunk_keys, chunk_lines in zip(state.keys, state.lines):

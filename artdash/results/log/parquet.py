@@ -62,10 +62,15 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+DUCKDB_MEMORY = "1GB"
+
+
 def _duckdb() -> Any:
     import duckdb
 
-    return duckdb.connect(config={"threads": 2, "preserve_insertion_order": False})
+    # A memory ceiling (DuckDB takes 80 % of the machine by default, as cache): larger GROUP BYs
+    # spill to its temporary folder instead.
+    return duckdb.connect(config={"threads": 2, "preserve_insertion_order": False, "memory_limit": DUCKDB_MEMORY})
 
 
 def scan_sql(files: Sequence[LogFile]) -> str:
