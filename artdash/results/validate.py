@@ -52,6 +52,7 @@ class IngestState:
     n_skipped: int = 0
     keys: list[np.ndarray] = field(default_factory=list)    # event keys of good rows, per chunk
     lines: list[np.ndarray] = field(default_factory=list)   # their line numbers (int32: 4 bytes a row)
+    collect_keys: bool = True                 # False where the log finds repeated ids itself
 
     def report(self, lines: np.ndarray, column: str, problem: str | Sequence[str]) -> None:
         """Count the problem on every line of ``lines`` (one text, or one per line) and keep the first ones."""
@@ -264,8 +265,9 @@ def validate_chunk(chunk: pa.Table, first_line: int, lookup: np.ndarray, skip_un
     event_text = event_id.to_numpy(zero_copy_only=False)
     keys = event_keys(pd.Series(event_text, dtype="str"))
     good = ~bad
-    state.keys.append(keys[good])
-    state.lines.append(lines[good].astype(np.int32) if len(lines) and lines[-1] < 2**31 else lines[good])
+    if state.collect_keys:
+        state.keys.append(keys[good])
+        state.lines.append(lines[good].astype(np.int32) if len(lines) and lines[-1] < 2**31 else lines[good])
     ts_good = ts[good].astype(np.int64)
     take = pa.array(np.flatnonzero(good))
 

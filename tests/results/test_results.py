@@ -103,6 +103,19 @@ def test_duplicates_across_chunks_each_name_their_first_line(log):
         assert queries.count_impressions(conn) == 0
 
 
+def test_a_bad_row_and_repeated_ids_are_both_reported(log):
+    """The Parquet log stops staging at the first bad row and finds repeated ids in its staged
+    files; a second reading of the file still names every repeated id's lines."""
+    text = HEADER + rows(3) + rows(1, start=50, propensity=0) + rows(6) + rows(2, start=1)
+    with pytest.raises(IngestError) as error:
+        do_ingest(log, text, chunk_rows=3)
+    said = str(error.value)
+    assert "line 5 (propensity)" in said and "line 6 (event_id): duplicate event id: same as line 2" in said
+    assert error.value.n_issues == 1 + 3 + 2     # e0–e2 again on lines 6–8, e1 and e2 once more on 12–13
+    with log.engine.connect() as conn:
+        assert queries.count_impressions(conn) == 0
+
+
 def test_column_mapping(log):
     text = HEADER.replace("timestamp", "ts").replace("variant_id", "image") + rows(3)
     report = do_ingest(log, text, mapping={"ts": "timestamp", "image": "variant_id"})

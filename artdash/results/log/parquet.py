@@ -65,12 +65,13 @@ def _quote(path: Path) -> str:
 DUCKDB_MEMORY = "1GB"
 
 
-def _duckdb() -> Any:
+def _duckdb(spill: Path) -> Any:
     import duckdb
 
     # A memory ceiling (DuckDB takes 80 % of the machine by default, as cache): larger GROUP BYs
-    # spill to its temporary folder instead.
-    return duckdb.connect(config={"threads": 2, "preserve_insertion_order": False, "memory_limit": DUCKDB_MEMORY})
+    # spill into ``spill`` (inside the log's folder; DuckDB's default would be the working folder).
+    return duckdb.connect(config={"threads": 2, "preserve_insertion_order": False, "memory_limit": DUCKDB_MEMORY,
+                                  "temp_directory": str(spill)})
 
 
 def scan_sql(files: Sequence[LogFile]) -> str:
@@ -148,7 +149,7 @@ class ParquetLog:
         """(DuckDB connection, relation) over the committed files; the relation is None when
         the log is empty."""
         files = self.files(conn, import_ids)
-        duck = _duckdb()
+        duck = _duckdb(self.folder / STAGING / "duckdb-spill")
         try:
             yield duck, (scan_sql(files) if files else None)
         finally:
@@ -398,9 +399,26 @@ class ParquetWriter:
         """The rollup rows of this import's staged impressions, by grain."""
         self.close()
         files = self.staged()
-        duck = _duckdb()
+        duck = _duckdb(self.stage.parent / "duckdb-spill")
         try:
             return _group(duck, scan_sql(files) if files else None, quality_seconds)
+        finally:
+            duck.close()
+
+    # The log finds repeated event ids among the rows it staged (see ingest): no keys kept in Python.
+    finds_duplicates = True
+
+    def repeated_keys(self) -> int:
+        """How many staged rows repeat an event key staged before them (DuckDB over the staged
+        files, under its memory ceiling)."""
+        self.close()
+        files = self.staged()
+        if not files:
+            return 0
+        duck = _duckdb(self.stage.parent / "duckdb-spill")
+        try:
+            found = duck.execute(f"SELECT count(*) - count(DISTINCT event_key) FROM {scan_sql(files)}").fetchone()
+            return int(found[0]) if found else 0
         finally:
             duck.close()
 
