@@ -68,8 +68,7 @@ DUCKDB_MEMORY = "1GB"
 def _duckdb(spill: Path) -> Any:
     import duckdb
 
-    # A memory ceiling (DuckDB takes 80 % of the machine by default, as cache): larger GROUP BYs
-    # spill into ``spill`` (inside the log's folder; DuckDB's default would be the working folder).
+    # A memory ceiling (by default DuckDB takes 80 % of RAM); beyond it, spill into the log's folder.
     return duckdb.connect(config={"threads": 2, "preserve_insertion_order": False, "memory_limit": DUCKDB_MEMORY,
                                   "temp_directory": str(spill)})
 
@@ -405,12 +404,10 @@ class ParquetWriter:
         finally:
             duck.close()
 
-    # The log finds repeated event ids among the rows it staged (see ingest): no keys kept in Python.
-    finds_duplicates = True
+    finds_duplicates = True   # repeated event ids are found in the staged files: no keys kept in Python
 
     def repeated_keys(self) -> int:
-        """How many staged rows repeat an event key staged before them (DuckDB over the staged
-        files, under its memory ceiling)."""
+        """How many staged rows repeat an event key staged before them (DuckDB, under its cap)."""
         self.close()
         files = self.staged()
         if not files:
