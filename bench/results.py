@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,22 +25,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _impressions import OUT, log_file, postgres_schema, variant_titles  # noqa: E402
+from _impressions import OUT, log_file, median_time, postgres_schema, variant_titles  # noqa: E402
 
 from artdash.db.engine import make_engine  # noqa: E402
 from artdash.db.results_migrate import upgrade_results  # noqa: E402
 from artdash.results import queries  # noqa: E402
 from artdash.results.ingest import ingest  # noqa: E402
 from artdash.results.log import open_log  # noqa: E402
-
-
-def median_time(fn, rounds=7):
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def built_database(url: str, path: Path, fresh: bool) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _impressions import DAYS, OUT, variant_titles  # noqa: E402
+from _impressions import DAYS, OUT, median_time, variant_titles  # noqa: E402
 
 from artdash.db.engine import make_engine  # noqa: E402
 from artdash.db.results_migrate import upgrade_results  # noqa: E402
@@ -86,15 +85,6 @@ def peak_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def median_time(fn, rounds=7) -> float:
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
