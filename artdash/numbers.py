@@ -55,6 +55,11 @@ def count(value: int | float | None) -> str:
     return MISSING if _missing(value) else f"{int(value):,}"  # type: ignore[arg-type]
 
 
+def counted(value: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun, singular for one: ``1 impression``, ``12,345 impressions``."""
+    return f"{int(value):,} {noun if int(value) == 1 else plural or noun + 's'}"
+
+
 def level(value: float | None) -> str:
     """A level someone chose: ``0.95`` → ``95%``."""
     return MISSING if _missing(value) else f"{value:.0%}"

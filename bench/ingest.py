@@ -1,8 +1,8 @@
 """Benchmark: importing an impression log (issues 4 and 13).
 
 Same seeded CSV, same run: ArtDash's ingest (validation, idempotency check, rollups, one
-atomic import) into the columnar log (Parquet by day; rollups in SQLite, the default, or in
-DuckDB), into the table log (SQLite: the path before the columnar log; PostgreSQL: COPY),
+atomic import) into the columnar log (Parquet by day; columnar rollups in the results
+database: SQLite, the default, or DuckDB), into the table log (SQLite: the path before the columnar log; PostgreSQL: COPY),
 against a bare DuckDB ``read_csv`` of the same file into a table (no checks, no rollups) and
 pandas ``to_sql``. Targets (issue 13): ≥ 0.7× the bare DuckDB read and ≥ 10× the SQLite table
 path.
@@ -107,10 +107,10 @@ def main():
     folder = Path(tempfile.mkdtemp())
     results["duckdb read_csv (bare, no checks)"] = duckdb_read_csv(path)
     print("duckdb read_csv", results["duckdb read_csv (bare, no checks)"], flush=True)
-    results["artdash parquet log, rollups in sqlite (default)"] = artdash_ingest(
+    results["artdash parquet log, results database sqlite (default)"] = artdash_ingest(
         f"sqlite:///{folder}/artdash.db", path, mapping, folder / "log-sqlite")
     print(results, flush=True)
-    results["artdash parquet log, rollups in duckdb"] = artdash_ingest(
+    results["artdash parquet log, results database duckdb"] = artdash_ingest(
         f"duckdb:///{folder}/results.duckdb", path, mapping, folder / "log-duckdb")
     print(results, flush=True)
     results["artdash table log, sqlite (before)"] = artdash_ingest(f"sqlite:///{folder}/table.db", path, mapping)
@@ -127,7 +127,7 @@ def main():
     summary = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "rows": args.rows,
                "rows_per_s": {k: args.rows / v for k, v in results.items()}, "seconds": results}
     bare = results["duckdb read_csv (bare, no checks)"]
-    default = results["artdash parquet log, rollups in sqlite (default)"]
+    default = results["artdash parquet log, results database sqlite (default)"]
     summary["default_vs_bare_duckdb"] = bare / default
     summary["default_vs_sqlite_table"] = results["artdash table log, sqlite (before)"] / default
     OUT.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,10 @@ ArtDash's ingest, then times, as medians: "take rate per variant, one title" and
 per variant per day, all titles" — both read the daily rollups — against a DuckDB GROUP BY over
 the raw rows (the baseline, same run). Also the peak memory of a process that loads what the
 Results page loads for one title. With --postgres, the same queries on PostgreSQL.
-Targets: one title ≤ 10 ms; per-day all titles ≤ 0.3 s and ≤ 0.3× the DuckDB raw GROUP BY;
-page data load < 400 MB.
+Targets (issue 13): one title ≤ 5 ms; per-day all titles ≤ 0.1 s and ≤ 0.15× the DuckDB raw
+GROUP BY; page data load < 300 MB. The rollups are columnar generations read by DuckDB: the
+medians are of a process that has decoded them (as the app keeps them); the first query of a
+fresh process, decoding included, is reported beside them.
 
 Usage: python bench/results.py [--rows 10000000] [--postgres URL]
 """
@@ -46,12 +48,33 @@ def built_database(url: str, path: Path, fresh: bool) -> None:
 
 
 def time_queries(url: str) -> dict:
+    """Medians in this process (the rollups decoded once, as a running app keeps them), and the
+    first query of a fresh process (reading and decoding them from the database included)."""
+    cold = [json.loads(subprocess.run([sys.executable, __file__, "--cold", url], capture_output=True, text=True,
+                                      check=True).stdout.strip().splitlines()[-1]) for _ in range(3)]
     engine = make_engine(url)
     with engine.connect() as conn:
         one = median_time(lambda: queries.variant_totals(conn, queries.Selection(title_id=500)))
         per_day = median_time(lambda: queries.daily_totals(conn, queries.Selection()), rounds=5)
     engine.dispose()
-    return {"one_title_s": one, "per_day_all_titles_s": per_day}
+    return {"one_title_s": one, "per_day_all_titles_s": per_day,
+            "first_query_fresh_process_s": sorted(c["first_s"] for c in cold)[1],
+            "per_day_fresh_process_s": sorted(c["per_day_s"] for c in cold)[1]}
+
+
+def cold_child(url: str) -> None:
+    """A fresh process: the first query (one title), then per day all titles, each timed once."""
+    import time
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        start = time.perf_counter()
+        queries.variant_totals(conn, queries.Selection(title_id=500))
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        queries.daily_totals(conn, queries.Selection())
+        per_day = time.perf_counter() - start
+    print(json.dumps({"first_s": first, "per_day_s": per_day}))
 
 
 def duckdb_baseline(path: Path) -> float:
@@ -91,9 +114,13 @@ def main():
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--postgres", default=os.environ.get("ARTDASH_TEST_POSTGRES_URL"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--cold", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         page_load_child(args.child)
+        return
+    if args.cold:
+        cold_child(args.cold)
         return
     path = log_file(args.rows)
     sqlite_url = f"sqlite:///{OUT / f'results-{args.rows}.db'}"

@@ -3,8 +3,8 @@
 Generates (cached in bench/out) a seeded log of N impressions as one Parquet file (typed
 columns: a zoned timestamp, booleans, integers — as a warehouse export has them; generating a
 CSV of this size would take longer than the import), imports it through ArtDash's ingest into
-the default embedded layout (the Parquet log by day, rollups in SQLite; validation, idempotency
-by event id, rollups, one atomic import), then times the Results queries on it. Peak memory is
+the default embedded layout (the Parquet log by day, columnar rollups in the SQLite results
+database; validation, idempotency by event id, rollups, one atomic import), then times the Results queries on it. Peak memory is
 the importing process's VmHWM. Targets: ingest ≤ 4 min, one title ≤ 20 ms, per day all titles
 ≤ 0.5 s, peak memory < 2 GB.
 

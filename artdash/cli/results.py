@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from artdash.cli.base import CommandGroup, echo_issues, main, open_workspace, print_table
+from artdash.numbers import counted
 
 # --------------------------------------------------------------------------------- results
 
@@ -63,7 +64,7 @@ def results_remove(import_id, yes):
     if not yes and not click.confirm(f"Remove import #{import_id} and all its impressions?", default=False):
         raise SystemExit(1)
     removed = remove_import(ws, import_id, ws.settings.user)
-    click.echo(f"removed import #{import_id}: {removed:,} impressions")
+    click.echo(f"removed import #{import_id}: {counted(removed, 'impression')}")
 
 
 @results.command("imports")
@@ -187,7 +188,7 @@ def source_add(name, url, table, mappings):
 
 
 def _echo_refresh(report) -> None:
-    click.echo(f"{report.name}: {report.impressions:,} impressions over {report.days:,} days counted where they live"
+    click.echo(f"{report.name}: {counted(report.impressions, 'impression')} over {counted(report.days, 'day')} counted where they live"
                + (f" (experiments: {', '.join(report.experiments)})" if report.experiments else ""))
     if report.unknown_impressions:
         click.echo(f"warning: {report.unknown_impressions:,} impressions of variants this catalog does not have were "
@@ -228,4 +229,4 @@ def source_remove(name):
 
     ws = open_workspace()
     n = remove_source(ws, name, ws.settings.user)
-    click.echo(f"removed {name}: its {n:,} impressions are no longer counted")
+    click.echo(f"removed {name}: its {counted(n, 'impression')} are no longer counted")

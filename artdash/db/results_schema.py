@@ -67,42 +67,53 @@ def _sums() -> list[Column]:
             Column("quality_plays", BigInteger, nullable=False), Column("play_seconds", Float, nullable=False)]
 
 
-# Daily rollups, one narrow table per grain, kept up to date by every import. Rows are keyed
-# day first, so "per variant per day" reads a table in key order; title_id rides along (a
-# variant never changes title) for the one-title lookups through its own index.
+# Daily rollups, one narrow relation per grain, kept up to date by every import. They are not
+# tables of the database: each grain is stored as generations of columnar rows
+# (``rollup_generations``: Parquet, added by an import, merged now and then) and read by DuckDB
+# (artdash.results.rollup_store). These describe the columns DuckDB sees; title_id rides
+# along (a variant never changes title). A key may appear in more than one generation: every
+# query sums.
+rollup_shape = MetaData()
 rollup_variants = Table(
-    "rollup_variants", metadata,
-    Column("day", Integer, primary_key=True, autoincrement=False),
-    Column("variant_id", Integer, primary_key=True, autoincrement=False),
+    "rollup_variants", rollup_shape,
+    Column("day", Integer, primary_key=True),
+    Column("variant_id", Integer, primary_key=True),
     Column("experiment", String(80), primary_key=True),
     Column("title_id", Integer, nullable=False),
     *_sums(),
-    Index("ix_rollup_variants_title_day", "title_id", "day"),
-    sqlite_with_rowid=False,
 )
 
 # Per experiment cell and day (the sample-ratio check).
 rollup_cells = Table(
-    "rollup_cells", metadata,
-    Column("day", Integer, primary_key=True, autoincrement=False),
+    "rollup_cells", rollup_shape,
+    Column("day", Integer, primary_key=True),
     Column("experiment", String(80), primary_key=True),
     Column("cell", String(40), primary_key=True),
     *_sums(),
-    sqlite_with_rowid=False,
 )
 
 # Per segment value (country, device, policy): the same sums, without the cell.
 rollup_segments = Table(
-    "rollup_segments", metadata,
-    Column("day", Integer, primary_key=True, autoincrement=False),
-    Column("variant_id", Integer, primary_key=True, autoincrement=False),
+    "rollup_segments", rollup_shape,
+    Column("day", Integer, primary_key=True),
+    Column("variant_id", Integer, primary_key=True),
     Column("experiment", String(80), primary_key=True),
     Column("segment_kind", String(10), primary_key=True),
     Column("segment", String(40), primary_key=True),
     Column("title_id", Integer, nullable=False),
     *_sums(),
-    Index("ix_rollup_segments_title_kind_day", "title_id", "segment_kind", "day"),
-    sqlite_with_rowid=False,
+)
+
+# The rollups' storage: each row one generation of one grain — what an import (or a merge of
+# generations) adds, as a Parquet file of that grain's columns. Never changed once written;
+# the token names its content (readers cache decoded generations by it).
+rollup_generations = Table(
+    "rollup_generations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("grain", String(10), nullable=False),
+    Column("token", String(32), nullable=False, unique=True),
+    Column("n_rows", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )
 
 # How each experiment was planned: the share of traffic each cell should get (what the

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import delete, select
 
 from artdash import clock
@@ -156,8 +159,7 @@ def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str,
                 return IngestReport(None, n_rows, 0, present, state.n_skipped, tuple(state.skipped))
             contributions = writer.contributions(quality_seconds) if inserted else {}
             write_rollups(conn, contributions, +1)
-            variants = contributions.get("variants")
-            experiments = sorted(set(variants["experiment"])) if variants is not None else []
+            experiments = _experiments(contributions.get("variants"))
             conn.execute(imports.insert().values(
                 id=import_id, kind=kind, source=file_name[:300], created_at=clock.now(), created_by=actor,
                 n_rows=n_rows, n_already_present=present, n_skipped=state.n_skipped,
@@ -166,13 +168,18 @@ def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str,
         except BaseException:
             writer.discard()
             raise
-        if inserted and conn.dialect.name == "sqlite":
-            # Fresh statistics, or SQLite's planner may pick the wrong rollup index.
-            conn.exec_driver_sql("ANALYZE rollup_variants")
-            conn.exec_driver_sql("ANALYZE rollup_segments")
     warning = no_durations_warning(n_played, n_timed)
     return IngestReport(import_id, n_rows, inserted, present, state.n_skipped, tuple(state.skipped),
                         (warning,) if warning else ())
+
+
+def _experiments(variants: pd.DataFrame | pa.Table | None) -> list[str]:
+    """The experiments an import's variant rollups name (a frame or an Arrow table)."""
+    if variants is None:
+        return []
+    values = (pc.unique(variants.column("experiment")).to_pylist() if isinstance(variants, pa.Table)
+              else variants["experiment"].unique())
+    return sorted({str(e) for e in values})
 
 
 def _report_duplicates_again(source: bytes | Path, file_name: str, mapping: Mapping[str, str] | None,

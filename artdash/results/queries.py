@@ -1,5 +1,6 @@
-"""Aggregations over the daily rollups (SQLAlchemy Core: the same SQL runs on SQLite,
-PostgreSQL and DuckDB). Pages never scan raw impressions."""
+"""Aggregations over the daily rollups: SQLAlchemy Core statements over the rollup relations,
+run by DuckDB over their columnar generations (:mod:`artdash.results.rollup_store`), whichever
+database holds them. Pages never scan raw impressions."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Connection, Label, Select, Table, and_, func, select, true
 
@@ -22,6 +24,7 @@ from artdash.db.results_schema import (
     rollup_segments,
     rollup_variants,
 )
+from artdash.results import rollup_store
 
 EPOCH = date(1970, 1, 1)
 # (imports, newest import id, impressions stored, lowest and highest quality threshold, digest)
@@ -116,12 +119,10 @@ def _sums(r: Table) -> list[Label[Any]]:
 
 
 def _frame(conn: Connection, query: Select[Any], columns: list[str]) -> pd.DataFrame:
-    """Run ``query`` and return its rows as a frame. Large results (every variant per day)
-    are fetched through the driver's cursor: building SQLAlchemy rows would cost more than
-    the aggregation itself."""
-    result = conn.execute(query)
-    frame = pd.DataFrame.from_records(result.cursor.fetchall() if result.cursor is not None else result.all(),
-                                      columns=columns, coerce_float=True)
+    """Run a query over the rollups (DuckDB over their columnar generations) as a frame with
+    ``columns``; sums of no rows are 0."""
+    frame = rollup_store.frame(conn, query)
+    frame.columns = columns
     for c in SUMS:
         if c in frame:
             frame[c] = pd.to_numeric(frame[c]).fillna(0)
@@ -129,6 +130,10 @@ def _frame(conn: Connection, query: Select[Any], columns: list[str]) -> pd.DataF
         if c in frame:
             frame[c] = frame[c].astype("int64")
     return frame
+
+
+def _column(conn: Connection, query: Select[Any]) -> list[Any]:
+    return [row[0] for row in rollup_store.rows(conn, query)]
 
 
 def variant_totals(conn: Connection, sel: Selection) -> pd.DataFrame:
@@ -145,7 +150,10 @@ def daily_totals(conn: Connection, sel: Selection) -> pd.DataFrame:
     query = (select(r.c.day, r.c.variant_id, *_sums(r)).where(sel.where())
              .group_by(r.c.day, r.c.variant_id).order_by(r.c.day, r.c.variant_id))
     frame = _frame(conn, query, ["day", "variant_id", *SUMS])
-    frame["date"] = (pd.to_datetime(frame["day"].astype("int64"), unit="D")).dt.date
+    days, at = np.unique(frame["day"].to_numpy(dtype=np.int64), return_inverse=True)
+    dates = np.empty(len(days), dtype=object)
+    dates[:] = [from_day(d) for d in days]
+    frame["date"] = dates[at]
     return frame
 
 
@@ -169,9 +177,8 @@ def cell_totals(conn: Connection, experiment: str, day_from: int | None = None,
 def experiments(conn: Connection) -> list[str]:
     """Every experiment the log has impressions of, by name."""
     r = rollup_variants
-    rows = conn.execute(select(r.c.experiment).where(r.c.experiment != "")
-                        .group_by(r.c.experiment).order_by(r.c.experiment)).scalars()
-    return list(rows)
+    return _column(conn, select(r.c.experiment).where(r.c.experiment != "")
+                   .group_by(r.c.experiment).order_by(r.c.experiment))
 
 
 def simulated_experiments(conn: Connection) -> list[str]:
@@ -186,19 +193,16 @@ def simulated_experiments(conn: Connection) -> list[str]:
 def titles_with_impressions(conn: Connection) -> set[int]:
     """Ids of titles the log has impressions of (one GROUP BY over the rollups)."""
     r = rollup_variants
-    rows = conn.execute(select(r.c.title_id).group_by(r.c.title_id)).scalars()
-    return set(rows)
+    return {int(t) for t in _column(conn, select(r.c.title_id).group_by(r.c.title_id))}
 
 
 def segments(conn: Connection, kind: str, title_id: int | None = None) -> list[str]:
-    """The values of a segment kind (of one title's impressions: an index lookup, not a scan
-    of every segment row)."""
+    """The values of a segment kind (of one title's impressions, when given)."""
     r = rollup_segments
     query = select(r.c.segment).where(r.c.segment_kind == kind)
     if title_id is not None:
         query = query.where(r.c.title_id == title_id)
-    rows = conn.execute(query.group_by(r.c.segment).order_by(r.c.segment)).scalars()
-    return [s for s in rows if s]
+    return [s for s in _column(conn, query.group_by(r.c.segment).order_by(r.c.segment)) if s]
 
 
 def day_range(conn: Connection, title_id: int | None = None, experiment: str | None = None,
@@ -208,7 +212,7 @@ def day_range(conn: Connection, title_id: int | None = None, experiment: str | N
     A simulated log never moves the window of real traffic."""
     r = rollup_variants
     sel = Selection(title_id=title_id, experiment=experiment, exclude=exclude)
-    low, high = conn.execute(select(func.min(r.c.day), func.max(r.c.day)).where(sel.where(r))).one()
+    ((low, high),) = rollup_store.rows(conn, select(func.min(r.c.day), func.max(r.c.day)).where(sel.where(r)))
     return (from_day(low), from_day(high)) if low is not None else None
 
 
@@ -221,7 +225,8 @@ def import_history(conn: Connection) -> pd.DataFrame:
 
 def count_impressions(conn: Connection) -> int:
     """How many impressions the log stores (the sum over the rollups: wherever the log lives)."""
-    return int(conn.execute(select(func.sum(rollup_variants.c.impressions))).scalar() or 0)
+    ((total,),) = rollup_store.rows(conn, select(func.sum(rollup_variants.c.impressions)))
+    return int(total or 0)
 
 
 def data_stamp(conn: Connection) -> DataStamp:

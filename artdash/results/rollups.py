@@ -9,41 +9,21 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, select, update
 
-from artdash.db.results_schema import (
-    SUMS,
-    imports,
-    rollup_cells,
-    rollup_segments,
-    rollup_variants,
-    source_contributions,
-)
+from artdash.db.results_schema import imports, source_contributions
 from artdash.errors import ValidationError
+from artdash.results import rollup_store
 from artdash.results.log import ImpressionLog, ParquetLog
-from artdash.results.log.grouping import CELL_KEYS, SEGMENT_KEYS, VARIANT_KEYS
-from artdash.results.write import Writer, one_writer
-
-TABLES = {"variants": (rollup_variants, VARIANT_KEYS), "cells": (rollup_cells, CELL_KEYS),
-          "segments": (rollup_segments, SEGMENT_KEYS)}
+from artdash.results.write import one_writer
 
 
 def write_rollups(conn: Connection, contributions: Mapping[str, pd.DataFrame], sign: int) -> None:
     """Add (``sign`` 1) or take away (``sign`` −1) contributions from the stored rollups."""
-    writer = Writer(conn, 0)
-    try:
-        for grain, (table, keys) in TABLES.items():
-            sums = contributions.get(grain)
-            if sums is None or sums.empty:
-                continue
-            sums = sums.copy()
-            for c in SUMS:
-                sums[c] = sign * sums[c]
-            writer.add_rollups(table, keys, sums)
-            if sign < 0:
-                conn.execute(delete(table).where(table.c.impressions <= 0))
-    finally:
-        writer.close()
+    if sign > 0:
+        rollup_store.add(conn, contributions)
+    else:
+        rollup_store.subtract(conn, contributions)
 
 
 def typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -75,10 +55,11 @@ def replace_rollups(conn: Connection, contributions: Mapping[str, pd.DataFrame])
     """Make the stored rollups exactly ``contributions`` (a rebuild, or Spark's result) plus
     what the results sources last added (they are counted where they live: a refresh of each
     recounts them, ``artdash results source refresh``)."""
-    for table, _ in TABLES.values():
-        conn.execute(delete(table))
-    write_rollups(conn, contributions, +1)
-    write_rollups(conn, stored_contributions(conn), +1)
+    sources = stored_contributions(conn)
+    rollup_store.replace(conn, {grain: pd.concat([f for f in (contributions.get(grain), sources.get(grain))
+                                                  if f is not None and len(f)] or [pd.DataFrame()],
+                                                 ignore_index=True)
+                                for grain in rollup_store.GRAINS})
 
 
 def rebuild_rollups(log: ImpressionLog, quality_seconds: float,

@@ -33,7 +33,8 @@ from artdash.access.auth import authorize
 from artdash.db.results_schema import imports, results_sources, source_contributions
 from artdash.errors import NotFoundError, ValidationError
 from artdash.results.log.grouping import rollup_queries
-from artdash.results.rollups import TABLES, stored_contributions, typed, write_rollups
+from artdash.results.rollup_store import GRAINS
+from artdash.results.rollups import stored_contributions, typed, write_rollups
 from artdash.results.write import one_writer
 from artdash.workspace import Workspace
 
@@ -286,7 +287,7 @@ def refresh_source(ws: Workspace, name: str, actor: str) -> RefreshReport:
         write_rollups(conn, stored_contributions(conn, name), -1)
         write_rollups(conn, fresh, +1)
         conn.execute(delete(source_contributions).where(source_contributions.c.source == name))
-        for grain in TABLES:
+        for grain in GRAINS:
             frame = fresh.get(grain)
             if frame is not None and len(frame):
                 conn.execute(insert(source_contributions).values(

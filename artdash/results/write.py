@@ -10,10 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, Table, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from artdash.db.results_schema import (
-    SUMS,
     impressions,
 )
 from artdash.errors import ValidationError
@@ -120,51 +119,6 @@ class Writer:
                    f"({_placeholders(self.conn, len(batch))}){extra}")
             found.update(row[0] for row in self.conn.exec_driver_sql(sql, tuple(batch)))
         return found
-
-    def add_rollups(self, table: Table, keys: list[str], sums: pd.DataFrame) -> None:
-        """Add ``sums`` (one row per key) to a rollup table: upsert, adding to existing rows."""
-        if sums.empty:
-            return
-        sums = sums.sort_values(keys)
-        columns = [*keys, *(["title_id"] if "title_id" in table.c else []), *SUMS]
-        update = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in SUMS)
-        conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {update}"
-        if self.dialect == "postgresql":
-            import pyarrow.csv as pacsv
-
-            buffer = io.BytesIO()
-            pacsv.write_csv(pa.Table.from_pandas(sums[columns], preserve_index=False), buffer,
-                            pacsv.WriteOptions(include_header=False))
-            stage = f"{table.name}_stage"
-            with self.dbapi.cursor() as cursor:
-                cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table.name}) ON COMMIT DROP")
-                cursor.execute(f"TRUNCATE {stage}")
-                with cursor.copy(f"COPY {stage} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
-                    copy.write(buffer.getvalue())
-                cursor.execute(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(columns)} "
-                               f"FROM {stage} {conflict}")
-            return
-        if self.dialect == "duckdb":
-            # One statement over the frame itself (DuckDB reads pandas in place): no row-at-a-time
-            # parameters, which duckdb-engine would send one by one.
-            try:
-                self.dbapi.fetchall()  # DuckDB ≥ 2 refuses new work while a result is unread
-            except Exception:  # noqa: BLE001 — nothing was pending
-                pass
-            self.dbapi.register("rollup_contributions", sums[columns])
-            try:
-                self.dbapi.execute(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(columns)} "
-                                   f"FROM rollup_contributions {conflict}")
-            finally:
-                self.dbapi.unregister("rollup_contributions")
-            return
-        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-               f"VALUES ({_placeholders(self.conn, len(columns))}) {conflict}")
-        rows = _tuples(sums, columns)
-        if self.dialect == "sqlite":
-            self.dbapi.cursor().executemany(sql, rows)
-        else:
-            self.conn.exec_driver_sql(sql, rows)
 
 
 @contextmanager

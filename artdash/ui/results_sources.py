@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from artdash.errors import ArtdashError
+from artdash.numbers import counted
 from artdash.results import sources
 from artdash.results.read import parse_column_mapping
 from artdash.ui import widgets
@@ -62,7 +63,7 @@ def _actions(ws: Workspace, found: list[sources.SourceView]) -> None:
                 except ArtdashError as exc:
                     st.error(f"Not removed — {md(exc)}")
                 else:
-                    widgets.flash("success", f"Removed the source {md(chosen)}: its {n:,} impressions are no longer "
+                    widgets.flash("success", f"Removed the source {md(chosen)}: its {counted(n, 'impression')} are no longer "
                                              "counted.")
                     st.rerun()
 
@@ -92,8 +93,10 @@ def _run(action, verb: str) -> None:
     except ArtdashError as exc:
         st.error(f"Nothing changed — {md(exc)}")
         return
-    left_out = (f" {report.unknown_impressions:,} impressions of variants this catalog does not have were left out."
+    left_out = (f" {counted(report.unknown_impressions, 'impression')} of variants this catalog does not have were "
+                "left out."
                 if report.unknown_impressions else "")
-    widgets.flash("success", f"{md(report.name)} {verb}: {report.impressions:,} impressions over {report.days:,} days "
+    widgets.flash("success", f"{md(report.name)} {verb}: {counted(report.impressions, 'impression')} over "
+                             f"{counted(report.days, 'day')} "
                              f"counted where they live.{left_out}")
     st.rerun()

@@ -102,8 +102,8 @@ def test_results_import_and_refusal(run, tmp_path):
     assert result.exit_code == 2 and "missing column(s): event_id, timestamp" in result.output
     listing = run("results", "imports").output
     assert "log.csv" in listing and "import" in listing
-    assert "removed import #1: 1 impressions" in run("results", "remove", "1", "--yes").output
-    assert "removed import #2: 1 impressions" in run("results", "remove", "2", "--yes").output
+    assert "removed import #1: 1 impression\n" in run("results", "remove", "1", "--yes").output
+    assert "removed import #2: 1 impression\n" in run("results", "remove", "2", "--yes").output
     gone = run("results", "remove", "1", "--yes")
     assert gone.exit_code == 2 and "there is no import #1" in gone.output
 

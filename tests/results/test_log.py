@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from artdash.db.engine import make_engine
 from artdash.db.results_migrate import upgrade_results
-from artdash.results import queries
+from artdash.results import queries, rollup_store
 from artdash.results.ingest import IngestError, delete_import, ingest
 from artdash.results.log import open_log
 from artdash.results.log.carry import carry_over, rows_in_table
@@ -35,13 +35,10 @@ def load(log, text_, name="log.csv", **kw):
 
 
 def all_rollups(engine):
+    """Every stored rollup row, each key once (summed over generations), in key order."""
     with engine.connect() as conn:
-        out = {}
-        for table, order in (("rollup_variants", "day, variant_id, experiment"),
-                             ("rollup_cells", "day, experiment, cell"),
-                             ("rollup_segments", "day, variant_id, experiment, segment_kind, segment")):
-            out[table] = [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY {order}"))]
-    return out
+        return {f"rollup_{grain}": [tuple(r) for r in rollup_store.merged(conn, grain).itertuples(index=False)]
+                for grain in rollup_store.GRAINS}
 
 
 def test_the_log_is_parquet_partitioned_by_day_that_other_engines_read(engine, tmp_path):

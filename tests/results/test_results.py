@@ -3,6 +3,7 @@
 import io
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -53,7 +54,7 @@ def do_ingest(log, text, **kwargs):
 
 
 def test_results_schema_is_migrated(log):
-    assert results_revision(log.engine) == "r0007"
+    assert results_revision(log.engine) == "r0008"
 
 
 def test_ingest_counts_and_rollups(log):
@@ -290,7 +291,7 @@ def test_upgrade_from_r0001_keeps_every_total(tmp_path):
         conn.execute(text("INSERT INTO impressions VALUES (:k, :e, 1793527200, 20758, 'm', 1, 11, 'uniform', 'exp1', "
                           "'A', 0.5, 1, 600, 'FR', 'tv', 1)"), [{"k": k, "e": e} for k, e in zip(keys, ["e0", "e1"])])
     upgrade_results(eng)
-    assert results_revision(eng) == "r0007"
+    assert results_revision(eng) == "r0008"
     with eng.connect() as conn:
         assert conn.execute(text("SELECT id, event_id FROM impressions ORDER BY id")).all() == [(1, "e0"), (2, "e1")]
     # The carried-over event keys still make re-imports idempotent.
@@ -447,3 +448,57 @@ def test_importing_the_same_file_again_adds_nothing_and_no_empty_import(log):
     with log.engine.connect() as conn:
         assert queries.import_history(conn)["id"].tolist() == [first.import_id]
         assert queries.count_impressions(conn) == 5
+
+
+def test_upgrade_to_columnar_rollups_keeps_every_row_and_goes_back(tmp_path):
+    """r0008 moves the rollup tables' rows into columnar generations: every page number stays,
+    and a downgrade puts the same rows back into the tables."""
+    from sqlalchemy import text
+
+    from artdash.db.results_migrate import downgrade_results
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'r7.db'}")
+    upgrade_results(eng, "r0007")
+    variants = [(20400, 11, "exp1", 1, 16, 7, 3, 1400.0), (20401, 12, "exp1", 1, 5, 1, 0, 30.0),
+                (20401, 21, "", 2, 4, 2, 2, 700.5)]
+    cells = [(20400, "exp1", "A", 10, 4, 2, 900.0), (20400, "exp1", "B", 6, 3, 1, 500.0),
+             (20401, "exp1", "A", 5, 1, 0, 30.0)]
+    segments = [(20400, 11, "exp1", "country", "FR", 1, 16, 7, 3, 1400.0),
+                (20401, 12, "exp1", "device", "tv", 1, 5, 1, 0, 30.0)]
+    with eng.begin() as conn:
+        conn.execute(text("INSERT INTO rollup_variants VALUES (:a, :b, :c, :d, :e, :f, :g, :h)"),
+                     [dict(zip("abcdefgh", r)) for r in variants])
+        conn.execute(text("INSERT INTO rollup_cells VALUES (:a, :b, :c, :d, :e, :f, :g)"),
+                     [dict(zip("abcdefg", r)) for r in cells])
+        conn.execute(text("INSERT INTO rollup_segments VALUES (:a, :b, :c, :d, :e, :f, :g, :h, :i, :j)"),
+                     [dict(zip("abcdefghij", r)) for r in segments])
+    upgrade_results(eng)
+    with eng.connect() as conn:
+        tables = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars())
+        assert "rollup_generations" in tables and not {"rollup_variants", "rollup_cells", "rollup_segments"} & tables
+        totals = queries.variant_totals(conn, Selection()).set_index("variant_id")
+        assert totals["impressions"].to_dict() == {11: 16, 12: 5, 21: 4}
+        assert totals.loc[21, "play_seconds"] == 700.5 and totals.loc[11, "title_id"] == 1
+        daily = queries.daily_totals(conn, Selection(title_id=1))
+        assert [str(d) for d in daily["date"]] == ["2025-11-08", "2025-11-09"]
+        assert queries.cell_totals(conn, "exp1").set_index("cell")["impressions"].to_dict() == {"A": 15, "B": 6}
+        assert queries.segments(conn, "country", 1) == ["FR"] and queries.segments(conn, "device") == ["tv"]
+        assert queries.experiments(conn) == ["exp1"]
+        assert queries.count_impressions(conn) == 25
+    downgrade_results(eng, "r0007")
+    with eng.connect() as conn:
+        assert [tuple(r) for r in conn.execute(text("SELECT * FROM rollup_variants ORDER BY 1, 2"))] == variants
+        assert [tuple(r) for r in conn.execute(text("SELECT * FROM rollup_cells ORDER BY 1, 2, 3"))] == cells
+        assert [tuple(r) for r in conn.execute(text("SELECT * FROM rollup_segments ORDER BY 1, 2"))] == segments
+    eng.dispose()
+
+
+def test_event_keys_never_change():
+    """Idempotent imports compare new rows' keys with the keys stored in the log: the same id
+    must always give the same key (these were computed by the first release's hashing)."""
+    from artdash.results.ingest import event_keys
+
+    ids = ["e0", "ev-0-123", "é🎬", "x" * 100]
+    expected = [3000719305919672719, 4191597571543583521, 5482943125750871032, 3604035142706095613]
+    assert event_keys(pd.Series(ids, dtype="str")).tolist() == expected
+    assert event_keys(np.array(ids, dtype=object)).tolist() == expected

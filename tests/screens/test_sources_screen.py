@@ -40,7 +40,7 @@ def test_an_admin_adds_refreshes_and_removes_a_source_on_the_page(demo_ws, tmp_p
     assert any("No sources yet." in c.value for c in at.caption)
     at = fill(at, "warehouse", url, "artwork_impressions", MAPPING)
     assert_clean(at)
-    assert any("warehouse added: 600 impressions" in shown(s.value) and "1 impressions of variants this catalog "
+    assert any("warehouse added: 600 impressions" in shown(s.value) and "1 impression of variants this catalog "
                "does not have were left out" in shown(s.value) for s in at.success)
     (table,) = [d.value for d in at.dataframe]
     assert table["source"].tolist() == ["warehouse"] and table["impressions"].tolist() == [600]

@@ -16,6 +16,7 @@ from artdash.access.api_keys import create_key
 from artdash.db.results_schema import decisions, outcomes, rollup_variants
 from artdash.demo import load_demo
 from artdash.lab import LabConfig, draw_population, load_world
+from artdash.results import rollup_store
 from artdash.serve import DecisionService, HttpClient, ServiceSettings
 from artdash.serve.traffic import drive, tastes_of
 from artdash.simulator.population import Truth
@@ -64,8 +65,8 @@ def test_the_service_learns_from_its_own_traffic_and_its_log_evaluates_honestly(
             logged = conn.execute(select(func.count()).select_from(decisions)).scalar_one()
             assert logged == len(report)                         # every answered decision was logged
             assert conn.execute(select(func.count()).select_from(outcomes)).scalar_one() == len(report)
-            in_results = conn.execute(select(func.sum(rollup_variants.c.impressions))
-                                      .where(rollup_variants.c.experiment == "live")).scalar_one()
+            in_results = rollup_store.rows(conn, select(func.sum(rollup_variants.c.impressions))
+                                           .where(rollup_variants.c.experiment == "live"))[0][0]
             assert in_results == len(report)                     # all of it is live traffic in Results
             rows = conn.execute(select(decisions.c.member_id, decisions.c.title_id, decisions.c.variant_id,
                                        decisions.c.propensity, outcomes.c.played, outcomes.c.play_seconds)

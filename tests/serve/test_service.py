@@ -20,6 +20,7 @@ from artdash.db.results_schema import (
     rollup_variants,
 )
 from artdash.lab.store import promote
+from artdash.results import rollup_store
 from artdash.serve import DecisionService, LocalClient, ServiceError, ServiceSettings
 
 
@@ -145,8 +146,8 @@ def test_resolved_decisions_become_live_traffic_in_results_and_the_policy_retrai
         kind, experiments = conn.execute(select(imports.c.kind, imports.c.experiments)
                                          .where(imports.c.id == flushed.import_id)).one()
         assert kind == "live" and json.loads(experiments) == ["live"]
-        assert conn.execute(select(func.sum(rollup_variants.c.impressions))).scalar_one() == n
-        assert conn.execute(select(func.sum(rollup_variants.c.quality_plays))).scalar_one() == 20 * len(titles)
+        assert rollup_store.rows(conn, select(func.sum(rollup_variants.c.impressions)))[0][0] == n
+        assert rollup_store.rows(conn, select(func.sum(rollup_variants.c.quality_plays)))[0][0] == 20 * len(titles)
         waiting = conn.execute(select(func.count()).select_from(decisions).where(decisions.c.import_id.is_(None)))
         assert waiting.scalar_one() == len(unresolved)
     # the served policy is the new version, and says so on every decision

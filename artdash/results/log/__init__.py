@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, Engine
 
 from artdash.results.log.parquet import ParquetLog
@@ -27,7 +28,7 @@ class LogWriter(Protocol):
     """One import's writer: rows in, its rollup contributions out, then published or discarded."""
 
     def insert(self, rows: Rows) -> np.ndarray: ...
-    def contributions(self, quality_seconds: float) -> dict[str, pd.DataFrame]: ...
+    def contributions(self, quality_seconds: float) -> dict[str, pd.DataFrame | pa.Table]: ...
     def publish(self) -> None: ...
     def discard(self) -> None: ...
 

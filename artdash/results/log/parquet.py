@@ -19,7 +19,6 @@ import re
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,88 +30,20 @@ from sqlalchemy import Connection, Engine, select
 
 from artdash.db.results_schema import imports
 from artdash.errors import ValidationError
-from artdash.results.log.grouping import rollup_queries
-from artdash.results.validate import Rows
+from artdash.results.log.files import (
+    SCHEMA,
+    STAGING,
+    TRASH,
+    LogFile,
+    duckdb_connection,
+    group_rollups,
+    list_files,
+    rmdir_if_empty,
+    scan_sql,
+)
+from artdash.results.log.staging import ParquetWriter
 
-# What each file holds (``day`` is in its folder's name).
-SCHEMA = pa.schema([
-    ("event_key", pa.int64()), ("event_id", pa.string()), ("ts", pa.int64()), ("member_id", pa.string()),
-    ("title_id", pa.int32()), ("variant_id", pa.int32()), ("policy", pa.string()), ("experiment", pa.string()),
-    ("cell", pa.string()), ("propensity", pa.float64()), ("played", pa.int8()), ("play_seconds", pa.float64()),
-    ("country", pa.string()), ("device", pa.string()), ("import_id", pa.int32()), ("row", pa.int64()),
-])
-FILE_NAME = re.compile(r"^import-(\d{1,9})-(\d{1,6})\.parquet$")
-DAY_FOLDER = re.compile(r"^day=(-?\d{1,7})$")
-STAGING = "_staging"
-TRASH = "_removed"
-FLUSH_ROWS = 1_000_000     # rows buffered before they are written out (per day, as row groups)
-MAX_OPEN_FILES = 128       # a log of many days closes its files and starts a new part per day
-TEXT_COLUMNS = ("policy", "experiment", "cell", "country", "device")
-
-
-@dataclass(frozen=True)
-class LogFile:
-    """One file of the log: where it is, its day and its import."""
-    path: Path
-    day: int
-    import_id: int
-
-
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-DUCKDB_MEMORY = "1GB"
-
-
-def _duckdb(spill: Path) -> Any:
-    import duckdb
-
-    # A memory ceiling (by default DuckDB takes 80 % of RAM); beyond it, spill into the log's folder.
-    return duckdb.connect(config={"threads": 2, "preserve_insertion_order": False, "memory_limit": DUCKDB_MEMORY,
-                                  "temp_directory": str(spill)})
-
-
-def scan_sql(files: Sequence[LogFile]) -> str:
-    """A DuckDB relation over ``files`` (with ``day`` from their folders)."""
-    listed = ", ".join(_quote(f.path) for f in files)
-    return f"read_parquet([{listed}], hive_partitioning = true, hive_types = {{'day': INTEGER}})"
-
-
-def list_files(folder: Path) -> list[LogFile]:
-    """Every file under ``folder`` named as the log names them (staging not included)."""
-    out: list[LogFile] = []
-    if not folder.is_dir():
-        return out
-    for day_dir in folder.iterdir():
-        day = DAY_FOLDER.match(day_dir.name)
-        if not day or not day_dir.is_dir():
-            continue
-        for file in day_dir.iterdir():
-            name = FILE_NAME.match(file.name)
-            if name:
-                out.append(LogFile(file, int(day.group(1)), int(name.group(1))))
-    return sorted(out, key=lambda f: (f.day, f.import_id, f.path.name))
-
-
-def to_arrow(rows: Rows, import_id: int, first_row: int) -> pa.Table:
-    """Validated rows as a table of the log's schema."""
-    n = len(rows)
-    c = rows.columns
-    arrays: dict[str, Any] = {
-        "event_key": pa.array(c["event_key"], pa.int64()), "event_id": pa.array(c["event_id"], pa.string()),
-        "ts": pa.array(c["ts"], pa.int64()), "member_id": pa.array(c["member_id"], pa.string()),
-        "title_id": pa.array(c["title_id"].astype(np.int32)), "variant_id": pa.array(c["variant_id"].astype(np.int32)),
-        "propensity": pa.array(c["propensity"], pa.float64()), "played": pa.array(c["played"].astype(np.int8)),
-        "play_seconds": pa.array(c["play_seconds"], pa.float64()),
-        "import_id": pa.array(np.full(n, import_id, dtype=np.int32)),
-        "row": pa.array(np.arange(first_row, first_row + n, dtype=np.int64)),
-    }
-    for name in TEXT_COLUMNS:
-        codes, values = rows.coded[name]
-        arrays[name] = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()),
-                                                      pa.array(values, pa.string())).cast(pa.string())
-    return pa.table([arrays[f.name] for f in SCHEMA], schema=SCHEMA)
+__all__ = ["SCHEMA", "STAGING", "LogFile", "ParquetLog", "ParquetWriter", "check_folder", "list_files"]
 
 
 class ParquetLog:
@@ -148,7 +79,7 @@ class ParquetLog:
         """(DuckDB connection, relation) over the committed files; the relation is None when
         the log is empty."""
         files = self.files(conn, import_ids)
-        duck = _duckdb(self.folder / STAGING / "duckdb-spill")
+        duck = duckdb_connection(self.folder / STAGING / "duckdb-spill")
         try:
             yield duck, (scan_sql(files) if files else None)
         finally:
@@ -176,7 +107,7 @@ class ParquetLog:
                 if name and int(name.group(1)) in committed:
                     self._move_all(folder, self.folder)
                 shutil.rmtree(folder, ignore_errors=True)
-            _rmdir(trash)
+            rmdir_if_empty(trash)
         for f in list_files(self.folder):
             if f.import_id not in committed:
                 f.path.unlink(missing_ok=True)
@@ -227,13 +158,13 @@ class ParquetLog:
 
     def writer(self, conn: Connection, import_id: int) -> ParquetWriter:
         """A writer for one import, staging its files until :meth:`ParquetWriter.publish`."""
-        return ParquetWriter(self, import_id, self.known_keys(conn))
+        return ParquetWriter(self.folder, import_id, self.known_keys(conn))
 
     def contributions(self, conn: Connection, import_ids: Iterable[int] | None,
                       quality_seconds: float) -> dict[str, pd.DataFrame]:
         """The rollup rows of the committed impressions (of ``import_ids``), by grain."""
         with self.scan(conn, import_ids) as (duck, relation):
-            return _group(duck, relation, quality_seconds)
+            return group_rollups(duck, relation, quality_seconds)
 
     def drop_rows(self, conn: Connection, import_id: int) -> None:
         """Take an import's files out of the log (into ``_removed/``), in the removal's
@@ -247,7 +178,7 @@ class ParquetLog:
                 folder.mkdir(parents=True, exist_ok=True)
                 f.path.replace(folder / f.path.name)
         for day_dir in self.folder.glob("day=*"):
-            _rmdir(day_dir)  # only if empty
+            rmdir_if_empty(day_dir)  # only if empty
 
     def restore(self, import_id: int) -> None:
         """Put back the files of a removal that failed."""
@@ -255,12 +186,12 @@ class ParquetLog:
         if trash.is_dir():
             self._move_all(trash, self.folder)
             shutil.rmtree(trash, ignore_errors=True)
-            _rmdir(self.folder / TRASH)
+            rmdir_if_empty(self.folder / TRASH)
 
     def remove(self, import_id: int) -> None:
         """Delete a removed import's files for good (after its removal committed)."""
         shutil.rmtree(self.folder / TRASH / f"import-{import_id}", ignore_errors=True)
-        _rmdir(self.folder / TRASH)
+        rmdir_if_empty(self.folder / TRASH)
 
     def query(self, conn: Connection, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """An aggregate over the committed impressions, by DuckDB: ``sql`` names them ``{log}``
@@ -287,161 +218,10 @@ class ParquetLog:
 
     def write_import(self, import_id: int, tables: Iterable[pa.Table]) -> ParquetWriter:
         """Stage already-typed tables of one import (carrying rows over, restoring)."""
-        writer = ParquetWriter(self, import_id, np.empty(0, dtype=np.int64))
+        writer = ParquetWriter(self.folder, import_id, np.empty(0, dtype=np.int64))
         for table in tables:
             writer.add_table(table)
         return writer
-
-
-def _rmdir(folder: Path) -> None:
-    """Remove ``folder`` if it is empty."""
-    try:
-        folder.rmdir()
-    except OSError:
-        pass
-
-
-def _group(duck: Any, relation: str | None, quality_seconds: float) -> dict[str, pd.DataFrame]:
-    if relation is None:
-        return {}
-    duck.execute(f"CREATE OR REPLACE TEMP VIEW log AS SELECT * FROM {relation}")
-    return {grain: duck.execute(sql).df() for grain, sql in rollup_queries("log", quality_seconds).items()}
-
-
-class ParquetWriter:
-    """Stages one import's rows as Parquet files, one per day (row groups as rows arrive)."""
-
-    def __init__(self, log: ParquetLog, import_id: int, known: np.ndarray):
-        self.log = log
-        self.import_id = import_id
-        self.known = known
-        self.stage = log.folder / STAGING / f"import-{import_id}"
-        shutil.rmtree(self.stage, ignore_errors=True)
-        try:
-            self.stage.mkdir(parents=True)
-        except OSError as exc:
-            raise ValidationError(f"cannot write to the impression log folder {log.folder} ({exc.strerror}); give "
-                                  "ArtDash a folder it may write (ARTDASH_RESULTS_LOG_DIR) — nothing was imported") from None
-        self._buffer: dict[int, list[pa.Table]] = {}
-        self._buffered = 0
-        self._open: dict[int, pq.ParquetWriter] = {}
-        self._part: dict[int, int] = {}
-        self._rows = 0
-        self._closed = False
-
-    def insert(self, rows: Rows) -> np.ndarray:
-        """Stage the rows not yet in the log; returns a mask of the rows that were new."""
-        keys = rows.columns["event_key"]
-        if len(self.known):
-            at = np.minimum(np.searchsorted(self.known, keys), len(self.known) - 1)
-            new = self.known[at] != keys
-        else:
-            new = np.ones(len(keys), dtype=bool)
-        fresh = rows if new.all() else rows.take(np.flatnonzero(new))
-        if len(fresh):
-            self.add_table(to_arrow(fresh, self.import_id, self._rows), fresh.columns["day"])
-        return new
-
-    def add_table(self, table: pa.Table, days: np.ndarray | None = None) -> None:
-        """Stage a table of the log's schema (plus ``day`` when ``days`` is not given)."""
-        if days is None:
-            days = table.column("day").to_numpy()
-            table = table.drop_columns(["day"])
-        self._rows += table.num_rows
-        order = np.argsort(days, kind="stable")
-        days = days[order]
-        table = table.take(pa.array(order))
-        edges = np.flatnonzero(np.r_[True, days[1:] != days[:-1], True])
-        for start, stop in zip(edges[:-1], edges[1:]):
-            self._buffer.setdefault(int(days[start]), []).append(table.slice(start, stop - start))
-        self._buffered += table.num_rows
-        if self._buffered >= FLUSH_ROWS:
-            self._flush()
-
-    def _flush(self) -> None:
-        for day, parts in self._buffer.items():
-            if day not in self._open:
-                if len(self._open) >= MAX_OPEN_FILES:
-                    self._close_files()
-                part = self._part.get(day, 0)
-                self._part[day] = part + 1
-                folder = self.stage / f"day={day}"
-                folder.mkdir(exist_ok=True)
-                self._open[day] = pq.ParquetWriter(folder / f"import-{self.import_id}-{part}.parquet", SCHEMA,
-                                                   compression="zstd")
-            self._open[day].write_table(pa.concat_tables(parts))
-        self._buffer.clear()
-        self._buffered = 0
-
-    def _close_files(self) -> None:
-        for writer in self._open.values():
-            writer.close()
-        self._open.clear()
-
-    def close(self) -> None:
-        """Write what is buffered and close every file (idempotent)."""
-        if not self._closed:
-            self._flush()
-            self._close_files()
-            self._closed = True
-
-    @property
-    def n_rows(self) -> int:
-        """Rows staged so far."""
-        return self._rows
-
-    def staged(self) -> list[LogFile]:
-        """The files staged so far (after :meth:`close`)."""
-        return list_files(self.stage)
-
-    def contributions(self, quality_seconds: float) -> dict[str, pd.DataFrame]:
-        """The rollup rows of this import's staged impressions, by grain."""
-        self.close()
-        files = self.staged()
-        duck = _duckdb(self.stage.parent / "duckdb-spill")
-        try:
-            return _group(duck, scan_sql(files) if files else None, quality_seconds)
-        finally:
-            duck.close()
-
-    finds_duplicates = True   # repeated event ids are found in the staged files: no keys kept in Python
-
-    def repeated_keys(self) -> int:
-        """How many staged rows repeat an event key staged before them (DuckDB, under its cap)."""
-        self.close()
-        files = self.staged()
-        if not files:
-            return 0
-        duck = _duckdb(self.stage.parent / "duckdb-spill")
-        try:
-            found = duck.execute(f"SELECT count(*) - count(DISTINCT event_key) FROM {scan_sql(files)}").fetchone()
-            return int(found[0]) if found else 0
-        finally:
-            duck.close()
-
-    def publish(self) -> None:
-        """Move the staged files into the log (they count once the import's row commits)."""
-        self.close()
-        for f in self.staged():
-            target = self.log.folder / f"day={f.day}"
-            target.mkdir(parents=True, exist_ok=True)
-            f.path.replace(target / f.path.name)
-        self._clear_stage()
-
-    def _clear_stage(self) -> None:
-        shutil.rmtree(self.stage, ignore_errors=True)
-        try:
-            self.stage.parent.rmdir()  # the staging folder, once no import is staged in it
-        except OSError:
-            pass
-
-    def discard(self) -> None:
-        """Drop everything staged (a refused import)."""
-        try:
-            self._close_files()
-        finally:
-            self._closed = True
-            self._clear_stage()
 
 
 def check_folder(folder: Path) -> None:
