@@ -38,6 +38,15 @@ def downgrade_results(engine: Engine, revision: str) -> None:
     command.downgrade(_config(engine), revision)
 
 
+def known_results_revisions() -> list[str]:
+    """Every results schema revision this ArtDash can upgrade from, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return [r.revision for r in reversed(list(ScriptDirectory.from_config(cfg).walk_revisions()))]
+
+
 def results_revision(engine: Engine) -> str | None:
     """The results database's schema revision (None before the first migration)."""
     with engine.connect() as conn:

@@ -289,12 +289,13 @@ def _load_member(conn: Connection, table, archive: zipfile.ZipFile, name: str) -
         raise BackupError(f"{name} cannot be loaded ({reason}); nothing was restored") from None
 
 
-def _reflected_tables(engine, manifest: dict) -> list:
-    """The catalog tables as the database has them now (an older schema), in dependency order."""
+def _reflected_tables(engine, manifest: dict, listed: str = "tables") -> list:
+    """The archive's tables (its catalog ones, or with ``listed="results_tables"`` its results
+    ones) as the database has them now (an older schema), in dependency order."""
     from sqlalchemy import MetaData
 
     metadata = MetaData()
-    metadata.reflect(bind=engine, only=list(manifest["tables"]))
+    metadata.reflect(bind=engine, only=list(manifest[listed]))
     return list(metadata.sorted_tables)
 
 
@@ -377,8 +378,15 @@ def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> di
                 raise BackupError("this workspace already has impressions; restore into an empty one "
                                   "(point ARTDASH_DATA_DIR at a new location)")
 
-        if manifest.get("results_revision") != results_revision(ws.results_engine):
-            raise BackupError("the backup's results database is at another schema revision than this one")
+        from artdash.db.results_migrate import known_results_revisions
+
+        results_head = results_revision(ws.results_engine)
+        results_made_at = manifest.get("results_revision")
+        known_results = known_results_revisions()
+        if results_made_at != results_head and (results_made_at not in known_results or results_head not in known_results
+                                                 or known_results.index(results_made_at) > known_results.index(results_head)):
+            raise BackupError(f"the backup's results database was made at schema revision {results_made_at}, which "
+                              f"this ArtDash (at {results_head}) does not know: restore it with a newer ArtDash")
     targets = _media_targets(root, manifest, Path(path).name)
     written: list[Path] = []
     try:
@@ -398,7 +406,18 @@ def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> di
                     upgrade_database(ws.engine)
             if results:
                 try:
-                    _load_results(ws.results_engine, archive, progress)
+                    if results_made_at == results_head:
+                        _load_results(ws.results_engine, _results_tables(), archive, progress)
+                    else:
+                        # As for the catalog: load into the schema it was made with, then migrate up.
+                        from artdash.db.results_migrate import downgrade_results, upgrade_results
+
+                        downgrade_results(ws.results_engine, results_made_at)
+                        try:
+                            _load_results(ws.results_engine, _reflected_tables(ws.results_engine, manifest,
+                                                                               "results_tables"), archive, progress)
+                        finally:
+                            upgrade_results(ws.results_engine)
                     from artdash.results.service import impression_log
 
                     impression_log(ws)  # on the Parquet log: the loaded rows move there
@@ -412,11 +431,11 @@ def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> di
     return manifest
 
 
-def _load_results(engine, archive: zipfile.ZipFile, progress: Callable[[str], None] | None) -> None:
+def _load_results(engine, tables: list, archive: zipfile.ZipFile, progress: Callable[[str], None] | None) -> None:
     with engine.begin() as conn:
-        for table in reversed(_results_tables()):
+        for table in reversed(tables):
             conn.execute(table.delete())
-        for table in _results_tables():
+        for table in tables:
             if progress:
                 progress(f"results table {table.name}")
             _load_member(conn, table, archive, f"results/{table.name}.jsonl")

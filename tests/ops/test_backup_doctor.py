@@ -284,6 +284,76 @@ def test_a_backup_from_an_older_schema_is_restored_and_upgraded(source, tmp_path
         target.close()
 
 
+def as_written_before_columnar_rollups(good: Path, out: Path) -> None:
+    """The archive ArtDash wrote at results revision r0007: the rollups as rows of three
+    tables (rollup_variants, rollup_cells, rollup_segments), no rollup_generations."""
+    import base64
+    import hashlib
+    import io
+    import json
+
+    import pyarrow.parquet as pq
+
+    with zipfile.ZipFile(good) as src:
+        manifest = json.loads(src.read("manifest.json"))
+        generations = [json.loads(line) for line in src.read("results/rollup_generations.jsonl").decode().splitlines()]
+        with zipfile.ZipFile(out, "w") as dst:
+            for item in src.infolist():
+                if item.filename not in {"manifest.json", "results/rollup_generations.jsonl"}:
+                    dst.writestr(item, src.read(item.filename))
+            for grain in ("variants", "cells", "segments"):
+                rows = [row for g in generations if g["grain"] == grain
+                        for row in pq.read_table(io.BytesIO(base64.b64decode(g["data"]))).to_pylist()]
+                data = "".join(json.dumps(row) + "\n" for row in rows).encode()
+                name = f"results/rollup_{grain}.jsonl"
+                dst.writestr(name, data)
+                manifest["results_tables"][f"rollup_{grain}"] = len(rows)
+                manifest["checksums"][name] = hashlib.sha256(data).hexdigest()
+            manifest["results_tables"].pop("rollup_generations")
+            manifest["checksums"].pop("results/rollup_generations.jsonl")
+            manifest["results_revision"] = "r0007"
+            dst.writestr("manifest.json", json.dumps(manifest))
+
+
+def test_a_results_backup_from_before_columnar_rollups_is_restored_and_upgraded(source, tmp_path, database_url):
+    """A backup made before the rollups became columnar (results revision r0007) is loaded into
+    that schema, then migrated: every total on Results comes back. A results revision this
+    ArtDash does not know is refused, with nothing changed."""
+    from artdash.db.results_migrate import results_revision
+
+    good = tmp_path / "good.zip"
+    backup.backup(source, good, include_results=True)
+    older = tmp_path / "older.zip"
+    as_written_before_columnar_rollups(good, older)
+    with source.results_engine.connect() as conn:
+        expected = queries.variant_totals(conn, queries.Selection()).to_dict("records")
+        expected_cells = queries.cell_totals(conn, "").to_dict("records")
+    assert expected and expected[0]["impressions"] == 20
+    target = Workspace.open(make_settings(tmp_path / "target", database_url))
+    try:
+        backup.restore(target, older)
+        assert results_revision(target.results_engine) == "r0008"
+        assert snapshot(target) == snapshot(source)
+        with target.results_engine.connect() as conn:
+            assert queries.variant_totals(conn, queries.Selection()).to_dict("records") == expected
+            assert queries.cell_totals(conn, "").to_dict("records") == expected_cells
+            assert queries.count_impressions(conn) == 20
+    finally:
+        target.close()
+    newer = tmp_path / "newer.zip"
+    rewrite_archive(good, newer, {"results_revision": "r9999"})
+    fresh = Workspace.open(make_settings(tmp_path / "fresh"))      # (the target above holds database_url's catalog)
+    try:
+        with pytest.raises(backup.BackupError, match="results database was made at schema revision r9999"):
+            backup.restore(fresh, newer)
+        with fresh.results_engine.connect() as conn:
+            assert queries.count_impressions(conn) == 0
+        with fresh.session() as s:
+            assert catalog.list_titles(s) == []
+    finally:
+        fresh.close()
+
+
 def test_doctor_finds_and_repairs(source):
     store = Path(source.store.root)
     with source.session() as s:
