@@ -412,7 +412,7 @@ def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> di
                         # As for the catalog: load into the schema it was made with, then migrate up.
                         from artdash.db.results_migrate import downgrade_results, upgrade_results
 
-                        downgrade_results(ws.results_engine, results_made_at)
+                        downgrade_results(ws.results_engine, str(results_made_at))
                         try:
                             _load_results(ws.results_engine, _reflected_tables(ws.results_engine, manifest,
                                                                                "results_tables"), archive, progress)

@@ -15,10 +15,15 @@ A key may appear in several generations until they are merged: every query sums.
 
 from __future__ import annotations
 
+import atexit
 import secrets
+import shutil
+import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -73,14 +78,16 @@ def as_table(grain: str, frame: pd.DataFrame | pa.Table) -> pa.Table:
     return pa.table(columns, schema=schema)
 
 
+ROW_GROUP = 16_384   # rows sorted by title: a one-title question reads one or two row groups
+
+
 def _encode(table: pa.Table) -> bytes:
+    order = [(c, "ascending") for c in ("title_id", "day") if c in table.column_names]
+    if order:
+        table = table.sort_by(order)
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
+    pq.write_table(table, sink, compression="zstd", row_group_size=ROW_GROUP)
     return sink.getvalue().to_pybytes()
-
-
-def _decode(data: bytes) -> pa.Table:
-    return pq.read_table(pa.BufferReader(data))
 
 
 # --- writing (in the caller's transaction) ---------------------------------------------------
@@ -94,7 +101,7 @@ def _insert(conn: Connection, grain: str, table: pa.Table) -> None:
 
 
 def _stored(conn: Connection, grain: str) -> list[pa.Table]:
-    return _read(conn, grain)[grain]
+    return [pq.read_table(path) for path in _read(conn, grain)[grain]]
 
 
 def _merged(grain: str, parts: Sequence[pa.Table]) -> pa.Table:
@@ -149,15 +156,27 @@ def replace(conn: Connection, contributions: Mapping[str, pd.DataFrame | pa.Tabl
 
 # --- reading ---------------------------------------------------------------------------------
 
-_CACHE: OrderedDict[str, pa.Table] = OrderedDict()   # token → decoded generation
+_CACHE: OrderedDict[str, Path] = OrderedDict()   # token → its file in this process's folder
 _CACHE_SIZE = 64
+_EVICTED: list[tuple[float, Path]] = []              # deleted a while after they leave the cache
 _LOCK = threading.Lock()
 _DIALECT: Any = None
+_FOLDER: Path | None = None
 
 
-def _generations(conn: Connection, tokens: tuple[str, ...]) -> list[pa.Table] | None:
-    """The decoded generations named by ``tokens`` (from the cache, or read and decoded once);
-    None if one of them is gone (merged away by a writer since the tokens were listed)."""
+def _folder() -> Path:
+    """A private folder of this process for the generations it reads (removed at exit): DuckDB
+    reads them as Parquet files — only the row groups a question needs, nothing held in memory."""
+    global _FOLDER
+    if _FOLDER is None:
+        _FOLDER = Path(tempfile.mkdtemp(prefix="artdash-rollups-"))
+        atexit.register(shutil.rmtree, _FOLDER, True)
+    return _FOLDER
+
+
+def _generations(conn: Connection, tokens: tuple[str, ...]) -> list[Path] | None:
+    """The files of the generations named by ``tokens`` (written from the database once per
+    process); None if one of them is gone (merged away by a writer since the tokens were listed)."""
     with _LOCK:
         found = {t: _CACHE[t] for t in tokens if t in _CACHE}
         for t in found:
@@ -165,14 +184,21 @@ def _generations(conn: Connection, tokens: tuple[str, ...]) -> list[pa.Table] | 
     missing = [t for t in tokens if t not in found]
     if missing:
         g = rollup_generations.c
+        folder = _folder()
         for token, data in conn.execute(select(g.token, g.data).where(g.token.in_(missing))):
-            found[token] = _decode(bytes(data))
+            path = folder / f"{token}.parquet"
+            partial = folder / f"{token}.{threading.get_ident()}.partial"
+            partial.write_bytes(bytes(data))
+            partial.replace(path)
+            found[token] = path
         with _LOCK:
             for t in missing:
                 if t in found:
                     _CACHE[t] = found[t]
             while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
+                _EVICTED.append((time.monotonic(), _CACHE.popitem(last=False)[1]))
+            while _EVICTED and time.monotonic() - _EVICTED[0][0] > 60:   # no question runs that long
+                _EVICTED.pop(0)[1].unlink(missing_ok=True)
     if any(t not in found for t in tokens):
         return None
     return [found[t] for t in tokens]
@@ -190,7 +216,7 @@ def _listed(conn: Connection, grain: str | None = None) -> dict[str, tuple[str, 
     return {name: tuple(ts) for name, ts in tokens.items()}
 
 
-def _read(conn: Connection, grain: str | None = None) -> dict[str, list[pa.Table]]:
+def _read(conn: Connection, grain: str | None = None) -> dict[str, list[Path]]:
     """Every generation of each grain (of ``grain`` only, if given). Listing and reading are
     two statements: if a writer merged generations in between, list them again."""
     for _ in range(20):
@@ -199,11 +225,6 @@ def _read(conn: Connection, grain: str | None = None) -> dict[str, list[pa.Table
         if all(t is not None for t in tables.values()):
             return {name: t for name, t in tables.items() if t is not None}
     raise RuntimeError("the rollups kept changing while they were read; try again")
-
-
-def current(conn: Connection) -> dict[str, pa.Table]:
-    """Every grain's rows as stored (generations side by side, not yet summed)."""
-    return {grain: pa.concat_tables([SCHEMAS[grain].empty_table(), *parts]) for grain, parts in _read(conn).items()}
 
 
 class _duck:
@@ -216,6 +237,10 @@ class _duck:
         with _LOCK:
             if _duck._db is None:
                 _duck._db = duckdb.connect(config={"threads": 2})
+                try:   # the generations' footers read once, not at every question
+                    _duck._db.execute("SET GLOBAL parquet_metadata_cache = true")
+                except duckdb.Error:
+                    pass
             self.cursor = _duck._db.cursor()
         return self.cursor
 
@@ -234,25 +259,50 @@ def _compiled(statement: Select[Any]) -> tuple[str, list[Any]]:
     return str(compiled), [params[name] for name in (compiled.positiontup or [])]
 
 
+_LOCAL = threading.local()   # each thread's own DuckDB cursor, and the views made on it
+
+
+def _reader() -> tuple[Any, dict[str, tuple[str, ...]]]:
+    """This thread's cursor for questions (kept: its views stay while the rollups do not change)."""
+    if getattr(_LOCAL, "cursor", None) is None:
+        _LOCAL.cursor = _duck().__enter__()    # kept for the thread's life (closed with it)
+        _LOCAL.views = {}
+    return _LOCAL.cursor, _LOCAL.views
+
+
+def _views(conn: Connection, duck: Any, made: dict[str, tuple[str, ...]], sql: str) -> None:
+    """The rollup relations ``sql`` reads, as views over their generations' files (made again
+    only when the generations changed)."""
+    for grain, paths in _read(conn).items():
+        name = GRAINS[grain].name
+        key = tuple(str(p) for p in paths)
+        if name not in sql or made.get(name) == key:
+            continue
+        if paths:
+            listed = ", ".join("'" + p.replace("'", "''") + "'" for p in key)
+            duck.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet([{listed}])")
+        else:
+            duck.execute(f"DROP VIEW IF EXISTS {name}")
+            duck.register(f"{name}_empty", SCHEMAS[grain].empty_table())
+            duck.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_empty")
+        made[name] = key
+
+
 def frame(conn: Connection, statement: Select[Any]) -> pd.DataFrame:
     """Run a Core statement over the rollups (its tables: rollup_variants, rollup_cells,
     rollup_segments) and return its rows as a frame."""
-    tables = current(conn)
     sql, params = _compiled(statement)
-    with _duck() as duck:
-        for grain, table in tables.items():
-            duck.register(GRAINS[grain].name, table)
-        return duck.execute(sql, params).df()
+    duck, made = _reader()
+    _views(conn, duck, made, sql)
+    return duck.execute(sql, params).df()
 
 
 def rows(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
     """Like :func:`frame`, as tuples."""
-    tables = current(conn)
     sql, params = _compiled(statement)
-    with _duck() as duck:
-        for grain, table in tables.items():
-            duck.register(GRAINS[grain].name, table)
-        return duck.execute(sql, params).fetchall()
+    duck, made = _reader()
+    _views(conn, duck, made, sql)
+    return duck.execute(sql, params).fetchall()
 
 
 def merged(conn: Connection, grain: str) -> pd.DataFrame:
@@ -260,4 +310,4 @@ def merged(conn: Connection, grain: str) -> pd.DataFrame:
     return _merged(grain, _stored(conn, grain)).to_pandas()
 
 
-__all__ = ["GRAINS", "KEYS", "add", "as_table", "current", "frame", "merged", "replace", "rows", "subtract"]
+__all__ = ["GRAINS", "KEYS", "add", "as_table", "frame", "merged", "replace", "rows", "subtract"]
