@@ -13,7 +13,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Label, Select, Table, and_, func, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Double,
+    Label,
+    Select,
+    Table,
+    and_,
+    cast,
+    func,
+    select,
+    true,
+)
 
 from artdash import clock
 from artdash.db.results_schema import (
@@ -114,8 +127,15 @@ class Selection:
         return and_(true(), *clauses)
 
 
+def _sum(r: Table, column: str) -> Label[Any]:
+    """The sum of a rollup column in its own type (counts stay integers)."""
+    if column == "play_seconds":
+        return cast(func.sum(r.c[column]), Double()).label(column)
+    return cast(func.sum(r.c[column]), BigInteger()).label(column)
+
+
 def _sums(r: Table) -> list[Label[Any]]:
-    return [func.sum(r.c[c]).label(c) for c in SUMS]
+    return [_sum(r, c) for c in SUMS]
 
 
 def _frame(conn: Connection, query: Select[Any], columns: list[str]) -> pd.DataFrame:
@@ -123,12 +143,9 @@ def _frame(conn: Connection, query: Select[Any], columns: list[str]) -> pd.DataF
     ``columns``; sums of no rows are 0."""
     frame = rollup_store.frame(conn, query)
     frame.columns = columns
-    for c in SUMS:
-        if c in frame:
-            frame[c] = pd.to_numeric(frame[c]).fillna(0)
-    for c in ("impressions", "plays", "quality_plays"):
-        if c in frame:
-            frame[c] = frame[c].astype("int64")
+    for c in SUMS:   # the sums come typed (see _sum); a frame of no rows may not be
+        if c in frame and frame[c].dtype != (np.float64 if c == "play_seconds" else np.int64):
+            frame[c] = pd.to_numeric(frame[c]).fillna(0).astype(np.float64 if c == "play_seconds" else np.int64)
     return frame
 
 
@@ -170,7 +187,7 @@ def cell_totals(conn: Connection, experiment: str, day_from: int | None = None,
     """Impressions per cell of an experiment (for the sample-ratio check)."""
     r = rollup_cells
     sel = Selection(None, day_from, day_to, "all", "", experiment)
-    query = select(r.c.cell, func.sum(r.c.impressions)).where(sel.where(r)).group_by(r.c.cell).order_by(r.c.cell)
+    query = select(r.c.cell, _sum(r, "impressions")).where(sel.where(r)).group_by(r.c.cell).order_by(r.c.cell)
     return _frame(conn, query, ["cell", "impressions"])
 
 

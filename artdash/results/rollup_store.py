@@ -23,6 +23,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +103,7 @@ def _insert(conn: Connection, grain: str, table: pa.Table) -> None:
 
 
 def _stored(conn: Connection, grain: str) -> list[pa.Table]:
-    return [pq.read_table(path) for path in _read(conn, grain)[grain]]
+    return [pq.read_table(path) for path in _read(conn, grain)[grain].paths]
 
 
 def _merged(grain: str, parts: Sequence[pa.Table]) -> pa.Table:
@@ -110,7 +112,7 @@ def _merged(grain: str, parts: Sequence[pa.Table]) -> pa.Table:
     keys = ", ".join(KEYS[grain])
     extra = ", min(title_id) AS title_id" if "title_id" in SCHEMAS[grain].names else ""
     sums = ", ".join(f"CAST(sum({c}) AS {'DOUBLE' if c == 'play_seconds' else 'BIGINT'}) AS {c}" for c in SUMS)
-    with _duck() as duck:
+    with closing(_database().cursor()) as duck:
         duck.register("parts", table)
         merged = duck.sql(f"SELECT {keys}{extra}, {sums} FROM parts GROUP BY {keys} "
                               f"HAVING sum(impressions) > 0 ORDER BY {keys}").to_arrow_table()
@@ -156,12 +158,15 @@ def replace(conn: Connection, contributions: Mapping[str, pd.DataFrame | pa.Tabl
 
 # --- reading ---------------------------------------------------------------------------------
 
+IN_MEMORY_ROWS = 1_000_000   # a grain this small is held in DuckDB's memory (~30 MB at most)
 _CACHE: OrderedDict[str, Path] = OrderedDict()   # token → its file in this process's folder
 _CACHE_SIZE = 64
-_EVICTED: list[tuple[float, Path]] = []              # deleted a while after they leave the cache
+_EVICTED: list[tuple[float, str, Path]] = []     # dropped a while after they leave the cache
 _LOCK = threading.Lock()
 _DIALECT: Any = None
 _FOLDER: Path | None = None
+_DB: Any = None          # this process's in-memory DuckDB database (each thread has a cursor)
+_TABLES: set[str] = set()  # tokens of the generations loaded into it as tables
 
 
 def _folder() -> Path:
@@ -172,6 +177,29 @@ def _folder() -> Path:
         _FOLDER = Path(tempfile.mkdtemp(prefix="artdash-rollups-"))
         atexit.register(shutil.rmtree, _FOLDER, True)
     return _FOLDER
+
+
+def _database() -> Any:
+    global _DB
+    with _LOCK:
+        if _DB is None:
+            _DB = duckdb.connect(config={"threads": 2})
+            try:   # the generations' footers read once, not at every question
+                _DB.execute("SET GLOBAL parquet_metadata_cache = true")
+            except duckdb.Error:
+                pass
+        return _DB
+
+
+def _forget(now: float) -> None:
+    """Delete the files (and drop the tables) of generations evicted a minute ago or more (no
+    question runs that long). Called under ``_LOCK``."""
+    while _EVICTED and now - _EVICTED[0][0] > 60:
+        _, token, path = _EVICTED.pop(0)
+        path.unlink(missing_ok=True)
+        if token in _TABLES:
+            _TABLES.discard(token)
+            _DB.execute(f'DROP TABLE IF EXISTS "gen_{token}"')
 
 
 def _generations(conn: Connection, tokens: tuple[str, ...]) -> list[Path] | None:
@@ -196,56 +224,48 @@ def _generations(conn: Connection, tokens: tuple[str, ...]) -> list[Path] | None
                 if t in found:
                     _CACHE[t] = found[t]
             while len(_CACHE) > _CACHE_SIZE:
-                _EVICTED.append((time.monotonic(), _CACHE.popitem(last=False)[1]))
-            while _EVICTED and time.monotonic() - _EVICTED[0][0] > 60:   # no question runs that long
-                _EVICTED.pop(0)[1].unlink(missing_ok=True)
+                token, path = _CACHE.popitem(last=False)
+                _EVICTED.append((time.monotonic(), token, path))
+            _forget(time.monotonic())
     if any(t not in found for t in tokens):
         return None
     return [found[t] for t in tokens]
 
 
-def _listed(conn: Connection, grain: str | None = None) -> dict[str, tuple[str, ...]]:
+@dataclass(frozen=True)
+class _Grain:
+    """One grain's generations as read: their tokens, files and total rows."""
+    tokens: tuple[str, ...]
+    paths: tuple[Path, ...]
+    n_rows: int
+
+
+def _listed(conn: Connection, grain: str | None = None) -> dict[str, list[tuple[str, int]]]:
     g = rollup_generations.c
-    query = select(g.grain, g.token).order_by(g.id)
+    query = select(g.grain, g.token, g.n_rows).order_by(g.id)
     if grain is not None:
         query = query.where(g.grain == grain)
-    tokens: dict[str, list[str]] = {name: [] for name in GRAINS if grain in (None, name)}
-    for name, token in conn.execute(query):
-        if name in tokens:
-            tokens[name].append(token)
-    return {name: tuple(ts) for name, ts in tokens.items()}
+    listed: dict[str, list[tuple[str, int]]] = {name: [] for name in GRAINS if grain in (None, name)}
+    for name, token, n_rows in conn.execute(query):
+        if name in listed:
+            listed[name].append((token, int(n_rows or 0)))
+    return listed
 
 
-def _read(conn: Connection, grain: str | None = None) -> dict[str, list[Path]]:
+def _read(conn: Connection, grain: str | None = None) -> dict[str, _Grain]:
     """Every generation of each grain (of ``grain`` only, if given). Listing and reading are
     two statements: if a writer merged generations in between, list them again."""
     for _ in range(20):
-        tokens = _listed(conn, grain)
-        tables = {name: _generations(conn, ts) for name, ts in tokens.items()}
-        if all(t is not None for t in tables.values()):
-            return {name: t for name, t in tables.items() if t is not None}
+        read: dict[str, _Grain] = {}
+        for name, listed in _listed(conn, grain).items():
+            tokens = tuple(t for t, _ in listed)
+            paths = _generations(conn, tokens)
+            if paths is None:
+                break
+            read[name] = _Grain(tokens, tuple(paths), sum(n for _, n in listed))
+        else:
+            return read
     raise RuntimeError("the rollups kept changing while they were read; try again")
-
-
-class _duck:
-    """A DuckDB cursor of this process's in-memory database (one per use: cursors are cheap,
-    and each thread gets its own)."""
-
-    _db: Any = None
-
-    def __enter__(self) -> Any:
-        with _LOCK:
-            if _duck._db is None:
-                _duck._db = duckdb.connect(config={"threads": 2})
-                try:   # the generations' footers read once, not at every question
-                    _duck._db.execute("SET GLOBAL parquet_metadata_cache = true")
-                except duckdb.Error:
-                    pass
-            self.cursor = _duck._db.cursor()
-        return self.cursor
-
-    def __exit__(self, *exc: object) -> None:
-        self.cursor.close()
 
 
 def _compiled(statement: Select[Any]) -> tuple[str, list[Any]]:
@@ -262,30 +282,50 @@ def _compiled(statement: Select[Any]) -> tuple[str, list[Any]]:
 _LOCAL = threading.local()   # each thread's own DuckDB cursor, and the views made on it
 
 
-def _reader() -> tuple[Any, dict[str, tuple[str, ...]]]:
+def _reader() -> tuple[Any, dict[str, tuple[tuple[str, ...], bool]]]:
     """This thread's cursor for questions (kept: its views stay while the rollups do not change)."""
     if getattr(_LOCAL, "cursor", None) is None:
-        _LOCAL.cursor = _duck().__enter__()    # kept for the thread's life (closed with it)
+        db = _database()
+        with _LOCK:
+            _LOCAL.cursor = db.cursor()    # kept for the thread's life (closed with it)
         _LOCAL.views = {}
     return _LOCAL.cursor, _LOCAL.views
 
 
-def _views(conn: Connection, duck: Any, made: dict[str, tuple[str, ...]], sql: str) -> None:
-    """The rollup relations ``sql`` reads, as views over their generations' files (made again
-    only when the generations changed)."""
-    for grain, paths in _read(conn).items():
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _tables(read: _Grain) -> str:
+    """A small grain's generations as tables of the shared database (loaded once per process:
+    a question then costs no file reads), as one relation."""
+    with _LOCK:
+        for token, path in zip(read.tokens, read.paths):
+            if token not in _TABLES:
+                _DB.execute(f'CREATE TABLE IF NOT EXISTS "gen_{token}" AS SELECT * FROM read_parquet({_quoted(path)})')
+                _TABLES.add(token)
+    return " UNION ALL ".join(f'SELECT * FROM "gen_{token}"' for token in read.tokens)
+
+
+def _views(conn: Connection, duck: Any, made: dict[str, tuple[tuple[str, ...], bool]], sql: str) -> None:
+    """The rollup relations ``sql`` reads, as views over their generations (made again only when
+    the generations changed): a grain of up to :data:`IN_MEMORY_ROWS` rows as tables held in
+    memory, a larger one as its Parquet files."""
+    for grain, read in _read(conn).items():
         name = GRAINS[grain].name
-        key = tuple(str(p) for p in paths)
-        if name not in sql or made.get(name) == key:
+        in_memory = read.n_rows <= IN_MEMORY_ROWS
+        if name not in sql or made.get(name) == (read.tokens, in_memory):
             continue
-        if paths:
-            listed = ", ".join("'" + p.replace("'", "''") + "'" for p in key)
-            duck.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet([{listed}])")
-        else:
+        if not read.tokens:
             duck.execute(f"DROP VIEW IF EXISTS {name}")
             duck.register(f"{name}_empty", SCHEMAS[grain].empty_table())
-            duck.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_empty")
-        made[name] = key
+            relation = f"SELECT * FROM {name}_empty"
+        elif in_memory:
+            relation = _tables(read)
+        else:
+            relation = f"SELECT * FROM read_parquet([{', '.join(_quoted(p) for p in read.paths)}])"
+        duck.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {relation}")
+        made[name] = (read.tokens, in_memory)
 
 
 def frame(conn: Connection, statement: Select[Any]) -> pd.DataFrame:

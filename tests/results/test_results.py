@@ -502,3 +502,33 @@ def test_event_keys_never_change():
     expected = [3000719305919672719, 4191597571543583521, 5482943125750871032, 3604035142706095613]
     assert event_keys(pd.Series(ids, dtype="str")).tolist() == expected
     assert event_keys(np.array(ids, dtype=object)).tolist() == expected
+
+
+def test_a_grain_read_from_its_files_answers_as_one_held_in_memory(tmp_path, monkeypatch):
+    """Small grains are held in DuckDB's memory, large ones read from their Parquet files: the
+    same questions get the same answers either way."""
+    from artdash.results import rollup_store
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'results.db'}")
+    upgrade_results(eng)
+    log = open_log(eng, tmp_path / "impression-log")
+    do_ingest(log, HEADER + rows(30) + rows(20, start=100, variant=12, seconds=100, country="de")
+              + rows(25, start=200, variant=21, title=2, day="2026-11-03", device="mobile"))
+    do_ingest(log, HEADER + rows(10, start=300, variant=13, day="2026-11-02", experiment="exp2"))
+
+    def answers():
+        with eng.connect() as conn:
+            return [queries.variant_totals(conn, Selection(title_id=1)),
+                    queries.daily_totals(conn, Selection()),
+                    queries.segment_totals(conn, Selection(title_id=1), "country"),
+                    queries.cell_totals(conn, "exp1"),
+                    queries.variant_totals(conn, Selection(day_from=queries.to_day(pd.Timestamp("2026-11-02").date())))]
+
+    held = answers()
+    monkeypatch.setattr(rollup_store, "IN_MEMORY_ROWS", 0)
+    from_files = answers()
+    for a, b in zip(held, from_files):
+        pd.testing.assert_frame_equal(a, b)
+    assert held[0]["impressions"].tolist() == [30, 20, 10] and held[0]["impressions"].dtype == np.int64
+    assert held[3]["impressions"].sum() == 30 + 20 + 25
+    eng.dispose()

@@ -116,7 +116,7 @@ def test_keys_scopes_and_every_refusal_as_json(data):
             (raw(url, "/v1/decide", good, keys["reporter"]), 403, "wrong_scope", "may not call decide"),
             (raw(url, "/v1/decide", b"{not json", keys["backend"]), 400, "not_json", "not JSON"),
             (raw(url, "/v1/decide", b"[" * 200_000 + b"]" * 200_000, keys["backend"]), 400, "not_json", "not JSON"),
-            (raw(url, "/v1/decide", b'{"member": {"id": "m\u202e1", "device": "tv\u0000"}, "titles": [1]}',
+            (raw(url, "/v1/decide", rb'{"member": {"id": "m\u202e1", "device": "tv\u0000"}, "titles": [1]}',
                  keys["backend"]), 422, "invalid_request", "member.device: printable text only"),
             (raw(url, "/v1/decide", b'{"member": {"id": ""}, "titles": [1]}', keys["backend"]), 422,
              "invalid_request", "member.id: String should have at least 1 character"),
