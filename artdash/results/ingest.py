@@ -115,9 +115,12 @@ def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str,
     lookup = variant_lookup(variant_titles)
     n_rows = inserted = present = n_played = n_timed = 0
 
-    def validated() -> Iterator[tuple[int, Rows]]:
+    def validated() -> Iterator[tuple[int, Rows, Any]]:
+        """Each chunk read, checked and prepared for the log (on the reader thread)."""
         for chunk, first_line in read_chunks(source, file_name, mapping, chunk_rows):
-            yield chunk.num_rows, validate_chunk(chunk, first_line, lookup, skip_unknown, state, names)
+            good = validate_chunk(chunk, first_line, lookup, skip_unknown, state, names)
+            prepared = writer.prepare(good) if state.n_issues == 0 and len(good) else None
+            yield chunk.num_rows, good, prepared
 
     with one_writer(log.engine) as conn:
         log.prepare(conn)
@@ -127,13 +130,13 @@ def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str,
         # a 100M-row file's keys and lines were 1.2 GB); the others keep every good row's key.
         state = IngestState(collect_keys=not getattr(writer, "finds_duplicates", False))
         try:
-            for n_chunk, good in _prefetch(validated()):
+            for n_chunk, good, prepared in _prefetch(validated()):
                 n_rows += n_chunk
-                if state.n_issues == 0 and len(good):
+                if state.n_issues == 0 and prepared is not None:
                     played = good.columns["played"] == 1
                     n_played += int(played.sum())
                     n_timed += int((played & (good.columns["play_seconds"] > 0)).sum())
-                    new = writer.insert(good)
+                    new = writer.insert(prepared)
                     added = int(new.sum())
                     inserted += added
                     present += len(good) - added

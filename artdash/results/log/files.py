@@ -33,6 +33,17 @@ TEXT_COLUMNS = ("policy", "experiment", "cell", "country", "device")
 # hashes have neither use): the log's files are written in about half the time, no larger.
 DICTIONARY = [*TEXT_COLUMNS, "title_id", "variant_id", "played", "import_id"]
 STATISTICS = ["ts", "title_id", "variant_id", "experiment", "played", "import_id"]
+# Text of few values is written as it is validated, dictionary-encoded (the file's type is text).
+WRITE_SCHEMA = pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if f.name in TEXT_COLUMNS else f
+                          for f in SCHEMA])
+# Hashes do not compress (left as they are); times and row numbers are stored as deltas.
+DELTAS = ("ts", "row")
+WRITE_OPTIONS: dict[str, Any] = {
+    "compression": {f.name: "none" if f.name in ("event_key", *DELTAS) else "zstd" for f in SCHEMA},
+    "use_dictionary": DICTIONARY, "write_statistics": STATISTICS,
+    "column_encoding": dict.fromkeys(DELTAS, "DELTA_BINARY_PACKED"),
+    "store_schema": False,   # readers see text columns as text, not as Arrow dictionaries
+}
 
 
 @dataclass(frozen=True)
@@ -83,7 +94,8 @@ def list_files(folder: Path) -> list[LogFile]:
 
 
 def to_arrow(rows: Rows, import_id: int, first_row: int) -> pa.Table:
-    """Validated rows as a table of the log's schema."""
+    """Validated rows as a table to write (:data:`WRITE_SCHEMA`: the log's schema, its text of
+    few values dictionary-encoded)."""
     n = len(rows)
     c = rows.columns
     arrays: dict[str, Any] = {
@@ -97,9 +109,8 @@ def to_arrow(rows: Rows, import_id: int, first_row: int) -> pa.Table:
     }
     for name in TEXT_COLUMNS:
         codes, values = rows.coded[name]
-        arrays[name] = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()),
-                                                      pa.array(values, pa.string())).cast(pa.string())
-    return pa.table([arrays[f.name] for f in SCHEMA], schema=SCHEMA)
+        arrays[name] = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values, pa.string()))
+    return pa.table([arrays[f.name] for f in WRITE_SCHEMA], schema=WRITE_SCHEMA)
 
 
 def rmdir_if_empty(folder: Path) -> None:

@@ -4,6 +4,7 @@ into the log only when the import commits."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +13,11 @@ import pyarrow.parquet as pq
 
 from artdash.errors import ValidationError
 from artdash.results.log.files import (
-    DICTIONARY,
     FLUSH_ROWS,
     MAX_OPEN_FILES,
-    SCHEMA,
     STAGING,
-    STATISTICS,
+    WRITE_OPTIONS,
+    WRITE_SCHEMA,
     LogFile,
     duckdb_connection,
     group_rollups,
@@ -26,6 +26,25 @@ from artdash.results.log.files import (
     to_arrow,
 )
 from artdash.results.validate import Rows
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A chunk ready to stage: its new rows in day order, the days, where each day starts (and
+    the end), and which of the chunk's rows were new."""
+    table: pa.Table
+    days: np.ndarray
+    edges: np.ndarray
+    new: np.ndarray
+
+
+def _by_day(table: pa.Table, days: np.ndarray, new: np.ndarray) -> Staged:
+    if len(days) > 1 and (days[1:] < days[:-1]).any():   # a log in time order needs no reordering
+        order = np.argsort(days, kind="stable")
+        days = days[order]
+        table = table.take(pa.array(order))
+    edges = np.flatnonzero(np.r_[True, days[1:] != days[:-1], True]) if len(days) else np.zeros(1, dtype=np.int64)
+    return Staged(table, days, edges, new)
 
 
 class ParquetWriter:
@@ -46,11 +65,14 @@ class ParquetWriter:
         self._buffered = 0
         self._open: dict[int, pq.ParquetWriter] = {}
         self._part: dict[int, int] = {}
-        self._rows = 0
+        self._rows = 0          # rows staged
+        self._numbered = 0      # rows numbered (prepared), a chunk or two ahead of those staged
         self._closed = False
 
-    def insert(self, rows: Rows) -> np.ndarray:
-        """Stage the rows not yet in the log; returns a mask of the rows that were new."""
+    def prepare(self, rows: Rows) -> Staged:
+        """The work on one chunk that needs nothing staged before it: which rows are new, and
+        those as a table in day order. Called in file order; may run on the reader thread, while
+        :meth:`insert` writes the chunk before."""
         keys = rows.columns["event_key"]
         if len(self.known):
             at = np.minimum(np.searchsorted(self.known, keys), len(self.known) - 1)
@@ -58,21 +80,27 @@ class ParquetWriter:
         else:
             new = np.ones(len(keys), dtype=bool)
         fresh = rows if new.all() else rows.take(np.flatnonzero(new))
-        if len(fresh):
-            self.add_table(to_arrow(fresh, self.import_id, self._rows), fresh.columns["day"])
-        return new
+        table = to_arrow(fresh, self.import_id, self._numbered)
+        self._numbered += table.num_rows
+        return _by_day(table, fresh.columns["day"], new)
+
+    def insert(self, staged: Staged) -> np.ndarray:
+        """Stage a prepared chunk's new rows; returns a mask of the rows that were new."""
+        self._stage(staged)
+        return staged.new
 
     def add_table(self, table: pa.Table, days: np.ndarray | None = None) -> None:
         """Stage a table of the log's schema (plus ``day`` when ``days`` is not given)."""
         if days is None:
             days = table.column("day").to_numpy()
             table = table.drop_columns(["day"])
+        table = table.select(WRITE_SCHEMA.names).cast(WRITE_SCHEMA)
+        self._numbered += table.num_rows
+        self._stage(_by_day(table, days, np.ones(table.num_rows, dtype=bool)))
+
+    def _stage(self, staged: Staged) -> None:
+        table, days, edges = staged.table, staged.days, staged.edges
         self._rows += table.num_rows
-        if len(days) > 1 and (days[1:] < days[:-1]).any():   # a log in time order needs no reordering
-            order = np.argsort(days, kind="stable")
-            days = days[order]
-            table = table.take(pa.array(order))
-        edges = np.flatnonzero(np.r_[True, days[1:] != days[:-1], True])
         for start, stop in zip(edges[:-1], edges[1:]):
             self._buffer.setdefault(int(days[start]), []).append(table.slice(start, stop - start))
         self._buffered += table.num_rows
@@ -88,9 +116,8 @@ class ParquetWriter:
                 self._part[day] = part + 1
                 folder = self.stage / f"day={day}"
                 folder.mkdir(exist_ok=True)
-                self._open[day] = pq.ParquetWriter(folder / f"import-{self.import_id}-{part}.parquet", SCHEMA,
-                                                   compression="zstd", use_dictionary=DICTIONARY,
-                                                   write_statistics=STATISTICS)
+                self._open[day] = pq.ParquetWriter(folder / f"import-{self.import_id}-{part}.parquet",
+                                                   WRITE_SCHEMA, **WRITE_OPTIONS)
             self._open[day].write_table(pa.concat_tables(parts))
         self._buffer.clear()
         self._buffered = 0

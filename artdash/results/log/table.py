@@ -106,6 +106,10 @@ class TableWriter:
         self._writer = Writer(conn, import_id)
         self._closed = False
 
+    def prepare(self, rows: Rows) -> Rows:
+        """Nothing to prepare ahead: the database does the work."""
+        return rows
+
     def insert(self, rows: Rows) -> np.ndarray:
         """Insert the rows not yet in the log; returns a mask of the rows that were new."""
         rows.columns["import_id"] = np.full(len(rows), self.import_id, dtype=np.int64)
