@@ -70,7 +70,9 @@ def _parquet_chunks(source: bytes | Path, mapping: Mapping[str, str],
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(source if isinstance(source, Path) else io.BytesIO(source))
+        # Read as it goes (pre-buffering kept every column chunk read so far: 2.5 GB for 100M rows).
+        parquet = pq.ParquetFile(source if isinstance(source, Path) else io.BytesIO(source), pre_buffer=False,
+                                 buffer_size=1 << 20)
     except Exception as exc:
         raise IngestError(f"the Parquet file cannot be read ({str(exc)[:120]})") from None
     try:
