@@ -9,7 +9,9 @@ DuckDB, which sums them.
 Writes are one INSERT of a compressed file per grain, in the caller's transaction (so an import
 and its rollups commit together, on SQLite, PostgreSQL or DuckDB alike); reads run the same
 SQLAlchemy Core statements the rollup tables used to answer, compiled for DuckDB, over the
-generations decoded once per process (a generation never changes: its token names it).
+generations copied out of the database once per process (a generation never changes: its token
+names it): a grain of up to a million rows is loaded into DuckDB's memory, shared by every
+session; a larger one is read from its Parquet file, row groups by title.
 A key may appear in several generations until they are merged: every query sums.
 """
 
@@ -331,21 +333,22 @@ def _views(conn: Connection, duck: Any, made: dict[str, tuple[tuple[str, ...], b
         made[name] = (read.tokens, in_memory)
 
 
-def frame(conn: Connection, statement: Select[Any]) -> pd.DataFrame:
-    """Run a Core statement over the rollups (its tables: rollup_variants, rollup_cells,
-    rollup_segments) and return its rows as a frame."""
+def _run(conn: Connection, statement: Select[Any]) -> Any:
     sql, params = _compiled(statement)
     duck, made = _reader()
     _views(conn, duck, made, sql)
-    return duck.execute(sql, params).df()
+    return duck.execute(sql, params)
+
+
+def frame(conn: Connection, statement: Select[Any]) -> pd.DataFrame:
+    """Run a Core statement over the rollups (its tables: rollup_variants, rollup_cells,
+    rollup_segments) and return its rows as a frame."""
+    return _run(conn, statement).df()
 
 
 def rows(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
     """Like :func:`frame`, as tuples."""
-    sql, params = _compiled(statement)
-    duck, made = _reader()
-    _views(conn, duck, made, sql)
-    return duck.execute(sql, params).fetchall()
+    return _run(conn, statement).fetchall()
 
 
 def merged(conn: Connection, grain: str) -> pd.DataFrame:
