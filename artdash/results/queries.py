@@ -144,8 +144,9 @@ def _frame(conn: Connection, query: Select[Any], columns: list[str]) -> pd.DataF
     frame = rollup_store.frame(conn, query)
     frame.columns = columns
     for c in SUMS:   # the sums come typed (see _sum); a frame of no rows may not be
-        if c in frame and frame[c].dtype != (np.float64 if c == "play_seconds" else np.int64):
-            frame[c] = pd.to_numeric(frame[c]).fillna(0).astype(np.float64 if c == "play_seconds" else np.int64)
+        kind = np.float64 if c == "play_seconds" else np.int64
+        if c in frame and frame[c].dtype != kind:
+            frame[c] = pd.to_numeric(frame[c]).fillna(0).astype(kind)
     return frame
 
 

@@ -88,7 +88,7 @@ ROW_GROUP = 16_384   # rows sorted by title: a one-title question reads one or t
 def _encode(table: pa.Table) -> bytes:
     order = [c for c in ("title_id", "day") if c in table.column_names]
     if order and table.num_rows > 1:   # sorted by DuckDB: in parallel, twice as fast as Arrow's sort
-        with closing(_database().cursor()) as duck:
+        with closing(_cursor()) as duck:
             duck.register("unsorted", table)
             table = duck.sql(f"SELECT * FROM unsorted ORDER BY {', '.join(order)}").to_arrow_table()
     text = [f.name for f in table.schema if pa.types.is_string(f.type)]
@@ -117,10 +117,10 @@ def _merged(grain: str, parts: Sequence[pa.Table]) -> pa.Table:
     keys = ", ".join(KEYS[grain])
     extra = ", min(title_id) AS title_id" if "title_id" in SCHEMAS[grain].names else ""
     sums = ", ".join(f"CAST(sum({c}) AS {'DOUBLE' if c == 'play_seconds' else 'BIGINT'}) AS {c}" for c in SUMS)
-    with closing(_database().cursor()) as duck:
+    with closing(_cursor()) as duck:
         duck.register("parts", table)
         merged = duck.sql(f"SELECT {keys}{extra}, {sums} FROM parts GROUP BY {keys} "
-                              f"HAVING sum(impressions) > 0 ORDER BY {keys}").to_arrow_table()
+                              "HAVING sum(impressions) > 0").to_arrow_table()   # ordered once, as it is encoded
     return merged.select(SCHEMAS[grain].names).cast(SCHEMAS[grain])
 
 
@@ -194,6 +194,14 @@ def _database() -> Any:
             except duckdb.Error:
                 pass
         return _DB
+
+
+def _cursor() -> Any:
+    """A new cursor of this process's DuckDB database (made under the lock: the database's
+    own connection is shared)."""
+    db = _database()
+    with _LOCK:
+        return db.cursor()
 
 
 def _forget(now: float) -> None:
@@ -290,9 +298,7 @@ _LOCAL = threading.local()   # each thread's own DuckDB cursor, and the views ma
 def _reader() -> tuple[Any, dict[str, tuple[tuple[str, ...], bool]]]:
     """This thread's cursor for questions (kept: its views stay while the rollups do not change)."""
     if getattr(_LOCAL, "cursor", None) is None:
-        db = _database()
-        with _LOCK:
-            _LOCAL.cursor = db.cursor()    # kept for the thread's life (closed with it)
+        _LOCAL.cursor = _cursor()    # kept for the thread's life (closed with it)
         _LOCAL.views = {}
     return _LOCAL.cursor, _LOCAL.views
 
@@ -353,7 +359,7 @@ def rows(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
 
 def merged(conn: Connection, grain: str) -> pd.DataFrame:
     """One grain's rows with each key once (summed across generations), in key order."""
-    return _merged(grain, _stored(conn, grain)).to_pandas()
+    return _merged(grain, _stored(conn, grain)).sort_by([(k, "ascending") for k in KEYS[grain]]).to_pandas()
 
 
 __all__ = ["GRAINS", "KEYS", "add", "as_table", "frame", "merged", "replace", "rows", "subtract"]
