@@ -74,7 +74,8 @@ def _parquet_chunks(source: bytes | Path, mapping: Mapping[str, str],
         parquet = pq.ParquetFile(source if isinstance(source, Path) else io.BytesIO(source), pre_buffer=False,
                                  buffer_size=1 << 20)
     except Exception as exc:
-        raise IngestError(f"the Parquet file cannot be read ({str(exc)[:120]})") from None
+        raise IngestError("the file is not a readable Parquet file: it may be damaged, cut short or not Parquet at "
+                          f"all (the reader said: {str(exc).strip()[:120]}); export the log again") from None
     try:
         intake.check_columns(parquet.schema_arrow.names, REQUIRED)
     except ValidationError as exc:

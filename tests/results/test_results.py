@@ -168,6 +168,17 @@ def test_empty_and_non_utf8_files(log):
                QUALITY)
 
 
+def test_a_damaged_parquet_file_is_refused_in_words_and_changes_nothing(log):
+    do_ingest(log, HEADER + rows(3))
+    good = io.BytesIO()
+    pd.read_csv(io.StringIO(HEADER + rows(5, start=50))).to_parquet(good)
+    for damaged in (b"PAR1" + b"\x00" * 64 + b"PAR1", good.getvalue()[: len(good.getvalue()) // 2]):
+        with pytest.raises(IngestError, match="not a readable Parquet file: it may be damaged.*export the log again"):
+            ingest(log, damaged, "log.parquet", "t", VARIANTS, QUALITY)
+    with log.engine.connect() as conn:
+        assert queries.count_impressions(conn) == 3 and len(queries.import_history(conn)) == 1
+
+
 def test_parquet_ingest(log):
     frame = pd.read_csv(io.StringIO(HEADER + rows(5)), dtype=str)
     buffer = io.BytesIO()
