@@ -1,7 +1,7 @@
 """Import impression logs: CSV or Parquet, streamed in chunks, validated row by row, atomic (a bad file changes nothing) and idempotent (an event already in the log is counted, not added again). The rollups are computed by the log's engine and added in the same transaction.
 
-How it is fast (see bench/RESULTS.md): the file is parsed by Arrow on a reader thread while
-the log writes the previous chunk; columns are validated with vectorised Arrow kernels (a
+How it is fast (see bench/RESULTS.md): three threads in a pipeline — Arrow parses the next
+chunk while the one before is checked and the one before that is written to the log; columns are validated with vectorised Arrow kernels (a
 slower, row-exact pandas check runs only for a column whose fast conversion fails); rows go
 to the log as Arrow batches (Parquet files by day, or COPY into PostgreSQL) and the rollups
 are one GROUP BY per grain over the import's own rows.
@@ -83,6 +83,10 @@ def _prefetch(chunks: Iterator[T], depth: int = 2) -> Iterator[T]:
         except BaseException as exc:  # handed to the consumer, raised there
             box.put((None, exc))
             return
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:     # a generator (perhaps another _prefetch) stops its own thread
+                close()
         box.put((done, None))
 
     thread = threading.Thread(target=run, name="artdash-ingest-reader", daemon=True)
@@ -116,8 +120,9 @@ def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str,
     n_rows = inserted = present = n_played = n_timed = 0
 
     def validated() -> Iterator[tuple[int, Rows, Any]]:
-        """Each chunk read, checked and prepared for the log (on the reader thread)."""
-        for chunk, first_line in read_chunks(source, file_name, mapping, chunk_rows):
+        """Each chunk checked and prepared for the log (on the reader thread), as the next one
+        is parsed (on a thread of its own: parsing, checking and writing overlap)."""
+        for chunk, first_line in _prefetch(read_chunks(source, file_name, mapping, chunk_rows)):
             good = validate_chunk(chunk, first_line, lookup, skip_unknown, state, names)
             prepared = writer.prepare(good) if state.n_issues == 0 and len(good) else None
             yield chunk.num_rows, good, prepared

@@ -2,6 +2,8 @@
 imports (a failure or a crash leaves nothing that counts), carrying an older table-based log
 over, and the same rollups as the table log on the same file."""
 
+import threading
+
 import pyarrow.dataset as ds
 import pytest
 from results.test_results import HEADER, QUALITY, VARIANTS, rows
@@ -59,10 +61,11 @@ def test_a_refused_import_leaves_no_file_behind(engine, tmp_path):
     log = open_log(engine, tmp_path / "log")
     load(log, HEADER + rows(4))
     before = list_files(tmp_path / "log")
-    with pytest.raises(IngestError):
+    with pytest.raises(IngestError, match="not valid CSV"):    # refused by the parsing thread, mid-file
         load(log, HEADER + rows(300, start=10) + "bad,row\n", chunk_rows=50)
     assert list_files(tmp_path / "log") == before
     assert not any((tmp_path / "log" / STAGING).glob("*"))
+    assert not [t for t in threading.enumerate() if t.name.startswith("artdash-ingest")]  # no thread left behind
 
 
 def test_files_of_an_import_that_never_committed_do_not_count_and_are_cleared(engine, tmp_path):
