@@ -130,7 +130,7 @@ def review_section() -> None:
     plan = results_review.split_check(ws, sel, cells, overview.simulated)
 
     method = results_review.choose_method(plans.default_method(plan, clock.now().date()))
-    review = report.variant_report(totals, control, confidence, method=method)
+    review, trend = results_data.variant_review(overview, sel, control, confidence, method)
     results_review.method_note(review, totals, control)
     if review.thin:
         st.warning("Not enough data to judge: " + "; ".join(f"{md(label(r.variant_id))} ({md(r.note)})"
@@ -142,7 +142,7 @@ def review_section() -> None:
         st.warning(f"Take rates may mislead: {mismatch}.")
     st.caption(f"Quality play: at least {built:g} s of viewing, as these rollups were built "
                f"(ARTDASH_QUALITY_PLAY_SECONDS). Method: {review.method}.")
-    results_table.review_table(review, report.daily_trend(daily), variants, ws.store)
+    results_table.review_table(review, trend, variants, ws.store)
     # Written when clicked (a callable): a page view costs no CSV.
     st.download_button("Download CSV", lambda: export.csv_bytes(review.frame().assign(**sel.describe(titles))),
                        f"results-title-{sel.title_id}-{queries.from_day(sel.day_from)}-{queries.from_day(sel.day_to)}"

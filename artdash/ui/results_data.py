@@ -15,7 +15,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from artdash.results import queries
+from artdash.results import queries, report
+from artdash.stats.inference import Method
 from artdash.ui import resources
 
 
@@ -84,6 +85,20 @@ def _review(url: str, stamp: tuple, sel: queries.Selection) -> tuple[pd.DataFram
 def review(overview: Overview, sel: queries.Selection) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(per-variant totals, per-day totals, per-cell impressions) for one selection."""
     return _review(_url(), overview.stamp, sel)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _variant_review(url: str, stamp: tuple, sel: queries.Selection, control: int, confidence: float,
+                    method: Method) -> tuple[report.VariantReport, dict[int, list[float]]]:
+    totals, daily, _ = _review(url, stamp, sel)
+    return report.variant_report(totals, control, confidence, method=method), report.daily_trend(daily)
+
+
+def variant_review(overview: Overview, sel: queries.Selection, control: int, confidence: float,
+                   method: Method) -> tuple[report.VariantReport, dict[int, list[float]]]:
+    """(the per-variant report against ``control``, each variant's daily quality take rate) for
+    one selection: computed once for everyone who asks the same question of the same data."""
+    return _variant_review(_url(), overview.stamp, sel, control, confidence, method)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
