@@ -324,15 +324,22 @@ def validate_chunk(chunk: pa.Table, first_line: int, lookup: np.ndarray, skip_un
     if state.collect_keys:
         state.keys.append(keys[good])
         state.lines.append(lines[good].astype(np.int32) if len(lines) and lines[-1] < 2**31 else lines[good])
-    ts_good = ts[good].astype(np.int64)
-    take = pa.array(np.flatnonzero(good))
+    if good.all():                  # the common case: no copies of the chunk's columns
+        def kept(values: Any) -> Any:
+            return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    else:
+        at = pa.array(np.flatnonzero(good))
+
+        def kept(values: Any) -> Any:
+            return values.take(at).combine_chunks() if isinstance(values, pa.ChunkedArray) else values[good]
+    ts_good = kept(ts).astype(np.int64)
 
     return Rows(
-        columns={"event_key": keys[good], "ts": ts_good, "day": ts_good // 86400,
-                 "title_id": title[good].astype(np.int64), "variant_id": variant[good].astype(np.int64),
-                 "propensity": propensity[good], "played": played[good], "play_seconds": seconds[good]},
-        coded={name: (codes[good], values) for name, (codes, values) in coded.items()},
-        text={"event_id": event_id.take(take).combine_chunks(), "member_id": member.take(take).combine_chunks()})
+        columns={"event_key": kept(keys), "ts": ts_good, "day": ts_good // 86400,
+                 "title_id": kept(title).astype(np.int64), "variant_id": kept(variant).astype(np.int64),
+                 "propensity": kept(propensity), "played": kept(played), "play_seconds": kept(seconds)},
+        coded={name: (kept(codes), values) for name, (codes, values) in coded.items()},
+        text={"event_id": kept(event_id), "member_id": kept(member)})
 
 
 def report_duplicates(state: IngestState) -> None:
