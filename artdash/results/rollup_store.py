@@ -18,6 +18,7 @@ A key may appear in several generations until they are merged: every query sums.
 from __future__ import annotations
 
 import atexit
+import os
 import secrets
 import shutil
 import tempfile
@@ -179,9 +180,32 @@ def _folder() -> Path:
     reads them as Parquet files — only the row groups a question needs, nothing held in memory."""
     global _FOLDER
     if _FOLDER is None:
-        _FOLDER = Path(tempfile.mkdtemp(prefix="artdash-rollups-"))
+        _FOLDER = private_folder(Path(tempfile.gettempdir()))
         atexit.register(shutil.rmtree, _FOLDER, True)
     return _FOLDER
+
+
+def private_folder(parent: Path) -> Path:
+    """A new folder under ``parent`` named for this process; the folders of processes that
+    ended without removing theirs (killed, out of memory) are removed first."""
+    for folder in parent.glob("artdash-rollups-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"artdash-rollups-{os.getpid()}-", dir=parent))
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs (one of another user's counts as running)."""
+    if os.name == "nt":        # there, os.kill would end the process: never sweep
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
 
 
 def _database() -> Any:

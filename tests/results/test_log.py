@@ -2,7 +2,12 @@
 imports (a failure or a crash leaves nothing that counts), carrying an older table-based log
 over, and the same rollups as the table log on the same file."""
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pyarrow.dataset as ds
 import pytest
@@ -198,3 +203,31 @@ def test_a_log_folder_that_cannot_be_written_is_a_sentence_not_a_traceback(engin
         load(log, HEADER + rows(2))
     with engine.connect() as conn:
         assert queries.count_impressions(conn) == 0 and queries.import_history(conn).empty
+
+
+def test_a_killed_process_s_rollup_folder_is_cleared_by_the_next_one(tmp_path):
+    """A server killed with SIGKILL (or by the out-of-memory killer) cannot remove its private
+    folder of rollup files: the next process that reads rollups removes it, and only it."""
+    start = ("import sys; from artdash.results import rollup_store as r; print(r._folder(), flush=True); "
+             "sys.stdin.read()")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    killed = subprocess.Popen([sys.executable, "-c", start], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              env=env, text=True)
+    living = subprocess.Popen([sys.executable, "-c", start], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              env=env, text=True)
+    try:
+        dead_folder, live_folder = Path(killed.stdout.readline().strip()), Path(living.stdout.readline().strip())
+        (dead_folder / "gen.parquet").write_bytes(b"x" * 1000)
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(30)
+        assert dead_folder.is_dir()                      # nothing ran at its exit
+        next_one = subprocess.run([sys.executable, "-c", start], input="", capture_output=True, text=True, env=env,
+                                  check=True)
+        assert not dead_folder.exists()
+        assert live_folder.is_dir()                      # a running process's folder is left alone
+        assert not Path(next_one.stdout.strip()).exists()  # removed at its own (clean) exit
+    finally:
+        for proc in (killed, living):
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(30)
