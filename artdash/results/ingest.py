@@ -1,10 +1,11 @@
 """Import impression logs: CSV or Parquet, streamed in chunks, validated row by row, atomic (a bad file changes nothing) and idempotent (an event already in the log is counted, not added again). The rollups are computed by the log's engine and added in the same transaction.
 
 How it is fast (see bench/RESULTS.md): three threads in a pipeline — Arrow parses the next
-chunk while the one before is checked and the one before that is written to the log; columns are validated with vectorised Arrow kernels (a
-slower, row-exact pandas check runs only for a column whose fast conversion fails); rows go
-to the log as Arrow batches (Parquet files by day, or COPY into PostgreSQL) and the rollups
-are one GROUP BY per grain over the import's own rows.
+chunk while the one before is checked and the one before that is written to the log; columns
+are validated with vectorised Arrow kernels (a slower, row-exact pandas check runs only for a
+column whose fast conversion fails); rows go to the log as Arrow batches (Parquet files by
+day, or COPY into PostgreSQL) and the rollups are one GROUP BY per grain over the import's
+own rows.
 
 The stages live in their own modules: ``read`` → ``validate`` → ``log`` and ``rollups``."""
 

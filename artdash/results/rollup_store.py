@@ -203,7 +203,7 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
+    except OSError:            # e.g. another user's process: not ours to judge
         return True
     return True
 

@@ -324,14 +324,14 @@ def validate_chunk(chunk: pa.Table, first_line: int, lookup: np.ndarray, skip_un
     if state.collect_keys:
         state.keys.append(keys[good])
         state.lines.append(lines[good].astype(np.int32) if len(lines) and lines[-1] < 2**31 else lines[good])
-    if good.all():                  # the common case: no copies of the chunk's columns
-        def kept(values: Any) -> Any:
-            return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    else:
-        at = pa.array(np.flatnonzero(good))
+    everything = bool(good.all())     # the common case: the chunk's columns kept as they are
+    at = None if everything else pa.array(np.flatnonzero(good))
 
-        def kept(values: Any) -> Any:
-            return values.take(at).combine_chunks() if isinstance(values, pa.ChunkedArray) else values[good]
+    def kept(values: Any) -> Any:
+        if isinstance(values, pa.ChunkedArray):
+            return (values if at is None else values.take(at)).combine_chunks()
+        return values if everything else values[good]
+
     ts_good = kept(ts).astype(np.int64)
 
     return Rows(
