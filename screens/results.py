@@ -7,6 +7,7 @@ import streamlit as st
 
 from artdash import catalog, clock, export, numbers
 from artdash.results import plans, quality, queries, report
+from artdash.results.review import default_control
 from artdash.ui import (
     charts,
     live_view,
@@ -124,8 +125,8 @@ def review_section() -> None:
     variants.update(load_variants(ids))
     with ws.session() as s:
         pick = catalog.editors_pick(s, sel.title_id)
-    default_control = pick if pick in ids else int(totals.sort_values("impressions").iloc[-1]["variant_id"])
-    control = st.selectbox("Control variant (lift is measured against it)", ids, index=ids.index(default_control),
+    first_control = default_control(pick, totals)
+    control = st.selectbox("Control variant (lift is measured against it)", ids, index=ids.index(first_control),
                            format_func=label, key=f"results_control_{sel.title_id}")
     plan = results_review.split_check(ws, sel, cells, overview.simulated)
 

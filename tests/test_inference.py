@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from statsmodels.stats.multitest import multipletests
 from workspaces import IN_CI
@@ -40,6 +41,8 @@ except ImportError:                   # `make install` installs it (--no-deps); 
     if IN_CI:
         raise
     pytest.skip("gbstats is not installed (make install adds it)", allow_module_level=True)
+
+METHODS_ALL = (FIXED, SEQUENTIAL, BAYESIAN)
 
 # (control plays, control impressions, variant plays, variant impressions)
 CASES = [(38, 10_000, 42, 10_000), (15, 1000, 6, 1000), (6, 1000, 15, 1000), (200, 5000, 260, 5200),
@@ -193,3 +196,79 @@ def test_a_method_is_named_for_the_page_and_the_csv():
     assert math.isclose(Method(BAYESIAN, prior_sd=0.2).prior_sd, 0.2)
     with pytest.raises(stats.ValidationError):
         Method("frequentist")
+
+
+# ------------------------------------------------------------------ thin data: no crash, a stated condition
+
+def _random_arm(rng):
+    """Counts as real logs have them: n = 1, small, typical, huge; no plays, all plays, one,
+    all but one, a binomial draw."""
+    n = [1, int(rng.integers(1, 200)), int(rng.integers(200, 100_000)), int(rng.integers(10**7, 10**9)),
+         int(rng.integers(2, 5000))][int(rng.integers(0, 5))]
+    s = [0, n, int(rng.binomial(n, rng.uniform(0, 0.3))), min(1, n), max(n - 1, 0),
+         int(rng.binomial(n, rng.uniform()))][int(rng.integers(0, 6))]
+    return s, n
+
+
+def _gbstats_result(kind, control, treatment):
+    c, t = ProportionStatistic(sum=control[0], n=control[1]), ProportionStatistic(sum=treatment[0], n=treatment[1])
+    if kind == FIXED:
+        return TwoSidedTTest(c, t, FrequentistConfig(alpha=0.05)).compute_result()
+    if kind == SEQUENTIAL:
+        return SequentialTwoSidedTTest(c, t, SequentialConfig(alpha=0.05, sequential_tuning_parameter=5000)
+                                       ).compute_result()
+    return EffectBayesianABTest(c, t, EffectBayesianConfig(prior_effect=GaussianPrior())).compute_result()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")     # gbstats overflows an exp on huge n (then answers 0)
+@pytest.mark.parametrize("part", range(4))
+def test_ten_thousand_random_readouts_never_raise_and_agree_with_gbstats(part):
+    """10,000 random cases (2–8 arms; zeros, all plays, n = 1, huge n), 2,500 per part: every
+    method answers every comparison — a number or a stated condition, never an exception — and
+    wherever gbstats answers too, the lift and its interval agree to 1e-6."""
+    from artdash.results.report import variant_report
+
+    rng = np.random.default_rng(2700 + part)
+    agreed = 0
+    for case in range(2500):
+        arms = [_random_arm(rng) for _ in range(int(rng.integers(2, 9)))]
+        control, treatments = arms[0], arms[1:]
+        for kind in METHODS_ALL:
+            for correction in (NO_CORRECTION, HOLM):
+                found = compare(treatments, control, Method(kind, correction), 0.95, min_trials=1)
+                assert len(found) == len(treatments)
+                for result in found:
+                    assert result.status == stats.OK or result.reason, result
+                    assert result.status != stats.OK or (result.interval is not None and
+                                                         math.isfinite(result.interval.low + result.interval.high))
+            for arm, ours in zip(treatments, found if kind == BAYESIAN else
+                                 compare(treatments, control, Method(kind, NO_CORRECTION), 0.95, min_trials=1)):
+                theirs = _gbstats_result(kind, control, arm)
+                if theirs.error_message is not None:
+                    continue
+                assert ours.status == stats.OK, (kind, control, arm, ours.reason)   # gbstats answers: so do we
+                assert ours.relative == pytest.approx(theirs.expected, rel=1e-6, abs=1e-6)
+                assert [ours.interval.low, ours.interval.high] == pytest.approx(theirs.ci, rel=1e-6, abs=1e-6), \
+                    (kind, control, arm)
+                agreed += 1
+        # the whole readout a page, a CSV and the CLI show: counts, rates, lifts, P(best), notes
+        totals = pd.DataFrame({"variant_id": range(len(arms)), "impressions": [n for _, n in arms],
+                               "plays": [s for s, _ in arms], "quality_plays": [s for s, _ in arms]})
+        review = variant_report(totals, 0, method=Method(METHODS_ALL[case % 3]))
+        assert all(r.note for r in review.rows if r.status != stats.OK or (not r.is_control and r.lift_low is None))
+    assert agreed > 5000          # the comparison above compared something
+
+
+def test_a_variant_with_no_plays_against_a_control_with_some_states_why_under_every_method():
+    """The crash of the public click log: 0 quality plays for a variant, some for the control."""
+    from artdash.results.report import variant_report
+
+    totals = pd.DataFrame({"variant_id": [17, 18], "impressions": [1000, 1000], "plays": [60, 40],
+                           "quality_plays": [30, 0]})
+    for kind in METHODS_ALL:
+        [result] = compare([(0, 1000)], (30, 1000), Method(kind))
+        assert result.status == stats.NOT_ENOUGH_DATA and result.interval is None
+        assert result.reason == "the variant has no plays yet: the lift cannot be estimated"
+        row = variant_report(totals, 17, method=Method(kind)).row(18)
+        assert row.note == "no quality plays yet for #18: the lift cannot be estimated"
+        assert row.lift is None and row.lift_low is None and not row.significant

@@ -52,6 +52,64 @@ def results_import(file, mappings, skip_unknown):
         click.echo(f"warning: {warning}", err=True)
 
 
+@results.command("report")
+@click.argument("title")
+@click.option("--experiment", default=None, metavar="NAME",
+              help="Read one experiment (default: all real traffic, simulated runs left out).")
+@click.option("--method", type=click.Choice(["sequential", "fixed", "bayesian"]), default=None,
+              help="How lifts are judged (default: as the page — sequential, or fixed horizon once the "
+                   "experiment's planned end has passed).")
+@click.option("--confidence", type=click.Choice(["0.9", "0.95", "0.99"]), default="0.95", show_default=True)
+@click.option("--control", type=int, default=None, metavar="VARIANT_ID",
+              help="The variant lifts are measured against (default: the editor's pick, else the variant "
+                   "with the most impressions).")
+@click.option("--days", type=click.IntRange(min=0), default=30, show_default=True,
+              help="The last N days of the selection's own data (0: everything).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def results_report(title, experiment, method, confidence, control, days, fmt):
+    """Print the A/B readout of TITLE (its id or exact name) as the Results page shows it: per
+    variant the impressions, plays, quality take rate and the lift against the control with its
+    interval, under one named method; a variant that cannot be judged says why in `note`.
+
+    \b
+    Examples:
+      artdash results report "Harbour Lights"
+      artdash results report 3 --experiment artwork-personalisation --method bayesian --format csv
+    """
+    import pandas as pd
+
+    from artdash import numbers
+    from artdash.export import csv_bytes
+    from artdash.results.review import title_review
+
+    ws = open_workspace()
+    review = title_review(ws, title, experiment=experiment, method=method, confidence=float(confidence),
+                          control=control, days=days or None)
+    frame = review.frame()
+    if fmt == "csv":
+        click.echo(csv_bytes(frame).decode(), nl=False)
+        return
+    if fmt == "json":
+        click.echo(frame.to_json(orient="records", indent=2))
+        return
+    report = review.report
+    click.echo(f"{review.title} (#{review.title_id}) — {frame['experiment'].iloc[0] if len(frame) else 'no data'}"
+               + (f", {frame['date_from'].iloc[0]} – {frame['date_to'].iloc[0]}" if len(frame) else ""))
+    if report.empty:
+        click.echo("No impressions of this title in this selection.")
+        return
+    click.echo(f"Method: {report.method}")
+    print_table(pd.DataFrame([{
+        "variant": f"#{r.variant_id}", "impressions": numbers.count(r.impressions), "plays": numbers.count(r.plays),
+        "quality plays": numbers.count(r.quality_plays), "quality take rate": numbers.rate(r.quality.rate),
+        "quality CI": numbers.rate_range(r.quality.interval.low, r.quality.interval.high),
+        "lift": "control" if r.is_control else numbers.change(r.lift),
+        "lift CI": "control" if r.is_control else numbers.change_range(r.lift_low, r.lift_high),
+        "significant": "yes" if r.significant else "no", "P(best)": numbers.rate(r.p_best),
+        "note": "" if r.is_control else r.note,
+    } for r in report.rows]))
+
+
 @results.command("remove")
 @click.argument("import_id", type=int)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")

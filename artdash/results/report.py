@@ -18,6 +18,7 @@ from artdash.stats.cuped import pair as cuped_pair
 from artdash.stats.cuped import unadjusted as cuped_unadjusted
 from artdash.stats.inference import (
     BAYESIAN,
+    NO_PLAYS_YET,
     Comparison,
     Method,
     compare,
@@ -55,11 +56,12 @@ class VariantRow:
     lift_se: float | None = None
     p_best: float = 0.0
     note: str = ""
+    lift_status: str = stats.OK          # whether its lift against the control could be estimated
 
     @property
     def status(self) -> str:
-        """Whether its quality take rate can be judged (``ok``) or why not."""
-        return self.quality.status
+        """Whether its quality take rate and its lift can be judged (``ok``) or why not."""
+        return self.quality.status if self.quality.status != stats.OK else self.lift_status
 
 
 @dataclass(frozen=True)
@@ -135,11 +137,13 @@ def variant_report(totals: pd.DataFrame, control: int | None, confidence: float 
                         confidence, min_impressions)
         for r, c in zip(treated, found):
             r.update(lift=c.relative, p_value=c.p_value, p_adjusted=c.p_adjusted, chance_to_win=c.chance_to_win,
-                     risk=c.risk_variant, significant=c.significant, lift_se=c.std_error,
+                     risk=c.risk_variant, significant=c.significant, lift_se=c.std_error, lift_status=c.status,
                      detectable_lift=stats.detectable_lift(control_counts, r["impressions"], confidence))
             if c.interval is not None:
                 r.update(lift_low=c.interval.low, lift_high=c.interval.high)
-            if c.status != stats.OK and not r["note"]:
+            if c.reason == NO_PLAYS_YET:
+                r["note"] = f"no quality plays yet for #{r['variant_id']}: the lift cannot be estimated"
+            elif c.status != stats.OK and not r["note"]:
                 r["note"] = c.reason
     best = stats.probability_to_be_best([(r["quality_plays"], r["impressions"]) for r in drafts], seed=seed)
     rows = tuple(VariantRow(**r, p_best=float(b)) for r, b in zip(drafts, best))

@@ -42,6 +42,7 @@ FIXED, SEQUENTIAL, BAYESIAN = "fixed", "sequential", "bayesian"
 METHODS = (SEQUENTIAL, FIXED, BAYESIAN)
 HOLM, BH, NO_CORRECTION = "holm", "bh", "none"
 CORRECTIONS = (HOLM, BH, NO_CORRECTION)
+NO_PLAYS_YET = "the variant has no plays yet: the lift cannot be estimated"
 DEFAULT_TUNING = 5000.0        # the sample size at which the confidence sequence is tightest (GrowthBook's default)
 _N = NormalDist()
 
@@ -280,6 +281,9 @@ def compare_pairs(pairs: Sequence[tuple[Arm, Arm]], method: Method, confidence: 
 
 def _compare(pairs: Sequence[tuple[Arm, Arm] | None], out: list[Comparison | None], method: Method,
              confidence: float) -> list[Comparison]:
+    """Compare each pair not already answered in ``out``; a pair whose lift has no variance
+    (the variant's rate is 0) is answered with its condition, never a division by zero."""
+    out = list(out)
     if not 0 < confidence < 1:
         raise ValidationError(f"`confidence` must be between 0 and 1 (got {confidence})")
     alpha = 1 - confidence
@@ -290,6 +294,12 @@ def _compare(pairs: Sequence[tuple[Arm, Arm] | None], out: list[Comparison | Non
             continue
         arm, control = pair
         effect, variance, dof = lift_of(arm, control)
+        if not 0 < variance < math.inf:
+            # the delta method has nothing to go on: the variant's rate is 0 (no plays yet) while
+            # the control's is not (gbstats answers such a case with a status too)
+            out[len(parts)] = Comparison(method.kind, None, None, status=NOT_ENOUGH_DATA, reason=NO_PLAYS_YET)
+            parts.append(None)
+            continue
         parts.append((effect, variance, dof, arm.n + control.n))
     if method.kind == BAYESIAN:
         bayes: list[Comparison] = []
@@ -311,7 +321,8 @@ def _compare(pairs: Sequence[tuple[Arm, Arm] | None], out: list[Comparison | Non
             continue
         effect, variance, dof, n_total = part
         # the interval at the level its adjusted p-value is judged at: excludes 0 ⇔ p_adj < α
-        level = alpha * p / p_adj if p_adj > 0 else alpha
+        # (the ratio first: p-values of 1e-320 are subnormal, and alpha·p would lose their digits)
+        level = alpha * (p / p_adj) if p_adj > 0 else alpha
         half, _ = _frequentist(effect, variance, dof, n_total, method, min(max(level, 1e-300), alpha), alpha)
         results.append(Comparison(method.kind, effect, Interval(effect - half, effect + half), p, p_adj,
                                   significant=p_adj < alpha, std_error=math.sqrt(variance)))

@@ -243,3 +243,40 @@ def test_results_source_add_list_refresh_remove(run, tmp_path):
     assert bad.exit_code == 2 and "holds a password" in bad.output
     assert "no longer counted" in run("results", "source", "remove", "warehouse").output
     assert "no sources" in run("results", "source", "list").output
+
+
+def test_results_report_prints_the_readout_and_states_a_thin_variants_condition(run, tmp_path):
+    """`artdash results report` prints what the Results page shows, so reviews can be scripted;
+    a variant with no quality plays against a control with some says why it has no lift."""
+    import csv
+    import io
+    import json
+
+    run("title", "add", "Harbour Lights")
+    for name in ("a", "b"):
+        image = tmp_path / f"{name}.jpg"
+        image.write_bytes(artimages.jpeg(seed=ord(name)))
+        run("upload", "1", str(image))
+    lines = ["event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds"]
+    for variant, quality in ((1, 30), (2, 0)):
+        lines += [f"v{variant}-{i},2026-11-{1 + i % 20:02d}T10:00:00Z,m{i},1,{variant},uniform,0.5,"
+                  f"{'true' if i < quality else 'false'},{600 if i < quality else 0}" for i in range(300)]
+    log = tmp_path / "log.csv"
+    log.write_text("\n".join(lines) + "\n")
+    assert run("results", "import", str(log)).exit_code == 0
+    condition = "no quality plays yet for #2: the lift cannot be estimated"
+    for method in ("sequential", "fixed", "bayesian"):
+        table = run("results", "report", "Harbour Lights", "--method", method, "--control", "1")
+        assert table.exit_code == 0, table.output
+        assert condition in table.output and "control" in table.output and "300" in table.output
+        rows = list(csv.DictReader(io.StringIO(run("results", "report", "1", "--method", method, "--control", "1",
+                                                    "--format", "csv").output)))
+        assert [r["note"] for r in rows] == ["control", condition]
+        assert rows[1]["lift"] == "" and rows[0]["method_kind"] == method
+        records = json.loads(run("results", "report", "1", "--method", method, "--control", "1",
+                                 "--format", "json").output)
+        assert records[1]["note"] == condition and records[1]["quality_plays"] == 0
+    unknown = run("results", "report", "Nowhere")
+    assert unknown.exit_code == 2 and "no title 'Nowhere'" in unknown.output
+    wrong = run("results", "report", "1", "--experiment", "nope")
+    assert wrong.exit_code == 2 and "no experiment 'nope'" in wrong.output

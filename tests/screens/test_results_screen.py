@@ -396,3 +396,29 @@ def test_the_date_window_is_a_preset_counted_back_from_the_last_day_or_a_custom_
     assert at.dataframe[0].value["impressions"].sum() > 0
     linked = open_page("results", window="Everything")
     assert labelled(linked.selectbox, "Dates").value == "Everything"
+
+
+def test_a_variant_without_quality_plays_shows_its_condition_under_every_method(demo_ws):
+    """The page crashed ("This app has encountered an error") when a variant had impressions but
+    no quality plays while the control had some: the lift's variance is 0 under every method."""
+    with demo_ws.session() as s:
+        title = catalog.list_titles(s)[0]
+        active = [v.id for v in catalog.list_variants(s, title.id) if v.status == "active"]
+        pick = catalog.editors_pick(s, title.id)
+    control = pick if pick in active else active[0]
+    silent = next(v for v in active if v != control)
+    clear_ab_log(demo_ws, {control: 0.10, silent: 0.0}, n=400)
+    at = open_page("results")
+    labelled(at.selectbox, "Title").set_value(title.id).run()
+    labelled(at.selectbox, "Control variant (lift is measured against it)").set_value(control).run()
+    for kind in ("sequential", "fixed", "bayesian"):
+        at.segmented_control(key="results_method").set_value(kind).run()
+        assert_clean(at)
+        condition = f"no quality plays yet for #{silent}: the lift cannot be estimated"
+        assert any("Not enough data to judge" in w.value and condition in shown(w.value) for w in at.warning), kind
+        table = at.dataframe[0].value
+        assert condition in table["note"].tolist()
+        assert table.loc[table["note"] == condition, "lift vs control"].tolist() == ["—"]
+    for adjust in ("country", "device"):
+        at.segmented_control(key="results_adjust").set_value(adjust).run()
+        assert_clean(at)
