@@ -16,11 +16,13 @@ from artdash import clock
 from artdash.config import Settings
 from artdash.workspace import Workspace
 
-# Property tests explore new examples on every local run; in CI they replay a fixed sequence,
-# so a landing never depends on luck (a failure found locally is fixed, then stays covered).
-hypothesis_settings.register_profile("ci", derandomize=True)
-if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-    hypothesis_settings.load_profile("ci")
+# `make test` is the same for everyone, everywhere: property tests replay one fixed sequence of
+# examples (and keep no example database), so a run never depends on luck or on the machine.
+# Exploring new examples is `make fuzz`'s job (it sets ARTDASH_FUZZ_EXAMPLES); each failure it
+# finds is kept as an @example or a test of its own, then fixed.
+hypothesis_settings.register_profile("replay", derandomize=True, database=None)
+if not os.environ.get("ARTDASH_FUZZ_EXAMPLES"):
+    hypothesis_settings.load_profile("replay")
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_ENV = "ARTDASH_TEST_POSTGRES_URL"

@@ -233,3 +233,14 @@ def test_a_sign_in_cookie_is_accepted_only_as_issued(signed, data):
     with workspace.session() as s:
         user = auth.verify_token(s, candidate, b"k" * 32)
     assert user is None or candidate == token
+
+
+def test_a_cookie_whose_mac_holds_a_lone_surrogate_signs_in_nobody(signed):
+    """Found by exploring (a clean clone's `make test` once did): the MAC's last character
+    replaced by a lone surrogate made verify_token raise UnicodeEncodeError."""
+    from artdash.access import auth
+
+    workspace, token = signed
+    with workspace.session() as s:
+        for forged in (token[:-1] + "\ud800", "\udfff" + token, token.replace(".", ".\ud83d", 1)):
+            assert auth.verify_token(s, forged, b"k" * 32) is None

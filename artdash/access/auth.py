@@ -286,6 +286,8 @@ def issue_token(session: Session, name: str, key: bytes, hours: float, now: date
 def verify_token(session: Session, token: str | None, key: bytes, now: datetime | None = None) -> UserView | None:
     """The account a token from :func:`issue_token` signs in, or None (forged, expired,
     malformed, or the account or its password changed since)."""
+    if not (token or "").isascii():   # a real token is base64url and hex: anything else is forged
+        return None
     try:
         payload, mac = (token or "").split(".")
         name, expires_text = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode().rsplit("|", 1)
