@@ -41,9 +41,11 @@ run: db
 serve: db
 	$(BIN)/artdash serve --port 8600
 
-## test: set up, check style, layering and types, and run the whole suite (pytest's exit code 5, "no tests ran", fails too)
+## test: set up, check style, layering and types, and run the whole suite on $(TEST_WORKERS) workers (browser and
+## Spark tests each on one worker; the 25 slowest are listed at the end; pytest's exit code 5, "no tests ran", fails too)
+TEST_WORKERS ?= 3
 test: install lint types
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 ## types: mypy (strict for stats, ope, policy, simulator, results; basic elsewhere: see pyproject.toml)
 types: install
@@ -69,6 +71,7 @@ bench: install
 	$(BIN)/python bench/ope.py
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/decision.py
 	$(BIN)/python bench/stats.py
 	$(BIN)/python bench/discover.py
 

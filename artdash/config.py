@@ -19,6 +19,9 @@ ARTDASH_QUALITY_PLAY_SECONDS  a play this long or longer is a quality play ``300
 ARTDASH_SECRET_KEY         signs "stay signed in" cookies (set the     a random key in
                            same value on every server of one ArtDash)  ``<data>/secret.key``
 ARTDASH_SESSION_HOURS      how long a sign-in lasts in a browser       ``12``
+ARTDASH_STICKY_HOURS       a member keeps a title's image this long    ``24``
+                           (the decision service, Preview and
+                           ``artdash preview``; 0: stickiness off)
 ARTDASH_NOW                a fixed "now" (ISO 8601), for reproducible  the real clock
                            demos and tests (see :mod:`artdash.clock`)
 =========================  ==========================================  =======================
@@ -38,6 +41,8 @@ DEFAULT_QUALITY_PLAY_SECONDS = 300.0
 DEFAULT_MAX_VIDEO_MB = 2048
 DEFAULT_MAX_VIDEO_MINUTES = 180
 DEFAULT_SESSION_HOURS = 12.0
+DEFAULT_STICKY_HOURS = 24.0
+MAX_STICKY_HOURS = 24 * 90
 LOCAL_ADMIN = "local-admin"
 
 
@@ -51,6 +56,20 @@ def _positive_number(env: dict[str, str], name: str, default: float, kind=int):
         raise ConfigError(f"{name}={raw!r} is not a number; set it to a positive {kind.__name__} or unset it") from None
     if value <= 0:
         raise ConfigError(f"{name}={raw!r} must be positive; set it to a positive {kind.__name__} or unset it")
+    return value
+
+
+def _sticky_hours(env: dict[str, str]) -> float:
+    raw = (env.get("ARTDASH_STICKY_HOURS") or "").strip()
+    if not raw:
+        return DEFAULT_STICKY_HOURS
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"ARTDASH_STICKY_HOURS={raw!r} is not a number; set hours from 0 (stickiness off) to "
+                          f"{MAX_STICKY_HOURS}, or unset it") from None
+    if not 0 <= value <= MAX_STICKY_HOURS:
+        raise ConfigError(f"ARTDASH_STICKY_HOURS={raw!r} must be from 0 (stickiness off) to {MAX_STICKY_HOURS} hours")
     return value
 
 
@@ -96,6 +115,7 @@ class Settings:
     session_hours: float = DEFAULT_SESSION_HOURS
     results_log_dir: Path | None = None   # None: <data_dir>/impression-log
     video_limits: VideoLimits = field(default_factory=VideoLimits)
+    sticky_hours: float = DEFAULT_STICKY_HOURS
 
     @property
     def results_url(self) -> str:
@@ -122,6 +142,7 @@ class Settings:
         video_mb = _positive_number(env, "ARTDASH_MAX_VIDEO_MB", DEFAULT_MAX_VIDEO_MB, float)
         video_minutes = _positive_number(env, "ARTDASH_MAX_VIDEO_MINUTES", DEFAULT_MAX_VIDEO_MINUTES, float)
         video_limits = VideoLimits(max_bytes=int(video_mb * 1024 * 1024), max_seconds=video_minutes * 60.0)
+        sticky = _sticky_hours(env)
         secret = env.get("ARTDASH_SECRET_KEY") or ""
         if secret and len(secret) < 32:
             raise ConfigError("ARTDASH_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`); "
@@ -131,7 +152,8 @@ class Settings:
                    results_database_url=env.get("ARTDASH_RESULTS_DATABASE_URL") or "",
                    quality_play_seconds=quality, secret_key=secret, session_hours=hours,
                    results_log_dir=Path(env["ARTDASH_RESULTS_LOG_DIR"]).expanduser()
-                   if env.get("ARTDASH_RESULTS_LOG_DIR") else None, video_limits=video_limits)
+                   if env.get("ARTDASH_RESULTS_LOG_DIR") else None, video_limits=video_limits,
+                   sticky_hours=sticky)
 
     def signing_key(self) -> bytes:
         """The key that signs sign-in cookies: ARTDASH_SECRET_KEY, or a random key created

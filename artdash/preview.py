@@ -1,114 +1,37 @@
 """What Preview shows: which image each persona would get for each title, and why.
 
-Loads the catalog in the shape policies need, trains the built-in bandit on logged
-impressions (simulated from the seeded taste model until a results database exists), and
-builds homepage rows, side-by-side comparisons and persona × variant win matrices.
+As served (:func:`served`, :func:`served_matrix`): through the decision service's own decide
+function over the version it serves each member now — or another stored version, or another
+policy's newest — logging nothing; an imported member is answered what /v1/decide answers
+them. The older helpers (:func:`homepage_rows`, :func:`compare`, :func:`win_matrix`) take any
+policy object and remain for the lab and the demo data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from artdash import clock
-from artdash.catalog.eligibility import Eligibility, of_variant
-from artdash.catalog.misleading import misleading
 from artdash.catalog.personas import PersonaView
 from artdash.catalog.taxonomy import list_tags
-from artdash.db.models import EditorsPick, Persona, Tag, Title, Variant
-from artdash.policy import (
-    BestSingleVariantPolicy,
-    EditorsPickPolicy,
-    LinearBanditPolicy,
-    UniformPolicy,
-)
-from artdash.policy.base import Candidate, Context, Decision, Policy
+from artdash.decision.catalog import PreviewTitle, editors_picks
+from artdash.decision.decide import Member, TitleDecision, decide
+from artdash.decision.models import ServedPolicy
+from artdash.decision.snapshot import Snapshot
+from artdash.decision.timeline import Timeline
+from artdash.policy import registry
+from artdash.policy.base import Context, Decision, Groups, Policy
 from artdash.policy.context import context_for
 from artdash.policy.features import FeatureSpace
-from artdash.policy.vw import VowpalWabbitPolicy
-from artdash.policy.vw import available as vw_available
 from artdash.simulator.logs import simulate_log
 from artdash.simulator.taste import TasteModel
 
 WEAK_TAKE = 0.10  # a persona whose best image is predicted below this is poorly served
-
-
-@dataclass(frozen=True)
-class PreviewTitle:
-    """A title with its active candidates, as Preview and the policies see it."""
-    id: int
-    name: str
-    year: int | None
-    genres: tuple[str, ...]
-    candidates: tuple[Candidate, ...]
-    images: dict[int, str]  # variant id → sha256 (for thumbnails)
-    rules: Mapping[int, Eligibility] = field(default_factory=dict)  # variant id → where/when it may be shown
-    misleading: Mapping[int, tuple[str, ...]] = field(default_factory=dict)  # variant id → clickbait warnings
-
-    def shown_to(self, country: str = "", language: str = "", maturity: str = "",
-                 when: datetime | None = None) -> tuple[Candidate, ...]:
-        """The candidates a member may be shown (``artdash.catalog.eligibility``), now or ``when``."""
-        when = when or clock.now()
-        unrestricted = Eligibility()
-        return tuple(c for c in self.candidates
-                     if not self.rules.get(c.variant_id, unrestricted).refusal(country, language, maturity, when))
-
-    @property
-    def display_name(self) -> str:
-        """``Name (year)``, or the name alone."""
-        return f"{self.name} ({self.year})" if self.year else self.name
-
-
-def load_preview_catalog(session: Session) -> list[PreviewTitle]:
-    """Every title with its active variants as candidates (and their images for thumbnails)."""
-    titles = session.scalars(select(Title).options(selectinload(Title.tags).selectinload(Tag.facet))
-                             .order_by(Title.name)).all()
-    variants = session.scalars(select(Variant).where(Variant.status == "active")
-                               .options(selectinload(Variant.tags).selectinload(Tag.facet))
-                               .order_by(Variant.id)).all()
-    by_title: dict[int, list[Variant]] = {}
-    for v in variants:
-        by_title.setdefault(v.title_id, []).append(v)
-    out = []
-    for t in titles:
-        vs = by_title.get(t.id, [])
-        out.append(PreviewTitle(
-            id=t.id, name=t.name, year=t.year,
-            genres=tuple(sorted(tag.name for tag in t.tags if tag.facet.name == "genre")),
-            candidates=tuple(Candidate(variant_id=v.id, title_id=t.id, tag_ids=frozenset(tag.id for tag in v.tags),
-                                       visual=(v.brightness, v.contrast, v.colourfulness / 100, v.warmth),
-                                       label=v.label) for v in vs),
-            images={v.id: v.sha256 for v in vs},
-            rules={v.id: rule for v in vs if not (rule := of_variant(v)).unrestricted},
-            misleading={v.id: found for v in vs if (found := misleading(
-                (tag.name for tag in t.tags if tag.facet.name == "genre"),
-                (f"{tag.facet.name}: {tag.name}" for tag in v.tags)))}))
-    return out
-
-
-def catalog_fingerprint(session: Session) -> tuple:
-    """Changes whenever anything a policy depends on changes (variants, tags, personas, picks):
-    the key under which trained policies can be cached."""
-    parts = []
-    for count_of, latest in ((Variant.id, Variant.updated_at), (Persona.id, Persona.updated_at),
-                             (Tag.id, Tag.version), (EditorsPick.title_id, EditorsPick.chosen_at)):
-        n, last = session.execute(select(func.count(count_of), func.max(latest))).one()
-        parts += [n, str(last)]
-    # Versions go up on every change, so an edit counts even when two land in the same instant.
-    for versioned in (Tag.version, Variant.version, Persona.version):
-        parts.append(session.scalar(select(func.coalesce(func.sum(versioned), 0))))
-    return tuple(parts)
-
-
-def editors_picks(session: Session) -> dict[int, int]:
-    """Title id → the variant an editor picked."""
-    return dict(session.execute(select(EditorsPick.title_id, EditorsPick.variant_id)).all())
 
 
 @dataclass
@@ -121,37 +44,25 @@ class PolicySet:
 
 def build_policies(session: Session, catalog: Sequence[PreviewTitle], personas: Sequence[PersonaView],
                    n_impressions: int = 20_000, seed: int = 7) -> PolicySet:
-    """Uniform, editor's pick, best single variant and the bandit, the last two trained on
-    ``n_impressions`` uniformly logged impressions simulated from the seeded taste model."""
+    """Every policy the decision service can serve (the registry's), those that learn trained
+    on ``n_impressions`` uniformly logged impressions simulated from the seeded taste model
+    (the demo results log and the tests use it; Preview shows stored versions instead)."""
     features = FeatureSpace(list_tags(session))
-    bandit = LinearBanditPolicy(features)
-    best = BestSingleVariantPolicy({})
+    picks = editors_picks(session)
+    policies = {name: registry.make(name, features, picks=picks)
+                for name in registry.names(available_only=True, servable_only=True)}
     candidates = {t.id: t.candidates for t in catalog if t.candidates}
     contexts = [context_for(p) for p in personas if not p.is_blank]
     note = "not trained: no personas with tastes or no active artwork yet"
-    vw = VowpalWabbitPolicy(features) if vw_available() else None
     if candidates and contexts and n_impressions > 0:
         log = simulate_log(TasteModel(seed=seed), features, contexts, candidates, n_impressions, seed=seed)
-        bandit.fit_features(log.x, log.quality, log.propensity)
-        if vw is not None:
-            vw.fit_rounds(log.affinity, log.title_id, log.variant_id, log.quality.astype(float), log.propensity,
-                          candidates)
-        counts: dict[int, list[int]] = {}
-        for vid, q in zip(log.variant_id.tolist(), log.quality.tolist()):
-            c = counts.setdefault(vid, [0, 0])
-            c[0] += int(q)
-            c[1] += 1
-        best = BestSingleVariantPolicy({v: (s, n) for v, (s, n) in counts.items()})
-        note = (f"trained on {n_impressions:,} simulated, uniformly logged impressions (the seeded taste model); "
-                "Preview does not learn from the Results log")
-    policies: dict[str, Policy] = {"linucb": bandit}
-    if vw is not None:
-        policies["vw"] = vw
-    return PolicySet(policies | {
-        "best-single": best,
-        "editors-pick": EditorsPickPolicy(editors_picks(session)),
-        "uniform": UniformPolicy(),
-    }, note)
+        weight = 1.0 / log.propensity
+        groups = Groups(log.variant_id, np.ones(len(log), dtype=np.int64), weight, weight * log.quality,
+                        log.quality.astype(np.int64), lambda sl: log.x[sl])
+        for policy in policies.values():
+            policy.learn_groups(groups)
+        note = f"trained on {n_impressions:,} simulated, uniformly logged impressions (the seeded taste model)"
+    return PolicySet(policies, note)
 
 
 @dataclass(frozen=True)
@@ -230,3 +141,91 @@ def weakly_served(matrix: pd.DataFrame, threshold: float = WEAK_TAKE) -> list[st
         return []
     take = matrix["predicted take"]
     return [p for p, t in zip(matrix["persona"], take) if t is not None and not pd.isna(t) and t < threshold]
+
+
+# --- as served: the decision service's own decide function, logging nothing -------------------
+
+def member_of(persona: PersonaView) -> Member:
+    """The member a persona is previewed as: an imported member as themselves (Preview answers
+    what /v1/decide answers them now), a synthetic persona as ``persona-<id>``."""
+    member_id = persona.member_id or f"persona-{persona.id}"
+    return Member(member_id, persona.weight_by_tag_id(), persona.country, persona.device)
+
+
+@dataclass(frozen=True)
+class ServedTile:
+    """One tile of an as-served homepage: the title, what the member is served and why, the
+    version that decided, and that version's predicted quality take rate of the image (if it
+    predicts one)."""
+
+    title: PreviewTitle
+    decision: TitleDecision
+    version: ServedPolicy
+    predicted_take: float | None
+
+
+def served(snapshot: Snapshot, model: Timeline | ServedPolicy, member: Member, titles: Sequence[PreviewTitle],
+           when: datetime, window_hours: float) -> tuple[list[ServedTile], list[PreviewTitle], ServedPolicy]:
+    """What ``member`` is served for each of ``titles`` by ``model`` (the served timeline, or one
+    version) through :func:`artdash.decision.decide.decide` — the service's function, with its
+    reasons — as tiles, the titles with nothing to show, and the version that decided."""
+    if not titles:
+        version = model.at(when) if isinstance(model, Timeline) else model
+        return [], [], version
+    decided = decide(snapshot, model, member, [t.id for t in titles], when, window_hours, explain=True)
+    versions = model.versions if isinstance(model, Timeline) else (model,)
+    version = next(v for v in versions if v.version == decided.model_version and v.name == decided.policy)
+    context = Context(f"member:{member.id}", member.tastes, member.country, member.device or "tv")
+    by_id = {t.id: t for t in titles}
+    tiles, skipped = [], []
+    for d in decided.decisions:
+        title = by_id[d.title_id]
+        if d.variant_id is None:
+            skipped.append(title)
+            continue
+        candidate = next(c for c in title.candidates if c.variant_id == d.variant_id)
+        tiles.append(ServedTile(title, d, version, version.policy.predicted_take(context, candidate)))
+    return tiles, skipped, version
+
+
+def served_rows(tiles: Sequence[ServedTile], per_row: int = 8) -> list[tuple[str, list[ServedTile]]]:
+    """Rows like a homepage: "Top picks" (highest predicted take, when the version predicts
+    one), then one row per genre."""
+    rows: list[tuple[str, list[ServedTile]]] = []
+    if any(t.predicted_take is not None for t in tiles):
+        rows.append(("Top picks for this persona", sorted(tiles, key=lambda t: -(t.predicted_take or 0))[:per_row]))
+    for genre in sorted({g for t in tiles for g in t.title.genres}):
+        rows.append((genre.capitalize(), [t for t in tiles if genre in t.title.genres][:per_row]))
+    return rows
+
+
+def changed_images(these: Sequence[ServedTile], served_now: Sequence[ServedTile]) -> int:
+    """How many titles would show another image than what is served now."""
+    now = {t.title.id: t.decision.variant_id for t in served_now}
+    return sum(1 for t in these if now.get(t.title.id) != t.decision.variant_id)
+
+
+def served_matrix(snapshot: Snapshot, model: Timeline | ServedPolicy, personas: Sequence[PersonaView],
+                  title: PreviewTitle, when: datetime, window_hours: float) -> pd.DataFrame:
+    """Persona × variant probability of being shown, as served (each persona's version, the
+    variants they may be shown), with each persona's most likely variant and its predicted
+    quality take rate."""
+    ordered = sorted(title.candidates, key=lambda c: c.variant_id)
+    rows = []
+    for persona in personas:
+        row: dict[str, object] = {"persona": persona.name}
+        for c in ordered:                      # 0 for what this persona may not be shown
+            row[f"#{c.variant_id} {c.label}"] = 0.0
+        tiles, _, version = served(snapshot, model, member_of(persona), [title], when, window_hours)
+        if tiles:
+            probabilities = dict(tiles[0].decision.probabilities)
+            labels = {c.variant_id: f"#{c.variant_id} {c.label}" for c in ordered}
+            for variant_id, p in probabilities.items():
+                row[labels[variant_id]] = float(p)
+            winner = max(probabilities, key=lambda v: probabilities[v])
+            row["wins"] = labels[winner]
+            context = context_for(persona)
+            row["predicted take"] = version.policy.predicted_take(
+                context, next(c for c in ordered if c.variant_id == winner))
+        rows.append(row)
+    return pd.DataFrame(rows)

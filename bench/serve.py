@@ -5,7 +5,7 @@ tags per variant, no image files) and a decision log of ``--rows`` logged decisi
 distinct member contexts, uniform logging, 20 % plays) with their outcomes.
 
 Timed, each against a baseline measured in the same run:
-- training the served bandit on the whole log from scratch (``artdash.serve.model.train``, full:
+- training the served bandit on the whole log from scratch (``artdash.decision.models.train``, full:
   GROUP BYs in the database, the bandit learns from the sums) vs. the row-at-a-time fit the
   bandit had (``LinearBanditPolicy.fit_features`` on one feature row per logged decision), and
   a retrain after 10,000 new resolved decisions (continuing from the previous version's sums).
@@ -135,8 +135,8 @@ def bench_training(ws, service, n_rows: int, keep_open: int, rng) -> dict:
 
     from sqlalchemy import text
 
+    from artdash.decision.models import train
     from artdash.policy.linear import LinearBanditPolicy
-    from artdash.serve.model import train
 
     def at(ms: int) -> datetime:
         return datetime.fromtimestamp(ms / 1000, UTC)

@@ -8,7 +8,7 @@ import streamlit as st
 from artdash import export, lab
 from artdash.errors import ArtdashError
 from artdash.lab import store as lab_store
-from artdash.policy.vw import available as vw_available
+from artdash.policy import registry
 from artdash.results import queries
 from artdash.results.service import impression_log
 from artdash.ui import charts, lab_views, live_view, widgets
@@ -59,7 +59,7 @@ with simulate_tab:
     st.markdown("Members are drawn from the persona archetypes in the mix below, each with tastes of their own "
                 "(the archetype's plus noise); a hidden take model decides who presses play. Every policy meets "
                 "the same members, titles and dice, and learns every *learning period* impressions.")
-    policies_available = [p for p in lab.POLICY_LABELS if p != "vw" or vw_available()]
+    policies_available = registry.names(available_only=True)
     open_id = st.session_state.get(OPEN_RUN)
     setup = st.expander("Set up a run" if open_id is None else "Set up another run", expanded=open_id is None,
                         icon=":material/tune:")
@@ -85,7 +85,7 @@ with simulate_tab:
         seed = c3.number_input("Seed", 0, 2**31 - 1, 0, help="The same seed and settings give the same run.")
         name = c4.text_input("Name (optional)", max_chars=120)
         chosen = st.multiselect("Policies", policies_available,
-                                default=[p for p in ("uniform", "editors-pick", "best-single", "linucb")],
+                                default=[p for p in registry.DEFAULT_LINEUP if p in policies_available],
                                 format_func=lambda p: lab.POLICY_LABELS[p])
         log_data = st.checkbox("Write the simulated impressions to the results database (marked as simulated, "
                                "removable in one step)", value=True)
@@ -162,7 +162,7 @@ with offline_tab:
     source = st.radio("Logged data", ["A saved lab run", "The results database"], horizontal=True,
                       key="lab_offline_source")
     candidates = st.multiselect("Candidate policies", policies_available,
-                                default=[p for p in ("uniform", "editors-pick", "best-single", "linucb")],
+                                default=[p for p in registry.DEFAULT_LINEUP if p in policies_available],
                                 format_func=lambda p: lab.POLICY_LABELS[p], key="lab_offline_policies")
     if source == "A saved lab run":
         if not runs:

@@ -1,11 +1,17 @@
-"""Preview: which image would this persona see for each title, and why."""
+"""Preview: which image each persona or member is served for each title, and why — as the
+decision service serves them now, or under another stored version or policy."""
+
+from datetime import timedelta
 
 import plotly.express as px
 import streamlit as st
 
-from artdash import export, numbers, preview
+from artdash import clock, export, numbers, preview
 from artdash.catalog import personas
-from artdash.lab import store as lab_store
+from artdash.decision.bootstrap import train_simulated
+from artdash.errors import ArtdashError
+from artdash.policy.assign import window_of
+from artdash.policy.registry import LABELS
 from artdash.ui import charts, resources, widgets
 from artdash.ui.numbers import rate_column
 from artdash.ui.text import md, md_list
@@ -14,8 +20,8 @@ ws = widgets.page("Preview")
 
 with ws.session() as s:
     people = personas.list_personas(s)
-    promoted, promotion = lab_store.current_policy(s)
-catalog, policy_set = resources.preview_policies()
+view = resources.served_view()
+catalog = resources.preview_catalog()
 
 if not people:
     st.info("There are no personas yet. Create one first.")
@@ -26,69 +32,121 @@ if not any(t.candidates for t in catalog):
     st.page_link("screens/title.py", label="Go to Title & artwork", icon=":material/photo_library:")
     st.stop()
 
-FIXED_RULES = ("uniform", "editors-pick")  # the baselines that are a rule, not a model
+now = clock.now()
 by_id = {p.id: p for p in people}
-policies = policy_set.policies
-c1, c2 = st.columns([2, 2])
+served_label = LABELS.get(view.name, view.name)
+models = {"served": None} | {f"version:{v.version}": v for v in reversed(view.timeline.versions) if v.trained} \
+    | {f"policy:{name}": v for name, v in view.candidates.items()}
+
+
+def model_label(key: str) -> str:
+    if key == "served":
+        return f"As served — {served_label}"
+    v = models[key]
+    if key.startswith("version:"):
+        return f"{served_label}, version {v.version} ({v.source}, {v.trained_at:%Y-%m-%d %H:%M})"
+    return f"{LABELS.get(v.name, v.name)} — " + (f"newest version {v.version}" if v.trained else "a fixed rule"
+                                                 if not v.policy.learns else "not trained yet")
+
+
+c1, c2 = st.columns([2, 3])
 persona_id = c1.selectbox("Persona", list(by_id), format_func=lambda i: by_id[i].name, key="preview_persona")
-served = promoted if promoted in policies else lab_store.DEFAULT_POLICY
-policy_name = c2.selectbox("Policy", list(policies), index=list(policies).index(served) if served in policies else 0,
-                           format_func=lambda n: policies[n].label + (" (served by default)" if n == served else ""),
-                           key="preview_policy")
-policy = policies[policy_name]
+model_key = c2.selectbox("Model", list(models), format_func=model_label, key="preview_model",
+                         help="What members get now (as served), another stored version of the served policy, or "
+                              "the newest version of another policy the service could serve.")
 persona = by_id[persona_id]
-if promotion is not None and policy_name == promoted:
-    st.caption(f"Promoted in the Policy lab by {md(promotion.by)} on {promotion.at:%Y-%m-%d}"
-               + (f": {md(promotion.note)}" if promotion.note else "") + ".")
-learns = policy_name not in FIXED_RULES
-st.caption(f"Policy {policy.label}: " + (policy_set.training_note if learns else "a fixed rule — it learns nothing")
-           + ". Decisions are sticky for 24 hours per persona and title; *p* is the probability the policy gave "
-             "the image shown (its propensity).")
+member = preview.member_of(persona)
+model = view.timeline if model_key == "served" else models[model_key]
+if view.note:
+    st.warning(md(view.note) + ".")
+if view.promotion is not None and view.promotion.policy == view.name:
+    st.caption(f"Promoted in the Policy lab by {md(view.promotion.by)} on {view.promotion.at:%Y-%m-%d}"
+               + (f": {md(view.promotion.note)}" if view.promotion.note else "") + ".")
+
+
+def describe(version) -> str:
+    if not version.policy.learns:
+        return f"{LABELS.get(version.name, version.name)} is a fixed rule — it learns nothing"
+    if not version.trained:
+        return (f"{LABELS.get(version.name, version.name)} is not trained yet: members are served uniform random "
+                "until the decision service has learnt from their plays")
+    return (f"{LABELS.get(version.name, version.name)} version {version.version}, trained "
+            f"{'by the service from live traffic' if version.source == 'live' else 'on a simulated log'} "
+            f"({numbers.count(version.n_rows)} decisions) on {version.trained_at:%Y-%m-%d %H:%M} UTC")
+
+
+showable = [t for t in catalog if t.candidates]
+titles_by_id = {t.id: t for t in showable}
+tiles, skipped, version = preview.served(view.snapshot, model, member, showable, now, view.sticky_hours)
+window = window_of(f"member:{member.id}", now, view.sticky_hours)
+who = f"member {md(member.id)}" if persona.member_id else md(persona.name)
+if model_key == "served":
+    when = (f"{who}'s sticky window began {window.start:%Y-%m-%d %H:%M} UTC: they keep these images until "
+            f"{window.start + timedelta(hours=view.sticky_hours):%Y-%m-%d %H:%M} UTC, and a newer version reaches "
+            "them then" if window.start is not None else "Stickiness is off: every visit draws afresh")
+    st.caption(f"**As served now**: {describe(version)}. {when}. *p* is the probability the image shown had "
+               "(its propensity) — exactly what `/v1/decide` answers.")
+    if not version.trained and version.policy.learns and widgets.may("admin"):
+        if st.button("Train a first version on a simulated log", key="preview_bootstrap",
+                     help="20,000 impressions simulated from the seeded taste model over the personas: a version "
+                          "Preview shows and the service serves until it has learnt from live traffic."):
+            try:
+                with ws.session() as s:
+                    made = train_simulated(s, ws.results_engine, view.name, widgets.actor())
+            except ArtdashError as e:
+                st.error(f"Not trained: {md(str(e))}.")
+            else:
+                st.success(f"Trained version {made}.")
+                st.rerun()
+else:
+    _, _, served_version = (as_served := preview.served(view.snapshot, view.timeline, member, showable, now,
+                                                        view.sticky_hours))
+    moved = preview.changed_images(tiles, as_served[0])
+    st.caption(f"**Previewing** {describe(version)} — not what is served ({describe(served_version)}): "
+               f"{moved} of {len(tiles)} titles would show {who} another image.")
 
 homepage_tab, compare_tab, matrix_tab = st.tabs(["Homepage", "Compare personas", "Win matrix"],
                                                 key="preview_tab", bind="query-params")
 
-
 TILE_WIDTH = 170  # tiles of a fixed width wrap to fit the window (1024 to 1920 px)
 
 
-def tile(title: preview.PreviewTitle, decision) -> None:
+def tile(t: preview.ServedTile) -> None:
+    title, decision = t.title, t.decision
     with st.container(border=True, width=TILE_WIDTH):
         sha = title.images[decision.variant_id]
         st.image(widgets.image_file(ws.store.thumbnail_path(sha)), width="stretch")
         label = next(c.label for c in title.candidates if c.variant_id == decision.variant_id)
-        take = f" · predicted quality take {numbers.rate(decision.predicted_take)}" if decision.predicted_take is not None else ""
+        take = f" · predicted quality take {numbers.rate(t.predicted_take)}" if t.predicted_take is not None else ""
         st.markdown(f"**{md(title.name)}**  \n#{decision.variant_id} {md(label)}")
         st.caption(f"p = {numbers.rate(decision.propensity)}{take}")
-        reasons = (decision.explanation or "—").split("; ")
+        reasons = (decision.reason or "—").split("; ")
         st.caption(md(reasons[0]), help=md("; ".join(reasons)) if len(reasons) > 1 else None)
         for warning in title.misleading.get(decision.variant_id, ()):
             st.caption(f":orange[:material/report: Served although {md(warning)}]")
 
 
 def homepage() -> None:
-    context = preview.context_for(persona)
-    fallback = policy.fallback_reason(context)
-    if fallback:
+    fallback = version.policy.fallback_reason(preview.context_for(persona))
+    if persona.is_blank:
+        st.warning(f"{md(persona.name)} has no tastes set: a personalised policy can only give its non-personalised "
+                   "choice. Set tastes on the Personas page.")
+    elif fallback and version.trained:
         st.warning(f"{md(persona.name)}: {fallback}.")
     strongest = ", ".join(f"{md(t.name)} {w:+.1f}" for t, w in persona.strongest(4)) or "no tastes set"
     st.markdown(f"**{md(persona.name)}** — {strongest}")
-    rows, skipped = preview.homepage_rows(policy, context, catalog, per_row=6)
+    rows = preview.served_rows(tiles, per_row=6)
     if rows and not rows[0][0].startswith("Top picks"):
-        st.caption(f"No *Top picks* row: {policy.label} does not predict take rates, so it cannot rank titles "
-                   "for a persona; the rows below are by genre.")
-    for row_name, tiles in rows:
+        st.caption(f"No *Top picks* row: {md(LABELS.get(version.name, version.name))} does not predict take rates, "
+                   "so it cannot rank titles for a persona; the rows below are by genre.")
+    for row_name, row in rows:
         st.subheader(md(row_name))
         with st.container(horizontal=True, gap="small"):
-            for t in tiles:
-                tile(t.title, t.decision)
+            for t in row:
+                tile(t)
     if skipped:
         st.info(f"Not shown — no active artwork this persona may be shown (status, territory, window or "
                 f"approval): {md_list(t.display_name for t in skipped)}.")
-
-
-showable = [t for t in catalog if t.candidates]
-titles_by_id = {t.id: t for t in showable}
 
 
 def compare() -> None:
@@ -100,18 +158,22 @@ def compare() -> None:
     title = titles_by_id[compare_title]
     if not chosen_people:
         st.caption("Pick at least one persona.")
-    else:
-        results = preview.compare(policy, [by_id[i] for i in chosen_people], title)
-        for col, (p, decision) in zip(st.columns(len(results)), results):
-            with col:
-                st.markdown(f"##### {md(p.name)}")
-                tile(title, decision)
+        return
+    for col, person_id in zip(st.columns(len(chosen_people)), chosen_people):
+        with col:
+            st.markdown(f"##### {md(by_id[person_id].name)}")
+            found, _, _ = preview.served(view.snapshot, model, preview.member_of(by_id[person_id]), [title], now,
+                                         view.sticky_hours)
+            if found:
+                tile(found[0])
+            else:
+                st.caption("Nothing this persona may be shown.")
 
 
 def win_matrix() -> None:
     matrix_title = titles_by_id[st.selectbox("Title", list(titles_by_id),
                                              format_func=lambda i: titles_by_id[i].display_name, key="matrix_title")]
-    matrix = preview.win_matrix(policy, people, matrix_title)
+    matrix = preview.served_matrix(view.snapshot, model, people, matrix_title, now, view.sticky_hours)
     variant_columns = [c for c in matrix.columns if c.startswith("#")]
     heat = px.imshow(matrix.set_index("persona")[variant_columns], text_auto=numbers.RATE_D3, aspect="auto",
                      color_continuous_scale="Reds", zmin=0, zmax=1,
@@ -125,15 +187,16 @@ def win_matrix() -> None:
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Variants no persona receives**")
-        st.markdown("\n".join(f"- {v}" for v in unloved) if unloved else "_every variant wins for someone_")
+        st.markdown("\n".join(f"- {md(v)}" for v in unloved) if unloved else "_every variant wins for someone_")
     with c2:
         st.markdown(f"**Personas whose best option is weak** (predicted quality take < {numbers.rate(preview.WEAK_TAKE)})")
-        st.markdown("\n".join(f"- {p}" for p in weak) if weak else "_none_")
+        st.markdown("\n".join(f"- {md(p)}" for p in weak) if weak else "_none_")
     shown = matrix.copy()
     st.dataframe(shown, hide_index=True, width="stretch",
                  column_config={c: rate_column() for c in variant_columns} | {"predicted take": rate_column()})
-    st.download_button("Download CSV", export.csv_bytes(shown),
-                       f"win-matrix-title-{matrix_title.id}.csv", "text/csv")
+    st.download_button("Download CSV", export.csv_bytes(shown), f"win-matrix-title-{matrix_title.id}.csv", "text/csv",
+                       help="One row per persona: the probability of each variant being shown to them as previewed "
+                            "here, the variant they most likely get and its predicted quality take rate.")
 
 
 # Only the open tab is computed (the tab is in the URL): the win matrix's chart costs nothing

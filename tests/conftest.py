@@ -25,6 +25,9 @@ if not os.environ.get("ARTDASH_FUZZ_EXAMPLES"):
     hypothesis_settings.load_profile("replay")
 
 ROOT = Path(__file__).resolve().parents[1]
+# Tests that share a heavy session fixture run on one worker each under `pytest -n` (`make test`
+# uses --dist loadgroup): every browser test shares one app server, every Spark test one JVM.
+SERIAL_GROUPS = {"e2e": "browser", "test_spark.py": "spark"}
 POSTGRES_ENV = "ARTDASH_TEST_POSTGRES_URL"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -105,3 +108,12 @@ def demo_workspace(tmp_path_factory):
     load_demo(workspace)
     yield workspace
     workspace.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Give the tests of each serial group one xdist group (one worker, one shared fixture)."""
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
+        for part, group in SERIAL_GROUPS.items():
+            if part in parts:
+                item.add_marker(pytest.mark.xdist_group(group))

@@ -5,6 +5,7 @@ import pytest
 
 from artdash import catalog, preview
 from artdash.catalog import personas
+from artdash.decision.catalog import load_preview_catalog
 from artdash.demo import load_demo
 
 
@@ -16,7 +17,7 @@ def demo(tmp_path_factory):
     ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(tmp_path_factory.mktemp("preview"))}))
     load_demo(ws)
     with ws.session() as s:
-        items = preview.load_preview_catalog(s)
+        items = load_preview_catalog(s)
         people = {p.name: p for p in personas.list_personas(s)}
         policy_set = preview.build_policies(s, items, list(people.values()))
     yield ws, items, people, policy_set
@@ -63,7 +64,7 @@ def test_titles_without_active_art_are_skipped_and_listed(demo):
     with ws.transaction() as s:
         empty = catalog.create_title(s, name="No Art Yet", actor="t")
     with ws.session() as s:
-        fresh = preview.load_preview_catalog(s)
+        fresh = load_preview_catalog(s)
     rows, skipped = preview.homepage_rows(policy_set.policies["uniform"],
                                           preview.context_for(people["Comedy fan"]), fresh)
     assert [t.id for t in skipped] == [empty.id]

@@ -35,6 +35,7 @@ class PersonaView:
     device: str
     version: int
     affinities: tuple[tuple[TagView, float], ...]
+    member_id: str | None = None      # a real member's id in the product (imported from viewing history)
 
     @property
     def is_blank(self) -> bool:
@@ -62,7 +63,7 @@ def _view(session: Session, persona: Persona) -> PersonaView:
                                for a, t in rows), key=lambda tw: (tw[0].facet, tw[0].name)))
     return PersonaView(id=persona.id, name=persona.name, kind=persona.kind, description=persona.description,
                        country=persona.country, device=persona.device, version=persona.version,
-                       affinities=affinities)
+                       affinities=affinities, member_id=persona.member_id)
 
 
 def _clean_name(name: str | None) -> tuple[str, str]:

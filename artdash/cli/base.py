@@ -21,6 +21,7 @@ Environment:
   ARTDASH_USER           name recorded as the acting user (default local-admin)
   ARTDASH_RESULTS_DATABASE_URL  results database (default: the catalog's own)
   ARTDASH_QUALITY_PLAY_SECONDS  a play at least this long is a quality play (default 300)
+  ARTDASH_STICKY_HOURS   a member keeps a title's image this long (default 24; 0: off)
   ARTDASH_NOW            a fixed "now" (ISO 8601) for reproducible demos and tests
 """
 

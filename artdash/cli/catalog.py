@@ -33,6 +33,12 @@ def demo(if_empty, demo_impressions):
         counts = catalog.catalog_counts(s)
     click.echo(f"added {added} demo titles; the catalog has {counts['titles']} titles and "
                f"{counts['variants']} variants ({counts['active']} active)")
+    from artdash.demo import load_demo_models
+
+    version = load_demo_models(ws)
+    if version is not None:
+        click.echo(f"trained model version {version} of the default policy on a simulated log (what Preview shows "
+                   "and the decision service serves until it has learnt from live traffic)")
     from artdash.demo.results import load_demo_results
     from artdash.results import queries
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from artdash.cli.base import CommandGroup, main, open_workspace, print_table
@@ -21,11 +23,14 @@ from artdash.cli.base import CommandGroup, main, open_workspace, print_table
               help="… or after this long, whichever comes first.")
 @click.option("--flush-seconds", default=60.0, show_default=True, type=click.FloatRange(min=1),
               help="How often resolved decisions are written to the impression log (Results shows them as live traffic).")
+@click.option("--sticky-hours", default=None, type=click.FloatRange(0, 2160),
+              help="A member keeps the image of a title this long, across retrains (a new model version reaches "
+                   "them at their next window); 0 turns stickiness off. Default: ARTDASH_STICKY_HOURS, else 24.")
 @click.option("--learn/--no-learn", default=True, show_default=True,
               help="Run the learner beside the service (run exactly one learner per results store).")
 @click.option("--no-keys", is_flag=True, help="Accept requests without an API key (a trial on 127.0.0.1 only).")
 def serve(host, port, refresh_seconds, reward_window_seconds, retrain_every, retrain_seconds, flush_seconds,
-          learn, no_keys):
+          sticky_hours, learn, no_keys):
     """Run the decision service: POST /v1/decide, POST /v1/outcomes, GET /v1/health,
     GET /v1/policy; OpenAPI docs at /docs. Requests carry an API key
     (`Authorization: Bearer <key>`, see `artdash keys create`)."""
@@ -37,10 +42,13 @@ def serve(host, port, refresh_seconds, reward_window_seconds, retrain_every, ret
 
     if no_keys and host not in ("127.0.0.1", "localhost", "::1"):
         raise ValidationError("--no-keys only on 127.0.0.1: a service other machines reach needs API keys")
+    ws = open_workspace()
+    sticky_hours = ws.settings.sticky_hours if sticky_hours is None else sticky_hours
     settings = ServiceSettings(refresh_seconds=refresh_seconds, reward_window_seconds=reward_window_seconds,
                                retrain_every=retrain_every, retrain_seconds=retrain_seconds,
-                               flush_seconds=flush_seconds, learn=learn, require_keys=not no_keys)
-    service = DecisionService(open_workspace(), settings)
+                               flush_seconds=flush_seconds, sticky_hours=sticky_hours, learn=learn,
+                               require_keys=not no_keys)
+    service = DecisionService(ws, settings)
     info = service.policy_info()
     click.echo(f"serving {info['label']} (model version {info['model_version']}) on http://{host}:{port} "
                f"— docs at /docs; {service.snapshot.n_titles} titles with active artwork")
@@ -59,7 +67,9 @@ def learn_once(full):
     (what `artdash serve` does on its schedule)."""
     from artdash.serve import DecisionService, ServiceSettings
 
-    service = DecisionService(open_workspace(), ServiceSettings(learn=False), background=False)
+    ws = open_workspace()
+    service = DecisionService(ws, ServiceSettings(learn=False, sticky_hours=ws.settings.sticky_hours),
+                              background=False)
     try:
         flushed, trained = service.learn_now(full=full)
     finally:
@@ -124,3 +134,121 @@ def keys_revoke(key):
     with ws.transaction() as s:
         view = revoke_key(s, ws.settings.user, key)
     click.echo(f"revoked {view.name!r} ({view.prefix})")
+
+
+@main.command("preview")
+@click.option("--member", "member_id", default=None, metavar="ID", help="The member's id (as the service is sent it).")
+@click.option("--tastes", default=None, metavar="JSON",
+              help='Their tastes, tag → weight in −1 … 1, e.g. \'{"genre:romance": 0.8}\' (default: an imported '
+                   "member's own, else none).")
+@click.option("--country", default="", help="Two-letter country code.")
+@click.option("--device", default="", help="tv, mobile, tablet, web …")
+@click.option("--locale", default="", help="e.g. fr-FR.")
+@click.option("--maturity", default="", help="The member's maturity limit (all, 7+, 13+, 16+, 18+).")
+@click.option("--title", "titles", multiple=True, type=int, metavar="TITLE_ID", help="A title of the row (repeatable).")
+@click.option("--requests", "requests_file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Many members at once: a file of /v1/decide request bodies, one JSON object a line.")
+@click.option("--sticky-hours", default=None, type=click.FloatRange(0, 2160),
+              help="As the service runs (`artdash serve --sticky-hours`; default ARTDASH_STICKY_HOURS, else 24).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a line per request) instead of a table.")
+def preview(member_id, tastes, country, device, locale, maturity, titles, requests_file, sticky_hours, as_json):
+    """What the decision service answers a member now — the same decide function over the same
+    model version, sticky window and eligibility as POST /v1/decide — without logging anything.
+
+    \b
+    Examples:
+      artdash preview --member m-17 --title 3 --title 5 --json
+      artdash preview --member new --tastes '{"genre:comedy": 0.9}' --country FR --title 3
+      artdash preview --requests rows.jsonl --json
+    """
+    import json
+
+    from artdash.errors import ValidationError
+    from artdash.serve import DecisionService, ServiceSettings
+
+    bodies = []
+    if requests_file is not None:
+        for n, line in enumerate(requests_file.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                try:
+                    bodies.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    raise ValidationError(f"{requests_file.name} line {n} is not JSON ({e.msg}); give one "
+                                          "/v1/decide request body a line") from None
+    if member_id is not None:
+        member = {"id": member_id, "country": country, "device": device, "locale": locale, "maturity": maturity}
+        if tastes is not None:
+            try:
+                member["tastes"] = json.loads(tastes)
+            except json.JSONDecodeError as e:
+                raise ValidationError(f"--tastes is not JSON ({e.msg}); e.g. '{{\"genre:romance\": 0.8}}'") from None
+        bodies.append({"member": member, "titles": list(titles)})
+    if not bodies:
+        raise ValidationError("say whom to preview: --member ID with --title (repeatable), or --requests FILE")
+    ws = open_workspace()
+    sticky_hours = ws.settings.sticky_hours if sticky_hours is None else sticky_hours
+    service = DecisionService(ws, ServiceSettings(learn=False, require_keys=False, sticky_hours=sticky_hours),
+                              background=False)
+    try:
+        for body in bodies:
+            decided = service.prepare(body)
+            answer = {"member": body.get("member", {}).get("id") if isinstance(body, dict) else None,
+                      "decisions": [{k: v for k, v in d.as_json().items() if k != "event_id"}
+                                    for d in decided.decisions],
+                      "policy": decided.policy, "model_version": decided.model_version,
+                      "served_at": decided.at.isoformat()}
+            if as_json:
+                click.echo(json.dumps(answer))
+                continue
+            import pandas as pd
+
+            click.echo(f"member {answer['member']}: {answer['policy']}, model version {answer['model_version']} "
+                       "(nothing logged)")
+            print_table(pd.DataFrame(answer["decisions"]))
+    finally:
+        service.close()
+
+
+@main.group(cls=CommandGroup)
+def models():
+    """Trained versions of every policy, stored as artifacts: what each learnt from, when, by
+    whom, and from when members are served it."""
+
+
+@models.command("list")
+@click.option("--policy", default=None, help="Only this policy's versions (a registry key, e.g. linucb).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+def models_list(policy, limit):
+    """The stored versions, newest first."""
+    import pandas as pd
+
+    from artdash.decision.models import list_versions
+
+    ws = open_workspace()
+    with ws.results_engine.connect() as conn:
+        found = list_versions(conn, policy)
+    rows = [{"version": v["version"], "policy": v["policy"], "source": v["source"],
+             "trained at": f"{v['trained_at']:%Y-%m-%d %H:%M:%S}", "by": v["trained_by"] or "—",
+             "decisions": f"{v['n_rows']:,}", "in effect from": f"{v['effective_at']:%Y-%m-%d %H:%M}"}
+            for v in found[:limit]]
+    print_table(pd.DataFrame(rows))
+    if len(found) > limit:
+        click.echo(f"… and {len(found) - limit:,} older (--limit)")
+
+
+@models.command("show")
+@click.argument("version", type=int)
+def models_show(version):
+    """Everything stored about VERSION but its arrays."""
+    from artdash.decision.models import list_versions
+    from artdash.errors import NotFoundError
+
+    ws = open_workspace()
+    with ws.results_engine.connect() as conn:
+        found = next((v for v in list_versions(conn) if v["version"] == version), None)
+    if found is None:
+        raise NotFoundError(f"there is no model version {version}; `artdash models list` lists them")
+    for key in ("version", "policy", "label", "source", "trained_at", "trained_by", "n_rows", "data_from", "data_to",
+                "catalog_fingerprint", "effective_at", "note"):
+        value = found[key]
+        click.echo(f"{key.replace('_', ' '):>20}: {'—' if value in (None, '') else value}")

@@ -207,6 +207,13 @@ policy_models = Table(
     Column("policy", String(40), nullable=False),
     Column("trained_at", DateTime(timezone=True), nullable=False),
     Column("n_rows", BigInteger, nullable=False),
-    Column("state", LargeBinary, nullable=False),           # numpy arrays (np.savez), see artdash.serve.model
+    Column("state", LargeBinary, nullable=False),           # numpy arrays (np.savez), see artdash.decision.models
     Column("note", Text, nullable=False, server_default=""),
+    # what it was trained on, by whom, and from when members are served it (r0009)
+    Column("source", String(20), nullable=False, server_default="live"),     # live, lab or import
+    Column("trained_by", String(120), nullable=False, server_default=""),
+    Column("catalog_fingerprint", String(32), nullable=False, server_default=""),
+    Column("data_from", DateTime(timezone=True), nullable=True),
+    Column("data_to", DateTime(timezone=True), nullable=True),
+    Column("effective_at", DateTime(timezone=True), nullable=True),        # None: when it was trained
 )

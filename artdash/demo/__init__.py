@@ -13,9 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from sqlalchemy import select
 
 from artdash import catalog
 from artdash.catalog.taxonomy import find_tag
+from artdash.db.results_schema import policy_models
+from artdash.decision.bootstrap import train_simulated
+from artdash.policy.registry import DEFAULT_POLICY
 from artdash.workspace import Workspace
 
 BOX = (640, 960)
@@ -354,3 +358,15 @@ def load_demo(ws: Workspace, actor: str = DEMO_ACTOR, titles: tuple[DemoTitle, .
         if progress:
             progress(i, len(titles), spec.name)
     return added
+
+
+def load_demo_models(ws: Workspace, actor: str = DEMO_ACTOR) -> int | None:
+    """A first version of the default policy, trained on a simulated log over the demo's
+    personas (``artdash.decision.bootstrap``), so Preview and the decision service show and
+    serve a personalised model from the start. None when it already has a version."""
+    with ws.results_engine.connect() as conn:
+        if conn.execute(select(policy_models.c.version).where(policy_models.c.policy == DEFAULT_POLICY)
+                        .limit(1)).first() is not None:
+            return None
+    with ws.session() as s:
+        return train_simulated(s, ws.results_engine, DEFAULT_POLICY, actor)

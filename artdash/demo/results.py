@@ -16,6 +16,7 @@ from artdash import clock, preview
 from artdash.catalog import personas as personas_module
 from artdash.catalog.taxonomy import list_tags
 from artdash.db.models import Variant
+from artdash.decision.catalog import load_preview_catalog
 from artdash.policy.base import explore
 from artdash.policy.features import FeatureSpace
 from artdash.results.ingest import IngestReport, ingest
@@ -34,7 +35,7 @@ def demo_log(ws: Workspace, n: int = 200_000, days: int = 30, seed: int = 11,
     rng = np.random.default_rng(seed)
     end = (end or clock.now()).replace(minute=0, second=0, microsecond=0)
     with ws.session() as s:
-        catalog = [t for t in preview.load_preview_catalog(s) if t.candidates]
+        catalog = [t for t in load_preview_catalog(s) if t.candidates]
         people = [p for p in personas_module.list_personas(s) if p.kind == "synthetic" and not p.is_blank]
         features = FeatureSpace(list_tags(s))
         policies = preview.build_policies(s, catalog, people).policies

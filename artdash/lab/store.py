@@ -219,9 +219,10 @@ def _promotion_view(p: PolicyPromotion) -> PromotionView:
 
 
 def promote(session: Session, policy: str, actor: str, run_id: int | None = None, note: str = "") -> PromotionView:
-    """Make ``policy`` the one Preview serves by default (recorded with who, when and why)."""
+    """Make ``policy`` the one the decision service serves and Preview shows (recorded with who,
+    when and why). A policy the service cannot serve is refused, with the reason."""
     authorize(session, actor, "admin")
-    registry.check(policy)
+    registry.check_servable(policy)
     if run_id is not None:
         _get(session, run_id)
     entry = PolicyPromotion(policy=policy, action="promote", by=actor, run_id=run_id, note=(note or "").strip()[:2000])

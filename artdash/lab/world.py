@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from artdash import clock
 from artdash.catalog.personas import list_personas
 from artdash.catalog.taxonomy import list_tags
+from artdash.decision.catalog import editors_picks, load_preview_catalog
 from artdash.policy.features import FeatureSpace
-from artdash.preview import editors_picks, load_preview_catalog
 from artdash.simulator.world import LabWorld, build_world
 
 

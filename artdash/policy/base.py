@@ -1,10 +1,9 @@
-"""The policy interface, the objects it speaks in, and sticky assignment."""
+"""The policy interface and the objects it speaks in (sticky assignment: :mod:`artdash.policy.assign`)."""
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -12,8 +11,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from artdash import clock
-
-DEFAULT_WINDOW_HOURS = 24.0
+from artdash.policy.assign import DEFAULT_WINDOW_HOURS, pick
 
 
 @dataclass(frozen=True)
@@ -131,37 +129,54 @@ def title_candidates(candidates: CandidateTable) -> dict[int, list[Candidate]]:
     return out
 
 
-def sticky_draw(member_key: str, title_id: int, when: datetime | None = None,
-                window_hours: float = DEFAULT_WINDOW_HOURS) -> float:
-    """A number in [0, 1) fixed by (member, title, time window): the same member gets the same
-    image of a title for the whole window, without any global random state."""
-    when = when or clock.now()
-    window = int(when.timestamp() // (window_hours * 3600))
-    digest = hashlib.blake2b(f"{member_key}|{title_id}|{window}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
+@dataclass(frozen=True)
+class Groups:
+    """Logged decisions summed per (context, variant) — what a served policy learns from:
+    each group's variant, rounds, Σ 1/propensity, Σ reward/propensity and quality plays, and
+    (for policies that personalise) the feature rows of a slice of groups, built on demand."""
+
+    variant: np.ndarray
+    n: np.ndarray
+    w: np.ndarray
+    wr: np.ndarray
+    q: np.ndarray
+    features: Callable[[slice], np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self.n)
 
 
-def sticky_draws(member_key: str, title_ids: Sequence[int], when: datetime | None = None,
-                 window_hours: float = DEFAULT_WINDOW_HOURS) -> np.ndarray:
-    """:func:`sticky_draw` for several titles of one member at once (the same numbers)."""
-    when = when or clock.now()
-    window = int(when.timestamp() // (window_hours * 3600))
-    blake = hashlib.blake2b
-    return np.array([int.from_bytes(blake(f"{member_key}|{t}|{window}".encode(), digest_size=8).digest(), "big")
-                     for t in title_ids], dtype=np.float64) / 2**64
-
-
-def choose_index(probabilities: np.ndarray, u: float) -> int:
-    """Inverse-CDF pick: index i such that cumsum[i-1] <= u < cumsum[i]."""
-    cumulative = np.cumsum(probabilities)
-    return int(min(np.searchsorted(cumulative, u * cumulative[-1], side="right"), len(probabilities) - 1))
+State = dict[str, np.ndarray]
 
 
 class Policy(ABC):
-    """Probabilities over a title's active variants for a context, and decisions from them."""
+    """Probabilities over a title's active variants for a context, and decisions from them.
+
+    A policy that ``learns`` keeps what it learnt as additive sums: :meth:`state` returns them
+    (arrays: a stored model version is just these), :meth:`restore` starts from them and
+    :meth:`learn_groups` adds logged decisions — so a version trained on two logs is the one
+    trained on their union, and training continues from the last version."""
 
     name: str = "policy"
     label: str = "Policy"
+    learns: bool = False
+    first_choice: str = "the policy's first choice"     # why a decision went to its most likely variant
+
+    def state(self) -> State:
+        """What the policy has learnt, as arrays ({} for a policy that learns nothing)."""
+        return {}
+
+    def restore(self, state: State) -> Policy:
+        """Continue from ``state`` (of :meth:`state`)."""
+        return self
+
+    def learn_groups(self, groups: Groups) -> None:  # noqa: B027  (a no-op for policies that learn nothing)
+        """Add summed logged decisions to what the policy has learnt."""
+
+    @property
+    def learnt_rounds(self) -> int:
+        """How many logged decisions it has learnt from (0 for a policy that learns nothing)."""
+        return 0
 
     @abstractmethod
     def probabilities(self, context: Context, candidates: Sequence[Candidate]) -> np.ndarray:
@@ -215,7 +230,8 @@ class Policy(ABC):
                             explanation="no active variant: nothing to show", policy=self.name, fallback=True)
         ordered = sorted(candidates, key=lambda c: c.variant_id)
         probs = self.probabilities(context, ordered)
-        index = choose_index(probs, sticky_draw(context.member_key, ordered[0].title_id, when, window_hours))
+        index = pick(context.member_key, ordered[0].title_id, np.array([c.variant_id for c in ordered]), probs,
+                     when or clock.now(), window_hours)
         reason = self.fallback_reason(context)
         explanation = self.explain(context, ordered, index)
         if len(ordered) == 1:

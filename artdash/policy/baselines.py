@@ -7,7 +7,16 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from artdash.errors import ValidationError
-from artdash.policy.base import Candidate, CandidateTable, Context, Policy, Rounds, explore
+from artdash.policy.base import (
+    Candidate,
+    CandidateTable,
+    Context,
+    Groups,
+    Policy,
+    Rounds,
+    State,
+    explore,
+)
 from artdash.policy.table import explore_table, uniform_table
 
 
@@ -36,6 +45,7 @@ class EditorsPickPolicy(Policy):
     """The variant an editor chose for the title; uniform where there is no pick."""
 
     name, label = "editors-pick", "Editor's pick"
+    first_choice = "the editor's pick"
 
     def __init__(self, picks: Mapping[int, int] | None = None, exploration: float = 0.0):
         self.picks = dict(picks or {})
@@ -67,25 +77,47 @@ class EditorsPickPolicy(Policy):
         return "the editor's pick" if candidates[index].variant_id == pick else "exploration away from the editor's pick"
 
 
-class BestSingleVariantPolicy(Policy):
-    """The variant with the highest quality take rate so far (the same for everyone), with an
-    exploration share. Rates use a Beta(1, 1) posterior mean so unseen variants are not zero."""
+class VariantCounts(Policy):
+    """A policy that learns quality plays and impressions per variant (the same for everyone)."""
 
-    name, label = "best-single", "Best single variant"
+    learns = True
 
     def __init__(self, quality_counts: Mapping[int, tuple[int, int]] | None = None, exploration: float = 0.1):
         self.counts = dict(quality_counts or {})
         self.exploration = _check_exploration(exploration)
 
-    def rate(self, variant_id: int) -> float:
-        """The variant's posterior mean quality take rate (Beta(1, 1) prior)."""
-        successes, trials = self.counts.get(variant_id, (0, 0))
-        return (successes + 1) / (trials + 2)
+    def state(self) -> State:
+        ids = sorted(self.counts)
+        if not ids:
+            return {}
+        return {"variant": np.array(ids, dtype=np.int64),
+                "successes": np.array([self.counts[v][0] for v in ids], dtype=np.int64),
+                "trials": np.array([self.counts[v][1] for v in ids], dtype=np.int64)}
+
+    def restore(self, state: State) -> VariantCounts:
+        self.counts = ({int(v): (int(s), int(n)) for v, s, n in
+                        zip(state["variant"], state["successes"], state["trials"])} if state else {})
+        self.changed()
+        return self
+
+    @property
+    def learnt_rounds(self) -> int:
+        return int(sum(t for _, t in self.counts.values()))
+
+    def learn_groups(self, groups: Groups) -> None:
+        for v, q, n in zip(groups.variant.tolist(), groups.q.tolist(), groups.n.tolist()):
+            s, t = self.counts.get(int(v), (0, 0))
+            self.counts[int(v)] = (s + int(q), t + int(n))
+        self.changed()
 
     def reset(self) -> None:
         self.counts = {}
+        self.changed()
 
-    def partial_fit(self, candidates: CandidateTable, affinity: np.ndarray, rounds: Rounds) -> BestSingleVariantPolicy:
+    def changed(self) -> None:  # noqa: B027  (a hook for policies that cache what they derive)
+        """Called whenever the counts change."""
+
+    def partial_fit(self, candidates: CandidateTable, affinity: np.ndarray, rounds: Rounds) -> VariantCounts:
         """Add the rounds' quality plays and impressions to each shown variant's counts."""
         shown = candidates.variant_ids[rounds.title, rounds.action]
         ids, index = np.unique(shown, return_inverse=True)
@@ -94,7 +126,21 @@ class BestSingleVariantPolicy(Policy):
         for vid, s, n in zip(ids.tolist(), successes.tolist(), trials.tolist()):
             old_s, old_n = self.counts.get(int(vid), (0, 0))
             self.counts[int(vid)] = (old_s + int(round(s)), old_n + int(n))
+        self.changed()
         return self
+
+
+class BestSingleVariantPolicy(VariantCounts):
+    """The variant with the highest quality take rate so far (the same for everyone), with an
+    exploration share. Rates use a Beta(1, 1) posterior mean so unseen variants are not zero."""
+
+    name, label = "best-single", "Best single variant"
+    first_choice = "best quality take rate so far"
+
+    def rate(self, variant_id: int) -> float:
+        """The variant's posterior mean quality take rate (Beta(1, 1) prior)."""
+        successes, trials = self.counts.get(variant_id, (0, 0))
+        return (successes + 1) / (trials + 2)
 
     def table(self, candidates: CandidateTable, affinity: np.ndarray) -> np.ndarray:
         valid = candidates.valid

@@ -54,7 +54,7 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
 
 def sticky_uniform(member_ids: np.ndarray, title_ids: np.ndarray, window: int) -> np.ndarray:
     """Per pair, a number in [0, 1) fixed by (member, title, window) — the batch twin of
-    :func:`artdash.policy.base.sticky_draw` (a different hash: batch and single decisions
+    :mod:`artdash.policy.assign` (a different hash: batch and single decisions
     are each sticky, not equal to each other)."""
     with np.errstate(over="ignore"):
         key = splitmix64(member_ids.astype(np.uint64) * np.uint64(0x100000001B3)

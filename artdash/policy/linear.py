@@ -8,7 +8,16 @@ from typing import Any
 import numpy as np
 
 from artdash.errors import ValidationError
-from artdash.policy.base import Candidate, CandidateTable, Context, Policy, Rounds, explore
+from artdash.policy.base import (
+    Candidate,
+    CandidateTable,
+    Context,
+    Groups,
+    Policy,
+    Rounds,
+    State,
+    explore,
+)
 from artdash.policy.features import FeatureSpace
 from artdash.policy.table import explore_table, feature_tensor
 
@@ -21,6 +30,9 @@ class LinearBanditPolicy(Policy):
     propensity weighting corrects for what the logging policy preferred)."""
 
     name, label = "linucb", "Contextual bandit (LinUCB)"
+    first_choice = "top-scored for this member's tastes"
+    learns = True
+    CHUNK = 200_000          # groups a time when learning from summed logs (flat memory)
 
     def __init__(self, features: FeatureSpace, alpha: float = 0.05, exploration: float = 0.05, ridge: float = 1.0):
         if alpha < 0 or ridge <= 0:
@@ -138,6 +150,34 @@ class LinearBanditPolicy(Policy):
         self.theta = self.a_inv @ (scale * sums["xr"])
         self.n_trained = sums["n"]
         return self
+
+    def state(self) -> State:
+        """The additive sums (Σ w x xᵀ, Σ w r x, Σ w, rounds); {} before any training."""
+        if self._sums is None:
+            return {}
+        return {"xx": np.asarray(self._sums["xx"]), "xr": np.asarray(self._sums["xr"]),
+                "w": np.array(self._sums["w"]), "n": np.array(self._sums["n"])}
+
+    def restore(self, state: State) -> LinearBanditPolicy:
+        """The model of ``state``'s sums (untrained when it is empty)."""
+        self.reset()
+        if state and int(state["n"]) > 0:
+            self.continue_from(state).update_grouped(np.zeros((0, self.features.dim)), np.zeros(0), np.zeros(0), 0)
+        return self
+
+    @property
+    def learnt_rounds(self) -> int:
+        return int(self.n_trained)
+
+    def learn_groups(self, groups: Groups) -> None:
+        """Add summed logged decisions: their feature rows, a chunk of groups at a time."""
+        if not len(groups):
+            return
+        if groups.features is None:
+            raise ValidationError("the bandit learns from feature rows: the groups carry none")
+        for start in range(0, len(groups), self.CHUNK):
+            sl = slice(start, start + self.CHUNK)
+            self.update_grouped(groups.features(sl), groups.w[sl], groups.wr[sl], int(groups.n[sl].sum()))
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """UCB score of each row of ``x`` (a trained model only)."""

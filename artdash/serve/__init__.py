@@ -1,11 +1,11 @@
 """The decision service: which artwork to show a member, logged with its propensity, joined with
 what the member did, learnt from — the live loop.
 
-- :mod:`~artdash.serve.snapshot` the catalog as the service decides over it (swapped on refresh)
-- :mod:`~artdash.serve.decide` one request → a decision per title (vectorised, sticky, with propensities)
+The decision itself — the catalog as arrays, the trained versions, which version serves a
+member, one request → a decision per title — is :mod:`artdash.decision`, shared with Preview.
+
 - :mod:`~artdash.serve.writer` group commit: acknowledged means on disk
 - :mod:`~artdash.serve.log` writing decisions, joining outcomes (late, unknown, duplicate)
-- :mod:`~artdash.serve.model` trained versions of the served policy (IPS-weighted, grouped in SQL)
 - :mod:`~artdash.serve.learn` resolved decisions → the impression log (live traffic in Results)
 - :mod:`~artdash.serve.service` the core without HTTP; :mod:`~artdash.serve.http` FastAPI on top
 - :mod:`~artdash.serve.client` the same calls in-process or over HTTP

@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select
 
 from artdash.db.results_schema import decision_contexts, decisions, outcomes
+from artdash.decision.decide import DECISION_COLUMNS
 
 MAX_OUTCOMES = 10_000
-# The decisions table's columns, in the order each logged row (a tuple) holds them.
-DECISION_COLUMNS = ("event_id", "at_ms", "member_id", "title_id", "variant_id", "propensity", "candidates", "policy",
-                    "model_version", "context_hash", "country", "device", "shadow_policy", "shadow_variant_id",
-                    "shadow_propensity", "shadow_p_shown")
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ def _insert_tuples(conn: Connection, table, columns: Sequence[str], rows: Sequen
 
 
 def write_decisions(rows: Sequence[tuple], context: dict | None):
-    """A job that logs ``rows`` (tuples, ``artdash.serve.decide.DECISION_COLUMNS``) and, unless
+    """A job that logs ``rows`` (tuples, ``artdash.decision.decide.DECISION_COLUMNS``) and, unless
     None (known to be stored already), their context."""
     def job(conn: Connection) -> int:
         if rows and context is not None:

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from artdash.catalog.eligibility import MATURITY
-from artdash.serve.decide import MAX_TITLES
+from artdash.decision.decide import MAX_TITLES
 from artdash.serve.log import MAX_OUTCOMES
 
 

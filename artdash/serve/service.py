@@ -1,10 +1,11 @@
 """The decision service's core, without HTTP: what ``artdash serve`` runs and what the
 in-process client calls.
 
-It holds one :class:`Snapshot` of the catalog and one :class:`ServedPolicy`, swapped whole
-when a refresh finds the catalog, the promotion or the trained version changed (every
-``refresh_seconds``: a promotion or a takedown reaches the service within that, without a
-restart). A policy started in shadow mode (``artdash.serve.shadow``) is loaded beside it and
+It holds one :class:`Snapshot` of the catalog and the :class:`Timeline` of the served policy's
+trained versions (a member is served the version in effect when their sticky window began),
+swapped whole when a refresh finds the catalog, the promotion or the trained versions changed
+(every ``refresh_seconds``: a promotion or a takedown reaches the service within that, without
+a restart; a retrain reaches members at their next window). A policy started in shadow mode (``artdash.serve.shadow``) is loaded beside it and
 its choice logged next to each decision. Decisions are logged through the group writer before
 they are answered. A learner thread flushes resolved decisions into the impression log and
 retrains the served policy (and a shadow that learns) every ``retrain_every`` outcomes or
@@ -18,7 +19,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError as PydanticError
@@ -29,25 +30,26 @@ from artdash.access.api_keys import ApiKeyView, digest, key_table, prefix_of
 from artdash.catalog.eligibility import aware
 from artdash.db.engine import make_engine
 from artdash.db.models import ApiKey
-from artdash.errors import ArtdashError, ValidationError
-from artdash.lab.store import PromotionView, current_policy
-from artdash.policy.registry import DEFAULT_POLICY, LABELS
-from artdash.preview import catalog_fingerprint
-from artdash.serve import learn
-from artdash.serve.decide import Decided, Member, decide
-from artdash.serve.log import Outcome, OutcomeReport, record_outcomes, write_decisions
-from artdash.serve.model import (
-    SERVABLE,
+from artdash.decision.catalog import catalog_fingerprint
+from artdash.decision.decide import Decided, Member, decide
+from artdash.decision.models import (
     ServedPolicy,
     TrainReport,
     latest_version,
     load_latest,
     train,
 )
+from artdash.decision.snapshot import Snapshot, load_snapshot
+from artdash.decision.timeline import Timeline, effective_from, load_timeline
+from artdash.errors import ArtdashError, ValidationError
+from artdash.lab.store import PromotionView
+from artdash.policy.registry import DEFAULT_POLICY, LABELS
+from artdash.serve import learn
+from artdash.serve.log import Outcome, OutcomeReport, record_outcomes, write_decisions
 from artdash.serve.ratelimit import RateLimiter
 from artdash.serve.schema import DecideIn, OutcomeIn, OutcomesIn, error_message
+from artdash.serve.served import floor_of, served_choice
 from artdash.serve.shadow import ShadowView, current_shadow
-from artdash.serve.snapshot import Snapshot, load_snapshot
 from artdash.serve.writer import GroupWriter, durable
 from artdash.workspace import Workspace
 
@@ -79,14 +81,16 @@ class ServiceSettings:
     retrain_every: int = 1000              # outcomes between two retrains …
     retrain_seconds: float = 600.0         # … or this long, whichever comes first
     flush_seconds: float = 60.0            # resolved decisions → impression log
-    sticky_hours: float = 24.0
+    sticky_hours: float = 24.0             # a member keeps a title's image this long (0: off)
     learn: bool = True                     # run the learner thread (one learner per results store)
     require_keys: bool = True              # False: no API key needed (local trials only)
 
     def __post_init__(self) -> None:
-        for name in ("refresh_seconds", "reward_window_seconds", "retrain_seconds", "flush_seconds", "sticky_hours"):
+        for name in ("refresh_seconds", "reward_window_seconds", "retrain_seconds", "flush_seconds"):
             if not getattr(self, name) > 0:
                 raise ValidationError(f"{name.replace('_', ' ')} must be more than 0")
+        if not 0 <= self.sticky_hours <= 24 * 90:
+            raise ValidationError("sticky hours must be from 0 (stickiness off) to 2160 (90 days)")
         if self.retrain_every < 1:
             raise ValidationError("retrain every must be at least 1 outcome")
 
@@ -122,7 +126,9 @@ class DecisionService:
         self.shadow_entry: ShadowView | None = None
         self.shadow: ServedPolicy | None = None
         self.snapshot: Snapshot
-        self.served: ServedPolicy
+        self.timeline: Timeline
+        self.served: ServedPolicy                # the newest trained version (what learning continues)
+        self._loaded: dict[int, ServedPolicy] = {}
         self.counters = {"decisions": 0, "requests": 0, "outcomes": 0, "late": 0, "unknown": 0, "duplicate": 0}
         self._outcomes_since_train = 0
         self._last_train = time.monotonic()
@@ -151,31 +157,32 @@ class DecisionService:
                     conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at))
         with self.ws.session() as s:
             keys = key_table(s)
-            promoted, entry = current_policy(s)
-            name = promoted or DEFAULT_POLICY
-            note = ""
-            if name not in SERVABLE:
-                note = (f"{LABELS.get(name, name)} is promoted but cannot be served yet; serving "
-                        f"{LABELS[DEFAULT_POLICY]} instead")
-                name = DEFAULT_POLICY
+            name, entry, note = served_choice(s)
             changed = force or catalog_fingerprint(s) != self.snapshot.fingerprint
             snapshot = load_snapshot(s) if changed else self.snapshot
             shadow_entry = current_shadow(s)
         self._keys = keys
+        floor = floor_of(entry, name)
         shadow_name = shadow_entry.policy if shadow_entry and shadow_entry.policy != name else None
+        previous = None if force else self.timeline
+        if changed or previous is None or previous.name != name:
+            self._loaded = {}
         with self.results.connect() as conn:
-            newest = latest_version(conn, name)
-            swap = changed or name != self.served.name or newest != self.served.version
-            served = load_latest(conn, name, snapshot) if swap else self.served
+            timeline = load_timeline(conn, name, snapshot, clock.now(), self.settings.sticky_hours, floor,
+                                     self._loaded)
             shadow = None
             if shadow_name is not None:
                 keep = (not changed and self.shadow is not None and self.shadow.name == shadow_name
                         and self.shadow.version == latest_version(conn, shadow_name))
                 shadow = self.shadow if keep else load_latest(conn, shadow_name, snapshot)
+        self._loaded = {v.version: v for v in timeline.versions if v.trained}
+        swap = (previous is None or changed or previous.name != name
+                or [v.version for v in previous.versions] != [v.version for v in timeline.versions])
+        served = timeline.newest
         if note:
-            served = ServedPolicy(served.name, served.version, served.policy, served.trained_at, served.n_rows, note)
+            served = replace(served, note=note)
         with self._lock:
-            self.snapshot, self.served, self.promotion = snapshot, served, entry
+            self.snapshot, self.timeline, self.served, self.promotion = snapshot, timeline, served, entry
             self.shadow, self.shadow_entry = shadow, shadow_entry if shadow_name else None
         return swap
 
@@ -225,10 +232,10 @@ class DecisionService:
         request = parse(DecideIn, body)
         when = clock.now()
         with self._lock:
-            snapshot, served, shadow = self.snapshot, self.served, self.shadow
+            snapshot, timeline, shadow = self.snapshot, self.timeline, self.shadow
             member = self.member_of(request, snapshot)
-            return decide(snapshot, served, member, request.titles, when, self.settings.sticky_hours, request.explain,
-                          shadow)
+            return decide(snapshot, timeline, member, request.titles, when, self.settings.sticky_hours,
+                          request.explain, shadow)
 
     def log_decided(self, decided: Decided) -> Future:
         """Hand the decisions to the writer; the future resolves once they are committed."""
@@ -327,9 +334,12 @@ class DecisionService:
         now = now or clock.now()
         closed = now - timedelta(seconds=self.settings.reward_window_seconds)
         flushed = learn.flush_closed(self.ws, closed)
+        # a new version reaches members at their next window, from a tick every worker has heard of
+        # it by (with stickiness off: at once)
+        effective = now if self.settings.sticky_hours == 0 else effective_from(now, self.settings.refresh_seconds)
         with self.ws.session() as s:
             report = train(self.results, s, self.served.name, self.snapshot, self.ws.settings.quality_play_seconds,
-                           closed, now=now, full=full)
+                           closed, now=now, full=full, effective_at=effective)
             shadow = self.shadow
             if shadow is not None:      # the shadow learns from the same log (IPS-weighted by what was served)
                 train(self.results, s, shadow.name, self.snapshot, self.ws.settings.quality_play_seconds, closed,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import NormalDist
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
@@ -29,8 +30,8 @@ from artdash.clock import epoch_ms
 from artdash.db.models import PolicyShadow
 from artdash.errors import ValidationError
 from artdash.lab.store import PromotionView, current_policy, promote
+from artdash.policy import registry
 from artdash.policy.registry import DEFAULT_POLICY, LABELS
-from artdash.serve.model import SERVABLE
 
 MIN_RESOLVED = 500          # resolved shadowed decisions before a promotion can be supported
 LIVE_WITHIN = timedelta(days=7)   # a service that decided this recently is live: promote through shadow
@@ -68,16 +69,14 @@ def current_shadow(session: Session) -> ShadowView | None:
 def served_name(session: Session) -> str:
     """The policy the service serves: the promoted one, else the default."""
     promoted, _ = current_policy(session)
-    return promoted if promoted in SERVABLE else DEFAULT_POLICY
+    return promoted if promoted is not None and promoted in registry.names(servable_only=True) else DEFAULT_POLICY
 
 
 def start_shadow(session: Session, policy: str, actor: str, note: str = "") -> ShadowView:
     """Run ``policy`` in shadow from now on (admins): the service logs its choice beside every
     decision from its next refresh. Replaces a running shadow."""
     authorize(session, actor, "admin")
-    if policy not in SERVABLE:
-        names = ", ".join(LABELS.get(p, p) for p in SERVABLE)
-        raise ValidationError(f"{LABELS.get(policy, policy)!s} cannot run in the service; one of: {names}")
+    registry.check_servable(policy)
     served = served_name(session)
     if policy == served:
         raise ValidationError(f"{LABELS.get(policy, policy)} is the policy being served; pick another one to "
@@ -137,15 +136,23 @@ class ShadowReadout:
 
 
 _SUMS = text("""
-SELECT COUNT(*) AS n, COALESCE(SUM(m), 0) AS matches, COALESCE(SUM(r), 0) AS sr, COALESCE(SUM(w), 0) AS sw,
-       COALESCE(SUM(w * r), 0) AS swr, COALESCE(SUM(w * w), 0) AS sw2, COALESCE(SUM(w * w * r), 0) AS sw2r
+SELECT COUNT(*) AS clusters, COALESCE(SUM(n), 0) AS n, COALESCE(SUM(m), 0) AS matches, COALESCE(SUM(r), 0) AS r,
+       COALESCE(SUM(w), 0) AS w, COALESCE(SUM(wr), 0) AS wr, COALESCE(SUM(w2), 0) AS w2,
+       COALESCE(SUM(n * n), 0) AS nn, COALESCE(SUM(r * r), 0) AS rr, COALESCE(SUM(r * n), 0) AS r_n,
+       COALESCE(SUM(w * w), 0) AS w_w, COALESCE(SUM(wr * wr), 0) AS wr_wr, COALESCE(SUM(w * wr), 0) AS w_wr,
+       COALESCE(SUM(wr * r), 0) AS wr_r, COALESCE(SUM(wr * n), 0) AS wr_n, COALESCE(SUM(w * r), 0) AS w_r,
+       COALESCE(SUM(w * n), 0) AS w_n
 FROM (
-  SELECT CASE WHEN d.shadow_variant_id = d.variant_id THEN 1 ELSE 0 END AS m,
-         CASE WHEN o.played = 1 AND o.late = 0 AND o.play_seconds >= :quality THEN 1 ELSE 0 END AS r,
-         COALESCE(d.shadow_p_shown, 0) / d.propensity AS w
-  FROM decisions d LEFT JOIN outcomes o ON o.event_id = d.event_id
-  WHERE d.shadow_policy = :policy AND d.at_ms >= :since AND (d.at_ms < :closed OR o.event_id IS NOT NULL)
-) t
+  SELECT COUNT(*) AS n, SUM(m) AS m, SUM(r) AS r, SUM(w) AS w, SUM(w * r) AS wr, SUM(w * w) AS w2
+  FROM (
+    SELECT d.member_id, d.title_id,
+           CASE WHEN d.shadow_variant_id = d.variant_id THEN 1 ELSE 0 END AS m,
+           CASE WHEN o.played = 1 AND o.late = 0 AND o.play_seconds >= :quality THEN 1.0 ELSE 0.0 END AS r,
+           COALESCE(d.shadow_p_shown, 0) / d.propensity AS w
+    FROM decisions d LEFT JOIN outcomes o ON o.event_id = d.event_id
+    WHERE d.shadow_policy = :policy AND d.at_ms >= :since AND (d.at_ms < :closed OR o.event_id IS NOT NULL)
+  ) rows_ GROUP BY member_id, title_id
+) clusters_
 """)
 _LOGGED = text("SELECT COUNT(*) FROM decisions WHERE shadow_policy = :policy AND at_ms >= :since")
 _SERVED = text("SELECT DISTINCT policy FROM decisions WHERE shadow_policy = :policy AND at_ms >= :since")
@@ -163,33 +170,73 @@ class Estimates:
     effective_sample: float
 
 
-def estimate(n: int, sr: float, sw: float, swr: float, sw2: float, sw2r: float,
-             confidence: float = CONFIDENCE) -> Estimates:
-    """From the sufficient statistics of n rounds with 0/1 rewards r and weights w (Σr, Σw,
-    Σwr, Σw², Σw²r): what was served (mean of r, normal interval), the target's SNIPS
-    estimate (delta method, as :func:`artdash.ope.snips`), their difference (delta method on
-    the paired influence functions) and the effective sample size."""
+@dataclass(frozen=True)
+class Sums:
+    """The sufficient statistics of resolved decisions with 0/1 rewards r and weights w (the
+    target's probability of what was shown over its propensity), summed per cluster — a
+    member's showings of one title, which stickiness makes one assignment, not independent
+    draws — then over clusters: n, Σr, Σw, Σwr over rows; Σw² over rows (for the effective
+    sample size); and the cluster totals' squares and products (``nn`` = Σ n_c², ``rr`` =
+    Σ R_c², ``w_w`` = Σ W_c², ``wr_wr`` = Σ WR_c², ``w_wr`` = Σ W_c·WR_c, ``r_n``, ``wr_r``,
+    ``wr_n``, ``w_r``, ``w_n`` likewise)."""
+
+    clusters: int
+    n: int
+    r: float
+    w: float
+    wr: float
+    w2: float
+    nn: float
+    rr: float
+    r_n: float
+    w_w: float
+    wr_wr: float
+    w_wr: float
+    wr_r: float
+    wr_n: float
+    w_r: float
+    w_n: float
+
+    @staticmethod
+    def of(cluster: np.ndarray, r: np.ndarray, w: np.ndarray) -> Sums:
+        """The sums of rounds with their cluster labels (each its own cluster: independent rounds)."""
+        _, c = np.unique(cluster, return_inverse=True)
+        n_c = np.bincount(c).astype(float)
+        r_c, w_c, wr_c = (np.bincount(c, weights=x) for x in (r, w, w * r))
+        return Sums(len(n_c), len(r), float(r.sum()), float(w.sum()), float((w * r).sum()), float((w * w).sum()),
+                    float(n_c @ n_c), float(r_c @ r_c), float(r_c @ n_c), float(w_c @ w_c), float(wr_c @ wr_c),
+                    float(w_c @ wr_c), float(wr_c @ r_c), float(wr_c @ n_c), float(w_c @ r_c), float(w_c @ n_c))
+
+
+def estimate(s: Sums, confidence: float = CONFIDENCE) -> Estimates:
+    """What was served (mean of r), the target's SNIPS estimate (as :func:`artdash.ope.snips`)
+    and their difference (the delta method on the paired influence functions), with intervals
+    whose variance sums each cluster's influence first (cluster-robust: a member shown one
+    title's image five times within a window is one assignment seen five times), and the
+    effective sample size of the weights. With every round its own cluster these are the
+    per-round formulas."""
     nan3 = (math.nan, math.nan, math.nan)
-    if n < 2:
+    n = s.n
+    if n < 2 or s.clusters < 2:
         return Estimates(nan3, nan3, nan3, 0.0)
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    vb = sr / n
-    half_b = z * math.sqrt(max(sr - n * vb * vb, 0.0) / (n - 1) / n)
+    vb = s.r / n
+    b2 = max(s.rr - 2 * vb * s.r_n + vb * vb * s.nn, 0.0)           # Σ_c (R_c − Vb n_c)²
+    half_b = z * math.sqrt(b2 * s.clusters / (s.clusters - 1)) / n
     served = (vb, vb - half_b, vb + half_b)
-    if sw <= 0:
+    if s.w <= 0:
         return Estimates(served, nan3, nan3, 0.0)
-    vs = swr / sw
-    a2 = max(sw2r * (1 - 2 * vs) + vs * vs * sw2, 0.0)          # Σ w²(r − V)²
-    half_s = z * math.sqrt(a2) / sw
+    vs = s.wr / s.w
+    a2 = max(s.wr_wr - 2 * vs * s.w_wr + vs * vs * s.w_w, 0.0)     # Σ_c (WR_c − Vs W_c)²
+    half_s = z * math.sqrt(a2) / s.w
     shadow = (vs, vs - half_s, vs + half_s)
-    m = sw / n
-    # φᵢ = wᵢ(rᵢ − Vs)/m̄ − (rᵢ − Vb): Var(D) ≈ Σφ²/n²
-    ab = swr * (1 - vb - vs) + vs * vb * sw
-    b2 = sr * (1 - 2 * vb) + n * vb * vb
+    m = s.w / n
+    # φ_c = (WR_c − Vs W_c)/m̄ − (R_c − Vb n_c): Var(D) ≈ Σ_c φ_c² / n²
+    ab = s.wr_r - vb * s.wr_n - vs * s.w_r + vs * vb * s.w_n
     phi2 = max(a2 / (m * m) - 2 * ab / m + b2, 0.0)
     d = vs - vb
     half_d = z * math.sqrt(phi2) / n
-    ess = sw * sw / sw2 if sw2 > 0 else 0.0
+    ess = s.w * s.w / s.w2 if s.w2 > 0 else 0.0
     return Estimates(served, shadow, (d, d - half_d, d + half_d), ess)
 
 
@@ -230,7 +277,8 @@ def readout(results: Engine, shadow: ShadowView, quality_seconds: float, closed_
         logged = int(conn.execute(_LOGGED, params).scalar_one())
         served_by = tuple(sorted(p for (p,) in conn.execute(_SERVED, params)))
     n = int(row.n)
-    found = estimate(n, float(row.sr), float(row.sw), float(row.swr), float(row.sw2), float(row.sw2r))
+    found = estimate(Sums(int(row.clusters), n, *(float(getattr(row, f)) for f in (
+        "r", "w", "wr", "w2", "nn", "rr", "r_n", "w_w", "wr_wr", "w_wr", "wr_r", "wr_n", "w_r", "w_n"))))
     label = LABELS.get(shadow.policy, shadow.policy)
     ok, why = _verdict(label, n, found.effective_sample, found.difference, min_resolved)
     return ShadowReadout(shadow.policy, shadow.at, logged, n, int(row.matches), found.served, found.target,

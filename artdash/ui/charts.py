@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from artdash.numbers import AXIS_RATE_D3, RATE_D3
+from artdash.policy import registry
 
 # A horizontal legend at the figure's foot, under the x axis's ticks and title (a legend placed
 # in paper units below the plot sat on the axis title when the figure was short or narrow).
@@ -27,9 +28,8 @@ def variant_colour(variant_id: int, variant_ids: list[int]) -> str:
     return VARIANT_PALETTE[ordered.index(variant_id) % len(VARIANT_PALETTE)] if variant_id in ordered else "#9aa0a6"
 
 
-# One colour per policy in every lab chart.
-POLICY_COLOURS = {"uniform": "#9aa0a6", "editors-pick": "#f6c343", "best-single": "#f28b82", "linucb": "#8ab4f8",
-                  "vw": "#81c995"}
+# One colour per policy in every lab chart (the registry's).
+POLICY_COLOURS = registry.COLOURS
 
 
 def take_rate_over_time(bands: pd.DataFrame, label: Callable[[int], str], confidence: float,

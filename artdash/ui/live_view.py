@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from artdash import clock, export, numbers
+from artdash.policy import registry
 from artdash.policy.registry import LABELS
 from artdash.serve.live import last_decision_at, live_traffic
-from artdash.serve.model import SERVABLE
 from artdash.serve.service import ServiceSettings
 from artdash.serve.shadow import (
     MIN_RESOLVED,
@@ -147,7 +147,7 @@ def shadow_panel(ws: Workspace) -> None:
                         f"{result.label} is now served; shadow mode stopped.")
         if stop:
             widgets.act(ws, lambda s: stop_shadow(s, widgets.actor(), note), "Shadow mode stopped.")
-    choices = [p for p in SERVABLE if p != served]
+    choices = [p for p in registry.names(available_only=True, servable_only=True) if p != served]
     with st.form("shadow_start"):
         st.markdown("**Run a policy in shadow**" + (" (replaces the one running now)" if entry else ""))
         c1, c2 = st.columns([1, 2])

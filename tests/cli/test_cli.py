@@ -280,3 +280,49 @@ def test_results_report_prints_the_readout_and_states_a_thin_variants_condition(
     assert unknown.exit_code == 2 and "no title 'Nowhere'" in unknown.output
     wrong = run("results", "report", "1", "--experiment", "nope")
     assert wrong.exit_code == 2 and "no experiment 'nope'" in wrong.output
+
+
+def test_preview_and_models_say_what_a_member_is_served_and_what_it_was_trained_on(run, tmp_path):
+    """`artdash preview` answers as /v1/decide does, logging nothing; `artdash models` lists the
+    versions the service trained, with what they learnt from."""
+    import json
+
+    from sqlalchemy import func, select
+    from workspaces import make_settings
+
+    from artdash.db.results_schema import decisions
+    from artdash.demo import DEMO_TITLES, load_demo
+    from artdash.serve import DecisionService, LocalClient, ServiceSettings
+    from artdash.workspace import Workspace
+
+    ws = Workspace.open(make_settings(tmp_path))
+    load_demo(ws, titles=DEMO_TITLES[:2])
+    service = DecisionService(ws, ServiceSettings(require_keys=False, learn=False), background=False)
+    titles = sorted(t for t, c in service.snapshot.candidates.items() if c)
+    member = {"id": "m-9", "tastes": {"genre:comedy": 0.9}, "country": "FR"}
+    served = LocalClient(service).decide(member, titles)
+    args = ["preview", "--member", "m-9", "--tastes", '{"genre:comedy": 0.9}', "--country", "FR",
+            *[a for t in titles for a in ("--title", str(t))]]
+    shown = json.loads(run(*args, "--json").output)
+    assert [{k: d[k] for k in ("title_id", "variant_id", "propensity", "reason")} for d in served["decisions"]] \
+        == shown["decisions"] and shown["model_version"] == served["model_version"] == 0
+    table = run(*args).output
+    assert "nothing logged" in table and "variant_id" in table
+    with ws.results_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(decisions)).scalar_one() == len(titles)  # the service's only
+    LocalClient(service).outcomes([{"event_id": d["event_id"], "played": True, "play_seconds": 900}
+                                   for d in served["decisions"]])
+    _, trained = service.learn_now()
+    service.close()
+    ws.close()
+    listed = run("models", "list").output
+    assert f"{trained.version}" in listed and "linucb" in listed and "live" in listed and "artdash-serve" in listed
+    shown_version = run("models", "show", str(trained.version)).output
+    assert "Contextual bandit (LinUCB)" in shown_version and f"n rows: {len(titles)}" in shown_version
+    missing = run("models", "show", "999")
+    assert missing.exit_code == 2 and "there is no model version 999" in missing.output
+    bad = run("preview", "--member", "m-9", "--tastes", "{oops", "--title", "1")
+    assert bad.exit_code == 2 and "--tastes is not JSON" in bad.output
+    unknown = run("preview", "--member", "m-9", "--tastes", '{"genre:nope": 1}', "--title", "1")
+    assert unknown.exit_code == 2 and "there is no tag 'genre:nope'" in unknown.output
+    assert run("preview").exit_code == 2

@@ -105,12 +105,13 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_server(app_server):
-    """The server, with the demo catalog loaded (once per session)."""
+    """The server, with the demo catalog and its first model version loaded (once per session)."""
     from artdash.config import Settings
-    from artdash.demo import load_demo
+    from artdash.demo import load_demo, load_demo_models
     from artdash.workspace import Workspace
 
     ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(app_server["data"])}))
     load_demo(ws)
+    load_demo_models(ws)        # as `artdash demo` does: a first trained version for Preview and the service
     ws.close()
     return app_server

@@ -146,7 +146,7 @@ def test_saved_runs_reopen_and_compare(demo_workspace, run):
 def test_promote_and_demote_are_recorded(demo_workspace):
     with demo_workspace.transaction() as s:
         assert lab_store.current_policy(s) == (None, None)
-        lab_store.promote(s, "vw", "pm", note="won the lab")
+        lab_store.promote(s, "thompson", "pm", note="won the lab")
         lab_store.promote(s, "best-single", "pm2")
         assert lab_store.current_policy(s)[0] == "best-single"
         lab_store.demote(s, "pm", "back to the default")
@@ -156,6 +156,10 @@ def test_promote_and_demote_are_recorded(demo_workspace):
         assert history["by"].tolist() == ["pm", "pm2", "pm"]
         with pytest.raises(ValidationError, match="unknown policy"):
             lab_store.promote(s, "magic", "pm")
+        # a policy the decision service cannot serve cannot be promoted: the refusal says why
+        with pytest.raises(ValidationError, match="Vowpal Wabbit.*cannot be served: the decision service cannot"):
+            lab_store.promote(s, "vw", "pm")
+        assert lab_store.promotion_history(s)["action"].tolist() == ["demote", "promote", "promote"]
         with pytest.raises(ValidationError, match="no policy is promoted"):
             lab_store.demote(s, "pm")
 

@@ -15,8 +15,8 @@ from artdash.policy import (
     EditorsPickPolicy,
     LinearBanditPolicy,
     UniformPolicy,
-    sticky_draw,
 )
+from artdash.policy.assign import draws, race, window_of
 from artdash.policy.features import FeatureSpace
 from artdash.simulator.logs import simulate_log
 from artdash.simulator.taste import TasteModel
@@ -75,18 +75,40 @@ def test_probabilities_sum_to_one_and_match_the_logged_propensity(trained_bandit
 
 def test_decisions_are_sticky_within_a_window_and_move_between_windows():
     policy, cands = UniformPolicy(), CATALOG[1]
-    first = policy.decide(ROMANCE_FAN, cands, WHEN).variant_id
-    assert all(policy.decide(ROMANCE_FAN, list(reversed(cands)), WHEN + timedelta(minutes=m)).variant_id == first
-               for m in range(0, 600, 7))
+    window = window_of(ROMANCE_FAN.member_key, WHEN)
+    assert window.start <= WHEN < window.start + timedelta(hours=24)      # the member's own window
+    first = policy.decide(ROMANCE_FAN, cands, window.start).variant_id
+    assert all(policy.decide(ROMANCE_FAN, list(reversed(cands)), window.start + timedelta(minutes=m)).variant_id
+               == first for m in range(0, 24 * 60, 7))
     across_days = {policy.decide(ROMANCE_FAN, cands, WHEN + timedelta(days=d)).variant_id for d in range(40)}
     assert len(across_days) > 1
-    assert sticky_draw("m1", 5, WHEN) == sticky_draw("m1", 5, WHEN)
-    assert sticky_draw("m1", 5, WHEN) != sticky_draw("m2", 5, WHEN)
+    ids = np.array([[100, 101, 102]])
+    one = draws(window_of("m1", WHEN), np.array([5]), ids)
+    assert (one == draws(window_of("m1", WHEN), np.array([5]), ids)).all()
+    assert not (one == draws(window_of("m2", WHEN), np.array([5]), ids)).any()
 
 
 def test_sticky_draws_are_uniform_enough():
-    draws = np.array([sticky_draw(f"member-{i}", 7, WHEN) for i in range(4000)])
-    assert 0.47 < draws.mean() < 0.53 and draws.min() >= 0 and draws.max() < 1
+    u = np.concatenate([draws(window_of(f"member-{i}", WHEN), np.array([7]), np.array([[1, 2]]))[0]
+                        for i in range(4000)])
+    assert 0.47 < u.mean() < 0.53 and u.min() > 0 and u.max() < 1
+
+
+def test_the_sticky_pick_shows_each_variant_as_often_as_its_propensity_says():
+    """The exponential race: over many members a variant is shown with the probability logged."""
+    p = np.array([0.6, 0.3, 0.1])
+    ids = np.array([[11, 12, 13]])
+    shown = np.bincount([int(race(p[None, :], np.ones((1, 3), bool), draws(window_of(f"m{i}", WHEN), np.array([5]),
+                                                                            ids))[0]) for i in range(20_000)],
+                        minlength=3) / 20_000
+    assert np.abs(shown - p).max() < 0.015
+    # a variant added to the title takes a member's slot only when it wins that member's race
+    before = [int(race(np.array([[0.5, 0.5]]), np.ones((1, 2), bool),
+                       draws(window_of(f"m{i}", WHEN), np.array([5]), np.array([[11, 12]])))[0]) for i in range(2000)]
+    after = [int(race(np.array([[1 / 3, 1 / 3, 1 / 3]]), np.ones((1, 3), bool),
+                      draws(window_of(f"m{i}", WHEN), np.array([5]), np.array([[11, 12, 13]])))[0]) for i in range(2000)]
+    assert all(a == b for a, b in zip(after, before) if a != 2)
+    assert 0.28 < np.mean(np.array(after) == 2) < 0.39
 
 
 def test_bandit_personalises_romance_and_comedy(trained_bandit):

@@ -6,17 +6,22 @@ from apptest import assert_clean, labelled, open_page, personas_list, shown
 
 
 def test_preview_page_personalises_and_switches_policy(demo_ws):
+    from artdash.demo import load_demo_models
+
+    load_demo_models(demo_ws)                      # what `artdash demo` stores: a first trained version
     at = open_page("preview")
     assert_clean(at)
     assert any(s.value == "Top picks for this persona" for s in at.subheader)
+    assert any("As served now" in c.value and "version 1, trained on a simulated log" in c.value for c in at.caption)
     romance = [c.value for c in at.caption]
     people = {p.name: p.id for p in personas_list(demo_ws.session())}
     labelled(at.selectbox, "Persona").set_value(people["Comedy fan"]).run()
     assert_clean(at)
     assert [c.value for c in at.caption] != romance
-    labelled(at.selectbox, "Policy").set_value("uniform").run()
+    labelled(at.selectbox, "Model").set_value("policy:uniform").run()
     assert_clean(at)
     assert any("uniform random" in c.value for c in at.caption)
+    assert any("Previewing" in c.value and "titles would show" in c.value for c in at.caption)
     assert not at.get("plotly_chart")  # the win matrix is computed when its tab is opened
 
 
@@ -47,21 +52,54 @@ def test_preview_serves_the_promoted_policy(demo_ws):
         lab_store.promote(s, "best-single", "pm", note="lab run 4")
     at = open_page("preview")
     assert_clean(at)
-    assert labelled(at.selectbox, "Policy").value == "best-single"
+    assert labelled(at.selectbox, "Model").value == "served"
+    assert any("As served now" in c.value and "Best single variant is not trained yet" in c.value for c in at.caption)
     assert any("Promoted in the Policy lab by pm" in c.value and "lab run 4" in c.value for c in at.caption)
 
 
 def test_preview_says_truthfully_what_each_policy_learnt(demo_ws):
     """The caption used to say the editor's pick was "trained" and that no results database was
-    connected while Results held 200,000 impressions; "Top picks" vanished without a word."""
+    connected while Results held 200,000 impressions; "Top picks" vanished without a word. Now
+    it says which version is served, what it was trained on, and when a new one reaches the persona."""
     at = open_page("preview")
-    assert any("does not learn from the Results log" in shown(c.value) for c in at.caption)
+    assert any("not trained yet: members are served uniform random" in shown(c.value) for c in at.caption)
+    assert any("sticky window began" in shown(c.value) and "a newer version reaches them then" in shown(c.value)
+               for c in at.caption)
     assert not any("no results database" in c.value for c in at.caption)
-    labelled(at.selectbox, "Policy").set_value("editors-pick").run()
+    labelled(at.selectbox, "Model").set_value("policy:editors-pick").run()
     assert_clean(at)
     assert any("a fixed rule — it learns nothing" in shown(c.value) for c in at.caption)
-    assert not any(shown(c.value).startswith("Policy Editor's pick: trained") for c in at.caption)
     assert any("No *Top picks* row" in c.value for c in at.caption)
+    # an admin can train a first version on a simulated log; Preview then shows it, as served
+    labelled(at.selectbox, "Model").set_value("served").run()
+    at.button(key="preview_bootstrap").click().run()
+    assert_clean(at)
+    assert any("Trained version 1" in m.value for m in at.success) or any(
+        "version 1, trained on a simulated log" in c.value for c in at.caption)
+
+
+def test_preview_answers_an_imported_member_what_the_service_answers_them(demo_ws):
+    from artdash.catalog import personas as P
+    from artdash.db.models import Persona
+    from artdash.serve import DecisionService, LocalClient, ServiceSettings
+
+    with demo_ws.transaction() as s:
+        comedy = next(p for p in P.list_personas(s) if p.name == "Comedy fan")
+        tag_ids = {t.id: w for t, w in comedy.affinities}
+        made = P.create_persona(s, name="Imported m-41", actor="t", affinities=tag_ids)
+        row = s.get(Persona, made.id)
+        row.kind, row.member_id = "member", "m-41"           # as an import of viewing history makes it
+    service = DecisionService(demo_ws, ServiceSettings(require_keys=False, learn=False), background=False)
+    titles = sorted(t for t, c in service.snapshot.candidates.items() if c)
+    answer = LocalClient(service).decide({"id": "m-41"}, titles)
+    service.close()
+    at = open_page("preview")
+    labelled(at.selectbox, "Persona").set_value(made.id).run()
+    assert_clean(at)
+    assert any("member m-41" in shown(c.value) for c in at.caption)
+    served_images = {f"#{d['variant_id']}" for d in answer["decisions"] if d["variant_id"]}
+    tiles = {m.value.split("\n")[-1].split()[0] for m in at.markdown if "\n#" in m.value}
+    assert tiles and tiles <= served_images
 
 
 def test_the_win_matrix_shows_each_variants_thumbnail_over_its_column(demo_ws):

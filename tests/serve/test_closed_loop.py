@@ -51,7 +51,11 @@ def test_the_service_learns_from_its_own_traffic_and_its_log_evaluates_honestly(
     config = LabConfig(mix={a: 1.0 for a, _ in world.archetypes})
     population = draw_population(world, config.mix, 2000, config.noise_sd, seed=11)
     taste = config.taste()
-    with serving(tmp_path / "data", "--retrain-every", "5000", "--flush-seconds", "20") as (url, _):
+    # The whole run happens at one frozen instant: with sticky windows a new version would reach
+    # members only at their next window (tests/serve/test_one_decision.py checks that); this
+    # test is about learning, so every request is served the newest version (stickiness off).
+    with serving(tmp_path / "data", "--retrain-every", "5000", "--flush-seconds", "20", "--sticky-hours", "0") \
+            as (url, _):
         report = drive(HttpClient(url, key, timeout=30), world, population, taste, N_DECISIONS, row_size=10,
                        seed=11, threads=4)
     assert len(report) >= N_DECISIONS

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from artdash.catalog.eligibility import MATURITY, language_matches, set_eligibility
 from artdash.db.models import Variant
+from artdash.decision.decide import Member, decide
 from artdash.errors import ValidationError
 from artdash.serve import DecisionService, LocalClient, ServiceError, ServiceSettings
-from artdash.serve.decide import Member, decide
 
 
 def by_title(ws):
@@ -159,10 +159,11 @@ def test_a_window_that_ends_is_a_takedown_at_once(catalog_ws, frozen_clock):
 
 def test_preview_and_the_lab_apply_the_same_limits(catalog_ws, limited):
     from artdash.catalog.personas import list_personas
+    from artdash.decision.catalog import load_preview_catalog
     from artdash.lab import load_world
     from artdash.policy import UniformPolicy
     from artdash.policy.context import context_for
-    from artdash.preview import homepage_rows, load_preview_catalog, win_matrix
+    from artdash.preview import homepage_rows, win_matrix
 
     a, b, c = sorted(limited)[:3]
     with catalog_ws.session() as s:

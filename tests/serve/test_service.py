@@ -150,14 +150,19 @@ def test_resolved_decisions_become_live_traffic_in_results_and_the_policy_retrai
         assert rollup_store.rows(conn, select(func.sum(rollup_variants.c.quality_plays)))[0][0] == 20 * len(titles)
         waiting = conn.execute(select(func.count()).select_from(decisions).where(decisions.c.import_id.is_(None)))
         assert waiting.scalar_one() == len(unresolved)
-    # the served policy is the new version, and says so on every decision
+    # the new version is stored and said; a member meets it at their next sticky window, so a
+    # member whose window is open is still served what they were (the version before: 0)
     assert service.served.version == 1 and service.policy_info()["trained_on_decisions"] == n
-    assert client.decide({"id": "m-new", "tastes": {"genre:romance": 0.8}}, titles)["model_version"] == 1
+    assert client.decide({"id": "m-new", "tastes": {"genre:romance": 0.8}}, titles)["model_version"] == 0
     # once their window closes, the unresolved ones go as no-plays; nothing is written twice
     clock.freeze(frozen_clock + timedelta(seconds=601))
     again, _ = service.learn_now()
     assert again.n_decisions == len(unresolved) + len(titles) and again.n_plays == 0
     assert service.learn_now()[0].n_decisions == 0
+    # a day on, every member's window began after version 1 took effect: it says so on every decision
+    clock.freeze(frozen_clock + timedelta(days=1, minutes=30))
+    service.refresh()
+    assert client.decide({"id": "m-new", "tastes": {"genre:romance": 0.8}}, titles)["model_version"] == service.served.version
 
 
 def test_a_promotion_and_a_takedown_reach_the_service_at_its_next_refresh(service, catalog_ws):

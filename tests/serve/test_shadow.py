@@ -18,6 +18,7 @@ from artdash.lab import LabConfig, draw_population, load_world
 from artdash.lab.store import current_policy, promote
 from artdash.serve import DecisionService, LocalClient, ServiceSettings
 from artdash.serve.shadow import (
+    Sums,
     current_shadow,
     estimate,
     promote_shadow,
@@ -45,11 +46,13 @@ def probabilities(snapshot, policy, world, population):
 
 
 def coupled_match(p, q):
-    """The mean chance two policies pick the same variant from one shared draw (inverse CDF):
-    the overlap of their cumulative intervals, per round."""
-    cp, cq = np.cumsum(p, axis=1), np.cumsum(q, axis=1)
-    lp, lq = cp - p, cq - q
-    return float(np.clip(np.minimum(cp, cq) - np.maximum(lp, lq), 0, None).sum(axis=1).mean())
+    """The mean chance two policies pick the same variant from the same draws (the exponential
+    race of artdash.policy.assign): both pick k when every other E_j exceeds E_k·max(p_j/p_k,
+    q_j/q_k), so P(both k) = 1 / Σ_j max(p_j/p_k, q_j/q_k); summed over k, per round."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.maximum(p[:, None, :] / p[:, :, None], q[:, None, :] / q[:, :, None])   # [round, k, j]
+        both = np.where((p > 0) & (q > 0), 1.0 / np.nansum(ratio, axis=2), 0.0)
+    return float(both.sum(axis=1).mean())
 
 
 @pytest.fixture
@@ -77,7 +80,7 @@ def test_the_estimate_from_sums_is_the_per_round_estimate():
     reward = (rng.random(n) < 0.3).astype(float)
     p_shown = rng.choice([0.0, 0.1, 0.9, 1.0], n)
     w = p_shown / propensity
-    found = estimate(n, reward.sum(), w.sum(), (w * reward).sum(), (w * w).sum(), (w * w * reward).sum())
+    found = estimate(Sums.of(np.arange(n), reward, w))                   # every round its own cluster
     served, shadow, difference, ess = found.served, found.target, found.difference, found.effective_sample
     # the shadow's value and interval are ope.snips's on the same rounds
     data = ope.LoggedData(action=np.zeros(n, int), reward=reward, propensity=propensity, n_actions=np.ones(n, int))
@@ -91,12 +94,33 @@ def test_the_estimate_from_sums_is_the_per_round_estimate():
     assert ess == pytest.approx(w.sum() ** 2 / (w ** 2).sum())
 
 
+def test_repeat_showings_of_one_assignment_count_as_one_unit_of_evidence():
+    """A member shown one title's sticky image several times: the rounds of one (member, title)
+    are summed before their spread is taken (cluster-robust), so repeats widen the interval to
+    what the independent assignments support — the influence functions summed per cluster."""
+    rng = np.random.default_rng(4)
+    clusters = rng.integers(0, 800, 5000)
+    propensity = np.array([0.25, 0.5, 1 / 3])[clusters % 3]                 # one assignment: one propensity
+    p_shown = np.array([0.0, 0.1, 0.9, 1.0])[clusters % 4]
+    reward = (rng.random(5000) < np.where(clusters % 2, 0.45, 0.15)).astype(float)
+    w = p_shown / propensity
+    found = estimate(Sums.of(clusters, reward, w))
+    alone = estimate(Sums.of(np.arange(5000), reward, w))
+    assert found.target[0] == pytest.approx(alone.target[0]) and found.served[0] == pytest.approx(alone.served[0])
+    n, vs, vb = 5000, found.target[0], found.served[0]
+    phi = w * (reward - vs) / w.mean() - (reward - vb)
+    per_cluster = np.bincount(np.unique(clusters, return_inverse=True)[1], weights=phi)
+    d = found.difference
+    assert d[2] - d[0] == pytest.approx(1.959964 * np.sqrt((per_cluster ** 2).sum()) / n, rel=1e-5)
+    assert d[2] - d[0] > 1.2 * (alone.difference[2] - alone.difference[0])     # wider: ~6 showings a cluster
+
+
 def test_only_admins_start_a_shadow_and_never_the_served_policy(live):
     ws, *_ = live
     with ws.transaction() as s:
         with pytest.raises(ValidationError, match="is the policy being served"):
             start_shadow(s, "uniform", "local-admin")
-        with pytest.raises(ValidationError, match="cannot run in the service"):
+        with pytest.raises(ValidationError, match="cannot be served: the decision service cannot store"):
             start_shadow(s, "vw", "local-admin")
         with pytest.raises(ValidationError, match="no policy is running in shadow"):
             stop_shadow(s, "local-admin")

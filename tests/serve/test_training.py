@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from artdash import clock
 from artdash.db.results_schema import policy_models
+from artdash.decision.models import load_version, train
 from artdash.serve import DecisionService, LocalClient, ServiceSettings
-from artdash.serve.model import train
 
 
 def state(service, version):
@@ -76,9 +76,51 @@ def test_a_chain_of_retrains_is_the_model_of_one_training_on_everything(catalog_
         assert same.new_rows == 0 and same.n_rows == third.n_rows
         whole = retrain(41, full=True)
         assert not whole.incremental and whole.n_rows == third.n_rows == 80 * len(titles)
-        chained, scratch = state(service, third.version), state(service, whole.version)
-        keys = ("theta", "a_inv") if policy == "linucb" else ("served_variant", "served_successes", "served_trials")
-        for key in keys:
-            np.testing.assert_allclose(chained[key], scratch[key], rtol=1e-9, atol=1e-12)
+        with service.results.connect() as conn:
+            chained, scratch = (load_version(conn, v, service.snapshot).policy for v in (third.version, whole.version))
+        if policy == "linucb":
+            for key in ("theta", "a_inv"):
+                np.testing.assert_allclose(getattr(chained, key), getattr(scratch, key), rtol=1e-9, atol=1e-12)
+        else:
+            assert chained.counts == scratch.counts
+    finally:
+        service.close()
+
+
+def test_a_version_stored_before_versions_were_artifacts_is_served_and_continued(sqlite_catalog_ws, frozen_clock):
+    """Versions written before r0009 (the bandit's theta and A⁻¹ with its folded sums; best single
+    variant's served counts under "served_") load as they were and training continues from them."""
+    from artdash.decision.models import _pack, load_latest
+
+    service = DecisionService(sqlite_catalog_ws, ServiceSettings(require_keys=False, learn=False), background=False)
+    try:
+        dim = service.snapshot.features.dim
+        rng = np.random.default_rng(2)
+        x = rng.normal(size=(50, dim))
+        xx, xr = x.T @ x, x.T @ rng.random(50)
+        a_inv = np.linalg.inv(np.eye(dim) + xx)
+        theta = a_inv @ xr
+        tag_ids = np.array([t.id for t in service.snapshot.features.tags])
+        old_linucb = _pack(theta=theta, a_inv=a_inv, tag_ids=tag_ids, xx=xx, xr=xr, w=np.array(50.0), n=np.array(50),
+                           folded_d=np.array(0), folded_o=np.array(0))
+        variant = service.snapshot.candidates[next(iter(service.snapshot.candidates))][0].variant_id
+        old_best = _pack(served_variant=np.array([variant]), served_successes=np.array([7]), served_trials=np.array([20]),
+                         variant=np.array([variant]), successes=np.array([5]), trials=np.array([15]), n=np.array(15),
+                         folded_d=np.array(0), folded_o=np.array(0))
+        with service.results.begin() as conn:
+            conn.execute(policy_models.insert(), [
+                {"version": 1, "policy": "linucb", "trained_at": frozen_clock, "n_rows": 50, "state": old_linucb,
+                 "note": ""},
+                {"version": 2, "policy": "best-single", "trained_at": frozen_clock, "n_rows": 20, "state": old_best,
+                 "note": ""}])
+        with service.results.connect() as conn:
+            linucb, best = load_latest(conn, "linucb", service.snapshot), load_latest(conn, "best-single", service.snapshot)
+        assert linucb.version == 1 and linucb.source == "live" and linucb.effective_at == frozen_clock
+        np.testing.assert_allclose(linucb.policy.theta, theta)
+        np.testing.assert_allclose(linucb.policy.a_inv, a_inv)
+        assert best.version == 2 and best.policy.counts == {variant: (7, 20)}
+        with sqlite_catalog_ws.session() as s:      # continued from the folded sums: nothing new, the same counts
+            again = train(service.results, s, "best-single", service.snapshot, 300.0, frozen_clock, now=frozen_clock)
+        assert again is not None and again.incremental and again.n_rows == 15
     finally:
         service.close()

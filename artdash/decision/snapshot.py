@@ -15,10 +15,10 @@ from artdash.catalog.eligibility import Eligibility
 from artdash.catalog.personas import list_personas
 from artdash.catalog.taxonomy import list_tags
 from artdash.db.models import Persona
+from artdash.decision.catalog import catalog_fingerprint, editors_picks, load_preview_catalog
 from artdash.errors import ValidationError
 from artdash.policy.base import Candidate
 from artdash.policy.features import N_VISUAL, FeatureSpace
-from artdash.preview import catalog_fingerprint, editors_picks, load_preview_catalog
 
 
 @dataclass(frozen=True)

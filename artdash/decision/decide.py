@@ -1,9 +1,12 @@
-"""One decision request: which variant of each title to show a member, with its propensity.
+"""One decision request: which variant of each title to show a member, with its propensity —
+the one function the decision service, Preview and ``artdash preview`` call.
 
-The served policy's probabilities for every requested title come from one vectorised call
-(``Policy.table``); a sticky draw of (member, title, time window) picks from them, so a member
-sees the same image of a title for the whole window and every choice has a known, non-zero
-propensity. Nothing here writes: :func:`decide` returns the rows to log beside the answer.
+The version served is the one in effect when the member's sticky window began
+(:mod:`artdash.decision.timeline`); its probabilities for every requested title come from one
+vectorised call (``Policy.table``), and the sticky assignment (:mod:`artdash.policy.assign`)
+picks from them, so a member sees the same image of a title for the whole window, across
+retrains, and every choice has a known, non-zero propensity. Nothing here writes:
+:func:`decide` returns the rows to log beside the answer.
 """
 
 from __future__ import annotations
@@ -18,10 +21,16 @@ from datetime import datetime
 import numpy as np
 
 from artdash import numbers
-from artdash.policy.base import DEFAULT_WINDOW_HOURS, Context, sticky_draws
-from artdash.serve.log import DECISION_COLUMNS  # noqa: F401  (the order of each logged row)
-from artdash.serve.model import ServedPolicy
-from artdash.serve.snapshot import RowTable, Snapshot
+from artdash.decision.models import ServedPolicy
+from artdash.decision.snapshot import RowTable, Snapshot
+from artdash.decision.timeline import Timeline
+from artdash.policy.assign import DEFAULT_WINDOW_HOURS, draws, race, window_of
+from artdash.policy.base import Context
+
+# The decisions table's columns, in the order each logged row (a tuple) holds them.
+DECISION_COLUMNS = ("event_id", "at_ms", "member_id", "title_id", "variant_id", "propensity", "candidates", "policy",
+                    "model_version", "context_hash", "country", "device", "shadow_policy", "shadow_variant_id",
+                    "shadow_propensity", "shadow_p_shown")
 
 MAX_TITLES = 200
 
@@ -48,6 +57,7 @@ class TitleDecision:
     propensity: float | None
     event_id: str | None
     reason: str
+    probabilities: tuple[tuple[int, float], ...] = ()    # every candidate's (explain only: Preview's win matrix)
 
     def as_json(self) -> dict:
         """The JSON object the API returns for it."""
@@ -83,8 +93,7 @@ def _reason(p: list[float], index: int, policy: ServedPolicy, fallback: str) -> 
             return fallback
         base = f"uniform random over {n} variants"
     elif p[index] == top:
-        base = {"linucb": "top-scored for this member's tastes", "best-single": "best quality take rate so far",
-                "editors-pick": "the editor's pick"}.get(policy.name, "the policy's first choice")
+        base = policy.policy.first_choice
     else:
         base = f"exploration ({numbers.rate(float(p[index]))} chance)"
     return f"{fallback}; {base}" if fallback else base
@@ -116,20 +125,20 @@ def _eligible(snapshot: Snapshot, sub: RowTable, rows: np.ndarray, member: Membe
     return RowTable(sub.title_ids, variant_ids, n_actions, tags, visual, sub.features, valid), allowed, refused
 
 
-def _picks(probs: np.ndarray, sub: RowTable, u: np.ndarray) -> np.ndarray:
-    """The inverse-CDF pick of every row from its draw ``u`` (a position in each row)."""
-    cumulative = np.cumsum(np.where(sub.valid, probs, 0.0), axis=1)
-    return np.minimum((cumulative <= (u * cumulative[:, -1])[:, None]).sum(axis=1), np.maximum(sub.n_actions - 1, 0))
-
-
-def decide(snapshot: Snapshot, served: ServedPolicy, member: Member, title_ids: Sequence[int], when: datetime,
-           window_hours: float = DEFAULT_WINDOW_HOURS, explain: bool = False,
+def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member, title_ids: Sequence[int],
+           when: datetime, window_hours: float = DEFAULT_WINDOW_HOURS, explain: bool = False,
            shadow: ServedPolicy | None = None) -> Decided:
     """The served policy's decision for each of ``title_ids`` (in order) for ``member``, over
-    the variants the member may be shown now (``artdash.catalog.eligibility``). With a
-    ``shadow`` policy, its choice (from the same draw) and its probabilities of its choice and
+    the variants the member may be shown now (``artdash.catalog.eligibility``), with the
+    version in effect when the member's window began (or the one version given). With a
+    ``shadow`` policy, its choice (from the same draws) and its probabilities of its choice and
     of the shown variant are logged beside each decision; the member never sees it."""
     member_key = f"member:{member.id}"
+    window = window_of(member_key, when, window_hours)
+    if isinstance(timeline, Timeline):
+        served = timeline.at(window.start if window.start is not None else when)
+    else:
+        served = timeline
     context = Context(member_key=member_key, affinities=member.tastes, country=member.country,
                       device=member.device or "tv")
     rows = [snapshot.row_of.get(int(t)) for t in title_ids]
@@ -149,12 +158,12 @@ def decide(snapshot: Snapshot, served: ServedPolicy, member: Member, title_ids: 
         affinity = snapshot.features.affinity_vector(context)[None, :]
         probs = np.asarray(served.policy.table(sub, affinity))[0]
         fallback = served.policy.fallback_reason(context)
-        # the sticky draw of each title, and the inverse-CDF pick of every row at once
-        u = sticky_draws(member_key, sub.title_ids.tolist(), when, window_hours)
-        picks = _picks(probs, sub, u)
+        # the sticky draws of every candidate, and the race of every row at once
+        u = draws(window, sub.title_ids, sub.variant_ids)
+        picks = race(probs, sub.valid, u)
         if shadow is not None:
             shadow_probs = np.asarray(shadow.policy.table(sub, affinity))[0]
-            shadow_picks = _picks(shadow_probs, sub, u)
+            shadow_picks = race(shadow_probs, sub.valid, u)
         base = uuid.uuid4().hex[:28]           # one random id per request, one suffix per title
         for j, i in enumerate(usable):
             n = int(sub.n_actions[j])
@@ -174,7 +183,8 @@ def decide(snapshot: Snapshot, served: ServedPolicy, member: Member, title_ids: 
                 shown = [c for c, ok in zip(snapshot.candidates[title_id], allowed[j]) if ok]
                 detail = served.policy.explain(context, shown, index)
                 reason = f"{reason}: {detail}" if detail else reason
-            out[i] = TitleDecision(title_id, variant_id, p[index], event_id, reason)
+            out[i] = TitleDecision(title_id, variant_id, p[index], event_id, reason,
+                                   tuple(zip(ids, p)) if explain else ())
             shadowed: tuple = (None, None, None, None)
             if shadow is not None:
                 mine = int(shadow_picks[j])

@@ -1,0 +1,68 @@
+"""What the decision service serves, as the service and Preview both read it: the promoted
+policy if the service can serve it (else the default, and why), from when, over the catalog
+snapshot, with the timeline of its trained versions — and, for Preview to compare with, the
+newest version of every other policy the service could serve."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from artdash.catalog.eligibility import aware
+from artdash.decision.models import EPOCH, ServedPolicy, load_latest
+from artdash.decision.snapshot import Snapshot, load_snapshot
+from artdash.decision.timeline import Timeline, load_timeline
+from artdash.lab.store import PromotionView, current_policy
+from artdash.policy import registry
+from artdash.policy.registry import DEFAULT_POLICY, LABELS
+from artdash.workspace import Workspace
+
+
+def served_choice(session: Session) -> tuple[str, PromotionView | None, str]:
+    """(the policy served, the promotion entry, a note): the promoted policy if the service can
+    serve it, else the default — with a note that says why."""
+    promoted, entry = current_policy(session)
+    name = promoted or DEFAULT_POLICY
+    kind = registry.KINDS.get(name)
+    if kind is not None and kind.servable:
+        return name, entry, ""
+    why = kind.not_servable if kind is not None else "it is no longer registered"
+    return DEFAULT_POLICY, entry, (f"{LABELS.get(name, name)} is promoted but cannot be served ({why}); serving "
+                                   f"{LABELS[DEFAULT_POLICY]} instead")
+
+
+def floor_of(entry: PromotionView | None, name: str) -> datetime:
+    """When ``name`` started being served: its promotion (a window that began before reads as at it)."""
+    return aware(entry.at) if entry is not None and entry.policy == name else EPOCH
+
+
+@dataclass(frozen=True)
+class ServedView:
+    """The served policy's timeline over a catalog snapshot, with what Preview compares it to."""
+
+    snapshot: Snapshot
+    timeline: Timeline
+    promotion: PromotionView | None
+    note: str
+    sticky_hours: float
+    candidates: Mapping[str, ServedPolicy]      # every other servable policy's newest version
+
+    @property
+    def name(self) -> str:
+        """The served policy's registry key."""
+        return self.timeline.name
+
+
+def load_served_view(ws: Workspace, now: datetime, sticky_hours: float) -> ServedView:
+    """What the service serves at ``now`` (read fresh from the catalog and the results store)."""
+    with ws.session() as s:
+        name, entry, note = served_choice(s)
+        snapshot = load_snapshot(s)
+    with ws.results_engine.connect() as conn:
+        timeline = load_timeline(conn, name, snapshot, now, sticky_hours, floor_of(entry, name))
+        others = {n: load_latest(conn, n, snapshot) for n in registry.names(available_only=True, servable_only=True)
+                  if n != name}
+    return ServedView(snapshot, timeline, entry, note, sticky_hours, others)
