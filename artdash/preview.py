@@ -175,7 +175,6 @@ def served(snapshot: Snapshot, model: Timeline | ServedPolicy, member: Member, t
     decided = decide(snapshot, model, member, [t.id for t in titles], when, window_hours, explain=True)
     versions = model.versions if isinstance(model, Timeline) else (model,)
     version = next(v for v in versions if v.version == decided.model_version and v.name == decided.policy)
-    context = Context(f"member:{member.id}", member.tastes, member.country, member.device or "tv")
     by_id = {t.id: t for t in titles}
     tiles, skipped = [], []
     for d in decided.decisions:
@@ -183,8 +182,7 @@ def served(snapshot: Snapshot, model: Timeline | ServedPolicy, member: Member, t
         if d.variant_id is None:
             skipped.append(title)
             continue
-        candidate = next(c for c in title.candidates if c.variant_id == d.variant_id)
-        tiles.append(ServedTile(title, d, version, version.policy.predicted_take(context, candidate)))
+        tiles.append(ServedTile(title, d, version, d.predicted_take))
     return tiles, skipped, version
 
 
@@ -224,8 +222,7 @@ def served_matrix(snapshot: Snapshot, model: Timeline | ServedPolicy, personas: 
                 row[labels[variant_id]] = float(p)
             winner = max(probabilities, key=lambda v: probabilities[v])
             row["wins"] = labels[winner]
-            context = context_for(persona)
             row["predicted take"] = version.policy.predicted_take(
-                context, next(c for c in ordered if c.variant_id == winner))
+                context_for(persona), next(c for c in ordered if c.variant_id == winner))
         rows.append(row)
     return pd.DataFrame(rows)

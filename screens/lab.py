@@ -210,6 +210,8 @@ with offline_tab:
                         notes.append(f"{info['left_out']:,} left out (titles or images no longer active)")
                     if info["unknown_members"]:
                         notes.append(f"{info['unknown_members']:,} from members of unknown taste (treated as blank)")
+                    if lab.catalog_note(info):
+                        notes.append(lab.catalog_note(info))
                     st.session_state[OFFLINE] = (table, f"{where} — " + "; ".join(notes), None)
     if OFFLINE in st.session_state:
         table, where, run_id = st.session_state[OFFLINE]

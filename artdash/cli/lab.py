@@ -131,5 +131,6 @@ def evaluate(run_id, logger, experiment, cell, policies, seed):
                    + (f", cell {cell!r}" if cell else "")
                    + (f" ({info['left_out']:,} left out: titles or images no longer active)" if info["left_out"] else "")
                    + (f"; {info['unknown_members']:,} from members of unknown taste" if info["unknown_members"] else "")
+                   + (f"; {lab.catalog_note(info)}" if lab.catalog_note(info) else "")
                    + ":")
     print_table(lab.offline_for_display(table))

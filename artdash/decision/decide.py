@@ -58,6 +58,7 @@ class TitleDecision:
     event_id: str | None
     reason: str
     probabilities: tuple[tuple[int, float], ...] = ()    # every candidate's (explain only: Preview's win matrix)
+    predicted_take: float | None = None                  # the version's own prediction for it (explain only)
 
     def as_json(self) -> dict:
         """The JSON object the API returns for it."""
@@ -157,6 +158,7 @@ def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member
         sub, allowed, refused = _eligible(snapshot, sub, np.array([rows[i] for i in usable]), member, when)
         affinity = snapshot.features.affinity_vector(context)[None, :]
         probs = np.asarray(served.policy.table(sub, affinity))[0]
+        predicted = served.policy.predicted_table(sub, affinity) if explain else None
         fallback = served.policy.fallback_reason(context)
         # the sticky draws of every candidate, and the race of every row at once
         u = draws(window, sub.title_ids, sub.variant_ids)
@@ -184,7 +186,8 @@ def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member
                 detail = served.policy.explain(context, shown, index)
                 reason = f"{reason}: {detail}" if detail else reason
             out[i] = TitleDecision(title_id, variant_id, p[index], event_id, reason,
-                                   tuple(zip(ids, p)) if explain else ())
+                                   tuple(zip(ids, p)) if explain else (),
+                                   float(predicted[0, j, index]) if predicted is not None else None)
             shadowed: tuple = (None, None, None, None)
             if shadow is not None:
                 mine = int(shadow_picks[j])

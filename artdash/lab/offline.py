@@ -57,8 +57,30 @@ def rounds_from_results(log, world: LabWorld, experiment: str, cell: str | None 
     rounds = Rounds(group[keep], t[keep], action[keep], frame["propensity"].to_numpy(float)[keep], played[keep],
                     quality[keep])
     info = {"rows": len(frame), "used": int(keep.sum()), "left_out": int((~keep).sum()),
-            "unknown_members": int((group[keep] == len(world.archetype_ids)).sum())}
+            "unknown_members": int((group[keep] == len(world.archetype_ids)).sum()),
+            **candidates_then(world, rounds)}
     return rounds, info
+
+
+def candidates_then(world: LabWorld, logged: Rounds) -> dict[str, int]:
+    """How the log's candidates differ from today's catalog, for the titles it shows: the
+    variants shown then (the candidates of decision time, inferred from the log) and those
+    active now that it never shows (added since, or never shown)."""
+    seen = np.zeros(world.variant_ids.shape, dtype=bool)
+    seen[logged.title, logged.action] = True
+    titles = np.unique(logged.title)
+    valid = np.arange(world.variant_ids.shape[1])[None, :] < world.n_actions[titles, None]
+    return {"shown_then": int(seen[titles].sum()), "added_since": int((valid & ~seen[titles]).sum())}
+
+
+def catalog_note(info: dict[str, int]) -> str:
+    """What a reader of an offline estimate must know when the catalog changed since the log."""
+    if not info.get("added_since"):
+        return ""
+    added = info["added_since"]
+    return (f"{added:,} variant{'s' if added != 1 else ''} active now {'were' if added != 1 else 'was'} never shown "
+            f"in this log (added since, or never shown): every policy is evaluated over the "
+            f"{info['shown_then']:,} shown then, as its candidates at decision time")
 
 
 FOLDS = 2
@@ -77,6 +99,7 @@ def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: 
     policies = list(policies or config.policies)
     cut = len(logged) // 2
     halves = [slice(0, cut), slice(cut, None)]
+    inferred = support is None           # the candidates of decision time, inferred from the log
     data = ope.LoggedData(logged.action, logged.quality.astype(float), logged.propensity,
                           world.n_actions[logged.title],
                           support if support is not None else _observed_support(world, logged, logged))
@@ -94,6 +117,8 @@ def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: 
             part = logged.take(scored)
             policy = make_policy(name, world, config.exploration).fit(world, contexts, logged.take(trained))
             target[scored] = policy.table(world, contexts)[part.group, part.title]
+        if inferred and data.support is not None:   # each policy chooses among what could be shown then
+            target = _over(target, data.support)
         true_value = float((target * true_quality).sum(axis=1).mean()) if true_quality is not None else None
         for est in ope.evaluate(data, target, predicted, confidence, seed=config.seed):
             rows.append({"policy": name, "estimator": est.estimator,
@@ -113,6 +138,15 @@ def offline_on_run(world: LabWorld, result: LabResult, logger: str = "uniform",
     truth = config.truth(world)
     return offline_table(world, config, trace.all_rounds(), policies, support=np.concatenate(trace.support),
                          truth=truth, members=np.concatenate(trace.members), confidence=confidence)
+
+
+def _over(target: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """``target``'s probabilities renormalised over ``support`` (each row's candidates then;
+    uniform over them where the policy gave them nothing)."""
+    kept = np.where(support, target, 0.0)
+    total = kept.sum(axis=1, keepdims=True)
+    uniform = support / np.maximum(support.sum(axis=1, keepdims=True), 1)
+    return np.where(total > 0, kept / np.where(total > 0, total, 1.0), uniform)
 
 
 def _observed_support(world: LabWorld, logged: Rounds, test: Rounds) -> np.ndarray:

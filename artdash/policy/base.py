@@ -190,6 +190,11 @@ class Policy(ABC):
         """The policy's own predicted quality take rate for the candidate, if it has one."""
         return None
 
+    def predicted_table(self, candidates: CandidateTable, affinity: np.ndarray) -> np.ndarray | None:
+        """(G, T, K) the policy's own predicted quality take rate of every candidate, or None
+        when it predicts none (the vectorised :meth:`predicted_take`)."""
+        return None
+
     def fallback_reason(self, context: Context) -> str:
         """Non-empty when this policy cannot personalise for ``context`` and says why."""
         return ""

@@ -117,6 +117,15 @@ class VariantCounts(Policy):
     def changed(self) -> None:  # noqa: B027  (a hook for policies that cache what they derive)
         """Called whenever the counts change."""
 
+    def predicted_table(self, candidates: CandidateTable, affinity: np.ndarray) -> np.ndarray | None:
+        """Each variant's posterior mean quality take rate (Beta(1, 1) prior), the same for everyone."""
+        rates = np.zeros(candidates.variant_ids.shape)
+        for (i, k), variant_id in np.ndenumerate(candidates.variant_ids):
+            if candidates.valid[i, k]:
+                successes, trials = self.counts.get(int(variant_id), (0, 0))
+                rates[i, k] = (successes + 1) / (trials + 2)
+        return np.broadcast_to(rates, (len(affinity), *rates.shape))
+
     def partial_fit(self, candidates: CandidateTable, affinity: np.ndarray, rounds: Rounds) -> VariantCounts:
         """Add the rounds' quality plays and impressions to each shown variant's counts."""
         shown = candidates.variant_ids[rounds.title, rounds.action]

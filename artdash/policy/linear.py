@@ -93,6 +93,12 @@ class LinearBanditPolicy(Policy):
         scores = np.where(valid, (mean + self.alpha * bonus).reshape(x.shape[:3]), -np.inf)
         return explore_table(scores.argmax(axis=2), valid, self.exploration)
 
+    def predicted_table(self, candidates: CandidateTable, affinity: np.ndarray) -> np.ndarray | None:
+        if not self.trained:
+            return None
+        x = self._features_of(candidates, affinity)
+        return np.clip(x @ self.theta, 0, 1)
+
     def fit_features(self, x: np.ndarray, rewards: np.ndarray,
                      propensities: np.ndarray | None = None) -> LinearBanditPolicy:
         """Fit from scratch on logged rounds given as features: the shown variant's feature
