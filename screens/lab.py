@@ -39,8 +39,8 @@ else:
     st.caption(f"Preview serves the built-in default, **{lab.POLICY_LABELS[lab_store.DEFAULT_POLICY]}**; "
                "promote a policy from a run or an offline evaluation to change it.")
 
-simulate_tab, offline_tab, live_tab, history_tab = st.tabs(["Simulate", "Offline evaluation", "Live", "History"],
-                                                           key="lab_tab", bind="query-params")
+simulate_tab, offline_tab, live_tab, models_tab, history_tab = st.tabs(
+    ["Simulate", "Offline evaluation", "Live", "Models", "History"], key="lab_tab", bind="query-params")
 
 
 # --- Simulate ------------------------------------------------------------------------------------
@@ -232,6 +232,13 @@ if live_tab.open:
         live_view.shadow_panel(ws)
         st.subheader("Live traffic")
         live_view.traffic_panel(ws, "lab_live")
+
+
+# --- Models: every trained version, stored as an artifact ------------------------------------------
+
+if models_tab.open:
+    with models_tab:
+        lab_views.models_panel(ws)
 
 
 # --- History ---------------------------------------------------------------------------------------

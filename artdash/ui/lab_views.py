@@ -7,11 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from artdash import clock, export, lab
+from artdash.decision.models import list_versions
 from artdash.errors import ArtdashError
 from artdash.lab import service as lab_service
 from artdash.lab import store as lab_store
 from artdash.serve.shadow import direct_promotion_refusal
 from artdash.ui import charts, widgets
+from artdash.ui.numbers import count_column
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
@@ -151,3 +153,29 @@ def runs_overview(runs: list[lab_store.RunView]) -> pd.DataFrame:
         "in results database": "yes" if r.has_logged_data else "", "by": r.created_by,
         "policies": ", ".join(lab.POLICY_LABELS[p] for p in r.config.policies),
     } for r in runs])
+
+
+def models_panel(ws: Workspace) -> None:
+    """Every stored model version: what it learnt from, when, by whom, and from when members
+    are served it (the same rows as `artdash models list`), with a CSV."""
+    with ws.results_engine.connect() as conn:
+        versions = list_versions(conn)
+    st.caption("Every trained version of every policy — by the decision service from live outcomes, or on a "
+               "simulated log — is stored once and loaded by the service, Preview and the lab alike. A new version "
+               "reaches each member at the start of their next sticky window (it never moves an image within one). "
+               "The same list: `artdash models list`.")
+    if not versions:
+        st.info("No trained version yet: the decision service stores one each time it retrains, and Preview can "
+                "train a first one on a simulated log.")
+        return
+    table = pd.DataFrame([{
+        "version": v["version"], "policy": v["label"], "source": v["source"], "trained at": v["trained_at"],
+        "by": v["trained_by"] or "—", "decisions": v["n_rows"], "in effect from": v["effective_at"],
+        "catalog": v["catalog_fingerprint"] or "—", "note": v["note"]} for v in versions])
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "trained at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "in effect from": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "decisions": count_column(), "note": st.column_config.TextColumn(width="large")})
+    st.download_button("Download CSV", lambda: export.csv_bytes(table), "model-versions.csv", "text/csv",
+                       help="One row per stored version: policy, source, when and by whom it was trained, how many "
+                            "decisions it learnt from, from when it is in effect, the catalog it was trained over.")

@@ -94,3 +94,19 @@ def test_lab_history_reopens_and_compares_runs(demo_ws):
     assert_clean(at)
     compared = at.dataframe[-1].value
     assert set(compared["run"]) == {"#1 seed 1", "#2 seed 2"} and len(compared) == 4
+
+
+def test_lab_models_lists_every_stored_version_with_what_it_learnt_from(demo_ws):
+    from artdash.demo import load_demo_models
+
+    at = open_page("lab", lab_tab="Models")
+    assert_clean(at)
+    assert any("No trained version yet" in i.value for i in at.info)
+    version = load_demo_models(demo_ws)
+    at = open_page("lab", lab_tab="Models")
+    assert_clean(at)
+    table = at.dataframe[0].value
+    row = table.set_index("version").loc[version]
+    assert row["policy"] == "Contextual bandit (LinUCB)" and row["source"] == "lab" and row["by"] == "demo"
+    assert row["decisions"] == 20_000 and "simulated" in row["note"]
+    assert any(b.label == "Download CSV" for b in at.get("download_button"))
