@@ -163,6 +163,7 @@ def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member
         # the sticky draws of every candidate, and the race of every row at once
         u = draws(window, sub.title_ids, sub.variant_ids)
         picks = race(probs, sub.valid, u)
+        details = served.policy.explain_table(sub, affinity, context, picks) if explain else None
         if shadow is not None:
             shadow_probs = np.asarray(shadow.policy.table(sub, affinity))[0]
             shadow_picks = race(shadow_probs, sub.valid, u)
@@ -182,8 +183,11 @@ def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member
             event_id = f"{base}{j:04x}"
             reason = _reason(p, index, served, fallback)
             if explain and n > 1:
-                shown = [c for c, ok in zip(snapshot.candidates[title_id], allowed[j]) if ok]
-                detail = served.policy.explain(context, shown, index)
+                if details is None:
+                    shown = [c for c, ok in zip(snapshot.candidates[title_id], allowed[j]) if ok]
+                    detail = served.policy.explain(context, shown, index)
+                else:
+                    detail = details[j]
                 reason = f"{reason}: {detail}" if detail else reason
             out[i] = TitleDecision(title_id, variant_id, p[index], event_id, reason,
                                    tuple(zip(ids, p)) if explain else (),

@@ -190,6 +190,12 @@ class Policy(ABC):
         """The policy's own predicted quality take rate for the candidate, if it has one."""
         return None
 
+    def explain_table(self, candidates: CandidateTable, affinity: np.ndarray, context: Context,
+                      picks: np.ndarray) -> list[str] | None:
+        """:meth:`explain` for the pick of every title of ``candidates`` at once, for one
+        context (the row of ``affinity``); None: ask :meth:`explain` title by title."""
+        return None
+
     def predicted_table(self, candidates: CandidateTable, affinity: np.ndarray) -> np.ndarray | None:
         """(G, T, K) the policy's own predicted quality take rate of every candidate, or None
         when it predicts none (the vectorised :meth:`predicted_take`)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -218,15 +218,41 @@ class LinearBanditPolicy(Policy):
         if len(candidates) > 1 and np.argmax(self.scores(x)) != index:
             return f"exploration ({self.exploration:.0%} share) instead of the top-scored variant"
         # Why this one rather than the others: its contributions minus their average.
-        contributions = self.theta * (x[index] - x.mean(axis=0))
+        return self._why(self.theta * (x[index] - x.mean(axis=0)), context.affinities)
+
+    def _why(self, contributions: np.ndarray, affinities: Mapping[int, float]) -> str:
+        """The three largest contributions to a choice, in words."""
         parts = []
         for j in np.argsort(-contributions)[:3]:
             if contributions[j] < 0.005:
                 break
             kind, tag = self.features.describe(int(j))
             if kind == "cross" and tag is not None:
-                weight = context.affinities.get(tag.id, 0.0)
+                weight = affinities.get(tag.id, 0.0)
                 parts.append(f"{tag.name} affinity {weight:+.1f} × {tag.name} ({tag.facet}) image: {contributions[j]:+.2f}")
             elif kind != "bias":
                 parts.append(f"image {kind}: {contributions[j]:+.2f}")
         return "; ".join(parts) or "scores are level: the top one by a hair"
+
+    def explain_table(self, candidates: CandidateTable, affinity: np.ndarray, context: Context,
+                      picks: np.ndarray) -> list[str] | None:
+        """:meth:`explain` for the pick of every title of ``candidates`` (one context), the
+        feature arithmetic done once for all titles."""
+        if not self.trained:
+            return None
+        assert self.theta is not None
+        x = self._features_of(candidates, affinity)[0]                    # (T, K, dim)
+        valid = candidates.valid
+        rows = np.arange(len(picks))
+        scores = np.where(valid, self.scores(x.reshape(-1, x.shape[-1])).reshape(valid.shape), -np.inf)
+        n = valid.sum(axis=1)
+        mean = (x * valid[:, :, None]).sum(axis=1) / np.maximum(n, 1)[:, None]
+        contributions = self.theta * (x[rows, picks] - mean)
+        top = scores.argmax(axis=1)
+        out = []
+        for i in rows:
+            if n[i] > 1 and top[i] != picks[i]:
+                out.append(f"exploration ({self.exploration:.0%} share) instead of the top-scored variant")
+            else:
+                out.append(self._why(contributions[i], context.affinities))
+        return out

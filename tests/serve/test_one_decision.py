@@ -146,3 +146,27 @@ def test_a_retrain_between_two_visits_moves_no_image_within_the_window(sqlite_ca
         assert {client.decide(m, titles)["model_version"] for m in members[:50]} == {trained.version}
     finally:
         service.close()
+
+
+def test_the_explanations_of_a_whole_row_are_those_of_each_title_alone(sqlite_catalog_ws, monkeypatch):
+    """Preview explains every tile: the bandit's explanations of a row, computed at once, say
+    exactly what it says of each title asked alone."""
+    from artdash.demo import load_demo_models
+    from artdash.policy.linear import LinearBanditPolicy
+
+    load_demo_models(sqlite_catalog_ws)
+    service = DecisionService(sqlite_catalog_ws, ServiceSettings(require_keys=False, learn=False), background=False)
+    try:
+        version = service.timeline.newest
+        assert version.trained and isinstance(version.policy, LinearBanditPolicy)
+        titles = sorted(t for t, c in service.snapshot.candidates.items() if c)
+        members = [DecisionMember(m["id"], service.snapshot.resolve_tastes(m["tastes"]))
+                   for m in members_of(service.snapshot, 200, seed=4)]
+        when = clock.now()
+        together = [decide(service.snapshot, version, m, titles, when, explain=True).decisions for m in members]
+        monkeypatch.setattr(LinearBanditPolicy, "explain_table", lambda *a, **k: None)
+        alone = [decide(service.snapshot, version, m, titles, when, explain=True).decisions for m in members]
+        assert [[d.reason for d in row] for row in together] == [[d.reason for d in row] for row in alone]
+        assert any(":" in d.reason for row in together for d in row)            # explanations were given
+    finally:
+        service.close()
