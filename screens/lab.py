@@ -246,20 +246,7 @@ if models_tab.open:
 with history_tab:
     with ws.session() as s:
         runs = lab_store.list_runs(s)
-        promotions = lab_store.promotion_history(s)
-    st.subheader("Promotions")
-    if promotions.empty:
-        st.caption("No policy has been promoted yet.")
-    else:
-        st.dataframe(promotions, hide_index=True, width="stretch",
-                     column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
-    if promoted:
-        with st.form("lab_demote"):
-            note = st.text_input("Why demote (optional)")
-            if st.form_submit_button(f"Demote {lab.POLICY_LABELS[promoted]} (back to the default)",
-                                     icon=":material/undo:", disabled=not widgets.may("admin")):
-                widgets.act(ws, lambda s: lab_store.demote(s, widgets.actor(), note),
-                            "Preview is back on the default policy.")
+    lab_views.promotions_panel(ws, promoted)
     st.subheader("Runs")
     if not runs:
         st.info("No runs yet: the **Simulate** tab starts one.")

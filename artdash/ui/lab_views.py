@@ -179,3 +179,22 @@ def models_panel(ws: Workspace) -> None:
     st.download_button("Download CSV", lambda: export.csv_bytes(table), "model-versions.csv", "text/csv",
                        help="One row per stored version: policy, source, when and by whom it was trained, how many "
                             "decisions it learnt from, from when it is in effect, the catalog it was trained over.")
+
+
+def promotions_panel(ws: Workspace, promoted: str | None) -> None:
+    """The promotion history, and (admins) a form to demote the promoted policy."""
+    with ws.session() as s:
+        promotions = lab_store.promotion_history(s)
+    st.subheader("Promotions")
+    if promotions.empty:
+        st.caption("No policy has been promoted yet.")
+    else:
+        st.dataframe(promotions, hide_index=True, width="stretch",
+                     column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+    if promoted:
+        with st.form("lab_demote"):
+            note = st.text_input("Why demote (optional)")
+            if st.form_submit_button(f"Demote {lab.POLICY_LABELS[promoted]} (back to the default)",
+                                     icon=":material/undo:", disabled=not widgets.may("admin")):
+                widgets.act(ws, lambda s: lab_store.demote(s, widgets.actor(), note),
+                            "The service and Preview are back on the default policy.")
