@@ -57,7 +57,8 @@ def test_hostile_text_shows_as_typed_and_nothing_is_fetched_from_outside(page: P
     page.goto(f"{url}/title?title={hostile_server['title_id']}")
     wait_idle(page)
     expect(page.get_by_role("heading", name=f"{HOSTILE} (2024)")).to_be_visible()
-    expect(page.get_by_text(f"Synopsis {HOSTILE}", exact=True)).to_be_visible()
+    # (.first: the Details form's text area can hold the same text — seen once in CI as a strict-mode violation)
+    expect(page.get_by_text(f"Synopsis {HOSTILE}", exact=True).first).to_be_visible()
     body = page.locator("[data-testid='stMain']").inner_text()
     assert HOSTILE.replace("#1", "label") in body          # the gallery card and the editor
     # the tag chip (drawn by st.html, whose text inner_text does not reach)
