@@ -229,7 +229,7 @@ def models_list(policy, limit):
         found = list_versions(conn, policy)
     rows = [{"version": v["version"], "policy": v["policy"], "source": v["source"],
              "trained at": f"{v['trained_at']:%Y-%m-%d %H:%M:%S}", "by": v["trained_by"] or "—",
-             "decisions": f"{v['n_rows']:,}", "in effect from": f"{v['effective_at']:%Y-%m-%d %H:%M}"}
+             "decisions": f"{v['n_rows']:,}", "in effect": v["in_effect"]}
             for v in found[:limit]]
     print_table(pd.DataFrame(rows))
     if len(found) > limit:
@@ -249,6 +249,6 @@ def models_show(version):
     if found is None:
         raise NotFoundError(f"there is no model version {version}; `artdash models list` lists them")
     for key in ("version", "policy", "label", "source", "trained_at", "trained_by", "n_rows", "data_from", "data_to",
-                "catalog_fingerprint", "effective_at", "note"):
+                "catalog_fingerprint", "in_effect", "note"):
         value = found[key]
         click.echo(f"{key.replace('_', ' '):>20}: {'—' if value in (None, '') else value}")

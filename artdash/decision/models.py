@@ -368,6 +368,8 @@ def list_versions(conn: Connection, policy: str | None = None) -> list[dict[str,
             if item[key] is not None:
                 item[key] = aware(item[key])
         item["effective_at"] = item["effective_at"] or item["trained_at"]
+        item["in_effect"] = ("from the start (nothing trained before it)" if item["effective_at"] == EPOCH
+                             else f"{item['effective_at']:%Y-%m-%d %H:%M} UTC")
         item["label"] = registry.LABELS.get(item["policy"], item["policy"])
         out.append(item)
     return out

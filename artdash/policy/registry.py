@@ -7,6 +7,7 @@ one label; whether the service can serve it is said here too, with the reason wh
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -56,9 +57,10 @@ class PolicyKind:
         """Whether the decision service can serve it (store its trained versions and load them)."""
         return not self.not_servable
 
-    @property
+    @functools.cached_property
     def learns(self) -> bool:
-        """Whether its served versions retrain from the decisions the service logs."""
+        """Whether its served versions retrain from the decisions the service logs (asked of a
+        throwaway instance once: every refresh and retrain reads it)."""
         return self.make_probe().learns
 
     def make_probe(self) -> Policy:

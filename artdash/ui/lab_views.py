@@ -170,11 +170,10 @@ def models_panel(ws: Workspace) -> None:
         return
     table = pd.DataFrame([{
         "version": v["version"], "policy": v["label"], "source": v["source"], "trained at": v["trained_at"],
-        "by": v["trained_by"] or "—", "decisions": v["n_rows"], "in effect from": v["effective_at"],
+        "by": v["trained_by"] or "—", "decisions": v["n_rows"], "in effect": v["in_effect"],
         "catalog": v["catalog_fingerprint"] or "—", "note": v["note"]} for v in versions])
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "trained at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        "in effect from": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         "decisions": count_column(), "note": st.column_config.TextColumn(width="large")})
     st.download_button("Download CSV", lambda: export.csv_bytes(table), "model-versions.csv", "text/csv",
                        help="One row per stored version: policy, source, when and by whom it was trained, how many "
