@@ -147,3 +147,39 @@ def test_doubly_robust_is_clipped_to_what_a_rate_can_be_and_says_so():
     predicted = np.full((n, 2), 0.99)                 # a model near 1 and rewards all 1: DR's interval tops 1
     [dr] = [e for e in ope.evaluate(data, target, predicted) if e.estimator == "DR"]
     assert 0 <= dr.low <= dr.value <= dr.high <= 1 and "clipped to [0, 1]" in dr.note
+
+
+def adaptive_log(seed, n=4000, batch=500, groups=4, k=4, exploration=0.1):
+    """A log collected the way the service collects one: a policy learns from its own traffic in
+    versions (every `batch` rounds it serves the greedy choice per group on what it has seen,
+    with `exploration` spread evenly), each round logged with the propensity of the version that
+    served it. The target is the last version learnt, as the closed-loop test evaluates it."""
+    rng = np.random.default_rng(seed)
+    q = np.random.default_rng(12345).uniform(0.05, 0.6, size=(groups, k))
+    plays, shown = np.ones((groups, k)), np.full((groups, k), 2.0)   # a weak prior: every arm gets tried
+    parts = []
+    for _ in range(n // batch):
+        policy = ope_target(plays / shown, exploration)
+        group = rng.integers(groups, size=batch)
+        cumulative = np.cumsum(policy[group], axis=1)
+        action = (rng.random(batch)[:, None] < cumulative).argmax(axis=1)
+        reward = (rng.random(batch) < q[group, action]).astype(float)
+        np.add.at(plays, (group, action), reward)
+        np.add.at(shown, (group, action), 1.0)
+        parts.append((group, action, reward, policy[group, action]))
+    group, action, reward, propensity = (np.concatenate(p) for p in zip(*parts, strict=True))
+    final = ope_target(plays / shown, exploration)
+    data = ope.LoggedData(action, reward, propensity, np.full(len(group), k))
+    return data, final[group], float((final * q).sum(axis=1).mean())
+
+
+def test_on_a_log_a_learning_policy_collected_the_snips_interval_covers_in_at_least_90_percent_of_200_seeds():
+    # One run of the live loop (tests/serve/test_closed_loop.py) is one draw: a 95% interval
+    # misses there once in twenty runs by design. Its coverage is measured here, on the same kind
+    # of log (propensities changing version by version, the target learnt from that very log).
+    hits = 0
+    for seed in range(200):
+        data, target, truth = adaptive_log(seed)
+        _, low, high = ope.snips(data, target)
+        hits += int(low <= truth <= high)
+    assert hits >= 180, f"SNIPS covered the truth in only {hits} of 200 adaptive logs"
