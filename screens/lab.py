@@ -200,19 +200,12 @@ with offline_tab:
                         rounds, info = lab.rounds_from_results(impression_log(ws), world, experiment,
                                                                None if cell == "(all)" else cell)
                         config = lab.LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes})
-                        table = lab.offline_table(world, config, rounds, candidates or None)
+                        table = lab.offline_table(world, config, rounds, candidates or None, then=info.support)
                 except ArtdashError as exc:
                     st.error(f"Cannot evaluate — {md(exc)}")
                 else:
                     where = f"experiment {experiment}" + ("" if cell == "(all)" else f", cell {cell}")
-                    notes = [f"{info['used']:,} impressions used"]
-                    if info["left_out"]:
-                        notes.append(f"{info['left_out']:,} left out (titles or images no longer active)")
-                    if info["unknown_members"]:
-                        notes.append(f"{info['unknown_members']:,} from members of unknown taste (treated as blank)")
-                    if lab.catalog_note(info):
-                        notes.append(lab.catalog_note(info))
-                    st.session_state[OFFLINE] = (table, f"{where} — " + "; ".join(notes), None)
+                    st.session_state[OFFLINE] = (table, f"{where} — {lab.log_note(info)}", None)
     if OFFLINE in st.session_state:
         table, where, run_id = st.session_state[OFFLINE]
         st.subheader("Offline estimates")

@@ -126,11 +126,8 @@ def evaluate(run_id, logger, experiment, cell, policies, seed):
 
         rounds, info = lab.rounds_from_results(impression_log(ws), world, experiment, cell)
         config = lab.LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes}, seed=seed)
-        table = lab.offline_table(world, config, rounds, policies)
-        click.echo(f"offline, on {info['used']:,} impressions of experiment {experiment!r}"
+        table = lab.offline_table(world, config, rounds, policies, then=info.support)
+        click.echo(f"offline, on {info.used:,} impressions of experiment {experiment!r}"
                    + (f", cell {cell!r}" if cell else "")
-                   + (f" ({info['left_out']:,} left out: titles or images no longer active)" if info["left_out"] else "")
-                   + (f"; {info['unknown_members']:,} from members of unknown taste" if info["unknown_members"] else "")
-                   + (f"; {lab.catalog_note(info)}" if lab.catalog_note(info) else "")
-                   + ":")
+                   + "".join(f"; {note}" for note in lab.log_notes(info)) + ":")
     print_table(lab.offline_for_display(table))

@@ -22,7 +22,15 @@ run), ``logs`` (a run's impressions for the results database), ``offline`` (eval
 from artdash.lab.config import MAX_IMPRESSIONS, POLICY_LABELS, LabConfig
 from artdash.lab.display import offline_for_display, ranking, summary_for_display, with_labels
 from artdash.lab.logs import run_log
-from artdash.lab.offline import catalog_note, offline_on_run, offline_table, rounds_from_results
+from artdash.lab.offline import (
+    LogInfo,
+    catalog_note,
+    log_note,
+    log_notes,
+    offline_on_run,
+    offline_table,
+    rounds_from_results,
+)
 from artdash.lab.online import LabResult, Trace, make_policy, run_online
 from artdash.lab.world import load_world
 from artdash.policy.base import Rounds
@@ -31,6 +39,7 @@ from artdash.simulator.world import LabWorld, build_world
 
 __all__ = [
     "MAX_IMPRESSIONS", "POLICY_LABELS", "LabConfig", "LabResult", "LabWorld", "Population", "Rounds", "Trace", "Truth",
-    "build_world", "catalog_note", "draw_population", "load_world", "make_policy", "offline_for_display", "offline_on_run",
-    "offline_table", "ranking", "rounds_from_results", "run_log", "run_online", "summary_for_display", "with_labels",
+    "LogInfo", "build_world", "catalog_note", "draw_population", "load_world", "log_note", "log_notes", "make_policy",
+    "offline_for_display", "offline_on_run", "offline_table", "ranking", "rounds_from_results", "run_log", "run_online",
+    "summary_for_display", "with_labels",
 ]

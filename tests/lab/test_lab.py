@@ -115,7 +115,7 @@ def test_run_log_goes_to_the_results_database_and_comes_out_in_one_step(demo_wor
         assert queries.count_impressions(conn) == before + 6_000
         assert experiment in queries.experiments(conn)
     rounds, info = lab.rounds_from_results(impression_log(demo_workspace), world, experiment, "uniform")
-    assert info["used"] == 3_000 and info["unknown_members"] == 0
+    assert info.used == 3_000 and info.unknown_members == 0 and info.recorded == 0
     table = lab.offline_table(world, result.config, rounds, policies=["uniform", "linucb"])
     assert set(table["estimator"]) == {"replay", "IPS", "SNIPS", "DM", "DR"}
     with demo_workspace.session() as s:
@@ -179,7 +179,7 @@ def test_the_demo_log_is_a_fair_ground_for_offline_evaluation(tmp_path, world):
         with ws.session() as s:
             demo_world = lab.load_world(s)
         rounds, info = lab.rounds_from_results(impression_log(ws), demo_world, EXPERIMENT, "control")
-        assert info["used"] > 2_000 and info["unknown_members"] == 0
+        assert info.used > 2_000 and info.unknown_members == 0
         assert len(set(rounds.group.tolist())) == len(demo_world.archetype_ids)
     finally:
         ws.close()
@@ -263,8 +263,8 @@ def test_offline_evaluation_uses_the_candidates_of_decision_time(tmp_path):
     with ws.session() as s:
         world = lab.load_world(s)
     rounds, info = lab.rounds_from_results(impression_log(ws), world, "old-log")
-    assert info["shown_then"] == 2 and info["added_since"] == len(active) - 2
-    assert lab.catalog_note(info).startswith(f"{len(active) - 2:,} variant") and "over the 2 shown then" in \
+    assert info.shown_then == 2 and info.added_since == len(active) - 2
+    assert lab.catalog_note(info).startswith(f"{len(active) - 2:,} variant") and "over the 2 that were candidates then" in \
         lab.catalog_note(info)
     table = lab.offline_table(world, lab.LabConfig(mix={int(a): 1.0 for a in world.archetype_ids}), rounds,
                               ["uniform"]).set_index("estimator")

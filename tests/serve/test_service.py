@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
@@ -218,3 +219,49 @@ def test_the_decision_log_trained_versions_and_keys_survive_a_backup(service, ca
         restored.close()
     finally:
         target.close()
+
+
+def test_offline_evaluation_of_live_traffic_uses_the_candidates_the_service_logged(service, catalog_ws, frozen_clock):
+    """A variant that became available halfway through the log was no candidate for the first
+    half's decisions: the service logs each decision's candidates, and offline evaluation
+    scores every policy over those — not over every variant the log ever shows for the title
+    (which would weigh the first half's rows of uniform random by (1/k)/(1/(k-1)) and pull IPS
+    away from SNIPS)."""
+    from artdash import lab
+    from artdash.catalog.eligibility import set_eligibility
+    from artdash.results.service import impression_log
+
+    client = LocalClient(service)
+    title = titles_of(service)[0]
+    ids = [c.variant_id for c in service.snapshot.candidates[title]]
+    k = len(ids)
+    assert k >= 3, "the demo title needs three active variants"
+    halfway = frozen_clock + timedelta(hours=1)
+    with catalog_ws.transaction() as s:
+        set_eligibility(s, [ids[-1]], "local-admin", available_from=halfway)
+        promote(s, "uniform", "local-admin", note="a clean log")
+    for half, when in enumerate((frozen_clock, halfway + timedelta(minutes=1))):
+        clock.freeze(when)
+        service.refresh(force=True)
+        for i in range(200):
+            answer = client.decide({"id": f"m{half}-{i}"}, [title])
+            client.outcomes([{"event_id": d["event_id"], "played": i % 3 == 0,
+                              "play_seconds": 1500 if i % 3 == 0 else 0} for d in answer["decisions"]])
+    service.learn_now()
+    with catalog_ws.session() as s:
+        world = lab.load_world(s)
+    rounds, info = lab.rounds_from_results(impression_log(catalog_ws), world, "live")
+    assert info.used == info.recorded == 400 and info.added_since == 0
+    first = np.isclose(rounds.propensity, 1 / (k - 1))
+    assert first.sum() == 200 and np.isclose(rounds.propensity[~first], 1 / k).all()
+    assert (info.support[first].sum(axis=1) == k - 1).all() and (info.support[~first].sum(axis=1) == k).all()
+    assert "decision service logged them for 400" in lab.log_note(info)
+    table = lab.offline_table(world, lab.LabConfig(mix={int(a): 1.0 for a in world.archetype_ids}), rounds,
+                              ["uniform"], then=info.support).set_index("estimator")
+    observed = float(rounds.quality.mean())
+    assert table.loc["IPS", "value"] == pytest.approx(observed)
+    assert table.loc["SNIPS", "value"] == pytest.approx(observed)
+    # inferred from the log instead (every variant it shows), IPS would not agree
+    inferred = lab.offline_table(world, lab.LabConfig(mix={int(a): 1.0 for a in world.archetype_ids}), rounds,
+                                 ["uniform"]).set_index("estimator")
+    assert inferred.loc["IPS", "value"] != pytest.approx(observed, abs=0.01)
