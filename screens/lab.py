@@ -179,7 +179,8 @@ with offline_tab:
                 try:
                     with st.spinner(f"Rerunning run #{run_id} (same seed) and estimating…"):
                         result = lab.run_online(world, config)
-                        table = lab.offline_on_run(world, result, logger, candidates or None)
+                        table = lab.offline_on_run(world, result, logger, candidates or None,
+                                                   served=lab.as_served(ws))
                 except ArtdashError as exc:
                     st.error(f"Cannot evaluate — {md(exc)}")
                 else:
@@ -200,7 +201,8 @@ with offline_tab:
                         rounds, info = lab.rounds_from_results(impression_log(ws), world, experiment,
                                                                None if cell == "(all)" else cell)
                         config = lab.LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes})
-                        table = lab.offline_table(world, config, rounds, candidates or None, then=info.support)
+                        table = lab.offline_table(world, config, rounds, candidates or None, then=info.support,
+                                                  served=lab.as_served(ws))
                 except ArtdashError as exc:
                     st.error(f"Cannot evaluate — {md(exc)}")
                 else:

@@ -32,6 +32,7 @@ from artdash.lab.offline import (
     rounds_from_results,
 )
 from artdash.lab.online import LabResult, Trace, make_policy, run_online
+from artdash.lab.served import as_served
 from artdash.lab.world import load_world
 from artdash.policy.base import Rounds
 from artdash.simulator.population import Population, Truth, draw_population
@@ -39,7 +40,7 @@ from artdash.simulator.world import LabWorld, build_world
 
 __all__ = [
     "MAX_IMPRESSIONS", "POLICY_LABELS", "LabConfig", "LabResult", "LabWorld", "Population", "Rounds", "Trace", "Truth",
-    "LogInfo", "build_world", "catalog_note", "draw_population", "load_world", "log_note", "log_notes", "make_policy",
+    "LogInfo", "as_served", "build_world", "catalog_note", "draw_population", "load_world", "log_note", "log_notes", "make_policy",
     "offline_for_display", "offline_on_run", "offline_table", "ranking", "rounds_from_results", "run_log", "run_online",
     "summary_for_display", "with_labels",
 ]

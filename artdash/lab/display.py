@@ -13,7 +13,12 @@ def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with each policy's label beside its key (``label``), from the registry."""
     if frame.empty or "policy" not in frame:
         return frame
-    return frame.assign(label=frame["policy"].map(lambda p: LABELS.get(str(p), str(p))))
+    labels = frame["policy"].map(lambda p: LABELS.get(str(p), str(p)))
+    if "as_served" in frame:     # the stored version the service serves, beside the lab's own training
+        served = frame["as_served"].notna()
+        labels = labels.where(~served, [f"{label}{f' v{int(v)}' if v else ''} — as served"
+                                        for label, v in zip(labels, frame["as_served"].fillna(0))])
+    return frame.assign(label=labels)
 
 
 def _pct(value) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from artdash import ope
+from artdash.decision.models import ServedPolicy
 from artdash.errors import ValidationError
 from artdash.lab.config import LabConfig
 from artdash.lab.online import LabResult, make_policy
@@ -167,13 +168,16 @@ FOLDS = 2
 
 def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: Sequence[str] | None = None,
                   support: np.ndarray | None = None, truth: Truth | None = None, members: np.ndarray | None = None,
-                  confidence: float = 0.95, then: np.ndarray | None = None) -> pd.DataFrame:
+                  confidence: float = 0.95, then: np.ndarray | None = None,
+                  served: ServedPolicy | None = None) -> pd.DataFrame:
     """Each candidate policy's value on the whole log, by every estimator: the log is cut in
     two halves (in log order) and each half is scored by the policy trained on the other one.
     ``support``: the logger's own (every candidate it could show); without it, each policy
     chooses among the candidates of decision time, ``then`` (:class:`LogInfo`'s ``support``;
-    without it, inferred from the log). With ``truth`` (simulated data) the true value of those
-    policies on the same rounds too."""
+    without it, inferred from the log). With ``served`` (:func:`artdash.lab.served.served_now`)
+    the stored version the decision service serves is scored too, as it is (the same
+    probabilities ``/v1/decide`` draws from; no cross-fitting: it may have learnt from this
+    log). With ``truth`` (simulated data) the true value of those policies on the same rounds too."""
     if len(logged) == 0:
         raise ValidationError("the log has no impressions: there is nothing to evaluate a policy on")
     if len(logged) < 2 * FOLDS:
@@ -194,25 +198,33 @@ def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: 
         true_quality = truth.probabilities(members, logged.title)[1]
     rows = []
     contexts = group_affinity(world)
+    targets: list[tuple[str, int | None, np.ndarray, str]] = []
     for name in policies:
         target = np.zeros(keys.shape)
         for scored, trained in ((halves[0], halves[1]), (halves[1], halves[0])):
             part = logged.take(scored)
             policy = make_policy(name, world, config.exploration).fit(world, contexts, logged.take(trained))
             target[scored] = policy.table(world, contexts)[part.group, part.title]
+        targets.append((name, None, target, ""))
+    if served is not None:
+        table = np.asarray(served.policy.table(world, contexts))
+        targets.append((served.name, served.version, table[logged.group, logged.title],
+                        "the version the decision service serves now, scored as stored"))
+    for name, version, target, said in targets:
         if over_then and data.support is not None:
             target = _over(target, data.support)
         true_value = float((target * true_quality).sum(axis=1).mean()) if true_quality is not None else None
         for est in ope.evaluate(data, target, predicted, confidence, seed=config.seed):
-            rows.append({"policy": name, "estimator": est.estimator,
+            rows.append({"policy": name, "as_served": version, "estimator": est.estimator,
                          "value": est.value, "low": est.low, "high": est.high,
                          "effective sample": est.effective_sample, "matched": est.matched,
-                         "truth": true_value, "note": est.note})
+                         "truth": true_value, "note": "; ".join(n for n in (said, est.note) if n)})
     return pd.DataFrame(rows)
 
 
 def offline_on_run(world: LabWorld, result: LabResult, logger: str = "uniform",
-                   policies: Sequence[str] | None = None, confidence: float = 0.95) -> pd.DataFrame:
+                   policies: Sequence[str] | None = None, confidence: float = 0.95,
+                   served: ServedPolicy | None = None) -> pd.DataFrame:
     """:func:`offline_table` on one policy's log of a simulated run: the logger's own
     probabilities give the support, and the hidden truth gives each policy's true value."""
     if logger not in result.traces or not result.traces[logger].rounds:
@@ -220,7 +232,7 @@ def offline_on_run(world: LabWorld, result: LabResult, logger: str = "uniform",
     config, trace = result.config, result.traces[logger]
     truth = config.truth(world)
     return offline_table(world, config, trace.all_rounds(), policies, support=np.concatenate(trace.support),
-                         truth=truth, members=np.concatenate(trace.members), confidence=confidence)
+                         truth=truth, members=np.concatenate(trace.members), confidence=confidence, served=served)
 
 
 def _over(target: np.ndarray, support: np.ndarray) -> np.ndarray:

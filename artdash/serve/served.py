@@ -9,34 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
-from artdash.catalog.eligibility import aware
-from artdash.decision.models import EPOCH, ServedPolicy, load_latest
+from artdash.decision.models import ServedPolicy, load_latest
 from artdash.decision.snapshot import Snapshot, load_snapshot
 from artdash.decision.timeline import Timeline, load_timeline
-from artdash.lab.store import PromotionView, current_policy
+from artdash.lab.served import floor_of, served_choice
+from artdash.lab.store import PromotionView
 from artdash.policy import registry
-from artdash.policy.registry import DEFAULT_POLICY, LABELS
 from artdash.workspace import Workspace
-
-
-def served_choice(session: Session) -> tuple[str, PromotionView | None, str]:
-    """(the policy served, the promotion entry, a note): the promoted policy if the service can
-    serve it, else the default — with a note that says why."""
-    promoted, entry = current_policy(session)
-    name = promoted or DEFAULT_POLICY
-    kind = registry.KINDS.get(name)
-    if kind is not None and kind.servable:
-        return name, entry, ""
-    why = kind.not_servable if kind is not None else "it is no longer registered"
-    return DEFAULT_POLICY, entry, (f"{LABELS.get(name, name)} is promoted but cannot be served ({why}); serving "
-                                   f"{LABELS[DEFAULT_POLICY]} instead")
-
-
-def floor_of(entry: PromotionView | None, name: str) -> datetime:
-    """When ``name`` started being served: its promotion (a window that began before reads as at it)."""
-    return aware(entry.at) if entry is not None and entry.policy == name else EPOCH
 
 
 @dataclass(frozen=True)

@@ -42,13 +42,13 @@ from artdash.decision.models import (
 from artdash.decision.snapshot import Snapshot, load_snapshot
 from artdash.decision.timeline import Timeline, effective_from, load_timeline
 from artdash.errors import ArtdashError, ValidationError
+from artdash.lab.served import floor_of, served_choice
 from artdash.lab.store import PromotionView
 from artdash.policy.registry import DEFAULT_POLICY, LABELS
 from artdash.serve import learn
 from artdash.serve.log import Outcome, OutcomeReport, record_outcomes, write_decisions
 from artdash.serve.ratelimit import RateLimiter
 from artdash.serve.schema import DecideIn, OutcomeIn, OutcomesIn, error_message
-from artdash.serve.served import floor_of, served_choice
 from artdash.serve.shadow import ShadowView, current_shadow
 from artdash.serve.writer import GroupWriter, durable
 from artdash.workspace import Workspace

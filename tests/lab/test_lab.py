@@ -4,7 +4,7 @@ simulated logs in the results database, saved runs and promotions."""
 import numpy as np
 import pytest
 
-from artdash import lab
+from artdash import clock, lab
 from artdash.errors import NotFoundError, ValidationError
 from artdash.lab import store as lab_store
 from artdash.results import queries
@@ -270,4 +270,41 @@ def test_offline_evaluation_uses_the_candidates_of_decision_time(tmp_path):
                               ["uniform"]).set_index("estimator")
     observed = float(rounds.quality.mean())
     assert table.loc["IPS", "value"] == pytest.approx(observed) and table.loc["SNIPS", "value"] == pytest.approx(observed)
+    ws.close()
+
+
+def test_offline_evaluation_scores_the_version_the_service_serves_with_the_probabilities_decide_draws_from(tmp_path):
+    """The lab evaluates "as served" the stored version the decision service serves — not a
+    policy of its own training — and the probabilities it scores are the ones ``decide``
+    (Preview, ``/v1/decide``) draws each member's image from."""
+    from workspaces import make_settings
+
+    from artdash.decision.bootstrap import train_simulated
+    from artdash.decision.decide import Member, decide
+    from artdash.decision.snapshot import load_snapshot
+    from artdash.demo import DEMO_TITLES, load_demo
+    from artdash.simulator.world import group_affinity
+    from artdash.workspace import Workspace
+
+    ws = Workspace.open(make_settings(tmp_path))
+    load_demo(ws, titles=DEMO_TITLES[:3])
+    with ws.session() as s:
+        version = train_simulated(s, ws.results_engine, "linucb", "tester", 5_000)
+        world = lab.load_world(s)
+        snapshot = load_snapshot(s)
+    served = lab.as_served(ws)
+    assert (served.name, served.version) == ("linucb", version)
+    result = lab.run_online(world, config_for(world, impressions=3_000, batch_size=1_000, policies=("uniform",)))
+    table = lab.offline_on_run(world, result, "uniform", ["uniform"], served=served)
+    shown = lab.offline_for_display(table)
+    assert set(shown["policy"]) == {"Uniform random", f"Contextual bandit (LinUCB) v{version} — as served"}
+    assert shown["note"][table["as_served"].notna()].str.contains("serves now, scored as stored").all()
+    scored = np.asarray(served.policy.table(world, group_affinity(world)))
+    for g, affinity in enumerate(world.archetype_affinity):
+        member = Member(f"persona-{g}", {tag.id: float(w) for tag, w in zip(world.features.tags, affinity) if w})
+        decided = decide(snapshot, served, member, world.title_ids.tolist(), clock.now(), explain=True)
+        for row, d in enumerate(decided.decisions):
+            n = int(world.n_actions[row])
+            assert [v for v, _ in d.probabilities] == world.variant_ids[row, :n].tolist()
+            assert np.allclose([p for _, p in d.probabilities], scored[g, row, :n])
     ws.close()
