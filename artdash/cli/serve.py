@@ -252,3 +252,23 @@ def models_show(version):
                 "catalog_fingerprint", "in_effect", "note"):
         value = found[key]
         click.echo(f"{key.replace('_', ' '):>20}: {'—' if value in (None, '') else value}")
+
+
+@models.command("train")
+@click.argument("policy")
+@click.option("--experiment", required=True, help="The imported log's experiment to learn from "
+              "(`artdash results imports` lists them).")
+@click.option("--cell", default=None, help="Only this cell of it (e.g. the uniformly random one).")
+def models_train(policy, experiment, cell):
+    """Train POLICY (a registry key, e.g. linucb) on an imported impression log and store it as
+    a new version: members meet it at their next sticky window, and the service's retrains go
+    on from it, adding its own log. Each impression is weighed by 1 / its logged propensity."""
+    from artdash.decision.imported import train_imported
+    from artdash.results.service import impression_log
+
+    ws = open_workspace()
+    with ws.transaction() as s:
+        made = train_imported(s, ws.results_engine, impression_log(ws), policy, experiment, ws.settings.user, cell)
+    click.echo(f"stored {made.policy} version {made.version}: {made.rows:,} impressions ({made.quality_plays:,} "
+               f"quality plays) from {made.data_from:%Y-%m-%d} to {made.data_to:%Y-%m-%d}; {made.known_members:,} from "
+               "members with imported tastes. `artdash models show " f"{made.version}` says the rest")

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 
 from artdash import clock
 from artdash.catalog.eligibility import aware
-from artdash.db.models import Variant
+from artdash.db.models import Variant, VariantTag
 from artdash.db.results_schema import policy_models
 from artdash.decision.snapshot import Snapshot
 from artdash.errors import NotFoundError
@@ -316,7 +316,6 @@ def _feature_parts(results: Engine, catalog_session, snapshot: Snapshot, hashes:
     """What each group's feature row is made of, once per distinct context and variant: the
     contexts' tastes (C × tags) and each group's context; the variants' tags (as they are now:
     a retired variant keeps its tags) and visual features, and each group's variant."""
-    from artdash.db.models import VariantTag
     from artdash.db.results_schema import decision_contexts
 
     features = snapshot.features
@@ -334,6 +333,13 @@ def _feature_parts(results: Engine, catalog_session, snapshot: Snapshot, hashes:
             j = features.index.get(int(tag_id))
             if j is not None:
                 affinity[i, j] = weight
+    tags, visual, variant_index = variant_features(catalog_session, features, variant)
+    return affinity, hash_index, tags, visual, variant_index
+
+
+def variant_features(catalog_session, features, variant: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each distinct variant's tags (as they are now: a retired variant keeps its tags) and
+    visual features, and where each of ``variant`` is among them."""
     unique_variants, variant_index = np.unique(variant, return_inverse=True)
     position = {int(v): i for i, v in enumerate(unique_variants.tolist())}
     tags = np.zeros((len(unique_variants), features.n_tags))
@@ -350,7 +356,7 @@ def _feature_parts(results: Engine, catalog_session, snapshot: Snapshot, hashes:
                 select(Variant.id, Variant.brightness, Variant.contrast, Variant.colourfulness, Variant.warmth)
                 .where(Variant.id.in_(part))):
             visual[position[vid]] = (b, c, col / 100, warm)
-    return affinity, hash_index, tags, visual, variant_index
+    return tags, visual, variant_index
 
 
 def list_versions(conn: Connection, policy: str | None = None) -> list[dict[str, Any]]:

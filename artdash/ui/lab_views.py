@@ -160,13 +160,14 @@ def models_panel(ws: Workspace) -> None:
     are served it (the same rows as `artdash models list`), with a CSV."""
     with ws.results_engine.connect() as conn:
         versions = list_versions(conn)
-    st.caption("Every trained version of every policy — by the decision service from live outcomes, or on a "
-               "simulated log — is stored once and loaded by the service, Preview and the lab alike. A new version "
+    st.caption("Every trained version of every policy — by the decision service from live outcomes, from an "
+               "imported log, or on a simulated log — is stored once and loaded by the service, Preview and the lab alike. A new version "
                "reaches each member at the start of their next sticky window (it never moves an image within one). "
                "The same list: `artdash models list`.")
+    train_from_import_form(ws)
     if not versions:
-        st.info("No trained version yet: the decision service stores one each time it retrains, and Preview can "
-                "train a first one on a simulated log.")
+        st.info("No trained version yet: the decision service stores one each time it retrains, Preview can "
+                "train a first one on a simulated log, and an admin can train one from an imported log (above).")
         return
     table = pd.DataFrame([{
         "version": v["version"], "policy": v["label"], "source": v["source"], "trained at": v["trained_at"],
@@ -178,6 +179,35 @@ def models_panel(ws: Workspace) -> None:
     st.download_button("Download CSV", lambda: export.csv_bytes(table), "model-versions.csv", "text/csv",
                        help="One row per stored version: policy, source, when and by whom it was trained, how many "
                             "decisions it learnt from, from when it is in effect, the catalog it was trained over.")
+
+
+def train_from_import_form(ws: Workspace) -> None:
+    """(Admins) train a policy on an imported log's experiment and store it as a new version."""
+    from artdash.decision.imported import train_imported
+    from artdash.policy import registry
+    from artdash.results import queries
+    from artdash.results.service import impression_log
+
+    with ws.results_engine.connect() as conn:
+        experiments = queries.experiments(conn)
+    learners = [n for n in registry.names(servable_only=True) if registry.KINDS[n].learns]
+    with st.expander("Train a version from an imported log", icon=":material/model_training:"):
+        if not experiments:
+            st.caption("The results database has no experiments yet: import a log on the Results page first.")
+            return
+        with st.form("lab_train_import"):
+            c1, c2, c3 = st.columns(3)
+            policy = c1.selectbox("Policy", learners, format_func=lambda p: lab.POLICY_LABELS[p])
+            experiment = c2.selectbox("Experiment", experiments)
+            cell = c3.text_input("Cell (optional)", help="Only this cell, e.g. the uniformly random one.")
+            st.caption("Each impression is weighed by 1 / its logged propensity; members imported with tastes are "
+                       "personalised on them. Members meet the version at their next sticky window, and the "
+                       "decision service's retrains go on from it. Same as `artdash models train`.")
+            if st.form_submit_button("Train and store", icon=":material/save:", disabled=not widgets.may("admin")):
+                widgets.act(ws, lambda s: train_imported(s, ws.results_engine, impression_log(ws), policy, experiment,
+                                                         widgets.actor(), cell.strip() or None),
+                            lambda made: f"Stored {lab.POLICY_LABELS[made.policy]} version {made.version}, trained on "
+                                         f"{made.rows:,} impressions of {experiment}.")
 
 
 def promotions_panel(ws: Workspace, promoted: str | None) -> None:

@@ -69,6 +69,7 @@ def test_lab_page_offline_evaluation_on_logged_impressions(demo_ws):
     assert_clean(at)
     table = at.dataframe[0].value
     assert {"replay", "IPS", "SNIPS", "DM", "DR"} <= set(table["estimator"])
+    assert "Contextual bandit (LinUCB) — as served" in set(table["policy"])     # nothing trained yet: v0
     assert any("3,000 impressions used" in c.value for c in at.caption)
 
 
@@ -110,3 +111,29 @@ def test_lab_models_lists_every_stored_version_with_what_it_learnt_from(demo_ws)
     assert row["policy"] == "Contextual bandit (LinUCB)" and row["source"] == "lab" and row["by"] == "demo"
     assert row["decisions"] == 20_000 and "simulated" in row["note"]
     assert any(b.label == "Download CSV" for b in at.get("download_button"))
+
+
+def test_lab_models_trains_a_version_from_an_imported_log(demo_ws):
+    from artdash import catalog
+    from artdash.results.service import import_log
+
+    at = open_page("lab", lab_tab="Models")
+    assert_clean(at)
+    assert any("no experiments yet" in c.value for c in at.caption)
+    with demo_ws.session() as s:
+        title = catalog.list_titles(s)[0]
+        ids = [v.id for v in catalog.list_variants(s, title.id) if v.status == "active"]
+    experiment = "homepage-test"
+    lines = ["event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds,experiment"]
+    lines += [f"e{i},2026-10-{1 + i % 28:02d}T20:00:00Z,m{i % 50},{title.id},{ids[i % len(ids)]},uniform,"
+              f"{1 / len(ids):.6f},{'true' if i % 7 == 0 else 'false'},{1800 if i % 7 == 0 else 0},{experiment}"
+              for i in range(600)]
+    import_log(demo_ws, ("\n".join(lines) + "\n").encode(), "homepage.csv", "local-admin")
+    at = open_page("lab", lab_tab="Models")
+    assert_clean(at)
+    labelled(at.selectbox, "Experiment").set_value(experiment)
+    at.button(key="FormSubmitter:lab_train_import-Train and store").click().run()
+    assert_clean(at)
+    assert any("version 1, trained on" in s.value and experiment in s.value for s in at.success)
+    row = at.dataframe[0].value.set_index("version").loc[1]
+    assert row["source"] == "import" and f"experiment {experiment!r}" in row["note"]
