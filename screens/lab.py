@@ -32,12 +32,14 @@ except ArtdashError as exc:
 
 with ws.session() as s:
     promoted, promotion = lab_store.current_policy(s)
+served = lab.as_served(ws)
+serving = f"{lab.POLICY_LABELS[served.name]}" + (f" v{served.version}" if served.trained else ", untrained")
 if promoted:
-    st.caption(f"Preview serves **{lab.POLICY_LABELS[promoted]}** by default (promoted by {md(promotion.by)} on "
-               f"{promotion.at:%Y-%m-%d %H:%M}).")
+    st.caption(f"The decision service serves **{serving}** (promoted by {md(promotion.by)} on "
+               f"{promotion.at:%Y-%m-%d %H:%M}); Preview shows it, and offline evaluation scores it as served.")
 else:
-    st.caption(f"Preview serves the built-in default, **{lab.POLICY_LABELS[lab_store.DEFAULT_POLICY]}**; "
-               "promote a policy from a run or an offline evaluation to change it.")
+    st.caption(f"The decision service serves the built-in default, **{serving}**; Preview shows it. Promote a "
+               "policy from a run or an offline evaluation to change it.")
 
 simulate_tab, offline_tab, live_tab, models_tab, history_tab = st.tabs(
     ["Simulate", "Offline evaluation", "Live", "Models", "History"], key="lab_tab", bind="query-params")

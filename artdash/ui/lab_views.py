@@ -50,9 +50,9 @@ def show_offline(table: pd.DataFrame, key: str) -> None:
 
 
 def promote_form(ws: Workspace, policies: list[str], key: str, run_id: int | None, suggestion: str | None) -> None:
-    """Make a policy the one Preview serves (admins), with an optional reason."""
+    """Make a policy the one the decision service serves and Preview shows (admins), with an optional reason."""
     with st.form(f"{key}_promote"):
-        st.markdown("**Promote** — make a policy the one Preview serves by default (recorded in the history).")
+        st.markdown("**Promote** — make a policy the one the decision service serves and Preview shows (recorded in the history).")
         c1, c2 = st.columns([1, 2])
         # Nothing is pre-selected without evidence (every estimate withheld): the person chooses.
         index = policies.index(suggestion) if suggestion in policies else None
@@ -68,7 +68,7 @@ def promote_form(ws: Workspace, policies: list[str], key: str, run_id: int | Non
                 st.warning("Choose the policy to promote first.")
                 return
             widgets.act(ws, lambda s: lab_store.promote(s, policy, widgets.actor(), run_id, note),
-                        f"{lab.POLICY_LABELS[policy]} is now the policy Preview serves.")
+                        f"{lab.POLICY_LABELS[policy]} is now the policy the decision service serves and Preview shows.")
 
 
 def best_policy(summary: pd.DataFrame) -> str | None:

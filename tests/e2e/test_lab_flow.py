@@ -32,7 +32,7 @@ def test_run_compare_and_promote(page: Page, demo_server, artifacts):
 
     page.get_by_role("button", name="Promote").first.click()
     wait_idle(page)
-    expect(page.get_by_text(re.compile(r"Contextual bandit \(LinUCB\) is now the policy Preview serves"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Contextual bandit \(LinUCB\) is now the policy the decision service serves"))).to_be_visible()
 
     page.goto(demo_server["url"] + "/preview")
     wait_idle(page)
