@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+import orjson
 
 from artdash import numbers
 from artdash.decision.models import ServedPolicy
@@ -33,7 +34,7 @@ DECISION_COLUMNS = ("event_id", "at_ms", "member_id", "title_id", "variant_id", 
                     "shadow_propensity", "shadow_p_shown")
 
 MAX_TITLES = 200
-
+SUFFIXES = [f"{j:04x}" for j in range(1 << 12)]    # an event id's per-title part
 
 @dataclass(frozen=True)
 class Member:
@@ -67,6 +68,42 @@ class TitleDecision:
 
 
 @dataclass(frozen=True)
+class DecisionRows:
+    """The rows a request logs, as columns (one entry per title decided; nothing for a title
+    that could not be shown). :meth:`tuples` gives them in ``DECISION_COLUMNS`` order."""
+
+    event_ids: list[str]
+    at_ms: int
+    member_id: str
+    title_ids: list[int]
+    variant_ids: list[int]
+    propensities: list[float]
+    candidates: list[str]                 # JSON [[variant id, probability], …] per row
+    policy: str
+    model_version: int
+    context_hash: str
+    country: str
+    device: str
+    shadow: tuple[str, list[int], list[float], list[float]] | None = None   # policy, choice, p(choice), p(shown)
+
+    def __len__(self) -> int:
+        return len(self.event_ids)
+
+    def tuples(self) -> list[tuple]:
+        """The rows as tuples in ``DECISION_COLUMNS`` order (for the driver's executemany)."""
+        n = len(self.event_ids)
+        if self.shadow is None:
+            shadowed: Sequence = [(None, None, None, None)] * n
+        else:
+            name, chosen, p_chosen, p_shown = self.shadow
+            shadowed = [(name, c, pc, ps) for c, pc, ps in zip(chosen, p_chosen, p_shown)]
+        return [(e, self.at_ms, self.member_id, t, v, p, c, self.policy, self.model_version, self.context_hash,
+                 self.country, self.device, *sh)
+                for e, t, v, p, c, sh in zip(self.event_ids, self.title_ids, self.variant_ids, self.propensities,
+                                             self.candidates, shadowed)]
+
+
+@dataclass(frozen=True)
 class Decided:
     """A request's answers, and the rows the log must hold before they are sent."""
 
@@ -74,7 +111,7 @@ class Decided:
     policy: str
     model_version: int
     at: datetime
-    rows: tuple[tuple, ...]          # DECISION_COLUMNS
+    rows: DecisionRows
     context: dict
 
 
@@ -84,20 +121,34 @@ def context_hash(tastes: Mapping[int, float], country: str, device: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
 
 
-def _reason(p: list[float], index: int, policy: ServedPolicy, fallback: str) -> str:
-    n = len(p)
-    if n == 1:
-        return "the only active variant of this title"
-    top = max(p)
-    if top - min(p) < 1e-12:
-        if fallback:
-            return fallback
-        base = f"uniform random over {n} variants"
-    elif p[index] == top:
-        base = policy.policy.first_choice
-    else:
-        base = f"exploration ({numbers.rate(float(p[index]))} chance)"
-    return f"{fallback}; {base}" if fallback else base
+def _shown(probabilities: np.ndarray, picks: np.ndarray) -> np.ndarray:
+    """The race's picks, but never a candidate the policy gave no chance (it would have no
+    propensity): such a row shows its most likely candidate instead."""
+    picked = probabilities[np.arange(len(picks)), picks]
+    if (picked > 0).all():
+        return picks
+    return np.where(picked > 0, picks, probabilities.argmax(axis=1))
+
+
+def _reasons(probabilities: np.ndarray, valid: np.ndarray, index: np.ndarray, shown: np.ndarray,
+             n_actions: list[int], policy: ServedPolicy, fallback: str) -> list[str]:
+    """Why each row's variant was shown, from a few kinds of answer (computed for all rows at once)."""
+    top = np.where(valid, probabilities, -np.inf).max(axis=1, initial=-np.inf)
+    low = np.where(valid, probabilities, np.inf).min(axis=1, initial=np.inf)
+    tie = (top - low) < 1e-12
+    first = shown == top
+    prefix = f"{fallback}; " if fallback else ""
+    out = []
+    for n, is_tie, is_first, p in zip(n_actions, tie.tolist(), first.tolist(), shown.tolist()):
+        if n <= 1:
+            out.append("the only active variant of this title")
+        elif is_tie:
+            out.append(fallback or f"uniform random over {n} variants")
+        elif is_first:
+            out.append(prefix + policy.policy.first_choice)
+        else:
+            out.append(f"{prefix}exploration ({numbers.rate(float(p))} chance)")
+    return out
 
 
 def _eligible(snapshot: Snapshot, sub: RowTable, rows: np.ndarray, member: Member,
@@ -150,57 +201,62 @@ def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member
             out[i] = TitleDecision(int(title_ids[i]), None, None, None, "unknown title: nothing to show")
         elif snapshot.table.n_actions[r] == 0:
             out[i] = TitleDecision(int(title_ids[i]), None, None, None, "no active variant: nothing to show")
-    log: list[tuple] = []
     c_hash = context_hash(member.tastes, member.country, member.device)
     at_ms = int(when.timestamp() * 1000)
+    rows_out = DecisionRows([], at_ms, member.id, [], [], [], [], served.name, served.version, c_hash, member.country,
+                            member.device)
     if usable:
         sub = snapshot.table.take(np.array([rows[i] for i in usable]))
         sub, allowed, refused = _eligible(snapshot, sub, np.array([rows[i] for i in usable]), member, when)
         affinity = snapshot.features.affinity_vector(context)[None, :]
         probs = np.asarray(served.policy.table(sub, affinity))[0]
-        predicted = served.policy.predicted_table(sub, affinity) if explain else None
         fallback = served.policy.fallback_reason(context)
         # the sticky draws of every candidate, and the race of every row at once
         u = draws(window, sub.title_ids, sub.variant_ids)
-        picks = race(probs, sub.valid, u)
-        details = served.policy.explain_table(sub, affinity, context, picks) if explain else None
-        if shadow is not None:
-            shadow_probs = np.asarray(shadow.policy.table(sub, affinity))[0]
-            shadow_picks = race(shadow_probs, sub.valid, u)
+        index = _shown(probs, race(probs, sub.valid, u))
+        shown = sub.n_actions > 0
+        out_rows = np.flatnonzero(shown)
+        p_all = probs[np.arange(len(index)), index]
+        title_list = sub.title_ids.tolist()
+        variant_list = sub.variant_ids[np.arange(len(index)), index].tolist()
+        p_list = p_all.tolist()
+        n_list = sub.n_actions.tolist()
+        reasons = _reasons(probs, sub.valid, index, p_all, n_list, served, fallback)
         base = uuid.uuid4().hex[:28]           # one random id per request, one suffix per title
+        ids_list, probs_list = sub.variant_ids.tolist(), probs.tolist()
+        if explain:
+            predicted = served.policy.predicted_table(sub, affinity)
+            details = served.policy.explain_table(sub, affinity, context, index)
         for j, i in enumerate(usable):
-            n = int(sub.n_actions[j])
-            title_id = int(sub.title_ids[j])
-            if n == 0:
-                out[i] = TitleDecision(title_id, None, None, None, f"nothing may be shown: {refused[j]}")
-                continue
-            p = probs[j, :n].tolist()
-            index = int(picks[j])
-            if p[index] <= 0:           # never show what the policy gave no chance: no propensity
-                index = int(np.argmax(p))
-            ids = sub.variant_ids[j, :n].tolist()
-            variant_id = ids[index]
-            event_id = f"{base}{j:04x}"
-            reason = _reason(p, index, served, fallback)
-            if explain and n > 1:
+            if not n_list[j]:
+                out[i] = TitleDecision(title_list[j], None, None, None, f"nothing may be shown: {refused[j]}")
+        event_ids = [base + SUFFIXES[j] for j in out_rows.tolist()]
+        for j, event_id in zip(out_rows.tolist(), event_ids):
+            reason = reasons[j]
+            if explain and n_list[j] > 1:
                 if details is None:
-                    shown = [c for c, ok in zip(snapshot.candidates[title_id], allowed[j]) if ok]
-                    detail = served.policy.explain(context, shown, index)
+                    candidates = [c for c, ok in zip(snapshot.candidates[title_list[j]], allowed[j]) if ok]
+                    detail = served.policy.explain(context, candidates, int(index[j]))
                 else:
                     detail = details[j]
                 reason = f"{reason}: {detail}" if detail else reason
-            out[i] = TitleDecision(title_id, variant_id, p[index], event_id, reason,
-                                   tuple(zip(ids, p)) if explain else (),
-                                   float(predicted[0, j, index]) if predicted is not None else None)
-            shadowed: tuple = (None, None, None, None)
-            if shadow is not None:
-                mine = int(shadow_picks[j])
-                if shadow_probs[j, mine] <= 0:
-                    mine = int(np.argmax(shadow_probs[j, :n]))
-                shadowed = (shadow.name, ids[mine], float(shadow_probs[j, mine]), float(shadow_probs[j, index]))
-            # every candidate's probability, as JSON (repr of a list of [int, float] is JSON, in C)
-            log.append((event_id, at_ms, member.id, title_id, variant_id, p[index], repr([list(c) for c in zip(ids, p)]),
-                        served.name, served.version, c_hash, member.country, member.device, *shadowed))
+            n = n_list[j]
+            out[usable[j]] = TitleDecision(
+                title_list[j], variant_list[j], p_list[j], event_id, reason,
+                tuple(zip(ids_list[j][:n], probs_list[j][:n])) if explain else (),
+                float(predicted[0, j, index[j]]) if explain and predicted is not None else None)
+        kept = out_rows.tolist()
+        shadow_cols = None
+        if shadow is not None:
+            shadow_probs = np.asarray(shadow.policy.table(sub, affinity))[0]
+            mine = _shown(shadow_probs, race(shadow_probs, sub.valid, u))[out_rows]
+            shadow_cols = (shadow.name, sub.variant_ids[out_rows, mine].tolist(),
+                           shadow_probs[out_rows, mine].tolist(), shadow_probs[out_rows, index[out_rows]].tolist())
+        rows_out = DecisionRows(event_ids, at_ms, member.id, [title_list[j] for j in kept],
+                                [variant_list[j] for j in kept], [p_list[j] for j in kept],
+                                [orjson.dumps([[v, p] for v, p in zip(ids_list[j][:n_list[j]], probs_list[j][:n_list[j]])])
+                                 .decode() for j in kept],
+                                served.name, served.version, c_hash, member.country, member.device, shadow_cols)
     context_row = {"context_hash": c_hash, "affinities": json.dumps({str(k): v for k, v in sorted(member.tastes.items())}),
                    "country": member.country, "device": member.device}
-    return Decided(tuple(d for d in out if d is not None), served.name, served.version, when, tuple(log), context_row)
+    return Decided(tuple(d for d in out if d is not None), served.name, served.version, when, rows_out, context_row)

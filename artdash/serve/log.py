@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select
 
 from artdash.db.results_schema import decision_contexts, decisions, outcomes
-from artdash.decision.decide import DECISION_COLUMNS
+from artdash.decision.decide import DECISION_COLUMNS, DecisionRows
 
 MAX_OUTCOMES = 10_000
 
@@ -68,14 +68,13 @@ def _insert_tuples(conn: Connection, table, columns: Sequence[str], rows: Sequen
                          list(rows))
 
 
-def write_decisions(rows: Sequence[tuple], context: dict | None):
-    """A job that logs ``rows`` (tuples, ``artdash.decision.decide.DECISION_COLUMNS``) and, unless
-    None (known to be stored already), their context."""
+def write_decisions(rows: DecisionRows, context: dict | None):
+    """A job that logs ``rows`` and, unless None (known to be stored already), their context."""
     def job(conn: Connection) -> int:
-        if rows and context is not None:
+        if len(rows) and context is not None:
             _insert_new(conn, decision_contexts, "context_hash", [context])
-        if rows:
-            _insert_tuples(conn, decisions, DECISION_COLUMNS, rows)
+        if len(rows):
+            _insert_tuples(conn, decisions, DECISION_COLUMNS, rows.tuples())
         return len(rows)
     return job
 
