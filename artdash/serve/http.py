@@ -11,23 +11,49 @@ waits for the group commit that logs it without holding a thread.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from artdash.serve.schema import DecideIn, OutcomeIn, OutcomesIn, error_message
+from artdash.serve.schema import (
+    DecideIn,
+    DecideOut,
+    ErrorOut,
+    HealthOut,
+    OutcomeIn,
+    OutcomesIn,
+    OutcomesOut,
+    PolicyOut,
+    error_message,
+)
 from artdash.serve.service import DecisionService, ServiceError, unavailable
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
+class FastJSON(JSONResponse):
+    """JSON by orjson (the answers are plain dicts, lists, numbers and text)."""
+
+    def render(self, content) -> bytes:
+        return orjson.dumps(content)
+
+
+def _json(content: dict) -> Response:
+    return Response(orjson.dumps(content), media_type="application/json")
+
+
+def _answers(model, *refusals: int) -> dict:
+    """The OpenAPI ``responses`` of an endpoint: ``model`` on success, the error body otherwise."""
+    return {200: {"model": model}, **{status: {"model": ErrorOut} for status in refusals}}
+
+
 def _error(status: int, code: str, message: str, retry_after: float | None = None) -> JSONResponse:
     headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after is not None else None
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+    return FastJSON({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
 _COMPONENTS: dict[str, dict] = {}
@@ -86,40 +112,41 @@ def create_app(service: DecisionService) -> FastAPI:
         if len(raw) > MAX_BODY_BYTES:
             raise ServiceError(413, "too_large", f"the body is over {MAX_BODY_BYTES // 1024 // 1024} MB; send smaller batches")
         try:
-            return json.loads(raw)
-        except (ValueError, RecursionError):   # not JSON, or nested too deep to read
+            return orjson.loads(raw)
+        except (orjson.JSONDecodeError, RecursionError):   # not JSON, or nested too deep to read
             raise ServiceError(400, "not_json", "the body is not JSON: send a JSON object (see /docs)") from None
 
     @app.post("/v1/decide", summary="Which variant of each title to show a member",
-              openapi_extra=_body(DecideIn))
-    async def decide(request: Request) -> dict:
+              openapi_extra=_body(DecideIn), responses=_answers(DecideOut, 400, 401, 403, 413, 422, 429, 503))
+    async def decide(request: Request) -> Response:
         service.authenticate(_key(request), "decide")
         decided = service.prepare(await body_of(request))
         try:
             await asyncio.wrap_future(service.log_decided(decided))
         except Exception as e:  # noqa: BLE001
             raise unavailable("decisions", e) from e
-        return service.answer(decided)
+        return _json(service.answer(decided))
 
     @app.post("/v1/outcomes", summary="What members did: one outcome, or {\"outcomes\": [...]} (a batch)",
-              openapi_extra=_body(OutcomesIn, OutcomeIn))
-    async def outcomes(request: Request) -> dict:
+              openapi_extra=_body(OutcomesIn, OutcomeIn),
+              responses=_answers(OutcomesOut, 400, 401, 403, 413, 422, 429, 503))
+    async def outcomes(request: Request) -> Response:
         service.authenticate(_key(request), "outcomes")
         job = service.outcome_job(await body_of(request))
         try:
             report = await asyncio.wrap_future(service.writer.submit(job))
         except Exception as e:  # noqa: BLE001
             raise unavailable("outcomes", e) from e
-        return service.counted(report)
+        return _json(service.counted(report))
 
-    @app.get("/v1/health", summary="Whether the service can decide, and its counters")
-    async def health() -> dict:
-        return service.health()
+    @app.get("/v1/health", summary="Whether the service can decide, and its counters", responses=_answers(HealthOut))
+    async def health() -> Response:
+        return _json(service.health())
 
-    @app.get("/v1/policy", summary="What is served, since when, by whom")
-    async def policy(request: Request) -> dict:
+    @app.get("/v1/policy", summary="What is served, since when, by whom", responses=_answers(PolicyOut, 401, 403, 429))
+    async def policy(request: Request) -> Response:
         service.authenticate(_key(request), "decide")
-        return service.policy_info()
+        return _json(service.policy_info())
 
     def openapi() -> dict:
         if app.openapi_schema is None:

@@ -98,3 +98,88 @@ def error_message(errors: Sequence[Mapping[str, Any]]) -> str:
         parts.append(f"{where}: {message}")
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return "; ".join(parts) + more
+
+
+# --- answers (documented at /docs; built by the service as plain JSON, checked by the tests) ---
+class TitleDecisionOut(BaseModel):
+    """One title's answer: the variant to show (null: nothing may be shown), its propensity
+    and the event id to report the outcome under."""
+
+    title_id: int
+    variant_id: int | None
+    propensity: float | None = Field(description="the probability the variant had (log it with the impression)")
+    event_id: str | None = Field(description="report the member's outcome under this id")
+    reason: str
+
+
+class DecideOut(BaseModel):
+    """The answers for a row, in the order of its titles, and the model version that gave them."""
+
+    decisions: list[TitleDecisionOut]
+    policy: str
+    model_version: int
+    served_at: str = Field(description="ISO 8601")
+
+
+class OutcomesOut(BaseModel):
+    """What became of a batch: accepted (late ones included), late (after the reward window:
+    kept, not counted as plays), unknown event ids (refused), duplicates (the first stands)."""
+
+    accepted: int
+    late: int
+    unknown: int
+    duplicate: int
+    unknown_event_ids: list[str] = Field(description="up to 20 of them")
+
+
+class HealthOut(BaseModel):
+    """Whether the service can decide, and its counters since start."""
+
+    status: str = Field(description="ok, or no_artwork")
+    titles_with_artwork: int
+    policy: str
+    model_version: int
+    started_at: str
+    counters: dict[str, int]
+    last_learner_error: str
+
+
+class ShadowOut(BaseModel):
+    """The policy run in shadow beside the served one."""
+
+    policy: str
+    label: str
+    model_version: int
+    since: str
+    started_by: str
+
+
+class PolicyOut(BaseModel):
+    """What is served, since when and by whom, and the trained version."""
+
+    policy: str
+    label: str
+    model_version: int
+    trained_at: str | None
+    trained_on_decisions: int
+    promoted: bool
+    promoted_at: str | None
+    promoted_by: str | None
+    promotion_note: str
+    note: str
+    shadow: ShadowOut | None
+    reward_window_seconds: float
+    refresh_seconds: float
+
+
+class ErrorDetail(BaseModel):
+    """A refusal: a stable code and what was wrong and what to do."""
+
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every refused request's body."""
+
+    error: ErrorDetail

@@ -22,7 +22,7 @@ from workspaces import make_settings
 from artdash.access.api_keys import create_key, list_keys, revoke_key
 from artdash.db.results_schema import decisions
 from artdash.demo import DEMO_TITLES, load_demo
-from artdash.serve import HttpClient, ServiceError
+from artdash.serve import HttpClient, ServiceError, schema
 from artdash.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,6 +155,18 @@ def test_keys_scopes_and_every_refusal_as_json(data):
         docs = raw(url, "/openapi.json", None)[2]
         assert {"/v1/decide", "/v1/outcomes", "/v1/health", "/v1/policy"} <= set(docs["paths"])
         assert "MemberIn" in docs["components"]["schemas"]
+        # every answer has its model in the document, and the answers sent match them
+        answered = {"/v1/decide": ("post", "DecideOut", raw(url, "/v1/decide", good, keys["backend"])),
+                    "/v1/outcomes": ("post", "OutcomesOut", raw(url, "/v1/outcomes", b'{"event_id": "nope", '
+                                                            b'"played": false}', keys["backend"])),
+                    "/v1/health": ("get", "HealthOut", raw(url, "/v1/health", None)),
+                    "/v1/policy": ("get", "PolicyOut", raw(url, "/v1/policy", None, keys["backend"]))}
+        for path, (method, model, (status, _, body)) in answered.items():
+            content = docs["paths"][path][method]["responses"]["200"]["content"]["application/json"]
+            assert content["schema"]["$ref"].endswith("/" + model) and status == 200, (path, body)
+            getattr(schema, model).model_validate(body)
+        refusal = docs["paths"]["/v1/decide"]["post"]["responses"]["401"]["content"]["application/json"]
+        assert refusal["schema"]["$ref"].endswith("/ErrorOut")
 
 
 def test_parallel_clients_get_every_decision_logged_once(data):
