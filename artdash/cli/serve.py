@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import click
@@ -29,8 +30,11 @@ from artdash.cli.base import CommandGroup, main, open_workspace, print_table
 @click.option("--learn/--no-learn", default=True, show_default=True,
               help="Run the learner beside the service (run exactly one learner per results store).")
 @click.option("--no-keys", is_flag=True, help="Accept requests without an API key (a trial on 127.0.0.1 only).")
+@click.option("--journal-dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Where this machine's workers journal decisions and outcomes before they reach the results "
+                   "store (a local disk). Default: the data directory's journal/.")
 def serve(host, port, refresh_seconds, reward_window_seconds, retrain_every, retrain_seconds, flush_seconds,
-          sticky_hours, learn, no_keys):
+          sticky_hours, learn, no_keys, journal_dir):
     """Run the decision service: POST /v1/decide, POST /v1/outcomes, GET /v1/health,
     GET /v1/policy; OpenAPI docs at /docs. Requests carry an API key
     (`Authorization: Bearer <key>`, see `artdash keys create`)."""
@@ -47,15 +51,23 @@ def serve(host, port, refresh_seconds, reward_window_seconds, retrain_every, ret
     settings = ServiceSettings(refresh_seconds=refresh_seconds, reward_window_seconds=reward_window_seconds,
                                retrain_every=retrain_every, retrain_seconds=retrain_seconds,
                                flush_seconds=flush_seconds, sticky_hours=sticky_hours, learn=learn,
-                               require_keys=not no_keys)
+                               require_keys=not no_keys,
+                               journal_dir=str(journal_dir or ws.settings.data_dir / "journal"))
     service = DecisionService(ws, settings)
     info = service.policy_info()
     click.echo(f"serving {info['label']} (model version {info['model_version']}) on http://{host}:{port} "
                f"— docs at /docs; {service.snapshot.n_titles} titles with active artwork")
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: as SystemExit, so
+    # that the journal is closed and taken into the results store before the process ends
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uvicorn.run(create_app(service), host=host, port=port, log_level="warning", access_log=False)
     finally:
         service.close()
+
+
+def _exit_on_signal(signum, _frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 @main.command("learn")

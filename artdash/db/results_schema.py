@@ -200,6 +200,15 @@ outcomes = Table(
     Index("ix_outcomes_at_ms", "at_ms"),        # training folds in the outcomes that arrived since the last
 )
 
+# Secrets every worker and replica of the decision service shares (r0010): "event_ids" signs
+# the event ids it hands out (artdash.decision.event_ids).
+service_secrets = Table(
+    "service_secrets", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 # Every trained version of a served policy: the version each decision names.
 policy_models = Table(
     "policy_models", metadata,

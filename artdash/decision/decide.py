@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +21,7 @@ import numpy as np
 import orjson
 
 from artdash import numbers
+from artdash.decision.event_ids import SUFFIXES, THROWAWAY, EventSigner
 from artdash.decision.models import ServedPolicy
 from artdash.decision.snapshot import RowTable, Snapshot
 from artdash.decision.timeline import Timeline
@@ -34,7 +34,6 @@ DECISION_COLUMNS = ("event_id", "at_ms", "member_id", "title_id", "variant_id", 
                     "shadow_propensity", "shadow_p_shown")
 
 MAX_TITLES = 200
-SUFFIXES = [f"{j:04x}" for j in range(1 << 12)]    # an event id's per-title part
 
 @dataclass(frozen=True)
 class Member:
@@ -179,12 +178,13 @@ def _eligible(snapshot: Snapshot, sub: RowTable, rows: np.ndarray, member: Membe
 
 def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member, title_ids: Sequence[int],
            when: datetime, window_hours: float = DEFAULT_WINDOW_HOURS, explain: bool = False,
-           shadow: ServedPolicy | None = None) -> Decided:
+           shadow: ServedPolicy | None = None, signer: EventSigner = THROWAWAY) -> Decided:
     """The served policy's decision for each of ``title_ids`` (in order) for ``member``, over
     the variants the member may be shown now (``artdash.catalog.eligibility``), with the
     version in effect when the member's window began (or the one version given). With a
     ``shadow`` policy, its choice (from the same draws) and its probabilities of its choice and
-    of the shown variant are logged beside each decision; the member never sees it."""
+    of the shown variant are logged beside each decision; the member never sees it. Event ids
+    are made by ``signer`` (the service's, so any worker can check an outcome's id)."""
     member_key = f"member:{member.id}"
     window = window_of(member_key, when, window_hours)
     if isinstance(timeline, Timeline):
@@ -222,7 +222,7 @@ def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member
         p_list = p_all.tolist()
         n_list = sub.n_actions.tolist()
         reasons = _reasons(probs, sub.valid, index, p_all, n_list, served, fallback)
-        base = uuid.uuid4().hex[:28]           # one random id per request, one suffix per title
+        base = signer.base(at_ms, len(usable))   # one signed id per request, one suffix per title
         ids_list, probs_list = sub.variant_ids.tolist(), probs.tolist()
         if explain:
             predicted = served.policy.predicted_table(sub, affinity)

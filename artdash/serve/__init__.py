@@ -4,14 +4,18 @@ what the member did, learnt from — the live loop.
 The decision itself — the catalog as arrays, the trained versions, which version serves a
 member, one request → a decision per title — is :mod:`artdash.decision`, shared with Preview.
 
-- :mod:`~artdash.serve.writer` group commit: acknowledged means on disk
+- :mod:`~artdash.serve.journal` each worker's append-only journal (acknowledged means on disk)
+  and the mover that takes it into the results store in bulk
+- :mod:`~artdash.serve.writer` group commit to the store (embedded use, and outcomes of old ids)
 - :mod:`~artdash.serve.log` writing decisions, joining outcomes (late, unknown, duplicate)
+- :mod:`~artdash.serve.settings` settings and refusals; :mod:`~artdash.serve.keys` API keys
 - :mod:`~artdash.serve.learn` resolved decisions → the impression log (live traffic in Results)
 - :mod:`~artdash.serve.service` the core without HTTP; :mod:`~artdash.serve.http` FastAPI on top
 - :mod:`~artdash.serve.client` the same calls in-process or over HTTP
 """
 
 from artdash.serve.client import HttpClient, LocalClient
-from artdash.serve.service import DecisionService, ServiceError, ServiceSettings
+from artdash.serve.service import DecisionService
+from artdash.serve.settings import ServiceError, ServiceSettings
 
 __all__ = ["DecisionService", "HttpClient", "LocalClient", "ServiceError", "ServiceSettings"]

@@ -30,7 +30,8 @@ from artdash.serve.schema import (
     PolicyOut,
     error_message,
 )
-from artdash.serve.service import DecisionService, ServiceError, unavailable
+from artdash.serve.service import DecisionService
+from artdash.serve.settings import ServiceError, unavailable
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
@@ -39,6 +40,7 @@ class FastJSON(JSONResponse):
     """JSON by orjson (the answers are plain dicts, lists, numbers and text)."""
 
     def render(self, content) -> bytes:
+        """``content`` as JSON bytes."""
         return orjson.dumps(content)
 
 
@@ -132,9 +134,9 @@ def create_app(service: DecisionService) -> FastAPI:
               responses=_answers(OutcomesOut, 400, 401, 403, 413, 422, 429, 503))
     async def outcomes(request: Request) -> Response:
         service.authenticate(_key(request), "outcomes")
-        job = service.outcome_job(await body_of(request))
+        future = service.submit_outcomes(await body_of(request))
         try:
-            report = await asyncio.wrap_future(service.writer.submit(job))
+            report = await asyncio.wrap_future(future)
         except Exception as e:  # noqa: BLE001
             raise unavailable("outcomes", e) from e
         return _json(service.counted(report))

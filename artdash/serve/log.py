@@ -9,8 +9,11 @@ then the impression may already have been read as "not played".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
@@ -107,3 +110,69 @@ def record_outcomes(items: Sequence[Outcome], now_ms: int, window_ms: int):
             _insert_tuples(conn, outcomes, ("event_id", "at_ms", "played", "play_seconds", "late"), rows)
         return OutcomeReport(len(rows), late, len(unknown), duplicate, tuple(unknown))
     return job
+
+
+def is_legacy_id(event_id: str) -> bool:
+    """An event id from before ids were signed (32 hex characters): looked up in the store."""
+    return len(event_id) == 32 and all(c in "0123456789abcdef" for c in event_id)
+
+
+def sum_reports(*reports: OutcomeReport) -> OutcomeReport:
+    """Several parts of one batch's answer as one."""
+    return OutcomeReport(sum(r.accepted for r in reports), sum(r.late for r in reports),
+                         sum(r.unknown for r in reports), sum(r.duplicate for r in reports),
+                         tuple(i for r in reports for i in r.unknown_ids))
+
+
+def gather(parts: Sequence[Future], combine: Callable[[list[Any]], Any]) -> Future:
+    """A future of ``combine`` over the results of ``parts`` once all are done (or the first
+    error among them)."""
+    out: Future = Future()
+    remaining = [len(parts)]
+    lock = threading.Lock()
+
+    def done(_: Future) -> None:
+        with lock:
+            remaining[0] -= 1
+            if remaining[0]:
+                return
+        errors = [f.exception() for f in parts if f.exception() is not None]
+        if errors:
+            out.set_exception(errors[0])
+        else:
+            out.set_result(combine([f.result() for f in parts]))
+
+    if not parts:
+        out.set_result(combine([]))
+    for part in parts:
+        part.add_done_callback(done)
+    return out
+
+
+def check_signed(items: Sequence[Outcome], check: Callable[[str], int | None], recent: set[str], now_ms: int,
+                 window_ms: int) -> tuple[list[tuple], list[Outcome], OutcomeReport]:
+    """Outcomes checked by their event ids alone (``check``: when a signed id's decision was
+    made, or None): the rows to journal (``OUTCOME_COLUMNS``), those with ids from before
+    signing (to look up in the store), and the answer for the rest — unknown, late, and
+    duplicates of this batch or of ``recent`` (ids this worker took already)."""
+    rows: list[tuple] = []
+    legacy: list[Outcome] = []
+    unknown: list[str] = []
+    duplicate = late = 0
+    seen: set[str] = set()
+    for o in items:
+        at_ms = check(o.event_id)
+        if at_ms is None:
+            if is_legacy_id(o.event_id):
+                legacy.append(o)
+            else:
+                unknown.append(o.event_id)
+            continue
+        if o.event_id in seen or o.event_id in recent:
+            duplicate += 1
+            continue
+        seen.add(o.event_id)
+        is_late = now_ms - at_ms > window_ms
+        late += is_late
+        rows.append((o.event_id, now_ms, int(o.played), float(o.play_seconds), int(is_late)))
+    return rows, legacy, OutcomeReport(len(rows), late, len(unknown), duplicate, tuple(unknown))

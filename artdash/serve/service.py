@@ -14,22 +14,20 @@ retrains the served policy (and a shadow that learns) every ``retrain_every`` ou
 
 from __future__ import annotations
 
-import hmac
 import logging
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from pydantic import ValidationError as PydanticError
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 
 from artdash import clock
-from artdash.access.api_keys import ApiKeyView, digest, key_table, prefix_of
+from artdash.access.api_keys import ApiKeyView, key_table
 from artdash.catalog.eligibility import aware
 from artdash.db.engine import make_engine
-from artdash.db.models import ApiKey
 from artdash.decision.catalog import catalog_fingerprint
 from artdash.decision.decide import Decided, Member, decide
 from artdash.decision.models import (
@@ -41,70 +39,37 @@ from artdash.decision.models import (
 )
 from artdash.decision.snapshot import Snapshot, load_snapshot
 from artdash.decision.timeline import Timeline, effective_from, load_timeline
-from artdash.errors import ArtdashError, ValidationError
+from artdash.errors import ValidationError
 from artdash.lab.served import floor_of, served_choice
 from artdash.lab.store import PromotionView
 from artdash.policy.registry import DEFAULT_POLICY, LABELS
 from artdash.serve import learn
-from artdash.serve.log import Outcome, OutcomeReport, record_outcomes, write_decisions
-from artdash.serve.ratelimit import RateLimiter
-from artdash.serve.schema import DecideIn, OutcomeIn, OutcomesIn, error_message
+from artdash.serve.journal import (
+    Journal,
+    MoveReport,
+    decision_line,
+    move_journal,
+    outcome_line,
+    service_secret,
+)
+from artdash.serve.keys import KeyRing
+from artdash.serve.log import (
+    Outcome,
+    OutcomeReport,
+    check_signed,
+    gather,
+    record_outcomes,
+    sum_reports,
+    write_decisions,
+)
+from artdash.serve.schema import DecideIn, OutcomeIn, OutcomesIn
+from artdash.serve.settings import ServiceError, ServiceSettings, parse, unavailable
 from artdash.serve.shadow import ShadowView, current_shadow
 from artdash.serve.writer import GroupWriter, durable
 from artdash.workspace import Workspace
 
 log = logging.getLogger("artdash.serve")
 MAX_KNOWN_CONTEXTS = 1_000_000
-
-
-class ServiceError(ArtdashError):
-    """A refused request: ``status`` is the HTTP status, ``code`` a stable word, the message
-    says what was wrong and what to do."""
-
-    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.status, self.code, self.retry_after = status, code, retry_after
-
-
-def unavailable(what: str, error: BaseException) -> ServiceError:
-    """The refusal when the log cannot take a request's rows (``what``: decisions or outcomes)."""
-    then = "nothing was decided: show your default image and retry" if what == "decisions" else "nothing was written: retry"
-    return ServiceError(503, "log_unavailable", f"the {what} could not be logged ({type(error).__name__}); {then}")
-
-
-@dataclass(frozen=True)
-class ServiceSettings:
-    """How the service refreshes, learns and logs."""
-
-    refresh_seconds: float = 15.0          # catalog, promotion, trained version and keys
-    reward_window_seconds: float = 3600.0  # an outcome later than this after its decision is late
-    retrain_every: int = 1000              # outcomes between two retrains …
-    retrain_seconds: float = 600.0         # … or this long, whichever comes first
-    flush_seconds: float = 60.0            # resolved decisions → impression log
-    sticky_hours: float = 24.0             # a member keeps a title's image this long (0: off)
-    learn: bool = True                     # run the learner thread (one learner per results store)
-    require_keys: bool = True              # False: no API key needed (local trials only)
-
-    def __post_init__(self) -> None:
-        for name in ("refresh_seconds", "reward_window_seconds", "retrain_seconds", "flush_seconds"):
-            if not getattr(self, name) > 0:
-                raise ValidationError(f"{name.replace('_', ' ')} must be more than 0")
-        if not 0 <= self.sticky_hours <= 24 * 90:
-            raise ValidationError("sticky hours must be from 0 (stickiness off) to 2160 (90 days)")
-        if self.retrain_every < 1:
-            raise ValidationError("retrain every must be at least 1 outcome")
-
-
-def parse(model, body):
-    """``body`` (a dict, or already a model) checked against ``model``; a refusal names the fields."""
-    if isinstance(body, model):
-        return body
-    if not isinstance(body, dict):
-        raise ServiceError(422, "invalid_request", "the body must be a JSON object (see /docs)")
-    try:
-        return model.model_validate(body)
-    except PydanticError as e:
-        raise ServiceError(422, "invalid_request", error_message(e.errors())) from None
 
 
 class DecisionService:
@@ -114,13 +79,17 @@ class DecisionService:
         ws.trusted = True  # server-side, like the command line: it logs as "artdash-serve"
         self.ws = ws
         self.settings = settings or ServiceSettings()
-        self.writer = GroupWriter(durable(make_engine(ws.settings.results_url)))
         ws.results_engine  # noqa: B018 - migrated before the first write
-        self.limiter = RateLimiter()
+        self.writer = GroupWriter(durable(make_engine(ws.settings.results_url)))
+        self.signer = service_secret(ws.results_engine)
+        self.journal: Journal | None = None
+        if self.settings.journal_dir:
+            move_journal(Path(self.settings.journal_dir), ws.results_engine)   # what a worker that died left
+            self.journal = Journal(Path(self.settings.journal_dir))
+        self._recent_outcomes: set[str] = set()
+        self.keys = KeyRing(self.settings.require_keys)
         self._lock = threading.Lock()
         self._known_contexts: set[str] = set()
-        self._keys: dict[str, tuple[str, ApiKeyView]] = {}
-        self._used: dict[int, datetime] = {}   # key id → last request, written at each refresh
         self.started_at = clock.now()
         self.promotion: PromotionView | None = None
         self.shadow_entry: ShadowView | None = None
@@ -150,18 +119,14 @@ class DecisionService:
     def refresh(self, force: bool = False) -> bool:
         """Reload what changed (catalog, promoted policy, trained version, API keys); True if
         the policy or the catalog was swapped."""
-        used, self._used = self._used, {}
-        if used:
-            with self.ws.engine.begin() as conn:   # bookkeeping, not an edit: no audit entry
-                for key_id, at in used.items():
-                    conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at))
+        self.keys.write_used(self.ws.engine)
         with self.ws.session() as s:
             keys = key_table(s)
             name, entry, note = served_choice(s)
             changed = force or catalog_fingerprint(s) != self.snapshot.fingerprint
             snapshot = load_snapshot(s) if changed else self.snapshot
             shadow_entry = current_shadow(s)
-        self._keys = keys
+        self.keys.reload(keys)
         floor = floor_of(entry, name)
         shadow_name = shadow_entry.policy if shadow_entry and shadow_entry.policy != name else None
         previous = None if force else self.timeline
@@ -188,29 +153,8 @@ class DecisionService:
 
     # --- keys ---------------------------------------------------------------------------------
     def authenticate(self, presented: str | None, scope: str) -> ApiKeyView | None:
-        """The key's view if ``presented`` is an active key with ``scope`` and within its rate
-        limit; raises :class:`ServiceError` (401, 403, 429) otherwise."""
-        if not self.settings.require_keys:
-            return None
-        if not presented:
-            raise ServiceError(401, "missing_key", "no API key: send it as 'Authorization: Bearer <key>' "
-                                                   "(an admin creates keys with `artdash keys create`)")
-        prefix = prefix_of(presented)
-        found = self._keys.get(prefix) if prefix else None
-        if found is None or not hmac.compare_digest(found[0], digest(presented)):
-            raise ServiceError(401, "invalid_key", "this API key is not valid (mistyped, or revoked); "
-                                                   "ask an admin for a key")
-        key = found[1]
-        if scope not in key.scopes:
-            raise ServiceError(403, "wrong_scope", f"the key {key.name!r} may not call {scope}: its scopes are "
-                                                   f"{', '.join(key.scopes)}")
-        self._used[key.id] = clock.now()
-        allowed, wait = self.limiter.allow(key.prefix, key.rate_per_second)
-        if not allowed:
-            raise ServiceError(429, "rate_limited", f"the key {key.name!r} is over its limit of "
-                                                    f"{key.rate_per_second:,} requests per second; retry shortly",
-                               retry_after=max(wait, 0.001))
-        return key
+        """The key's view if ``presented`` may call ``scope`` now (:class:`KeyRing`)."""
+        return self.keys.authenticate(presented, scope)
 
     # --- decide -------------------------------------------------------------------------------
     def member_of(self, body: DecideIn, snapshot: Snapshot) -> Member:
@@ -235,12 +179,17 @@ class DecisionService:
             snapshot, timeline, shadow = self.snapshot, self.timeline, self.shadow
             member = self.member_of(request, snapshot)
             return decide(snapshot, timeline, member, request.titles, when, self.settings.sticky_hours,
-                          request.explain, shadow)
+                          request.explain, shadow, self.signer)
 
     def log_decided(self, decided: Decided) -> Future:
-        """Hand the decisions to the writer; the future resolves once they are committed."""
+        """Hand the decisions to the journal (or the writer); the future resolves once they are
+        on disk."""
         known = decided.context["context_hash"] in self._known_contexts
-        future = self.writer.submit(write_decisions(decided.rows, None if known else decided.context))
+        context = None if known else decided.context
+        if self.journal is not None:
+            future = self.journal.submit(decision_line(decided.rows, context))
+        else:
+            future = self.writer.submit(write_decisions(decided.rows, context))
         def remember(done: Future) -> None:
             if done.exception() is None:
                 if len(self._known_contexts) >= MAX_KNOWN_CONTEXTS:   # bounded memory; a miss costs one SELECT
@@ -267,15 +216,35 @@ class DecisionService:
         return self.answer(decided)
 
     # --- outcomes -----------------------------------------------------------------------------
-    def outcome_job(self, body):
-        """The writer job for a body of one outcome or a batch (``{"outcomes": [...]}``)."""
+    def submit_outcomes(self, body) -> Future:
+        """Record one outcome or a batch (``{"outcomes": [...]}``); the future resolves to an
+        :class:`OutcomeReport` once they are on disk. An id this service signed is checked
+        without a lookup (unknown, late and — for what this worker has seen — duplicate are
+        known at once; a duplicate another worker took is ignored when the journals reach the
+        store: the first stands); an id from before signing is looked up in the store."""
         if isinstance(body, dict) and "outcomes" not in body:
             single = parse(OutcomeIn, body)
             body = OutcomesIn(outcomes=[single])
         batch = parse(OutcomesIn, body)
         items = [Outcome(o.event_id, o.played, o.play_seconds if o.played else 0.0) for o in batch.outcomes]
         now_ms = int(clock.now().timestamp() * 1000)
-        return record_outcomes(items, now_ms, int(self.settings.reward_window_seconds * 1000))
+        window_ms = int(self.settings.reward_window_seconds * 1000)
+        if self.journal is None:
+            return self.writer.submit(record_outcomes(items, now_ms, window_ms))
+        rows, legacy, mine = check_signed(items, self.signer.check, self._recent_outcomes, now_ms, window_ms)
+        parts = [self.journal.submit(outcome_line(rows))] if rows else []
+        if legacy:
+            parts.append(self.writer.submit(record_outcomes(legacy, now_ms, window_ms)))
+
+        def remember(done: Future) -> None:
+            if done.exception() is None:
+                if len(self._recent_outcomes) >= MAX_KNOWN_CONTEXTS:
+                    self._recent_outcomes.clear()
+                self._recent_outcomes.update(r[0] for r in rows)
+
+        if rows:
+            parts[0].add_done_callback(remember)
+        return gather(parts, lambda results: sum_reports(mine, *(r for r in results if r is not None)))
 
     def counted(self, report: OutcomeReport) -> dict:
         """Count a committed batch of outcomes and answer it."""
@@ -288,12 +257,19 @@ class DecisionService:
     def outcomes(self, body) -> dict:
         """Record one outcome or a batch; unknown event ids are refused and duplicates ignored,
         each counted in the answer."""
-        job = self.outcome_job(body)
+        future = self.submit_outcomes(body)
         try:
-            report = self.writer.run(job)
+            report = future.result(30)
         except Exception as e:  # noqa: BLE001
             raise unavailable("outcomes", e) from e
         return self.counted(report)
+
+    def move(self) -> MoveReport:
+        """Take this worker's journal (up to now) and any a dead worker left into the results store."""
+        if self.journal is None:
+            return MoveReport(0, 0, 0)
+        self.journal.rotate().result(30)
+        return move_journal(self.journal.folder, self.results)
 
     # --- health and policy --------------------------------------------------------------------
     def health(self) -> dict:
@@ -333,6 +309,7 @@ class DecisionService:
         whole log."""
         now = now or clock.now()
         closed = now - timedelta(seconds=self.settings.reward_window_seconds)
+        self.move()
         flushed = learn.flush_closed(self.ws, closed)
         # a new version reaches members at their next window, from a tick every worker has heard of
         # it by (with stickiness off: at once)
@@ -350,13 +327,16 @@ class DecisionService:
         return flushed, report
 
     def _loop(self) -> None:
-        last_refresh = time.monotonic()
-        while not self._stop.wait(0.5):
+        last_refresh = last_move = time.monotonic()
+        while not self._stop.wait(min(0.5, self.settings.move_seconds)):
             try:
                 now = time.monotonic()
                 if now - last_refresh >= self.settings.refresh_seconds:
                     self.refresh()
                     last_refresh = now
+                if now - last_move >= self.settings.move_seconds:
+                    self.move()
+                    last_move = now
                 if not self.settings.learn:
                     continue
                 due_train = (self._outcomes_since_train >= self.settings.retrain_every
@@ -369,8 +349,11 @@ class DecisionService:
                 log.exception("learner step failed")
 
     def close(self) -> None:
-        """Stop the learner and commit what is queued."""
+        """Stop the learner, commit what is queued and take the journal into the store."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(10)
         self.writer.close()
+        if self.journal is not None:
+            self.journal.close()
+            move_journal(self.journal.folder, self.results)
