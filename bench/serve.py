@@ -330,7 +330,9 @@ def main() -> None:
         open_ids = fill_log(ws, args.rows, rng, keep_open=KEEP_OPEN)
         with ws.transaction() as s:
             key = create_key(s, "bench", "bench", rate_per_second=100_000).secret
-        service = DecisionService(ws, ServiceSettings(require_keys=False), background=False)
+        # in process as `artdash serve` runs: decisions journaled (fdatasync'd) before they are answered
+        service = DecisionService(ws, ServiceSettings(require_keys=False, journal_dir=str(folder / "journal-in-process")),
+                                  background=False)
         print("training …", flush=True)
         summary["training"] = bench_training(ws, service, args.rows, KEEP_OPEN, rng)
         if args.only_training:

@@ -33,8 +33,11 @@ from artdash.cli.base import CommandGroup, main, open_workspace, print_table
 @click.option("--journal-dir", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Where this machine's workers journal decisions and outcomes before they reach the results "
                    "store (a local disk). Default: the data directory's journal/.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes sharing the port (about one per core). Each journals its own decisions; one of "
+                   "them is the learner, and another takes over if it dies.")
 def serve(host, port, refresh_seconds, reward_window_seconds, retrain_every, retrain_seconds, flush_seconds,
-          sticky_hours, learn, no_keys, journal_dir):
+          sticky_hours, learn, no_keys, journal_dir, workers):
     """Run the decision service: POST /v1/decide, POST /v1/outcomes, GET /v1/health,
     GET /v1/policy; OpenAPI docs at /docs. Requests carry an API key
     (`Authorization: Bearer <key>`, see `artdash keys create`)."""
@@ -53,6 +56,19 @@ def serve(host, port, refresh_seconds, reward_window_seconds, retrain_every, ret
                                flush_seconds=flush_seconds, sticky_hours=sticky_hours, learn=learn,
                                require_keys=not no_keys,
                                journal_dir=str(journal_dir or ws.settings.data_dir / "journal"))
+    if workers > 1:
+        import dataclasses
+        import json
+        import os
+
+        from artdash.serve.http import SETTINGS_ENV
+
+        ws.close()              # migrated once, here; each worker opens its own
+        os.environ[SETTINGS_ENV] = json.dumps(dataclasses.asdict(settings))
+        click.echo(f"serving on http://{host}:{port} with {workers} workers — docs at /docs")
+        uvicorn.run("artdash.serve.http:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", access_log=False)
+        return
     service = DecisionService(ws, settings)
     info = service.policy_info()
     click.echo(f"serving {info['label']} (model version {info['model_version']}) on http://{host}:{port} "

@@ -209,6 +209,14 @@ service_secrets = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Counters every worker and replica adds to (r0010): "outcomes_moved", the on-time outcomes
+# taken from the journals into the store (the learner retrains every so many).
+service_counters = Table(
+    "service_counters", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", BigInteger, nullable=False, server_default="0"),
+)
+
 # Every trained version of a served policy: the version each decision names.
 policy_models = Table(
     "policy_models", metadata,

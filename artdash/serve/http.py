@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
+from contextlib import asynccontextmanager
 
 import orjson
 from fastapi import FastAPI, Request
@@ -31,7 +33,7 @@ from artdash.serve.schema import (
     error_message,
 )
 from artdash.serve.service import DecisionService
-from artdash.serve.settings import ServiceError, unavailable
+from artdash.serve.settings import ServiceError, ServiceSettings, unavailable
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
@@ -78,9 +80,52 @@ def _key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def create_app(service: DecisionService) -> FastAPI:
-    """The FastAPI application over ``service``."""
-    app = FastAPI(title="ArtDash decision service", version="1",
+class BodyLimit:
+    """Refuses a request whose announced body is over the limit before any of it is read (a
+    plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would cost every request a task)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Pass the request on, unless its Content-Length is over the limit or not a number."""
+        if scope["type"] == "http":
+            length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+            if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+                refusal = _error(413, "too_large", f"the body is over {MAX_BODY_BYTES // 1024 // 1024} MB; "
+                                                   "send smaller batches")
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+SETTINGS_ENV = "ARTDASH_SERVE_SETTINGS"
+
+
+def app_from_environment() -> FastAPI:
+    """One worker's application (``artdash serve --workers N``): its own service over the
+    workspace of the ARTDASH_* settings, with the service settings its parent passed (JSON in
+    ``ARTDASH_SERVE_SETTINGS``); the service is closed (its journal taken into the store) when
+    the worker shuts down."""
+    from artdash.config import Settings
+    from artdash.workspace import Workspace
+
+    ws = Workspace.open(Settings.from_env())
+    settings = ServiceSettings(**orjson.loads(os.environ.get(SETTINGS_ENV, "{}")))
+    return create_app(DecisionService(ws, settings), close_on_shutdown=True)
+
+
+def create_app(service: DecisionService, close_on_shutdown: bool = False) -> FastAPI:
+    """The FastAPI application over ``service`` (closed with the application if
+    ``close_on_shutdown``)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        if close_on_shutdown:
+            service.close()
+
+    app = FastAPI(title="ArtDash decision service", version="1", lifespan=lifespan,
                   description="Which artwork to show a member, with its propensity; what the member did. "
                               "Send the API key as `Authorization: Bearer <key>`.")
 
@@ -102,12 +147,7 @@ def create_app(service: DecisionService) -> FastAPI:
     async def _unexpected(_request: Request, e: Exception) -> JSONResponse:
         return _error(500, "internal_error", f"the service failed ({type(e).__name__}); nothing was decided")
 
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return _error(413, "too_large", f"the body is over {MAX_BODY_BYTES // 1024 // 1024} MB; send smaller batches")
-        return await call_next(request)
+    app.add_middleware(BodyLimit)
 
     async def body_of(request: Request) -> object:
         raw = await request.body()

@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from artdash import clock
-from artdash.db.results_schema import service_secrets
+from artdash.db.results_schema import service_counters, service_secrets
 from artdash.decision.decide import DECISION_COLUMNS, DecisionRows
 from artdash.decision.event_ids import EventSigner
 
@@ -41,6 +41,26 @@ SEGMENT_SUFFIX = ".journal"
 MAX_LINES_PER_SYNC = 1024
 OUTCOME_COLUMNS = ("event_id", "at_ms", "played", "play_seconds", "late")
 CONTEXT_COLUMNS = ("context_hash", "affinities", "country", "device")
+
+
+OUTCOMES_MOVED = "outcomes_moved"
+
+
+def add_to_counter(conn: Connection, name: str, n: int) -> None:
+    """Add ``n`` to the shared counter ``name`` (made at 0 on first use), in the caller's transaction."""
+    if not n:
+        return
+    done = conn.execute(update(service_counters).where(service_counters.c.name == name)
+                        .values(value=service_counters.c.value + n)).rowcount
+    if not done:
+        conn.execute(insert(service_counters).values(name=name, value=n))
+
+
+def read_counter(engine: Engine, name: str) -> int:
+    """The shared counter ``name`` (0 before its first use)."""
+    with engine.connect() as conn:
+        value = conn.execute(select(service_counters.c.value).where(service_counters.c.name == name)).scalar()
+    return int(value or 0)
 
 
 def service_secret(engine: Engine) -> EventSigner:
@@ -241,6 +261,7 @@ def move_journal(folder: Path, engine: Engine) -> MoveReport:
                     _insert_missing(conn, "decision_contexts", CONTEXT_COLUMNS, "context_hash", contexts)
                     _insert_missing(conn, "decisions", DECISION_COLUMNS, "event_id", decision_rows)
                     _insert_missing(conn, "outcomes", OUTCOME_COLUMNS, "event_id", outcome_rows)
+                    add_to_counter(conn, OUTCOMES_MOVED, sum(1 for r in outcome_rows if not r[4]))
                 path.unlink()
             finally:
                 os.close(fd)

@@ -141,6 +141,8 @@ class HealthOut(BaseModel):
     model_version: int
     started_at: str
     counters: dict[str, int]
+    worker: str = Field(description="which worker answered (host-process)")
+    learner: bool = Field(description="whether this worker is the store's one learner")
     last_learner_error: str
 
 

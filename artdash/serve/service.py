@@ -15,6 +15,8 @@ retrains the served policy (and a shadow that learns) every ``retrain_every`` ou
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from concurrent.futures import Future
@@ -45,14 +47,17 @@ from artdash.lab.store import PromotionView
 from artdash.policy.registry import DEFAULT_POLICY, LABELS
 from artdash.serve import learn
 from artdash.serve.journal import (
+    OUTCOMES_MOVED,
     Journal,
     MoveReport,
     decision_line,
     move_journal,
     outcome_line,
+    read_counter,
     service_secret,
 )
 from artdash.serve.keys import KeyRing
+from artdash.serve.leader import LearnerLock
 from artdash.serve.log import (
     Outcome,
     OutcomeReport,
@@ -87,6 +92,8 @@ class DecisionService:
             move_journal(Path(self.settings.journal_dir), ws.results_engine)   # what a worker that died left
             self.journal = Journal(Path(self.settings.journal_dir))
         self._recent_outcomes: set[str] = set()
+        self.leader = LearnerLock(ws.results_engine)     # one learner per results store
+        self._moved_at_train = read_counter(ws.results_engine, OUTCOMES_MOVED)
         self.keys = KeyRing(self.settings.require_keys)
         self._lock = threading.Lock()
         self._known_contexts: set[str] = set()
@@ -278,6 +285,8 @@ class DecisionService:
         return {"status": "ok" if snapshot.n_titles else "no_artwork", "titles_with_artwork": snapshot.n_titles,
                 "policy": self.served.name, "model_version": self.served.version,
                 "started_at": self.started_at.isoformat(), "counters": dict(self.counters),
+                "worker": self.journal.name if self.journal is not None else f"{socket.gethostname()}-{os.getpid()}",
+                "learner": self.leader.held,
                 "last_learner_error": self.last_error}
 
     def policy_info(self) -> dict:
@@ -310,6 +319,7 @@ class DecisionService:
         now = now or clock.now()
         closed = now - timedelta(seconds=self.settings.reward_window_seconds)
         self.move()
+        moved = read_counter(self.results, OUTCOMES_MOVED)
         flushed = learn.flush_closed(self.ws, closed)
         # a new version reaches members at their next window, from a tick every worker has heard of
         # it by (with stickiness off: at once)
@@ -322,9 +332,17 @@ class DecisionService:
                 train(self.results, s, shadow.name, self.snapshot, self.ws.settings.quality_play_seconds, closed,
                       now=now, full=full)
         self._outcomes_since_train = 0
+        self._moved_at_train = moved
         self._last_train = self._last_flush = time.monotonic()
         self.refresh()
         return flushed, report
+
+    def _new_outcomes(self) -> int:
+        """On-time outcomes since the last training: taken from every worker's journal into
+        the store (a shared counter), or without a journal, those this process recorded."""
+        if self.journal is None:
+            return self._outcomes_since_train
+        return read_counter(self.results, OUTCOMES_MOVED) - self._moved_at_train
 
     def _loop(self) -> None:
         last_refresh = last_move = time.monotonic()
@@ -337,9 +355,9 @@ class DecisionService:
                 if now - last_move >= self.settings.move_seconds:
                     self.move()
                     last_move = now
-                if not self.settings.learn:
-                    continue
-                due_train = (self._outcomes_since_train >= self.settings.retrain_every
+                if not self.settings.learn or not self.leader.try_acquire():
+                    continue                        # another worker or replica is the learner
+                due_train = (self._new_outcomes() >= self.settings.retrain_every
                              or now - self._last_train >= self.settings.retrain_seconds)
                 if due_train or now - self._last_flush >= self.settings.flush_seconds:
                     self.learn_now()
@@ -357,3 +375,4 @@ class DecisionService:
         if self.journal is not None:
             self.journal.close()
             move_journal(self.journal.folder, self.results)
+        self.leader.release()
