@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-LOCK_KEY = 0x41727444   # "ArtD": the advisory lock's key
+LOCK_KEY = 0x41727444   # "ArtD": the advisory lock's first key (the second: the store's database and schema)
 
 
 class LearnerLock:
@@ -39,7 +39,9 @@ class LearnerLock:
         if self.engine.dialect.name == "postgresql":
             conn = self.engine.raw_connection()
             cursor = conn.cursor()
-            cursor.execute(f"SELECT pg_try_advisory_lock({LOCK_KEY})")
+            # one lock per results store: per database and schema (two deployments may share a server)
+            cursor.execute(f"SELECT pg_try_advisory_lock({LOCK_KEY}, hashtext(current_database() || '.' || "
+                           "current_schema()))")
             row = cursor.fetchone()
             got = bool(row and row[0])
             cursor.close()

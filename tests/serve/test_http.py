@@ -47,10 +47,14 @@ def data(tmp_path):
 
 
 @contextmanager
-def serving(folder: Path, *args: str):
-    port = free_port()
+def serving(folder: Path, *args: str, database_url: str | None = None, port: int | None = None):
+    """`artdash serve` over the data in ``folder`` (its SQLite file, or ``database_url``), as a
+    process of its own; yields its URL and the process once it answers."""
+    port = port or free_port()
     env = {**os.environ, "ARTDASH_DATA_DIR": str(folder)}
     env.pop("ARTDASH_DATABASE_URL", None)
+    if database_url:
+        env["ARTDASH_DATABASE_URL"] = database_url
     log = open(folder / "serve.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "artdash", "serve", "--port", str(port), "--refresh-seconds", "0.3",
                              *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
