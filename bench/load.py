@@ -44,15 +44,17 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync"]
 
 
-def catalog_for_the_log(data_dir: Path) -> None:
-    """Titles 1–1,000 and variants 1–5,497 as rows, ids matching the benchmark log."""
+def catalog_for_the_log(data_dir: Path, database_url: str | None = None) -> None:
+    """Titles 1–1,000 and variants 1–5,497 as rows, ids matching the benchmark log (in the
+    data folder's SQLite file, or at ``database_url``)."""
     from sqlalchemy import insert
 
     from artdash.config import Settings
     from artdash.db.models import Title, Variant
     from artdash.workspace import Workspace
 
-    ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(data_dir)}))
+    env = {"ARTDASH_DATA_DIR": str(data_dir)} | ({"ARTDASH_DATABASE_URL": database_url} if database_url else {})
+    ws = Workspace.open(Settings.from_env(env))
     mapping = variant_titles()
     now = datetime.now(UTC)
     with ws.engine.begin() as conn:
