@@ -21,7 +21,7 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -37,27 +37,24 @@ from artdash.decision.models import (
     TrainReport,
     latest_version,
     load_latest,
-    train,
 )
 from artdash.decision.snapshot import Snapshot, load_snapshot
-from artdash.decision.timeline import Timeline, effective_from, load_timeline
+from artdash.decision.timeline import Timeline, load_timeline
 from artdash.errors import ValidationError
 from artdash.lab.served import floor_of, served_choice
 from artdash.lab.store import PromotionView
 from artdash.policy.registry import DEFAULT_POLICY, LABELS
 from artdash.serve import learn
 from artdash.serve.journal import (
-    OUTCOMES_MOVED,
     Journal,
     MoveReport,
     decision_line,
     move_journal,
     outcome_line,
-    read_counter,
     service_secret,
 )
 from artdash.serve.keys import KeyRing
-from artdash.serve.leader import LearnerLock
+from artdash.serve.learner import Learner
 from artdash.serve.log import (
     Outcome,
     OutcomeReport,
@@ -92,8 +89,6 @@ class DecisionService:
             move_journal(Path(self.settings.journal_dir), ws.results_engine)   # what a worker that died left
             self.journal = Journal(Path(self.settings.journal_dir))
         self._recent_outcomes: set[str] = set()
-        self.leader = LearnerLock(ws.results_engine)     # one learner per results store
-        self._moved_at_train = read_counter(ws.results_engine, OUTCOMES_MOVED)
         self.keys = KeyRing(self.settings.require_keys)
         self._lock = threading.Lock()
         self._known_contexts: set[str] = set()
@@ -106,11 +101,9 @@ class DecisionService:
         self.served: ServedPolicy                # the newest trained version (what learning continues)
         self._loaded: dict[int, ServedPolicy] = {}
         self.counters = {"decisions": 0, "requests": 0, "outcomes": 0, "late": 0, "unknown": 0, "duplicate": 0}
-        self._outcomes_since_train = 0
-        self._last_train = time.monotonic()
-        self._last_flush = time.monotonic()
         self.last_error = ""
         self.refresh(force=True)
+        self.learner = Learner(self)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if background:
@@ -258,7 +251,7 @@ class DecisionService:
         for key, value in (("outcomes", report.accepted), ("late", report.late), ("unknown", report.unknown),
                            ("duplicate", report.duplicate)):
             self.counters[key] += value
-        self._outcomes_since_train += report.accepted - report.late
+        self.learner.outcomes_since_train += report.accepted - report.late
         return report.as_json()
 
     def outcomes(self, body) -> dict:
@@ -286,7 +279,7 @@ class DecisionService:
                 "policy": self.served.name, "model_version": self.served.version,
                 "started_at": self.started_at.isoformat(), "counters": dict(self.counters),
                 "worker": self.journal.name if self.journal is not None else f"{socket.gethostname()}-{os.getpid()}",
-                "learner": self.leader.held,
+                "learner": self.learner.lock.held,
                 "last_learner_error": self.last_error}
 
     def policy_info(self) -> dict:
@@ -313,36 +306,8 @@ class DecisionService:
 
     # --- learning -----------------------------------------------------------------------------
     def learn_now(self, now: datetime | None = None, full: bool = False) -> tuple[learn.FlushReport, TrainReport | None]:
-        """Flush resolved decisions to the impression log and retrain the served policy (and a
-        shadow that learns) now: from the previous version's sums, or with ``full`` from the
-        whole log."""
-        now = now or clock.now()
-        closed = now - timedelta(seconds=self.settings.reward_window_seconds)
-        self.move()
-        moved = read_counter(self.results, OUTCOMES_MOVED)
-        flushed = learn.flush_closed(self.ws, closed)
-        # a new version reaches members at their next window, from a tick every worker has heard of
-        # it by (with stickiness off: at once)
-        effective = now if self.settings.sticky_hours == 0 else effective_from(now, self.settings.refresh_seconds)
-        with self.ws.session() as s:
-            report = train(self.results, s, self.served.name, self.snapshot, self.ws.settings.quality_play_seconds,
-                           closed, now=now, full=full, effective_at=effective)
-            shadow = self.shadow
-            if shadow is not None:      # the shadow learns from the same log (IPS-weighted by what was served)
-                train(self.results, s, shadow.name, self.snapshot, self.ws.settings.quality_play_seconds, closed,
-                      now=now, full=full)
-        self._outcomes_since_train = 0
-        self._moved_at_train = moved
-        self._last_train = self._last_flush = time.monotonic()
-        self.refresh()
-        return flushed, report
-
-    def _new_outcomes(self) -> int:
-        """On-time outcomes since the last training: taken from every worker's journal into
-        the store (a shared counter), or without a journal, those this process recorded."""
-        if self.journal is None:
-            return self._outcomes_since_train
-        return read_counter(self.results, OUTCOMES_MOVED) - self._moved_at_train
+        """Flush resolved decisions and retrain now (:meth:`Learner.learn_now`)."""
+        return self.learner.learn_now(now, full)
 
     def _loop(self) -> None:
         last_refresh = last_move = time.monotonic()
@@ -355,12 +320,7 @@ class DecisionService:
                 if now - last_move >= self.settings.move_seconds:
                     self.move()
                     last_move = now
-                if not self.settings.learn or not self.leader.try_acquire():
-                    continue                        # another worker or replica is the learner
-                due_train = (self._new_outcomes() >= self.settings.retrain_every
-                             or now - self._last_train >= self.settings.retrain_seconds)
-                if due_train or now - self._last_flush >= self.settings.flush_seconds:
-                    self.learn_now()
+                self.learner.step(now)
                 self.last_error = ""
             except Exception as e:  # noqa: BLE001 - the service keeps deciding; health reports it
                 self.last_error = f"{type(e).__name__}: {e}"[:500]
@@ -375,4 +335,4 @@ class DecisionService:
         if self.journal is not None:
             self.journal.close()
             move_journal(self.journal.folder, self.results)
-        self.leader.release()
+        self.learner.lock.release()

@@ -112,7 +112,10 @@ def signed_in_as(ws: Workspace, name: str, role: str) -> None:
 
 
 def _store_pending_cookie(ws: Workspace) -> None:
-    token = st.session_state.pop(state.PENDING_COOKIE, None)
+    """Keep the browser's "stay signed in" cookie set: on every run while this session is
+    signed in with a fresh token (a script sent once can be lost when a rerun replaces the
+    page before the browser ran it: the sign-in would then not survive a reload)."""
+    token = st.session_state.get(state.PENDING_COOKIE)
     if token:
         _cookie_script(token, int(ws.settings.session_hours * 3600))
 
@@ -123,6 +126,7 @@ def sign_out(ws: Workspace) -> None:
     from artdash.access import auth
 
     signed_in = st.session_state.pop(state.SIGNED_IN, None)
+    st.session_state.pop(state.PENDING_COOKIE, None)
     if signed_in:
         with ws.session() as s:
             auth.sign_out(s, signed_in[0])

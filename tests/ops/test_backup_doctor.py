@@ -284,6 +284,9 @@ def test_a_backup_from_an_older_schema_is_restored_and_upgraded(source, tmp_path
         target.close()
 
 
+LATER_THAN_R0007 = ("results/service_secrets.jsonl", "results/service_counters.jsonl")   # r0010
+
+
 def as_written_before_columnar_rollups(good: Path, out: Path) -> None:
     """The archive ArtDash wrote at results revision r0007: the rollups as rows of three
     tables (rollup_variants, rollup_cells, rollup_segments), no rollup_generations."""
@@ -299,7 +302,7 @@ def as_written_before_columnar_rollups(good: Path, out: Path) -> None:
         generations = [json.loads(line) for line in src.read("results/rollup_generations.jsonl").decode().splitlines()]
         with zipfile.ZipFile(out, "w") as dst:
             for item in src.infolist():
-                if item.filename not in {"manifest.json", "results/rollup_generations.jsonl"}:
+                if item.filename not in {"manifest.json", "results/rollup_generations.jsonl", *LATER_THAN_R0007}:
                     dst.writestr(item, src.read(item.filename))
             for grain in ("variants", "cells", "segments"):
                 rows = [row for g in generations if g["grain"] == grain
@@ -311,6 +314,9 @@ def as_written_before_columnar_rollups(good: Path, out: Path) -> None:
                 manifest["checksums"][name] = hashlib.sha256(data).hexdigest()
             manifest["results_tables"].pop("rollup_generations")
             manifest["checksums"].pop("results/rollup_generations.jsonl")
+            for name in LATER_THAN_R0007:                   # tables an r0007 store did not have
+                manifest["results_tables"].pop(name.removeprefix("results/").removesuffix(".jsonl"))
+                manifest["checksums"].pop(name)
             manifest["results_revision"] = "r0007"
             dst.writestr("manifest.json", json.dumps(manifest))
 
@@ -332,7 +338,7 @@ def test_a_results_backup_from_before_columnar_rollups_is_restored_and_upgraded(
     target = Workspace.open(make_settings(tmp_path / "target", database_url))
     try:
         backup.restore(target, older)
-        assert results_revision(target.results_engine) == "r0009"   # head
+        assert results_revision(target.results_engine) == "r0010"   # head
         assert snapshot(target) == snapshot(source)
         with target.results_engine.connect() as conn:
             assert queries.variant_totals(conn, queries.Selection()).to_dict("records") == expected

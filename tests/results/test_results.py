@@ -54,7 +54,7 @@ def do_ingest(log, text, **kwargs):
 
 
 def test_results_schema_is_migrated(log):
-    assert results_revision(log.engine) == "r0009"   # head
+    assert results_revision(log.engine) == "r0010"   # head
 
 
 def test_ingest_counts_and_rollups(log):
@@ -302,7 +302,7 @@ def test_upgrade_from_r0001_keeps_every_total(tmp_path):
         conn.execute(text("INSERT INTO impressions VALUES (:k, :e, 1793527200, 20758, 'm', 1, 11, 'uniform', 'exp1', "
                           "'A', 0.5, 1, 600, 'FR', 'tv', 1)"), [{"k": k, "e": e} for k, e in zip(keys, ["e0", "e1"])])
     upgrade_results(eng)
-    assert results_revision(eng) == "r0009"   # head
+    assert results_revision(eng) == "r0010"   # head
     with eng.connect() as conn:
         assert conn.execute(text("SELECT id, event_id FROM impressions ORDER BY id")).all() == [(1, "e0"), (2, "e1")]
     # The carried-over event keys still make re-imports idempotent.
