@@ -6,23 +6,46 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
 
 from artdash import clock
-from artdash.decision.models import TrainReport, train
+from artdash.decision.models import ServedPolicy, TrainReport, train
+from artdash.decision.snapshot import Snapshot
 from artdash.decision.timeline import effective_from
 from artdash.serve import learn
-from artdash.serve.journal import OUTCOMES_MOVED, read_counter
+from artdash.serve.journal import OUTCOMES_MOVED, Journal, read_counter
 from artdash.serve.leader import LearnerLock
+from artdash.serve.settings import ServiceSettings
+from artdash.workspace import Workspace
 
-if TYPE_CHECKING:
-    from artdash.serve.service import DecisionService
+
+class Served(Protocol):
+    """What the learner needs of the service it learns beside."""
+
+    ws: Workspace
+    settings: ServiceSettings
+    journal: Journal | None
+    served: ServedPolicy
+    shadow: ServedPolicy | None
+    snapshot: Snapshot
+
+    @property
+    def results(self) -> Engine:
+        """The results store."""
+
+    def move(self) -> Any:
+        """Take the journals into the store."""
+
+    def refresh(self, force: bool = False) -> bool:
+        """Reload what changed."""
 
 
 class Learner:
     """When to learn and the learning itself, for one service (``service``)."""
 
-    def __init__(self, service: DecisionService):
+    def __init__(self, service: Served):
         self.service = service
         self.lock = LearnerLock(service.results)          # one learner per results store
         self.outcomes_since_train = 0                     # on-time outcomes this process recorded
