@@ -198,19 +198,18 @@ def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: 
         true_quality = truth.probabilities(members, logged.title)[1]
     rows = []
     contexts = group_affinity(world)
-    targets: list[tuple[str, int | None, np.ndarray, str]] = []
+    targets: list[tuple[str, int | None, np.ndarray]] = []
     for name in policies:
         target = np.zeros(keys.shape)
         for scored, trained in ((halves[0], halves[1]), (halves[1], halves[0])):
             part = logged.take(scored)
             policy = make_policy(name, world, config.exploration).fit(world, contexts, logged.take(trained))
             target[scored] = policy.table(world, contexts)[part.group, part.title]
-        targets.append((name, None, target, ""))
+        targets.append((name, None, target))
     if served is not None:
         table = np.asarray(served.policy.table(world, contexts))
-        targets.append((served.name, served.version, table[logged.group, logged.title],
-                        "the version the decision service serves now, scored as stored"))
-    for name, version, target, said in targets:
+        targets.append((served.name, served.version, table[logged.group, logged.title]))
+    for name, version, target in targets:
         if over_then and data.support is not None:
             target = _over(target, data.support)
         true_value = float((target * true_quality).sum(axis=1).mean()) if true_quality is not None else None
@@ -218,7 +217,7 @@ def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: 
             rows.append({"policy": name, "as_served": version, "estimator": est.estimator,
                          "value": est.value, "low": est.low, "high": est.high,
                          "effective sample": est.effective_sample, "matched": est.matched,
-                         "truth": true_value, "note": "; ".join(n for n in (said, est.note) if n)})
+                         "truth": true_value, "note": est.note})
     return pd.DataFrame(rows)
 
 

@@ -40,6 +40,10 @@ def show_offline(table: pd.DataFrame, key: str) -> None:
         st.plotly_chart(charts.estimates_with_intervals(shown, "value", "low", "high",
                                        f"{estimator} estimate of quality plays per impression (95 % intervals)",
                                        truth="truth"), width="stretch", key=f"{key}_chart")
+    if "as_served" in table and table["as_served"].notna().any():
+        st.caption("**— as served** is the stored version the decision service serves now, scored with the very "
+                   "probabilities `/v1/decide` draws from (not retrained on half the log like the others: it may have "
+                   "learnt from this log, which flatters it).")
     warnings = sorted({n for n in table["note"].dropna() if n and not n.startswith("the interval")})
     for note in warnings:
         st.warning(note)
@@ -197,7 +201,10 @@ def train_from_import_form(ws: Workspace) -> None:
             return
         with st.form("lab_train_import"):
             c1, c2, c3 = st.columns(3)
-            policy = c1.selectbox("Policy", learners, format_func=lambda p: lab.POLICY_LABELS[p])
+            with ws.session() as s:
+                served = lab_store.current_policy(s)[0] or registry.DEFAULT_POLICY
+            policy = c1.selectbox("Policy", learners, format_func=lambda p: lab.POLICY_LABELS[p],
+                                  index=learners.index(served) if served in learners else 0)
             experiment = c2.selectbox("Experiment", experiments)
             cell = c3.text_input("Cell (optional)", help="Only this cell, e.g. the uniformly random one.")
             st.caption("Each impression is weighed by 1 / its logged propensity; members imported with tastes are "

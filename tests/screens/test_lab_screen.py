@@ -70,6 +70,7 @@ def test_lab_page_offline_evaluation_on_logged_impressions(demo_ws):
     table = at.dataframe[0].value
     assert {"replay", "IPS", "SNIPS", "DM", "DR"} <= set(table["estimator"])
     assert "Contextual bandit (LinUCB) — as served" in set(table["policy"])     # nothing trained yet: v0
+    assert any("as served** is the stored version" in c.value for c in at.caption)
     assert any("3,000 impressions used" in c.value for c in at.caption)
 
 
