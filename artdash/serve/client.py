@@ -9,6 +9,7 @@ dicts and raise :class:`ServiceError` with the API's code and message on a refus
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -81,6 +82,9 @@ class HttpClient(_Calls):
             except (ValueError, KeyError, TypeError):
                 error = {"code": "http_error", "message": f"HTTP {e.code}"}
             raise ServiceError(e.code, error["code"], error["message"]) from None
+        except http.client.HTTPException as e:   # the connection dropped mid-answer (the server died)
+            raise ServiceError(502, "connection_lost", f"the answer was cut short ({type(e).__name__}): "
+                                                       "nothing can be assumed; retry") from None
 
     def _post(self, path: str, body: dict) -> dict:
         return self._request(path, json.dumps(body).encode())

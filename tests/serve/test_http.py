@@ -238,3 +238,32 @@ def test_a_killed_service_loses_no_acknowledged_decision(data):
             stored = set(conn.execute(select(decisions.c.event_id)).scalars())
     engine.dispose()
     assert len(acknowledged) >= 600 and not set(acknowledged) - stored
+
+
+def test_an_answer_cut_short_is_a_service_error_not_a_crash_of_the_client():
+    """A server that dies mid-answer (headers sent, body cut): the client says so, as a
+    ServiceError the caller already handles, instead of http.client's IncompleteRead."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+
+        def answer_half() -> None:
+            conn, _ = server.accept()
+            request = b""
+            while b"\r\n\r\n" not in request:               # the whole request, so the close is clean
+                request += conn.recv(65536)
+            head, _, body = request.partition(b"\r\n\r\n")
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length")))
+            while len(body) < length:
+                body += conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 675\r\n\r\n{\"dec")
+            conn.close()
+
+        thread = threading.Thread(target=answer_half)
+        thread.start()
+        with pytest.raises(ServiceError) as cut:
+            HttpClient(f"http://127.0.0.1:{port}", "k", timeout=5).decide({"id": "m"}, [1])
+        thread.join(5)
+    assert cut.value.code == "connection_lost" and "cut short" in str(cut.value)
