@@ -36,6 +36,7 @@ from artdash import clock
 from artdash.db.results_schema import service_counters, service_secrets
 from artdash.decision.decide import DECISION_COLUMNS, DecisionRows
 from artdash.decision.event_ids import EventSigner
+from artdash.serve.writer import run_in_groups
 
 SEGMENT_SUFFIX = ".journal"
 MAX_LINES_PER_SYNC = 1024
@@ -146,23 +147,7 @@ class Journal:
 
     def _run(self) -> None:
         try:
-            while True:
-                first = self._lines.get()
-                if first is None:
-                    return
-                batch, stop = [first], False
-                while len(batch) < MAX_LINES_PER_SYNC:
-                    try:
-                        item = self._lines.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is None:
-                        stop = True
-                        break
-                    batch.append(item)
-                self._write(batch)
-                if stop:
-                    return
+            run_in_groups(self._lines, MAX_LINES_PER_SYNC, self._write)
         finally:
             self._close_current()
 

@@ -33,6 +33,29 @@ def durable(engine: Engine) -> Engine:
     return engine
 
 
+def run_in_groups(items: queue.Queue, limit: int, handle: Callable[[list], Any]) -> None:
+    """Take whatever waits in ``items`` (at least one, at most ``limit``) and ``handle`` it as
+    one group, again and again, until a None is taken (what came before it is handled first).
+    The group commit of :class:`GroupWriter` and of the workers' journals."""
+    while True:
+        first = items.get()
+        if first is None:
+            return
+        batch, stop = [first], False
+        while len(batch) < limit:
+            try:
+                item = items.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                stop = True
+                break
+            batch.append(item)
+        handle(batch)
+        if stop:
+            return
+
+
 class GroupWriter:
     """Runs submitted jobs in shared transactions on one thread; each job's future resolves
     (to the job's return value) once its transaction has committed, or fails with the error
@@ -66,24 +89,7 @@ class GroupWriter:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        while True:
-            first = self._jobs.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < MAX_JOBS_PER_COMMIT:
-                try:
-                    item = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
-            self._commit(batch)
-            if stop:
-                return
+        run_in_groups(self._jobs, MAX_JOBS_PER_COMMIT, self._commit)
 
     def _commit(self, batch: list[tuple[Job, Future]]) -> None:
         results: list[Any] = []
