@@ -5,13 +5,13 @@ import time
 
 import streamlit as st
 
-from artdash import export, lab
+from artdash import clock, export, lab
 from artdash.errors import ArtdashError
 from artdash.lab import store as lab_store
 from artdash.policy import registry
 from artdash.results import queries
 from artdash.results.service import impression_log
-from artdash.ui import charts, lab_views, live_view, widgets
+from artdash.ui import charts, lab_views, live_view, resources, widgets
 from artdash.ui.numbers import count_column, rate_column
 from artdash.ui.text import md
 
@@ -32,7 +32,7 @@ except ArtdashError as exc:
 
 with ws.session() as s:
     promoted, promotion = lab_store.current_policy(s)
-served = lab.as_served(ws)
+served = resources.served_view().timeline.at(clock.now())   # cached with Preview's: not reloaded each rerun
 serving = f"{lab.POLICY_LABELS[served.name]}" + (f" v{served.version}" if served.trained else ", untrained")
 if promoted:
     st.caption(f"The decision service serves **{serving}** (promoted by {md(promotion.by)} on "
@@ -182,7 +182,7 @@ with offline_tab:
                     with st.spinner(f"Rerunning run #{run_id} (same seed) and estimating…"):
                         result = lab.run_online(world, config)
                         table = lab.offline_on_run(world, result, logger, candidates or None,
-                                                   served=lab.as_served(ws))
+                                                   served=served)
                 except ArtdashError as exc:
                     st.error(f"Cannot evaluate — {md(exc)}")
                 else:
@@ -204,7 +204,7 @@ with offline_tab:
                                                                None if cell == "(all)" else cell)
                         config = lab.LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes})
                         table = lab.offline_table(world, config, rounds, candidates or None, then=info.support,
-                                                  served=lab.as_served(ws))
+                                                  served=served)
                 except ArtdashError as exc:
                     st.error(f"Cannot evaluate — {md(exc)}")
                 else:
