@@ -17,9 +17,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+import sqlite3
+import unicodedata
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -35,12 +40,15 @@ from artdash.errors import NotFoundError, ValidationError
 from artdash.results.log.grouping import rollup_queries
 from artdash.results.rollup_store import GRAINS
 from artdash.results.rollups import stored_contributions, typed, write_rollups
+from artdash.results.source_guard import refuse_own_database
+from artdash.results.validate import TEXT_LIMITS
 from artdash.results.write import one_writer
 from artdash.workspace import Workspace
 
 REQUIRED = ("timestamp", "member_id", "title_id", "variant_id", "played", "play_seconds")
 OPTIONAL = ("experiment", "cell", "country", "device", "policy")
 ENV_URL = re.compile(r"^env:([A-Z_][A-Z0-9_]{0,99})$")
+SECRET_OPTION = re.compile(r"pass|pwd|secret|token|credential|api_?key", re.IGNORECASE)   # ?password=…
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,79}$")
 
 
@@ -78,7 +86,8 @@ def check_url(url: str) -> str:
     except Exception:  # noqa: BLE001 - any unparsable URL gets the same refusal
         raise ValidationError("the source URL is not an SQLAlchemy URL (e.g. postgresql+psycopg://user@host/db), "
                               "nor env:VARIABLE") from None
-    if parsed.password:
+    secret_options = [k for k in parsed.query if SECRET_OPTION.search(k)]
+    if parsed.password or secret_options:
         raise ValidationError("the source URL holds a password, which ArtDash would have to keep: put the URL in an "
                               "environment variable and give env:VARIABLE instead")
     return text
@@ -114,13 +123,65 @@ def _said(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first[:200]}"
 
 
+def _file_engine(url: sa.URL) -> Engine:
+    """An SQLite or DuckDB file, opened read-only — never created: a path that is not a file is
+    refused (connecting would leave an empty database there)."""
+    database = url.database or ""
+    if database.startswith("file:") or url.query:
+        raise ValidationError("give an SQLite or DuckDB source as a plain path (sqlite:////data/warehouse.db), "
+                              "without file: or options; ArtDash opens it read-only")
+    path = Path(database).expanduser()
+    if database in ("", ":memory:") or not path.is_file():
+        raise ValidationError(f"there is no database file at {database or '(no path)'}: check the path "
+                              "(sqlite:////absolute/path.db has four slashes)")
+    if url.get_backend_name() == "duckdb":
+        return sa.create_engine(url, connect_args={"read_only": True})
+    target = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro"
+    return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(target, uri=True,
+                                                                         check_same_thread=False))
+
+
 def _engine(url: str) -> Engine:
     try:
-        return sa.create_engine(resolve_url(url), pool_pre_ping=True)
+        parsed = make_url(resolve_url(url))
+        if parsed.get_backend_name() in ("sqlite", "duckdb"):
+            return _file_engine(parsed)
+        return sa.create_engine(parsed, pool_pre_ping=True)
     except ValidationError:
         raise
     except Exception as exc:  # noqa: BLE001 - a driver missing, a malformed URL: one sentence
         raise ValidationError(f"cannot use the source URL: {_said(exc)}") from None
+
+
+@contextmanager
+def _connected(engine: Engine, name: str) -> Iterator[Connection]:
+    """A connection to the source; a database that cannot be reached is the source's problem,
+    said in one line (not ArtDash's own database's)."""
+    try:
+        conn = engine.connect()
+    except Exception as exc:  # noqa: BLE001 - refused, unreachable, not a database: one sentence
+        raise ValidationError(f"the source {name!r} could not be reached: {_said(exc)}; check its URL, "
+                              "that the database is running and that this user may read it") from None
+    with conn:
+        try:
+            yield conn
+        except sa.exc.DBAPIError as exc:     # the database refused a read: one sentence, no SQL
+            raise ValidationError(f"the source {name!r} could not be read: {_said(exc.orig or exc)}") from None
+
+
+def check_names(variants: pd.DataFrame | None) -> None:
+    """Experiment, cell and policy names a source gives must pass the rules an import applies
+    (length, no control characters): other roles see them in pickers and tables."""
+    if variants is None or not len(variants):
+        return
+    for column, limit in TEXT_LIMITS.items():
+        if column not in variants:
+            continue
+        for value in {str(v) for v in variants[column].dropna().unique()}:
+            if len(value) > limit or any(unicodedata.category(ch) == "Cc" for ch in value):
+                shown = value if len(value) <= 40 else value[:40] + "…"
+                raise ValidationError(f"the source's {column} {shown!r} is not a name (at most {limit} "
+                                      "characters, no control characters); map another column, or none")
 
 
 def _split(table: str) -> tuple[str | None, str]:
@@ -178,7 +239,10 @@ def source_query(conn: Connection, table: str, mapping: Mapping[str, str], known
         f"CAST({col['title_id']} AS INTEGER) AS title_id", f"CAST({col['variant_id']} AS INTEGER) AS variant_id",
         f"CASE WHEN CAST({col['played']} AS INTEGER) = 1 THEN 1 ELSE 0 END AS played",
         f"COALESCE(CAST({col['play_seconds']} AS FLOAT), 0) AS play_seconds",
-        *(f"COALESCE(CAST({col[c]} AS VARCHAR(80)), '') AS {c}" if c in col else f"'' AS {c}" for c in OPTIONAL)]
+        # one character over a name's limit survives the cast (PostgreSQL truncates) so that
+        # check_names refuses a value too long instead of keeping its first characters
+        *(f"COALESCE(CAST({col[c]} AS VARCHAR({TEXT_LIMITS.get(c, 79) + 1})), '') AS {c}" if c in col
+          else f"'' AS {c}" for c in OPTIONAL)]
     where = f" WHERE CAST({col['variant_id']} AS INTEGER) IN :known" if known else ""
     return f"(SELECT {', '.join(select_list)} FROM {source}{where}) AS src"
 
@@ -213,7 +277,8 @@ def add_source(ws: Workspace, name: str, url: str, table: str, mapping: Mapping[
         authorize(s, actor, "admin")
     engine = _engine(kept_url)
     try:
-        with engine.connect() as conn:
+        with _connected(engine, clean_name) as conn:
+            refuse_own_database(conn, ws)
             columns = _columns(conn, table)
             # a column already named as the log names it needs no mapping
             given = {k: v for k, v in mapping.items() if str(v).strip()}
@@ -237,13 +302,15 @@ def add_source(ws: Workspace, name: str, url: str, table: str, mapping: Mapping[
         raise
 
 
-def _read(source: SourceView, quality_seconds: float, known: list[int]) -> tuple[dict[str, pd.DataFrame], int]:
+def _read(ws: Workspace, source: SourceView, known: list[int]) -> tuple[dict[str, pd.DataFrame], int]:
     """The source's rollups over the rows of ``known`` variants, and how many rows it has of
     others (left out)."""
     engine = _engine(source.url)
     ids = {"known": known or [-1]}
+    quality_seconds = ws.settings.quality_play_seconds
     try:
-        with engine.connect() as conn, conn.begin():
+        with _connected(engine, source.name) as conn, conn.begin():
+            refuse_own_database(conn, ws)    # an env: URL may point elsewhere since it was added
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")
             sub = source_query(conn, source.table, source.mapping, known=True)
@@ -273,7 +340,8 @@ def refresh_source(ws: Workspace, name: str, actor: str) -> RefreshReport:
     source = get_source(ws.results_engine, name)
     quality = ws.settings.quality_play_seconds
     catalog = variant_titles(ws)
-    found, unknown = _read(source, quality, sorted(catalog))
+    found, unknown = _read(ws, source, sorted(catalog))
+    check_names(found.get("variants"))
     fresh: dict[str, pd.DataFrame] = {}
     for grain, frame in found.items():
         frame = typed(frame)

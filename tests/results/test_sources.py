@@ -169,3 +169,127 @@ def test_a_file_that_is_not_a_database_is_refused_in_one_line(ws, tmp_path):
         sources.add_source(ws, "w", f"sqlite:///{junk}", "imp", MAPPING, "local-admin")
     assert "file is not a database" in str(refused.value) and "\n" not in str(refused.value)
     assert "SELECT" not in str(refused.value)
+
+
+# --- trust pass 3: a source may not be ArtDash's own database ---------------------------------
+
+OWN = {"timestamp": "created_at", "member_id": "username", "title_id": "id", "variant_id": "id",
+       "played": "id", "play_seconds": "id", "experiment": "password_hash"}
+
+
+def _database_file(ws):
+    return sa.engine.make_url(ws.settings.database_url).database
+
+
+@pytest.mark.parametrize("spelling", ["plain", "dotdot", "symlink", "hardlink", "copy", "results"])
+def test_the_workspaces_own_database_in_any_spelling_is_refused(ws, tmp_path, spelling):
+    """A source at the catalog (users' password hashes) is refused however its path is written;
+    nothing is registered, and no hash reaches a name any role sees."""
+    import os
+    import sqlite3
+    from pathlib import Path
+
+    own = Path(_database_file(ws))
+    if spelling == "plain":
+        path = own
+    elif spelling == "dotdot":
+        path = own.parent / ".." / own.parent.name / own.name
+    elif spelling == "symlink":
+        path = tmp_path / "elsewhere.db"
+        path.symlink_to(own)
+    elif spelling == "hardlink":
+        path = tmp_path / "hard.db"
+        os.link(own, path)
+    elif spelling == "copy":            # a backup unpacked somewhere else holds the same hashes
+        path = tmp_path / "copy.db"
+        with sqlite3.connect(own) as live, sqlite3.connect(path) as copy:
+            live.backup(copy)
+    else:
+        path = own
+    table = "users" if spelling != "results" else "results_imports"
+    mapping = OWN if spelling != "results" else {**OWN, "timestamp": "created_at", "member_id": "source",
+                                                  "experiment": "created_by"}
+    with pytest.raises(ValidationError, match="cannot be ArtDash's own database"):
+        sources.add_source(ws, "owndb", f"sqlite:///{path}", table, mapping, "local-admin")
+    assert sources.list_sources(ws.results_engine) == []
+    with ws.results_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM results_imports")).scalar_one() == 0
+
+
+def test_an_env_url_pointing_at_the_own_database_later_is_refused_at_refresh(ws, tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    warehouse = sa.create_engine(url)
+    the_log(ws, 30).to_sql("imp", warehouse, index=False)
+    warehouse.dispose()
+    monkeypatch.setenv("WAREHOUSE_URL", url)
+    sources.add_source(ws, "w", "env:WAREHOUSE_URL", "imp", MAPPING, "local-admin")
+    monkeypatch.setenv("WAREHOUSE_URL", ws.settings.database_url)
+    with pytest.raises(ValidationError, match="cannot be ArtDash's own database"):
+        sources.refresh_source(ws, "w", "local-admin")
+    assert sources.get_source(ws.results_engine, "w").impressions == 30
+
+
+def test_the_workspaces_own_postgresql_database_is_refused_by_any_address(tmp_path, postgres_url):
+    """A workspace on PostgreSQL: a source in the same database — another schema, another
+    spelling of the host — is refused; a source in another database of that server is not
+    (checked by identity: server start, port, database)."""
+    from sqlalchemy.engine import make_url
+
+    workspace = Workspace.open(make_settings(tmp_path, postgres_url))
+    try:
+        load_demo(workspace, titles=DEMO_TITLES[:1])
+        base = make_url(postgres_url)
+        for host in ("127.0.0.1", "localhost"):
+            other = base.set(host=host).render_as_string(hide_password=False)   # same database, search_path given
+            with pytest.raises(ValidationError, match="the same PostgreSQL database"):
+                sources.add_source(workspace, "owndb", other, "users", OWN, "local-admin")
+        assert sources.list_sources(workspace.results_engine) == []
+    finally:
+        workspace.close()
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://bob@db.example/w?password=secret",
+                                 "postgresql+psycopg://bob@db.example/w?PassWord=secret&sslmode=require"])
+def test_a_password_in_the_urls_options_is_refused(ws, url):
+    with pytest.raises(ValidationError, match="holds a password"):
+        sources.add_source(ws, "w", url, "imp", MAPPING, "local-admin")
+    assert sources.list_sources(ws.results_engine) == []
+
+
+def test_a_sqlite_path_that_does_not_exist_is_refused_and_not_created(ws, tmp_path):
+    missing = tmp_path / "nowhere" / "w.db"
+    missing.parent.mkdir()
+    with pytest.raises(ValidationError, match="there is no database file"):
+        sources.add_source(ws, "w", f"sqlite:///{missing}", "imp", MAPPING, "local-admin")
+    assert not missing.exists()
+
+
+def test_a_source_is_opened_read_only(ws, tmp_path):
+    """Only SELECTs are sent, and an SQLite source is opened read-only besides."""
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    warehouse = sa.create_engine(url)
+    the_log(ws, 30).to_sql("imp", warehouse, index=False)
+    warehouse.dispose()
+    engine = sources._engine(url)
+    with engine.connect() as conn, pytest.raises(sa.exc.OperationalError, match="readonly"):
+        conn.exec_driver_sql("DELETE FROM imp")
+    engine.dispose()
+
+
+def test_an_unreachable_postgresql_source_is_the_sources_problem_not_artdashs(ws):
+    with pytest.raises(ValidationError) as refused:
+        sources.add_source(ws, "w", "postgresql+psycopg://nobody@127.0.0.1:1/nowhere", "imp", MAPPING, "local-admin")
+    said = str(refused.value)
+    assert "could not be reached" in said and "doctor" not in said and "backup" not in said
+
+
+def test_names_a_source_gives_pass_the_import_rules(ws, tmp_path):
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    log = the_log(ws, 30)
+    log["test_name"] = "$argon2id$v=19$m=65536,t=3,p=4$" + "A" * 70
+    warehouse = sa.create_engine(url)
+    log.to_sql("imp", warehouse, index=False)
+    warehouse.dispose()
+    with pytest.raises(ValidationError, match="is not a name"):
+        sources.add_source(ws, "w", url, "imp", MAPPING, "local-admin")
+    assert sources.list_sources(ws.results_engine) == []
