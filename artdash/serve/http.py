@@ -88,15 +88,36 @@ class BodyLimit:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
-        """Pass the request on, unless its Content-Length is over the limit or not a number."""
+        """Pass the request on, unless its Content-Length is over the limit or not a number; a
+        body without one (chunked) is counted as it arrives and refused at the limit — the rest
+        is never read."""
         if scope["type"] == "http":
             length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
             if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-                refusal = _error(413, "too_large", f"the body is over {MAX_BODY_BYTES // 1024 // 1024} MB; "
-                                                   "send smaller batches")
-                await refusal(scope, receive, send)
+                await _error(413, "too_large", TOO_LARGE)(scope, receive, send)
                 return
+            if length is None:
+                receive = _counted(receive)
         await self.app(scope, receive, send)
+
+
+TOO_LARGE = f"the body is over {MAX_BODY_BYTES // 1024 // 1024} MB; send smaller batches"
+
+
+def _counted(receive):
+    """``receive`` that raises ServiceError 413 once the body's bytes pass the limit."""
+    seen = 0
+
+    async def counting():
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise ServiceError(413, "too_large", TOO_LARGE)
+        return message
+
+    return counting
 
 
 SETTINGS_ENV = "ARTDASH_SERVE_SETTINGS"
@@ -152,7 +173,7 @@ def create_app(service: DecisionService, close_on_shutdown: bool = False) -> Fas
     async def body_of(request: Request) -> object:
         raw = await request.body()
         if len(raw) > MAX_BODY_BYTES:
-            raise ServiceError(413, "too_large", f"the body is over {MAX_BODY_BYTES // 1024 // 1024} MB; send smaller batches")
+            raise ServiceError(413, "too_large", TOO_LARGE)
         try:
             return orjson.loads(raw)
         except (orjson.JSONDecodeError, RecursionError):   # not JSON, or nested too deep to read

@@ -112,6 +112,49 @@ def announce_big_body(url: str, key: str):
     return int(head.split()[1]), {}, json.loads(body)
 
 
+def send_chunked_until_answered(url: str, key: str, limit_bytes: int):
+    """A real chunked upload (no Content-Length) of up to ``limit_bytes`` of JSON-ish text, 64 KB
+    a chunk, stopping as soon as the server answers; (status, body, bytes sent before the answer)."""
+    import select
+
+    host, port = url.removeprefix("http://").split(":")
+    chunk = b"[" + b"1," * 32_000 + b"1"
+    sent = 0
+    reply = b""
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(f"POST /v1/outcomes HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
+                     "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        try:
+            while sent < limit_bytes:
+                conn.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                sent += len(chunk)
+                if select.select([conn], [], [], 0)[0]:
+                    break
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        while b"}}" not in reply:
+            part = conn.recv(65536)
+            if not part:
+                break
+            reply += part
+    head, _, body = reply.partition(b"\r\n\r\n")
+    if b"chunked" in head.lower():
+        body = body.split(b"\r\n", 1)[1]
+    return int(head.split()[1]), json.loads(body[: body.rindex(b"}") + 1]), sent
+
+
+def test_a_chunked_body_is_refused_at_the_limit_not_read_whole(data):
+    """Trust pass 3: a body sent without Content-Length is counted as it arrives; the server
+    answers 413 once it passes 4 MB and reads no more (the client had 64 MB to send)."""
+    folder, keys = data
+    with serving(folder) as (url, _):
+        status, body, sent = send_chunked_until_answered(url, keys["reporter"], 64 * 1024 * 1024)
+        assert (status, body["error"]["code"]) == (413, "too_large") and "over 4 MB" in body["error"]["message"]
+        assert sent < 16 * 1024 * 1024       # 4 MB read, the rest of what was sent sat in socket buffers
+        small = json.dumps({"event_id": "x" * 35, "played": True}).encode()
+        assert raw(url, "/v1/outcomes", small, keys["reporter"])[0] in (200, 404, 422)   # still serving
+
+
 def test_keys_scopes_and_every_refusal_as_json(data):
     folder, keys = data
     good = json.dumps({"member": {"id": "m1", "tastes": {"genre:romance": 0.7}}, "titles": [1, 2]}).encode()
