@@ -197,3 +197,45 @@ def test_lettering_is_found_on_pages_of_text_and_not_on_photographs():
     for name in ("astronaut_top", "coffee", "rocket", "hubble_deep_field", "grass"):
         notes = annotate_still(np.asarray(photo(name)))
         assert "text-heavy" not in dict(notes.suggested_tags()), (name, notes.text_share)
+
+
+def growing_video(clip, path, big=(9000, 9000), n_small=60, n_big=8):
+    """A Matroska of MJPEG frames whose header (and first frames) say 640×360 and whose later
+    frames are ``big`` — each JPEG carries its own size, as a crafted file would."""
+    import io
+    from fractions import Fraction
+
+    from PIL import Image
+
+    def encoded(picture: Image.Image) -> bytes:
+        buf = io.BytesIO()
+        picture.save(buf, "JPEG", quality=80)
+        return buf.getvalue()
+
+    with av.open(str(clip.path)) as src:
+        small = [encoded(f.to_image().resize((640, 360))) for _, f in zip(range(n_small), src.decode(video=0))]
+    huge = encoded(Image.new("L", big, 128))
+    fps = 10
+    with av.open(str(path), "w", format="matroska") as out:
+        stream = out.add_stream("mjpeg", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuvj420p"
+        for i, data in enumerate(small + [huge] * n_big):      # Matroska counts in milliseconds
+            packet = av.Packet(data)
+            packet.stream, packet.time_base = stream, Fraction(1, 1000)
+            packet.pts = packet.dts = i * 1000 // fps
+            packet.duration = 1000 // fps
+            out.mux(packet)
+    return path
+
+
+def test_frames_that_grow_past_the_limit_mid_stream_are_never_decoded(clip, tmp_path):
+    """Trust pass 3: the header passes the checks (640×360), later frames are 9000×9000 (81
+    megapixels, ten times 4K): the search stops before the first of them with the stills found
+    so far and a warning, like a truncated stream."""
+    path = growing_video(clip, tmp_path / "grow.mkv")
+    with av.open(str(path)) as check:      # the file really holds the big frames
+        assert max(f.width for f in check.decode(video=0)) == 9000
+    assert probe_video(path, "grow.mkv").width == 640
+    sheet = find_candidates(path, "grow.mkv")
+    assert sheet.frames_decoded == 60 and sheet.candidates
+    assert "larger than 4K UHD" in sheet.warning and "breaks off at 00:05.9" in sheet.warning

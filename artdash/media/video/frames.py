@@ -85,6 +85,9 @@ def decode_frames(source: Path | bytes, facts: VideoFacts, outcome: DecodeOutcom
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"  # FFmpeg's frame threads: both cores decode
+        # The header's size was checked; a later frame may claim more (a new sequence header):
+        # FFmpeg refuses to allocate one over the limit, so it never reaches memory.
+        stream.codec_context.options = {"max_pixels": str(limits.max_pixels)}
         base = float(stream.start_time * stream.time_base) if stream.start_time and stream.time_base else 0.0
         packets = container.decode(stream)
         while True:
@@ -97,8 +100,13 @@ def decode_frames(source: Path | bytes, facts: VideoFacts, outcome: DecodeOutcom
                     raise VideoRejected(f"no frame of it can be decoded ({exc.strerror or exc}); the file is "
                                         "damaged — export it again") from None
                 outcome.warning = (f"the video breaks off at {timecode(outcome.last_seconds)} of "
-                                   f"{timecode(facts.seconds)} (damaged or truncated data); the stills come "
-                                   "from the part before")
+                                   f"{timecode(facts.seconds)} (damaged or truncated data, or frames larger "
+                                   "than 4K UHD); the stills come from the part before")
+                break
+            if frame.width * frame.height > limits.max_pixels:     # a decoder that ignored max_pixels
+                outcome.warning = (f"at {timecode(outcome.last_seconds)} the frames grow to {frame.width}×"
+                                   f"{frame.height}, larger than 4K UHD (3840×2160); the stills come from the "
+                                   "part before")
                 break
             seconds = max(0.0, float(frame.time or 0.0) - base)
             if seconds > limits.max_seconds:
