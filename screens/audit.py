@@ -63,7 +63,7 @@ if not rows:
 else:
     entry_id = int(shown.iloc[rows[0]]["entry"])
     entry = trail[trail["entry"] == entry_id].iloc[0]
-    st.markdown(f"**Entry #{entry_id}: {entry['action']} {str(entry['entity']).replace('_', ' ')} {md(entry['id'])}** "
+    st.markdown(f"**Entry #{entry_id}: {md(entry['action'])} {md(str(entry['entity']).replace('_', ' '))} {md(entry['id'])}** "
                 f"by {md(entry['who'])}, {entry['when']:%Y-%m-%d %H:%M:%S}")
     left, right = st.columns(2)
     with left:

@@ -19,7 +19,7 @@ with ws.session() as s:
 cols = st.columns(5)
 for col, (label, key) in zip(cols, [("Titles", "titles"), ("Variants", "variants"), ("Active", "active"),
                                     ("Drafts", "draft"), ("Retired", "retired")]):
-    col.metric(label, counts[key])
+    col.metric(md(label), counts[key])
 
 with st.expander("New title", icon=":material/add:", expanded=counts["titles"] == 0):
     with st.form("new_title", clear_on_submit=False):
@@ -81,7 +81,7 @@ table = pd.DataFrame([
     for t in titles
 ])
 head_left, head_right = st.columns([4, 1])
-head_left.caption(f"{len(titles)} of {counts['titles']} titles")
+head_left.caption(f"{len(titles):,} of {counts['titles']:,} titles")
 head_right.download_button("Download CSV", export.csv_bytes(table), "artdash-catalog.csv", "text/csv",
                            width="stretch")
 
@@ -100,7 +100,7 @@ with st.container(horizontal=True, gap="small"):
                 st.image(widgets.thumbnail_path(ws, t.cover), width="stretch")
             else:
                 st.markdown(":material/hide_image: _no artwork yet_")
-            st.markdown(f"**{md(t.name)}**  \n{t.year or ''} · {t.kind}")
+            st.markdown(f"**{md(t.name)}**  \n{md(t.year or '')} · {md(t.kind)}")
             st.caption(md_list(t.genres) or "no genre")
             st.caption(f"{t.n_active} active · {t.n_draft} draft · {t.n_retired} retired")
             st.page_link("screens/title.py", label="Open", icon=":material/arrow_forward:", query_params={"title": str(t.id)})

@@ -35,10 +35,10 @@ with ws.session() as s:
 served = resources.served_view().timeline.at(clock.now())   # cached with Preview's: not reloaded each rerun
 serving = f"{lab.POLICY_LABELS[served.name]}" + (f" v{served.version}" if served.trained else ", untrained")
 if promoted:
-    st.caption(f"The decision service serves **{serving}** (promoted by {md(promotion.by)} on "
+    st.caption(f"The decision service serves **{md(serving)}** (promoted by {md(promotion.by)} on "
                f"{promotion.at:%Y-%m-%d %H:%M}); Preview shows it, and offline evaluation scores it as served.")
 else:
-    st.caption(f"The decision service serves the built-in default, **{serving}**; Preview shows it. Promote a "
+    st.caption(f"The decision service serves the built-in default, **{md(serving)}**; Preview shows it. Promote a "
                "policy from a run or an offline evaluation to change it.")
 
 simulate_tab, offline_tab, live_tab, models_tab, history_tab = st.tabs(
@@ -70,7 +70,7 @@ with simulate_tab:
         cols = st.columns(4)
         shares = {}
         for i, (pid, name) in enumerate(world.archetypes):
-            shares[pid] = cols[i % 4].number_input(name, min_value=0.0, max_value=10.0, value=1.0, step=0.5,
+            shares[pid] = cols[i % 4].number_input(md(name), min_value=0.0, max_value=10.0, value=1.0, step=0.5,
                                                    key=f"lab_share_{pid}")
         c1, c2, c3, c4 = st.columns(4)
         noise = c1.slider("Taste noise", 0.0, 1.0, 0.3, 0.05,

@@ -71,7 +71,7 @@ weights = persona.weight_by_tag_id()
 
 left, right = st.columns([3, 2], gap="large")
 with right:
-    st.markdown(f"**{md(persona.name)}** · {md(persona.country) or 'any country'} · {persona.device}")
+    st.markdown(f"**{md(persona.name)}** · {md(persona.country) or 'any country'} · {md(persona.device)}")
     if persona.description:
         st.caption(md(persona.description))
     profile = pd.DataFrame([{"tag": f"{t.facet}: {t.name}", "facet": t.facet, "affinity": w}

@@ -96,14 +96,14 @@ if model_key == "served":
             except ArtdashError as e:
                 st.error(f"Not trained: {md(str(e))}.")
             else:
-                st.success(f"Trained version {made}.")
+                st.success(f"Trained version {md(made)}.")
                 st.rerun()
 else:
     _, _, served_version = (as_served := preview.served(view.snapshot, view.timeline, member, showable, now,
                                                         view.sticky_hours))
     moved = preview.changed_images(tiles, as_served[0])
     st.caption(f"**Previewing** {describe(version)} — not what is served ({describe(served_version)}): "
-               f"{moved} of {len(tiles)} titles would show {who} another image.")
+               f"{moved:,} of {len(tiles):,} titles would show {who} another image.")
 
 homepage_tab, compare_tab, matrix_tab = st.tabs(["Homepage", "Compare personas", "Win matrix"],
                                                 key="preview_tab", bind="query-params")
@@ -119,7 +119,7 @@ def tile(t: preview.ServedTile) -> None:
         label = next(c.label for c in title.candidates if c.variant_id == decision.variant_id)
         take = f" · predicted quality take {numbers.rate(t.predicted_take)}" if t.predicted_take is not None else ""
         st.markdown(f"**{md(title.name)}**  \n#{decision.variant_id} {md(label)}")
-        st.caption(f"p = {numbers.rate(decision.propensity)}{take}")
+        st.caption(f"p = {numbers.rate(decision.propensity)}{md(take)}")
         reasons = (decision.reason or "—").split("; ")
         st.caption(md(reasons[0]), help=md("; ".join(reasons)) if len(reasons) > 1 else None)
         for warning in title.misleading.get(decision.variant_id, ()):
@@ -132,7 +132,7 @@ def homepage() -> None:
         st.warning(f"{md(persona.name)} has no tastes set: a personalised policy can only give its non-personalised "
                    "choice. Set tastes on the Personas page.")
     elif fallback and version.trained:
-        st.warning(f"{md(persona.name)}: {fallback}.")
+        st.warning(f"{md(persona.name)}: {md(fallback)}.")
     strongest = ", ".join(f"{md(t.name)} {w:+.1f}" for t, w in persona.strongest(4)) or "no tastes set"
     st.markdown(f"**{md(persona.name)}** — {strongest}")
     rows = preview.served_rows(tiles, per_row=6)
@@ -181,7 +181,7 @@ def win_matrix() -> None:
                      title=f"Which image each persona gets — {matrix_title.display_name}")
     thumbs = [ws.store.thumbnail_path(matrix_title.images[int(c.split()[0][1:])]) for c in variant_columns]
     charts.thumbnails_over_columns(heat, variant_columns, [p.read_bytes() if p.is_file() else None for p in thumbs])
-    st.plotly_chart(heat, width="stretch")
+    st.plotly_chart(charts.plain(heat), width="stretch")
     unloved = preview.unloved_variants(matrix, matrix_title)
     weak = preview.weakly_served(matrix)
     c1, c2 = st.columns(2)

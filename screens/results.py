@@ -89,7 +89,7 @@ def choose_selection(title_ids: list[int], titles: dict[int, str]) -> tuple[quer
     if segment_kind != "all":
         values = results_data.segment_values(overview, segment_kind, title_id)
         sticky.restore("results_segment", values, "segment")
-        segment = c5.selectbox(segment_kind.capitalize(), values, key="results_segment") if values else ""
+        segment = c5.selectbox(md(segment_kind.capitalize()), values, key="results_segment") if values else ""
         sticky.keep("results_segment", "segment")
     else:
         st.query_params.pop("segment", None)
@@ -140,7 +140,7 @@ def review_section() -> None:
     built = low_q if low_q is not None else ws.settings.quality_play_seconds
     mismatch = quality.threshold_note(queries.quality_thresholds(overview.stamp), ws.settings.quality_play_seconds)
     if mismatch:
-        st.warning(f"Take rates may mislead: {mismatch}.")
+        st.warning(f"Take rates may mislead: {md(mismatch)}.")
     st.caption(f"Quality play: at least {built:g} s of viewing, as these rollups were built "
                f"(ARTDASH_QUALITY_PLAY_SECONDS). Method: {review.method}.")
     results_table.review_table(review, trend, variants, ws.store)
@@ -214,8 +214,8 @@ def segment_breakdown(sel: queries.Selection) -> None:
         st.caption("No segment data in this selection.")
         return
     if sel.segment_kind != "all":
-        st.caption(f"The breakdown covers everyone in this selection: it splits all of it by {kind}, not only "
-                   f"the {sel.segment_kind} {md(sel.segment)} chosen above.")
+        st.caption(f"The breakdown covers everyone in this selection: it splits all of it by {md(kind)}, not only "
+                   f"the {md(sel.segment_kind)} {md(sel.segment)} chosen above.")
     st.plotly_chart(charts.take_rate_by_segment(report.segment_rates(by_segment), label, kind), width="stretch")
 
 
@@ -226,7 +226,7 @@ def insights_section() -> None:
     with ws.session() as s:
         variant_tags = catalog.variant_tag_labels(s)
     facets = sorted({t.split(": ")[0] for tags in variant_tags.values() for t in tags})
-    facet = st.segmented_control("Facet", facets, default="visual" if "visual" in facets else None,
+    facet = st.segmented_control("Facet", facets, format_func=md, default="visual" if "visual" in facets else None,
                                  key="insights_facet")
     insights = report.tag_insights(everything, {v: [t for t in tags if not facet or t.startswith(f"{facet}: ")]
                                                 for v, tags in variant_tags.items()})

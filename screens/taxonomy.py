@@ -6,7 +6,7 @@ import streamlit as st
 
 from artdash import export
 from artdash.catalog import taxonomy
-from artdash.ui import widgets
+from artdash.ui import charts, widgets
 from artdash.ui.text import md
 
 ws = widgets.page("Taxonomy", "Titles, artwork variants and member tastes all speak this vocabulary. Names are "
@@ -19,7 +19,7 @@ with ws.session() as s:
     facets = taxonomy.list_facets(s)
 
 facet_names = [f.name for f in facets]
-facet_name = st.segmented_control("Facet", facet_names, default=facet_names[0] if facet_names else None,
+facet_name = st.segmented_control("Facet", facet_names, format_func=md, default=facet_names[0] if facet_names else None,
                                   key="facet_choice") or (facet_names[0] if facet_names else None)
 if facet_name is None:
     st.info("There are no facets yet. Add one below.")
@@ -41,7 +41,7 @@ if facet is not None:
                                barmode="group", labels={"value": "uses", "variable": ""},
                                title=f"How often each {facet.name} tag is used",
                                height=max(260, 26 * len(used) + 120))
-                st.plotly_chart(chart, width="stretch")
+                st.plotly_chart(charts.plain(chart), width="stretch")
             st.download_button("Download CSV", export.csv_bytes(frame), f"taxonomy-{facet.name}.csv",
                                "text/csv")
         else:

@@ -66,7 +66,7 @@ with ws.session() as s:
     all_tags = list_tags(s)
 
 st.title(md(title.display_name))
-st.caption(f"{title.kind} · {md_list(title.genres) or 'no genre'} · cast: {md_list(title.cast) or '—'}")
+st.caption(f"{md(title.kind)} · {md_list(title.genres) or 'no genre'} · cast: {md_list(title.cast) or '—'}")
 if title.synopsis:
     st.markdown(md(title.synopsis))
 widgets.show_flash()
@@ -164,7 +164,7 @@ with bulk_tab:
             st.session_state[picked_key] = [v.id for v in variants if choice == "all" or v.status == choice]
 
         st.segmented_control("Select", ["draft", "active", "retired", "all"], key=f"bulk-pick-{title_id}",
-                             format_func=lambda c: "every variant" if c == "all" else f"every {c} variant",
+                             format_func=lambda c: "every variant" if c == "all" else f"every {md(c)} variant",
                              on_change=preselect, help="Fills the list below; add or take out variants there.")
         st.session_state.setdefault(picked_key, [])
         bulk_key = widgets.labelled_key(picked_key, variant_label)
@@ -228,7 +228,7 @@ with details_tab:
         st.session_state[f"{opened_key}_seeded"] = seeded
         st.session_state.update(seeded)
     if conflict_key in st.session_state:
-        st.warning(st.session_state[conflict_key])
+        st.warning(md(st.session_state[conflict_key]))
     with st.form(f"details-{title_id}"):
         c1, c2, c3 = st.columns([3, 1, 1])
         name = c1.text_input("Name *", max_chars=200, key=field["name"])

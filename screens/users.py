@@ -8,6 +8,7 @@ from artdash.access import auth
 from artdash.access.auth import ROLES
 from artdash.errors import ArtdashError
 from artdash.ui import signin, widgets
+from artdash.ui.text import md
 
 ws = widgets.page("Users")
 actor = widgets.actor()
@@ -35,7 +36,7 @@ def change(what: str, apply) -> None:
         with ws.transaction() as s:
             apply(s)
     except ArtdashError as exc:
-        st.error(f"Not saved — {exc}")
+        st.error(f"Not saved — {md(exc)}")
     else:
         widgets.flash("success", what)
         st.rerun()
@@ -69,7 +70,7 @@ with left, st.form("add_user", clear_on_submit=True):
                 with ws.transaction() as s:
                     added = auth.add_user(s, name, role, actor, password or None)
             except ArtdashError as exc:
-                st.error(f"Not saved — {exc}")
+                st.error(f"Not saved — {md(exc)}")
             else:
                 message = f"Added {added.name} ({added.role})."
                 if open_mode:  # the first account: sign-in is on from the next run, as this admin

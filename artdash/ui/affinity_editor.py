@@ -31,7 +31,7 @@ def affinity_sliders(key: str, tags: Sequence[TagView], weights: Mapping[int, fl
         return out
     for facet, shown in facets.items():
         set_here = sum(1 for t in shown if out[t.id])
-        with st.expander(f"{md(facet)} — {len(shown)} tag(s), {set_here} set",
+        with st.expander(f"{md(facet)} — {len(shown)} tag(s), {set_here:,} set",
                          expanded=bool(needle.strip()) or set_here > 0):
             columns = st.columns(2)
             for i, t in enumerate(shown):

@@ -6,8 +6,13 @@ Every figure takes its data as a table and the labels to show; none computes a s
 
 from __future__ import annotations
 
+import functools
+import html
+import re
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -22,6 +27,88 @@ LEGEND_BELOW = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bot
 VARIANT_PALETTE = ("#8ab4f8", "#f6c343", "#f28b82", "#81c995", "#c58af9", "#fcad70", "#78d9ec", "#ff8bcb")
 
 
+# --- typed text is text in figures too -------------------------------------------------------
+# Plotly draws titles, tick labels, legend entries and hover text through its own small HTML
+# (<a href>, <b>, <br> …): a persona called "<a href=…>" would be a link in the chart. Every
+# string that came from data is HTML-escaped (Plotly turns &lt; back into "<" on screen).
+
+_TRACE_TEXT = ("x", "y", "text", "hovertext", "name", "labels", "parents", "ids")
+_LAYOUT_TEXT = ("categoryarray", "ticktext")
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "OUS":     # numbers and times: nothing to do
+        return value
+    if isinstance(value, tuple | list | np.ndarray) and any(isinstance(v, str) for v in np.ravel(value)):
+        escaped = np.vectorize(lambda v: html.escape(v, quote=False) if isinstance(v, str) else v, otypes=[object])
+        return escaped(np.asarray(value, dtype=object))
+    return value
+
+
+_TEMPLATE_TAGS = re.compile(r"(<br>|<extra>|</extra>)")
+
+
+def _template(template: str) -> str:
+    """A hover template with the text between its line breaks escaped (Plotly Express writes
+    axis labels into it); its own ``<br>``/``<extra>`` and ``%{…}`` fields stay."""
+    return "".join(part if _TEMPLATE_TAGS.fullmatch(part) else html.escape(part, quote=False)
+                   for part in _TEMPLATE_TAGS.split(template))
+
+
+def _title(owner: Any) -> None:
+    title = getattr(owner, "title", None)
+    if title is None:
+        return
+    if title.text:
+        title.text = _escaped(title.text)
+    subtitle = getattr(title, "subtitle", None)
+    if subtitle is not None and subtitle.text:
+        subtitle.text = _escaped(subtitle.text)
+
+
+def plain(figure: go.Figure) -> go.Figure:
+    """``figure`` with every text from data (titles, axis and legend titles, category values,
+    tick texts, trace names, hover text, images placed at a category) escaped for Plotly's
+    HTML; returns it. Escaping twice is a no-op (the figure remembers)."""
+    if getattr(figure, "_plain", False):
+        return figure
+    figure._plain = True
+    for trace in figure.data:
+        for key in _TRACE_TEXT:
+            if key in trace and trace[key] is not None:
+                trace[key] = _escaped(trace[key])
+        if "hovertemplate" in trace and isinstance(trace.hovertemplate, str):
+            trace.hovertemplate = _template(trace.hovertemplate)
+    layout = figure.layout
+    _title(layout)
+    _title(layout.legend)
+    if layout.coloraxis is not None and layout.coloraxis.colorbar is not None:
+        _title(layout.coloraxis.colorbar)
+    for axis_name in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        axis = layout[axis_name]
+        _title(axis)
+        for key in _LAYOUT_TEXT:
+            if axis[key] is not None:
+                axis[key] = _escaped(axis[key])
+    for note in layout.annotations or ():
+        note.text = _escaped(note.text)
+    for image in layout.images or ():
+        image.x, image.y = _escaped(image.x), _escaped(image.y)
+    return figure
+
+
+def plain_text(build: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
+    """A figure builder whose figure comes back through :func:`plain`."""
+    @functools.wraps(build)
+    def built(*args: Any, **kwargs: Any) -> go.Figure:
+        return plain(build(*args, **kwargs))
+
+    built.plain_text = True  # type: ignore[attr-defined]
+    return built
+
+
 def variant_colour(variant_id: int, variant_ids: list[int]) -> str:
     """The colour of ``variant_id`` among ``variant_ids`` (the same in every chart of a review)."""
     ordered = sorted(set(variant_ids))
@@ -32,6 +119,7 @@ def variant_colour(variant_id: int, variant_ids: list[int]) -> str:
 POLICY_COLOURS = registry.COLOURS
 
 
+@plain_text
 def take_rate_over_time(bands: pd.DataFrame, label: Callable[[int], str], confidence: float,
                         cumulative: bool) -> go.Figure:
     """Each variant's quality take rate per day (or cumulative), with its interval as a band."""
@@ -52,6 +140,7 @@ def take_rate_over_time(bands: pd.DataFrame, label: Callable[[int], str], confid
     return figure
 
 
+@plain_text
 def take_rate_by_segment(rates: pd.DataFrame, label: Callable[[int], str], kind: str) -> go.Figure:
     """Grouped bars: each variant's quality take rate per segment value, with error bars
     (``rates`` from :func:`artdash.results.report.segment_rates`)."""
@@ -67,6 +156,7 @@ def take_rate_by_segment(rates: pd.DataFrame, label: Callable[[int], str], kind:
     return figure
 
 
+@plain_text
 def taste_profile(profile: pd.DataFrame) -> go.Figure:
     """A persona's affinity per tag (``tag``, ``facet``, ``affinity``), bars coloured by facet.
     Each bar's label names its facet, so no legend sits over the axis."""
@@ -78,6 +168,7 @@ def taste_profile(profile: pd.DataFrame) -> go.Figure:
     return figure
 
 
+@plain_text
 def take_rate_by_tag(insights: pd.DataFrame) -> go.Figure:
     """Horizontal bars: the quality take rate of the variants carrying each tag, with intervals."""
     figure = go.Figure(go.Bar(
@@ -90,6 +181,7 @@ def take_rate_by_tag(insights: pd.DataFrame) -> go.Figure:
     return figure
 
 
+@plain_text
 def learning_curves(curves: pd.DataFrame, column: str, title: str, percent: bool,
                     labels: Mapping[str, str]) -> go.Figure:
     """One line per policy over the impressions of a lab run (its colour the same everywhere)."""
@@ -104,6 +196,7 @@ def learning_curves(curves: pd.DataFrame, column: str, title: str, percent: bool
     return fig
 
 
+@plain_text
 def estimates_with_intervals(rows: pd.DataFrame, value: str, low: str, high: str, title: str,
                              truth: str | None = None) -> go.Figure:
     """One marker per row (``label``) with its interval; with ``truth``, the true value beside it."""
@@ -123,6 +216,7 @@ def estimates_with_intervals(rows: pd.DataFrame, value: str, low: str, high: str
     return fig
 
 
+@plain_text
 def runs_side_by_side(both: pd.DataFrame) -> go.Figure:
     """Grouped bars: each policy's quality take rate in each of several lab runs, with intervals."""
     fig = go.Figure()
@@ -136,6 +230,7 @@ def runs_side_by_side(both: pd.DataFrame) -> go.Figure:
     return fig
 
 
+@plain_text
 def live_decisions(per_bucket: pd.DataFrame, bucket_seconds: int) -> go.Figure:
     """The service's decisions per second over time, with the share whose outcome arrived."""
     fig = go.Figure()
@@ -155,6 +250,7 @@ def live_decisions(per_bucket: pd.DataFrame, bucket_seconds: int) -> go.Figure:
     return fig
 
 
+@plain_text
 def versions_over_time(by_version: pd.DataFrame, bucket_seconds: int) -> go.Figure:
     """Which policy and trained version made the decisions, over time (stacked)."""
     fig = go.Figure()
@@ -167,6 +263,7 @@ def versions_over_time(by_version: pd.DataFrame, bucket_seconds: int) -> go.Figu
     return fig
 
 
+@plain_text
 def change_rate_distribution(distribution: pd.DataFrame) -> go.Figure:
     """How many members see their image of a title change how often."""
     fig = go.Figure(go.Bar(x=distribution["change rate"], y=distribution["members"], marker={"color": "#c58af9"}))
@@ -185,6 +282,7 @@ def _span(seconds: int) -> str:
     return f"{seconds} s"
 
 
+@plain_text
 def play_duration_quantiles(table: pd.DataFrame, confidence: float) -> go.Figure:
     """Per variant: the quantiles of play seconds (one marker each) with their intervals."""
     fig = go.Figure()
@@ -206,6 +304,7 @@ def play_duration_quantiles(table: pd.DataFrame, confidence: float) -> go.Figure
     return fig
 
 
+@plain_text
 def thumbnails_over_columns(figure: go.Figure, columns: Sequence[str], thumbnails: Sequence[bytes | None],
                             size: float = 0.26) -> go.Figure:
     """Each column's thumbnail above a heatmap's column (the win matrix): the images, not only

@@ -39,7 +39,7 @@ def render(page: TitlePage) -> None:
         v = by_id[variant_id]
         with column:
             st.image(widgets.thumbnail_path(page.ws, v), width="stretch")
-            st.markdown(f"**#{v.id} {md(v.label)}**  \n{widgets.STATUS_BADGES[v.status]} · {v.shape} · "
+            st.markdown(f"**#{v.id} {md(v.label)}**  \n{widgets.STATUS_BADGES[v.status]} · {md(v.shape)} · "
                         f"{v.width}×{v.height}")
             if v.id in page.performance:
                 quality, shown = page.performance[v.id]
@@ -51,8 +51,8 @@ def render(page: TitlePage) -> None:
             else:
                 st.caption("No real traffic yet.")
             notes = v.annotations
-            st.caption(f"{notes.get('cast_shot', 'not annotated')} · {notes.get('face_count', 0)} face(s) · "
-                       f"{notes.get('placement', '—')}  \nbrightness {v.brightness:.2f} · contrast {v.contrast:.2f} · "
+            st.caption(f"{md(notes.get('cast_shot', 'not annotated'))} · {md(notes.get('face_count', 0))} face(s) · "
+                       f"{md(notes.get('placement', '—'))}  \nbrightness {v.brightness:.2f} · contrast {v.contrast:.2f} · "
                        f"colourful {v.colourfulness:.0f} · warmth {v.warmth:+.2f}")
             widgets.tag_chips(v.tags)
             _slots(page, v)

@@ -128,8 +128,8 @@ def _toggle(found: Discovery, index: int, into: str) -> None:
 
 def _sheet(ws: Workspace, title_id: int, actor: str, can_edit: bool, found: Discovery) -> None:
     sheet = found.sheet
-    st.success(f"**{md(sheet.facts.file_name)}** — {sheet.facts.summary}: {len(sheet.shot_starts)} shots, "
-               f"{len(sheet.candidates)} candidate stills ({sheet.collapsed} near-duplicates collapsed).")
+    st.success(f"**{md(sheet.facts.file_name)}** — {md(sheet.facts.summary)}: {len(sheet.shot_starts)} shots, "
+               f"{len(sheet.candidates)} candidate stills ({sheet.collapsed:,} near-duplicates collapsed).")
     if sheet.warning:
         st.warning(md(sheet.warning))
     if not sheet.candidates:
@@ -160,9 +160,9 @@ def _card(found: Discovery, index: int, c: Candidate) -> None:
         st.image(annotated_picture(c.thumbnail, [f.as_list() for f in notes.faces], box=(320, 320)), width="stretch")
         mark = " :material/arrow_right_alt: **viewing**" if current else ""
         state_mark = " · :green[picked]" if index in found.picked else " · :red[rejected]" if index in found.rejected else ""
-        st.markdown(f"**{index + 1}.** {c.timecode}{mark}{state_mark}")
-        st.caption(f"score {c.score:.2f} · {notes.cast_shot} · {notes.composition.placement}"
-                   + (f" · +{c.duplicates} alike" if c.duplicates else ""))
+        st.markdown(f"**{index + 1:,}.** {md(c.timecode)}{mark}{state_mark}")
+        st.caption(f"score {c.score:.2f} · {md(notes.cast_shot)} · {md(notes.composition.placement)}"
+                   + (f" · +{c.duplicates:,} alike" if c.duplicates else ""))
         for flag in notes.flags:
             st.caption(f":material/visibility: {md(flag)}")
         key = f"pick-{id(found)}-{index}"
@@ -176,7 +176,7 @@ def _detail(found: Discovery) -> None:
     c = found.sheet.candidates[found.current]
     notes = c.annotations
     q = notes.quality
-    st.markdown(f"**Still {found.current + 1} of {len(found.sheet.candidates)}** — {c.timecode}, shot {c.shot + 1}")
+    st.markdown(f"**Still {found.current + 1:,} of {len(found.sheet.candidates)}** — {md(c.timecode)}, shot {c.shot + 1:,}")
     with st.container(horizontal=True, gap="small"):
         st.button("Previous", key="disc-prev", shortcut="k", on_click=_move, args=(found, -1),
                   icon=":material/chevron_left:")
@@ -186,8 +186,8 @@ def _detail(found: Discovery) -> None:
                   on_click=_toggle, args=(found, found.current, "pick"), type="primary", icon=":material/check:")
         st.button("Restore" if found.current in found.rejected else "Reject", key="disc-reject", shortcut="x",
                   on_click=_toggle, args=(found, found.current, "reject"), icon=":material/close:")
-    st.caption(f"{len(notes.faces)} face(s), {notes.cast_shot}; focal point from {notes.composition.source}, "
-               f"{notes.composition.placement} · sharpness {q.sharpness:.2f}, exposure {q.exposure:.2f}, "
+    st.caption(f"{len(notes.faces)} face(s), {md(notes.cast_shot)}; focal point from {md(notes.composition.source)}, "
+               f"{md(notes.composition.placement)} · sharpness {q.sharpness:.2f}, exposure {q.exposure:.2f}, "
                f"contrast {q.contrast:.2f}, motion {c.motion:.3f}")
     tags = notes.suggested_tags()
     if tags:
@@ -198,7 +198,7 @@ def _add_form(ws: Workspace, title_id: int, actor: str, can_edit: bool, found: D
     picked = sorted(found.picked)
     with st.form(f"add-stills-{title_id}"):
         st.markdown(f"**Add {len(picked)} picked still(s) as drafts**"
-                    + (f": {', '.join(str(i + 1) for i in picked)}" if picked else ""))
+                    + (f": {', '.join(f'{i + 1:,}' for i in picked)}" if picked else ""))
         ratios = st.multiselect("Crops to derive", RATIO_CHOICES, default=list(SLOT_RATIOS),
                                 help="Each around the still's focal point; a crop the frame already has is skipped.")
         extra = st.text_input("Other ratio (width:height)", placeholder="e.g. 7:10")

@@ -11,6 +11,7 @@ import streamlit as st
 from sqlalchemy.exc import DatabaseError
 
 from artdash.db.health import unreadable
+from artdash.ui.text import md
 
 T = TypeVar("T")
 log = logging.getLogger("artdash")
@@ -22,7 +23,7 @@ def guarded(run: Callable[[], T]) -> T:
         return run()
     except DatabaseError as exc:
         log.error("database error on a page: %s", exc, exc_info=exc)
-        st.error(f"ArtDash cannot read its database right now: {unreadable(exc)}. Nothing was changed. "
+        st.error(f"ArtDash cannot read its database right now: {md(unreadable(exc))}. Nothing was changed. "
                  "If this persists, the person who runs ArtDash can check it with `artdash doctor`.")
         st.stop()
         raise  # not reached: st.stop() ends the run

@@ -12,6 +12,7 @@ from PIL import Image
 
 from artdash.media.images.crops import SLOT_RATIOS, crop_around
 from artdash.media.images.overlay import annotated_picture, cut
+from artdash.ui import charts
 
 GRID = (40, 24)    # clickable points across and down the picture
 PANE_WIDTH = 560
@@ -41,7 +42,7 @@ def focal_picker(key: str, data: bytes, size: tuple[int, int], detected: tuple[f
     scaled = {name: (round(box.left * scale), round(box.top * scale), round(box.right * scale),
                      round(box.bottom * scale)) for name, box in boxes.items()}
     marked = annotated_picture(data, faces, (fx, fy), list(scaled.values()))
-    st.plotly_chart(_clickable(marked), key=chart_key, on_select="rerun", selection_mode="points",
+    st.plotly_chart(charts.plain(_clickable(marked)), key=chart_key, on_select="rerun", selection_mode="points",
                     config={"displayModeBar": False}, width="stretch")
     st.caption("Click the subject to move the focal point (red); blue frames are the crops, yellow boxes faces.")
     c1, c2 = st.columns(2)

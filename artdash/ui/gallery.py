@@ -51,7 +51,7 @@ def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
     with st.container(border=True, width=CARD_WIDTH):
         st.image(widgets.thumbnail_path(page.ws, v), width="stretch")
         star = " :material/star:" if v.id == page.pick else ""
-        st.markdown(f"**#{v.id} {md(v.label)}**{star}  \n{widgets.STATUS_BADGES[v.status]} · {v.shape}")
+        st.markdown(f"**#{v.id} {md(v.label)}**{star}  \n{widgets.STATUS_BADGES[v.status]} · {md(v.shape)}")
         st.caption(f"{v.width}×{v.height} · brightness {v.brightness:.2f} · contrast {v.contrast:.2f} · "
                    f"colourful {v.colourfulness:.0f}")
         if v.id in page.performance:
@@ -66,7 +66,7 @@ def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
         if v.pending_suggestions:
             st.caption(f":material/lightbulb: {len(v.pending_suggestions)} tag suggestion(s) to review")
         if v.parent_id:
-            st.caption(f"↳ {v.lineage_kind} of #{v.parent_id}{f' ({md(v.locale)})' if v.locale else ''}")
+            st.caption(f"↳ {md(v.lineage_kind)} of #{v.parent_id}{f' ({md(v.locale)})' if v.locale else ''}")
         if not v.eligibility.unrestricted:
             st.caption(f":material/public: {md(v.eligibility.summary())}",
                        help="Where, when and to whom it may be shown (edit it under 'Where and when').")
@@ -131,10 +131,10 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
                   on_click=select_variant, args=(page.picker_key, ids[at - 1]), disabled=len(ids) < 2)
         st.button("Next", key="variant-next", shortcut="n", icon=":material/chevron_right:",
                   on_click=select_variant, args=(page.picker_key, ids[(at + 1) % len(ids)]), disabled=len(ids) < 2)
-    st.caption(f"Variant {at + 1} of {len(ids)}. Shortcuts: {SHORTCUTS}.")
+    st.caption(f"Variant {at + 1:,} of {len(ids):,}. Shortcuts: {SHORTCUTS}.")
     st.image(widgets.thumbnail_path(page.ws, v), width=220)
-    st.markdown(f"{widgets.STATUS_BADGES[v.status]} · {v.format} · {v.width}×{v.height} · {v.n_bytes / 1024:,.0f} KB "
-                f"· version {v.version}")
+    st.markdown(f"{widgets.STATUS_BADGES[v.status]} · {md(v.format)} · {v.width}×{v.height} · {v.n_bytes / 1024:,.0f} KB "
+                f"· version {v.version:,}")
 
     # Status lifecycle: only the moves that are allowed from here.
     moves = STATUS_TRANSITIONS[v.status]
@@ -205,7 +205,7 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
             options = [t.id for t in facet.tags]
             if not options:
                 continue
-            chosen += st.multiselect(facet.name, options, default=[t for t in options if t in current],
+            chosen += st.multiselect(md(facet.name), options, default=[t for t in options if t in current],
                                      format_func=lambda i: page.tag_label[i].split(": ", 1)[1],
                                      key=f"tags-{v.id}-{v.version}-{facet.name}")
         if st.form_submit_button("Save tags", type="primary", disabled=not page.can_edit):
@@ -228,7 +228,7 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
                 widgets.act(page.ws, lambda s: catalog.set_lineage(s, v.id, parent, page.actor, kind, locale, v.version),
                             f"Saved lineage of #{v.id}.")
 
-    with st.expander(f"Where and when it may be shown — {v.eligibility.summary()}", key=f"x-where-{v.id}"):
+    with st.expander(f"Where and when it may be shown — {md(v.eligibility.summary())}", key=f"x-where-{v.id}"):
         with st.form(f"eligibility-{v.id}-{v.version}"):
             values = rule_inputs(f"elig-{v.id}-{v.version}", v.eligibility)
             if st.form_submit_button("Save where and when", disabled=not page.can_edit):
@@ -242,7 +242,7 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
             if st.form_submit_button("Rename", disabled=not page.can_edit):
                 widgets.act(page.ws, lambda s: catalog.set_variant_label(s, v.id, label, page.actor, v.version),
                             f"Renamed #{v.id}.")
-        st.caption(f"SHA-256 `{v.sha256}` · perceptual hash `{v.phash}` · uploaded by {md(v.created_by)} "
+        st.caption(f"SHA-256 {md(v.sha256)} · perceptual hash {md(v.phash)} · uploaded by {md(v.created_by)} "
                    f"on {v.created_at:%Y-%m-%d %H:%M}")
         if v.near_duplicate_of_id:
             st.caption(f"Near-duplicate of #{v.near_duplicate_of_id}")
@@ -267,7 +267,7 @@ def focal_and_crops(page: TitlePage, v: catalog.VariantView) -> None:
     data = thumbnail.read_bytes()
     notes = v.annotations
     if notes:
-        st.caption(f"{notes.get('face_count', 0)} face(s), {md(notes.get('cast_shot', '?'))}; focal point from "
+        st.caption(f"{md(notes.get('face_count', 0))} face(s), {md(notes.get('cast_shot', '?'))}; focal point from "
                    f"{md(notes.get('focal_source', '?'))}, {md(notes.get('placement', ''))}")
     fx, fy = focal_picker(f"gallery-focal-{v.id}-{v.version}", data, (v.width, v.height), v.focal_point, v.faces)
     c1, c2 = st.columns(2)

@@ -35,7 +35,7 @@ def show_offline(table: pd.DataFrame, key: str) -> None:
     chosen = lab.with_labels(lab.ranking(table, estimator))
     shown = chosen[chosen["value"].notna()]
     if shown.empty:
-        st.warning(f"Every {estimator} estimate is withheld: {chosen['note'].iloc[0]}")
+        st.warning(f"Every {md(estimator)} estimate is withheld: {md(chosen['note'].iloc[0])}")
     else:
         st.plotly_chart(charts.estimates_with_intervals(shown, "value", "low", "high",
                                        f"{estimator} estimate of quality plays per impression (95 % intervals)",
@@ -46,7 +46,7 @@ def show_offline(table: pd.DataFrame, key: str) -> None:
                    "learnt from this log, which flatters it).")
     warnings = sorted({n for n in table["note"].dropna() if n and not n.startswith("the interval")})
     for note in warnings:
-        st.warning(note)
+        st.warning(md(note))
     display = lab.offline_for_display(table)
     st.dataframe(display, hide_index=True, width="stretch")
     st.download_button("Download CSV", export.csv_bytes(table), f"artdash-offline-{key}.csv", "text/csv",
@@ -96,11 +96,11 @@ def show_run(ws: Workspace, world: lab.LabWorld, run: lab_store.RunView, key: st
     if run.catalog_fingerprint is None:
         st.caption("The catalog this run ran on was not recorded (saved before ArtDash kept it).")
     elif run.catalog_fingerprint == world.fingerprint():
-        st.caption(f"Ran on the catalog as it is now (fingerprint {run.catalog_fingerprint}): the same seed and "
+        st.caption(f"Ran on the catalog as it is now (fingerprint {md(run.catalog_fingerprint)}): the same seed and "
                    "settings give the same run.")
     else:
-        st.caption(f"Ran on an earlier catalog (fingerprint {run.catalog_fingerprint}; now "
-                   f"{world.fingerprint()}): titles, artwork, tags or personas changed since, so running it again "
+        st.caption(f"Ran on an earlier catalog (fingerprint {md(run.catalog_fingerprint)}; now "
+                   f"{md(world.fingerprint())}): titles, artwork, tags or personas changed since, so running it again "
                    "with the same seed gives different numbers.")
     show_summary(run.summary, key)
     if not run.curves.empty:

@@ -55,7 +55,7 @@ def traffic_panel(ws: Workspace, key: str) -> None:
     until = clock.now()
     live = live_traffic(ws.results_engine, until - WINDOWS[window], until)
     if live.empty:
-        st.info(f"No decisions in the {window.lower()}; the last one was at {last:%Y-%m-%d %H:%M} UTC. "
+        st.info(f"No decisions in the {md(window.lower())}; the last one was at {last:%Y-%m-%d %H:%M} UTC. "
                 "Pick a longer window.")
         return
     seconds = WINDOWS[window].total_seconds()

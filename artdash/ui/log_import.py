@@ -24,7 +24,7 @@ def import_section(ws: Workspace) -> None:
                 "Re-importing the same events adds nothing; a file with any bad row imports nothing.")
     if not widgets.may("admin"):
         st.info("Importing logs is for admins; you are signed in as a "
-                f"{widgets.role()}. The import history is below.")
+                f"{md(widgets.role())}. The import history is below.")
     else:
         import_form(ws)
     history = results_data.import_history()
@@ -65,7 +65,7 @@ def remove_form(ws: Workspace, shown: pd.DataFrame) -> None:
                 with st.spinner("Removing…"):
                     removed = remove_import(ws, chosen, widgets.actor())
             except ArtdashError as exc:
-                st.error(f"Nothing removed — {exc}")
+                st.error(f"Nothing removed — {md(exc)}")
             else:
                 widgets.flash("success", f"Removed import #{chosen}: {removed:,} impressions.")
                 st.rerun()

@@ -53,14 +53,14 @@ def plan_form(ws: Workspace, experiment: str, cells: list[str], plan: plans.Expe
     title = (f"Plan of {experiment}: {plan.describe()}" + (f", ends {plan.planned_end:%Y-%m-%d}" if plan.planned_end
                                                            else ", no planned end")) if plan else \
         f"Plan of {experiment}: none declared"
-    with st.expander(title), st.form(f"plan_{experiment}"):
+    with st.expander(md(title)), st.form(f"plan_{experiment}"):
         st.caption("The share of traffic each cell should get (any positive weights: 9 and 1 is 90 % / 10 %) and "
                    "the day the experiment should end. The sample-ratio check compares the observed split with "
                    "it; until the end the page reviews with sequential intervals.")
         names = list(dict.fromkeys([*cells, *(plan.weights if plan else [])]))
         columns = st.columns(min(len(names), 4) or 1)
         weights = {c: columns[i % len(columns)].number_input(
-            f"Weight of {c}", min_value=0.0, value=float(plan.weights.get(c, 1.0)) if plan else 1.0, step=1.0,
+            f"Weight of {md(c)}", min_value=0.0, value=float(plan.weights.get(c, 1.0)) if plan else 1.0, step=1.0,
             key=f"plan_{experiment}_{c}") for i, c in enumerate(names)}
         end = st.date_input("Planned end", value=plan.planned_end if plan else None, key=f"plan_{experiment}_end",
                             help="Leave empty for an open-ended experiment.")
@@ -119,7 +119,7 @@ def method_note(review: report.VariantReport, totals: pd.DataFrame, control: int
             ratio = inference.sequential_width_ratio(variance, 2 * n, 1 - review.confidence, method.tuning)
             cost = f" The price: at this sample size they are {ratio:.1f}× as wide as intervals read once."
         st.caption("**Safe to look as often as you like**: these intervals and p-values hold at every look at "
-                   f"once, so a daily review never inflates false positives.{cost}")
+                   f"once, so a daily review never inflates false positives.{md(cost)}")
     elif method.kind == inference.FIXED:
         st.caption("**Read once**: fixed-horizon intervals hold for one look at the planned end. Looking daily "
                    "and acting on the first significant result finds \"winners\" that are not (a test measures: "
@@ -136,7 +136,7 @@ def adjusted_section(ws: Workspace, review: report.VariantReport, sel: queries.S
     kinds = ["cuped", *(k for k in ("country", "device") if k != sel.segment_kind)]
     kind = st.segmented_control(
         "Variance reduction", kinds, key="results_adjust",
-        format_func=lambda k: "CUPED (plays before)" if k == "cuped" else f"Post-stratify by {k}",
+        format_func=lambda k: "CUPED (plays before)" if k == "cuped" else f"Post-stratify by {md(k)}",
         help="CUPED: each member's quality plays in the 4 weeks before the first day predict part of their plays "
              "during; taking that out narrows the interval of the lift in plays per member. Post-stratification: "
              "each variant's rate as the mix of its rates within segments, weighted by the segments' shares. The "
@@ -148,7 +148,7 @@ def adjusted_section(ws: Workspace, review: report.VariantReport, sel: queries.S
         return
     by_segment = results_data.by_segment(overview, sel, kind)
     if by_segment.empty:
-        st.caption(f"No {kind} data in this selection.")
+        st.caption(f"No {md(kind)} data in this selection.")
         return
     adjusted = report.post_stratified(review, by_segment)
     if adjusted.empty:
@@ -165,7 +165,7 @@ def adjusted_section(ws: Workspace, review: report.VariantReport, sel: queries.S
         notes.append(f"{len(adjusted.pooled)} small ones pooled into one")
     if adjusted.left_out_share:
         notes.append(f"{numbers.rate(adjusted.left_out_share)} of impressions left out (segments an arm never saw)")
-    st.caption(f"Post-stratified by {kind} ({'; '.join(notes)}), under the page's method: "
+    st.caption(f"Post-stratified by {md(kind)} ({md_list(notes, '; ')}), under the page's method: "
                f"{md(review.inference.describe(review.confidence))}.")
     st.download_button("Download adjusted CSV", export.csv_bytes(adjusted.table), f"results-adjusted-by-{kind}.csv",
                        "text/csv", key="results_adjusted_csv",
@@ -195,7 +195,7 @@ def cuped_section(ws: Workspace, review: report.VariantReport, sel: queries.Sele
     if totals.mixed_members:
         notes.append(f"{totals.mixed_members:,} who met more than one variant left out (CUPED needs each member "
                      "in one arm)")
-    st.caption(f"CUPED on quality plays per member ({'; '.join(notes)}), under the page's method: "
+    st.caption(f"CUPED on quality plays per member ({md_list(notes, '; ')}), under the page's method: "
                f"{md(review.inference.describe(review.confidence))}.")
     st.download_button("Download CUPED CSV", export.csv_bytes(table), "results-cuped.csv", "text/csv",
                        key="results_cuped_csv",

@@ -33,7 +33,7 @@ def sources_section(ws: Workspace) -> None:
     found = sources.list_sources(ws.results_engine)
     admin = widgets.may("admin")
     if not admin:
-        st.info(f"Adding, refreshing and removing sources is for admins; you are signed in as a {widgets.role()}.")
+        st.info(f"Adding, refreshing and removing sources is for admins; you are signed in as a {md(widgets.role())}.")
     if not found:
         st.caption("No sources yet." + (" Add one below, or with `artdash results source add`." if admin else ""))
     else:
@@ -57,7 +57,7 @@ def _actions(ws: Workspace, found: list[sources.SourceView]) -> None:
                 _run(lambda: sources.refresh_source(ws, chosen, widgets.actor()), "refreshed")
         with st.popover("Remove", icon=":material/delete:"):
             st.caption("Its sums leave every total on Results; its database is not touched.")
-            if st.button(f"Remove {chosen}", key="source_remove", type="primary"):
+            if st.button(f"Remove {md(chosen)}", key="source_remove", type="primary"):
                 try:
                     n = sources.remove_source(ws, chosen, widgets.actor())
                 except ArtdashError as exc:

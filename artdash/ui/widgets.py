@@ -47,8 +47,8 @@ def role_note(needs: str, what: str) -> None:
     """Say, once at the top of a page, why its controls are greyed out for this person."""
     if not may(needs):
         article = "an" if role()[0] in "aeiou" else "a"
-        st.info(f"You are signed in as {article} **{role()}**: you can look at everything here; {what} needs "
-                f"{'an' if needs[0] in 'aeiou' else 'a'} {needs}. An admin can change your role.",
+        st.info(f"You are signed in as {md(article)} **{md(role())}**: you can look at everything here; {md(what)} needs "
+                f"{'an' if needs[0] in 'aeiou' else 'a'} {md(needs)}. An admin can change your role.",
                 icon=":material/lock:")
 
 
@@ -74,13 +74,13 @@ def sidebar(ws: Workspace) -> None:
     with st.sidebar:
         who = st.session_state.get(state.ACTOR) or (ws.settings.user, "admin")
         if st.session_state.get(state.SIGNED_IN) or oidc_configured():
-            st.caption(f"Signed in as **{md(who[0])}** ({who[1]}).")
+            st.caption(f"Signed in as **{md(who[0])}** ({md(who[1])}).")
             if st.button("Sign out", icon=":material/logout:", key="sign_out",
                          help="Ends this account's sign-in in every browser."):
                 sign_out(ws)
         else:
             st.caption(f"Signed in as **{md(who[0])}** — no sign-in is configured, so everyone here is an admin.")
-        st.caption(f"Database: `{ws.engine.url.render_as_string(hide_password=True)}`")
+        st.caption(f"Database: {md(ws.engine.url.render_as_string(hide_password=True))}")
 
 
 def act(ws: Workspace, change: Callable[..., Any], success: str | Callable[[Any], str],

@@ -9,6 +9,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
+from artdash.ui import charts
+
 MAX_INLINE_BYTES = 12 << 20     # larger files are shown as a 4096 px rendition
 RENDITION_SIDE = 4096
 
@@ -34,6 +36,6 @@ def zoomable(data: bytes, width: int, height: int, media_type: str, key: str) ->
     figure.update_xaxes(visible=False, range=[0, width])
     figure.update_yaxes(visible=False, range=[height, 0], scaleanchor="x")
     figure.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, dragmode="pan", height=640)
-    st.plotly_chart(figure, key=key, config={"scrollZoom": True, "displaylogo": False,
+    st.plotly_chart(charts.plain(figure), key=key, config={"scrollZoom": True, "displaylogo": False,
                                             "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]})
     st.caption(f"{width}×{height}: scroll or use + / − to zoom, drag to pan, double-click to fit.")

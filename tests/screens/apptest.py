@@ -25,7 +25,7 @@ def open_page(page: str, **query) -> AppTest:
 
 def labelled(widgets, label):
     """The one widget with this label."""
-    found = [w for w in widgets if w.label == label]
+    found = [w for w in widgets if shown(w.label) == label]
     assert len(found) == 1, f"{len(found)} widgets labelled {label!r}"
     return found[0]
 
@@ -86,4 +86,4 @@ def shown(markdown: str) -> str:
     Markdown escaped by artdash.ui.text.md)."""
     import re
 
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")   # and the word joiner that unlinks addresses

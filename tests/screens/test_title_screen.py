@@ -22,7 +22,7 @@ def test_title_page_shows_the_gallery(demo_ws):
     assert shown(at.title[0].value) == "Harbour Lights (2019)"
     assert len([b for b in at.button if b.label in ("Edit", "Editing")]) == 4
     assert len([b for b in at.button if b.label == "Editing"]) == 1   # the card whose editor is open
-    assert any("box art (2:3)" in m.value for m in at.markdown)
+    assert any("box art (2:3)" in shown(m.value) for m in at.markdown)
 
 
 def test_title_page_with_an_unknown_title_falls_back(demo_ws):
@@ -221,7 +221,7 @@ def test_a_stale_details_edit_shows_the_newer_value_and_keeps_what_was_typed(dem
     labelled(at.button, "Save details").click().run()
     assert_clean(at)
     warning = " ".join(shown(w.value) for w in at.warning)
-    assert "changed this title meanwhile" in warning and "Their synopsis." in warning
+    assert "changed this title meanwhile" in shown(warning) and "Their synopsis." in shown(warning)
     assert labelled(at.text_area, "Synopsis").value == "My synopsis, typed with care."
     with demo_ws.session() as s:
         assert catalog.get_title(s, tid).synopsis == "Their synopsis."   # nothing overwritten yet
