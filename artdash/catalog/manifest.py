@@ -33,7 +33,7 @@ from artdash.catalog.titles import create_title
 from artdash.catalog.uploads import ingest_image
 from artdash.catalog.variants import set_variant_label, set_variant_status
 from artdash.config import ImageLimits
-from artdash.db.models import Title
+from artdash.db.models import Title, Variant
 from artdash.errors import ValidationError
 from artdash.media.store import MediaStore
 
@@ -145,6 +145,9 @@ class ImageSource:
             if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 1 << 20:
                 raise ValidationError(f"{name!r} in the ZIP expands {info.file_size // info.compress_size}× — not an "
                                       "image; refused")
+            if name in files:     # two entries of one name: which one the manifest means is unknowable
+                raise ValidationError(f"the ZIP holds two files named {name[:120]!r}; keep one (or rename one and "
+                                      "say which in the manifest)")
             files[name] = _reader(zf, info)
         return cls(files)
 
@@ -247,6 +250,17 @@ def _check(rows: Sequence[ManifestRow], images: ImageSource) -> list[ManifestIss
     return issues
 
 
+def _remove_unreferenced(sessions: sessionmaker[Session], store: MediaStore, files: list[tuple[str, str]]) -> None:
+    """Delete the files an import wrote that no variant refers to (the import's rows rolled back)."""
+    if not files:
+        return
+    with sessions() as session:
+        kept = set(session.scalars(select(Variant.sha256).where(Variant.sha256.in_([k for k, _ in files]))))
+    for key, ext in files:
+        if key not in kept:
+            store.delete(key, ext)
+
+
 def import_manifest(sessions: sessionmaker[Session], store: MediaStore, data: bytes, file_name: str,
                     images: ImageSource, actor: str, limits: ImageLimits | None = None,
                     progress: Callable[[int, int], None] | None = None) -> ManifestReport:
@@ -260,45 +274,53 @@ def import_manifest(sessions: sessionmaker[Session], store: MediaStore, data: by
     reused: dict[tuple[str, str, str], int] = {}
     variant_ids: list[int] = []
     warnings: list[str] = []
-    with sessions() as session, session.begin():
-        authorize(session, actor, "editor")
-        for done, r in enumerate(rows, start=1):
-            key = (r.title.casefold(), r.year, r.kind)
-            title_id = created.get(key) or reused.get(key)
-            try:
-                if title_id is None:
-                    year = int(r.year) if r.year else None
-                    title_id = session.scalar(
-                        select(Title.id).where(func.lower(Title.name) == r.title.lower(), Title.kind == r.kind,
-                                               Title.year.is_(None) if year is None else Title.year == year))
-                    if title_id is not None:
-                        reused[key] = title_id
-                    else:
-                        title_id = create_title(session, name=r.title, actor=actor, year=r.year or None, kind=r.kind,
-                                                synopsis=r.synopsis, genres=r.genres, cast=r.cast).id
-                        created[key] = title_id
-                stored = images.find(r.image)
-                assert stored is not None  # checked above
-                result = ingest_image(session, store, title_id, PurePosixPath(stored).name, images.read(stored),
-                                      actor, limits)
-            except ValidationError as exc:
-                issues.append(ManifestIssue(r.line, "title", str(exc)))
-                continue
-            if not result.accepted:
-                issues.append(ManifestIssue(r.line, "image", f"{result.file_name}: {result.reason}"))
-                continue
-            assert result.variant_id is not None
-            if r.label:
-                set_variant_label(session, result.variant_id, r.label, actor)
-            if r.status == "active":
-                set_variant_status(session, result.variant_id, "active", actor)
-            variant_ids.append(result.variant_id)
-            warnings += [f"line {r.line}: {w}" for w in result.warnings]
-            if progress:
-                progress(done, len(rows))
-        if issues:  # the transaction rolls back: nothing of the manifest stays
-            raise ManifestError(f"{len(issues)} problem(s) in the manifest, nothing imported", issues)
-        audit.record(session, actor, "import", "manifest", file_name[:80],
-                     after={"file": file_name[:200], "titles created": len(created), "titles reused": len(reused),
-                            "variants": len(variant_ids)})
+    stored_files: list[tuple[str, str]] = []      # (sha256, ext) written by this import
+    try:
+        with sessions() as session, session.begin():
+            authorize(session, actor, "editor")
+            for done, r in enumerate(rows, start=1):
+                key = (r.title.casefold(), r.year, r.kind)
+                title_id = created.get(key) or reused.get(key)
+                try:
+                    if title_id is None:
+                        year = int(r.year) if r.year else None
+                        title_id = session.scalar(
+                            select(Title.id).where(func.lower(Title.name) == r.title.lower(), Title.kind == r.kind,
+                                                   Title.year.is_(None) if year is None else Title.year == year))
+                        if title_id is not None:
+                            reused[key] = title_id
+                        else:
+                            title_id = create_title(session, name=r.title, actor=actor, year=r.year or None, kind=r.kind,
+                                                    synopsis=r.synopsis, genres=r.genres, cast=r.cast).id
+                            created[key] = title_id
+                    stored = images.find(r.image)
+                    assert stored is not None  # checked above
+                    result = ingest_image(session, store, title_id, PurePosixPath(stored).name, images.read(stored),
+                                          actor, limits)
+                except ValidationError as exc:
+                    issues.append(ManifestIssue(r.line, "title", str(exc)))
+                    continue
+                if not result.accepted:
+                    issues.append(ManifestIssue(r.line, "image", f"{result.file_name}: {result.reason}"))
+                    continue
+                assert result.variant_id is not None
+                variant = session.get(Variant, result.variant_id)
+                if variant is not None:
+                    stored_files.append((variant.sha256, variant.media_ext))
+                if r.label:
+                    set_variant_label(session, result.variant_id, r.label, actor)
+                if r.status == "active":
+                    set_variant_status(session, result.variant_id, "active", actor)
+                variant_ids.append(result.variant_id)
+                warnings += [f"line {r.line}: {w}" for w in result.warnings]
+                if progress:
+                    progress(done, len(rows))
+            if issues:  # the transaction rolls back: nothing of the manifest stays
+                raise ManifestError(f"{len(issues)} problem(s) in the manifest, nothing imported", issues)
+            audit.record(session, actor, "import", "manifest", file_name[:80],
+                         after={"file": file_name[:200], "titles created": len(created), "titles reused": len(reused),
+                                "variants": len(variant_ids)})
+    except BaseException:
+        _remove_unreferenced(sessions, store, stored_files)   # a refused import leaves no file behind
+        raise
     return ManifestReport(tuple(created.values()), tuple(reused.values()), tuple(variant_ids), tuple(warnings))

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from artdash.serve.docs_pages import add_offline_docs
 from artdash.serve.schema import (
     DecideIn,
     DecideOut,
@@ -146,9 +147,10 @@ def create_app(service: DecisionService, close_on_shutdown: bool = False) -> Fas
         if close_on_shutdown:
             service.close()
 
-    app = FastAPI(title="ArtDash decision service", version="1", lifespan=lifespan,
+    app = FastAPI(title="ArtDash decision service", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Which artwork to show a member, with its propensity; what the member did. "
                               "Send the API key as `Authorization: Bearer <key>`.")
+    add_offline_docs(app)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, e: ServiceError) -> JSONResponse:

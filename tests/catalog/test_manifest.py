@@ -108,3 +108,36 @@ def test_a_manifest_that_cannot_be_read_says_why(ws, tmp_path):
         with pytest.raises(ManifestError, match=words):
             import_manifest(ws.sessions, ws.store, data, "m.csv" if not data.startswith((b"[", b"{")) else "m.json",
                             images, "local-admin")
+
+
+def test_a_refused_import_leaves_no_file_in_the_media_store(ws, tmp_path):
+    """Trust pass 3: 80 good images then a bad one — the import is refused, and the 80 files it
+    stored are gone with its rows (doctor finds no orphan); an image an earlier import stored stays."""
+    from artdash.ops.doctor import examine
+
+    root = tmp_path / "many"
+    root.mkdir()
+    lines = ["title,image"]
+    for i in range(80):
+        (root / f"still{i}.png").write_bytes(artimages.png(seed=200 + i))
+        lines.append(f"Title {i},still{i}.png")
+    (root / "broken.png").write_bytes(b"not an image at all")
+    lines.append("Broken,broken.png")
+    kept = import_manifest(ws.sessions, ws.store, CSV.encode(), "catalog.csv", ImageSource.folder(folder(tmp_path)),
+                           "local-admin")
+    before = sorted(p for p in ws.store.root.rglob("*") if p.is_file())
+    with pytest.raises(ManifestError, match="nothing imported"):
+        import_manifest(ws.sessions, ws.store, "\n".join(lines).encode(), "many.csv", ImageSource.folder(root),
+                        "local-admin")
+    assert sorted(p for p in ws.store.root.rglob("*") if p.is_file()) == before
+    assert counts(ws) == (2, len(kept.variant_ids))
+    assert not examine(ws).orphans
+
+
+def test_a_zip_with_two_entries_of_one_name_is_refused(ws):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf, pytest.warns(UserWarning, match="Duplicate name"):
+        zf.writestr("pictures/couple.png", artimages.png(seed=70))
+        zf.writestr("pictures/couple.png", artimages.png(seed=71))
+    with pytest.raises(ValidationError, match="two files named 'pictures/couple.png'"):
+        ImageSource.archive(buffer.getvalue(), ImageLimits())
