@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
@@ -33,6 +34,7 @@ from artdash.db.migrate import (
 )
 from artdash.db.models import Base, Title
 from artdash.errors import ValidationError
+from artdash.media.images.validate import sniff_format
 
 FORMAT = "artdash-backup"
 VERSION = 1
@@ -41,7 +43,10 @@ BATCH = 5_000
 MAX_MANIFEST_BYTES = 64 << 20        # the manifest lists every media file: 64 MB is ~500k of them
 MAX_MEDIA_BYTES = 256 << 20          # one stored image or thumbnail (uploads are capped far lower)
 MAX_RATIO = 100                      # uncompressed / compressed for a member over RATIO_FROM bytes:
-RATIO_FROM = 1 << 20                 # JSON lines compress 5–30×; zip bombs 1,000× and more
+RATIO_FROM = 64 << 10                # JSON lines compress 5–30×; zip bombs 1,000× and more; images ~1×
+# A media member is what the store writes: an original ab/cd/<sha256>.<ext> or its thumbnail
+# thumbs/ab/cd/<sha256>.jpg — and an image (checked on its first bytes before anything is written).
+MEDIA_NAME = re.compile(r"^(?:thumbs/)?([0-9a-f]{2})/([0-9a-f]{2})/(([0-9a-f]{64})\.[a-z0-9]{2,5})$")
 COPY_BLOCK = 1 << 20
 
 
@@ -138,6 +143,10 @@ def backup(ws, path: Path, include_results: bool = False,
             for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".tmp-")):
                 relative = file.relative_to(root).as_posix()
                 data = file.read_bytes()
+                if not MEDIA_NAME.match(relative) or not sniff_format(data[:16]):
+                    # not an image the store wrote (a stray file, an empty one): a restore would refuse it
+                    manifest.setdefault("left_out_media", []).append(relative[:200])
+                    continue
                 archive.writestr(f"media/{relative}", data, compress_type=zipfile.ZIP_STORED)
                 manifest["checksums"][f"media/{relative}"] = hashlib.sha256(data).hexdigest()
                 manifest["media"][relative] = len(data)
@@ -205,6 +214,10 @@ def check_members(path: Path, manifest: dict, free_bytes: int | None = None) -> 
                                   "nothing was restored")
             if member.startswith("media/"):
                 relative = member[len("media/"):]
+                shape = MEDIA_NAME.match(relative)
+                if shape is None or not shape.group(4).startswith(shape.group(1) + shape.group(2)):
+                    raise BackupError(f"{name}: {member[:80]} is not an image ArtDash stores (they are named "
+                                      "ab/cd/<sha256>.<ext>); not a backup ArtDash writes — nothing was restored")
                 if info.file_size > MAX_MEDIA_BYTES:
                     raise BackupError(f"{name}: media file {relative[:80]} is {info.file_size >> 20:,} MB, larger "
                                       "than any image ArtDash stores; nothing was restored")
@@ -233,6 +246,11 @@ def verify(path: Path, free_bytes: int | None = None) -> dict:
             try:
                 h = hashlib.sha256()
                 with archive.open(name) as f:
+                    first = f.read(1 << 20)
+                    if name.startswith("media/") and not sniff_format(first):
+                        raise BackupError(f"{Path(path).name}: {name[:80]} is not an image (JPEG, PNG or WebP) — "
+                                          "not a backup ArtDash writes; nothing was restored")
+                    h.update(first)
                     for block in iter(lambda: f.read(1 << 20), b""):
                         h.update(block)
             except (zipfile.BadZipFile, OSError, EOFError) as exc:

@@ -193,6 +193,44 @@ def test_a_hostile_archive_writes_nothing_anywhere_and_the_clean_restore_still_w
         target.close()
 
 
+def _media_name(data: bytes, thumb: bool = False) -> str:
+    import hashlib
+
+    key = hashlib.sha256(data).hexdigest()
+    return f"media/{'thumbs/' if thumb else ''}{key[:2]}/{key[2:4]}/{key}.jpg"
+
+
+def test_media_members_that_are_not_images_write_nothing(source, tmp_path):
+    """Trust pass 3: 200 members of exactly 1 MiB of zeros (a 3.6 MB archive, under the old
+    ratio check's threshold) named as the store names images, a text file named as an image, a
+    member under a name the store never writes: each archive is refused before a byte lands in
+    media/."""
+    good = tmp_path / "good.zip"
+    backup.backup(source, good)
+    zeros = {_media_name(bytes([i]) + b"\0" * ((1 << 20) - 1)): bytes([i]) + b"\0" * ((1 << 20) - 1)
+             for i in range(200)}
+    text = b"#!/bin/sh\necho not an image\n" * 10
+    cases = [
+        (crafted(good, tmp_path / "zeros.zip", zeros, deflate=True), "would expand"),
+        (crafted(good, tmp_path / "text.zip", {_media_name(text): text}), "is not an image"),
+        (crafted(good, tmp_path / "name.zip", {"media/ab/evil.jpg": b"\xff\xd8\xff" + b"x" * 100}),
+         "is not an image ArtDash stores"),
+    ]
+    assert (tmp_path / "zeros.zip").stat().st_size < 8 << 20
+    target = Workspace.open(make_settings(tmp_path / "target"))
+    try:
+        before = snapshot(target)
+        media_root = Path(target.store.root)
+        for archive, words in cases:
+            with pytest.raises(backup.BackupError, match=words):
+                backup.restore(target, archive)
+            assert snapshot(target) == before, words
+            assert not [p for p in media_root.rglob("*") if p.is_file()], words
+        backup.restore(target, good)
+    finally:
+        target.close()
+
+
 def test_a_restore_that_fails_half_way_leaves_no_rows_and_no_new_files(source, tmp_path):
     """A catalog row that cannot be loaded (its checksum is right, its content is not a row):
     the media files already streamed out are removed again, the database stays empty."""
@@ -230,7 +268,12 @@ def test_a_large_member_is_streamed_to_disk_not_read_into_memory(source, tmp_pat
     its own, from the kernel's high-water mark."""
     good = tmp_path / "good.zip"
     backup.backup(source, good)
-    archive = crafted(good, tmp_path / "big.zip", {"media/ab/big-original.jpg": os.urandom(64 << 20)})
+    import hashlib
+
+    big = b"\xff\xd8\xff\xe0" + os.urandom(64 << 20)        # a JPEG's signature, then 64 MB
+    key = hashlib.sha256(big).hexdigest()
+    relative = f"{key[:2]}/{key[2:4]}/{key}.jpg"
+    archive = crafted(good, tmp_path / "big.zip", {f"media/{relative}": big})
     code = f"""
 import re
 from pathlib import Path
@@ -250,7 +293,7 @@ print("grew", peak_kib() - before)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     grew_kib = int(done.stdout.split()[-1])
-    assert (tmp_path / "target" / "media" / "ab" / "big-original.jpg").stat().st_size == 64 << 20
+    assert (tmp_path / "target" / "media" / relative).stat().st_size == len(big)
     assert grew_kib < 24 << 10, f"peak memory grew by {grew_kib >> 10} MB for a 64 MB file"
 
 
@@ -584,3 +627,17 @@ def test_doctor_checks_the_impression_log_and_clears_what_no_import_owns(source)
     doctor.repair(source, report)
     assert not stray.exists() and not (folder / "_staging").exists()
     assert doctor.examine(source).log_leftovers == []
+
+
+def test_a_stray_file_in_the_media_folder_is_left_out_of_the_backup_not_blocking_its_restore(source, tmp_path):
+    (Path(source.store.root) / "notes.txt").write_text("a stray file someone left here")
+    (Path(source.store.root) / "ab").mkdir(exist_ok=True)
+    good = tmp_path / "good.zip"
+    backup.backup(source, good)
+    assert backup.read_manifest(good)["left_out_media"] == ["notes.txt"]
+    target = Workspace.open(make_settings(tmp_path / "target"))
+    try:
+        backup.restore(target, good)
+        assert snapshot(target)[0] == snapshot(source)[0]
+    finally:
+        target.close()
