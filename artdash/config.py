@@ -73,11 +73,28 @@ def _sticky_hours(env: dict[str, str]) -> float:
     return value
 
 
+def private_folder(path: Path) -> Path:
+    """Make ``path`` and any missing folder above it, each for its owner only (0700, whatever
+    the umask); folders already there keep the permissions their owner gave them."""
+    missing = []
+    for folder in [path, *path.parents]:
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+            os.chmod(folder, 0o700)        # mkdir's mode is masked by the umask; this is not
+        except FileExistsError:
+            pass
+    return path
+
+
 def create_private(path: Path) -> int | None:
     """Create ``path`` (and its folder) readable and writable by its owner only — for files
     that hold secrets or password hashes. Returns an open descriptor for writing, or None if
     the file exists already (it keeps the permissions its owner gave it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     try:
         return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

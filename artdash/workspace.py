@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from artdash.access import audit
 from artdash.catalog.personas import load_archetypes
 from artdash.catalog.taxonomy import load_default_taxonomy
-from artdash.config import Settings
+from artdash.config import Settings, private_folder
 from artdash.db.engine import make_engine, session_factory
 from artdash.db.migrate import upgrade_database
 from artdash.db.models import Persona
@@ -40,6 +40,7 @@ class Workspace:
         """Connect; with ``migrate`` also bring the schema to the newest version and make sure
         the default taxonomy is there (both are no-ops when already done)."""
         settings = settings or Settings.from_env()
+        private_folder(settings.data_dir)  # password hashes, keys, logs: the owner's only
         engine = make_engine(settings.database_url)
         sessions = audit.guard(session_factory(engine))  # every change checked and recorded
         ws = cls(settings, engine, sessions, MediaStore(settings.media_dir))

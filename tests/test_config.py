@@ -82,3 +82,19 @@ def test_bidirectional_controls_are_control_characters_in_every_name():
     with pytest.raises(ValidationError):
         clean_text("Harbour\u2066 Lights", "name", 200)
     assert clean_text("two\nlines", "synopsis", 200)  # line breaks stay allowed where they were
+
+
+def test_the_data_folder_is_its_owners_only_whatever_the_umask(tmp_path):
+    """Trust pass 3: under umask 000 the data folder (password hashes, keys, logs) and the
+    folders made above it are 0700, not 0777."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "new" / "data"
+    code = ("import os; os.umask(0); from artdash.config import Settings; from artdash.workspace import Workspace; "
+            f"Workspace.open(Settings.from_env({{'ARTDASH_DATA_DIR': {str(data)!r}}})).close()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert oct(data.stat().st_mode & 0o777) == oct(0o700)
+    assert oct((tmp_path / "new").stat().st_mode & 0o777) == oct(0o700)
+    assert oct((data / "artdash.db").stat().st_mode & 0o777) == oct(0o600)

@@ -60,6 +60,13 @@ class MemberIn(BaseModel):
             raise ValueError("printable text only")
         return value.strip()
 
+    @field_validator("id")
+    @classmethod
+    def _some_id(cls, value: str) -> str:
+        if not value:
+            raise ValueError("a member id is needed, not only spaces")
+        return value
+
 
 class DecideIn(BaseModel):
     """Which image to show ``member`` for each title of a row."""

@@ -172,6 +172,8 @@ def test_keys_scopes_and_every_refusal_as_json(data):
                  keys["backend"]), 422, "invalid_request", "member.device: printable text only"),
             (raw(url, "/v1/decide", b'{"member": {"id": ""}, "titles": [1]}', keys["backend"]), 422,
              "invalid_request", "member.id: String should have at least 1 character"),
+            (raw(url, "/v1/decide", b'{"member": {"id": "    "}, "titles": [1]}', keys["backend"]), 422,
+             "invalid_request", "member.id: a member id is needed, not only spaces"),
             (announce_big_body(url, keys["backend"]), 413, "too_large", "over 4 MB"),
             (raw(url, "/v2/whatever", None), 404, "not_found", "see /docs"),
             (raw(url, "/v1/outcomes", b'{"event_id": "x"}', keys["backend"]), 422, "invalid_request",
