@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from artdash.catalog.personas import PersonaView
 from artdash.catalog.taxonomy import list_tags
 from artdash.decision.catalog import PreviewTitle, editors_picks
-from artdash.decision.decide import Member, TitleDecision, decide
+from artdash.decision.decide import HeldOut, Member, TitleDecision, decide
 from artdash.decision.models import ServedPolicy
 from artdash.decision.snapshot import Snapshot
 from artdash.decision.timeline import Timeline
@@ -165,14 +165,19 @@ class ServedTile:
 
 
 def served(snapshot: Snapshot, model: Timeline | ServedPolicy, member: Member, titles: Sequence[PreviewTitle],
-           when: datetime, window_hours: float) -> tuple[list[ServedTile], list[PreviewTitle], ServedPolicy]:
+           when: datetime, window_hours: float,
+           held_out: HeldOut | None = None) -> tuple[list[ServedTile], list[PreviewTitle], ServedPolicy]:
     """What ``member`` is served for each of ``titles`` by ``model`` (the served timeline, or one
     version) through :func:`artdash.decision.decide.decide` — the service's function, with its
-    reasons — as tiles, the titles with nothing to show, and the version that decided."""
+    reasons and its holdout (``held_out``: a held-out member gets the holdout's policy) — as
+    tiles, the titles with nothing to show, and the version that decided."""
+    if held_out is not None and held_out.holdout.holds(member.id):
+        model = held_out.policy
     if not titles:
         version = model.at(when) if isinstance(model, Timeline) else model
         return [], [], version
-    decided = decide(snapshot, model, member, [t.id for t in titles], when, window_hours, explain=True)
+    decided = decide(snapshot, model, member, [t.id for t in titles], when, window_hours, explain=True,
+                     held_out=held_out)
     versions = model.versions if isinstance(model, Timeline) else (model,)
     version = next(v for v in versions if v.version == decided.model_version and v.name == decided.policy)
     by_id = {t.id: t for t in titles}
@@ -204,7 +209,8 @@ def changed_images(these: Sequence[ServedTile], served_now: Sequence[ServedTile]
 
 
 def served_matrix(snapshot: Snapshot, model: Timeline | ServedPolicy, personas: Sequence[PersonaView],
-                  title: PreviewTitle, when: datetime, window_hours: float) -> pd.DataFrame:
+                  title: PreviewTitle, when: datetime, window_hours: float,
+                  held_out: HeldOut | None = None) -> pd.DataFrame:
     """Persona × variant probability of being shown, as served (each persona's version, the
     variants they may be shown), with each persona's most likely variant and its predicted
     quality take rate."""
@@ -214,7 +220,7 @@ def served_matrix(snapshot: Snapshot, model: Timeline | ServedPolicy, personas: 
         row: dict[str, object] = {"persona": persona.name}
         for c in ordered:                      # 0 for what this persona may not be shown
             row[f"#{c.variant_id} {c.label}"] = 0.0
-        tiles, _, version = served(snapshot, model, member_of(persona), [title], when, window_hours)
+        tiles, _, version = served(snapshot, model, member_of(persona), [title], when, window_hours, held_out)
         if tiles:
             probabilities = dict(tiles[0].decision.probabilities)
             labels = {c.variant_id: f"#{c.variant_id} {c.label}" for c in ordered}

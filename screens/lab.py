@@ -11,7 +11,7 @@ from artdash.lab import store as lab_store
 from artdash.policy import registry
 from artdash.results import queries
 from artdash.results.service import impression_log
-from artdash.ui import charts, lab_views, live_view, resources, widgets
+from artdash.ui import charts, holdout_view, lab_views, live_view, resources, widgets
 from artdash.ui.numbers import count_column, rate_column
 from artdash.ui.text import md
 
@@ -228,6 +228,7 @@ if live_tab.open:
         st.subheader("Shadow mode")
         live_view.shadow_panel(ws)
         st.subheader("Live traffic")
+        holdout_view.holdout_panel(ws, "lab_live")
         live_view.traffic_panel(ws, "lab_live")
 
 

@@ -57,6 +57,7 @@ model_key = c2.selectbox("Model", list(models), format_func=model_label, key="pr
 persona = by_id[persona_id]
 member = preview.member_of(persona)
 model = view.timeline if model_key == "served" else models[model_key]
+held = view.held_out if model_key == "served" else None     # the holdout applies to what is served
 if view.note:
     st.warning(md(view.note) + ".")
 if view.promotion is not None and view.promotion.policy == view.name:
@@ -65,6 +66,8 @@ if view.promotion is not None and view.promotion.policy == view.name:
 
 
 def describe(version) -> str:
+    if view.held_out is not None and version is view.held_out.policy:
+        return f"the holdout — {view.held_out.holdout.describe()}, and this member is one of them"
     if not version.policy.learns:
         return f"{LABELS.get(version.name, version.name)} is a fixed rule — it learns nothing"
     if not version.trained:
@@ -77,7 +80,7 @@ def describe(version) -> str:
 
 showable = [t for t in catalog if t.candidates]
 titles_by_id = {t.id: t for t in showable}
-tiles, skipped, version = preview.served(view.snapshot, model, member, showable, now, view.sticky_hours)
+tiles, skipped, version = preview.served(view.snapshot, model, member, showable, now, view.sticky_hours, held)
 window = window_of(f"member:{member.id}", now, view.sticky_hours)
 who = f"member {md(member.id)}" if persona.member_id else md(persona.name)
 if model_key == "served":
@@ -100,7 +103,7 @@ if model_key == "served":
                 st.rerun()
 else:
     _, _, served_version = (as_served := preview.served(view.snapshot, view.timeline, member, showable, now,
-                                                        view.sticky_hours))
+                                                        view.sticky_hours, view.held_out))
     moved = preview.changed_images(tiles, as_served[0])
     st.caption(f"**Previewing** {describe(version)} — not what is served ({describe(served_version)}): "
                f"{moved:,} of {len(tiles):,} titles would show {who} another image.")
@@ -163,7 +166,7 @@ def compare() -> None:
         with col:
             st.markdown(f"##### {md(by_id[person_id].name)}")
             found, _, _ = preview.served(view.snapshot, model, preview.member_of(by_id[person_id]), [title], now,
-                                         view.sticky_hours)
+                                         view.sticky_hours, held)
             if found:
                 tile(found[0])
             else:
@@ -173,7 +176,7 @@ def compare() -> None:
 def win_matrix() -> None:
     matrix_title = titles_by_id[st.selectbox("Title", list(titles_by_id),
                                              format_func=lambda i: titles_by_id[i].display_name, key="matrix_title")]
-    matrix = preview.served_matrix(view.snapshot, model, people, matrix_title, now, view.sticky_hours)
+    matrix = preview.served_matrix(view.snapshot, model, people, matrix_title, now, view.sticky_hours, held)
     variant_columns = [c for c in matrix.columns if c.startswith("#")]
     heat = px.imshow(matrix.set_index("persona")[variant_columns], text_auto=numbers.RATE_D3, aspect="auto",
                      color_continuous_scale="Reds", zmin=0, zmax=1,

@@ -10,6 +10,7 @@ from artdash.results import plans, quality, queries, report
 from artdash.results.review import default_control
 from artdash.ui import (
     charts,
+    holdout_view,
     live_view,
     log_import,
     results_data,
@@ -251,6 +252,7 @@ if live_tab.open:
     with live_tab:
         st.caption("What the decision service (`artdash serve`) decided and what members did, as it happens. "
                    "Resolved decisions also join the impression log as experiment **live** (A/B review).")
+        holdout_view.holdout_panel(ws, "results_live")
         live_view.traffic_panel(ws, "results_live")
 if overview.impressions == 0 or overview.span is None:
     if review_tab.open:

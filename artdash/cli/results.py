@@ -53,7 +53,7 @@ def results_import(file, mappings, skip_unknown):
 
 
 @results.command("report")
-@click.argument("title")
+@click.argument("title", required=False)
 @click.option("--experiment", default=None, metavar="NAME",
               help="Read one experiment (default: all real traffic, simulated runs left out).")
 @click.option("--method", type=click.Choice(["sequential", "fixed", "bayesian"]), default=None,
@@ -66,7 +66,11 @@ def results_import(file, mappings, skip_unknown):
 @click.option("--days", type=click.IntRange(min=0), default=30, show_default=True,
               help="The last N days of the selection's own data (0: everything).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-def results_report(title, experiment, method, confidence, control, days, fmt):
+@click.option("--cells", is_flag=True,
+              help="With --experiment live: the decision service's traffic as served against holdout — each "
+                   "arm's members and take rate, the lift of personalisation with its interval, overall and per "
+                   "title (TITLE optional), and the members' split against the holdout's share.")
+def results_report(title, experiment, method, confidence, control, days, fmt, cells):
     """Print the A/B readout of TITLE (its id or exact name) as the Results page shows it: per
     variant the impressions, plays, quality take rate and the lift against the control with its
     interval, under one named method; a variant that cannot be judged says why in `note`.
@@ -75,6 +79,7 @@ def results_report(title, experiment, method, confidence, control, days, fmt):
     Examples:
       artdash results report "Harbour Lights"
       artdash results report 3 --experiment artwork-personalisation --method bayesian --format csv
+      artdash results report --experiment live --cells
     """
     import pandas as pd
 
@@ -83,6 +88,11 @@ def results_report(title, experiment, method, confidence, control, days, fmt):
     from artdash.results.review import title_review
 
     ws = open_workspace()
+    if cells:
+        _holdout_report(ws, title, experiment, method, float(confidence), days, fmt)
+        return
+    if title is None:
+        raise click.UsageError("say which title (its id or exact name), or --experiment live --cells")
     review = title_review(ws, title, experiment=experiment, method=method, confidence=float(confidence),
                           control=control, days=days or None)
     frame = review.frame()
@@ -108,6 +118,39 @@ def results_report(title, experiment, method, confidence, control, days, fmt):
         "significant": "yes" if r.significant else "no", "P(best)": numbers.rate(r.p_best),
         "note": "" if r.is_control else r.note,
     } for r in report.rows]))
+
+
+def _holdout_report(ws, title, experiment, method, confidence, days, fmt) -> None:
+    """`report --cells`: the live traffic as served against holdout."""
+    import pandas as pd
+
+    from artdash import numbers
+    from artdash.errors import ValidationError
+    from artdash.export import csv_bytes
+    from artdash.serve.holdout_readout import LIVE, holdout_table
+
+    if experiment != LIVE:
+        raise ValidationError("--cells reads the decision service's live traffic: add --experiment live (the "
+                              "cells of other experiments are read by variant: drop --cells)")
+    readout, frame = holdout_table(ws, title, method, confidence, days or None)
+    if fmt == "csv":
+        click.echo(csv_bytes(frame).decode(), nl=False)
+        return
+    if fmt == "json":
+        click.echo(frame.to_json(orient="records", indent=2))
+        return
+    click.echo(f"Live traffic, served against holdout: {readout.holdout.describe()}.")
+    click.echo(f"Method: {readout.method.describe(readout.confidence)}; members are the unit (clustered).")
+    if readout.srm is not None:
+        click.echo(("Members' split: " + readout.srm.reason) if readout.srm.mismatch else
+                   f"Members' split matches the holdout's share (χ² p = {readout.srm.p_value:.2f}; a mismatch is "
+                   "p < 0.001: assignment or logging broken)")
+    print_table(pd.DataFrame([{
+        "title": r["title"], "members (served / holdout)": f"{numbers.count(r['served members'])} / "
+                                                            f"{numbers.count(r['holdout members'])}",
+        "served rate": numbers.rate(r["served rate"]), "holdout rate": numbers.rate(r["holdout rate"]),
+        "lift": numbers.change(r["lift"]), "lift CI": numbers.change_range(r["lift low"], r["lift high"]),
+        "note": r["note"]} for r in frame.to_dict(orient="records")]))
 
 
 @results.command("remove")

@@ -36,8 +36,14 @@ from artdash.cli.base import CommandGroup, main, open_workspace, print_table
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Processes sharing the port (about one per core). Each journals its own decisions; one of "
                    "them is the learner, and another takes over if it dies.")
+@click.option("--holdout", default=None, type=click.FloatRange(0, 0.5),
+              help="Hold out this share of members (e.g. 0.05), chosen by member id, and serve them "
+                   "--holdout-policy instead: Results then measures what personalisation earns, live. Stored, so "
+                   "every replica and Preview apply it; 0 ends it. Default: keep the stored setting (none at first).")
+@click.option("--holdout-policy", default="uniform", show_default=True, metavar="POLICY",
+              help="What held-out members are served: a fixed rule with exact propensities (uniform, editors-pick).")
 def serve(host, port, refresh_seconds, reward_window_seconds, retrain_every, retrain_seconds, flush_seconds,
-          sticky_hours, learn, no_keys, journal_dir, workers):
+          sticky_hours, learn, no_keys, journal_dir, workers, holdout, holdout_policy):
     """Run the decision service: POST /v1/decide, POST /v1/outcomes, GET /v1/health,
     GET /v1/policy; OpenAPI docs at /docs. Requests carry an API key
     (`Authorization: Bearer <key>`, see `artdash keys create`)."""
@@ -50,6 +56,12 @@ def serve(host, port, refresh_seconds, reward_window_seconds, retrain_every, ret
     if no_keys and host not in ("127.0.0.1", "localhost", "::1"):
         raise ValidationError("--no-keys only on 127.0.0.1: a service other machines reach needs API keys")
     ws = open_workspace()
+    if holdout is not None:
+        from artdash.decision.holdout import set_holdout
+
+        with ws.transaction() as s:
+            held = set_holdout(s, holdout, holdout_policy, ws.settings.user)
+        click.echo(held.describe())
     sticky_hours = ws.settings.sticky_hours if sticky_hours is None else sticky_hours
     settings = ServiceSettings(refresh_seconds=refresh_seconds, reward_window_seconds=reward_window_seconds,
                                retrain_every=retrain_every, retrain_seconds=retrain_seconds,

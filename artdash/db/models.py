@@ -326,6 +326,21 @@ class PolicyPromotion(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class ServiceHoldout(Base):
+    """A change of the decision service's holdout: the share of members served a fixed
+    comparison policy instead of the promoted one (0: none), by whom, when. The newest row is
+    in force; the history says which share every past decision was made under."""
+
+    __tablename__ = "service_holdouts"
+    __table_args__ = (CheckConstraint("share >= 0 AND share <= 0.5", name="ck_service_holdouts_share"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    share: Mapped[float] = mapped_column(Float)
+    policy: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    by: Mapped[str] = mapped_column(String(80))
+
+
 ROLES = ("viewer", "editor", "admin")
 
 

@@ -22,7 +22,8 @@ import orjson
 
 from artdash import numbers
 from artdash.decision.event_ids import SUFFIXES, THROWAWAY, EventSigner
-from artdash.decision.models import ServedPolicy
+from artdash.decision.holdout import Holdout
+from artdash.decision.models import ServedPolicy, untrained
 from artdash.decision.snapshot import RowTable, Snapshot
 from artdash.decision.timeline import Timeline
 from artdash.policy.assign import DEFAULT_WINDOW_HOURS, draws, race, window_of
@@ -176,18 +177,39 @@ def _eligible(snapshot: Snapshot, sub: RowTable, rows: np.ndarray, member: Membe
     return RowTable(sub.title_ids, variant_ids, n_actions, tags, visual, sub.features, valid), allowed, refused
 
 
+@dataclass(frozen=True)
+class HeldOut:
+    """The holdout as decide() applies it: who (``holdout.holds``) gets ``policy`` instead."""
+
+    holdout: Holdout
+    policy: ServedPolicy
+
+    @classmethod
+    def of(cls, holdout: Holdout, snapshot: Snapshot) -> HeldOut | None:
+        """The holdout over ``snapshot`` (None when no member is held out)."""
+        if holdout.share <= 0:
+            return None
+        fixed = untrained(holdout.policy, snapshot)
+        return cls(holdout, ServedPolicy(holdout.logged_as, 0, fixed.policy,
+                                         note=f"held out: {holdout.describe()}"))
+
+
 def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member, title_ids: Sequence[int],
            when: datetime, window_hours: float = DEFAULT_WINDOW_HOURS, explain: bool = False,
-           shadow: ServedPolicy | None = None, signer: EventSigner = THROWAWAY) -> Decided:
+           shadow: ServedPolicy | None = None, signer: EventSigner = THROWAWAY,
+           held_out: HeldOut | None = None) -> Decided:
     """The served policy's decision for each of ``title_ids`` (in order) for ``member``, over
     the variants the member may be shown now (``artdash.catalog.eligibility``), with the
-    version in effect when the member's window began (or the one version given). With a
-    ``shadow`` policy, its choice (from the same draws) and its probabilities of its choice and
-    of the shown variant are logged beside each decision; the member never sees it. Event ids
-    are made by ``signer`` (the service's, so any worker can check an outcome's id)."""
+    version in effect when the member's window began (or the one version given) — or, for a
+    member ``held_out`` holds, the holdout's fixed policy (logged as ``holdout-<policy>``). With
+    a ``shadow`` policy, its choice (from the same draws) and its probabilities of its choice
+    and of the shown variant are logged beside each decision; the member never sees it. Event
+    ids are made by ``signer`` (the service's, so any worker can check an outcome's id)."""
     member_key = f"member:{member.id}"
     window = window_of(member_key, when, window_hours)
-    if isinstance(timeline, Timeline):
+    if held_out is not None and held_out.holdout.holds(member.id):
+        served = held_out.policy
+    elif isinstance(timeline, Timeline):
         served = timeline.at(window.start if window.start is not None else when)
     else:
         served = timeline
@@ -222,6 +244,9 @@ def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member
         p_list = p_all.tolist()
         n_list = sub.n_actions.tolist()
         reasons = _reasons(probs, sub.valid, index, p_all, n_list, served, fallback)
+        if held_out is not None and served is held_out.policy:
+            reasons = [f"held out ({held_out.holdout.share:.0%} of members get {held_out.holdout.policy}): {r}"
+                       for r in reasons]
         base = signer.base(at_ms, len(usable))   # one signed id per request, one suffix per title
         ids_list, probs_list = sub.variant_ids.tolist(), probs.tolist()
         if explain:

@@ -97,6 +97,12 @@ DEFAULT_POLICY = "linucb"                       # what Preview serves until a po
 DEFAULT_LINEUP = ("uniform", "editors-pick", "best-single", "linucb")   # the lab's default comparison
 
 
+def fixed_rules() -> list[str]:
+    """The servable policies that learn nothing (uniform, editor's pick): exact propensities
+    from the first decision — what a holdout may serve."""
+    return [n for n in names(available_only=True, servable_only=True) if not KINDS[n].learns]
+
+
 def names(available_only: bool = False, servable_only: bool = False) -> list[str]:
     """Every registered policy key (or only those that can run here, or be served), in display order."""
     return [n for n, k in KINDS.items()

@@ -163,6 +163,17 @@ class ShadowOut(BaseModel):
     started_by: str
 
 
+class HoldoutOut(BaseModel):
+    """The share of members served a fixed comparison policy instead (their decisions are
+    logged under ``logged_as``)."""
+
+    share: float
+    policy: str
+    logged_as: str
+    since: str | None
+    set_by: str
+
+
 class PolicyOut(BaseModel):
     """What is served, since when and by whom, and the trained version."""
 
@@ -177,6 +188,7 @@ class PolicyOut(BaseModel):
     promotion_note: str
     note: str
     shadow: ShadowOut | None
+    holdout: HoldoutOut | None = None
     reward_window_seconds: float
     refresh_seconds: float
 

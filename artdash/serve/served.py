@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from artdash.decision.decide import HeldOut
+from artdash.decision.holdout import current_holdout
 from artdash.decision.models import ServedPolicy, load_latest
 from artdash.decision.snapshot import Snapshot, load_snapshot
 from artdash.decision.timeline import Timeline, load_timeline
@@ -28,6 +30,7 @@ class ServedView:
     note: str
     sticky_hours: float
     candidates: Mapping[str, ServedPolicy]      # every other servable policy's newest version
+    held_out: HeldOut | None = None             # the holdout in force (None: nobody is held out)
 
     @property
     def name(self) -> str:
@@ -40,8 +43,9 @@ def load_served_view(ws: Workspace, now: datetime, sticky_hours: float) -> Serve
     with ws.session() as s:
         name, entry, note = served_choice(s)
         snapshot = load_snapshot(s)
+        holdout = current_holdout(s)
     with ws.results_engine.connect() as conn:
         timeline = load_timeline(conn, name, snapshot, now, sticky_hours, floor_of(entry, name))
         others = {n: load_latest(conn, n, snapshot) for n in registry.names(available_only=True, servable_only=True)
                   if n != name}
-    return ServedView(snapshot, timeline, entry, note, sticky_hours, others)
+    return ServedView(snapshot, timeline, entry, note, sticky_hours, others, HeldOut.of(holdout, snapshot))

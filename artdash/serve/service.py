@@ -31,7 +31,8 @@ from artdash.access.api_keys import ApiKeyView, key_table
 from artdash.catalog.eligibility import aware
 from artdash.db.engine import make_engine
 from artdash.decision.catalog import catalog_fingerprint
-from artdash.decision.decide import Decided, Member, decide
+from artdash.decision.decide import Decided, HeldOut, Member, decide
+from artdash.decision.holdout import current_holdout
 from artdash.decision.models import (
     ServedPolicy,
     TrainReport,
@@ -96,6 +97,7 @@ class DecisionService:
         self.promotion: PromotionView | None = None
         self.shadow_entry: ShadowView | None = None
         self.shadow: ServedPolicy | None = None
+        self.held_out: HeldOut | None = None       # the holdout in force, over the snapshot
         self.snapshot: Snapshot
         self.timeline: Timeline
         self.served: ServedPolicy                # the newest trained version (what learning continues)
@@ -126,6 +128,7 @@ class DecisionService:
             changed = force or catalog_fingerprint(s) != self.snapshot.fingerprint
             snapshot = load_snapshot(s) if changed else self.snapshot
             shadow_entry = current_shadow(s)
+            holdout = current_holdout(s)
         self.keys.reload(keys)
         floor = floor_of(entry, name)
         shadow_name = shadow_entry.policy if shadow_entry and shadow_entry.policy != name else None
@@ -146,9 +149,11 @@ class DecisionService:
         served = timeline.newest
         if note:
             served = replace(served, note=note)
+        held_out = HeldOut.of(holdout, snapshot)
         with self._lock:
             self.snapshot, self.timeline, self.served, self.promotion = snapshot, timeline, served, entry
             self.shadow, self.shadow_entry = shadow, shadow_entry if shadow_name else None
+            self.held_out = held_out
         return swap
 
     # --- keys ---------------------------------------------------------------------------------
@@ -176,10 +181,10 @@ class DecisionService:
         request = parse(DecideIn, body)
         when = clock.now()
         with self._lock:
-            snapshot, timeline, shadow = self.snapshot, self.timeline, self.shadow
+            snapshot, timeline, shadow, held_out = self.snapshot, self.timeline, self.shadow, self.held_out
             member = self.member_of(request, snapshot)
             return decide(snapshot, timeline, member, request.titles, when, self.settings.sticky_hours,
-                          request.explain, shadow, self.signer)
+                          request.explain, shadow, self.signer, held_out)
 
     def log_decided(self, decided: Decided) -> Future:
         """Hand the decisions to the journal (or the writer); the future resolves once they are
@@ -294,8 +299,17 @@ class DecisionService:
                 "promotion_note": entry.note if entry else "",
                 "note": served.note or ("" if entry else f"nothing is promoted: serving the default, {LABELS[DEFAULT_POLICY]}"),
                 "shadow": self._shadow_info(),
+                "holdout": self._holdout_info(),
                 "reward_window_seconds": self.settings.reward_window_seconds,
                 "refresh_seconds": self.settings.refresh_seconds}
+
+    def _holdout_info(self) -> dict | None:
+        held_out = self.held_out
+        if held_out is None:
+            return None
+        h = held_out.holdout
+        return {"share": h.share, "policy": h.policy, "logged_as": h.logged_as,
+                "since": aware(h.since).isoformat() if h.since else None, "set_by": h.by}
 
     def _shadow_info(self) -> dict | None:
         shadow, entry = self.shadow, self.shadow_entry

@@ -50,12 +50,12 @@ def _served_for(database_url: str, fingerprint: tuple, versions: tuple, promotio
 
 def served_view():
     """What the decision service serves now (:class:`artdash.serve.served.ServedView`): loaded
-    again only when the catalog, the stored versions, the promotion or the quarter hour change
+    again only when the catalog, the stored versions, the promotion, the holdout or the quarter hour change
     (versions take effect on quarter-hour ticks), each version loaded once."""
     from sqlalchemy import func, select
 
     from artdash import clock
-    from artdash.db.models import PolicyPromotion
+    from artdash.db.models import PolicyPromotion, ServiceHoldout
     from artdash.db.results_schema import policy_models
     from artdash.decision.catalog import catalog_fingerprint
     from artdash.decision.timeline import TICK
@@ -63,7 +63,8 @@ def served_view():
     ws = workspace()
     with ws.session() as s:
         fingerprint = catalog_fingerprint(s)
-        promotion = tuple(s.execute(select(func.max(PolicyPromotion.id), func.count())).one())
+        promotion = (*s.execute(select(func.max(PolicyPromotion.id), func.count())).one(),
+                     s.scalar(select(func.max(ServiceHoldout.id))))      # and the holdout in force
     with ws.results_engine.connect() as conn:
         versions = tuple(conn.execute(select(func.max(policy_models.c.version), func.count())).one())
     tick = int(clock.now().timestamp() // TICK.total_seconds())

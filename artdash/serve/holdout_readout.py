@@ -1,0 +1,232 @@
+"""What personalisation earns, live: the decision service's traffic read as *served* (the
+promoted policy) against *holdout* (the members held out and served a fixed rule,
+:mod:`artdash.decision.holdout`) — each arm's take rate, the relative lift of served over
+holdout with the page's method, overall and per title, and the sample-ratio check of the
+members in each arm against the declared share.
+
+Members, not impressions, are what was randomised (a member is held out by their id, and a
+request decides a whole row of titles at once), so each arm's rate is a ratio of member sums —
+Σ plays / Σ impressions over its members — with its variance from the spread of those sums
+between members (the delta method, clustered by member), and the sample-ratio check counts
+members. Impression-level formulas would be too narrow, and would cry mismatch on every
+busy member.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from artdash.decision.holdout import PREFIX, Holdout
+from artdash.results.log import ImpressionLog
+from artdash.stats import inference
+from artdash.stats.inference import Arm, Comparison, Method
+from artdash.stats.rates import SrmCheck, sample_ratio_mismatch
+from artdash.workspace import Workspace
+
+LIVE = "live"
+METRICS = ("quality_plays", "plays")
+MIN_MEMBERS = 20          # per arm: fewer and the member-level variance means nothing
+
+
+@dataclass(frozen=True)
+class ArmSums:
+    """One arm's member sums: members, impressions (n), plays of the metric (y), and the sums
+    of squares and products the clustered variance needs."""
+
+    members: int
+    n: float
+    y: float
+    nn: float
+    yy: float
+    ny: float
+
+    @property
+    def rate(self) -> float | None:
+        """Plays per impression (None without impressions)."""
+        return self.y / self.n if self.n else None
+
+    def arm(self) -> Arm | None:
+        """The rate as an :class:`Arm` with its member-clustered variance (None: too few members)."""
+        if self.members < MIN_MEMBERS or self.n <= 0:
+            return None
+        r = self.y / self.n
+        spread = (self.yy - 2 * r * self.ny + r * r * self.nn) / (self.members - 1)
+        mean_n = self.n / self.members
+        return Arm(r, max(spread, 0.0) / (self.members * mean_n * mean_n), self.members)
+
+
+@dataclass(frozen=True)
+class ArmsRow:
+    """Served against holdout over one title (``title_id``) or all of them (None)."""
+
+    title_id: int | None
+    served: ArmSums
+    holdout: ArmSums
+    comparison: Comparison | None
+    note: str = ""
+
+    @property
+    def lift(self) -> float | None:
+        """The relative lift of served over holdout (the comparison's)."""
+        return self.comparison.relative if self.comparison is not None else None
+
+
+@dataclass(frozen=True)
+class HoldoutReadout:
+    """The live traffic as served against holdout."""
+
+    holdout: Holdout
+    metric: str
+    method: Method
+    confidence: float
+    overall: ArmsRow
+    titles: tuple[ArmsRow, ...]
+    srm: SrmCheck | None
+    mixed_members: int            # members seen in both arms (the share changed): left out
+
+
+_SQL = """
+WITH r AS (
+  SELECT member_id, title_id, CASE WHEN policy LIKE ? THEN 1 ELSE 0 END AS held, {metric} AS q
+  FROM {{log}} WHERE {where}),
+m AS (
+  SELECT member_id, {title} AS title_id, held, COUNT(*) AS n, SUM(q) AS y
+  FROM r GROUP BY member_id{title_group}, held),
+mixed AS (SELECT member_id FROM m GROUP BY member_id HAVING COUNT(DISTINCT held) > 1)
+SELECT title_id, held, COUNT(*) AS members, SUM(n) AS n, SUM(y) AS y, SUM(n * n) AS nn, SUM(y * y) AS yy,
+       SUM(n * y) AS ny, (SELECT COUNT(*) FROM mixed) AS mixed
+FROM m WHERE member_id NOT IN (SELECT member_id FROM mixed)
+GROUP BY title_id, held
+"""
+
+
+_METRIC_SQL = {"plays": "CASE WHEN played = 1 THEN 1 ELSE 0 END",
+               "quality_plays": "CASE WHEN played = 1 AND play_seconds >= ? THEN 1 ELSE 0 END"}
+
+
+def arm_sums(log: ImpressionLog, conn: Connection, quality_seconds: float, metric: str = "quality_plays",
+             by_title: bool = False, day_from: int | None = None,
+             day_to: int | None = None) -> tuple[pd.DataFrame, int]:
+    """Member sums per arm (``held`` 1: holdout) of the live traffic — per title with
+    ``by_title`` — and how many members were in both arms (left out)."""
+    if metric not in METRICS:
+        raise ValueError(f"metric is one of {METRICS}")
+    clauses: list[str] = ["experiment = ?"]
+    params: list[object] = [LIVE]
+    if day_from is not None:
+        clauses.append("day >= ?")
+        params.append(int(day_from))
+    if day_to is not None:
+        clauses.append("day <= ?")
+        params.append(int(day_to))
+    quality = [quality_seconds] if metric == "quality_plays" else []
+    sql = _SQL.format(title="title_id" if by_title else "0", title_group=", title_id" if by_title else "",
+                      metric=_METRIC_SQL[metric], where=" AND ".join(clauses))
+    pattern = PREFIX + "%"
+    frame = log.query(conn, sql, [pattern, *quality, *params])
+    mixed = int(frame["mixed"].iloc[0]) if len(frame) and pd.notna(frame["mixed"].iloc[0]) else 0
+    return frame.drop(columns=["mixed"]), mixed
+
+
+def _sums(frame: pd.DataFrame, held: int) -> ArmSums:
+    rows = frame[frame["held"] == held]
+    if rows.empty:
+        return ArmSums(0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    total = rows[["members", "n", "y", "nn", "yy", "ny"]].astype(float).sum()
+    return ArmSums(int(total["members"]), total["n"], total["y"], total["nn"], total["yy"], total["ny"])
+
+
+def _row(title_id: int | None, frame: pd.DataFrame, method: Method, confidence: float) -> ArmsRow:
+    served, held = _sums(frame, 0), _sums(frame, 1)
+    a, b = served.arm(), held.arm()
+    if a is None or b is None:
+        few = [name for name, s in (("served", served), ("holdout", held)) if s.members < MIN_MEMBERS]
+        note = (f"too few members yet in the {' and '.join(few)} arm{'s' if len(few) > 1 else ''} "
+                f"(at least {MIN_MEMBERS} each): the lift cannot be estimated") if few else "no impressions"
+        return ArmsRow(title_id, served, held, None, note)
+    if b.mean <= 0:
+        return ArmsRow(title_id, served, held, None, "no plays in the holdout yet: a relative lift has no base")
+    comparison = inference.compare_arms([a], b, method, confidence)[0]
+    return ArmsRow(title_id, served, held, comparison, comparison.reason)
+
+
+def holdout_readout(log: ImpressionLog, conn: Connection, holdout: Holdout, quality_seconds: float,
+                    method: Method | None = None, confidence: float = 0.95, metric: str = "quality_plays",
+                    day_from: int | None = None, day_to: int | None = None) -> HoldoutReadout:
+    """Served against holdout over the live traffic (sequential intervals unless ``method``
+    says otherwise: a live readout is looked at every day), overall and per title."""
+    method = method or Method(inference.SEQUENTIAL)
+    overall_frame, mixed = arm_sums(log, conn, quality_seconds, metric, False, day_from, day_to)
+    by_title, _ = arm_sums(log, conn, quality_seconds, metric, True, day_from, day_to)
+    overall = _row(None, overall_frame, method, confidence)
+    titles = tuple(_row(int(t), rows, method, confidence) for t, rows in by_title.groupby("title_id", sort=True))
+    srm = None
+    if holdout.share > 0 and overall.served.members + overall.holdout.members > 0:
+        srm = sample_ratio_mismatch([overall.served.members, overall.holdout.members],
+                                    [1 - holdout.share, holdout.share])
+    return HoldoutReadout(holdout, metric, method, confidence, overall, titles, srm, mixed)
+
+
+def readout_table(readout: HoldoutReadout, titles: dict[int, str] | None = None) -> pd.DataFrame:
+    """The readout as a table (one row overall, one per title): what the page and the CSV show."""
+    names = titles or {}
+    rows = []
+    for row in (readout.overall, *readout.titles):
+        c = row.comparison
+        low, high = (c.interval.low, c.interval.high) if c is not None and c.interval is not None else (None, None)
+        rows.append({
+            "title": "all titles" if row.title_id is None else names.get(row.title_id, f"#{row.title_id}"),
+            "title_id": row.title_id, "served members": row.served.members, "holdout members": row.holdout.members,
+            "served impressions": int(row.served.n), "holdout impressions": int(row.holdout.n),
+            "served rate": row.served.rate, "holdout rate": row.holdout.rate,
+            "lift": row.lift, "lift low": low, "lift high": high,
+            "p-value": c.p_value if c is not None else None,
+            "note": row.note})
+    return pd.DataFrame(rows)
+
+
+def finite(value: float | None) -> bool:
+    """Whether a readout number can be shown (not None, not NaN)."""
+    return value is not None and math.isfinite(value)
+
+
+
+
+def holdout_table(ws: Workspace, title: str | None = None, method: str | None = None, confidence: float = 0.95,
+                  days: int | None = None, metric: str = "quality_plays") -> tuple[HoldoutReadout, pd.DataFrame]:
+    """The workspace's live readout (the holdout in force; sequential unless ``method`` says
+    otherwise; the last ``days`` days of live traffic) and its table — one title's row when
+    ``title`` (an id or exact name) is given — with what the CSV says it is about."""
+    from artdash.db.models import Title
+    from artdash.decision.holdout import current_holdout
+    from artdash.results import queries
+    from artdash.results.review import find_title
+    from artdash.results.service import impression_log
+
+    with ws.session() as s:
+        holdout = current_holdout(s)
+        names = {int(i): str(n) for i, n in s.execute(select(Title.id, Title.name)).all()}
+    chosen = find_title(ws, title)[0] if title else None
+    with ws.results_engine.connect() as conn:
+        span = queries.day_range(conn, experiment=LIVE)
+        day_from = day_to = None
+        if span is not None and days:
+            day_to = queries.to_day(span[1])
+            day_from = day_to - days + 1
+        readout = holdout_readout(impression_log(ws), conn, holdout, ws.settings.quality_play_seconds,
+                                  Method(method) if method else None, confidence, metric, day_from, day_to)
+    frame = readout_table(readout, names)
+    if chosen is not None:
+        frame = frame[frame["title_id"] == chosen]
+    frame.insert(0, "method", readout.method.describe(confidence))
+    frame.insert(0, "holdout", readout.holdout.describe())
+    frame.insert(0, "metric", "quality plays" if metric == "quality_plays" else "plays")
+    return readout, frame.reset_index(drop=True)
+
+
+__all__ = ["LIVE", "METRICS", "MIN_MEMBERS", "ArmSums", "ArmsRow", "HoldoutReadout", "arm_sums", "holdout_readout",
+           "holdout_table", "readout_table"]
