@@ -30,9 +30,11 @@ pages_by_section = {
 }
 pages = st.navigation(pages_by_section)
 # A visitor who followed a link to a page and had to sign in first lands on that page.
-asked_for = signin.take_deep_link()
+asked_for, asked_query = signin.take_deep_link()
 if asked_for and asked_for != pages.url_path:
     for page in (p for section in pages_by_section.values() for p in section):
         if page.url_path == asked_for:
-            st.switch_page(page)
+            st.switch_page(page, query_params=asked_query)
+elif asked_query and asked_query != {k: st.query_params.get_all(k) for k in st.query_params}:
+    st.query_params.from_dict(asked_query)      # the same page: its title, tab, method … as linked
 failsafe.guarded(pages.run)

@@ -161,15 +161,22 @@ def _sign_in_form(ws: Workspace) -> None:
 
 
 def _remember_deep_link() -> None:
-    """The page the address bar asked for before the sign-in form took its place."""
+    """The page and the query the address bar asked for before the sign-in form took its
+    place (``/results?title=2&method=bayesian``: both are given back after sign-in)."""
     from urllib.parse import urlparse
 
     if state.DEEP_LINK not in st.session_state:
         path = urlparse(st.context.url or "").path.strip("/")
-        st.session_state[state.DEEP_LINK] = path.rsplit("/", 1)[-1] if path else ""
+        query = {k: st.query_params.get_all(k) for k in st.query_params}
+        st.session_state[state.DEEP_LINK] = (path.rsplit("/", 1)[-1] if path else "", query)
 
 
-def take_deep_link() -> str:
-    """The page asked for before signing in ('' if none), once: app.py goes there after sign-in."""
-    return str(st.session_state.pop(state.DEEP_LINK, "") or "")
+def take_deep_link() -> tuple[str, dict[str, list[str]]]:
+    """The page ('' if none) and query asked for before signing in, once: app.py goes there
+    after sign-in, with the query as it was."""
+    found = st.session_state.pop(state.DEEP_LINK, None)
+    if not found:
+        return "", {}
+    path, query = found
+    return str(path or ""), dict(query or {})
 

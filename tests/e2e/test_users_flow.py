@@ -95,3 +95,55 @@ def test_a_deep_link_opens_its_page_after_sign_in(page: Page, fresh_server):
     expect(page.get_by_role("heading", name="Results")).to_be_visible()
     assert page.url.rstrip("/").endswith("/results")
 
+
+
+@pytest.fixture
+def demo_server_with_account(fresh_server):
+    """A server of its own with two demo titles, an imported log and an admin (sign-in on)."""
+    from sqlalchemy import select
+
+    from artdash.access import auth
+    from artdash.config import Settings
+    from artdash.db.models import Title
+    from artdash.demo import DEMO_TITLES, load_demo
+    from artdash.demo.results import load_demo_results
+    from artdash.workspace import Workspace
+
+    ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(fresh_server["data"])}))
+    load_demo(ws, titles=DEMO_TITLES[:2])
+    load_demo_results(ws, n=4000)
+    with ws.session() as s:
+        title_id = max(s.scalars(select(Title.id)))          # not the first title: the page's default
+    with ws.transaction() as s:
+        auth.add_user(s, "ada", "admin", "local-admin", PASSWORD)
+    ws.close()
+    return fresh_server["url"], title_id
+
+
+def test_a_deep_link_keeps_its_whole_query_through_sign_in(page: Page, demo_server_with_account):
+    """Daily use: `/title?title=N&tab=Compare` and `/results?title=N&method=bayesian` followed
+    while signed out — after signing in, that title's Compare tab and the Bayesian method (it used
+    to be another title's Gallery, and sequential)."""
+    url, title_id = demo_server_with_account
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{url}/title?title={title_id}&tab=Compare")
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Sign in to ArtDash")).to_be_visible()
+    sign_in(page, "ada", PASSWORD)
+    expect(page.get_by_role("tab", name="Compare", selected=True)).to_be_visible()
+    assert f"title={title_id}" in page.url and "tab=Compare" in page.url
+
+    context = page.context.browser.new_context()        # a fresh browser: signed out again
+    other = context.new_page()
+    other.set_viewport_size({"width": 1400, "height": 1000})
+    other.goto(f"{url}/results?title={title_id}&method=bayesian")
+    wait_idle(other)
+    expect(other.get_by_role("heading", name="Sign in to ArtDash")).to_be_visible()
+    sign_in(other, "ada", PASSWORD)
+    expect(other.get_by_role("heading", name="Results")).to_be_visible()
+    wait_idle(other)
+    assert "method=bayesian" in other.url and f"title={title_id}" in other.url
+    expect(other.get_by_role("button", name="Bayesian", pressed=True).or_(
+        other.get_by_role("radio", name="Bayesian", checked=True)).first).to_be_visible()
+    context.close()
