@@ -13,6 +13,7 @@ from artdash import export, numbers
 from artdash.errors import ArtdashError
 from artdash.results import plans, queries, report
 from artdash.stats import inference, sample_ratio_mismatch
+from artdash.stats.rates import SRM_P_THRESHOLD
 from artdash.ui import charts, results_data, sticky, widgets
 from artdash.ui.numbers import rate_column
 from artdash.ui.text import md, md_list
@@ -36,7 +37,9 @@ def split_check(ws: Workspace, sel: queries.Selection, cells: pd.DataFrame,
                 st.error(f"Sample ratio mismatch in {md(sel.experiment)}: {md(srm.reason)}; compared with {planned}.")
             else:
                 st.caption(f"Traffic split across cells ({md_list(cells['cell'])}, checked over everyone in the "
-                           f"experiment, whatever the segment) matches {planned} (χ² p = {srm.p_value:.2f}).")
+                           f"experiment, whatever the segment) matches {planned}: χ² p = {srm.p_value:.2g}. Only "
+                           f"p < {SRM_P_THRESHOLD:g} counts as a mismatch — a sign that assignment or logging is "
+                           "broken, which would make every number below untrustworthy.")
     if sel.experiment and sel.experiment not in simulated:
         plan_form(ws, sel.experiment, cells["cell"].tolist(), plan)
 

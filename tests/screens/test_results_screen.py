@@ -283,6 +283,9 @@ def test_an_experiments_plan_is_declared_on_the_page_and_the_split_checked_again
     labelled(at.selectbox, "Experiment").set_value("artwork-personalisation").run()
     assert_clean(at)
     assert any("assumed: no plan is declared" in c.value for c in at.caption)
+    # the split check says its threshold and what a mismatch would mean (p = 0.03 is not one)
+    assert any("Only p < 0.001 counts as a mismatch" in shown(c.value) and "assignment or logging is broken"
+               in shown(c.value) for c in at.caption)
     cells = [w.key for w in at.number_input if w.key and w.key.startswith("plan_artwork-personalisation_")]
     assert len(cells) >= 2
     at.number_input(key=cells[0]).set_value(9.0)
