@@ -82,6 +82,7 @@ class ManifestReport:
     titles_reused: tuple[int, ...]
     variant_ids: tuple[int, ...]
     warnings: tuple[str, ...] = field(default=())
+    images_with_warnings: int = 0
 
 
 # --- the images ---------------------------------------------------------------------------
@@ -250,6 +251,11 @@ def _check(rows: Sequence[ManifestRow], images: ImageSource) -> list[ManifestIss
     return issues
 
 
+def _refusal(issues: Sequence[ManifestIssue]) -> str:
+    n = len(issues)
+    return f"nothing imported: {n:,} problem{'' if n == 1 else 's'} in the manifest"
+
+
 def _remove_unreferenced(sessions: sessionmaker[Session], store: MediaStore, files: list[tuple[str, str]]) -> None:
     """Delete the files an import wrote that no variant refers to (the import's rows rolled back)."""
     if not files:
@@ -269,12 +275,13 @@ def import_manifest(sessions: sessionmaker[Session], store: MediaStore, data: by
     rows = parse_manifest(data, file_name)
     issues = _check(rows, images)
     if issues:
-        raise ManifestError(f"{len(issues)} problem(s) in the manifest, nothing imported", issues)
+        raise ManifestError(_refusal(issues), issues)
     created: dict[tuple[str, str, str], int] = {}
     reused: dict[tuple[str, str, str], int] = {}
     variant_ids: list[int] = []
     warnings: list[str] = []
     stored_files: list[tuple[str, str]] = []      # (sha256, ext) written by this import
+    warned = 0                                    # images with at least one warning
     try:
         with sessions() as session, session.begin():
             authorize(session, actor, "editor")
@@ -313,14 +320,16 @@ def import_manifest(sessions: sessionmaker[Session], store: MediaStore, data: by
                     set_variant_status(session, result.variant_id, "active", actor)
                 variant_ids.append(result.variant_id)
                 warnings += [f"line {r.line}: {w}" for w in result.warnings]
+                warned += bool(result.warnings)
                 if progress:
                     progress(done, len(rows))
             if issues:  # the transaction rolls back: nothing of the manifest stays
-                raise ManifestError(f"{len(issues)} problem(s) in the manifest, nothing imported", issues)
+                raise ManifestError(_refusal(issues), issues)
             audit.record(session, actor, "import", "manifest", file_name[:80],
                          after={"file": file_name[:200], "titles created": len(created), "titles reused": len(reused),
                                 "variants": len(variant_ids)})
     except BaseException:
         _remove_unreferenced(sessions, store, stored_files)   # a refused import leaves no file behind
         raise
-    return ManifestReport(tuple(created.values()), tuple(reused.values()), tuple(variant_ids), tuple(warnings))
+    return ManifestReport(tuple(created.values()), tuple(reused.values()), tuple(variant_ids), tuple(warnings),
+                          warned)

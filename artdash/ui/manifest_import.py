@@ -47,7 +47,7 @@ def manifest_section(ws: Workspace) -> None:
             progress=advance)
     except catalog.ManifestError as exc:
         bar.empty()
-        st.error(f"Nothing imported — {md(exc)}")
+        st.error(md(str(exc)[:1].upper() + str(exc)[1:]) + ("; each is listed below." if exc.issues else "."))
         if exc.issues:
             st.dataframe(pd.DataFrame([{"line": i.line, "what": i.what, "problem": i.problem} for i in exc.issues]),
                          hide_index=True, width="stretch")
@@ -56,7 +56,9 @@ def manifest_section(ws: Workspace) -> None:
         st.error(f"Nothing imported — {md(exc)}")
     else:
         bar.empty()
-        note = f" {len(report.warnings)} image(s) came with warnings: see each title's gallery." if report.warnings else ""
+        n, warned = len(report.variant_ids), report.images_with_warnings
+        note = (f" {warned:,} of the {n:,} images came with warnings ({len(report.warnings):,} in all): see each "
+                "title's gallery." if warned else "")
         widgets.flash("success", f"Imported {len(report.variant_ids):,} images: {len(report.titles_created):,} new "
                                  f"titles, {len(report.titles_reused):,} already in the catalog.{note}")
         st.rerun()

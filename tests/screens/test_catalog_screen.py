@@ -2,7 +2,7 @@
 
 
 
-from apptest import assert_clean, labelled, open_page
+from apptest import assert_clean, labelled, open_page, shown
 
 from artdash import catalog
 
@@ -69,7 +69,7 @@ def test_catalog_page_imports_a_manifest_with_a_zip_or_lists_every_problem(empty
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("couple.png", artimages.png(seed=120))
-        zf.writestr("lighthouse.png", artimages.png(seed=121))
+        zf.writestr("lighthouse.png", artimages.png((300, 301), seed=121))   # two warnings: small, square
     manifest = b"title,year,image,label,status\nHarbour Lights,2019,couple.png,Couple,active\n" \
                b"Harbour Lights,2019,lighthouse.png,,\nNight <b>Train</b>,,missing.png,,\n"
     at = open_page("catalog")
@@ -78,6 +78,7 @@ def test_catalog_page_imports_a_manifest_with_a_zip_or_lists_every_problem(empty
     labelled(at.button, "Import titles and images").click().run()
     assert_clean(at)
     assert any("Nothing imported" in e.value for e in at.error)
+    assert [shown(e.value).lower().count("nothing imported") for e in at.error] == [1]    # said once
     problems = at.dataframe[0].value
     assert problems["line"].tolist() == [4] and "missing.png" in problems["problem"][0]
     with empty_ws.session() as s:
@@ -86,5 +87,7 @@ def test_catalog_page_imports_a_manifest_with_a_zip_or_lists_every_problem(empty
     labelled(at.button, "Import titles and images").click().run()
     assert_clean(at)
     assert any("Imported 2 images: 1 new titles" in s.value for s in at.success)
+    said = " ".join(s.value for s in at.success)      # images counted, not warnings (it said "5 image(s)" of 3)
+    assert "1 of the 2 images came with warnings (2 in all)" in said
     with empty_ws.session() as s:
         assert catalog.catalog_counts(s)["active"] == 1
