@@ -38,8 +38,8 @@ def header_line(first_bytes: bytes) -> bytes:
     return first_bytes if end < 0 else first_bytes[:end + 1]
 
 
-def check_columns(names: Sequence[object], needed: Sequence[str]) -> None:
-    """Refuse a table with more than :data:`MAX_COLUMNS` columns, naming a few of them."""
-    if len(names) > MAX_COLUMNS:
+def check_columns(names: Sequence[object], needed: Sequence[str], limit: int = MAX_COLUMNS) -> None:
+    """Refuse a table with more than ``limit`` columns (:data:`MAX_COLUMNS` by default), naming a few of them."""
+    if len(names) > limit:
         raise ValidationError(f"the file has {len(names):,} columns ({some(names)}); a table ArtDash imports "
-                              f"has at most {MAX_COLUMNS} — it needs {', '.join(needed)}")
+                              f"has at most {limit:,} — it needs {', '.join(needed)}")

@@ -19,7 +19,9 @@ def results():
 @results.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--map", "mappings", multiple=True, metavar="FILE_COLUMN=COLUMN",
-              help="Read a differently named column, e.g. --map ts=timestamp (repeatable).")
+              help="Read a differently named column, e.g. --map ts=timestamp or --map userId=member_id "
+                   "(repeatable; the file's unnamed column is --map =event_id). Only the columns ArtDash uses are "
+                   "read, however wide the file.")
 @click.option("--skip-unknown", is_flag=True, help="Skip (and count) rows whose variant is not in the catalog.")
 def results_import(file, mappings, skip_unknown):
     """Import an impression log FILE (CSV or Parquet), streamed in chunks, in one transaction.

@@ -393,12 +393,13 @@ def test_the_column_mapping_has_one_rule_for_the_page_and_the_cli():
     from artdash.errors import ValidationError
     from artdash.results.read import parse_column_mapping
 
-    typed = parse_column_mapping(" TS = timestamp ; image=variant_id, ")
-    assert typed == {"ts": "timestamp", "image": "variant_id"}
-    assert parse_column_mapping(["ts=timestamp", "image=variant_id"]) == typed   # the CLI's repeated --map
+    typed = parse_column_mapping(" userId = member_id ; image=variant_id, ")
+    assert typed == {"userId": "member_id", "image": "variant_id"}     # a column keeps its case (a database's do)
+    assert parse_column_mapping(["userId=member_id", "image=variant_id"]) == typed   # the CLI's repeated --map
     assert parse_column_mapping("") == {} and parse_column_mapping([]) == {}
-    for bad, reason in (("ts", "must look like"), ("=timestamp", "must look like"), ("ts=", "must look like"),
-                        ("ts=when", "not an ArtDash column"), ("ts=timestamp, TS=event_id", "mapped twice"),
+    assert parse_column_mapping("=event_id") == {"": "event_id"}       # the unnamed column (header starts with ,)
+    for bad, reason in (("ts", "must look like"), ("ts=", "must look like"),
+                        ("ts=when", "not an ArtDash column"), ("ts=timestamp, ts=event_id", "mapped twice"),
                         ("a=timestamp, b=timestamp", "onto 'timestamp'")):
         with pytest.raises(ValidationError, match=reason):
             parse_column_mapping(bad)
@@ -406,7 +407,8 @@ def test_the_column_mapping_has_one_rule_for_the_page_and_the_cli():
 
 @pytest.mark.parametrize("header, words", [
     ("event_id,timestamp," + ",".join(f"extra{i}" for i in range(1_000_000)) + "\n", "longer than 64 KB"),
-    (",".join(f"col{i}" for i in range(200)) + "\n", "has 200 columns (col0, col1"),
+    (",".join(f"col{i}" for i in range(200)) + "\n", "missing column(s): event_id"),       # 200 are read as 0
+    (",".join(f"col{i}" for i in range(5000)) + "\n", "has 5,000 columns (col0, col1"),
 ])
 def test_a_wide_file_is_refused_up_front_in_a_few_words(log, header, words):
     """A million extra columns used to import for 28 s at 5 GB and answer with a nine-million-
@@ -543,3 +545,45 @@ def test_a_grain_read_from_its_files_answers_as_one_held_in_memory(tmp_path, mon
     assert held[0]["impressions"].tolist() == [30, 20, 10] and held[0]["impressions"].dtype == np.int64
     assert held[3]["impressions"].sum() == 30 + 20 + 25
     eng.dispose()
+
+
+def _wide(text: str, extra: int = 80, unnamed_id: bool = False, case: bool = False) -> str:
+    """The log with ``extra`` unused columns between its own (a public bandit log's shape),
+    its event id in an unnamed first column, or its member id as ``userId``."""
+    out = []
+    for n, line in enumerate(text.strip("\n").split("\n")):
+        fields = line.split(",")
+        if n == 0:
+            fields = ["" if unnamed_id and f == "event_id" else "userId" if case and f == "member_id" else f
+                      for f in fields]
+        pad = [f"x{i}" if n == 0 else str(i) for i in range(extra)]
+        out.append(",".join(fields[:3] + pad + fields[3:]))
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet"])
+def test_a_wide_log_is_read_by_the_columns_it_uses(log, form, tmp_path):
+    """Real logs: 93 columns of which 13 are used (only those are read), an unnamed first column
+    mapped with `=event_id`, a `userId` mapped by its own case — the same impressions as the
+    narrow file."""
+    import pandas as pd
+
+    text = _wide(HEADER + rows(40), extra=80, unnamed_id=True, case=True)
+    from artdash.results.read import parse_column_mapping
+
+    mapping = parse_column_mapping(["=event_id", "userId=member_id"])
+    if form == "parquet":
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        frame.columns = ["" if c.startswith("Unnamed") else c for c in frame.columns]
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        data, name = buffer.getvalue(), "log.parquet"
+    else:
+        data, name = text.encode(), "log.csv"
+    report = ingest(log, data, name, "tester", VARIANTS, QUALITY, mapping=mapping)
+    assert report.n_rows == 40
+    with log.engine.connect() as conn:
+        assert queries.count_impressions(conn) == 40
+    with pytest.raises(IngestError, match="has no column 'userid'"):
+        ingest(log, _wide(HEADER + rows(2, start=100), extra=3).encode(), "log.csv", "tester", VARIANTS, QUALITY,
+               mapping={"userid": "member_id"})
