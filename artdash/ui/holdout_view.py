@@ -36,7 +36,7 @@ def holdout_panel(ws: Workspace, key: str) -> None:
         st.metric("Lift of personalisation (all titles)", numbers.change(c.relative),
                   help="Served quality take rate over the holdout's, minus one; the interval below.")
         st.caption(f"Served members play {numbers.rate(overall.served.rate)} of impressions, held-out members "
-                   f"{numbers.rate(overall.holdout.rate)}: {verdict} the holdout, lift "
+                   f"{numbers.rate(overall.holdout.rate)}: {md(verdict)} the holdout, lift "
                    f"{numbers.change_range(c.interval.low, c.interval.high)}.")
     else:
         st.info(md(overall.note or "Not enough live traffic yet to compare the arms."))
