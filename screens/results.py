@@ -135,8 +135,9 @@ def review_section() -> None:
     review, trend = results_data.variant_review(overview, sel, control, confidence, method)
     results_review.method_note(review, totals, control)
     if review.thin:
-        st.warning("Not enough data to judge: " + "; ".join(f"{md(label(r.variant_id))} ({md(r.note)})"
-                                                            for r in review.thin) + ".")
+        st.warning("Not enough data to judge: " + "; ".join(
+            f"{md(label(r.variant_id))} ({md(r.note)}: {numbers.count(r.impressions)} impressions, "
+            f"{numbers.count(r.quality_plays)} quality plays)" for r in review.thin) + ".")
     low_q, _ = queries.quality_thresholds(overview.stamp)
     built = low_q if low_q is not None else ws.settings.quality_play_seconds
     mismatch = quality.threshold_note(queries.quality_thresholds(overview.stamp), ws.settings.quality_play_seconds)

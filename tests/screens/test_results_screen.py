@@ -419,6 +419,9 @@ def test_a_variant_without_quality_plays_shows_its_condition_under_every_method(
         assert_clean(at)
         condition = f"no quality plays yet for #{silent}: the lift cannot be estimated"
         assert any("Not enough data to judge" in w.value and condition in shown(w.value) for w in at.warning), kind
+        # with its counts: a reader sees how thin it is (it said only "#63 astronaut (control)")
+        assert any(re.search(condition.replace(":", r"\:?").replace(".", r"\.") + r": [\d,]+ impressions, 0 quality "
+                             "plays", shown(w.value)) for w in at.warning), kind
         table = at.dataframe[0].value
         assert condition in table["note"].tolist()
         assert table.loc[table["note"] == condition, "lift vs control"].tolist() == ["—"]
