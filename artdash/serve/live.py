@@ -131,9 +131,27 @@ def change_rate(results: Engine, since: datetime, until: datetime) -> ChangeRate
     return ChangeRate(int(repeats), int(changes), int(members), distribution, top_frame)
 
 
+MIN_SPAN = timedelta(minutes=10)   # a few decisions a second apart still get a readable axis
+
+
+def data_span(results: Engine, since: datetime, until: datetime) -> tuple[datetime, datetime] | None:
+    """The first and last decision in the window (None: none)."""
+    with results.connect() as conn:
+        low, high = conn.execute(text("SELECT MIN(at_ms), MAX(at_ms) FROM decisions WHERE at_ms >= :since "
+                                      "AND at_ms <= :until"),
+                                 {"since": epoch_ms(since), "until": epoch_ms(until)}).one()
+    return (_at(low), _at(high)) if low is not None else None
+
+
 def live_traffic(results: Engine, since: datetime, until: datetime, bucket_seconds: int | None = None) -> LiveTraffic:
-    """The decision log between ``since`` and ``until`` (a product manager's live view)."""
-    bucket = int(bucket_seconds or bucket_for(until - since))
+    """The decision log between ``since`` and ``until`` (a product manager's live view), in
+    buckets sized to the span the decisions cover (one busy minute in a 24-hour window is read
+    in 10-second buckets, not one 15-minute bar)."""
+    if bucket_seconds is None:
+        span = data_span(results, since, until)
+        covered = max(span[1] - span[0], MIN_SPAN) if span is not None else until - since
+        bucket_seconds = bucket_for(covered)
+    bucket = int(bucket_seconds)
     params = {"since": epoch_ms(since), "until": epoch_ms(until), "bucket": bucket * 1000}
     with results.connect() as conn:
         n, joined, plays, late = conn.execute(_TOTALS, params).one()

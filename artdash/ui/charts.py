@@ -230,23 +230,39 @@ def runs_side_by_side(both: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def time_axis(at: pd.Series, bucket_seconds: int) -> dict:
+    """An x axis over buckets of ``bucket_seconds`` starting at ``at``: at least a dozen buckets
+    wide (one bucket is a bar, not the whole plot), ticks at whole clock times."""
+    if at.empty:
+        return {}
+    width = pd.Timedelta(seconds=bucket_seconds)
+    first, last = pd.Timestamp(at.min()), pd.Timestamp(at.max()) + width
+    spare = max(width * 12 - (last - first), pd.Timedelta(0)) / 2
+    fmt = "%H:%M:%S" if bucket_seconds < 60 else "%H:%M" if bucket_seconds < 6 * 3600 else "%b %d"
+    return {"range": [first - spare, last + spare], "tickformat": fmt, "hoverformat": "%Y-%m-%d %H:%M:%S"}
+
+
+def _bar_width(bucket_seconds: int) -> float:
+    return bucket_seconds * 1000 * 0.9          # milliseconds on a date axis
+
+
 @plain_text
 def live_decisions(per_bucket: pd.DataFrame, bucket_seconds: int) -> go.Figure:
     """The service's decisions per second over time, with the share whose outcome arrived."""
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=per_bucket["at"], y=per_bucket["decisions per second"], name="decisions per second",
-                         marker={"color": "#8ab4f8"}))
+    fig.add_trace(go.Bar(x=per_bucket["at"] + pd.Timedelta(seconds=bucket_seconds / 2),
+                         y=per_bucket["decisions per second"], name="decisions per second",
+                         width=_bar_width(bucket_seconds), marker={"color": "#8ab4f8"}))
     joined = per_bucket["outcomes"] / per_bucket["decisions"].where(per_bucket["decisions"] > 0)
-    fig.add_trace(go.Scatter(x=per_bucket["at"], y=joined, name="outcomes joined", yaxis="y2", mode="lines+markers",
-                             line={"color": "#f6c343"}))
+    fig.add_trace(go.Scatter(x=per_bucket["at"] + pd.Timedelta(seconds=bucket_seconds / 2), y=joined,
+                             name="outcomes joined", yaxis="y2", mode="lines+markers", line={"color": "#f6c343"}))
     fig.update_layout(title={"text": "Decisions per second", "subtitle": {"text": f"per {_span(bucket_seconds)}; "
                                                                               "line: share with an outcome"}},
                       height=330, margin={"l": 10, "r": 10, "t": 75, "b": 10},
                       yaxis={"title": "decisions / s", "rangemode": "tozero"},
-                      yaxis2={"title": "outcomes joined", "overlaying": "y", "side": "right", "tickformat": AXIS_RATE_D3,
-                              "hoverformat": RATE_D3,
-                              "range": [0, 1.05]},
-                      legend=LEGEND_BELOW)
+                      yaxis2={"title": "outcomes joined", "overlaying": "y", "side": "right", "tickformat": ".0%",
+                              "hoverformat": RATE_D3, "range": [0, 1.05]},
+                      xaxis=time_axis(per_bucket["at"], bucket_seconds), legend=LEGEND_BELOW)
     return fig
 
 
@@ -255,11 +271,12 @@ def versions_over_time(by_version: pd.DataFrame, bucket_seconds: int) -> go.Figu
     """Which policy and trained version made the decisions, over time (stacked)."""
     fig = go.Figure()
     for (policy, version), rows in by_version.groupby(["policy", "version"], sort=True):
-        fig.add_trace(go.Bar(x=rows["at"], y=rows["decisions"], name=f"{policy} v{version}"))
+        fig.add_trace(go.Bar(x=rows["at"] + pd.Timedelta(seconds=bucket_seconds / 2), y=rows["decisions"],
+                             width=_bar_width(bucket_seconds), name=f"{policy} v{version}"))
     fig.update_layout(barmode="stack", title={"text": "Decisions by policy version",
                                               "subtitle": {"text": f"per {_span(bucket_seconds)}"}},
                       height=330, margin={"l": 10, "r": 10, "t": 75, "b": 10}, yaxis={"title": "decisions"},
-                      legend=LEGEND_BELOW)
+                      xaxis=time_axis(by_version["at"], bucket_seconds), legend=LEGEND_BELOW)
     return fig
 
 

@@ -31,6 +31,7 @@ from artdash.workspace import Workspace
 
 WINDOWS = {"Last hour": timedelta(hours=1), "Last 24 hours": timedelta(hours=24), "Last 7 days": timedelta(days=7),
            "Last 30 days": timedelta(days=30)}
+SHORT = {"Last hour": "1 h", "Last 24 hours": "24 h", "Last 7 days": "7 d", "Last 30 days": "30 d"}
 REWARD_WINDOW = timedelta(seconds=ServiceSettings().reward_window_seconds)
 
 
@@ -62,7 +63,11 @@ def traffic_panel(ws: Workspace, key: str) -> None:
     row = st.container(horizontal=True, gap="large")     # wraps on a narrow screen, never cuts a number
     c = [row] * 5
     c[0].metric("Decisions", f"{live.decisions:,}", help=f"made by the service in the {window.lower()}")
-    c[1].metric("Per second", f"{live.decisions / seconds:,.2f}", help="on average over the window")
+    per_second = live.decisions / seconds
+    c[1].metric(f"Per second ({SHORT[window]} average)",
+                f"{per_second:,.0f}" if per_second >= 10 else f"{per_second:.2f}" if per_second >= 0.1
+                else f"{per_second:.2g}",
+                help=f"{live.decisions:,} decisions over the {window.lower()} ({seconds:,.0f} s)")
     c[2].metric("Outcomes joined", _pct(live.joined_share),
                 help="decisions whose outcome (played or not) has arrived; the rest are pending or never reported")
     c[3].metric("Take rate", _pct(live.plays / live.with_outcome if live.with_outcome else float("nan")),

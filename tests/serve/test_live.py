@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -79,3 +80,27 @@ def test_buckets_keep_a_chart_readable():
     assert bucket_for(timedelta(minutes=30)) == 10
     assert bucket_for(timedelta(hours=24)) == 900
     assert bucket_for(timedelta(days=30)) == 6 * 3600
+
+
+def test_a_little_traffic_in_a_long_window_gets_buckets_of_its_own_span(service, frozen_clock):
+    """Daily use: a minute of decisions seen through the 24-hour window used to be one 15-minute
+    bar filling the plot, with ticks like 23:29:59.9996 and a share axis in 36.942%; the buckets
+    now come from the span the decisions cover, the axis is a dozen buckets wide at least, ticks
+    at whole clock times, and the share axis in whole percents."""
+    from artdash.ui import charts
+
+    client = LocalClient(service)
+    titles = sorted(t for t, c in service.snapshot.candidates.items() if c)
+    for second in range(0, 60, 5):
+        clock.freeze(frozen_clock + timedelta(seconds=second))
+        client.decide({"id": f"m-{second}", "tastes": {}}, titles)
+    until = frozen_clock + timedelta(hours=12)
+    live = live_traffic(service.results, until - timedelta(hours=24), until)
+    assert live.bucket_seconds == 10                               # not 900
+    assert live.per_bucket["decisions"].sum() == live.decisions == 12 * len(titles)
+    figure = charts.live_decisions(live.per_bucket, live.bucket_seconds)
+    low, high = (pd.Timestamp(x) for x in figure.layout.xaxis.range)
+    assert high - low >= pd.Timedelta(seconds=12 * live.bucket_seconds)
+    assert figure.layout.xaxis.tickformat == "%H:%M:%S" and figure.layout.yaxis2.tickformat == ".0%"
+    versions = charts.versions_over_time(live.by_version, live.bucket_seconds)
+    assert versions.layout.xaxis.tickformat == "%H:%M:%S"
