@@ -32,8 +32,11 @@ except ArtdashError as exc:
 
 with ws.session() as s:
     promoted, promotion = lab_store.current_policy(s)
-served = resources.served_view().timeline.at(clock.now())   # cached with Preview's: not reloaded each rerun
+view = resources.served_view()                                # cached with Preview's: not reloaded each rerun
+served = view.timeline.at(clock.now())
 serving = f"{lab.POLICY_LABELS[served.name]}" + (f" v{served.version}" if served.trained else ", untrained")
+if view.held_out is not None:
+    serving += f" to all but the holdout ({view.held_out.holdout.describe()})"
 if promoted:
     st.caption(f"The decision service serves **{md(serving)}** (promoted by {md(promotion.by)} on "
                f"{promotion.at:%Y-%m-%d %H:%M}); Preview shows it, and offline evaluation scores it as served.")
