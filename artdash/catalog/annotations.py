@@ -36,6 +36,13 @@ def rendition(data: bytes, box: tuple[int, int] = ANNOTATION_BOX) -> np.ndarray:
 def apply_annotations(session: Session, variant: Variant, notes: StillAnnotations,
                       keep_focal: bool = False) -> None:
     """Store ``notes`` on the variant and suggest the tags they support (pending, unless already decided)."""
+    store_annotations(variant, notes, keep_focal)
+    suggest_from_annotations(session, variant, notes)
+
+
+def store_annotations(variant: Variant, notes: StillAnnotations, keep_focal: bool = False) -> None:
+    """Put ``notes`` (faces, focal point, cast shot …) on the variant's row (a new one: before
+    its first flush, so an upload is stored once, as version 1)."""
     variant.faces = [f.as_list() for f in notes.faces]
     stored = notes.as_json()
     if keep_focal and variant.focal_x is not None:
@@ -43,6 +50,10 @@ def apply_annotations(session: Session, variant: Variant, notes: StillAnnotation
     else:
         variant.focal_x, variant.focal_y = notes.composition.focal_x, notes.composition.focal_y
     variant.annotations = stored
+
+
+def suggest_from_annotations(session: Session, variant: Variant, notes: StillAnnotations) -> None:
+    """Suggest the visual tags ``notes`` support (pending, unless already decided)."""
     decided = {s.tag_id for s in session.scalars(select(TagSuggestion).where(TagSuggestion.variant_id == variant.id))}
     for tag_name, reason in notes.suggested_tags():
         tag = find_tag(session, "visual", tag_name)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from artdash.access.auth import authorize
-from artdash.catalog.annotations import apply_annotations, rendition
+from artdash.catalog.annotations import rendition, store_annotations, suggest_from_annotations
 from artdash.catalog.taxonomy import find_tag
 from artdash.catalog.text import label_from_name, printable
 from artdash.catalog.titles import title_row
@@ -121,6 +121,10 @@ def ingest_image(session: Session, store: MediaStore, title_id: int, file_name: 
         warnings=warnings, near_duplicate_of_id=twin.variant_id if twin else None, created_by=actor,
         updated_by=actor,
     )
+    # faces, focal point and cast shot, read off the thumbnail-sized rendition already made —
+    # set before the row is first written, so a fresh upload is version 1
+    notes = annotations or annotate_still(rendition(image.thumbnail))
+    store_annotations(variant, notes)
     session.add(variant)
     session.flush()
     for tag_name, reason in suggest_visual_tags(f):
@@ -128,8 +132,7 @@ def ingest_image(session: Session, store: MediaStore, title_id: int, file_name: 
         if tag is not None:
             session.add(TagSuggestion(variant_id=variant.id, tag_id=tag.id, reason=reason))
     session.flush()
-    # faces, focal point and cast shot, read off the thumbnail-sized rendition already made
-    apply_annotations(session, variant, annotations or annotate_still(rendition(image.thumbnail)))
+    suggest_from_annotations(session, variant, notes)
     return UploadResult(file_name=image.display_name, accepted=True, variant_id=variant.id,
                         warnings=tuple(warnings), notes=image.notes, near_duplicate=twin,
                         width=image.width, height=image.height)

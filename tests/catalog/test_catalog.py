@@ -419,3 +419,15 @@ def test_cast_keeps_the_billing_order_the_editor_typed(ws):
     with ws.session() as s:
         assert catalog.get_title(s, title.id).cast == ("Mia Berg", "Zoe Adams")
         assert next(t for t in catalog.list_titles(s) if t.id == title.id).cast == ("Mia Berg", "Zoe Adams")
+
+
+def test_a_fresh_upload_is_version_1(ws):
+    """Daily use: an upload used to show "version 2" (its annotations were a second write)."""
+    import artimages
+
+    with ws.transaction() as s:
+        title = catalog.create_title(s, name="Fresh", actor="local-admin")
+        result = catalog.ingest_image(s, ws.store, title.id, "still.jpg", artimages.jpeg(seed=41), "local-admin")
+    with ws.session() as s:
+        (variant,) = catalog.list_variants(s, title.id)
+    assert result.accepted and variant.version == 1 and variant.annotations
