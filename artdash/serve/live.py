@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select, text
 
@@ -170,6 +171,43 @@ def live_traffic(results: Engine, since: datetime, until: datetime, bucket_secon
                            columns=["version", "policy", "trained at", "decisions trained on", "note"])
     return LiveTraffic(aware(since), aware(until), bucket, int(n), int(joined), int(plays), int(late), per_bucket,
                        who, trained, change_rate(results, since, until))
+
+
+@dataclass(frozen=True)
+class RewardToModel:
+    """From an outcome's arrival to the first version the service trained after it (which
+    learnt it): over the outcomes that arrived in a window."""
+
+    outcomes: int
+    learnt: int                        # … of which a version has learnt
+    median_seconds: float | None
+    p90_seconds: float | None
+
+    @property
+    def waiting(self) -> int:
+        """Outcomes no version has learnt yet (the next retrain will)."""
+        return self.outcomes - self.learnt
+
+
+def reward_to_model(results: Engine, since: datetime, until: datetime, limit: int = 200_000) -> RewardToModel:
+    """How long the service took to learn what members did: for each outcome that arrived in
+    the window (the latest ``limit``), the wait until the first version trained from live
+    traffic after it."""
+    window = {"since": epoch_ms(since), "until": epoch_ms(until), "limit": limit}
+    with results.connect() as conn:
+        arrived = np.array([r[0] for r in conn.execute(text(
+            "SELECT at_ms FROM outcomes WHERE at_ms >= :since AND at_ms <= :until ORDER BY at_ms DESC LIMIT :limit"),
+            window)], dtype=np.int64)
+        trained = np.array(sorted(epoch_ms(aware(t)) for (t,) in conn.execute(
+            select(policy_models.c.trained_at).where(policy_models.c.source == "live"))), dtype=np.int64)
+    if not len(arrived):
+        return RewardToModel(0, 0, None, None)
+    at = np.searchsorted(trained, arrived, side="left")
+    learnt = at < len(trained)
+    waits = (trained[at[learnt]] - arrived[learnt]) / 1000.0
+    if not len(waits):
+        return RewardToModel(len(arrived), 0, None, None)
+    return RewardToModel(len(arrived), int(learnt.sum()), float(np.median(waits)), float(np.quantile(waits, 0.9)))
 
 
 def last_decision_at(results: Engine) -> datetime | None:

@@ -12,7 +12,7 @@ import streamlit as st
 from artdash import clock, export, numbers
 from artdash.policy import registry
 from artdash.policy.registry import LABELS
-from artdash.serve.live import last_decision_at, live_traffic
+from artdash.serve.live import last_decision_at, live_traffic, reward_to_model
 from artdash.serve.service import ServiceSettings
 from artdash.serve.shadow import (
     MIN_RESOLVED,
@@ -41,6 +41,12 @@ def _pct(x: float) -> str:
 
 def _pp(x: float) -> str:
     return "–" if x != x else f"{x * 100:+.2f} pp"
+
+
+def _wait(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    return f"{seconds:,.0f} s" if seconds < 120 else f"{seconds / 60:,.1f} min"
 
 
 def traffic_panel(ws: Workspace, key: str) -> None:
@@ -76,6 +82,18 @@ def traffic_panel(ws: Workspace, key: str) -> None:
                 help="when a member sees a title again, how often its image is not the one they saw before")
     if live.late:
         st.caption(f"{live.late:,} outcomes arrived after the reward window: kept and flagged, not counted as plays.")
+    learnt = reward_to_model(ws.results_engine, until - WINDOWS[window], until)
+    if learnt.median_seconds is not None:
+        st.caption(f"**Reward to model**: half of the outcomes that arrived in the {md(window.lower())} were learnt "
+                   f"by a new version within {md(_wait(learnt.median_seconds))}, 90 % within "
+                   f"{md(_wait(learnt.p90_seconds))} ({learnt.learnt:,} of {learnt.outcomes:,}; "
+                   f"{learnt.waiting:,} wait for the next retrain — `--retrain-every` outcomes or "
+                   "`--retrain-seconds`, whichever comes first). A new version reaches members at their next "
+                   "sticky window.")
+    elif learnt.outcomes:
+        st.caption(f"**Reward to model**: none of the {learnt.outcomes:,} outcomes in the {md(window.lower())} "
+                   "has been learnt yet — the service retrains after `--retrain-every` outcomes or "
+                   "`--retrain-seconds`.")
     st.plotly_chart(charts.live_decisions(live.per_bucket, live.bucket_seconds), width="stretch", key=f"{key}_rate")
     st.plotly_chart(charts.versions_over_time(live.by_version, live.bucket_seconds), width="stretch",
                     key=f"{key}_versions")

@@ -104,3 +104,24 @@ def test_a_little_traffic_in_a_long_window_gets_buckets_of_its_own_span(service,
     assert figure.layout.xaxis.tickformat == "%H:%M:%S" and figure.layout.yaxis2.tickformat == ".0%"
     versions = charts.versions_over_time(live.by_version, live.bucket_seconds)
     assert versions.layout.xaxis.tickformat == "%H:%M:%S"
+
+
+def test_reward_to_model_is_the_wait_from_an_outcome_to_the_first_version_that_learnt_it(service, frozen_clock):
+    from artdash.serve.live import reward_to_model
+
+    client = LocalClient(service)
+    titles = sorted(t for t, c in service.snapshot.candidates.items() if c)
+    events = []
+    for second in (0, 10, 20):                          # outcomes arrive at 0, 10 and 20 s
+        clock.freeze(frozen_clock + timedelta(seconds=second))
+        answer = client.decide({"id": f"m-{second}", "tastes": {"genre:comedy": 0.5}}, titles[:2])
+        client.outcomes([{"event_id": d["event_id"], "played": True, "play_seconds": 900}
+                         for d in answer["decisions"]])
+        events += answer["decisions"]
+    until = frozen_clock + timedelta(minutes=5)
+    assert reward_to_model(service.results, frozen_clock, until).learnt == 0
+    clock.freeze(frozen_clock + timedelta(seconds=50))
+    service.learn_now()                                 # one version, trained at 50 s: waits 50, 40, 30 s
+    found = reward_to_model(service.results, frozen_clock, until)
+    assert (found.outcomes, found.learnt, found.waiting) == (len(events), len(events), 0)
+    assert found.median_seconds == pytest.approx(40.0) and found.p90_seconds == pytest.approx(50.0)   # 2 titles each
