@@ -28,18 +28,26 @@ class CatalogNames:
     """Ids by folded title name, and by (title id, folded variant label)."""
     titles: dict[str, tuple[int, ...]] = field(default_factory=dict)
     variants: dict[tuple[int, str], tuple[int, ...]] = field(default_factory=dict)
+    title_names: dict[int, str] = field(default_factory=dict)       # id → name (messages say it)
+
+    def title_of(self, title_id: int) -> str:
+        """How a message names a title: "'Harbour Lights' (#3)", or "#3"."""
+        name = self.title_names.get(int(title_id))
+        return f"{name!r} (#{title_id})" if name else f"#{title_id}"
 
     @classmethod
     def build(cls, titles: Iterable[tuple[int, str]], variants: Iterable[tuple[int, int, str]]) -> CatalogNames:
         """From (title id, name) and (variant id, title id, label) rows."""
         by_name: dict[str, list[int]] = {}
+        named: dict[int, str] = {}
         for title_id, name in titles:
             by_name.setdefault(fold(name), []).append(int(title_id))
+            named[int(title_id)] = str(name)
         by_label: dict[tuple[int, str], list[int]] = {}
         for variant_id, title_id, label in variants:
             by_label.setdefault((int(title_id), fold(label)), []).append(int(variant_id))
         return cls({k: tuple(sorted(v)) for k, v in by_name.items()},
-                   {k: tuple(sorted(v)) for k, v in by_label.items()})
+                   {k: tuple(sorted(v)) for k, v in by_label.items()}, named)
 
 
 def _whole(values: pd.Series) -> pd.Series:
@@ -87,11 +95,12 @@ def resolve_variants(column: pa.ChunkedArray, titles: np.ndarray,
             if len(found) == 1:
                 answers[(title, label)] = (float(found[0]), None)
             elif found:
-                answers[(title, label)] = (np.nan, f"the image label {label!r} matches {len(found)} images of title "
-                                                   f"{title} (ids {', '.join(map(str, found))}); use the id")
+                answers[(title, label)] = (np.nan, f"the image label {label!r} matches {len(found)} images of "
+                                                   f"{names.title_of(title)} (ids {', '.join(map(str, found))}); "
+                                                   "use the id")
             else:
-                answers[(title, label)] = (np.nan, f"unknown image label {label!r} for title {title}; use the "
-                                                   "variant's id or its exact label")
+                answers[(title, label)] = (np.nan, f"unknown image label {label!r} for {names.title_of(title)}; "
+                                                   "use the variant's id or its exact label")
         for row, title, label in zip(named.tolist(), pairs["title"].tolist(), pairs["label"].tolist()):
             value, problem = answers[(title, label)]
             ids[row] = value

@@ -54,9 +54,10 @@ def test_a_name_that_matches_nothing_or_several_is_refused_on_its_line(log):
     assert problems[3] == ("title_id", "unknown title name 'Harbor Lights' (not in the catalog); use the title's "
                                        "id or its exact name")
     assert problems[4][0] == "title_id" and "matches 2 titles (ids 3, 4); use the id" in problems[4][1]
-    assert problems[5][0] == "variant_id" and "matches 2 images of title 1 (ids 12, 13)" in problems[5][1]
-    assert problems[6] == ("variant_id", "unknown image label 'Sunset' for title 1; use the variant's id or its "
-                                         "exact label")
+    # the title as the catalog names it (the file named it; "title 1" said nothing to its author)
+    assert problems[5][0] == "variant_id" and "matches 2 images of 'Harbour Lights' (#1) (ids 12, 13)" in problems[5][1]
+    assert problems[6] == ("variant_id", "unknown image label 'Sunset' for 'Harbour Lights' (#1); use the variant's "
+                                         "id or its exact label")
     assert 2 not in problems
     assert totals(log) == {}  # nothing imported
 
