@@ -11,6 +11,7 @@ from PIL import Image
 from artdash import numbers, stats
 from artdash.catalog import VariantView
 from artdash.media.images.crops import SLOT_RATIOS, crop_around
+from artdash.media.images.faces import shot_label
 from artdash.media.images.overlay import cut
 from artdash.ui import widgets
 from artdash.ui.gallery import TitlePage
@@ -51,7 +52,7 @@ def render(page: TitlePage) -> None:
             else:
                 st.caption("No real traffic yet.")
             notes = v.annotations
-            st.caption(f"{md(notes.get('cast_shot', 'not annotated'))} · {md(notes.get('face_count', 0))} face(s) · "
+            st.caption(f"{md(shot_label(notes.get('cast_shot', 'not annotated')))} · {md(notes.get('face_count', 0))} face(s) · "
                        f"{md(notes.get('placement', '—'))}  \nbrightness {v.brightness:.2f} · contrast {v.contrast:.2f} · "
                        f"colourful {v.colourfulness:.0f} · warmth {v.warmth:+.2f}")
             widgets.tag_chips(v.tags)

@@ -13,6 +13,7 @@ from artdash.catalog.eligibility import set_eligibility
 from artdash.catalog.misleading import misleading
 from artdash.catalog.taxonomy import FacetView
 from artdash.errors import ArtdashError
+from artdash.media.images.faces import shot_label
 from artdash.ui import state, widgets
 from artdash.ui.eligibility import rule_inputs
 from artdash.ui.focal import focal_picker
@@ -267,7 +268,7 @@ def focal_and_crops(page: TitlePage, v: catalog.VariantView) -> None:
     data = thumbnail.read_bytes()
     notes = v.annotations
     if notes:
-        st.caption(f"{md(notes.get('face_count', 0))} face(s), {md(notes.get('cast_shot', '?'))}; focal point from "
+        st.caption(f"{md(notes.get('face_count', 0))} face(s), {md(shot_label(notes.get('cast_shot', '?')))}; focal point from "
                    f"{md(notes.get('focal_source', '?'))}, {md(notes.get('placement', ''))}")
     fx, fy = focal_picker(f"gallery-focal-{v.id}-{v.version}", data, (v.width, v.height), v.focal_point, v.faces)
     c1, c2 = st.columns(2)

@@ -99,7 +99,7 @@ def test_uploads_are_annotated_and_suggest_cast_shot_tags(ws):
     with ws.session() as s:
         face, rocket = (catalog.get_variant(s, r.variant_id) for r in report.results)
     assert len(face.faces) == 1 and face.annotations["cast_shot"] in ("close-up", "one person")
-    assert rocket.faces == () and rocket.annotations["cast_shot"] == "no people"
+    assert rocket.faces == () and rocket.annotations["cast_shot"] == "no face found"
     assert rocket.annotations["focal_source"] == "saliency"
 
 

@@ -14,7 +14,7 @@ def test_discover_lists_ranked_candidates_and_adds_the_chosen_ones(run, clip, tm
     listed = run("discover", "Orbit", str(clip.path), "--top", "5")
     assert listed.exit_code == 0, listed.output
     assert "640×360 H264" in listed.output and "3 shots" in listed.output
-    assert "shot kind" in listed.output and "no people" in listed.output
+    assert "shot kind" in listed.output and "no face found" in listed.output
     added = run("discover", "Orbit", str(clip.path), "--add", "1,2", "--ratio", "2:3", "--keep-video")
     assert added.exit_code == 0, added.output
     assert added.output.count("draft variant #") == 2 and "crops #" in added.output

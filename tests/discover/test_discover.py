@@ -53,7 +53,7 @@ def test_the_astronaut_shot_has_her_face_boxed_and_the_focal_point_on_it(sheet):
     assert ("close-up face" in dict(notes.suggested_tags())) == (notes.cast_shot == "close-up")
     # texture photographs have no faces and take their focal point from saliency
     texture = next(c for c in sheet.candidates if c.shot == 12)
-    assert texture.annotations.cast_shot == "no people" and texture.annotations.composition.source == "saliency"
+    assert texture.annotations.cast_shot == "no face found" and texture.annotations.composition.source == "saliency"
 
 
 def test_the_candidate_is_a_full_size_jpeg_of_that_frame(sheet):
@@ -239,3 +239,12 @@ def test_frames_that_grow_past_the_limit_mid_stream_are_never_decoded(clip, tmp_
     sheet = find_candidates(path, "grow.mkv")
     assert sheet.frames_decoded == 60 and sheet.candidates
     assert "larger than 4K UHD" in sheet.warning and "breaks off at 00:05.9" in sheet.warning
+
+
+def test_a_still_without_a_detected_face_says_what_the_detector_found():
+    """Daily use: "no people" stated a fact about the picture the detector cannot know (a face
+    clearly visible was labelled so); it says "no face found" — also for stills stored before."""
+    from artdash.media.images.faces import cast_shot, shot_label
+
+    assert cast_shot(()) == "no face found"
+    assert shot_label("no people") == "no face found" and shot_label("two-shot") == "two-shot"

@@ -66,10 +66,22 @@ def detect_faces(rgb: np.ndarray) -> tuple[Face, ...]:
     return tuple(sorted(faces, key=lambda f: -f.area))
 
 
+NO_FACE = "no face found"
+# What earlier versions stored for a still without a detected face: a fact about the picture
+# the detector cannot know (a face turned away, too small, in profile). Shown as NO_FACE.
+LEGACY_SHOTS = {"no people": NO_FACE}
+
+
+def shot_label(stored: object) -> str:
+    """A stored cast shot as it is shown (an old "no people" says what the detector found)."""
+    return LEGACY_SHOTS.get(str(stored), str(stored))
+
+
 def cast_shot(faces: tuple[Face, ...]) -> str:
-    """How many people the still shows, as editors say it: close-up, two-shot, group, people or no people."""
+    """What the face detector found, as editors name shots: close-up, one person, two-shot,
+    group — or "no face found" (which is not "no people": a face can be missed)."""
     if not faces:
-        return "no people"
+        return NO_FACE
     if len(faces) == 1:
         return "close-up" if faces[0].h >= 0.25 else "one person"
     return "two-shot" if len(faces) == 2 else "group"
