@@ -19,8 +19,8 @@ Estimators (value = expected reward per impression under the target policy):
   unbiased if either the propensities or the reward model are right.
 
 Intervals are analytic (normal approximation over rounds; the delta method for SNIPS; Wilson
-for replay) at the given confidence; DR's, which can stray outside what a rate can be, is
-clipped to [0, 1] and says so. Effective sample size ``(Σw)² / Σw²`` says how many uniformly weighted
+for replay) at the given confidence; IPS's, SNIPS's, DM's and DR's, which can stray outside
+what a rate can be, are clipped to [0, 1] and say so. Effective sample size ``(Σw)² / Σw²`` says how many uniformly weighted
 rounds the estimate is worth; a policy that puts probability on actions the logger never
 took is warned about, and with too little overlap its estimates are withheld.
 """
@@ -283,20 +283,29 @@ def evaluate(data: LoggedData, target: np.ndarray, predicted: np.ndarray | Rewar
         if withhold:
             out.append(Estimate(name, None, None, None, ess, None, reason))
         else:
-            out.append(Estimate(name, *found[name], ess, None, note))
+            out.append(_as_rate(name, found[name], ess, note))
     if predicted is not None:
         dm_note = ("" if isinstance(predicted, RewardPredictions)
                    else "the interval ignores reward-model error; trust it only as far as the model")
-        out.append(Estimate("DM", *found["DM"], float(len(data)), None, dm_note))
+        out.append(_as_rate("DM", found["DM"], float(len(data)), dm_note))
         if withhold:
             out.append(Estimate("DR", None, None, None, ess, None, reason))
         else:
-            value, low, high = found["DR"]
-            clipped = (min(max(value, 0.0), 1.0), max(low, 0.0), min(high, 1.0))
-            if clipped != (value, low, high):
-                note = "; ".join(n for n in (note, "clipped to [0, 1] (a rate cannot leave it)") if n)
-            out.append(Estimate("DR", *clipped, ess, None, note))
+            out.append(_as_rate("DR", found["DR"], ess, note))
     return out
+
+
+CLIPPED = "clipped to [0, 1] (a rate cannot leave it)"
+
+
+def _as_rate(name: str, found: tuple[float, float, float], ess: float | None, note: str) -> Estimate:
+    """An estimate of a rate with its value and interval inside [0, 1] — saying so when the
+    formula strayed outside (a normal interval on few rewards reaches below 0)."""
+    value, low, high = found
+    clipped = (min(max(value, 0.0), 1.0), min(max(low, 0.0), 1.0), max(min(high, 1.0), 0.0))
+    if clipped != (value, low, high):
+        note = "; ".join(n for n in (note, CLIPPED) if n)
+    return Estimate(name, *clipped, ess, None, note)
 
 
 # --- reward model --------------------------------------------------------------------------------

@@ -149,6 +149,26 @@ def test_doubly_robust_is_clipped_to_what_a_rate_can_be_and_says_so():
     assert 0 <= dr.low <= dr.value <= dr.high <= 1 and "clipped to [0, 1]" in dr.note
 
 
+def test_ips_snips_and_dm_intervals_never_leave_what_a_rate_can_be():
+    """Real logs: few rewards, a policy far from the logger — a normal interval reaches below 0
+    (the editor's pick on a public log: IPS [−0.00697, 0.0407]). Clipped to [0, 1], said in the note."""
+    rng = np.random.default_rng(7)
+    n = 600
+    action = rng.integers(0, 5, n)
+    reward = np.zeros(n)
+    reward[rng.choice(np.flatnonzero(action == 0), 2, replace=False)] = 1.0   # two rewards in 600 rounds
+    data = ope.LoggedData(action=action, reward=reward, propensity=np.full(n, 0.2), n_actions=np.full(n, 5))
+    target = np.tile([1.0, 0, 0, 0, 0], (n, 1))
+    raw_low = ope.ips(data, target)[1]
+    assert raw_low < 0                                    # the formula strays …
+    predicted = np.full((n, 5), 0.004)
+    for e in ope.evaluate(data, target, predicted):
+        if e.estimator in ("IPS", "SNIPS", "DM", "DR") and e.low is not None:
+            assert 0 <= e.low <= e.value <= e.high <= 1, e     # … the page never does
+    [ips] = [e for e in ope.evaluate(data, target, predicted) if e.estimator == "IPS"]
+    assert ips.low == 0.0 and "clipped to [0, 1]" in ips.note
+
+
 def adaptive_log(seed, n=4000, batch=500, groups=4, k=4, exploration=0.1):
     """A log collected the way the service collects one: a policy learns from its own traffic in
     versions (every `batch` rounds it serves the greedy choice per group on what it has seen,
