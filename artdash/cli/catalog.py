@@ -210,6 +210,29 @@ def variants_status(status, variant_ids, title_ref, from_status):
     click.echo(f"{changed:,} variant(s) now {status}" + (f" ({already:,} already were)" if already else ""))
 
 
+@variants.command("pick")
+@click.argument("title_ref", metavar="TITLE")
+@click.argument("variant", required=False, type=int, metavar="VARIANT_ID")
+@click.option("--clear", is_flag=True, help="Clear the title's pick (the editor's-pick policy then shows its first active variant).")
+def variants_pick(title_ref, variant, clear):
+    """Make VARIANT_ID the editor's pick of TITLE (an id or an exact name) — the image the
+    editor's-pick policy shows and Results' default control — as the gallery's star does.
+
+    \b
+    artdash variants pick "Harbour Lights" 14
+    artdash variants pick 3 --clear
+    """
+    if (variant is None) == (not clear):
+        raise click.UsageError("give the variant's id, or --clear")
+    ws = open_workspace()
+    with ws.transaction() as s:
+        title_id = _find_title_id(s, title_ref)
+        chosen = catalog.set_editors_pick(s, title_id, None if clear else variant, ws.settings.user)
+        name = catalog.get_title(s, title_id).name
+    click.echo(f"{name} (#{title_id}): " + (f"the editor's pick is now variant #{chosen}" if chosen is not None
+                                            else "no editor's pick"))
+
+
 @variants.command("where")
 @click.argument("variant_ids", nargs=-1, type=int)
 @click.option("--title", "title_ref", default=None, metavar="TITLE",

@@ -159,6 +159,17 @@ def test_variants_status_in_bulk(run, tmp_path):
     assert "0 variant(s) now active (1 already were)" in again.output
     refused = run("variants", "status", "draft", "1")
     assert refused.exit_code != 0 and "cannot become draft" in refused.output
+    # the editor's pick, as the gallery's star sets it
+    picked = run("variants", "pick", "harbour lights", "2")
+    assert picked.exit_code == 0 and "the editor's pick is now variant #2" in picked.output
+    other_title = run("title", "add", "Night Train")
+    assert other_title.exit_code == 0
+    wrong = run("variants", "pick", "Night Train", "2")
+    assert wrong.exit_code != 0 and "belongs to another title" in wrong.output
+    cleared = run("variants", "pick", "harbour lights", "--clear")
+    assert cleared.exit_code == 0 and "no editor's pick" in cleared.output
+    neither = run("variants", "pick", "harbour lights")
+    assert neither.exit_code == 2 and "give the variant's id, or --clear" in neither.output
 
 
 def test_title_import_from_a_manifest_and_a_folder(run, tmp_path):
