@@ -86,7 +86,6 @@ def results_report(title, experiment, method, confidence, control, days, fmt, ce
     import pandas as pd
 
     from artdash import numbers
-    from artdash.export import csv_bytes
     from artdash.results.review import title_review
 
     ws = open_workspace()
@@ -98,11 +97,7 @@ def results_report(title, experiment, method, confidence, control, days, fmt, ce
     review = title_review(ws, title, experiment=experiment, method=method, confidence=float(confidence),
                           control=control, days=days or None)
     frame = review.frame()
-    if fmt == "csv":
-        click.echo(csv_bytes(frame).decode(), nl=False)
-        return
-    if fmt == "json":
-        click.echo(frame.to_json(orient="records", indent=2))
+    if echo_frame(frame, fmt):
         return
     report = review.report
     click.echo(f"{review.title} (#{review.title_id}) — {frame['experiment'].iloc[0] if len(frame) else 'no data'}"
@@ -122,24 +117,32 @@ def results_report(title, experiment, method, confidence, control, days, fmt, ce
     } for r in report.rows]))
 
 
+def echo_frame(frame, fmt: str) -> bool:
+    """Print ``frame`` as CSV or JSON when ``fmt`` asks for one; False for a table (the caller's)."""
+    from artdash.export import csv_bytes
+
+    if fmt == "csv":
+        click.echo(csv_bytes(frame).decode(), nl=False)
+        return True
+    if fmt == "json":
+        click.echo(frame.to_json(orient="records", indent=2))
+        return True
+    return False
+
+
 def _holdout_report(ws, title, experiment, method, confidence, days, fmt) -> None:
     """`report --cells`: the live traffic as served against holdout."""
     import pandas as pd
 
     from artdash import numbers
     from artdash.errors import ValidationError
-    from artdash.export import csv_bytes
     from artdash.serve.holdout_readout import LIVE, holdout_table
 
     if experiment != LIVE:
         raise ValidationError("--cells reads the decision service's live traffic: add --experiment live (the "
                               "cells of other experiments are read by variant: drop --cells)")
     readout, frame = holdout_table(ws, title, method, confidence, days or None)
-    if fmt == "csv":
-        click.echo(csv_bytes(frame).decode(), nl=False)
-        return
-    if fmt == "json":
-        click.echo(frame.to_json(orient="records", indent=2))
+    if echo_frame(frame, fmt):
         return
     click.echo(f"Live traffic, served against holdout: {readout.holdout.describe()}.")
     click.echo(f"Method: {readout.method.describe(readout.confidence)}; members are the unit (clustered).")
