@@ -46,7 +46,10 @@ def served_probabilities(service, world, population):
     return out
 
 
-def test_the_service_learns_from_its_own_traffic_and_its_log_evaluates_honestly(tmp_path):
+def simulated_homepage(tmp_path, seed: int, members: int = 2000):
+    """A demo workspace, an API key for the simulated homepage, the lab's world over it, a
+    population drawn around every archetype and the hidden taste model: (ws, key, world,
+    population, taste)."""
     ws = Workspace.open(make_settings(tmp_path))
     load_demo(ws)
     with ws.transaction() as s:
@@ -54,8 +57,12 @@ def test_the_service_learns_from_its_own_traffic_and_its_log_evaluates_honestly(
     with ws.session() as s:
         world = load_world(s)
     config = LabConfig(mix={a: 1.0 for a, _ in world.archetypes})
-    population = draw_population(world, config.mix, 2000, config.noise_sd, seed=11)
-    taste = config.taste()
+    population = draw_population(world, config.mix, members, config.noise_sd, seed=seed)
+    return ws, key, world, population, config.taste()
+
+
+def test_the_service_learns_from_its_own_traffic_and_its_log_evaluates_honestly(tmp_path):
+    ws, key, world, population, taste = simulated_homepage(tmp_path, seed=11)
     # The whole run happens at one frozen instant: with sticky windows a new version would reach
     # members only at their next window (tests/serve/test_one_decision.py checks that); this
     # test is about learning, so every request is served the newest version (stickiness off).

@@ -9,17 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import select
+from test_closed_loop import simulated_homepage
 from test_http import serving
 from workspaces import make_settings
 
 from artdash import numbers
-from artdash.access.api_keys import create_key
 from artdash.access.auth import PermissionDenied, add_user
 from artdash.db.results_schema import decisions
 from artdash.decision.holdout import Holdout, current_holdout, member_draw, set_holdout
 from artdash.demo import load_demo
 from artdash.errors import ValidationError
-from artdash.lab import LabConfig, draw_population, load_world
 from artdash.results.service import impression_log
 from artdash.serve import DecisionService, HttpClient, ServiceSettings
 from artdash.serve.holdout_readout import holdout_readout
@@ -119,15 +118,7 @@ def test_live_traffic_reads_as_served_against_holdout_and_the_lift_covers_the_tr
     model): members in the holdout are within the sample-ratio bounds of the share, and the
     realised lift's interval (the readout's default: sequential, 95 %) covers the true lift of
     what the served arm was shown over the holdout's uniform pick, on the same traffic."""
-    ws = Workspace.open(make_settings(tmp_path))
-    load_demo(ws)
-    with ws.transaction() as s:
-        key = create_key(s, "local-admin", "simulated homepage", rate_per_second=100_000).secret
-    with ws.session() as s:
-        world = load_world(s)
-    config = LabConfig(mix={a: 1.0 for a, _ in world.archetypes})
-    population = draw_population(world, config.mix, 2000, config.noise_sd, seed=5)
-    taste = config.taste()
+    ws, key, world, population, taste = simulated_homepage(tmp_path, seed=5)
     try:
         with serving(tmp_path / "data", "--holdout", "0.3", "--retrain-every", "3000", "--flush-seconds", "20",
                      "--sticky-hours", "0") as (url, _):

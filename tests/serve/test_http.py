@@ -102,14 +102,20 @@ def announce_big_body(url: str, key: str):
     with socket.create_connection((host, int(port)), timeout=10) as conn:
         conn.sendall(f"POST /v1/decide HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
                      f"Content-Type: application/json\r\nContent-Length: {5 * 1024 * 1024}\r\n\r\n".encode())
-        reply = b""
-        while b"}}" not in reply:
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
+        reply = read_reply(conn)
     head, _, body = reply.partition(b"\r\n\r\n")
     return int(head.split()[1]), {}, json.loads(body)
+
+
+def read_reply(conn) -> bytes:
+    """What the server answered on a raw socket, up to the end of its JSON error body."""
+    reply = b""
+    while b"}}" not in reply:
+        part = conn.recv(65536)
+        if not part:
+            break
+        reply += part
+    return reply
 
 
 def send_chunked_until_answered(url: str, key: str, limit_bytes: int):
@@ -120,7 +126,6 @@ def send_chunked_until_answered(url: str, key: str, limit_bytes: int):
     host, port = url.removeprefix("http://").split(":")
     chunk = b"[" + b"1," * 32_000 + b"1"
     sent = 0
-    reply = b""
     with socket.create_connection((host, int(port)), timeout=10) as conn:
         conn.sendall(f"POST /v1/outcomes HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
                      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
@@ -132,11 +137,7 @@ def send_chunked_until_answered(url: str, key: str, limit_bytes: int):
                     break
         except (BrokenPipeError, ConnectionResetError):
             pass
-        while b"}}" not in reply:
-            part = conn.recv(65536)
-            if not part:
-                break
-            reply += part
+        reply = read_reply(conn)
     head, _, body = reply.partition(b"\r\n\r\n")
     if b"chunked" in head.lower():
         body = body.split(b"\r\n", 1)[1]
