@@ -12,6 +12,7 @@ from artdash.policy import registry
 from artdash.results import queries
 from artdash.results.service import impression_log
 from artdash.ui import charts, holdout_view, lab_views, live_view, resources, widgets
+from artdash.ui.calibration_view import calibration_panel
 from artdash.ui.numbers import count_column, rate_column
 from artdash.ui.text import md
 
@@ -221,7 +222,7 @@ with offline_tab:
         best = lab.ranking(table, "DR")
         suggestion = str(best["policy"].iloc[0]) if best["value"].notna().any() else None
         lab_views.promote_form(ws, sorted(set(table["policy"]), key=list(lab.POLICY_LABELS).index), "offline_tab", run_id,
-                     suggestion)
+                               suggestion, (table, where))
 
 
 # --- Live: the decision service's shadow mode and traffic -----------------------------------------
@@ -232,6 +233,7 @@ if live_tab.open:
         live_view.shadow_panel(ws)
         st.subheader("Live traffic")
         holdout_view.holdout_panel(ws, "lab_live")
+        calibration_panel(ws)
         live_view.traffic_panel(ws, "lab_live")
 
 

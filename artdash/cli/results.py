@@ -72,7 +72,11 @@ def results_import(file, mappings, skip_unknown):
               help="With --experiment live: the decision service's traffic as served against holdout — each "
                    "arm's members and take rate, the lift of personalisation with its interval, overall and per "
                    "title (TITLE optional), and the members' split against the holdout's share.")
-def results_report(title, experiment, method, confidence, control, days, fmt, cells):
+@click.option("--calibration", is_flag=True,
+              help="With --experiment live --cells: the calibration history instead — for each promotion, the "
+                   "lab's, the offline and the shadow estimate of the promoted policy beside the quality take rate "
+                   "it realised while it served, and whether each estimate's interval covered it.")
+def results_report(title, experiment, method, confidence, control, days, fmt, cells, calibration):
     """Print the A/B readout of TITLE (its id or exact name) as the Results page shows it: per
     variant the impressions, plays, quality take rate and the lift against the control with its
     interval, under one named method; a variant that cannot be judged says why in `note`.
@@ -82,6 +86,7 @@ def results_report(title, experiment, method, confidence, control, days, fmt, ce
       artdash results report "Harbour Lights"
       artdash results report 3 --experiment artwork-personalisation --method bayesian --format csv
       artdash results report --experiment live --cells
+      artdash results report --experiment live --cells --calibration --format csv
     """
     import pandas as pd
 
@@ -89,8 +94,13 @@ def results_report(title, experiment, method, confidence, control, days, fmt, ce
     from artdash.results.review import title_review
 
     ws = open_workspace()
+    if calibration and not cells:
+        raise click.UsageError("--calibration reads the live traffic: add --experiment live --cells")
     if cells:
-        _holdout_report(ws, title, experiment, method, float(confidence), days, fmt)
+        if calibration:
+            _calibration_report(ws, experiment, float(confidence), fmt)
+        else:
+            _holdout_report(ws, title, experiment, method, float(confidence), days, fmt)
         return
     if title is None:
         raise click.UsageError("say which title (its id or exact name), or --experiment live --cells")
@@ -156,6 +166,38 @@ def _holdout_report(ws, title, experiment, method, confidence, days, fmt) -> Non
         "served rate": numbers.rate(r["served rate"]), "holdout rate": numbers.rate(r["holdout rate"]),
         "lift": numbers.change(r["lift"]), "lift CI": numbers.change_range(r["lift low"], r["lift high"]),
         "note": r["note"]} for r in frame.to_dict(orient="records")]))
+
+
+def _calibration_report(ws, experiment, confidence, fmt) -> None:
+    """`report --cells --calibration`: every promotion's estimates beside what came true."""
+    import pandas as pd
+
+    from artdash import numbers
+    from artdash.errors import ValidationError
+    from artdash.lab.estimates import SOURCE_LABELS
+    from artdash.serve.calibration import calibration_history, calibration_table, coverage
+    from artdash.serve.holdout_readout import LIVE
+
+    if experiment != LIVE:
+        raise ValidationError("--calibration reads the decision service's live traffic: add --experiment live")
+    history = calibration_history(ws, confidence)
+    frame = calibration_table(history)
+    if echo_frame(frame, fmt):
+        return
+    if frame.empty:
+        click.echo("No policy has been promoted yet: nothing to calibrate.")
+        return
+    click.echo(f"Calibration history: each promotion's estimates of the promoted policy's quality take rate beside "
+               f"what it realised while it served ({confidence:.0%} intervals; members not held out).")
+    for source, (hit, judged) in coverage(history).items():
+        click.echo(f"  {SOURCE_LABELS[source]}: {hit} of {judged} covered")
+    print_table(pd.DataFrame([{
+        "promotion": f"#{r['promotion']} {r['policy']}", "promoted": f"{r['promoted at']:%Y-%m-%d %H:%M}",
+        "source": r["source"], "estimate": numbers.rate(r["estimate"]),
+        "estimate CI": numbers.rate_range(r["estimate low"], r["estimate high"]),
+        "realised": numbers.rate(r["realised rate"]),
+        "realised CI": numbers.rate_range(r["realised low"], r["realised high"]),
+        "covered": r["covered"] or "—", "note": r["note"]} for r in frame.to_dict(orient="records")]))
 
 
 @results.command("remove")

@@ -20,8 +20,9 @@ from artdash.cli.base import CommandGroup, main, open_workspace, print_table
               help="An outcome later than this after its decision is kept but flagged late (not counted as a play).")
 @click.option("--retrain-every", default=1000, show_default=True, type=click.IntRange(min=1),
               help="Retrain the served policy after this many outcomes …")
-@click.option("--retrain-seconds", default=600.0, show_default=True, type=click.FloatRange(min=1),
-              help="… or after this long, whichever comes first.")
+@click.option("--retrain-seconds", default=30.0, show_default=True, type=click.FloatRange(min=1),
+              help="… or after this long, whichever comes first: what members did reaches a model version within "
+                   "about this long (versions superseded within the same quarter hour, never served, are not kept).")
 @click.option("--flush-seconds", default=60.0, show_default=True, type=click.FloatRange(min=1),
               help="How often resolved decisions are written to the impression log (Results shows them as live traffic).")
 @click.option("--sticky-hours", default=None, type=click.FloatRange(0, 2160),

@@ -326,6 +326,24 @@ class PolicyPromotion(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class PromotionEstimate(Base):
+    """What a promotion was expected to earn, by one source (the lab's simulation, an offline
+    evaluation, the shadow readout): the promoted policy's quality take rate with its interval,
+    how much data stood behind it, and where it came from."""
+
+    __tablename__ = "promotion_estimates"
+    __table_args__ = (CheckConstraint("source in ('lab', 'offline', 'shadow')", name="ck_promotion_estimates_source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promotion_id: Mapped[int] = mapped_column(ForeignKey("policy_promotions.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(10))
+    value: Mapped[float] = mapped_column(Float)
+    low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sample: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(String(300))
+
+
 class ServiceHoldout(Base):
     """A change of the decision service's holdout: the share of members served a fixed
     comparison policy instead of the promoted one (0: none), by whom, when. The newest row is

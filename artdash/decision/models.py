@@ -36,6 +36,7 @@ from artdash.policy.base import Groups, Policy, State
 from artdash.policy.linear import LinearBanditPolicy
 
 SOURCES = ("live", "lab", "import")
+SUPERSEDED = b""        # the state of a version superseded before it took effect (artdash.decision.retention)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -176,8 +177,11 @@ def untrained(name: str, snapshot: Snapshot) -> ServedPolicy:
 def load_version(conn: Connection, version: int, snapshot: Snapshot) -> ServedPolicy:
     """The stored version ``version`` (any policy's) over ``snapshot``."""
     row = conn.execute(select(policy_models).where(policy_models.c.version == int(version))).first()
-    if row is None:
-        raise NotFoundError(f"there is no model version {version}; `artdash models list` lists them")
+    if row is None or not row.state:
+        why = "it was superseded within its quarter hour and never served, so its weights were not kept" \
+            if row is not None else "there is none"
+        raise NotFoundError(f"model version {version} cannot be loaded: {why}; `artdash models list` lists the "
+                            "versions kept")
     return _loaded(row, snapshot)
 
 
@@ -194,7 +198,7 @@ def version_marks(conn: Connection, name: str) -> list[tuple[int, datetime]]:
     """(version, when it takes effect) of every stored version of ``name``, oldest first."""
     c = policy_models.c
     rows = conn.execute(select(c.version, func.coalesce(c.effective_at, c.trained_at))
-                        .where(c.policy == name).order_by(c.version)).all()
+                        .where(c.policy == name, func.length(c.state) > 0).order_by(c.version)).all()
     return [(int(v), aware(at)) for v, at in rows]
 
 
@@ -268,7 +272,7 @@ def train(results: Engine, catalog_session, name: str, snapshot: Snapshot, quali
     """Retrain ``name`` on every resolved decision — its outcome has arrived, or it was made
     before ``closed_before`` (its reward window has closed: no play) — and store it as a new
     version, in effect for members from ``effective_at`` (default: now). None when there is
-    nothing to learn from, or the policy learns nothing.
+    nothing new to learn from, or the policy learns nothing.
 
     A resolved decision's contribution never changes, and what policies learn is additive, so
     each version keeps the sums of what it folded in (with two watermarks: decisions made
@@ -291,7 +295,9 @@ def train(results: Engine, catalog_session, name: str, snapshot: Snapshot, quali
     with results.connect() as conn:
         folding_rows = [*conn.execute(FOLD_CLOSED, params).all(), *conn.execute(FOLD_EARLY, params).all()]
         recent_rows = conn.execute(FOLD_EARLY, {**params, "from_o": to_o, "to_o": now_ms + 1}).all()
-    if previous is None and not folding_rows and not recent_rows:
+    if not folding_rows and not recent_rows:
+        # nothing resolved since the newest version (what it learnt provisionally would be here
+        # again): a new version would be the same, so the newest stays
         return None
     folding = _with_features(folding_rows, results, catalog_session, snapshot, kind.personalised)
     recent = _with_features(recent_rows, results, catalog_session, snapshot, kind.personalised)
@@ -361,10 +367,12 @@ def variant_features(catalog_session, features, variant: np.ndarray) -> tuple[np
 
 def list_versions(conn: Connection, policy: str | None = None) -> list[dict[str, Any]]:
     """Every stored version (newest first; of ``policy`` only if given) with what it was
-    trained on, when, by whom and from when members are served it — not its state."""
+    trained on, when, by whom and from when members are served it — not its state. Versions
+    superseded before anyone was served them (:mod:`artdash.decision.retention`) are left out."""
     c = policy_models.c
     query = select(c.version, c.policy, c.source, c.trained_at, c.trained_by, c.n_rows, c.data_from, c.data_to,
-                   c.catalog_fingerprint, c.effective_at, c.note).order_by(c.version.desc())
+                   c.catalog_fingerprint, c.effective_at, c.note).where(func.length(c.state) > 0) \
+        .order_by(c.version.desc())
     if policy is not None:
         query = query.where(c.policy == registry.check(policy).name)
     out = []

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from artdash.decision.models import EPOCH, ServedPolicy, load_version, untrained, version_marks
 from artdash.decision.snapshot import Snapshot
+from artdash.errors import NotFoundError
 from artdash.policy import registry
 
 TICK = timedelta(minutes=15)
@@ -79,7 +80,10 @@ def load_timeline(conn: Connection, name: str, snapshot: Snapshot, now: datetime
     versions = []
     for number in needed(version_marks(conn, name), now, window_hours, floor):
         if number not in cache:
-            cache[number] = load_version(conn, number, snapshot)
+            try:
+                cache[number] = load_version(conn, number, snapshot)
+            except NotFoundError:       # superseded and removed since the marks were read: never served
+                continue
         if cache[number].trained:     # a version of another taxonomy reads as untrained: left out
             versions.append(cache[number])
     if not versions or versions[0].effective_at > max(now - timedelta(hours=max(window_hours, 0)), floor):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,8 +22,10 @@ from artdash import clock
 from artdash.access.auth import authorize
 from artdash.db.models import LabRun, PolicyPromotion
 from artdash.errors import NotFoundError, ValidationError
+from artdash.lab import estimates
 from artdash.lab.config import LabConfig
 from artdash.lab.display import with_labels
+from artdash.lab.estimates import Estimate
 from artdash.lab.online import LabResult
 from artdash.policy import registry
 from artdash.policy.registry import DEFAULT_POLICY, LABELS
@@ -218,16 +221,19 @@ def _promotion_view(p: PolicyPromotion) -> PromotionView:
     return PromotionView(p.id, p.policy, p.action, p.at, p.by, p.run_id, p.note)
 
 
-def promote(session: Session, policy: str, actor: str, run_id: int | None = None, note: str = "") -> PromotionView:
+def promote(session: Session, policy: str, actor: str, run_id: int | None = None, note: str = "",
+            expected: Sequence[Estimate] = ()) -> PromotionView:
     """Make ``policy`` the one the decision service serves and Preview shows (recorded with who,
-    when and why). A policy the service cannot serve is refused, with the reason."""
+    when and why). A policy the service cannot serve is refused, with the reason. What it was
+    expected to earn is kept with it for the calibration history: ``expected`` (e.g. the
+    shadow's or an offline evaluation's estimate) and, with ``run_id``, that run's estimates."""
     authorize(session, actor, "admin")
     registry.check_servable(policy)
-    if run_id is not None:
-        _get(session, run_id)
+    run = _view(_get(session, run_id)) if run_id is not None else None
     entry = PolicyPromotion(policy=policy, action="promote", by=actor, run_id=run_id, note=(note or "").strip()[:2000])
     session.add(entry)
     session.flush()
+    estimates.record(session, entry.id, [*expected, *(estimates.lab_estimates(run, policy) if run else [])])
     return _promotion_view(entry)
 
 

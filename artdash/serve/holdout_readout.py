@@ -109,20 +109,24 @@ _METRIC_SQL = {"plays": "CASE WHEN played = 1 THEN 1 ELSE 0 END",
 
 
 def arm_sums(log: ImpressionLog, conn: Connection, quality_seconds: float, metric: str = "quality_plays",
-             by_title: bool = False, day_from: int | None = None,
-             day_to: int | None = None) -> tuple[pd.DataFrame, int]:
+             by_title: bool = False, day_from: int | None = None, day_to: int | None = None,
+             window: tuple[int, int | None] | None = None, served_policy: str | None = None) -> tuple[pd.DataFrame, int]:
     """Member sums per arm (``held`` 1: holdout) of the live traffic — per title with
-    ``by_title`` — and how many members were in both arms (left out)."""
+    ``by_title``; from ``window[0]`` up to ``window[1]`` (seconds since the epoch, None: now);
+    the served arm only where ``served_policy`` served — and how many members were in both
+    arms (left out)."""
     if metric not in METRICS:
         raise ValueError(f"metric is one of {METRICS}")
     clauses: list[str] = ["experiment = ?"]
     params: list[object] = [LIVE]
-    if day_from is not None:
-        clauses.append("day >= ?")
-        params.append(int(day_from))
-    if day_to is not None:
-        clauses.append("day <= ?")
-        params.append(int(day_to))
+    for clause, value in (("day >= ?", day_from), ("day <= ?", day_to), ("ts >= ?", window and window[0]),
+                          ("ts < ?", window and window[1])):
+        if value is not None:
+            clauses.append(clause)
+            params.append(int(value))
+    if served_policy is not None:
+        clauses.append("(policy = ? OR policy LIKE ?)")
+        params += [served_policy, PREFIX + "%"]
     quality = [quality_seconds] if metric == "quality_plays" else []
     sql = _SQL.format(title="title_id" if by_title else "0", title_group=", title_id" if by_title else "",
                       metric=_METRIC_SQL[metric], where=" AND ".join(clauses))
@@ -140,7 +144,8 @@ def _sums(frame: pd.DataFrame, held: int) -> ArmSums:
     return ArmSums(int(total["members"]), total["n"], total["y"], total["nn"], total["yy"], total["ny"])
 
 
-def _row(title_id: int | None, frame: pd.DataFrame, method: Method, confidence: float) -> ArmsRow:
+def arms_row(title_id: int | None, frame: pd.DataFrame, method: Method, confidence: float) -> ArmsRow:
+    """Served against holdout from :func:`arm_sums`' rows (one title's, or all of them)."""
     served, held = _sums(frame, 0), _sums(frame, 1)
     a, b = served.arm(), held.arm()
     if a is None or b is None:
@@ -162,8 +167,8 @@ def holdout_readout(log: ImpressionLog, conn: Connection, holdout: Holdout, qual
     method = method or Method(inference.SEQUENTIAL)
     overall_frame, mixed = arm_sums(log, conn, quality_seconds, metric, False, day_from, day_to)
     by_title, _ = arm_sums(log, conn, quality_seconds, metric, True, day_from, day_to)
-    overall = _row(None, overall_frame, method, confidence)
-    titles = tuple(_row(int(t), rows, method, confidence) for t, rows in by_title.groupby("title_id", sort=True))
+    overall = arms_row(None, overall_frame, method, confidence)
+    titles = tuple(arms_row(int(t), rows, method, confidence) for t, rows in by_title.groupby("title_id", sort=True))
     srm = None
     if holdout.share > 0 and overall.served.members + overall.holdout.members > 0:
         srm = sample_ratio_mismatch([overall.served.members, overall.holdout.members],
@@ -228,5 +233,5 @@ def holdout_table(ws: Workspace, title: str | None = None, method: str | None = 
     return readout, frame.reset_index(drop=True)
 
 
-__all__ = ["LIVE", "METRICS", "MIN_MEMBERS", "ArmSums", "ArmsRow", "HoldoutReadout", "arm_sums", "holdout_readout",
+__all__ = ["LIVE", "METRICS", "MIN_MEMBERS", "ArmSums", "ArmsRow", "HoldoutReadout", "arm_sums", "arms_row", "holdout_readout",
            "holdout_table", "readout_table"]

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from artdash import clock
 from artdash.decision.models import ServedPolicy, TrainReport, train
+from artdash.decision.retention import prune_superseded
 from artdash.decision.snapshot import Snapshot
 from artdash.decision.timeline import effective_from
 from artdash.serve import learn
@@ -90,6 +91,9 @@ class Learner:
             if shadow is not None:      # the shadow learns from the same log (IPS-weighted by what was served)
                 train(service.results, s, shadow.name, service.snapshot, ws.settings.quality_play_seconds, closed,
                       now=now, full=full)
+        with service.results.begin() as conn:     # versions no member will ever be served are not kept
+            for name in {service.served.name, *([shadow.name] if shadow is not None else [])}:
+                prune_superseded(conn, name)
         self.outcomes_since_train = 0
         self._moved_at_train = moved
         self._last_train = self._last_flush = time.monotonic()

@@ -33,7 +33,7 @@ class ServiceSettings:
     refresh_seconds: float = 15.0          # catalog, promotion, trained version and keys
     reward_window_seconds: float = 3600.0  # an outcome later than this after its decision is late
     retrain_every: int = 1000              # outcomes between two retrains …
-    retrain_seconds: float = 600.0         # … or this long, whichever comes first
+    retrain_seconds: float = 30.0          # … or this long, whichever comes first (reward to model ≤ 60 s)
     flush_seconds: float = 60.0            # resolved decisions → impression log
     sticky_hours: float = 24.0             # a member keeps a title's image this long (0: off)
     learn: bool = True                     # run the learner thread (one learner per results store)

@@ -29,6 +29,7 @@ from artdash.catalog.eligibility import aware
 from artdash.clock import epoch_ms
 from artdash.db.models import PolicyShadow
 from artdash.errors import ValidationError
+from artdash.lab.estimates import Estimate
 from artdash.lab.store import PromotionView, current_policy, promote
 from artdash.policy import registry
 from artdash.policy.registry import DEFAULT_POLICY, LABELS
@@ -297,7 +298,11 @@ def promote_shadow(session: Session, result: ShadowReadout, actor: str, note: st
     d, lo, hi = result.difference
     evidence = (f"from shadow: {result.resolved:,} decisions, {_pp(d)} points ({_pp(lo)} … {_pp(hi)}), "
                 f"match rate {numbers.rate(result.match_rate)}")
-    entry = promote(session, result.policy, actor, note=f"{note.strip()} — {evidence}" if note.strip() else evidence)
+    value, low, high = result.shadow
+    expected = Estimate("shadow", value, low, high, result.resolved,
+                        f"shadow since {result.since:%Y-%m-%d %H:%M} UTC, SNIPS on {result.resolved:,} decisions")
+    entry = promote(session, result.policy, actor, note=f"{note.strip()} — {evidence}" if note.strip() else evidence,
+                    expected=[expected])
     session.add(PolicyShadow(policy=None, by=actor, note=f"promoted {result.label}"))
     session.flush()
     return entry

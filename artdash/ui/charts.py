@@ -216,6 +216,45 @@ def estimates_with_intervals(rows: pd.DataFrame, value: str, low: str, high: str
     return fig
 
 
+# The calibration history's sources, in the order they come before a promotion.
+SOURCE_COLOURS = {"lab (simulated)": "#c58af9", "offline (on a log)": "#8ab4f8", "shadow (live traffic)": "#81c995"}
+
+
+@plain_text
+def calibration_history(table: pd.DataFrame, confidence: float = 0.95) -> go.Figure:
+    """One row per promotion (newest on top): each source's estimate of the promoted policy's
+    quality take rate with its interval, and the realised rate (yellow) with its own."""
+    rows = table.assign(label=[f"#{p} {name} ({at:%Y-%m-%d})" for p, name, at in
+                               zip(table["promotion"], table["policy"], pd.to_datetime(table["promoted at"]))])
+    order = list(dict.fromkeys(rows["label"]))
+    fig = go.Figure()
+    for source, colour in SOURCE_COLOURS.items():
+        part = rows[rows["source"] == source]
+        if part.empty:
+            continue
+        value = part["estimate"].astype(float)
+        fig.add_trace(go.Scatter(
+            x=value, y=part["label"], mode="markers", name=f"{source} estimate", offsetgroup=source,
+            marker={"size": 11, "color": colour},
+            error_x={"type": "data", "symmetric": False, "array": part["estimate high"].astype(float) - value,
+                     "arrayminus": value - part["estimate low"].astype(float), "color": colour}))
+    came = rows.drop_duplicates("promotion")
+    came = came[came["realised rate"].notna()]
+    if not came.empty:
+        rate = came["realised rate"].astype(float)
+        fig.add_trace(go.Scatter(
+            x=rate, y=came["label"], mode="markers", name="realised (live, not held out)", offsetgroup="realised",
+            marker={"symbol": "line-ns-open", "size": 22, "color": "#f6c343", "line": {"width": 3}},
+            error_x={"type": "data", "symmetric": False, "array": came["realised high"].astype(float) - rate,
+                     "arrayminus": rate - came["realised low"].astype(float), "color": "#f6c343", "thickness": 1}))
+    fig.update_layout(title=f"Expected against realised quality take rate ({confidence:.0%} intervals)",
+                      height=130 + 70 * len(order), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      scattermode="group", xaxis={"tickformat": AXIS_RATE_D3, "hoverformat": RATE_D3},
+                      yaxis={"categoryorder": "array", "categoryarray": order, "autorange": "reversed"},
+                      legend=LEGEND_BELOW)
+    return fig
+
+
 @plain_text
 def runs_side_by_side(both: pd.DataFrame) -> go.Figure:
     """Grouped bars: each policy's quality take rate in each of several lab runs, with intervals."""

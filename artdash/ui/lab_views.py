@@ -11,6 +11,7 @@ from artdash.decision.models import list_versions
 from artdash.errors import ArtdashError
 from artdash.lab import service as lab_service
 from artdash.lab import store as lab_store
+from artdash.lab.estimates import offline_estimate
 from artdash.serve.shadow import direct_promotion_refusal
 from artdash.ui import charts, widgets
 from artdash.ui.numbers import count_column
@@ -53,8 +54,11 @@ def show_offline(table: pd.DataFrame, key: str) -> None:
                        key=f"{key}_download")
 
 
-def promote_form(ws: Workspace, policies: list[str], key: str, run_id: int | None, suggestion: str | None) -> None:
-    """Make a policy the one the decision service serves and Preview shows (admins), with an optional reason."""
+def promote_form(ws: Workspace, policies: list[str], key: str, run_id: int | None, suggestion: str | None,
+                 offline: tuple[pd.DataFrame, str] | None = None) -> None:
+    """Make a policy the one the decision service serves and Preview shows (admins), with an
+    optional reason; ``offline`` (the evaluation on the page and what it ran on) and the run's
+    own estimates are kept with the promotion for the calibration history."""
     with st.form(f"{key}_promote"):
         st.markdown("**Promote** — make a policy the one the decision service serves and Preview shows (recorded in the history).")
         c1, c2 = st.columns([1, 2])
@@ -71,7 +75,8 @@ def promote_form(ws: Workspace, policies: list[str], key: str, run_id: int | Non
             if policy is None:
                 st.warning("Choose the policy to promote first.")
                 return
-            widgets.act(ws, lambda s: lab_store.promote(s, policy, widgets.actor(), run_id, note),
+            expected = [e for e in [offline_estimate(offline[0], policy, offline[1])] if e] if offline else []
+            widgets.act(ws, lambda s: lab_store.promote(s, policy, widgets.actor(), run_id, note, expected),
                         f"{lab.POLICY_LABELS[policy]} is now the policy the decision service serves and Preview shows.")
 
 

@@ -107,3 +107,24 @@ def test_a_supported_shadow_is_promoted_from_the_page(demo_ws, frozen_clock):
         promoted, entry = current_policy(s)
         assert promoted == "editors-pick" and entry.note.startswith("it beat chance — from shadow: 600 decisions")
         assert current_shadow(s) is None
+    # the calibration history: the shadow's estimate, kept with the promotion, beside what came true
+    assert any("Calibration history" in m.value for m in at.markdown)
+    service = DecisionService(demo_ws, ServiceSettings(require_keys=False), background=False)
+    try:
+        client = LocalClient(service)
+        for i in range(60):
+            answer = client.decide({"id": f"after-{i}", "tastes": {"genre:comedy": 0.5}}, titles)
+            client.outcomes([{"event_id": d["event_id"], "played": j % 2 == 0, "play_seconds": 900}
+                             for j, d in enumerate(answer["decisions"])])
+        service.learn_now()
+    finally:
+        service.close()
+    at.run()
+    assert_clean(at)
+    [table] = [d.value for d in at.dataframe if "estimate from" in d.value.columns]
+    assert list(table["source"]) == ["shadow (live traffic)", "no estimate recorded"]
+    assert table["policy"].iloc[0] == "Editor's pick" and table["realised members"].iloc[0] == 60
+    assert table["realised rate"].iloc[0] > 0 and table["covered"].iloc[0] in ("yes", "no")
+    assert any("of 1 covered" in c.value for c in at.caption)
+    assert any(b.label == "Download calibration CSV" for b in at.get("download_button"))
+    assert any(c.proto.spec and "Expected against realised" in c.proto.spec for c in at.get("plotly_chart"))

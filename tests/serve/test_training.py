@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from artdash import clock
 from artdash.db.results_schema import policy_models
-from artdash.decision.models import load_version, train
+from artdash.decision.models import load_latest, load_version, train
 from artdash.serve import DecisionService, LocalClient, ServiceSettings
 
 
@@ -56,7 +56,8 @@ def test_a_chain_of_retrains_is_the_model_of_one_training_on_everything(catalog_
             with catalog_ws.session() as s:
                 done = train(service.results, s, policy, service.snapshot, 300.0, now - timedelta(minutes=10),
                              now=now, full=full)
-            versions.append(done.version)
+            if done is not None:
+                versions.append(done.version)
             return done
 
         traffic(0, 30)
@@ -72,8 +73,9 @@ def test_a_chain_of_retrains_is_the_model_of_one_training_on_everything(catalog_
         report(13.5, 0.5)
         third = retrain(40)                   # every window closed
         assert third.incremental and third.new_rows < third.n_rows
-        same = retrain(40.5)                  # nothing new: the same model
-        assert same.new_rows == 0 and same.n_rows == third.n_rows
+        assert retrain(40.5) is None          # nothing new: no new version, the newest stays
+        with service.results.connect() as conn:
+            assert load_latest(conn, policy, service.snapshot).version == third.version
         whole = retrain(41, full=True)
         assert not whole.incremental and whole.n_rows == third.n_rows == 80 * len(titles)
         with service.results.connect() as conn:
@@ -90,7 +92,7 @@ def test_a_chain_of_retrains_is_the_model_of_one_training_on_everything(catalog_
 def test_a_version_stored_before_versions_were_artifacts_is_served_and_continued(sqlite_catalog_ws, frozen_clock):
     """Versions written before r0009 (the bandit's theta and A⁻¹ with its folded sums; best single
     variant's served counts under "served_") load as they were and training continues from them."""
-    from artdash.decision.models import _pack, load_latest
+    from artdash.decision.models import _pack
 
     service = DecisionService(sqlite_catalog_ws, ServiceSettings(require_keys=False, learn=False), background=False)
     try:
@@ -119,8 +121,60 @@ def test_a_version_stored_before_versions_were_artifacts_is_served_and_continued
         np.testing.assert_allclose(linucb.policy.theta, theta)
         np.testing.assert_allclose(linucb.policy.a_inv, a_inv)
         assert best.version == 2 and best.policy.counts == {variant: (7, 20)}
-        with sqlite_catalog_ws.session() as s:      # continued from the folded sums: nothing new, the same counts
+        client = LocalClient(service)                # one new request, its outcomes reported
+        titles = sorted(t for t, c in service.snapshot.candidates.items() if c)
+        answer = client.decide({"id": "m-1", "tastes": {"genre:comedy": 0.5}}, titles)
+        client.outcomes([{"event_id": d["event_id"], "played": True, "play_seconds": 900} for d in answer["decisions"]])
+        with sqlite_catalog_ws.session() as s:      # continued from the folded sums: the old counts and the new rows
             again = train(service.results, s, "best-single", service.snapshot, 300.0, frozen_clock, now=frozen_clock)
-        assert again is not None and again.incremental and again.n_rows == 15
+        assert again is not None and again.incremental and again.new_rows == len(titles)
+        assert again.n_rows == 15 + again.new_rows
+    finally:
+        service.close()
+
+
+def test_versions_superseded_within_their_quarter_hour_keep_their_times_not_their_weights(catalog_ws, frozen_clock):
+    """Retraining every 30 seconds (the default) stores what members did within a minute, and
+    a version a later one replaces before its quarter-hour tick — never served to anyone —
+    keeps its row (when it was trained: reward to model reads it) but not its weights. What
+    members are served, now and in their sticky windows, is the same as with every version."""
+    from artdash.decision.models import list_versions
+    from artdash.decision.timeline import load_timeline
+    from artdash.serve.live import reward_to_model
+
+    assert ServiceSettings().retrain_seconds <= 60
+    service = DecisionService(catalog_ws, ServiceSettings(require_keys=False), background=False)
+    try:
+        client = LocalClient(service)
+        titles = sorted(t for t, c in service.snapshot.candidates.items() if c)
+        start = frozen_clock.replace(minute=0, second=0)
+        for step in range(8):                                  # 30 s apart: ticks at :15 split them
+            clock.freeze(start + timedelta(minutes=12, seconds=30 * step))
+            answer = client.decide({"id": f"m-{step}", "tastes": {"genre:comedy": 0.5}}, titles)
+            client.outcomes([{"event_id": d["event_id"], "played": True, "play_seconds": 900}
+                             for d in answer["decisions"]])
+            flushed, report = service.learner.learn_now()
+            assert report is not None
+        clock.freeze(start + timedelta(minutes=17))
+        assert service.learner.learn_now()[1] is not None      # the last minute's outcomes, settled, are folded in
+        clock.freeze(start + timedelta(minutes=19))
+        assert service.learner.learn_now()[1] is None          # nothing new: no new version
+        with service.results.connect() as conn:
+            rows = conn.execute(select(policy_models.c.version, policy_models.c.effective_at,
+                                       policy_models.c.state)).all()
+            kept = [v for v, _, blob in rows if blob]
+            assert len(rows) == 9 and len(kept) == 2             # one per quarter hour the versions take effect in
+            by_tick = {}
+            for v, at, _ in rows:
+                by_tick[at] = max(v, by_tick.get(at, 0))
+            assert sorted(kept) == sorted(by_tick.values())
+            listed = [item["version"] for item in list_versions(conn)]
+            assert sorted(listed) == sorted(kept)
+            timeline = load_timeline(conn, service.served.name, service.snapshot, clock.now(), 24)
+            assert [v.version for v in timeline.versions if v.version] == sorted(kept)
+            with pytest.raises(Exception, match="superseded within its quarter hour"):
+                load_version(conn, min(set(v for v, _, _ in rows) - set(kept)), service.snapshot)
+        learnt = reward_to_model(service.results, start, clock.now())
+        assert learnt.learnt == learnt.outcomes and learnt.median_seconds == 0     # each learnt at once
     finally:
         service.close()

@@ -1,0 +1,70 @@
+"""The calibration history on Policy lab → Live: for each promotion, the lab's, the offline
+and the shadow estimate of the promoted policy beside what it earned once it served — a chart,
+how often each source's interval held the realised rate, the table and its CSV."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from artdash import export, numbers
+from artdash.lab.estimates import SOURCE_LABELS
+from artdash.serve.calibration import calibration_history, calibration_table, coverage
+from artdash.ui import charts
+from artdash.ui.numbers import count_column, rate_column
+from artdash.ui.text import md
+from artdash.workspace import Workspace
+
+# What a reader compares first comes first (a 1024 px screen shows six or seven columns).
+COLUMNS = ["promotion", "policy", "source", "estimate", "estimate low", "estimate high", "realised rate", "covered",
+           "realised low", "realised high", "realised members", "lift over holdout", "promoted at", "until",
+           "estimate from", "note"]
+
+
+def calibration_panel(ws: Workspace) -> None:
+    """Every promotion's estimates against what came true (nothing promoted yet: what this will show)."""
+    st.markdown("##### Calibration history: did the estimates come true?")
+    history = calibration_history(ws)
+    if not history:
+        st.caption("No policy has been promoted yet. Each promotion keeps what the lab, an offline evaluation and the "
+                   "shadow expected it to earn; once the policy serves, this section sets those estimates beside "
+                   "the quality take rate it really earned.")
+        return
+    st.caption("For each promotion, what was expected of the promoted policy (quality plays per impression, with "
+               "each source's interval) and what it earned while it served — members not held out, decisions it "
+               "made, from the promotion to the next change, 95 % interval clustered by member. An estimate "
+               "*covers* when its interval holds the realised rate.")
+    table = calibration_table(history)
+    hits = coverage(history)
+    if hits:
+        covered = " · ".join(f"**{md(SOURCE_LABELS[source])}**: {hit} of {judged} covered"
+                             for source, (hit, judged) in hits.items())
+        st.caption(f"{covered}. About 95 % is what honest intervals give; far less means that source is too sure of "
+                   "itself.")
+    if table["estimate"].notna().any() or table["realised rate"].notna().any():
+        st.plotly_chart(charts.calibration_history(table), width="stretch", key="calibration_chart")
+    else:
+        st.info("No estimates recorded and no live traffic since the promotions yet: promote from a lab run, an "
+                "offline evaluation or shadow mode to keep what was expected, and serve members to see what comes "
+                "true.")
+    changes = ["lift over holdout"]
+    shown = table[COLUMNS].copy()
+    shown[changes] = shown[changes].astype(float) * 100
+    st.dataframe(shown, hide_index=True, width="stretch", key="calibration_table", column_config={
+        **{c: rate_column() for c in ("estimate", "estimate low", "estimate high", "realised rate", "realised low",
+                                      "realised high")},
+        "realised members": count_column(),
+        "lift over holdout": st.column_config.NumberColumn("lift over holdout", format="%+.2f%%"),
+        "promoted at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "until": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+    unrecorded = int((table["source"] == "no estimate recorded").sum())
+    if unrecorded:
+        st.caption(f"{numbers.count(unrecorded)} promotion{'s' if unrecorded != 1 else ''} kept no estimate (made "
+                   "directly, or before estimates were kept).")
+    st.download_button("Download calibration CSV", export.csv_bytes(table), "artdash-calibration.csv", "text/csv",
+                       key="calibration_csv", icon=":material/download:",
+                       help="One row per promotion and source: the estimate with its interval and where it came "
+                            "from, the realised rate with its interval, whether it was covered, and the lift over "
+                            "the holdout in the same span.")
+
+
+__all__ = ["calibration_panel"]
