@@ -4,20 +4,47 @@ how often each source's interval held the realised rate, the table and its CSV."
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import pandas as pd
 import streamlit as st
 
 from artdash import export, numbers
 from artdash.lab.estimates import SOURCE_LABELS
 from artdash.serve.calibration import calibration_history, calibration_table, coverage
+from artdash.serve.holdout_readout import finite
 from artdash.ui import charts
-from artdash.ui.numbers import count_column, rate_column
+from artdash.ui.numbers import count_column
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
-# What a reader compares first comes first (a 1024 px screen shows six or seven columns).
-COLUMNS = ["promotion", "policy", "source", "estimate", "estimate low", "estimate high", "realised rate", "covered",
-           "realised low", "realised high", "realised members", "lift over holdout", "promoted at", "until",
-           "estimate from", "note"]
+# What a reader compares first comes first (a 1024 px screen shows the first five columns).
+COLUMNS = ["promotion", "source", "covered", "expected", "realised", "members served", "lift over holdout",
+           "promoted at", "until", "estimate from", "note"]
+
+
+def shown_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The calibration table as the page writes it: each value with its interval in one cell."""
+    def with_interval(value, low, high, write=numbers.rate, span=numbers.rate_range) -> str:
+        if not finite(value):
+            return "—"
+        interval = span(low, high)
+        return f"{write(value)} ({interval})" if interval else write(value)
+
+    return pd.DataFrame({
+        "promotion": [f"#{p} {name}" for p, name in zip(table["promotion"], table["policy"])],
+        "source": table["source"],
+        "expected": [with_interval(*r) for r in zip(table["estimate"], table["estimate low"], table["estimate high"])],
+        "realised": [with_interval(*r) for r in zip(table["realised rate"], table["realised low"],
+                                                    table["realised high"])],
+        "covered": table["covered"].replace("", "—"),
+        "members served": table["realised members"],
+        "lift over holdout": [with_interval(v, lo, hi, numbers.change, numbers.change_range) for v, lo, hi in
+                              zip(table["lift over holdout"], table["lift low"], table["lift high"])],
+        "promoted at": [f"{at:%Y-%m-%d %H:%M}" for at in table["promoted at"]],
+        "until": [f"{at:%Y-%m-%d %H:%M}" if isinstance(at, datetime) and not pd.isna(at) else "still served"
+                  for at in table["until"]],
+        "estimate from": table["estimate from"], "note": table["note"]}, columns=COLUMNS)
 
 
 def calibration_panel(ws: Workspace) -> None:
@@ -46,16 +73,8 @@ def calibration_panel(ws: Workspace) -> None:
         st.info("No estimates recorded and no live traffic since the promotions yet: promote from a lab run, an "
                 "offline evaluation or shadow mode to keep what was expected, and serve members to see what comes "
                 "true.")
-    changes = ["lift over holdout"]
-    shown = table[COLUMNS].copy()
-    shown[changes] = shown[changes].astype(float) * 100
-    st.dataframe(shown, hide_index=True, width="stretch", key="calibration_table", column_config={
-        **{c: rate_column() for c in ("estimate", "estimate low", "estimate high", "realised rate", "realised low",
-                                      "realised high")},
-        "realised members": count_column(),
-        "lift over holdout": st.column_config.NumberColumn("lift over holdout", format="%+.2f%%"),
-        "promoted at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        "until": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+    st.dataframe(shown_table(table), hide_index=True, width="stretch", key="calibration_table", column_config={
+        "members served": count_column()})
     unrecorded = int((table["source"] == "no estimate recorded").sum())
     if unrecorded:
         st.caption(f"{numbers.count(unrecorded)} promotion{'s' if unrecorded != 1 else ''} kept no estimate (made "

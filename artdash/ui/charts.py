@@ -234,7 +234,7 @@ def calibration_history(table: pd.DataFrame, confidence: float = 0.95) -> go.Fig
             continue
         value = part["estimate"].astype(float)
         fig.add_trace(go.Scatter(
-            x=value, y=part["label"], mode="markers", name=f"{source} estimate", offsetgroup=source,
+            x=value, y=part["label"], mode="markers", name=f"{source} estimate", offsetgroup=source, orientation="h",
             marker={"size": 11, "color": colour},
             error_x={"type": "data", "symmetric": False, "array": part["estimate high"].astype(float) - value,
                      "arrayminus": value - part["estimate low"].astype(float), "color": colour}))
@@ -244,12 +244,17 @@ def calibration_history(table: pd.DataFrame, confidence: float = 0.95) -> go.Fig
         rate = came["realised rate"].astype(float)
         fig.add_trace(go.Scatter(
             x=rate, y=came["label"], mode="markers", name="realised (live, not held out)", offsetgroup="realised",
-            marker={"symbol": "line-ns-open", "size": 22, "color": "#f6c343", "line": {"width": 3}},
+            orientation="h", marker={"symbol": "line-ns-open", "size": 22, "color": "#f6c343", "line": {"width": 3}},
             error_x={"type": "data", "symmetric": False, "array": came["realised high"].astype(float) - rate,
                      "arrayminus": rate - came["realised low"].astype(float), "color": "#f6c343", "thickness": 1}))
+    ends = pd.concat([rows[c] for c in ("estimate low", "estimate high", "estimate", "realised low", "realised high",
+                                        "realised rate")]).astype(float).dropna()
+    if len(ends):             # the intervals' span (grouped markers would otherwise stretch the axis to 0)
+        pad = max(float(ends.max() - ends.min()) * 0.08, 0.002)
+        fig.update_xaxes(range=[max(float(ends.min()) - pad, 0.0), min(float(ends.max()) + pad, 1.0)])
     fig.update_layout(title=f"Expected against realised quality take rate ({confidence:.0%} intervals)",
-                      height=130 + 70 * len(order), margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      scattermode="group", xaxis={"tickformat": AXIS_RATE_D3, "hoverformat": RATE_D3},
+                      height=120 + 28 * (len(SOURCE_COLOURS) + 1) * len(order),
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, scattermode="group", scattergap=0.3, xaxis={"tickformat": AXIS_RATE_D3, "hoverformat": RATE_D3},
                       yaxis={"categoryorder": "array", "categoryarray": order, "autorange": "reversed"},
                       legend=LEGEND_BELOW)
     return fig

@@ -9,7 +9,7 @@ import streamlit as st
 from artdash import export, numbers
 from artdash.serve.holdout_readout import holdout_table
 from artdash.stats.rates import SRM_P_THRESHOLD
-from artdash.ui.numbers import rate_column
+from artdash.ui.numbers import count_column, rate_column
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
@@ -57,6 +57,7 @@ def holdout_panel(ws: Workspace, key: str) -> None:
     shown[lifts] = shown[lifts].astype(float) * 100      # written as the page writes changes: +12.34%
     st.dataframe(shown, hide_index=True, width="stretch", key=f"{key}_holdout_table", column_config={
         "served rate": rate_column(), "holdout rate": rate_column(),
+        "served members": count_column(), "holdout members": count_column(),
         **{c: st.column_config.NumberColumn(c, format="%+.2f%%") for c in lifts}})
     st.download_button("Download CSV", export.csv_bytes(frame), "artdash-holdout.csv", "text/csv",
                        key=f"{key}_holdout_csv", icon=":material/download:",

@@ -123,8 +123,10 @@ def test_a_supported_shadow_is_promoted_from_the_page(demo_ws, frozen_clock):
     assert_clean(at)
     [table] = [d.value for d in at.dataframe if "estimate from" in d.value.columns]
     assert list(table["source"]) == ["shadow (live traffic)", "no estimate recorded"]
-    assert table["policy"].iloc[0] == "Editor's pick" and table["realised members"].iloc[0] == 60
-    assert table["realised rate"].iloc[0] > 0 and table["covered"].iloc[0] in ("yes", "no")
+    assert table["promotion"].iloc[0].endswith("Editor's pick") and table["members served"].iloc[0] == 60
+    assert table["realised"].iloc[0].endswith("%)") and table["covered"].iloc[0] in ("yes", "no")
+    assert list(table["expected"])[1] == "—" and list(table["until"])[0] == "still served"
+    assert not {"None", "NaT", "nan"} & set(table.astype(str).to_numpy().ravel())
     assert any("of 1 covered" in c.value for c in at.caption)
     assert any(b.label == "Download calibration CSV" for b in at.get("download_button"))
     assert any(c.proto.spec and "Expected against realised" in c.proto.spec for c in at.get("plotly_chart"))
