@@ -100,7 +100,8 @@ with gallery_tab:
         with grid_col:
             if not shown:
                 st.caption("No variant has the selected status.")
-            with st.container(horizontal=True, gap="small"):  # cards wrap to the column's width
+            st.html(gallery.CARD_STYLE)
+            with st.container(horizontal=True, gap="xsmall"):  # cards wrap to the column's width
                 for v in shown:
                     gallery.variant_card(page, v)
         with editor_col:

@@ -45,11 +45,19 @@ class TitlePage:
 
 
 CARD_WIDTH = 210
+NARROW_CARD_WIDTH = 140      # below 1280 px the gallery column holds two of these (8 px apart), not one 210 px card
+# Streamlit lays columns out at fixed shares whatever the window, so a narrow window gets narrow
+# cards by a media query on the cards' own class (st.container(key=…) gives "st-key-<key>").
+# The card's layout wrapper (its parent) carries the width too.
+CARD_STYLE = ("<style>@media (max-width: 1279px) { div[data-testid=\"stLayoutWrapper\"]:has(> div[class*="
+              "\"st-key-gallery-card-\"]), div[class*=\"st-key-gallery-card-\"] "
+              f"{{ width: {NARROW_CARD_WIDTH}px !important; min-width: {NARROW_CARD_WIDTH}px !important; "
+              f"flex: 0 0 {NARROW_CARD_WIDTH}px !important; }} }}</style>")
 
 
 def variant_card(page: TitlePage, v: catalog.VariantView) -> None:
     """One gallery card: thumbnail, status, shape, features, real-traffic take rate, tags, Edit."""
-    with st.container(border=True, width=CARD_WIDTH):
+    with st.container(border=True, width=CARD_WIDTH, key=f"gallery-card-{v.id}"):
         st.image(widgets.thumbnail_path(page.ws, v), width="stretch")
         star = " :material/star:" if v.id == page.pick else ""
         st.markdown(f"**#{v.id} {md(v.label)}**{star}  \n{widgets.STATUS_BADGES[v.status]} · {md(v.shape)}")

@@ -32,3 +32,13 @@ def test_every_page_fits_its_window(page: Page, demo_server, artifacts, width):
     image = page.get_by_test_id("stImage").locator("img").first
     expect(image).to_be_visible()
     assert image.bounding_box()["width"] >= 120
+    # The title's gallery holds at least two cards a row at either width (one a row made the
+    # page four screens tall at 1024 px), each thumbnail still a picture, not a stamp.
+    page.goto(f"{demo_server['url']}/title?title=1")
+    wait_idle(page)
+    cards = page.locator("div[class*='st-key-gallery-card-']")
+    expect(cards.first).to_be_visible()
+    boxes = [cards.nth(i).bounding_box() for i in range(min(cards.count(), 2))]
+    assert len(boxes) == 2 and abs(boxes[0]["y"] - boxes[1]["y"]) < 2, boxes
+    thumb = cards.first.get_by_test_id("stImage").locator("img")
+    assert thumb.bounding_box()["width"] >= 100
