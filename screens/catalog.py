@@ -80,10 +80,11 @@ table = pd.DataFrame([
      "retired": t.n_retired}
     for t in titles
 ])
-head_left, head_right = st.columns([4, 1])
-head_left.caption(f"{len(titles):,} of {counts['titles']:,} titles")
-head_right.download_button("Download CSV", export.csv_bytes(table), "artdash-catalog.csv", "text/csv",
-                           width="stretch")
+with st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"):
+    st.caption(f"{len(titles):,} of {counts['titles']:,} titles")
+    st.download_button("Download CSV", export.csv_bytes(table), "artdash-catalog.csv", "text/csv", width="content",
+                       icon=":material/download:", help="The titles shown (this search and filter): name, year, "
+                                                        "kind, genres, cast and their variants by status.")
 
 PER_PAGE, CARD_WIDTH = 24, 172
 n_pages = (len(titles) + PER_PAGE - 1) // PER_PAGE

@@ -58,7 +58,7 @@ def empty_state() -> None:
 def choose_selection(title_ids: list[int], titles: dict[int, str]) -> tuple[queries.Selection, float]:
     """The reviewer's choice of title, experiment, dates, segment and confidence."""
     # The selection survives tab switches and lives in the URL (a review can be linked to).
-    c1, c2, c3 = st.columns([3, 3, 4])   # the date range needs ~230 px at 1024
+    c1, c2 = st.columns([5, 4])          # a title's whole name shows at 1024 px ("The Last Laugh Hotel (2021)")
     sticky.restore("results_title", title_ids, "title", int)
     title_id = c1.selectbox("Title", title_ids, format_func=titles.get, key="results_title")
     sticky.keep("results_title", "title")
@@ -76,11 +76,11 @@ def choose_selection(title_ids: list[int], titles: dict[int, str]) -> tuple[quer
     # in this experiment (or in real traffic), whatever else the log holds.
     span = results_data.span(overview, title_id, experiment)
     day_from = day_to = None
+    c3, c4, c6 = st.columns([4, 2.4, 3.6])   # the date range needs ~210 px at 1024, the confidence levels ~170
     if span is not None:
         with c3:
             start, end = windows.choose_window(span, f"results_dates_{title_id}_{experiment or ''}")
         day_from, day_to = queries.to_day(start), queries.to_day(end)
-    c4, c5, c6 = st.columns([3, 3, 4])
     kinds = ["all", "country", "device", "policy"]
     sticky.restore("results_segment_kind", kinds, "segment_kind")
     segment_kind = c4.selectbox("Segment", kinds, format_func=lambda k: "Everyone" if k == "all" else k.capitalize(),
@@ -90,7 +90,7 @@ def choose_selection(title_ids: list[int], titles: dict[int, str]) -> tuple[quer
     if segment_kind != "all":
         values = results_data.segment_values(overview, segment_kind, title_id)
         sticky.restore("results_segment", values, "segment")
-        segment = c5.selectbox(md(segment_kind.capitalize()), values, key="results_segment") if values else ""
+        segment = c4.selectbox(md(segment_kind.capitalize()), values, key="results_segment") if values else ""
         sticky.keep("results_segment", "segment")
     else:
         st.query_params.pop("segment", None)

@@ -90,12 +90,12 @@ def best_policy(summary: pd.DataFrame) -> str | None:
 def show_run(ws: Workspace, world: lab.LabWorld, run: lab_store.RunView, key: str) -> None:
     """One saved run: its figures, charts, offline estimates, downloads, promotion and data."""
     st.subheader(f"Run {md(run.title)}")
-    c = st.columns(5)
-    c[0].metric("When", f"{run.created_at:%Y-%m-%d %H:%M}")
-    c[1].metric("Impressions per policy", f"{run.impressions:,}")
-    c[2].metric("Status", run.status)
-    c[3].metric("Seed", run.seed)
-    c[4].metric("Took", f"{run.seconds:.1f} s")
+    with st.container(horizontal=True, gap="large"):     # each figure as wide as it needs, wrapping when narrow
+        st.metric("When", f"{run.created_at:%Y-%m-%d %H:%M}", width="content")
+        st.metric("Impressions per policy", f"{run.impressions:,}", width="content")
+        st.metric("Status", run.status, width="content")
+        st.metric("Seed", str(run.seed), width="content")
+        st.metric("Took", f"{run.seconds:.1f} s", width="content")
     if run.status == "cancelled":
         st.warning("This run was stopped before the end; the numbers cover what it did.")
     if run.catalog_fingerprint is None:
