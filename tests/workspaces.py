@@ -22,6 +22,37 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **limits) -> 
     return Settings.from_env(env)
 
 
+_DEMO_TEMPLATES: dict[tuple[str, ...], Path] = {}
+
+
+def copy_demo(data: Path, titles=None) -> Path:
+    """Fill the data folder ``data`` (absent or empty) with a SQLite workspace holding the demo
+    catalog — every demo title, or ``titles`` — as :func:`artdash.demo.load_demo` makes it. The
+    demo is loaded once per process into a template folder and copied after: its images are
+    rendered, analysed and face-searched once (4 s for the whole demo), not in every test."""
+    import shutil
+    import tempfile
+
+    from artdash.demo import DEMO_TITLES, load_demo
+    from artdash.workspace import Workspace
+
+    chosen = tuple(titles if titles is not None else DEMO_TITLES)
+    key = tuple(t.name for t in chosen)
+    template = _DEMO_TEMPLATES.get(key)
+    if template is None:
+        template = Path(tempfile.mkdtemp(prefix="artdash-demo-")) / "data"
+        ws = Workspace.open(Settings.from_env({"ARTDASH_DATA_DIR": str(template)}))
+        try:
+            load_demo(ws, titles=chosen)
+        finally:
+            ws.close()
+        _DEMO_TEMPLATES[key] = template
+    if data.exists():
+        data.rmdir()                      # only an empty folder is replaced
+    shutil.copytree(template, data)
+    return data
+
+
 def run_at_once(code: str, argvs: list[list[str]], timeout: float = 180) -> list[str]:
     """Run ``code`` in one fresh Python process per argument list, released together: each
     child prints ``ready`` when it is set up and waits for a line on its stdin; when all are

@@ -28,8 +28,11 @@ else:
 KEYS = {"variants": VARIANT_KEYS, "cells": CELL_KEYS, "segments": SEGMENT_KEYS}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def spark():
+    """One local Spark for the worker's whole session: the tests of this module share one xdist
+    worker (group "spark") but may run between other modules' tests, and a module-scoped
+    session would start a JVM again (~20 s) each time."""
     from artdash.results.log.spark import spark_session
 
     session = spark_session("local[2]")

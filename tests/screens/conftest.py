@@ -1,15 +1,16 @@
 """Workspaces for the screen tests (the app reads them through ARTDASH_DATA_DIR)."""
 
 import pytest
+from workspaces import copy_demo
 
-from artdash.demo import DEMO_TITLES, load_demo
+from artdash.demo import DEMO_TITLES
 from artdash.workspace import Workspace
 
 
 @pytest.fixture
 def demo_ws(app_env):
+    copy_demo(app_env, DEMO_TITLES[:2])      # loaded once per process, copied here
     ws = Workspace.open()
-    load_demo(ws, titles=DEMO_TITLES[:2])
     yield ws
     ws.close()
 

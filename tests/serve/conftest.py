@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from workspaces import make_settings
+from workspaces import copy_demo, make_settings
 
 from artdash.demo import DEMO_TITLES, load_demo
 from artdash.workspace import Workspace
@@ -11,9 +11,14 @@ from artdash.workspace import Workspace
 
 @pytest.fixture
 def catalog_ws(tmp_path, database_url):
-    """A workspace with three demo titles and their active artwork, on each backend."""
-    ws = Workspace.open(make_settings(tmp_path, database_url))
-    load_demo(ws, titles=DEMO_TITLES[:3])
+    """A workspace with three demo titles and their active artwork, on each backend (on SQLite,
+    a copy of the demo loaded once per process: the file in the data folder)."""
+    if database_url.startswith("sqlite"):
+        copy_demo(tmp_path / "data", DEMO_TITLES[:3])
+        ws = Workspace.open(make_settings(tmp_path))
+    else:
+        ws = Workspace.open(make_settings(tmp_path, database_url))
+        load_demo(ws, titles=DEMO_TITLES[:3])
     yield ws
     ws.close()
 
@@ -21,7 +26,7 @@ def catalog_ws(tmp_path, database_url):
 @pytest.fixture
 def sqlite_catalog_ws(tmp_path):
     """The same on a SQLite file only."""
+    copy_demo(tmp_path / "data", DEMO_TITLES[:3])
     ws = Workspace.open(make_settings(tmp_path))
-    load_demo(ws, titles=DEMO_TITLES[:3])
     yield ws
     ws.close()

@@ -15,12 +15,11 @@ from click.testing import CliRunner
 from sqlalchemy import text
 from test_closed_loop import simulated_homepage
 from test_http import serving
-from workspaces import make_settings
+from workspaces import copy_demo, make_settings
 
 from artdash import clock
 from artdash.cli import main
 from artdash.decision.holdout import Holdout
-from artdash.demo import load_demo
 from artdash.lab import estimates
 from artdash.lab.estimates import Estimate, offline_estimate, summary_estimate
 from artdash.lab.store import demote, promote
@@ -37,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def ws(tmp_path):
+    copy_demo(tmp_path / "data")
     workspace = Workspace.open(make_settings(tmp_path))
-    load_demo(workspace)
     yield workspace
     workspace.close()
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import func, select
 from test_http import serving
-from workspaces import make_settings
+from workspaces import copy_demo, make_settings
 
 from artdash import ope
 from artdash.access.api_keys import create_key
 from artdash.db.results_schema import decisions, outcomes, rollup_variants
-from artdash.demo import load_demo
 from artdash.lab import LabConfig, draw_population, load_world
 from artdash.results import rollup_store
 from artdash.serve import DecisionService, HttpClient, ServiceSettings
@@ -50,8 +49,8 @@ def simulated_homepage(tmp_path, seed: int, members: int = 2000):
     """A demo workspace, an API key for the simulated homepage, the lab's world over it, a
     population drawn around every archetype and the hidden taste model: (ws, key, world,
     population, taste)."""
+    copy_demo(tmp_path / "data")
     ws = Workspace.open(make_settings(tmp_path))
-    load_demo(ws)
     with ws.transaction() as s:
         key = create_key(s, "local-admin", "simulated homepage", rate_per_second=100_000).secret
     with ws.session() as s:

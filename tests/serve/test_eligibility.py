@@ -63,13 +63,12 @@ def allowed_by_hand(v: Variant, country: str, locale: str, maturity: str, when) 
 
 
 def test_a_million_simulated_decisions_show_nothing_a_member_may_not_see(tmp_path, frozen_clock):
-    from workspaces import make_settings
+    from workspaces import copy_demo, make_settings
 
-    from artdash.demo import load_demo
     from artdash.workspace import Workspace
 
+    copy_demo(tmp_path / "data")          # 14 titles: rows of 14 per request
     ws = Workspace.open(make_settings(tmp_path))
-    load_demo(ws)                         # 14 titles: rows of 14 per request
     titles = by_title(ws)
     ids = [v for vs in titles.values() for v in vs]
     rng = np.random.default_rng(5)

@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import select
 from test_closed_loop import simulated_homepage
 from test_http import serving
-from workspaces import make_settings
+from workspaces import copy_demo, make_settings
 
 from artdash import numbers
 from artdash.access.auth import PermissionDenied, add_user
 from artdash.db.results_schema import decisions
 from artdash.decision.holdout import Holdout, current_holdout, member_draw, set_holdout
-from artdash.demo import load_demo
 from artdash.errors import ValidationError
 from artdash.results.service import impression_log
 from artdash.serve import DecisionService, HttpClient, ServiceSettings
@@ -30,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def ws(tmp_path):
+    copy_demo(tmp_path / "data")
     workspace = Workspace.open(make_settings(tmp_path))
-    load_demo(workspace)
     yield workspace
     workspace.close()
 

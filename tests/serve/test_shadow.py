@@ -7,12 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sqlalchemy import select
-from workspaces import make_settings
+from workspaces import copy_demo, make_settings
 
 from artdash import ope
 from artdash.access.auth import PermissionDenied, add_user
 from artdash.db.results_schema import decisions, outcomes
-from artdash.demo import load_demo
 from artdash.errors import ValidationError
 from artdash.lab import LabConfig, draw_population, load_world
 from artdash.lab.store import current_policy, promote
@@ -58,8 +57,8 @@ def coupled_match(p, q):
 @pytest.fixture
 def live(tmp_path):
     """The demo catalog served uniformly at random, with a simulated population and its truth."""
+    copy_demo(tmp_path / "data")
     ws = Workspace.open(make_settings(tmp_path))
-    load_demo(ws)
     with ws.transaction() as s:
         promote(s, "uniform", "local-admin", note="a clean log to evaluate candidates on")
         world = load_world(s)
