@@ -7,10 +7,10 @@ import streamlit as st
 
 from artdash import clock, export, lab
 from artdash.errors import ArtdashError
+from artdash.lab import service as lab_service
 from artdash.lab import store as lab_store
 from artdash.policy import registry
 from artdash.results import queries
-from artdash.results.service import impression_log
 from artdash.ui import charts, holdout_view, lab_views, live_view, resources, widgets
 from artdash.ui.calibration_view import calibration_panel
 from artdash.ui.numbers import count_column, rate_column
@@ -204,11 +204,8 @@ with offline_tab:
             if st.button("Evaluate", type="primary", key="lab_offline_go_db", icon=":material/analytics:"):
                 try:
                     with st.spinner("Reading the log and estimating…"):
-                        rounds, info = lab.rounds_from_results(impression_log(ws), world, experiment,
-                                                               None if cell == "(all)" else cell)
-                        config = lab.LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes})
-                        table = lab.offline_table(world, config, rounds, candidates or None, then=info.support,
-                                                  served=served)
+                        table, info = lab_service.evaluate_log(ws, world, experiment,
+                                                               None if cell == "(all)" else cell, candidates or None)
                 except ArtdashError as exc:
                     st.error(f"Cannot evaluate — {md(exc)}")
                 else:

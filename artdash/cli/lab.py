@@ -122,11 +122,9 @@ def evaluate(run_id, logger, experiment, cell, policies, seed):
         table = lab.offline_on_run(world, result, logger, policies, served=lab.as_served(ws))
         click.echo(f"offline, on run #{run.id}'s {logger} log ({result.n_done:,} impressions):")
     else:
-        from artdash.results.service import impression_log
+        from artdash.lab.service import evaluate_log
 
-        rounds, info = lab.rounds_from_results(impression_log(ws), world, experiment, cell)
-        config = lab.LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes}, seed=seed)
-        table = lab.offline_table(world, config, rounds, policies, then=info.support, served=lab.as_served(ws))
+        table, info = evaluate_log(ws, world, experiment, cell, policies, seed)
         click.echo(f"offline, on {info.used:,} impressions of experiment {experiment!r}"
                    + (f", cell {cell!r}" if cell else "")
                    + "".join(f"; {note}" for note in lab.log_notes(info)) + ":")

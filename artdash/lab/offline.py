@@ -36,6 +36,7 @@ class LogInfo:
     added_since: int          # variants active now that were not
     recorded: int             # rows whose candidates the decision service logged (the rest: inferred)
     support: np.ndarray       # (rounds, K) the candidates of decision time, row by row
+    members: np.ndarray | None = None    # the member id of each round (what a holdout is drawn from)
 
 
 def rounds_from_results(log, world: LabWorld, experiment: str, cell: str | None = None,
@@ -93,7 +94,8 @@ def rounds_from_results(log, world: LabWorld, experiment: str, cell: str | None 
     then = candidates_then(world, rounds, support)
     return rounds, LogInfo(len(frame), int(keep.sum()), int((~keep).sum()),
                            int((group[keep] == len(world.archetype_ids)).sum()), then["shown_then"],
-                           then["added_since"], n_recorded, support)
+                           then["added_since"], n_recorded, support,
+                           frame["member_id"].astype(str).to_numpy()[keep])
 
 
 def _recorded_candidates(conn, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -169,7 +171,7 @@ FOLDS = 2
 def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: Sequence[str] | None = None,
                   support: np.ndarray | None = None, truth: Truth | None = None, members: np.ndarray | None = None,
                   confidence: float = 0.95, then: np.ndarray | None = None,
-                  served: ServedPolicy | None = None) -> pd.DataFrame:
+                  served: ServedPolicy | None = None, held_out: HeldOutRows | None = None) -> pd.DataFrame:
     """Each candidate policy's value on the whole log, by every estimator: the log is cut in
     two halves (in log order) and each half is scored by the policy trained on the other one.
     ``support``: the logger's own (every candidate it could show); without it, each policy
@@ -177,7 +179,9 @@ def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: 
     without it, inferred from the log). With ``served`` (:func:`artdash.lab.served.served_now`)
     the stored version the decision service serves is scored too, as it is (the same
     probabilities ``/v1/decide`` draws from; no cross-fitting: it may have learnt from this
-    log). With ``truth`` (simulated data) the true value of those policies on the same rounds too."""
+    log); with ``held_out`` the rounds of members the service's holdout serves its fixed rule are
+    scored with that rule, as the service answers them. With ``truth`` (simulated data) the true
+    value of those policies on the same rounds too."""
     if len(logged) == 0:
         raise ValidationError("the log has no impressions: there is nothing to evaluate a policy on")
     if len(logged) < 2 * FOLDS:
@@ -208,7 +212,11 @@ def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: 
         targets.append((name, None, target))
     if served is not None:
         table = np.asarray(served.policy.table(world, contexts))
-        targets.append((served.name, served.version, table[logged.group, logged.title]))
+        target = table[logged.group, logged.title]
+        if held_out is not None and held_out.rows.any():
+            rule = np.asarray(make_policy(held_out.policy, world, config.exploration).table(world, contexts))
+            target[held_out.rows] = rule[logged.group, logged.title][held_out.rows]
+        targets.append((served.name, served.version, target))
     for name, version, target in targets:
         if over_then and data.support is not None:
             target = _over(target, data.support)
@@ -219,6 +227,15 @@ def offline_table(world: LabWorld, config: LabConfig, logged: Rounds, policies: 
                          "effective sample": est.effective_sample, "matched": est.matched,
                          "truth": true_value, "note": est.note})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class HeldOutRows:
+    """The rounds of held-out members (``rows``, a mask over the log) and the fixed rule the
+    decision service serves them (``policy``)."""
+
+    rows: np.ndarray
+    policy: str
 
 
 def offline_on_run(world: LabWorld, result: LabResult, logger: str = "uniform",

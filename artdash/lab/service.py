@@ -1,13 +1,26 @@
-"""What the Policy-lab page and ``artdash simulate`` do after a run, in one place: save it with
-its offline estimates and, if asked, write its simulated impressions to the results database."""
+"""What the Policy-lab page and the CLI do, in one place: save a finished run with its offline
+estimates and, if asked, write its simulated impressions to the results database; evaluate the
+candidate policies offline on logged impressions, the served version scored as it is served."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from artdash.lab.offline import offline_on_run
+import numpy as np
+import pandas as pd
+
+from artdash.decision.holdout import current_holdout
+from artdash.lab.config import LabConfig
+from artdash.lab.offline import (
+    HeldOutRows,
+    LogInfo,
+    offline_on_run,
+    offline_table,
+    rounds_from_results,
+)
 from artdash.lab.online import LabResult
+from artdash.lab.served import as_served
 from artdash.lab.store import RunView, get_run, log_run, save_run
 from artdash.results.ingest import IngestReport
 from artdash.simulator.world import LabWorld
@@ -41,3 +54,28 @@ def finish_run(ws: Workspace, world: LabWorld, result: LabResult, actor: str, na
         with ws.session() as s:
             run = get_run(s, run.id)
     return FinishedRun(run, logged)
+
+
+def held_out_rows(ws: Workspace, members: np.ndarray | None) -> HeldOutRows | None:
+    """Which of ``members`` (a log's member ids, row by row) the service's holdout in force now
+    serves its fixed rule (None: no holdout, or no member ids)."""
+    with ws.session() as s:
+        holdout = current_holdout(s)
+    if holdout.share <= 0 or members is None:
+        return None
+    return HeldOutRows(np.fromiter((holdout.holds(str(m)) for m in members), dtype=bool, count=len(members)),
+                       holdout.policy)
+
+
+def evaluate_log(ws: Workspace, world: LabWorld, experiment: str, cell: str | None = None,
+                 policies: Sequence[str] | None = None, seed: int = 0) -> tuple[pd.DataFrame, LogInfo]:
+    """Every candidate policy estimated offline on the logged impressions of ``experiment``
+    (one ``cell``), beside the version the decision service serves as it serves it — the
+    holdout's members with its fixed rule — and what was read of the log."""
+    from artdash.results.service import impression_log
+
+    rounds, info = rounds_from_results(impression_log(ws), world, experiment, cell)
+    config = LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes}, seed=seed)
+    table = offline_table(world, config, rounds, policies, then=info.support, served=as_served(ws),
+                          held_out=held_out_rows(ws, info.members))
+    return table, info

@@ -308,3 +308,48 @@ def test_offline_evaluation_scores_the_version_the_service_serves_with_the_proba
             assert [v for v, _ in d.probabilities] == world.variant_ids[row, :n].tolist()
             assert np.allclose([p for _, p in d.probabilities], scored[g, row, :n])
     ws.close()
+
+
+def test_offline_evaluation_scores_as_served_with_the_holdout_as_the_service_serves_it(tmp_path):
+    """With a holdout in force, the rounds of held-out members are scored "as served" with the
+    holdout's fixed rule — what ``/v1/decide`` answers them — and the rest with the served
+    version; one service function does it for the page and the CLI."""
+    from workspaces import copy_demo, make_settings
+
+    from artdash.decision.bootstrap import train_simulated
+    from artdash.decision.holdout import Holdout, set_holdout
+    from artdash.demo import DEMO_TITLES
+    from artdash.demo.results import EXPERIMENT, load_demo_results
+    from artdash.lab.offline import _over
+    from artdash.lab.service import evaluate_log
+    from artdash.results.service import impression_log
+    from artdash.simulator.world import group_affinity
+    from artdash.workspace import Workspace
+
+    copy_demo(tmp_path / "data", DEMO_TITLES[:3])
+    ws = Workspace.open(make_settings(tmp_path))
+    load_demo_results(ws, n=6000)
+    with ws.session() as s:
+        train_simulated(s, ws.results_engine, "linucb", "tester", 5_000)
+        world = lab.load_world(s)
+    served = lab.as_served(ws)
+    rounds, info = lab.rounds_from_results(impression_log(ws), world, EXPERIMENT)
+    held = np.array([Holdout(0.5, "uniform").holds(m) for m in info.members])
+    assert 0.3 < held.mean() < 0.7
+
+    def ips(table) -> float:
+        return float(table[(table["estimator"] == "IPS") & table["as_served"].notna()]["value"].iloc[0])
+
+    before, _ = evaluate_log(ws, world, EXPERIMENT, policies=["uniform"])
+    with ws.transaction() as s:
+        set_holdout(s, 0.5, "uniform", "local-admin")
+    after, _ = evaluate_log(ws, world, EXPERIMENT, policies=["uniform"])
+    target = np.asarray(served.policy.table(world, group_affinity(world)))[rounds.group, rounds.title]
+    uniform = np.where(np.arange(target.shape[1]) < world.n_actions[rounds.title][:, None], 1.0, 0.0)
+    mixed = np.where(held[:, None], uniform / uniform.sum(axis=1, keepdims=True), target)
+    for scored, table in ((target, before), (mixed, after)):
+        over = _over(scored, info.support)
+        expected = np.mean(over[np.arange(len(rounds)), rounds.action] / rounds.propensity * rounds.quality)
+        assert ips(table) == pytest.approx(min(max(expected, 0.0), 1.0))
+    assert ips(before) != ips(after)
+    ws.close()
