@@ -3,7 +3,6 @@ decision service serves them now, or under another stored version or policy."""
 
 from datetime import timedelta
 
-import plotly.express as px
 import streamlit as st
 
 from artdash import clock, export, numbers, preview
@@ -178,13 +177,16 @@ def win_matrix() -> None:
                                              format_func=lambda i: titles_by_id[i].display_name, key="matrix_title")]
     matrix = preview.served_matrix(view.snapshot, model, people, matrix_title, now, view.sticky_hours, held)
     variant_columns = [c for c in matrix.columns if c.startswith("#")]
-    heat = px.imshow(matrix.set_index("persona")[variant_columns], text_auto=numbers.RATE_D3, aspect="auto",
-                     color_continuous_scale="Reds", zmin=0, zmax=1,
-                     labels={"x": "variant", "y": "persona", "color": "P(shown)"},
-                     title=f"Which image each persona gets — {matrix_title.display_name}")
-    thumbs = [ws.store.thumbnail_path(matrix_title.images[int(c.split()[0][1:])]) for c in variant_columns]
-    charts.thumbnails_over_columns(heat, variant_columns, [p.read_bytes() if p.is_file() else None for p in thumbs])
-    st.plotly_chart(charts.plain(heat), width="stretch")
+    pages = charts.matrix_pages(variant_columns)
+    page = 0
+    if len(pages) > 1:                        # many variants: a page of them at a time, every label kept
+        page = st.segmented_control(f"Variants ({len(variant_columns)}, {charts.MATRIX_COLUMNS} at a time)",
+                                    range(len(pages)), default=0, key=f"matrix_page_{matrix_title.id}",
+                                    format_func=lambda i: md(f"{pages[i][0].split()[0]} – {pages[i][-1].split()[0]}")) or 0
+    heat = charts.win_matrix(matrix, pages[page], f"Which image each persona gets — {matrix_title.display_name}")
+    thumbs = [ws.store.thumbnail_path(matrix_title.images[int(c.split()[0][1:])]) for c in pages[page]]
+    st.plotly_chart(charts.thumbnails_over_columns(heat, pages[page], [p.read_bytes() if p.is_file() else None
+                                                                         for p in thumbs]), width="stretch")
     unloved = preview.unloved_variants(matrix, matrix_title)
     weak = preview.weakly_served(matrix)
     c1, c2 = st.columns(2)

@@ -365,19 +365,51 @@ def play_duration_quantiles(table: pd.DataFrame, confidence: float) -> go.Figure
     return fig
 
 
+THUMB_PIXELS = 90          # a win-matrix column's thumbnail, tall enough to tell images apart
+MATRIX_ROW_PIXELS = 40     # per persona: every label shows, each cell's text is legible
+MATRIX_COLUMNS = 8         # variants a win matrix shows at once; more are paged
+
+
 @plain_text
 def thumbnails_over_columns(figure: go.Figure, columns: Sequence[str], thumbnails: Sequence[bytes | None],
-                            size: float = 0.26) -> go.Figure:
-    """Each column's thumbnail above a heatmap's column (the win matrix): the images, not only
-    their labels, say which variant each column is."""
+                            pixels: int = THUMB_PIXELS) -> go.Figure:
+    """Each column's thumbnail (``pixels`` tall) above a heatmap's column (the win matrix): the
+    images, not only their labels, say which variant each column is. Call it once the
+    figure's height is set."""
     import base64
 
+    height = figure.layout.height or 450
+    plot = height - (figure.layout.margin.b or 80)
+    top = 60 + pixels + 10
     for i, data in enumerate(thumbnails):
         if not data:
             continue
         figure.add_layout_image(source=f"data:image/jpeg;base64,{base64.b64encode(data).decode()}",
-                                xref="x", yref="paper", x=columns[i], y=1.02, sizex=0.9, sizey=size,
-                                xanchor="center", yanchor="bottom", layer="above")
-    figure.update_layout(margin={"t": 60 + int(size * 600)}, title={"y": 0.98, "yanchor": "top"})
+                                xref="x", yref="paper", x=columns[i], y=1.02, sizex=0.9,
+                                sizey=pixels / max(plot - top, 1), xanchor="center", yanchor="bottom", layer="above")
+    figure.update_layout(margin={"t": top}, title={"y": 0.98, "yanchor": "top"})
     figure.update_xaxes(side="bottom")
     return figure
+
+
+def matrix_pages(columns: Sequence[str], per_page: int = MATRIX_COLUMNS) -> list[list[str]]:
+    """The win matrix's variant columns in pages of at most ``per_page``."""
+    return [list(columns[i:i + per_page]) for i in range(0, len(columns), per_page)] or [[]]
+
+
+@plain_text
+def win_matrix(table: pd.DataFrame, columns: Sequence[str], title: str) -> go.Figure:
+    """P(shown) per persona (rows: ``table``'s ``persona``) and variant (``columns``), sized by
+    its rows so every persona's label and every cell's value (whole percent; the hover has
+    two decimals) shows."""
+    z = table[list(columns)].astype(float).to_numpy()
+    personas = table["persona"].astype(str).tolist()
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(columns), y=personas, zmin=0, zmax=1, colorscale="Reds", texttemplate="%{z:.0%}",
+        textfont={"size": 12}, showscale=False,      # each cell says its value: the columns get the width
+        hovertemplate="persona %{y}<br>variant %{x}<br>P(shown) %{z:" + RATE_D3 + "}<extra></extra>"))
+    height = 60 + THUMB_PIXELS + 10 + MATRIX_ROW_PIXELS * max(len(personas), 1) + 80
+    fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "b": 80},
+                      xaxis={"title": {"text": "variant"}, "type": "category"},
+                      yaxis={"title": {"text": "persona"}, "type": "category", "autorange": "reversed", "dtick": 1})
+    return fig

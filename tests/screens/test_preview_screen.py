@@ -113,3 +113,41 @@ def test_the_win_matrix_shows_each_variants_thumbnail_over_its_column(demo_ws):
     images = spec["layout"]["images"]
     assert [i["x"] for i in images] == columns
     assert all(i["source"].startswith("data:image/jpeg;base64,") for i in images)
+
+
+def test_a_win_matrix_of_many_variants_is_paged_and_sized_so_every_label_shows(demo_ws):
+    """19 variants squashed the heatmap to ~100 px: persona labels vanished, cell text was 6 px."""
+    import html
+    import json
+
+    from artdash import catalog
+    from artdash.demo import render_variant
+
+    with demo_ws.transaction() as s:
+        title = catalog.list_titles(s)[0]
+        for k in range(14):                    # 14 more, active: about 19 in all
+            data = render_variant(title.name, ("thriller", "comedy", "romance")[k % 3], False, seed=900 + k)
+            done = catalog.ingest_image(s, demo_ws.store, title.id, f"extra-{k}.jpg", data, "local-admin",
+                                        demo_ws.settings.limits)
+            catalog.set_variant_status(s, done.variant_id, "active", "local-admin")
+    at = open_page("preview", preview_tab="Win matrix")
+    labelled(at.selectbox, "Title").set_value(title.id).run()
+    assert_clean(at)
+    columns = [c for c in at.dataframe[0].value.columns if c.startswith("#")]
+    personas = at.dataframe[0].value["persona"].tolist()
+    assert len(columns) >= 17 and len(personas) >= 5
+    pages = labelled(at.get("button_group"), f"Variants ({len(columns)}, 8 at a time)")
+    seen = []
+    for page in range(len(pages.options)):
+        pages.set_value(page).run()
+        assert_clean(at)
+        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+        heat = spec["data"][0]
+        assert len(heat["x"]) <= 8
+        assert heat["y"] == [html.escape(p, quote=False) for p in personas]    # every persona a row …
+        assert spec["layout"]["yaxis"]["dtick"] == 1                            # … and every row its label
+        assert spec["layout"]["height"] >= 40 * len(personas) + 100       # rows legible, not squashed
+        assert [i["x"] for i in spec["layout"]["images"]] == heat["x"]    # a thumbnail over each column
+        seen += heat["x"]
+        pages = labelled(at.get("button_group"), f"Variants ({len(columns)}, 8 at a time)")
+    assert seen == columns
