@@ -37,6 +37,13 @@ def p_label(review: VariantReport) -> str:
     return {HOLM: "p (Holm)", BH: "p (BH)", NO_CORRECTION: "p"}[review.inference.correction]
 
 
+# What a reviewer reads first, in this order (five to seven columns fit at 1024 px); the rest is one
+# toggle away ("All columns"). The method's evidence (p-value, or chance to win and risk) and the
+# note follow these.
+FIRST_COLUMNS = ["image", "variant", "quality take rate", "lift vs control", "impressions", "detectable lift",
+                 "significant"]
+
+
 def review_table(review: VariantReport, trend: dict[int, list[float]], variants: Mapping[int, VariantView],
                  store: MediaStore) -> pd.DataFrame:
     """Draw the variant table (decision columns first: quality take rate, lift, significance,
@@ -65,7 +72,12 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
         "status": [variants[r.variant_id].status if r.variant_id in variants else "?" for r in rows],
         "note": [r.note for r in rows],
     })
-    st.dataframe(shown, hide_index=True, width="stretch", row_height=64, column_config={
+    everything = st.toggle("All columns", key="results_all_columns",
+                           help="Off: what a decision needs — rate, lift, significance, impressions, the detectable "
+                                "lift, the note. On: also P(best), the daily trend, every interval, the take rate, "
+                                "plays and status.")
+    order = list(shown.columns) if everything else FIRST_COLUMNS + list(evidence) + ["note"]
+    st.dataframe(shown, hide_index=True, width="stretch", row_height=64, column_order=order, column_config={
         "image": st.column_config.ImageColumn("image", width="small"),
         "variant": st.column_config.TextColumn(width="medium"),
         "note": st.column_config.TextColumn(width="large"),

@@ -36,6 +36,13 @@ def test_results_page_reviews_an_experiment(demo_ws):
     assert table["impressions"].sum() > 0
     assert table.loc[table["lift CI"] == "control", "lift vs control"].tolist() == ["control"]
     assert table["lift vs control"].notna().all()
+    # what a decision needs comes first — the rate, the lift, the impressions and the detectable lift
+    # in view at 1024 px — and everything else is one toggle away
+    first = list(at.dataframe[0].proto.column_order)
+    assert first[:7] == ["image", "variant", "quality take rate", "lift vs control", "impressions",
+                         "detectable lift", "significant"] and "plays" not in first
+    labelled(at.toggle, "All columns").set_value(True).run()
+    assert list(at.dataframe[0].proto.column_order) == list(table.columns)
     trends = table["per day"]
     assert all(len(t) >= 2 and all(0 <= r <= 1 for r in t) for t in trends)  # a sparkline per variant
     assert not at.get("plotly_chart")  # the charting library loads on demand
