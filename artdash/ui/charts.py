@@ -367,7 +367,7 @@ def play_duration_quantiles(table: pd.DataFrame, confidence: float) -> go.Figure
 
 THUMB_PIXELS = 90          # a win-matrix column's thumbnail, tall enough to tell images apart
 MATRIX_ROW_PIXELS = 40     # per persona: every label shows, each cell's text is legible
-MATRIX_COLUMNS = 8         # variants a win matrix shows at once; more are paged
+MATRIX_COLUMNS = 6         # variants a win matrix shows at once (100.00% fits a cell at 1024 px); more are paged
 
 
 @plain_text
@@ -400,13 +400,12 @@ def matrix_pages(columns: Sequence[str], per_page: int = MATRIX_COLUMNS) -> list
 @plain_text
 def win_matrix(table: pd.DataFrame, columns: Sequence[str], title: str) -> go.Figure:
     """P(shown) per persona (rows: ``table``'s ``persona``) and variant (``columns``), sized by
-    its rows so every persona's label and every cell's value (whole percent; the hover has
-    two decimals) shows."""
+    its rows so every persona's label and every cell's value (as the table writes it) shows."""
     z = table[list(columns)].astype(float).to_numpy()
     personas = table["persona"].astype(str).tolist()
     fig = go.Figure(go.Heatmap(
-        z=z, x=list(columns), y=personas, zmin=0, zmax=1, colorscale="Reds", texttemplate="%{z:.0%}",
-        textfont={"size": 12}, showscale=False,      # each cell says its value: the columns get the width
+        z=z, x=list(columns), y=personas, zmin=0, zmax=1, colorscale="Reds", texttemplate="%{z:" + RATE_D3 + "}",
+        textfont={"size": 11}, showscale=False,      # each cell says its value: the columns get the width
         hovertemplate="persona %{y}<br>variant %{x}<br>P(shown) %{z:" + RATE_D3 + "}<extra></extra>"))
     height = 60 + THUMB_PIXELS + 10 + MATRIX_ROW_PIXELS * max(len(personas), 1) + 80
     fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "b": 80},

@@ -136,18 +136,18 @@ def test_a_win_matrix_of_many_variants_is_paged_and_sized_so_every_label_shows(d
     columns = [c for c in at.dataframe[0].value.columns if c.startswith("#")]
     personas = at.dataframe[0].value["persona"].tolist()
     assert len(columns) >= 17 and len(personas) >= 5
-    pages = labelled(at.get("button_group"), f"Variants ({len(columns)}, 8 at a time)")
+    pages = labelled(at.get("button_group"), f"Variants ({len(columns)}, 6 at a time)")
     seen = []
     for page in range(len(pages.options)):
         pages.set_value(page).run()
         assert_clean(at)
         spec = json.loads(at.get("plotly_chart")[0].proto.spec)
         heat = spec["data"][0]
-        assert len(heat["x"]) <= 8
+        assert len(heat["x"]) <= 6
         assert heat["y"] == [html.escape(p, quote=False) for p in personas]    # every persona a row …
         assert spec["layout"]["yaxis"]["dtick"] == 1                            # … and every row its label
         assert spec["layout"]["height"] >= 40 * len(personas) + 100       # rows legible, not squashed
         assert [i["x"] for i in spec["layout"]["images"]] == heat["x"]    # a thumbnail over each column
         seen += heat["x"]
-        pages = labelled(at.get("button_group"), f"Variants ({len(columns)}, 8 at a time)")
+        pages = labelled(at.get("button_group"), f"Variants ({len(columns)}, 6 at a time)")
     assert seen == columns
