@@ -13,7 +13,7 @@ from artdash.policy import registry
 from artdash.results import queries
 from artdash.ui import charts, holdout_view, lab_views, live_view, resources, widgets
 from artdash.ui.calibration_view import calibration_panel
-from artdash.ui.numbers import count_column, rate_column
+from artdash.ui.numbers import count_column, count_columns, rate_column
 from artdash.ui.text import md
 
 ws = widgets.page("Policy lab", needs="editor", doing="running simulations")
@@ -251,8 +251,9 @@ with history_tab:
     if not runs:
         st.info("No runs yet: the **Simulate** tab starts one.")
     else:
-        st.dataframe(lab_views.runs_overview(runs), hide_index=True, width="stretch",
-                     column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+        overview = lab_views.runs_overview(runs)
+        st.dataframe(overview, hide_index=True, width="stretch", column_config=count_columns(
+            overview, when=st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")))
         by_id = {r.id: r for r in runs}
         picked = st.multiselect("Open or compare runs", list(by_id), format_func=lambda i: by_id[i].title,
                                 key="lab_history_runs", placeholder="Pick one run to reopen it, several to compare")

@@ -28,3 +28,16 @@ def progress_rate_column(label: str | None = None, help: str | None = None):
     """A probability drawn as a bar with its rate written beside it."""
     return st.column_config.ProgressColumn(label, min_value=0.0, max_value=1.0, format="percent", step=_RATE_STEP,
                                            help=help)
+
+
+IDENTIFIERS = ("id", "seed", "year", "version", "run", "promotion", "title_id", "variant_id")
+
+
+def count_columns(frame, **config) -> dict:
+    """``config`` plus a count column (12,345) for every other integer column of ``frame`` —
+    so no grid writes 1828 beside 15,323 — except identifiers (ids, seeds, years, versions)."""
+    import pandas as pd
+
+    counts = {c: count_column() for c in frame.columns
+              if c not in config and str(c) not in IDENTIFIERS and pd.api.types.is_integer_dtype(frame[c])}
+    return counts | config

@@ -90,3 +90,47 @@ def _raw(csvs):
         for column in frame.columns:
             formatted = [v for v in frame[column] if FORMATTED.match(v)]
             assert not formatted, f"{column!r} holds formatted numbers: {formatted[:3]}"
+
+
+IDENTIFIER_COLUMNS = {"id", "seed", "year", "version", "run", "promotion", "title_id", "variant_id"}
+
+
+def _unformatted_counts(at) -> list[str]:
+    """Grid columns holding a whole number of 1,000 or more that the grid writes without its
+    thousands separator (1828 beside 15,323): every dataframe on the page."""
+    found = []
+    for index, frame in enumerate(at.dataframe):
+        columns = _columns(at, index)
+        for name in frame.value.columns:
+            column = frame.value[name]
+            numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+            values = pd.to_numeric(column, errors="coerce") if numeric else None
+            if values is None or str(name) in IDENTIFIER_COLUMNS or not (values.dropna() >= 1000).any():
+                continue
+            if not (values.dropna() % 1 == 0).all():
+                continue
+            config = columns.get(str(name), {}).get("type_config", {})
+            if config.get("format") not in ("localized", "percent"):
+                found.append(f"{name}: {values.dropna().iloc[0]:.0f}")
+    return found
+
+
+def test_no_grid_writes_a_count_without_its_separator(demo_ws):
+    """Creative insights wrote 1828 quality plays beside 15,323 impressions; the lab's history 6000."""
+    from artdash.demo.results import load_demo_results
+    from artdash.lab import LabConfig, load_world, run_online
+    from artdash.lab.store import save_run
+
+    load_demo_results(demo_ws, n=20000)
+    with demo_ws.session() as s:
+        world = load_world(s)
+    result = run_online(world, LabConfig(mix={a: 1.0 for a, _ in world.archetypes}, policies=("uniform",),
+                                         impressions=6000, seed=3))
+    with demo_ws.transaction() as s:
+        save_run(s, result, "local-admin")
+    for page, params in (("results", {"results_tab": "Creative insights"}), ("results", {}),
+                         ("lab", {"lab_tab": "History"}), ("audit", {})):
+        at = open_page(page, **params)
+        assert_clean(at)
+        assert at.dataframe, (page, params)
+        assert _unformatted_counts(at) == [], (page, params)
