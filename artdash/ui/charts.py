@@ -158,13 +158,14 @@ def take_rate_by_segment(rates: pd.DataFrame, label: Callable[[int], str], kind:
 
 @plain_text
 def taste_profile(profile: pd.DataFrame) -> go.Figure:
-    """A persona's affinity per tag (``tag``, ``facet``, ``affinity``), bars coloured by facet.
-    Each bar's label names its facet, so no legend sits over the axis."""
+    """A persona's affinity per tag (``tag``, ``facet``, ``affinity``), bars coloured by facet,
+    with the colours' legend at the figure's foot (under the axis, never over it)."""
     import plotly.express as px
 
     figure = px.bar(profile.sort_values("affinity"), x="affinity", y="tag", color="facet", orientation="h",
-                    range_x=[-1, 1], title="Taste profile", height=max(280, 24 * len(profile) + 160))
-    figure.update_layout(showlegend=False, yaxis_title=None, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+                    range_x=[-1, 1], title="Taste profile", height=max(320, 24 * len(profile) + 220))
+    figure.update_layout(showlegend=True, legend=LEGEND_BELOW, yaxis_title=None,
+                         margin={"l": 10, "r": 10, "t": 50, "b": 90})
     return figure
 
 
@@ -252,9 +253,10 @@ def calibration_history(table: pd.DataFrame, confidence: float = 0.95) -> go.Fig
     if len(ends):             # the intervals' span (grouped markers would otherwise stretch the axis to 0)
         pad = max(float(ends.max() - ends.min()) * 0.08, 0.002)
         fig.update_xaxes(range=[max(float(ends.min()) - pad, 0.0), min(float(ends.max()) + pad, 1.0)])
-    fig.update_layout(title=f"Expected against realised quality take rate ({confidence:.0%} intervals)",
+    fig.update_layout(title={"text": "Expected vs realised quality take rate",
+                             "subtitle": {"text": f"{confidence:.0%} intervals"}},
                       height=120 + 28 * (len(SOURCE_COLOURS) + 1) * len(order),
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, scattermode="group", scattergap=0.3, xaxis={"tickformat": AXIS_RATE_D3, "hoverformat": RATE_D3},
+                      margin={"l": 10, "r": 10, "t": 60, "b": 10}, scattermode="group", scattergap=0.3, xaxis={"tickformat": AXIS_RATE_D3, "hoverformat": RATE_D3},
                       yaxis={"categoryorder": "array", "categoryarray": order, "autorange": "reversed"},
                       legend=LEGEND_BELOW)
     return fig

@@ -58,8 +58,21 @@ def _figures():
     profile = pd.DataFrame([{"tag": f"{f}: {t}", "facet": f, "affinity": a} for f, t, a in
                             [("genre", "romance", 0.9), ("tone", "heartwarming", 0.6), ("visual", "couple", 0.8),
                              ("genre", "horror", -0.7), ("theme", "love", 0.5)]])
+    at = pd.Timestamp("2027-03-01", tz="UTC")
+    calibration = pd.DataFrame([
+        {"promotion": 2, "policy": "Editor's pick", "promoted at": at, "source": source, "estimate": v,
+         "estimate low": v - 0.01, "estimate high": v + 0.01, "realised rate": 0.15, "realised low": 0.14,
+         "realised high": 0.16} for source, v in (("lab (simulated)", 0.2), ("offline (on a log)", 0.16),
+                                                   ("shadow (live traffic)", 0.15))]
+        + [{"promotion": 1, "policy": "Uniform random", "promoted at": at, "source": "no estimate recorded",
+            "estimate": None, "estimate low": None, "estimate high": None, "realised rate": 0.12,
+            "realised low": 0.11, "realised high": 0.13}])
+    matrix = pd.DataFrame({"persona": ["Romance lover", "Thriller & crime buff", "Family & kids"],
+                           **{f"#{i} variant {i}": rng.random(3) for i in range(1, 7)}})
     label = LABELS.__getitem__
     return {
+        "calibration history": charts.calibration_history(calibration),
+        "win matrix": charts.win_matrix(matrix, [c for c in matrix.columns if c.startswith("#")], "Win matrix"),
         "take rate over time": charts.take_rate_over_time(bands, label, 0.95, cumulative=False),
         "take rate by segment": charts.take_rate_by_segment(segments, label, "device"),
         "take rate by tag": charts.take_rate_by_tag(insights),

@@ -129,4 +129,4 @@ def test_a_supported_shadow_is_promoted_from_the_page(demo_ws, frozen_clock):
     assert not {"None", "NaT", "nan"} & set(table.astype(str).to_numpy().ravel())
     assert any("of 1 covered" in c.value for c in at.caption)
     assert any(b.label == "Download calibration CSV" for b in at.get("download_button"))
-    assert any(c.proto.spec and "Expected against realised" in c.proto.spec for c in at.get("plotly_chart"))
+    assert any(c.proto.spec and "Expected vs realised" in c.proto.spec for c in at.get("plotly_chart"))
