@@ -21,42 +21,14 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from artdash.decision.holdout import PREFIX, Holdout
+from artdash.results.arms import METRICS, MIN_MEMBERS, ArmSums, member_sums, sums_of
 from artdash.results.log import ImpressionLog
 from artdash.stats import inference
-from artdash.stats.inference import Arm, Comparison, Method
+from artdash.stats.inference import Comparison, Method
 from artdash.stats.rates import SrmCheck, sample_ratio_mismatch
 from artdash.workspace import Workspace
 
 LIVE = "live"
-METRICS = ("quality_plays", "plays")
-MIN_MEMBERS = 20          # per arm: fewer and the member-level variance means nothing
-
-
-@dataclass(frozen=True)
-class ArmSums:
-    """One arm's member sums: members, impressions (n), plays of the metric (y), and the sums
-    of squares and products the clustered variance needs."""
-
-    members: int
-    n: float
-    y: float
-    nn: float
-    yy: float
-    ny: float
-
-    @property
-    def rate(self) -> float | None:
-        """Plays per impression (None without impressions)."""
-        return self.y / self.n if self.n else None
-
-    def arm(self) -> Arm | None:
-        """The rate as an :class:`Arm` with its member-clustered variance (None: too few members)."""
-        if self.members < MIN_MEMBERS or self.n <= 0:
-            return None
-        r = self.y / self.n
-        spread = (self.yy - 2 * r * self.ny + r * r * self.nn) / (self.members - 1)
-        mean_n = self.n / self.members
-        return Arm(r, max(spread, 0.0) / (self.members * mean_n * mean_n), self.members)
 
 
 @dataclass(frozen=True)
@@ -89,25 +61,6 @@ class HoldoutReadout:
     mixed_members: int            # members seen in both arms (the share changed): left out
 
 
-_SQL = """
-WITH r AS (
-  SELECT member_id, title_id, CASE WHEN policy LIKE ? THEN 1 ELSE 0 END AS held, {metric} AS q
-  FROM {{log}} WHERE {where}),
-m AS (
-  SELECT member_id, {title} AS title_id, held, COUNT(*) AS n, SUM(q) AS y
-  FROM r GROUP BY member_id{title_group}, held),
-mixed AS (SELECT member_id FROM m GROUP BY member_id HAVING COUNT(DISTINCT held) > 1)
-SELECT title_id, held, COUNT(*) AS members, SUM(n) AS n, SUM(y) AS y, SUM(n * n) AS nn, SUM(y * y) AS yy,
-       SUM(n * y) AS ny, (SELECT COUNT(*) FROM mixed) AS mixed
-FROM m WHERE member_id NOT IN (SELECT member_id FROM mixed)
-GROUP BY title_id, held
-"""
-
-
-_METRIC_SQL = {"plays": "CASE WHEN played = 1 THEN 1 ELSE 0 END",
-               "quality_plays": "CASE WHEN played = 1 AND play_seconds >= ? THEN 1 ELSE 0 END"}
-
-
 def arm_sums(log: ImpressionLog, conn: Connection, quality_seconds: float, metric: str = "quality_plays",
              by_title: bool = False, day_from: int | None = None, day_to: int | None = None,
              window: tuple[int, int | None] | None = None, served_policy: str | None = None) -> tuple[pd.DataFrame, int]:
@@ -115,8 +68,6 @@ def arm_sums(log: ImpressionLog, conn: Connection, quality_seconds: float, metri
     ``by_title``; from ``window[0]`` up to ``window[1]`` (seconds since the epoch, None: now);
     the served arm only where ``served_policy`` served — and how many members were in both
     arms (left out)."""
-    if metric not in METRICS:
-        raise ValueError(f"metric is one of {METRICS}")
     clauses: list[str] = ["experiment = ?"]
     params: list[object] = [LIVE]
     for clause, value in (("day >= ?", day_from), ("day <= ?", day_to), ("ts >= ?", window and window[0]),
@@ -127,26 +78,15 @@ def arm_sums(log: ImpressionLog, conn: Connection, quality_seconds: float, metri
     if served_policy is not None:
         clauses.append("(policy = ? OR policy LIKE ?)")
         params += [served_policy, PREFIX + "%"]
-    quality = [quality_seconds] if metric == "quality_plays" else []
-    sql = _SQL.format(title="title_id" if by_title else "0", title_group=", title_id" if by_title else "",
-                      metric=_METRIC_SQL[metric], where=" AND ".join(clauses))
-    pattern = PREFIX + "%"
-    frame = log.query(conn, sql, [pattern, *quality, *params])
-    mixed = int(frame["mixed"].iloc[0]) if len(frame) and pd.notna(frame["mixed"].iloc[0]) else 0
-    return frame.drop(columns=["mixed"]), mixed
-
-
-def _sums(frame: pd.DataFrame, held: int) -> ArmSums:
-    rows = frame[frame["held"] == held]
-    if rows.empty:
-        return ArmSums(0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    total = rows[["members", "n", "y", "nn", "yy", "ny"]].astype(float).sum()
-    return ArmSums(int(total["members"]), total["n"], total["y"], total["nn"], total["yy"], total["ny"])
+    frame, mixed = member_sums(log, conn, "CASE WHEN policy LIKE ? THEN 1 ELSE 0 END", [PREFIX + "%"], clauses,
+                               params, quality_seconds, metric, by_title)
+    return frame.rename(columns={"arm": "held"}), mixed
 
 
 def arms_row(title_id: int | None, frame: pd.DataFrame, method: Method, confidence: float) -> ArmsRow:
     """Served against holdout from :func:`arm_sums`' rows (one title's, or all of them)."""
-    served, held = _sums(frame, 0), _sums(frame, 1)
+    arms = frame.rename(columns={"held": "arm"})
+    served, held = sums_of(arms, 0), sums_of(arms, 1)
     a, b = served.arm(), held.arm()
     if a is None or b is None:
         few = [name for name, s in (("served", served), ("holdout", held)) if s.members < MIN_MEMBERS]
