@@ -153,6 +153,7 @@ def review_section() -> None:
                                              "bounds, p-values, P(best), as raw numbers, and the method used.")
     act_on_result(review, pick, sel, simulated=sel.experiment in overview.simulated)
     results_review.adjusted_section(ws, review, sel, overview, label)
+    results_review.cells_section(ws, sel, method, confidence)
     # The detailed charts load the charting library: on demand (the choice stays in the URL).
     charts = st.segmented_control("Charts", ["Over time", "By segment", "Play durations"], selection_mode="multi",
                                   key="results_charts", bind="query-params",

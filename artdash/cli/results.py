@@ -69,9 +69,10 @@ def results_import(file, mappings, skip_unknown):
               help="The last N days of the selection's own data (0: everything).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--cells", is_flag=True,
-              help="With --experiment live: the decision service's traffic as served against holdout — each "
-                   "arm's members and take rate, the lift of personalisation with its interval, overall and per "
-                   "title (TITLE optional), and the members' split against the holdout's share.")
+              help="Read the experiment's cells as arms (TITLE optional): each cell's members and take rate and "
+                   "its lift over the control cell with its interval, across all titles and per title, and the "
+                   "members' split against the plan. With --experiment live: the decision service's traffic as "
+                   "served against holdout.")
 @click.option("--calibration", is_flag=True,
               help="With --experiment live --cells: the calibration history instead — for each promotion, the "
                    "lab's, the offline and the shadow estimate of the promoted policy beside the quality take rate "
@@ -85,6 +86,7 @@ def results_report(title, experiment, method, confidence, control, days, fmt, ce
     Examples:
       artdash results report "Harbour Lights"
       artdash results report 3 --experiment artwork-personalisation --method bayesian --format csv
+      artdash results report --experiment artwork-personalisation --cells
       artdash results report --experiment live --cells
       artdash results report --experiment live --cells --calibration --format csv
     """
@@ -148,9 +150,12 @@ def _holdout_report(ws, title, experiment, method, confidence, days, fmt) -> Non
     from artdash.errors import ValidationError
     from artdash.serve.holdout_readout import LIVE, holdout_table
 
+    if experiment is None:
+        raise ValidationError("--cells compares an experiment's cells: say which with --experiment NAME, or "
+                              "--experiment live for the decision service's traffic served against holdout")
     if experiment != LIVE:
-        raise ValidationError("--cells reads the decision service's live traffic: add --experiment live (the "
-                              "cells of other experiments are read by variant: drop --cells)")
+        _cells_report(ws, title, experiment, method, confidence, fmt)
+        return
     readout, frame = holdout_table(ws, title, method, confidence, days or None)
     if echo_frame(frame, fmt):
         return
@@ -166,6 +171,34 @@ def _holdout_report(ws, title, experiment, method, confidence, days, fmt) -> Non
         "served rate": numbers.rate(r["served rate"]), "holdout rate": numbers.rate(r["holdout rate"]),
         "lift": numbers.change(r["lift"]), "lift CI": numbers.change_range(r["lift low"], r["lift high"]),
         "note": r["note"]} for r in frame.to_dict(orient="records")]))
+
+
+def _cells_report(ws, title, experiment, method, confidence, fmt) -> None:
+    """`report --experiment NAME --cells`: the experiment's cells as arms, lifts over the control cell."""
+    import pandas as pd
+
+    from artdash import numbers
+    from artdash.results.cells import cell_comparison
+    from artdash.results.review import find_title
+
+    readout, frame = cell_comparison(ws, experiment, method, confidence)
+    if title is not None:
+        chosen = find_title(ws, title)[0]
+        frame = frame[frame["title_id"].isna() | (frame["title_id"] == chosen)]
+    if echo_frame(frame, fmt):
+        return
+    click.echo(f"{experiment}: its cells as arms, lift over {readout.control} (members are the unit, clustered).")
+    click.echo(f"Method: {readout.method.describe(readout.confidence)}")
+    if readout.srm is not None:
+        click.echo(("Members' split: " + readout.srm.reason) if readout.srm.mismatch else
+                   f"Members' split matches the {readout.split} (χ² p = {readout.srm.p_value:.2f}; a mismatch is "
+                   "p < 0.001: assignment or logging broken)")
+    print_table(pd.DataFrame([{
+        "title": r["title"], "cell": r["cell"] + (" (control)" if r["control"] else ""),
+        "members": numbers.count(r["members"]), "impressions": numbers.count(r["impressions"]),
+        "rate": numbers.rate(r["rate"]), "lift": "" if r["control"] else numbers.change(r["lift"]),
+        "lift CI": numbers.change_range(r["lift low"], r["lift high"]),
+        "note": "" if r["control"] else r["note"]} for r in frame.to_dict(orient="records")]))
 
 
 def _calibration_report(ws, experiment, confidence, fmt) -> None:

@@ -12,10 +12,11 @@ import streamlit as st
 from artdash import export, numbers
 from artdash.errors import ArtdashError
 from artdash.results import plans, queries, report
+from artdash.results.cells import cell_comparison
 from artdash.stats import inference, sample_ratio_mismatch
 from artdash.stats.rates import SRM_P_THRESHOLD
 from artdash.ui import charts, results_data, sticky, widgets
-from artdash.ui.numbers import rate_column
+from artdash.ui.numbers import count_column, rate_column
 from artdash.ui.text import md, md_list
 from artdash.workspace import Workspace
 
@@ -225,3 +226,37 @@ def duration_section(ws: Workspace, sel: queries.Selection, confidence: float, l
     st.download_button("Download play durations CSV", export.csv_bytes(table), "results-play-durations.csv",
                        "text/csv", key="results_durations_csv",
                        help="Per variant and quantile: plays, play seconds and its interval bounds")
+
+
+def cells_section(ws: Workspace, sel: queries.Selection, method: inference.Method, confidence: float) -> None:
+    """An experiment whose cells are policies read as an A/B test of its cells (on demand):
+    each cell's rate and lift over the control cell across all titles and for this title."""
+    if sel.experiment is None or not st.toggle("Compare the cells", key=f"results_cells_{sel.experiment}",
+                                               help="Read the experiment's cells (e.g. uniform vs Thompson) as "
+                                                    "arms: members are the unit, the page's method and level."):
+        return
+    try:
+        readout, frame = cell_comparison(ws, sel.experiment, method, confidence, day_from=sel.day_from,
+                                         day_to=sel.day_to)
+    except ArtdashError as exc:
+        st.info(md(exc))
+        return
+    st.caption(f"Lift of each cell over **{md(readout.control)}** (the control cell), quality plays per impression, "
+               f"members as the unit; {md(readout.method.describe(confidence))}.")
+    if readout.srm is not None:
+        if readout.srm.mismatch:
+            st.error(f"Members' split does not match the {md(readout.split)}: {md(readout.srm.reason)}.")
+        else:
+            st.caption(f"Members' split matches the {md(readout.split)} (χ² p = {readout.srm.p_value:.2f}; below "
+                       f"{SRM_P_THRESHOLD:g} would mean assignment or logging is broken).")
+    shown = frame[frame["title_id"].isna() | (frame["title_id"] == sel.title_id)]
+    shown = shown.assign(**{c: shown[c].astype(float) * 100 for c in ("lift", "lift low", "lift high")})
+    st.dataframe(shown[["title", "cell", "rate", "lift", "lift low", "lift high", "members", "impressions", "note"]],
+                 hide_index=True, width="stretch", column_config={
+                     "rate": rate_column(), "members": count_column(), "impressions": count_column(),
+                     **{c: st.column_config.NumberColumn(c, format="%+.2f%%") for c in ("lift", "lift low",
+                                                                                        "lift high")}})
+    st.download_button("Download cells CSV", export.csv_bytes(frame), f"results-cells-{sel.experiment}.csv",
+                       "text/csv", key="results_cells_csv", icon=":material/download:",
+                       help="Every cell across all titles and per title: members, impressions, rate, lift over the "
+                            "control cell with its interval and p-value, the method.")
