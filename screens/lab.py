@@ -35,7 +35,8 @@ with ws.session() as s:
     promoted, promotion = lab_store.current_policy(s)
 view = resources.served_view()                                # cached with Preview's: not reloaded each rerun
 served = view.timeline.at(clock.now())
-serving = f"{lab.POLICY_LABELS[served.name]}" + (f" v{served.version}" if served.trained else ", untrained")
+serving = f"{lab.POLICY_LABELS[served.name]}" + (f" v{served.version}" if served.trained else
+                                                  ", untrained" if registry.check(served.name).learns else "")
 if view.held_out is not None:
     serving += f" to all but the holdout ({view.held_out.holdout.describe()})"
 if promoted:

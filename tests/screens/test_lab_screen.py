@@ -138,3 +138,15 @@ def test_lab_models_trains_a_version_from_an_imported_log(demo_ws):
     assert any("version 1, trained on" in s.value and experiment in s.value for s in at.success)
     row = at.dataframe[0].value.set_index("version").loc[1]
     assert row["source"] == "import" and f"experiment {experiment!r}" in row["note"]
+
+
+def test_a_fixed_rule_is_served_as_itself_not_untrained(demo_ws):
+    """The header said "Editor's pick, untrained" — as if a rule that learns nothing had failed to."""
+    from artdash.lab.store import promote
+
+    with demo_ws.transaction() as s:
+        promote(s, "editors-pick", "local-admin")
+    at = open_page("lab")
+    assert_clean(at)
+    assert any("The decision service serves **Editor's pick** (promoted by" in shown(c.value) for c in at.caption)
+    assert not any("untrained" in c.value for c in at.caption)
