@@ -49,6 +49,7 @@ REVIEWED = {
     ("screens/preview.py", "when"): "built with md() where it is made (a member's id or persona's name)",
     ("screens/preview.py", "who"): "md(member.id) or md(persona.name)",
     ("artdash/ui/calibration_view.py", "covered"): "built with md() on the line above, numbers otherwise",
+    ("artdash/ui/discover_view.py", "sizes"): "built with md() on the line above (ratios and pixel sizes)",
     ("artdash/ui/discover_view.py", "mark"): "an icon and **viewing**, or nothing",
     ("artdash/ui/discover_view.py", "state_mark"): ":green[picked] / :red[rejected], or nothing",
     ("artdash/ui/results_review.py", "planned"): "the code's words around md(plan.describe())",

@@ -11,8 +11,9 @@ import streamlit as st
 from artdash import catalog
 from artdash.discover import Candidate, ContactSheet, find_candidates
 from artdash.errors import ArtdashError, Cancelled
-from artdash.media.images.crops import SLOT_RATIOS, parse_ratio
+from artdash.media.images.crops import SLOT_RATIOS, parse_ratio, soft_crops
 from artdash.media.images.overlay import annotated_picture
+from artdash.media.images.validate import MIN_SHORT_SIDE
 from artdash.ui import state, widgets
 from artdash.ui.focal import focal_picker
 from artdash.ui.text import md
@@ -202,6 +203,13 @@ def _add_form(ws: Workspace, title_id: int, actor: str, can_edit: bool, found: D
         ratios = st.multiselect("Crops to derive", RATIO_CHOICES, default=list(SLOT_RATIOS),
                                 help="Each around the still's focal point; a crop the frame already has is skipped.")
         extra = st.text_input("Other ratio (width:height)", placeholder="e.g. 7:10")
+        frame = found.sheet.candidates[0] if found.sheet.candidates else None
+        soft = soft_crops(frame.width, frame.height, RATIO_CHOICES, MIN_SHORT_SIDE) if frame else []
+        if frame and soft:
+            sizes = md(", ".join(f"a {r} crop is {w}×{h}" for r, w, h in soft))
+            st.caption(f"From these {frame.width}×{frame.height} stills, {sizes}: under {MIN_SHORT_SIDE} px on the "
+                       "short side, so it will be marked low resolution (sharp enough for a phone, soft on a TV). "
+                       "A higher-resolution source video gives sharper crops.")
         go = st.form_submit_button("Add as drafts", type="primary", disabled=not can_edit)
     if not go:
         return

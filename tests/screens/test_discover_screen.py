@@ -33,6 +33,8 @@ def test_a_video_becomes_a_contact_sheet_and_picks_become_drafts_with_crops(demo
     assert any("4 shots, 4 candidate stills" in shown(s.value) for s in at.success)
     assert len([c for c in at.checkbox if c.label == "Pick"]) == 4
     assert any("Still 1 of 4" in m.value for m in at.markdown)
+    # said at crop time, not only after: which crops of these frames the upload check will call soft
+    assert any("a 2:3 crop is" in shown(c.value) and "will be marked low resolution" in c.value for c in at.caption)
     # pick the first by its card, move on with Next and pick the second with the Pick button
     [c for c in at.checkbox if c.label == "Pick"][0].check().run()
     [b for b in at.button if b.key == "disc-next"][0].click().run()   # (the gallery has a Next too)
@@ -73,3 +75,11 @@ def test_a_newcomer_can_try_discover_on_a_demo_trailer_cut_from_the_artwork(demo
     assert_clean(at)
     assert any("demo-trailer.mp4" in shown(s.value) and "candidate stills" in s.value for s in at.success)
     assert [c for c in at.checkbox if c.label == "Pick"]
+
+
+def test_the_crops_a_frame_is_too_small_for_are_named_before_they_are_made():
+    """A 2:3 crop of a 720p still (480×720) was flagged low resolution by the product's own check."""
+    from artdash.media.images.crops import soft_crops
+
+    assert soft_crops(1280, 720, ["2:3", "16:9", "1:1"], 500) == [("2:3", 480, 720)]
+    assert soft_crops(1920, 1080, ["2:3", "16:9"], 500) == []

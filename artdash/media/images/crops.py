@@ -43,3 +43,19 @@ def crop_around(width: int, height: int, focal_x: float, focal_y: float, ratio: 
     left = int(round(min(max(cx - crop_w / 2, 0), width - crop_w)))
     top = int(round(min(max(cy - crop_h / 2, 0), height - crop_h)))
     return CropBox(left, top, left + crop_w, top + crop_h)
+
+
+def crop_size(width: int, height: int, ratio: tuple[int, int]) -> tuple[int, int]:
+    """(width, height) of the largest ``ratio`` crop of a ``width``×``height`` image."""
+    return crop_around(width, height, 0.5, 0.5, ratio).size
+
+
+def soft_crops(width: int, height: int, ratios: list[str], short_side: int) -> list[tuple[str, int, int]]:
+    """Of ``ratios`` ("2:3" …), the crops of a ``width``×``height`` frame whose short side falls
+    under ``short_side`` (what the upload check calls low resolution): (ratio, width, height)."""
+    out = []
+    for text in ratios:
+        w, h = crop_size(width, height, parse_ratio(text))
+        if min(w, h) < short_side:
+            out.append((text, w, h))
+    return out
