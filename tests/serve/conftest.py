@@ -30,3 +30,12 @@ def sqlite_catalog_ws(tmp_path):
     ws = Workspace.open(make_settings(tmp_path))
     yield ws
     ws.close()
+
+
+@pytest.fixture
+def full_demo_ws(tmp_path):
+    """A SQLite workspace with the whole demo catalog (fourteen titles, their artwork)."""
+    copy_demo(tmp_path / "data")
+    ws = Workspace.open(make_settings(tmp_path))
+    yield ws
+    ws.close()

@@ -15,7 +15,6 @@ from click.testing import CliRunner
 from sqlalchemy import text
 from test_closed_loop import simulated_homepage
 from test_http import serving
-from workspaces import copy_demo, make_settings
 
 from artdash import clock
 from artdash.cli import main
@@ -29,17 +28,13 @@ from artdash.serve.calibration import calibration_history, calibration_table, co
 from artdash.serve.shadow import current_shadow, promote_shadow, readout, start_shadow
 from artdash.serve.traffic import drive
 from artdash.ui import charts
-from artdash.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def ws(tmp_path):
-    copy_demo(tmp_path / "data")
-    workspace = Workspace.open(make_settings(tmp_path))
-    yield workspace
-    workspace.close()
+def ws(full_demo_ws):
+    return full_demo_ws
 
 
 def test_estimates_are_read_from_a_runs_summary_and_an_offline_table():

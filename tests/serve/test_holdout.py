@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 from test_closed_loop import simulated_homepage
 from test_http import serving
-from workspaces import copy_demo, make_settings
 
 from artdash import numbers
 from artdash.access.auth import PermissionDenied, add_user
@@ -22,17 +21,13 @@ from artdash.results.service import impression_log
 from artdash.serve import DecisionService, HttpClient, ServiceSettings
 from artdash.serve.holdout_readout import holdout_readout
 from artdash.serve.traffic import drive
-from artdash.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def ws(tmp_path):
-    copy_demo(tmp_path / "data")
-    workspace = Workspace.open(make_settings(tmp_path))
-    yield workspace
-    workspace.close()
+def ws(full_demo_ws):
+    return full_demo_ws
 
 
 def test_who_is_held_out_depends_on_the_id_alone_and_a_larger_share_only_adds_members():
