@@ -28,10 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # Tests that share a heavy session fixture run on one worker each under `pytest -n` (`make test`
 # uses --dist loadgroup): every browser test shares one app server, every Spark test one JVM.
 SERIAL_GROUPS = {"e2e": "browser", "test_spark.py": "spark"}
-# The browser tests take about a fifth of the suite: two groups (two workers, each with its own app
-# server and Chromium), split by the time their files took (make test lists the slowest).
-SECOND_BROWSER = {"test_chart_layout.py", "test_users_flow.py", "test_hostile_text.py", "test_service_flow.py",
-                  "test_gallery_flow.py", "test_catalog_flow.py", "test_lab_flow.py", "test_results_flow.py"}
 POSTGRES_ENV = "ARTDASH_TEST_POSTGRES_URL"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -120,5 +116,4 @@ def pytest_collection_modifyitems(config, items):
         parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
         for part, group in SERIAL_GROUPS.items():
             if part in parts:
-                second = group == "browser" and parts[-1] in SECOND_BROWSER
-                item.add_marker(pytest.mark.xdist_group(f"{group}-2" if second else group))
+                item.add_marker(pytest.mark.xdist_group(group))
