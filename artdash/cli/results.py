@@ -23,12 +23,16 @@ def results():
                    "(repeatable; the file's unnamed column is --map =event_id). Only the columns ArtDash uses are "
                    "read, however wide the file.")
 @click.option("--skip-unknown", is_flag=True, help="Skip (and count) rows whose variant is not in the catalog.")
-def results_import(file, mappings, skip_unknown):
+@click.option("--event-id-prefix", default="", metavar="TEXT",
+              help="Put TEXT before every event id of the file, e.g. b- (for a second export that numbers its "
+                   "events from 0 again: its ids would collide with the first's).")
+def results_import(file, mappings, skip_unknown, event_id_prefix):
     """Import an impression log FILE (CSV or Parquet), streamed in chunks, in one transaction.
 
     Columns: event_id, timestamp, member_id, title_id, variant_id, policy, propensity, played,
     play_seconds (experiment, cell, country, device optional). Re-importing adds nothing; any
-    bad row is reported with its line number and nothing is imported (exit code 2).
+    bad row is reported with its line number and nothing is imported (exit code 2); so is an
+    event id imported before with a different row (give such a file --event-id-prefix).
     """
     from artdash.results.ingest import IngestError
     from artdash.results.read import parse_column_mapping
@@ -38,7 +42,8 @@ def results_import(file, mappings, skip_unknown):
     ws = open_workspace()
     try:
         report = import_log(ws, file, file.name, ws.settings.user, mapping=mapping, skip_unknown=skip_unknown,
-                            progress=lambda n: click.echo(f"  {n:,} rows checked", err=True))
+                            progress=lambda n: click.echo(f"  {n:,} rows checked", err=True),
+                            event_id_prefix=event_id_prefix)
     except IngestError as exc:
         echo_issues(exc.issues)
         raise

@@ -26,6 +26,7 @@ from sqlalchemy import delete, select
 
 from artdash import clock
 from artdash.db.results_schema import imports
+from artdash.results.collisions import COMPARED, CollisionCheck, check_prefix, with_prefix
 from artdash.results.log import ImpressionLog
 from artdash.results.names import CatalogNames
 from artdash.results.read import CHUNK_ROWS, read_chunks
@@ -112,19 +113,22 @@ def _prefetch(chunks: Iterator[T], depth: int = 2) -> Iterator[T]:
 def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str, variant_titles: Mapping[int, int],
            quality_seconds: float, mapping: Mapping[str, str] | None = None, skip_unknown: bool = False,
            kind: str = "import", chunk_rows: int = CHUNK_ROWS,
-           progress: Callable[[int], None] | None = None, names: CatalogNames | None = None) -> IngestReport:
+           progress: Callable[[int], None] | None = None, names: CatalogNames | None = None,
+           event_id_prefix: str = "") -> IngestReport:
     """Import one log file into ``log``, atomically. ``variant_titles`` maps every catalog
     variant id to its title id; with ``names``, titles may also be given by name and variants
-    by label (:mod:`artdash.results.names`). Raises :class:`IngestError` (nothing written) if
-    any row is bad."""
+    by label (:mod:`artdash.results.names`); ``event_id_prefix`` goes before every event id
+    (two exports that number their events alike). Raises :class:`IngestError` (nothing
+    written) if any row is bad, or if an event id the log holds comes with a different row."""
     lookup = variant_lookup(variant_titles)
+    prefix = check_prefix(event_id_prefix)
     n_rows = inserted = present = n_played = n_timed = 0
 
     def validated() -> Iterator[tuple[int, Rows, Any]]:
         """Each chunk checked and prepared for the log (on the reader thread), as the next one
         is parsed (on a thread of its own: parsing, checking and writing overlap)."""
         for chunk, first_line in _prefetch(read_chunks(source, file_name, mapping, chunk_rows)):
-            good = validate_chunk(chunk, first_line, lookup, skip_unknown, state, names)
+            good = validate_chunk(with_prefix(chunk, prefix), first_line, lookup, skip_unknown, state, names)
             prepared = writer.prepare(good) if state.n_issues == 0 and len(good) else None
             yield chunk.num_rows, good, prepared
 
@@ -135,6 +139,7 @@ def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str,
         # A log that stages rows in files finds repeated event ids there (no keys held in memory:
         # a 100M-row file's keys and lines were 1.2 GB); the others keep every good row's key.
         state = IngestState(collect_keys=not getattr(writer, "finds_duplicates", False))
+        repeats = CollisionCheck(lambda keys: log.stored_rows(conn, keys, COMPARED))
         try:
             for n_chunk, good, prepared in _prefetch(validated()):
                 n_rows += n_chunk
@@ -143,6 +148,7 @@ def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str,
                     n_played += int(played.sum())
                     n_timed += int((played & (good.columns["play_seconds"] > 0)).sum())
                     new = writer.insert(prepared)
+                    repeats.add(good, new)
                     added = int(new.sum())
                     inserted += added
                     present += len(good) - added
@@ -155,13 +161,19 @@ def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str,
             elif state.n_issues or writer.repeated_keys():
                 # Rare: the file is refused anyway. A second pass names every repeated id's lines
                 # (staging stopped at the first bad row, so the staged rows cannot say).
-                _report_duplicates_again(source, file_name, mapping, chunk_rows, lookup, skip_unknown, names, state)
+                _report_duplicates_again(source, file_name, mapping, chunk_rows, lookup, skip_unknown, names, state,
+                                         prefix)
             if state.n_issues:
                 shown = "; ".join(f"line {i.line} ({i.column}): {i.problem}"
                                   for i in sorted(state.issues, key=lambda i: i.line)[:5])
                 more = f" and {state.n_issues - 5} more" if state.n_issues > 5 else ""
                 raise IngestError(f"{state.n_issues} bad row(s), nothing imported — {shown}{more}",
                                   tuple(sorted(state.issues, key=lambda i: i.line)), state.n_issues)
+            collided = repeats.result() if present else None
+            if collided is not None:
+                issues = tuple(IngestIssue(line, "event_id", what)
+                               for line, what in zip(collided.lines, collided.differences))
+                raise IngestError(collided.message(file_name), issues, collided.count)
             if inserted == 0 and kind == "import":
                 # a file imported before (or only unknown ids skipped): nothing new, no empty import
                 writer.discard()
@@ -193,12 +205,12 @@ def _experiments(variants: pd.DataFrame | pa.Table | None) -> list[str]:
 
 def _report_duplicates_again(source: bytes | Path, file_name: str, mapping: Mapping[str, str] | None,
                              chunk_rows: int, lookup: Any, skip_unknown: bool, names: CatalogNames | None,
-                             state: IngestState) -> None:
+                             state: IngestState, prefix: str = "") -> None:
     """Read the file once more, keeping the good rows' keys, and add its repeated event ids to
     ``state``'s issues (the other issues were counted in the first pass)."""
     again = IngestState()
     for chunk, first_line in read_chunks(source, file_name, mapping, chunk_rows):
-        validate_chunk(chunk, first_line, lookup, skip_unknown, again, names)
+        validate_chunk(with_prefix(chunk, prefix), first_line, lookup, skip_unknown, again, names)
     again.issues, again.n_issues = [], 0
     report_duplicates(again)
     for issue in again.issues:

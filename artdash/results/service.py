@@ -48,20 +48,22 @@ def catalog_names(ws: Workspace) -> CatalogNames:
 
 def import_log(ws: Workspace, source: bytes | Path, file_name: str, actor: str, *, mapping: Mapping[str, str] | None = None,
                skip_unknown: bool = False, kind: str = "import", needs: str = "admin",
-               progress: Callable[[int], None] | None = None) -> IngestReport:
-    """Import an impression log (admins; lab simulations: editors) and record it."""
+               progress: Callable[[int], None] | None = None, event_id_prefix: str = "") -> IngestReport:
+    """Import an impression log (admins; lab simulations: editors) and record it;
+    ``event_id_prefix`` gives the file's event ids a space of their own."""
     with ws.transaction() as s:
         authorize(s, actor, needs)
     report = ingest(impression_log(ws), source, file_name, actor, variant_titles(ws), ws.settings.quality_play_seconds,
                     mapping=mapping, skip_unknown=skip_unknown, kind=kind, progress=progress,
-                    names=catalog_names(ws))
+                    names=catalog_names(ws), event_id_prefix=event_id_prefix)
     if report.import_id is None:
         return report  # nothing new was added: nothing to record
     with ws.transaction() as s:
         authorize(s, actor, needs)
         audit.record(s, actor, "import", "impressions", report.import_id,
                      after={"file": file_name, "kind": kind, "rows": report.n_rows, "added": report.n_inserted,
-                            "already present": report.n_already_present, "skipped": report.n_skipped_unknown})
+                            "already present": report.n_already_present, "skipped": report.n_skipped_unknown,
+                            **({"event id prefix": event_id_prefix} if event_id_prefix else {})})
     return report
 
 

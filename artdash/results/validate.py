@@ -335,7 +335,7 @@ def validate_chunk(chunk: pa.Table, first_line: int, lookup: np.ndarray, skip_un
     ts_good = kept(ts).astype(np.int64)
 
     return Rows(
-        columns={"event_key": kept(keys), "ts": ts_good, "day": ts_good // 86400,
+        columns={"event_key": kept(keys), "line": kept(lines), "ts": ts_good, "day": ts_good // 86400,
                  "title_id": kept(title).astype(np.int64), "variant_id": kept(variant).astype(np.int64),
                  "propensity": kept(propensity), "played": kept(played), "play_seconds": kept(seconds)},
         coded={name: (kept(codes), values) for name, (codes, values) in coded.items()},

@@ -78,6 +78,9 @@ def import_form(ws: Workspace) -> None:
         mapping_text = st.text_input("Column mapping (optional)", placeholder=MAPPING_EXAMPLE,
                                      help="For files that name columns differently: file column = ArtDash column.")
         skip_unknown = st.checkbox("Skip rows whose title or variant is not in the catalog (they are counted)")
+        prefix = st.text_input("Prefix its event ids (optional)", max_chars=40, placeholder="e.g. b-",
+                               help="For a second export that numbers its events from 0 again: every event id "
+                                    "of this file gets the prefix, so it cannot collide with another file's.")
         submitted = st.form_submit_button("Import", type="primary")
     if not submitted:
         return
@@ -95,7 +98,7 @@ def import_form(ws: Workspace) -> None:
 
     try:
         result = import_log(ws, upload.getvalue(), upload.name, widgets.actor(), mapping=mapping,
-                            skip_unknown=skip_unknown, progress=checked)
+                            skip_unknown=skip_unknown, progress=checked, event_id_prefix=prefix)
     except IngestError as exc:
         bar.empty()
         text = str(exc).replace(", nothing imported", "")   # the headline says it once

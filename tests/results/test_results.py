@@ -587,3 +587,41 @@ def test_a_wide_log_is_read_by_the_columns_it_uses(log, form, tmp_path):
     with pytest.raises(IngestError, match="has no column 'userid'"):
         ingest(log, _wide(HEADER + rows(2, start=100), extra=3).encode(), "log.csv", "tester", VARIANTS, QUALITY,
                mapping={"userid": "member_id"})
+
+
+def test_two_logs_numbering_events_alike_are_refused_with_the_way_out(log):
+    """A second export numbering its events e0… again: its rows differ from the first's, so the
+    import is refused (count, first lines, what differs, the prefix to use) and nothing is
+    written; with --event-id-prefix it imports; identical repeats stay idempotent."""
+    first = HEADER + rows(30)
+    do_ingest(log, first)
+    second = HEADER + rows(30, variant=12, day="2026-11-02")            # same ids, other rows
+    with log.engine.connect() as conn:
+        before = queries.count_impressions(conn)
+    with pytest.raises(IngestError) as refused:
+        do_ingest(log, second)
+    message = str(refused.value)
+    assert message.startswith("30 event id(s) of log.csv were imported before with a different row, nothing imported")
+    assert "line 2: event id 'e0': time 2026-11-02 00:00:00 here, 2026-11-01 00:00:00 before, variant 12 here, 11 before" in message
+    assert "and 25 more" in message and "--event-id-prefix" in message
+    assert refused.value.n_issues == 30 and [i.line for i in refused.value.issues] == [2, 3, 4, 5, 6]
+    with log.engine.connect() as conn:
+        assert queries.count_impressions(conn) == before                 # nothing written
+    report = do_ingest(log, second, event_id_prefix="b-")
+    assert (report.n_inserted, report.n_already_present) == (30, 0)
+    again = do_ingest(log, second, event_id_prefix="b-")                 # the same file again: idempotent
+    assert (again.import_id, again.n_already_present) == (None, 30)
+    assert do_ingest(log, first).import_id is None
+    # one row of a re-import changed (an outcome corrected upstream) is refused too, by its line
+    changed = HEADER + rows(30).replace("e3,2026-11-01T03:00:00Z,m3,1,11,uniform,exp1,A,0.5,false,0",
+                                        "e3,2026-11-01T03:00:00Z,m3,1,11,uniform,exp1,A,0.5,true,900")
+    with pytest.raises(IngestError, match=r"^1 event id\(s\).*line 5: event id 'e3': played 1 here, 0 before, "
+                                          r"play seconds 900 here, 0 before"):
+        do_ingest(log, changed)
+
+
+@pytest.mark.parametrize("prefix, words", [("x" * 41, "at most 40 characters"), (" b-", "no spaces at its ends"),
+                                           ("b\t", "no tabs")])
+def test_an_event_id_prefix_is_checked(log, prefix, words):
+    with pytest.raises(IngestError, match=words):
+        do_ingest(log, HEADER + rows(3), event_id_prefix=prefix)

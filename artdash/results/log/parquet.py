@@ -154,6 +154,15 @@ class ParquetLog:
             keys = duck.execute(f"SELECT event_key FROM {relation}").fetchnumpy()["event_key"]
         return np.sort(np.asarray(keys, dtype=np.int64))
 
+    def stored_rows(self, conn: Connection, keys: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
+        """``event_key`` and ``columns`` of the committed impressions with one of ``keys``."""
+        with self.scan(conn) as (duck, relation):
+            if relation is None or not len(keys):
+                return pd.DataFrame(columns=["event_key", *columns])
+            duck.register("wanted_keys", pa.table({"event_key": pa.array(np.unique(keys), pa.int64())}))
+            return duck.execute(f"SELECT event_key, {', '.join(columns)} FROM {relation} "
+                                "SEMI JOIN wanted_keys USING (event_key)").df()
+
     # --- writing -----------------------------------------------------------------------------
 
     def writer(self, conn: Connection, import_id: int) -> ParquetWriter:

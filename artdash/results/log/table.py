@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, delete, func, select, text
 from artdash.db.results_schema import imports, impressions
 from artdash.results.log.grouping import rollup_queries
 from artdash.results.validate import Rows
-from artdash.results.write import Writer
+from artdash.results.write import KEY_BATCH, Writer
 
 
 def _source(import_ids: Iterable[int] | None) -> str:
@@ -80,6 +80,22 @@ class TableLog:
 
     def remove(self, import_id: int) -> None:
         """Nothing left to do after the commit: the rows went with it."""
+
+    def stored_rows(self, conn: Connection, keys: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
+        """``event_key`` and ``columns`` of the stored impressions with one of ``keys``."""
+        parts = []
+        wanted = np.unique(keys)
+        for start in range(0, len(wanted), KEY_BATCH):
+            batch = wanted[start:start + KEY_BATCH]
+            sql = (f"SELECT event_key, {', '.join(columns)} FROM impressions "
+                   f"WHERE event_key IN ({', '.join('?' * len(batch))})")
+            parts.append(self.query_rows(conn, sql, batch.tolist(), ["event_key", *columns]))
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["event_key", *columns])
+
+    @staticmethod
+    def query_rows(conn: Connection, sql: str, params: Sequence[Any], columns: list[str]) -> pd.DataFrame:
+        """Rows of a ``?``-parameter query as a frame of ``columns``."""
+        return pd.DataFrame(conn.execute(*_bound(sql, params)).all(), columns=columns)
 
     def query(self, conn: Connection, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """An aggregate over the stored impressions: ``sql`` names them ``{log}`` and takes
