@@ -131,13 +131,14 @@ def review_section() -> None:
                            format_func=label, key=f"results_control_{sel.title_id}")
     plan = results_review.split_check(ws, sel, cells, overview.simulated)
 
+    metric = results_review.chosen_metric(plan, totals)
     method = results_review.choose_method(plans.default_method(plan, clock.now().date()))
-    review, trend = results_data.variant_review(overview, sel, control, confidence, method)
+    review, trend = results_data.variant_review(overview, sel, control, confidence, method, metric)
     results_review.method_note(review, totals, control)
     if review.thin:
         st.warning("Not enough data to judge: " + "; ".join(
             f"{md(label(r.variant_id))} ({md(r.note)}: {numbers.count(r.impressions)} impressions, "
-            f"{numbers.count(r.quality_plays)} quality plays)" for r in review.thin) + ".")
+            f"{numbers.count(r.successes)} {md(metric.count_name)})" for r in review.thin) + ".")
     low_q, _ = queries.quality_thresholds(overview.stamp)
     built = low_q if low_q is not None else ws.settings.quality_play_seconds
     mismatch = quality.threshold_note(queries.quality_thresholds(overview.stamp), ws.settings.quality_play_seconds)
@@ -153,7 +154,7 @@ def review_section() -> None:
                                              "bounds, p-values, P(best), as raw numbers, and the method used.")
     act_on_result(review, pick, sel, simulated=sel.experiment in overview.simulated)
     results_review.adjusted_section(ws, review, sel, overview, label)
-    results_review.cells_section(ws, sel, method, confidence)
+    results_review.cells_section(ws, sel, method, confidence, metric)
     # The detailed charts load the charting library: on demand (the choice stays in the URL).
     charts = st.segmented_control("Charts", ["Over time", "By segment", "Play durations"], selection_mode="multi",
                                   key="results_charts", bind="query-params",

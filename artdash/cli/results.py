@@ -29,8 +29,9 @@ def results():
 def results_import(file, mappings, skip_unknown, event_id_prefix):
     """Import an impression log FILE (CSV or Parquet), streamed in chunks, in one transaction.
 
-    Columns: event_id, timestamp, member_id, title_id, variant_id, policy, propensity, played,
-    play_seconds (experiment, cell, country, device optional). Re-importing adds nothing; any
+    Columns: event_id, timestamp, member_id, title_id, variant_id, policy, propensity, played
+    (play_seconds, experiment, cell, country, device optional: a log of clicks has no play
+    durations and is read by its take rate). Re-importing adds nothing; any
     bad row is reported with its line number and nothing is imported (exit code 2); so is an
     event id imported before with a different row (give such a file --event-id-prefix).
     """
@@ -73,6 +74,10 @@ def results_import(file, mappings, skip_unknown, event_id_prefix):
 @click.option("--days", type=click.IntRange(min=0), default=30, show_default=True,
               help="The last N days of the selection's own data (0: everything).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--metric", type=click.Choice(["quality", "plays"]), default=None,
+              help="What counts as success: quality plays (quality take rate) or any play (take rate). Default: "
+                   "the experiment plan's metric, else what the log supports (a log without play durations is "
+                   "read by take rate).")
 @click.option("--cells", is_flag=True,
               help="Read the experiment's cells as arms (TITLE optional): each cell's members and take rate and "
                    "its lift over the control cell with its interval, across all titles and per title, and the "
@@ -82,7 +87,7 @@ def results_import(file, mappings, skip_unknown, event_id_prefix):
               help="With --experiment live --cells: the calibration history instead — for each promotion, the "
                    "lab's, the offline and the shadow estimate of the promoted policy beside the quality take rate "
                    "it realised while it served, and whether each estimate's interval covered it.")
-def results_report(title, experiment, method, confidence, control, days, fmt, cells, calibration):
+def results_report(title, experiment, method, confidence, control, days, fmt, metric, cells, calibration):
     """Print the A/B readout of TITLE (its id or exact name) as the Results page shows it: per
     variant the impressions, plays, quality take rate and the lift against the control with its
     interval, under one named method; a variant that cannot be judged says why in `note`.
@@ -107,12 +112,12 @@ def results_report(title, experiment, method, confidence, control, days, fmt, ce
         if calibration:
             _calibration_report(ws, experiment, float(confidence), fmt)
         else:
-            _holdout_report(ws, title, experiment, method, float(confidence), days, fmt)
+            _holdout_report(ws, title, experiment, method, float(confidence), days, fmt, metric)
         return
     if title is None:
         raise click.UsageError("say which title (its id or exact name), or --experiment live --cells")
     review = title_review(ws, title, experiment=experiment, method=method, confidence=float(confidence),
-                          control=control, days=days or None)
+                          control=control, days=days or None, metric=metric)
     frame = review.frame()
     if echo_frame(frame, fmt):
         return
@@ -122,11 +127,13 @@ def results_report(title, experiment, method, confidence, control, days, fmt, ce
     if report.empty:
         click.echo("No impressions of this title in this selection.")
         return
+    click.echo(f"Metric: {report.metric.rate_name} — {review.metric_reason}")
     click.echo(f"Method: {report.method}")
+    name = report.metric.rate_name
     print_table(pd.DataFrame([{
         "variant": f"#{r.variant_id}", "impressions": numbers.count(r.impressions), "plays": numbers.count(r.plays),
-        "quality plays": numbers.count(r.quality_plays), "quality take rate": numbers.rate(r.quality.rate),
-        "quality CI": numbers.rate_range(r.quality.interval.low, r.quality.interval.high),
+        "quality plays": numbers.count(r.quality_plays), name: numbers.rate(r.estimate.rate),
+        f"{name} CI": numbers.rate_range(r.estimate.interval.low, r.estimate.interval.high),
         "lift": "control" if r.is_control else numbers.change(r.lift),
         "lift CI": "control" if r.is_control else numbers.change_range(r.lift_low, r.lift_high),
         "significant": "yes" if r.significant else "no", "P(best)": numbers.rate(r.p_best),
@@ -147,7 +154,7 @@ def echo_frame(frame, fmt: str) -> bool:
     return False
 
 
-def _holdout_report(ws, title, experiment, method, confidence, days, fmt) -> None:
+def _holdout_report(ws, title, experiment, method, confidence, days, fmt, metric=None) -> None:
     """`report --cells`: the live traffic as served against holdout."""
     import pandas as pd
 
@@ -159,7 +166,7 @@ def _holdout_report(ws, title, experiment, method, confidence, days, fmt) -> Non
         raise ValidationError("--cells compares an experiment's cells: say which with --experiment NAME, or "
                               "--experiment live for the decision service's traffic served against holdout")
     if experiment != LIVE:
-        _cells_report(ws, title, experiment, method, confidence, fmt)
+        _cells_report(ws, title, experiment, method, confidence, fmt, metric)
         return
     readout, frame = holdout_table(ws, title, method, confidence, days or None)
     if echo_frame(frame, fmt):
@@ -178,7 +185,7 @@ def _holdout_report(ws, title, experiment, method, confidence, days, fmt) -> Non
         "note": r["note"]} for r in frame.to_dict(orient="records")]))
 
 
-def _cells_report(ws, title, experiment, method, confidence, fmt) -> None:
+def _cells_report(ws, title, experiment, method, confidence, fmt, metric=None) -> None:
     """`report --experiment NAME --cells`: the experiment's cells as arms, lifts over the control cell."""
     import pandas as pd
 
@@ -186,17 +193,18 @@ def _cells_report(ws, title, experiment, method, confidence, fmt) -> None:
     from artdash.results.cells import cell_comparison
     from artdash.results.review import find_title
 
-    readout, frame = cell_comparison(ws, experiment, method, confidence)
+    readout, frame = cell_comparison(ws, experiment, method, confidence, metric=metric)
     if title is not None:
         chosen = find_title(ws, title)[0]
         frame = frame[frame["title_id"].isna() | (frame["title_id"] == chosen)]
     if echo_frame(frame, fmt):
         return
     click.echo(f"{experiment}: its cells as arms, lift over {readout.control} (members are the unit, clustered).")
+    click.echo(f"Metric: {readout.metric.replace('_', ' ')} per impression")
     click.echo(f"Method: {readout.method.describe(readout.confidence)}")
     if readout.srm is not None:
         click.echo(("Members' split: " + readout.srm.reason) if readout.srm.mismatch else
-                   f"Members' split matches the {readout.split} (χ² p = {readout.srm.p_value:.2f}; a mismatch is "
+                   f"Members' split matches the {readout.split_name} (χ² p = {readout.srm.p_value:.2f}; a mismatch is "
                    "p < 0.001: assignment or logging broken)")
     print_table(pd.DataFrame([{
         "title": r["title"], "cell": r["cell"] + (" (control)" if r["control"] else ""),
@@ -325,7 +333,10 @@ def results_rollup(engine_name, log_path, master):
 @click.option("--end", "end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="The day the experiment is planned to end (YYYY-MM-DD); until then Results reviews it with "
                    "sequential intervals.")
-def results_plan(experiment, split, end):
+@click.option("--metric", type=click.Choice(["quality", "plays", "auto"]), default="auto", show_default=True,
+              help="What its readout counts as success: quality plays, any play (take rate), or auto — what the "
+                   "log supports (take rate when its plays carry no duration).")
+def results_plan(experiment, split, end, metric):
     """Show or declare EXPERIMENT's plan: the split the sample-ratio check compares with, and
     its planned end. Without --split, prints the plan."""
     from artdash.errors import ValidationError
@@ -341,9 +352,10 @@ def results_plan(experiment, split, end):
             return
     else:
         plan = plans.set_plan(ws, experiment, plans.parse_weights(split), end.date() if end else None,
-                              ws.settings.user)
+                              ws.settings.user, None if metric == "auto" else metric)
     ending = f", ends {plan.planned_end:%Y-%m-%d}" if plan.planned_end else ", no planned end"
-    click.echo(f"{plan.experiment}: {plan.describe()}{ending} (by {plan.updated_by})")
+    counts = f"; metric: {plan.metric.replace('_', ' ')}" if plan.metric else "; metric: what the log supports"
+    click.echo(f"{plan.experiment}: {plan.describe()}{ending}{counts} (by {plan.updated_by})")
 
 
 @results.group("source", cls=CommandGroup)

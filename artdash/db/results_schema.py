@@ -124,6 +124,7 @@ experiment_plans = Table(
     Column("experiment", String(80), primary_key=True),
     Column("weights", Text, nullable=False),                # JSON {cell: weight > 0}
     Column("planned_end_day", Integer, nullable=True),      # days since 1970-01-01
+    Column("metric", String(20), nullable=True),            # "quality_plays", "plays"; NULL: what the log supports
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("updated_by", String(120), nullable=False),
 )

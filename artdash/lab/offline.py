@@ -18,6 +18,7 @@ from artdash.errors import ValidationError
 from artdash.lab.config import LabConfig
 from artdash.lab.online import LabResult, make_policy
 from artdash.policy.base import Rounds
+from artdash.results.metric import PLAYS, QUALITY, metric_named
 from artdash.results.quality import quality_plays
 from artdash.simulator.logs import SIMULATED_MEMBER
 from artdash.simulator.population import Truth
@@ -37,16 +38,18 @@ class LogInfo:
     recorded: int             # rows whose candidates the decision service logged (the rest: inferred)
     support: np.ndarray       # (rounds, K) the candidates of decision time, row by row
     members: np.ndarray | None = None    # the member id of each round (what a holdout is drawn from)
+    metric: str = "quality_plays"        # the reward estimated: quality plays, or plays (a log without durations)
 
 
 def rounds_from_results(log, world: LabWorld, experiment: str, cell: str | None = None,
-                        limit: int = 2_000_000) -> tuple[Rounds, LogInfo]:
+                        limit: int = 2_000_000, metric: str | None = None) -> tuple[Rounds, LogInfo]:
     """Logged rounds from the impression log (one experiment, optionally one cell), mapped
     onto the world. Simulated members (lab runs, the demo log) are matched to their archetype
     through their id (:func:`simulated_member_id`); others count as members of unknown taste.
     Rows of variants no longer active are left out (and counted). The candidates of decision
     time are those the decision service logged with the decision (live traffic); for an
-    imported log, the variants the log shows for that title."""
+    imported log, the variants the log shows for that title. The reward is ``metric``
+    ("quality" or "plays"; None: plays when no play has a duration, else quality plays)."""
     from sqlalchemy import select
 
     from artdash.db.results_schema import imports
@@ -74,7 +77,11 @@ def rounds_from_results(log, world: LabWorld, experiment: str, cell: str | None 
     tokens = frame["member_id"].str.extract(SIMULATED_MEMBER)[0]
     group = tokens.map(archetype_index).fillna(len(world.archetype_ids)).astype(np.int64).to_numpy()
     played = frame["played"].to_numpy().astype(bool)
-    quality = quality_plays(played, frame["play_seconds"].to_numpy(float), frame["quality_seconds"].to_numpy(float))
+    seconds = frame["play_seconds"].to_numpy(float)
+    chosen = metric_named(metric) if metric else (PLAYS if played.any() and not (seconds[played] > 0).any()
+                                                  else QUALITY)
+    quality = (played.copy() if chosen == PLAYS
+               else quality_plays(played, seconds, frame["quality_seconds"].to_numpy(float)))
     rounds = Rounds(group[keep], t[keep], action[keep], frame["propensity"].to_numpy(float)[keep], played[keep],
                     quality[keep])
     support = _observed_support(world, rounds, rounds)
@@ -95,7 +102,7 @@ def rounds_from_results(log, world: LabWorld, experiment: str, cell: str | None 
     return rounds, LogInfo(len(frame), int(keep.sum()), int((~keep).sum()),
                            int((group[keep] == len(world.archetype_ids)).sum()), then["shown_then"],
                            then["added_since"], n_recorded, support,
-                           frame["member_id"].astype(str).to_numpy()[keep])
+                           frame["member_id"].astype(str).to_numpy()[keep], chosen.key)
 
 
 def _recorded_candidates(conn, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -147,6 +154,8 @@ def log_notes(info: LogInfo) -> list[str]:
     """What the estimate stands on besides the rows used: rows left out, members of unknown
     taste, where the candidates of decision time came from, and a changed catalog."""
     notes = []
+    if info.metric == PLAYS.key:
+        notes.append("the reward is a play (take rate): the log's plays have no durations, or the plan says so")
     if info.left_out:
         notes.append(f"{info.left_out:,} left out (titles or images no longer active)")
     if info.unknown_members:

@@ -71,10 +71,14 @@ def evaluate_log(ws: Workspace, world: LabWorld, experiment: str, cell: str | No
                  policies: Sequence[str] | None = None, seed: int = 0) -> tuple[pd.DataFrame, LogInfo]:
     """Every candidate policy estimated offline on the logged impressions of ``experiment``
     (one ``cell``), beside the version the decision service serves as it serves it — the
-    holdout's members with its fixed rule — and what was read of the log."""
+    holdout's members with its fixed rule — and what was read of the log. The reward is the
+    metric the experiment's plan declares, else what the log supports (plays without durations)."""
+    from artdash.results.plans import get_plan
     from artdash.results.service import impression_log
 
-    rounds, info = rounds_from_results(impression_log(ws), world, experiment, cell)
+    plan = get_plan(ws.results_engine, experiment)
+    rounds, info = rounds_from_results(impression_log(ws), world, experiment, cell,
+                                       metric=plan.metric if plan else None)
     config = LabConfig(mix={pid: 1.0 for pid, _ in world.archetypes}, seed=seed)
     table = offline_table(world, config, rounds, policies, then=info.support, served=as_served(ws),
                           held_out=held_out_rows(ws, info.members))

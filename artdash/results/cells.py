@@ -51,6 +51,12 @@ class CellReadout:
     mixed_members: int         # members seen in more than one cell: left out
 
     @property
+    def split_name(self) -> str:
+        """What the members' split is compared with, in words ("the planned split")."""
+        return {"plan": "planned split", "assumed equal": "equal split (assumed: no plan is declared)"}.get(
+            self.split, self.split)
+
+    @property
     def cells(self) -> list[str]:
         """The cells, the control first."""
         return [r.cell for r in self.rows if r.title_id is None]
@@ -141,11 +147,14 @@ def cell_table(readout: CellReadout, titles: dict[int, str] | None = None) -> pd
 
 def cell_comparison(ws: Workspace, experiment: str, method: Method | str | None = None, confidence: float = 0.95,
                     control: str | None = None, day_from: int | None = None,
-                    day_to: int | None = None) -> tuple[CellReadout, pd.DataFrame]:
-    """The workspace's readout of ``experiment``'s cells (its plan in force) and its table."""
+                    day_to: int | None = None, metric: str | None = None) -> tuple[CellReadout, pd.DataFrame]:
+    """The workspace's readout of ``experiment``'s cells (its plan in force) and its table, of
+    ``metric`` ("quality" or "plays"; None: the plan's, else what the log supports)."""
     from sqlalchemy import select
 
     from artdash.db.models import Title
+    from artdash.results import queries
+    from artdash.results.metric import choose_metric
     from artdash.results.plans import get_plan
     from artdash.results.service import impression_log
 
@@ -153,9 +162,11 @@ def cell_comparison(ws: Workspace, experiment: str, method: Method | str | None 
         names = {int(i): str(n) for i, n in s.execute(select(Title.id, Title.name)).all()}
     plan = get_plan(ws.results_engine, experiment)
     with ws.results_engine.connect() as conn:
+        totals = queries.variant_totals(conn, queries.Selection(None, day_from, day_to, experiment=experiment))
+        chosen = choose_metric(plan.metric if plan else None, totals, metric).metric
         readout = cell_readout(impression_log(ws), conn, experiment, ws.settings.quality_play_seconds, plan, control,
-                               Method(method) if isinstance(method, str) else method, confidence, day_from=day_from,
-                               day_to=day_to)
+                               Method(method) if isinstance(method, str) else method, confidence,
+                               metric=chosen.key, day_from=day_from, day_to=day_to)
     return readout, cell_table(readout, names)
 
 

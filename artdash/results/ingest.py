@@ -64,9 +64,11 @@ def no_durations_warning(n_played: int, n_timed: int) -> str | None:
     """The warning for a log whose plays all lack a duration (None when some have one)."""
     if n_played == 0 or n_timed > 0:
         return None
-    return (f"{n_played:,} impressions were played, but none has a play duration (play_seconds is 0 or empty on "
-            "every play): quality plays, the quality take rate and offline estimates will all be 0. Export "
-            "play_seconds with the log, or map the column that holds it (e.g. watch_time=play_seconds)")
+    return (f"{n_played:,} impressions were played, but none has a play duration (play_seconds is 0, empty or "
+            "absent on every play): quality plays cannot be told apart, so Results and offline estimates read this "
+            "log by its take rate (plays over impressions) unless the experiment's plan declares quality plays. For "
+            "quality plays, export play_seconds with the log or map the column that holds it "
+            "(e.g. watch_time=play_seconds)")
 
 
 def _prefetch(chunks: Iterator[T], depth: int = 2) -> Iterator[T]:

@@ -21,6 +21,7 @@ from artdash.access import audit
 from artdash.access.auth import authorize
 from artdash.db.results_schema import experiment_plans
 from artdash.errors import ValidationError
+from artdash.results.metric import metric_named
 from artdash.results.queries import from_day, to_day
 from artdash.stats.inference import FIXED, SEQUENTIAL
 from artdash.workspace import Workspace
@@ -38,6 +39,7 @@ class ExperimentPlan:
     planned_end: date | None
     updated_at: datetime | None = None
     updated_by: str = ""
+    metric: str | None = None     # "quality_plays" or "plays"; None: what the log supports
 
     def shares(self) -> dict[str, float]:
         """Each cell's planned share of traffic."""
@@ -91,16 +93,18 @@ def get_plan(results: Engine, experiment: str) -> ExperimentPlan | None:
     if row is None:
         return None
     end = from_day(row.planned_end_day) if row.planned_end_day is not None else None
-    return ExperimentPlan(row.experiment, json.loads(row.weights), end, row.updated_at, row.updated_by)
+    return ExperimentPlan(row.experiment, json.loads(row.weights), end, row.updated_at, row.updated_by, row.metric)
 
 
 def set_plan(ws: Workspace, experiment: str, weights: Mapping[str, float], planned_end: date | None,
-             actor: str) -> ExperimentPlan:
-    """Declare (or replace) an experiment's plan (editors); recorded in the audit trail."""
+             actor: str, metric: str | None = None) -> ExperimentPlan:
+    """Declare (or replace) an experiment's plan (editors); recorded in the audit trail.
+    ``metric`` ("quality" or "plays"; None: what the log supports) is what its readout counts."""
     name = " ".join((experiment or "").split())
     if not name or len(name) > 80:
         raise ValidationError("an experiment name must be 1 to 80 characters")
     clean = check_weights(weights)
+    key = metric_named(metric).key if metric else None
     with ws.transaction() as s:
         authorize(s, actor, "editor")
     before = get_plan(ws.results_engine, name)
@@ -109,8 +113,8 @@ def set_plan(ws: Workspace, experiment: str, weights: Mapping[str, float], plann
         conn.execute(delete(experiment_plans).where(experiment_plans.c.experiment == name))
         conn.execute(insert(experiment_plans).values(
             experiment=name, weights=json.dumps(clean), updated_at=now, updated_by=actor,
-            planned_end_day=to_day(planned_end) if planned_end is not None else None))
-    plan = ExperimentPlan(name, clean, planned_end, now, actor)
+            planned_end_day=to_day(planned_end) if planned_end is not None else None, metric=key))
+    plan = ExperimentPlan(name, clean, planned_end, now, actor, key)
     with ws.transaction() as s:
         audit.record(s, actor, "update" if before else "create", "experiment plan", name,
                      before=_audit_values(before), after=_audit_values(plan))
@@ -120,7 +124,8 @@ def set_plan(ws: Workspace, experiment: str, weights: Mapping[str, float], plann
 def _audit_values(plan: ExperimentPlan | None) -> dict[str, object] | None:
     if plan is None:
         return None
-    return {"weights": dict(plan.weights), "planned end": plan.planned_end.isoformat() if plan.planned_end else None}
+    return {"weights": dict(plan.weights), "planned end": plan.planned_end.isoformat() if plan.planned_end else None,
+            "metric": plan.metric or "what the log supports"}
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from artdash.results.validate import IngestError
 
 COLUMNS = ("event_id", "timestamp", "member_id", "title_id", "variant_id", "policy", "experiment", "cell",
            "propensity", "played", "play_seconds", "country", "device")
-REQUIRED = ("event_id", "timestamp", "member_id", "title_id", "variant_id", "policy", "propensity", "played",
-            "play_seconds")
-OPTIONAL = ("experiment", "cell", "country", "device")
+REQUIRED = ("event_id", "timestamp", "member_id", "title_id", "variant_id", "policy", "propensity", "played")
+# Without play_seconds (a log of clicks) every play has no duration: the import says so, and the
+# readout counts plays (the take rate) unless the experiment's plan says otherwise.
+OPTIONAL = ("experiment", "cell", "country", "device", "play_seconds")
 CHUNK_ROWS = 250_000
 MAPPING_EXAMPLE = "ts=timestamp, image=variant_id"
 # A log may be wide (a public bandit log has 80+ columns): only the columns ArtDash uses are

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from artdash import stats
+from artdash.results.metric import PLAYS, QUALITY, Metric
 from artdash.stats.adjust import post_stratify, variance_reduction
 from artdash.stats.cuped import MemberSums
 from artdash.stats.cuped import pair as cuped_pair
@@ -26,7 +27,13 @@ from artdash.stats.inference import (
     compare_pairs,
 )
 
-RATES = "Wilson intervals (rates); P(best) from Beta(1, 1) posteriors on the quality take rate"
+
+def rates_method(metric: Metric) -> str:
+    """How rates and P(best) are computed, for the method caption."""
+    return f"Wilson intervals (rates); P(best) from Beta(1, 1) posteriors on the {metric.rate_name}"
+
+
+RATES = rates_method(QUALITY)
 
 
 @dataclass(frozen=True)
@@ -57,11 +64,22 @@ class VariantRow:
     p_best: float = 0.0
     note: str = ""
     lift_status: str = stats.OK          # whether its lift against the control could be estimated
+    metric: str = QUALITY.key            # the count its lift and P(best) are of
+
+    @property
+    def estimate(self) -> stats.RateEstimate:
+        """The rate of the review's metric (quality take rate or take rate)."""
+        return self.take if self.metric == PLAYS.key else self.quality
+
+    @property
+    def successes(self) -> int:
+        """The count of the review's metric (quality plays or plays)."""
+        return self.plays if self.metric == PLAYS.key else self.quality_plays
 
     @property
     def status(self) -> str:
-        """Whether its quality take rate and its lift can be judged (``ok``) or why not."""
-        return self.quality.status if self.quality.status != stats.OK else self.lift_status
+        """Whether its rate and its lift can be judged (``ok``) or why not."""
+        return self.estimate.status if self.estimate.status != stats.OK else self.lift_status
 
 
 @dataclass(frozen=True)
@@ -72,11 +90,12 @@ class VariantReport:
     control: int | None
     confidence: float
     inference: Method = Method()
+    metric: Metric = QUALITY
 
     @property
     def method(self) -> str:
         """The methods, named (the page's caption and the CSV's ``method`` column)."""
-        return f"{self.inference.describe(self.confidence)}; {RATES}"
+        return f"{self.inference.describe(self.confidence)}; {rates_method(self.metric)}"
 
     @property
     def empty(self) -> bool:
@@ -104,21 +123,23 @@ class VariantReport:
             "significant": r.significant, "detectable_lift": r.detectable_lift,
             "p_best": r.p_best, "confidence": self.confidence, "method_kind": self.inference.kind,
             "correction": "" if self.inference.kind == BAYESIAN else self.inference.correction,
-            "method": self.method, "note": r.note,
+            "metric": self.metric.rate_name, "method": self.method, "note": r.note,
         } for r in self.rows])
 
 
 def variant_report(totals: pd.DataFrame, control: int | None, confidence: float = 0.95,
                    min_impressions: int = stats.MIN_IMPRESSIONS, seed: int = 0,
-                   method: Method | None = None) -> VariantReport:
+                   method: Method | None = None, metric: Metric = QUALITY) -> VariantReport:
     """One row per variant with counts, take rate and quality take rate (Wilson intervals),
-    the relative lift of the quality take rate over ``control`` under ``method`` (default:
-    sequential, Holm-adjusted across the variants) and the probability of being best."""
+    the relative lift of ``metric``'s rate (default: the quality take rate) over ``control``
+    under ``method`` (default: sequential, Holm-adjusted across the variants) and the
+    probability of being best."""
     method = method or Method()
+    key = metric.key
     if totals.empty:
-        return VariantReport((), control, confidence, method)
+        return VariantReport((), control, confidence, method, metric)
     control_row = totals[totals["variant_id"] == control]
-    control_counts = ((int(control_row["quality_plays"].iloc[0]), int(control_row["impressions"].iloc[0]))
+    control_counts = ((int(control_row[key].iloc[0]), int(control_row["impressions"].iloc[0]))
                       if len(control_row) else None)
     drafts = []
     for t in totals.itertuples(index=False):
@@ -127,13 +148,14 @@ def variant_report(totals: pd.DataFrame, control: int | None, confidence: float 
         quality = stats.rate_estimate(int(t.quality_plays), n, confidence, min_impressions)
         row: dict[str, Any] = {"variant_id": variant_id, "impressions": n, "plays": int(t.plays),
                                "quality_plays": int(t.quality_plays), "take": take, "quality": quality,
-                               "is_control": variant_id == control, "note": quality.reason}
+                               "is_control": variant_id == control, "metric": key,
+                               "note": (take if key == PLAYS.key else quality).reason}
         if variant_id == control:
             row["note"] = "control"
         drafts.append(row)
     treated = [r for r in drafts if control_counts is not None and not r["is_control"]]
     if control_counts is not None and treated:
-        found = compare([(r["quality_plays"], r["impressions"]) for r in treated], control_counts, method,
+        found = compare([(r[key], r["impressions"]) for r in treated], control_counts, method,
                         confidence, min_impressions)
         for r, c in zip(treated, found):
             r.update(lift=c.relative, p_value=c.p_value, p_adjusted=c.p_adjusted, chance_to_win=c.chance_to_win,
@@ -142,12 +164,12 @@ def variant_report(totals: pd.DataFrame, control: int | None, confidence: float 
             if c.interval is not None:
                 r.update(lift_low=c.interval.low, lift_high=c.interval.high)
             if c.reason == NO_PLAYS_YET:
-                r["note"] = f"no quality plays yet for #{r['variant_id']}: the lift cannot be estimated"
+                r["note"] = f"no {metric.count_name} yet for #{r['variant_id']}: the lift cannot be estimated"
             elif c.status != stats.OK and not r["note"]:
                 r["note"] = c.reason
-    best = stats.probability_to_be_best([(r["quality_plays"], r["impressions"]) for r in drafts], seed=seed)
+    best = stats.probability_to_be_best([(r[key], r["impressions"]) for r in drafts], seed=seed)
     rows = tuple(VariantRow(**r, p_best=float(b)) for r, b in zip(drafts, best))
-    return VariantReport(rows, control, confidence, method)
+    return VariantReport(rows, control, confidence, method, metric)
 
 
 @dataclass(frozen=True)
@@ -178,7 +200,7 @@ def _beside(lift: float | None, low: float | None, high: float | None, significa
 
 
 def post_stratified(review: VariantReport, by_segment: pd.DataFrame) -> Adjusted:
-    """Each compared variant's lift of the quality take rate, post-stratified by the segments
+    """Each compared variant's lift of the review metric's rate, post-stratified by the segments
     of ``by_segment`` (:func:`artdash.results.queries.segment_totals`), under the review's method
     (corrected across the variants as the review is), with the unadjusted lift beside it."""
     compared = [r for r in review.rows if not r.is_control and r.lift_low is not None]
@@ -186,7 +208,8 @@ def post_stratified(review: VariantReport, by_segment: pd.DataFrame) -> Adjusted
         return Adjusted(pd.DataFrame(), (), (), 0.0)
     counts: dict[int, dict[str, tuple[int, int]]] = {}
     for row in by_segment.itertuples(index=False):
-        counts.setdefault(int(row.variant_id), {})[str(row.segment)] = (int(row.quality_plays), int(row.impressions))
+        counts.setdefault(int(row.variant_id), {})[str(row.segment)] = (int(getattr(row, review.metric.key)),
+                                                                         int(row.impressions))
     ids = [review.control, *(r.variant_id for r in compared)]
     done = post_stratify(counts, ids)
     found = compare_arms([done.arms[r.variant_id] for r in compared], done.arms[review.control], review.inference,
@@ -280,11 +303,11 @@ def tag_insights(totals: pd.DataFrame, variant_tags: Mapping[int, list[str]], co
     return pd.DataFrame(out)
 
 
-def daily_trend(daily: pd.DataFrame) -> dict[int, list[float]]:
-    """Each variant's quality take rate per day, in day order (the Results table's sparkline)."""
+def daily_trend(daily: pd.DataFrame, metric: Metric = QUALITY) -> dict[int, list[float]]:
+    """Each variant's rate of ``metric`` per day, in day order (the Results table's sparkline)."""
     if daily.empty:
         return {}
-    rates = daily.assign(rate=daily["quality_plays"] / daily["impressions"].where(daily["impressions"] > 0))
+    rates = daily.assign(rate=daily[metric.key] / daily["impressions"].where(daily["impressions"] > 0))
     return {int(v): [round(float(r), 4) for r in rows.sort_values("day")["rate"].fillna(0.0)]
             for v, rows in rates.groupby("variant_id")}
 

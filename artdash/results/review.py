@@ -17,6 +17,7 @@ from artdash.catalog.variants import editors_pick
 from artdash.db.models import Title
 from artdash.errors import NotFoundError, ValidationError
 from artdash.results import plans, queries
+from artdash.results.metric import choose_metric, metric_named
 from artdash.results.report import VariantReport, variant_report
 from artdash.stats.inference import METHODS, Method
 from artdash.workspace import Workspace
@@ -49,6 +50,7 @@ class TitleReview:
     title: str
     selection: queries.Selection
     report: VariantReport
+    metric_reason: str = ""        # why the readout counts what it counts
 
     def frame(self) -> pd.DataFrame:
         """The readout as the page's CSV holds it: one row per variant, with the selection."""
@@ -71,10 +73,13 @@ def find_title(ws: Workspace, title: str) -> tuple[int, str]:
 
 def title_review(ws: Workspace, title: str, *, experiment: str | None = None, method: str | None = None,
                  confidence: float = 0.95, control: int | None = None,
-                 days: int | None = DEFAULT_WINDOW_DAYS) -> TitleReview:
+                 days: int | None = DEFAULT_WINDOW_DAYS, metric: str | None = None) -> TitleReview:
     """The readout of ``title`` (id or name) over the last ``days`` days of its data (None:
     all), in ``experiment`` (None: all real traffic), under ``method`` (None: the page's
-    default for the experiment's plan), against ``control`` (None: the page's default)."""
+    default for the experiment's plan), against ``control`` (None: the page's default), of
+    ``metric`` ("quality" or "plays"; None: the plan's, else what the log supports)."""
+    if metric is not None:
+        metric_named(metric)
     if method is not None and method not in METHODS:
         raise ValidationError(f"unknown method {method!r}: one of {', '.join(METHODS)}")
     if days is not None and days < 1:
@@ -90,8 +95,11 @@ def title_review(ws: Workspace, title: str, *, experiment: str | None = None, me
         day_from, day_to = window(queries.day_range(conn, title_id, experiment, exclude), days)
         sel = queries.Selection(title_id, day_from, day_to, experiment=experiment, exclude=simulated)
         totals = queries.variant_totals(conn, sel)
+    plan = plans.get_plan(engine, experiment) if experiment else None
+    chosen_metric = choose_metric(plan.metric if plan else None, totals, metric)
     if totals.empty:
-        return TitleReview(title_id, name, sel, variant_report(totals, None, confidence))
+        return TitleReview(title_id, name, sel, variant_report(totals, None, confidence, metric=chosen_metric.metric),
+                           chosen_metric.reason)
     ids = totals["variant_id"].astype(int).tolist()
     if control is not None and control not in ids:
         raise ValidationError(f"variant #{control} has no impressions in this selection; one of "
@@ -99,6 +107,6 @@ def title_review(ws: Workspace, title: str, *, experiment: str | None = None, me
     with ws.session() as s:
         pick = editors_pick(s, title_id)
     chosen = control if control is not None else default_control(pick, totals)
-    plan = plans.get_plan(engine, experiment) if experiment else None
     inference = Method(method or plans.default_method(plan, clock.now().date()))
-    return TitleReview(title_id, name, sel, variant_report(totals, chosen, confidence, method=inference))
+    return TitleReview(title_id, name, sel, variant_report(totals, chosen, confidence, method=inference,
+                                                           metric=chosen_metric.metric), chosen_metric.reason)

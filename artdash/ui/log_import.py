@@ -19,9 +19,10 @@ from artdash.workspace import Workspace
 def import_section(ws: Workspace) -> None:
     """The whole tab: the form (admins), the import history with its download, removal."""
     st.markdown("Import an impression log (CSV or Parquet). Columns: **event_id, timestamp, member_id, "
-                "title_id, variant_id, policy, propensity, played, play_seconds**, and optionally experiment, "
-                "cell, country, device. Titles may be given by name and images by label instead of ids. "
-                "Re-importing the same events adds nothing; a file with any bad row imports nothing.")
+                "title_id, variant_id, policy, propensity, played**, and optionally play_seconds (a log of clicks has "
+                "none: it is read by its take rate), experiment, cell, country, device. Titles may be given by name "
+                "and images by label instead of ids. Re-importing the same events adds nothing; a file with any bad "
+                "row imports nothing, and so does an event id imported before with a different row.")
     if not widgets.may("admin"):
         st.info("Importing logs is for admins; you are signed in as a "
                 f"{md(widgets.role())}. The import history is below.")

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from artdash.results import queries, report
+from artdash.results.metric import Metric, metric_named
 from artdash.stats.inference import Method
 from artdash.ui import resources
 
@@ -89,16 +90,18 @@ def review(overview: Overview, sel: queries.Selection) -> tuple[pd.DataFrame, pd
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _variant_review(url: str, stamp: tuple, sel: queries.Selection, control: int, confidence: float,
-                    method: Method) -> tuple[report.VariantReport, dict[int, list[float]]]:
+                    method: Method, metric_key: str) -> tuple[report.VariantReport, dict[int, list[float]]]:
     totals, daily, _ = _review(url, stamp, sel)
-    return report.variant_report(totals, control, confidence, method=method), report.daily_trend(daily)
+    chosen = metric_named(metric_key)
+    return (report.variant_report(totals, control, confidence, method=method, metric=chosen),
+            report.daily_trend(daily, chosen))
 
 
 def variant_review(overview: Overview, sel: queries.Selection, control: int, confidence: float,
-                   method: Method) -> tuple[report.VariantReport, dict[int, list[float]]]:
-    """(the per-variant report against ``control``, each variant's daily quality take rate) for
+                   method: Method, metric: Metric) -> tuple[report.VariantReport, dict[int, list[float]]]:
+    """(the per-variant report against ``control``, each variant's daily rate of ``metric``) for
     one selection: computed once for everyone who asks the same question of the same data."""
-    return _variant_review(_url(), overview.stamp, sel, control, confidence, method)
+    return _variant_review(_url(), overview.stamp, sel, control, confidence, method, metric.key)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

@@ -13,6 +13,7 @@ from artdash import export, numbers
 from artdash.errors import ArtdashError
 from artdash.results import plans, queries, report
 from artdash.results.cells import cell_comparison
+from artdash.results.metric import PLAYS, QUALITY, Metric, choose_metric, metric_named
 from artdash.stats import inference, sample_ratio_mismatch
 from artdash.stats.rates import SRM_P_THRESHOLD
 from artdash.ui import charts, results_data, sticky, widgets
@@ -68,15 +69,34 @@ def plan_form(ws: Workspace, experiment: str, cells: list[str], plan: plans.Expe
             key=f"plan_{experiment}_{c}") for i, c in enumerate(names)}
         end = st.date_input("Planned end", value=plan.planned_end if plan else None, key=f"plan_{experiment}_end",
                             help="Leave empty for an open-ended experiment.")
+        options = ["auto", QUALITY.option, PLAYS.option]
+        current = metric_named(plan.metric).option if plan and plan.metric else "auto"
+        metric = st.radio("Success metric", options, index=options.index(current), horizontal=True,
+                          key=f"plan_{experiment}_metric", format_func=lambda m: md(METRIC_CHOICES[m]),
+                          help="What its readout counts: a quality play (at least the quality threshold of "
+                               "viewing) or any play. Auto reads a log without play durations by its take rate.")
         if st.form_submit_button("Save the plan", icon=":material/save:", disabled=not widgets.may("editor")):
             chosen = {c: w for c, w in weights.items() if w > 0}
             try:
-                plans.set_plan(ws, experiment, chosen, end, widgets.actor())
+                plans.set_plan(ws, experiment, chosen, end, widgets.actor(), None if metric == "auto" else metric)
             except ArtdashError as exc:
                 st.error(f"Not saved — {md(exc)}")
             else:
                 widgets.flash("success", f"Saved the plan of {md(experiment)}.")
                 st.rerun()
+
+
+METRIC_CHOICES = {"auto": "What the log supports", QUALITY.option: "Quality plays (quality take rate)",
+                  PLAYS.option: "Plays (take rate)"}
+
+
+def chosen_metric(plan: plans.ExperimentPlan | None, totals: pd.DataFrame) -> Metric:
+    """The readout's metric (the plan's, else what the log supports), said on the page when it
+    is not the usual quality take rate."""
+    chosen = choose_metric(plan.metric if plan else None, totals)
+    if chosen.metric != QUALITY:
+        st.info(f"Read by **{md(chosen.metric.rate_name)}** (plays over impressions): {md(chosen.reason)}.")
+    return chosen.metric
 
 
 def choose_method(default: str = inference.SEQUENTIAL) -> inference.Method:
@@ -116,7 +136,7 @@ def method_note(review: report.VariantReport, totals: pd.DataFrame, control: int
     method = review.inference
     if method.kind == inference.SEQUENTIAL:
         row = totals[totals["variant_id"] == control]
-        n, q = int(row["impressions"].iloc[0]), int(row["quality_plays"].iloc[0])
+        n, q = int(row["impressions"].iloc[0]), int(row[review.metric.key].iloc[0])
         cost = ""
         if n > 1 and 0 < q < n:
             _, variance = inference.relative_effect((q, n), (q, n))
@@ -228,7 +248,8 @@ def duration_section(ws: Workspace, sel: queries.Selection, confidence: float, l
                        help="Per variant and quantile: plays, play seconds and its interval bounds")
 
 
-def cells_section(ws: Workspace, sel: queries.Selection, method: inference.Method, confidence: float) -> None:
+def cells_section(ws: Workspace, sel: queries.Selection, method: inference.Method, confidence: float,
+                  metric: Metric = QUALITY) -> None:
     """An experiment whose cells are policies read as an A/B test of its cells (on demand):
     each cell's rate and lift over the control cell across all titles and for this title."""
     if sel.experiment is None or not st.toggle("Compare the cells", key=f"results_cells_{sel.experiment}",
@@ -237,17 +258,18 @@ def cells_section(ws: Workspace, sel: queries.Selection, method: inference.Metho
         return
     try:
         readout, frame = cell_comparison(ws, sel.experiment, method, confidence, day_from=sel.day_from,
-                                         day_to=sel.day_to)
+                                         day_to=sel.day_to, metric=metric.option)
     except ArtdashError as exc:
         st.info(md(exc))
         return
-    st.caption(f"Lift of each cell over **{md(readout.control)}** (the control cell), quality plays per impression, "
+    st.caption(f"Lift of each cell over **{md(readout.control)}** (the control cell), {md(metric.count_name)} per "
+               "impression, "
                f"members as the unit; {md(readout.method.describe(confidence))}.")
     if readout.srm is not None:
         if readout.srm.mismatch:
-            st.error(f"Members' split does not match the {md(readout.split)}: {md(readout.srm.reason)}.")
+            st.error(f"Members' split does not match the {md(readout.split_name)}: {md(readout.srm.reason)}.")
         else:
-            st.caption(f"Members' split matches the {md(readout.split)} (χ² p = {readout.srm.p_value:.2f}; below "
+            st.caption(f"Members' split matches the {md(readout.split_name)} (χ² p = {readout.srm.p_value:.2f}; below "
                        f"{SRM_P_THRESHOLD:g} would mean assignment or logging is broken).")
     shown = frame[frame["title_id"].isna() | (frame["title_id"] == sel.title_id)]
     shown = shown.assign(**{c: shown[c].astype(float) * 100 for c in ("lift", "lift low", "lift high")})

@@ -76,14 +76,15 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
                            help="Off: what a decision needs — rate, lift, significance, impressions, the detectable "
                                 "lift, the note. On: also P(best), the daily trend, every interval, the take rate, "
                                 "plays and status.")
-    order = list(shown.columns) if everything else FIRST_COLUMNS + list(evidence) + ["note"]
+    first = [review.metric.rate_name if c == "quality take rate" else c for c in FIRST_COLUMNS]
+    order = list(shown.columns) if everything else first + list(evidence) + ["note"]
     st.dataframe(shown, hide_index=True, width="stretch", row_height=64, column_order=order, column_config={
         "image": st.column_config.ImageColumn("image", width="small"),
         "variant": st.column_config.TextColumn(width="medium"),
         "note": st.column_config.TextColumn(width="large"),
         "per day": st.column_config.LineChartColumn(
-            width="small", y_min=0.0, help="Quality take rate, one point per day of the selection; **Charts** below "
-                                           "adds intervals."),
+            width="small", y_min=0.0, help=f"{review.metric.rate_name.capitalize()}, one point per day of the "
+                                           "selection; **Charts** below adds intervals."),
         "take rate": rate_column(), "quality take rate": rate_column(),
         "impressions": count_column(), "plays": count_column(),
         "detectable lift": st.column_config.TextColumn(

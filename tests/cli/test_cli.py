@@ -221,8 +221,12 @@ def test_variants_where_sets_only_the_rules_given(run, tmp_path):
 def test_results_plan_declares_and_shows_a_split(run):
     assert "no plan declared" in run("results", "plan", "spring").output
     made = run("results", "plan", "spring", "--split", "control=9,bandit=1", "--end", "2027-04-01")
-    assert made.exit_code == 0 and "control 90% · bandit 10%, ends 2027-04-01 (by cli-tester)" in made.output
+    assert made.exit_code == 0
+    assert "control 90% · bandit 10%, ends 2027-04-01; metric: what the log supports (by cli-tester)" in made.output
     assert "control 90%" in run("results", "plan", "spring").output
+    counted = run("results", "plan", "spring", "--split", "control=9,bandit=1", "--metric", "plays")
+    assert "; metric: plays (by cli-tester)" in counted.output
+    assert "; metric: plays" in run("results", "plan", "spring").output
     bad = run("results", "plan", "spring", "--split", "control=9")
     assert bad.exit_code == 2 and "at least two cells" in bad.output
 
@@ -337,3 +341,46 @@ def test_preview_and_models_say_what_a_member_is_served_and_what_it_was_trained_
     unknown = run("preview", "--member", "m-9", "--tastes", '{"genre:nope": 1}', "--title", "1")
     assert unknown.exit_code == 2 and "there is no tag 'genre:nope'" in unknown.output
     assert run("preview").exit_code == 2
+
+
+def test_a_real_export_imports_with_one_command_per_file_and_reads_by_take_rate(run, tmp_path):
+    """Two exports shaped like a public bandit log (95 columns, an unnamed index column,
+    mixed-case names, clicks without durations, both numbering events from 0): one command
+    each — the second refused until given --event-id-prefix — and the readout is by take rate,
+    per variant and per cell."""
+    import real_export
+
+    titles = []
+    for name in ("Harbour Lights", "Night Ledger"):
+        run("title", "add", name)
+    for title_id, name in enumerate(("Harbour Lights", "Night Ledger"), start=1):
+        ids = []
+        for k in range(2):
+            image = tmp_path / f"{title_id}-{k}.jpg"
+            image.write_bytes(artimages.jpeg(seed=10 * title_id + k))
+            assert run("upload", str(title_id), str(image)).exit_code == 0
+            ids.append(2 * (title_id - 1) + k + 1)
+        titles.append((name, ids))
+    first = real_export.export_csv(tmp_path / "export-nov.csv", titles, 3000, "2026-11-01", seed=1)
+    second = real_export.export_csv(tmp_path / "export-dec.csv", titles, 3000, "2026-11-02", seed=2)
+    assert len(first.read_text().split("\n", 1)[0].split(",")) >= 80
+    done = run("results", "import", str(first), *real_export.map_args())
+    assert done.exit_code == 0 and "imported 3,000 new impressions of 3,000 rows" in done.output
+    assert "none has a play duration" in done.output                     # said at import
+    refused = run("results", "import", str(second), *real_export.map_args())
+    assert refused.exit_code == 2 and "were imported before with a different row" in refused.output
+    assert "--event-id-prefix" in refused.output
+    done = run("results", "import", str(second), *real_export.map_args(), "--event-id-prefix", "dec-")
+    assert done.exit_code == 0 and "imported 3,000 new impressions" in done.output
+    report = run("results", "report", "Harbour Lights", "--experiment", "obd-campaign")
+    assert report.exit_code == 0, report.output
+    assert "Metric: take rate — the log has no play durations" in report.output
+    assert "take rate CI" in report.output and "quality take rate" not in report.output
+    quality = run("results", "report", "Harbour Lights", "--experiment", "obd-campaign", "--metric", "quality")
+    assert "Metric: quality take rate — chosen for this readout" in quality.output
+    as_csv = run("results", "report", "Harbour Lights", "--experiment", "obd-campaign", "--format", "csv").output
+    assert "metric" in as_csv.split("\n", 1)[0] and ",take rate," in as_csv
+    cells = run("results", "report", "--experiment", "obd-campaign", "--cells")
+    assert cells.exit_code == 0, cells.output
+    assert "Metric: plays per impression" in cells.output
+    assert "uniform (control)" in cells.output or "personalised (control)" in cells.output

@@ -382,7 +382,7 @@ def test_a_results_backup_from_before_columnar_rollups_is_restored_and_upgraded(
     target = Workspace.open(make_settings(tmp_path / "target", database_url))
     try:
         backup.restore(target, older)
-        assert results_revision(target.results_engine) == "r0010"   # head
+        assert results_revision(target.results_engine) == "r0011"   # head
         assert snapshot(target) == snapshot(source)
         with target.results_engine.connect() as conn:
             assert queries.variant_totals(conn, queries.Selection()).to_dict("records") == expected

@@ -54,7 +54,7 @@ def do_ingest(log, text, **kwargs):
 
 
 def test_results_schema_is_migrated(log):
-    assert results_revision(log.engine) == "r0010"   # head
+    assert results_revision(log.engine) == "r0011"   # head
 
 
 def test_ingest_counts_and_rollups(log):
@@ -299,10 +299,13 @@ def test_upgrade_from_r0001_keeps_every_total(tmp_path):
         conn.execute(text("INSERT INTO daily_rollups VALUES (:a, :b, :c, :d, :e, :f, :g, :h, :i, :j, :k)"),
                      [dict(zip("abcdefghijk", r)) for r in old])
         conn.execute(text("INSERT INTO results_imports VALUES (1, 'import', 'old.csv', '2026-11-01', 't', 2, 0, 0, 300)"))
-        conn.execute(text("INSERT INTO impressions VALUES (:k, :e, 1793527200, 20758, 'm', 1, 11, 'uniform', 'exp1', "
-                          "'A', 0.5, 1, 600, 'FR', 'tv', 1)"), [{"k": k, "e": e} for k, e in zip(keys, ["e0", "e1"])])
+        # the rows e0 and e1 of rows(3) below, as the first release stored them
+        conn.execute(text("INSERT INTO impressions VALUES (:k, :e, :ts, 20758, 'm', 1, 11, 'uniform', 'exp1', "
+                          "'A', 0.5, :played, :seconds, 'FR', 'tv', 1)"),
+                     [{"k": k, "e": e, "ts": 1793491200 + 3600 * i, "played": 1 - i, "seconds": 600 * (1 - i)}
+                      for i, (k, e) in enumerate(zip(keys, ["e0", "e1"]))])
     upgrade_results(eng)
-    assert results_revision(eng) == "r0010"   # head
+    assert results_revision(eng) == "r0011"   # head
     with eng.connect() as conn:
         assert conn.execute(text("SELECT id, event_id FROM impressions ORDER BY id")).all() == [(1, "e0"), (2, "e1")]
     # The carried-over event keys still make re-imports idempotent.

@@ -435,3 +435,35 @@ def test_a_variant_without_quality_plays_shows_its_condition_under_every_method(
     for adjust in ("country", "device"):
         at.segmented_control(key="results_adjust").set_value(adjust).run()
         assert_clean(at)
+
+
+def test_a_click_log_without_durations_reads_by_take_rate_per_variant_and_per_cell(demo_ws, tmp_path):
+    """A real export's shape (95 columns, unnamed index, mixed case, clicks, no durations):
+    the page reads it by take rate, says why, and compares its cells."""
+    import real_export
+
+    from artdash.results.read import parse_column_mapping
+    from artdash.results.service import import_log, variant_titles
+
+    by_title: dict[int, list[int]] = {}
+    for variant, title in variant_titles(demo_ws).items():
+        by_title.setdefault(title, []).append(variant)
+    with demo_ws.session() as s:
+        names = {t.id: t.name for t in catalog.list_titles(s)}
+    titles = [(names[t], sorted(v)[:3]) for t, v in sorted(by_title.items())]
+    export = real_export.export_csv(tmp_path / "export.csv", titles, 4000, "2026-11-01", seed=3)
+    import_log(demo_ws, export, export.name, "admin", mapping=parse_column_mapping(list(real_export.MAPPING)))
+    at = open_page("results")
+    first_title = sorted(by_title)[0]
+    labelled(at.selectbox, "Title").set_value(first_title).run()
+    labelled(at.selectbox, "Experiment").set_value("obd-campaign").run()
+    assert_clean(at)
+    assert any("Read by **take rate**" in i.value and "no play durations" in i.value for i in at.info)
+    first = list(at.dataframe[0].proto.column_order)
+    assert first[:4] == ["image", "variant", "take rate", "lift vs control"]
+    assert any("posteriors on the take rate" in c.value for c in at.caption)
+    labelled(at.toggle, "Compare the cells").set_value(True).run()
+    assert_clean(at)
+    cells = next(d.value for d in at.dataframe if "cell" in d.value.columns)
+    assert set(cells["cell"]) == {"uniform", "personalised"} and (cells["impressions"] > 0).all()
+    assert any("plays per impression" in c.value for c in at.caption)
