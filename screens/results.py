@@ -147,6 +147,7 @@ def review_section() -> None:
     st.caption(f"Quality play: at least {built:g} s of viewing, as these rollups were built "
                f"(ARTDASH_QUALITY_PLAY_SECONDS). Method: {review.method}.")
     results_table.review_table(review, trend, variants, ws.store)
+    results_review.clickbait_note(totals, review, label)
     # Written when clicked (a callable): a page view costs no CSV.
     st.download_button("Download CSV", lambda: export.csv_bytes(review.frame().assign(**sel.describe(titles))),
                        f"results-title-{sel.title_id}-{queries.from_day(sel.day_from)}-{queries.from_day(sel.day_to)}"
@@ -156,16 +157,17 @@ def review_section() -> None:
     results_review.adjusted_section(ws, review, sel, overview, label)
     results_review.cells_section(ws, sel, method, confidence, metric)
     # The detailed charts load the charting library: on demand (the choice stays in the URL).
-    charts = st.segmented_control("Charts", ["Over time", "By segment", "Play durations"], selection_mode="multi",
-                                  key="results_charts", bind="query-params",
+    charts = st.segmented_control("Charts", ["Over time", "By segment", "Play durations", "Abandonment"],
+                                  selection_mode="multi", key="results_charts", bind="query-params",
                                   help="Take rate per day with intervals; broken down by country, device or "
-                                       "policy; how long plays last (quantiles of play seconds).") or []
+                                       "policy; how long plays last (quantiles of play seconds); how many plays "
+                                       "are abandoned early.") or []
     if "Over time" in charts:
         over_time(daily, confidence)
     if "By segment" in charts:
         segment_breakdown(sel)
-    if "Play durations" in charts:
-        results_review.duration_section(ws, sel, confidence, label)
+    if "Play durations" in charts or "Abandonment" in charts:
+        results_review.duration_section(ws, sel, confidence, label, totals, review, charts)
 
 
 def act_on_result(review: report.VariantReport, pick: int | None, sel: queries.Selection, simulated: bool) -> None:
@@ -242,6 +244,7 @@ def insights_section() -> None:
     st.dataframe(insights, hide_index=True, width="stretch", column_config=count_columns(
         insights, **{"quality take rate": rate_column(), "low": rate_column(), "high": rate_column()}))
     st.download_button("Download CSV", export.csv_bytes(insights), "creative-insights.csv", "text/csv")
+    results_review.flags_across_section(ws)
 
 
 if import_tab.open:

@@ -6,7 +6,7 @@ editor's pick, else the variant with the most impressions) and the same default 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -17,9 +17,10 @@ from artdash.catalog.variants import editors_pick
 from artdash.db.models import Title
 from artdash.errors import NotFoundError, ValidationError
 from artdash.results import plans, queries
+from artdash.results.abandonment import ABANDON_SECONDS, Flag, abandonment, creative_flags
 from artdash.results.metric import choose_metric, metric_named
 from artdash.results.report import VariantReport, variant_report
-from artdash.stats.inference import METHODS, Method
+from artdash.stats.inference import FIXED, METHODS, Method
 from artdash.workspace import Workspace
 
 DEFAULT_WINDOW_DAYS = 30
@@ -110,3 +111,37 @@ def title_review(ws: Workspace, title: str, *, experiment: str | None = None, me
     inference = Method(method or plans.default_method(plan, clock.now().date()))
     return TitleReview(title_id, name, sel, variant_report(totals, chosen, confidence, method=inference,
                                                            metric=chosen_metric.metric), chosen_metric.reason)
+
+
+def title_flags(ws: Workspace, sel: queries.Selection, totals: pd.DataFrame, control: int | None,
+                method: Method | None = None, confidence: float = 0.95,
+                seconds: float = ABANDON_SECONDS) -> tuple[pd.DataFrame, list[Flag]]:
+    """One selection's abandonment per variant and its flags (clickbait, abandoned more)."""
+    from artdash.results.service import impression_log
+
+    with ws.results_engine.connect() as conn:
+        table = abandonment(impression_log(ws), conn, sel, seconds, confidence)
+    return table, creative_flags(totals, table, control, method, confidence)
+
+
+def flags_across_titles(ws: Workspace, seconds: float = ABANDON_SECONDS, confidence: float = 0.95,
+                        days: int | None = DEFAULT_WINDOW_DAYS) -> list[Flag]:
+    """Every title's flags over its real traffic (the last ``days`` days of the log), each
+    against the title's default control (the editor's pick, else the most shown), fixed horizon."""
+    from artdash.results.service import impression_log
+
+    engine = ws.results_engine
+    with engine.connect() as conn:
+        simulated = tuple(queries.simulated_experiments(conn))
+        day_from, day_to = window(queries.day_range(conn, None, None, simulated), days)
+        sel = queries.Selection(None, day_from, day_to, exclude=simulated)
+        totals = queries.variant_totals(conn, sel)
+        table = abandonment(impression_log(ws), conn, sel, seconds, confidence, by_title=True)
+    flags: list[Flag] = []
+    with ws.session() as s:
+        picks = {int(t): editors_pick(s, int(t)) for t in totals["title_id"].unique()}
+    for title_id, part in totals.groupby("title_id"):
+        control = default_control(picks[int(title_id)], part)
+        found = creative_flags(part, table[table["title_id"] == title_id], control, Method(FIXED), confidence)
+        flags += [replace(f, title_id=int(title_id)) for f in found]
+    return flags

@@ -12,8 +12,15 @@ import streamlit as st
 from artdash import export, numbers
 from artdash.errors import ArtdashError
 from artdash.results import plans, queries, report
+from artdash.results.abandonment import (
+    ABANDON_SECONDS,
+    MAX_ABANDON_SECONDS,
+    creative_flags,
+    flags_frame,
+)
 from artdash.results.cells import cell_comparison
 from artdash.results.metric import PLAYS, QUALITY, Metric, choose_metric, metric_named
+from artdash.results.review import flags_across_titles, title_flags
 from artdash.stats import inference, sample_ratio_mismatch
 from artdash.stats.rates import SRM_P_THRESHOLD
 from artdash.ui import charts, results_data, sticky, widgets
@@ -226,8 +233,17 @@ def cuped_section(ws: Workspace, review: report.VariantReport, sel: queries.Sele
                        help="Per variant: members, plays per member, the unadjusted and CUPED lift with bounds")
 
 
-def duration_section(ws: Workspace, sel: queries.Selection, confidence: float, label: Callable[[int], str]) -> None:
-    """How long plays last per variant: quantiles of play seconds with exact intervals."""
+def duration_section(ws: Workspace, sel: queries.Selection, confidence: float, label: Callable[[int], str],
+                     totals: pd.DataFrame, review: report.VariantReport, shown: list[str]) -> None:
+    """How long plays last per variant (quantiles of play seconds with exact intervals) and how
+    many plays are abandoned early, as ``shown`` asks ("Play durations", "Abandonment")."""
+    if "Abandonment" in shown:
+        abandonment_section(ws, sel, totals, review, label)
+    if "Play durations" in shown:
+        _quantile_section(ws, sel, confidence, label)
+
+
+def _quantile_section(ws: Workspace, sel: queries.Selection, confidence: float, label: Callable[[int], str]) -> None:
     from artdash.results.durations import MAX_PLAYS, play_durations
     from artdash.results.service import impression_log
 
@@ -246,6 +262,68 @@ def duration_section(ws: Workspace, sel: queries.Selection, confidence: float, l
     st.download_button("Download play durations CSV", export.csv_bytes(table), "results-play-durations.csv",
                        "text/csv", key="results_durations_csv",
                        help="Per variant and quantile: plays, play seconds and its interval bounds")
+
+
+def clickbait_note(totals: pd.DataFrame, review: report.VariantReport, label: Callable[[int], str]) -> None:
+    """Variants whose take rate beats the control while their quality take rate does not."""
+    flags = creative_flags(totals, pd.DataFrame(columns=["variant_id", "abandoned", "timed"]), review.control,
+                           review.inference, review.confidence)
+    if flags:
+        st.warning("Possibly misleading artwork — " + "; ".join(
+            f"{md(label(f.variant_id))}: {md(f.reason)}" for f in flags) + ". **Charts → Abandonment** shows "
+            "how soon its plays end.")
+
+
+def flags_across_section(ws: Workspace) -> None:
+    """Every title's possibly misleading artwork (clickbait, abandoned more), real traffic."""
+    from artdash import catalog
+
+    st.markdown("**Possibly misleading artwork** across every title (last 30 days of real traffic, each against "
+                "its title's editor's pick, else its most shown image; fixed horizon)")
+    seconds = st.number_input("A play shorter than this many seconds was abandoned", min_value=10,
+                              max_value=int(MAX_ABANDON_SECONDS), value=int(ABANDON_SECONDS), step=10,
+                              key="insights_abandon_seconds")
+    with st.spinner("Reading play durations from the log…"):
+        flags = flags_across_titles(ws, seconds)
+    if not flags:
+        st.caption("None flagged: no image wins the click without the watch, none is abandoned significantly more "
+                   "often than its title's others.")
+        return
+    with ws.session() as s:
+        titles = dict(catalog.title_choices(s))
+    frame = flags_frame(flags).assign(title=lambda f: [titles.get(int(t), f"#{t}") for t in f["title_id"]])
+    st.dataframe(frame[["title", "variant", "flag", "why"]], hide_index=True, width="stretch",
+                 column_config={"why": st.column_config.TextColumn(width="large")})
+    st.download_button("Download flags CSV", export.csv_bytes(frame), "creative-flags.csv", "text/csv",
+                       key="insights_flags_csv", help="One row per flagged image: title, variant, flag, why")
+
+
+def abandonment_section(ws: Workspace, sel: queries.Selection, totals: pd.DataFrame, review: report.VariantReport,
+                        label: Callable[[int], str]) -> None:
+    """Per variant, the share of plays abandoned within a threshold, and the flags."""
+    seconds = st.number_input("A play shorter than this many seconds was abandoned", min_value=10,
+                              max_value=int(MAX_ABANDON_SECONDS), value=int(ABANDON_SECONDS), step=10,
+                              key="results_abandon_seconds")
+    with st.spinner("Reading play durations from the log…"):
+        table, flags = title_flags(ws, sel, totals, review.control, review.inference, review.confidence, seconds)
+    if not int(table["timed"].sum()) if len(table) else True:
+        st.caption("No play in this selection has a duration (a log of clicks): abandonment cannot be read.")
+        return
+    for f in flags:
+        st.warning(f"{md(label(f.variant_id))} — **{md(f.kind)}**: {md(f.reason)}.")
+    shown = table.assign(variant=[label(v) for v in table["variant_id"]],
+                         interval=[numbers.rate_range(lo, hi) for lo, hi in zip(table["low"], table["high"])])
+    st.dataframe(shown[["variant", "plays", "timed", "abandoned", "rate", "interval"]], hide_index=True,
+                 width="stretch", column_config={"rate": rate_column(help="Abandoned plays over plays with a duration"),
+                                                 "plays": count_column(), "timed": count_column(
+                                                     help="Plays with a duration (the others cannot be judged)"),
+                                                 "abandoned": count_column()})
+    st.caption(f"Abandoned: a play shorter than {seconds:g} s, among plays with a duration; "
+               f"{review.confidence:.0%} Wilson intervals. Flagged when a variant's abandonment is significantly "
+               "above the title's other images together (Holm-adjusted).")
+    st.download_button("Download abandonment CSV", export.csv_bytes(table), "results-abandonment.csv", "text/csv",
+                       key="results_abandon_csv", help="Per variant: plays, plays with a duration, abandoned plays, "
+                                                       "the rate and its interval bounds, the threshold")
 
 
 def cells_section(ws: Workspace, sel: queries.Selection, method: inference.Method, confidence: float,

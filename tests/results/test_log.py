@@ -189,7 +189,7 @@ def test_a_log_with_plays_but_no_durations_is_imported_with_a_warning(engine, tm
     assert report.n_inserted == 6
     assert len(report.warnings) == 1
     assert "3 impressions were played, but none has a play duration" in report.warnings[0]
-    assert "quality take rate" in report.warnings[0]
+    assert "read this log by its take rate" in report.warnings[0]   # what the readout does about it
     assert load(log, HEADER + rows(4, start=50)).warnings == ()  # durations given: no warning
 
 

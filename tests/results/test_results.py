@@ -628,3 +628,31 @@ def test_two_logs_numbering_events_alike_are_refused_with_the_way_out(log):
 def test_an_event_id_prefix_is_checked(log, prefix, words):
     with pytest.raises(IngestError, match=words):
         do_ingest(log, HEADER + rows(3), event_id_prefix=prefix)
+
+
+def test_abandonment_and_clickbait_flags(log):
+    """#12 gets more plays than the control but they end within a minute: its take rate wins,
+    its quality take rate does not (clickbait) and its plays are abandoned far more often than
+    the title's other images'. Plays without a duration are never counted as abandoned."""
+    from artdash.results.abandonment import ABANDONED, CLICKBAIT, abandonment, creative_flags
+
+    do_ingest(log, HEADER + rows(400, variant=11, played_every=10, seconds=600)
+              + rows(400, start=1000, variant=12, played_every=4, seconds=60)
+              + rows(400, start=2000, variant=13, played_every=10, seconds=700)
+              + rows(40, start=3000, variant=21, title=2, played_every=2, seconds=0))
+    with log.engine.connect() as conn:
+        sel = Selection(title_id=1)
+        totals = queries.variant_totals(conn, sel)
+        table = abandonment(log, conn, sel, seconds=120).set_index("variant_id")
+        click_only = abandonment(log, conn, Selection(title_id=2))
+    assert table.loc[12, ["plays", "timed", "abandoned"]].tolist() == [100, 100, 100]
+    assert table.loc[11, ["plays", "abandoned"]].tolist() == [40, 0] and table.loc[11, "rate"] == 0.0
+    assert table.loc[12, "low"] > 0.9
+    assert click_only[["plays", "timed", "abandoned"]].iloc[0].tolist() == [20, 0, 0]
+    assert click_only["rate"].isna().all()                          # no durations: no abandonment rate
+    flags = creative_flags(totals, table.reset_index(), control=11)
+    assert [(f.variant_id, f.kind) for f in flags] == [(12, ABANDONED), (12, CLICKBAIT)]
+    assert "members press play and leave" in next(f.reason for f in flags if f.kind == CLICKBAIT)
+    with pytest.raises(ValidationError, match="above 0 and at most 3600"):
+        with log.engine.connect() as conn:
+            abandonment(log, conn, sel, seconds=0)

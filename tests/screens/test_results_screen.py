@@ -467,3 +467,38 @@ def test_a_click_log_without_durations_reads_by_take_rate_per_variant_and_per_ce
     cells = next(d.value for d in at.dataframe if "cell" in d.value.columns)
     assert set(cells["cell"]) == {"uniform", "personalised"} and (cells["impressions"] > 0).all()
     assert any("plays per impression" in c.value for c in at.caption)
+
+
+def test_clickbait_and_abandonment_are_flagged_on_results_and_creative_insights(demo_ws):
+    """One image wins the click and loses the watch: 25 % press play, every play ends in 30 s."""
+    from artdash.results.service import import_log
+
+    with demo_ws.session() as s:
+        title = catalog.list_titles(s)[0]
+        active = [v.id for v in catalog.list_variants(s, title.id) if v.status == "active"]
+        pick = catalog.editors_pick(s, title.id)
+    control = pick if pick in active else active[0]
+    bait = next(v for v in active if v != control)
+    lines = ["event_id,timestamp,member_id,title_id,variant_id,policy,propensity,played,play_seconds"]
+    for variant, every, seconds in ((control, 10, 900), (bait, 4, 30)):
+        lines += [f"cb-{variant}-{i},2026-11-{1 + i % 20:02d}T10:00:00Z,m{i},{title.id},{variant},uniform,0.5,"
+                  f"{'true' if i % every == 0 else 'false'},{seconds if i % every == 0 else 0}" for i in range(2000)]
+    import_log(demo_ws, ("\n".join(lines) + "\n").encode(), "bait.csv", "local-admin")
+    at = open_page("results")
+    labelled(at.selectbox, "Title").set_value(title.id).run()
+    labelled(at.selectbox, "Control variant (lift is measured against it)").set_value(control).run()
+    assert_clean(at)
+    assert any("Possibly misleading artwork" in w.value and f"#{bait}" in w.value
+               and "members press play and leave" in w.value for w in at.warning)
+    at.segmented_control(key="results_charts").set_value(["Abandonment"]).run()
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if "abandoned" in d.value.columns)
+    assert table["abandoned"].tolist() == [0, 500] and table["timed"].tolist() == [200, 500]
+    assert any("abandoned more" in w.value and f"#{bait}" in w.value for w in at.warning)
+    labelled(at.number_input, "A play shorter than this many seconds was abandoned").set_value(20).run()
+    assert next(d.value for d in at.dataframe if "abandoned" in d.value.columns)["abandoned"].tolist() == [0, 0]
+    at = open_page("results", results_tab="Creative insights")
+    assert_clean(at)
+    flags = next(d.value for d in at.dataframe if "flag" in d.value.columns)
+    mine = flags[flags["title"].str.startswith(title.name)]             # "Harbour Lights (2019)"
+    assert set(mine["flag"]) == {"clickbait", "abandoned more"} and set(mine["variant"]) == {f"#{bait}"}
