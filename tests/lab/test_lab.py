@@ -270,6 +270,13 @@ def test_offline_evaluation_uses_the_candidates_of_decision_time(tmp_path):
                               ["uniform"]).set_index("estimator")
     observed = float(rounds.quality.mean())
     assert table.loc["IPS", "value"] == pytest.approx(observed) and table.loc["SNIPS", "value"] == pytest.approx(observed)
+    assert info.metric == "quality_plays" and not any("take rate" in n for n in lab.log_notes(info))
+    # the same clicks without durations: the reward is a play (the take rate), and the notes say so
+    import_log(ws, ("\n".join(lines).replace(",900,old-log", ",0,old-log").replace("old-log", "clicks")
+                    .replace("\ne", "\nc") + "\n").encode(), "clicks.csv", "local-admin")
+    rounds, info = lab.rounds_from_results(impression_log(ws), world, "clicks")
+    assert info.metric == "plays" and rounds.quality.sum() == rounds.played.sum() > 0
+    assert any("the reward is a play (take rate)" in n for n in lab.log_notes(info))
     ws.close()
 
 
