@@ -1,6 +1,7 @@
 """A video in, a ranked contact sheet out: one decode pass finds the shots and scores a few frames a
 second; the best frame of every shot (and of every few seconds of a long one) is annotated, and
-near-duplicates across shots collapse into the better one."""
+near-duplicates collapse into the better one: the same picture in two shots, or the same shot
+seen twice in a pan or a zoom (same colours)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from artdash.discover.shots import ShotDetector
 from artdash.media.images import NEAR_DUPLICATE_BITS, make_small, perceptual_hash
 from artdash.media.images.annotate import StillAnnotations, annotate_still
 from artdash.media.images.encode import encode_thumbnail
+from artdash.media.images.features import SAME_SHOT_OVERLAP, colour_overlap, colour_signature
 from artdash.media.images.quality import WORK_WIDTH, still_quality
 from artdash.media.video.frames import DecodeOutcome, Frame, decode_frames
 from artdash.media.video.probe import VideoFacts, probe_video, timecode
@@ -46,7 +48,8 @@ class Candidate:
     score: float
     motion: float
     annotations: StillAnnotations
-    duplicates: int = 0          # near-duplicates from other shots collapsed into this one
+    duplicates: int = 0          # near-duplicates collapsed into this one (other shots, or this shot later on)
+    colours: tuple[float, ...] = ()   # colour signature (what frames of one shot share across a pan)
 
     @property
     def timecode(self) -> str:
@@ -105,10 +108,14 @@ class _Collector:
     def abandon(self) -> None:
         self._worker.shutdown(wait=True, cancel_futures=True)
 
-    def _twin(self, phash: str) -> int | None:
+    def _twin(self, phash: str, shot: int, colours: np.ndarray) -> int | None:
+        """A kept candidate this frame repeats: the same picture (perceptual hash), or the same
+        shot with the same colours (a pan or a zoom moved the picture, not the scene)."""
         value = int(phash, 16)
         for i, (_, _, other) in enumerate(self.kept):
             if (value ^ int(other.phash, 16)).bit_count() <= NEAR_DUPLICATE_BITS:
+                return i
+            if other.shot == shot and colour_overlap(colours, np.asarray(other.colours)) >= SAME_SHOT_OVERLAP:
                 return i
         return None
 
@@ -116,10 +123,11 @@ class _Collector:
         picture = Image.fromarray(rgb)
         small = make_small(picture, SHEET_BOX)
         phash = perceptual_hash(small)
+        colours = colour_signature(small)
         ceiling = rank + FACE_BONUS              # the best score it could reach with faces
         if len(self.kept) >= self.keep and ceiling <= self.kept[0][0]:
             return
-        twin = self._twin(phash)
+        twin = self._twin(phash, shot, colours)
         if twin is not None and self.kept[twin][0] >= ceiling:
             self._count_duplicate(twin)
             return
@@ -142,7 +150,7 @@ class _Collector:
         candidate = Candidate(shot=shot, frame_index=index, seconds=round(seconds, 3), width=picture.width,
                               height=picture.height, jpeg=buf.getvalue(), thumbnail=encode_thumbnail(small),
                               phash=phash, score=score, motion=round(motion, 4), annotations=notes,
-                              duplicates=duplicates)
+                              duplicates=duplicates, colours=tuple(round(float(x), 5) for x in colours))
         self.counter += 1
         heapq.heappush(self.kept, (score, self.counter, candidate))
         if len(self.kept) > self.keep:

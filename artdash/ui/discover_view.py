@@ -10,6 +10,7 @@ import streamlit as st
 
 from artdash import catalog
 from artdash.discover import Candidate, ContactSheet, find_candidates
+from artdash.discover.saved import clear_search, load_search, save_search
 from artdash.errors import ArtdashError, Cancelled
 from artdash.media.images.crops import SLOT_RATIOS, parse_ratio, soft_crops
 from artdash.media.images.overlay import annotated_picture
@@ -45,6 +46,11 @@ def render(ws: Workspace, title_id: int, actor: str, can_edit: bool) -> None:
                 "lists the best stills. Nothing leaves this machine.")
     _search_form(ws, title_id, can_edit)
     found: Discovery | None = st.session_state.get(state.DISCOVERY, {}).get(title_id)
+    if found is None:
+        kept = load_search(ws.settings.data_dir, title_id)    # the last search, across reloads and restarts
+        if kept is not None:
+            found = Discovery(kept[0], kept[1], None)
+            st.session_state.setdefault(state.DISCOVERY, {})[title_id] = found
     if found is None:
         st.info("No video searched yet for this title. The stills you pick become **draft** variants that remember "
                 "their frame, with crops for 2:3 box art and 16:9 billboards around their focal point.")
@@ -90,6 +96,7 @@ def _search_form(ws: Workspace, title_id: int, can_edit: bool) -> None:
         return
     bar.empty()
     found = Discovery(sheet, hashlib.sha256(data).hexdigest(), data if keep else None)
+    save_search(ws.settings.data_dir, title_id, sheet, found.sha256)
     st.session_state.setdefault(state.DISCOVERY, {})[title_id] = found
     st.session_state[state.DISCOVERY_GENERATION] = generation + 1
     st.rerun()
@@ -109,8 +116,9 @@ def _demo(ws: Workspace, title_id: int) -> None:
             st.warning(md(exc))
             return
         sheet = find_candidates(data, "demo-trailer.mp4", top=24, limits=ws.settings.video_limits)
-    st.session_state.setdefault(state.DISCOVERY, {})[title_id] = Discovery(sheet, hashlib.sha256(data).hexdigest(),
-                                                                           None)
+    digest = hashlib.sha256(data).hexdigest()
+    save_search(ws.settings.data_dir, title_id, sheet, digest)
+    st.session_state.setdefault(state.DISCOVERY, {})[title_id] = Discovery(sheet, digest, None)
     st.rerun()
 
 
@@ -133,6 +141,12 @@ def _sheet(ws: Workspace, title_id: int, actor: str, can_edit: bool, found: Disc
                f"{len(sheet.candidates)} candidate stills ({sheet.collapsed:,} near-duplicates collapsed).")
     if sheet.warning:
         st.warning(md(sheet.warning))
+    if st.button("Clear this search", key=f"discover-clear-{title_id}", icon=":material/close:",
+                 help="Kept until cleared — across reloads and restarts — so that a reload does not drop it (its "
+                      "stills, never the video). Stills already added stay in the gallery."):
+        clear_search(ws.settings.data_dir, title_id)
+        st.session_state.get(state.DISCOVERY, {}).pop(title_id, None)
+        st.rerun()
     if not sheet.candidates:
         st.info("No usable still was found (every frame was black, blank or blurred).")
         return

@@ -248,3 +248,31 @@ def test_a_still_without_a_detected_face_says_what_the_detector_found():
 
     assert cast_shot(()) == "no face found"
     assert shot_label("no people") == "no face found" and shot_label("two-shot") == "two-shot"
+
+
+def test_a_long_shot_panning_over_one_scene_gives_one_candidate(tmp_path):
+    """A 9 s shot offers a frame every 6 s; the pan moves the picture (its perceptual hash
+    changes by half its bits) but not the scene: one candidate per shot, the second frame counted
+    as collapsed — the sheet said "0 near-duplicates collapsed" beside two coffee cups."""
+    clip = scene_clip(tmp_path / "long.mp4", names=("coffee", "rocket", "chelsea", "astronaut_top"),
+                      seconds=[9.0, 3.0, 8.5, 3.0])
+    sheet = find_candidates(clip.path, "long.mp4")
+    assert len(sheet.shot_starts) == 4
+    assert sorted(c.shot for c in sheet.candidates) == [0, 1, 2, 3]
+    assert sheet.collapsed == 2 and {c.shot: c.duplicates for c in sheet.candidates} == {0: 1, 1: 0, 2: 1, 3: 0}
+
+
+def test_a_saved_search_reads_back_equal_and_a_damaged_one_is_dropped(sheet, tmp_path):
+    from artdash.discover.saved import clear_search, load_search, save_search
+
+    assert load_search(tmp_path, 7) is None
+    save_search(tmp_path, 7, sheet, "ab" * 32)
+    back, digest = load_search(tmp_path, 7)
+    assert back == sheet and digest == "ab" * 32                       # every field, the pixels too
+    save_search(tmp_path, 7, sheet, "cd" * 32)                          # replaced, not added
+    assert load_search(tmp_path, 7)[1] == "cd" * 32 and len(list((tmp_path / "discover").iterdir())) == 1
+    (tmp_path / "discover" / "title-7" / "sheet.json").write_text('{"format": 1, "sheet": {"candidates": [{"x": 1}]}}')
+    assert load_search(tmp_path, 7) is None and not (tmp_path / "discover" / "title-7").exists()
+    save_search(tmp_path, 7, sheet, "ef" * 32)
+    clear_search(tmp_path, 7)
+    assert load_search(tmp_path, 7) is None

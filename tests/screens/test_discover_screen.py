@@ -83,3 +83,22 @@ def test_the_crops_a_frame_is_too_small_for_are_named_before_they_are_made():
 
     assert soft_crops(1280, 720, ["2:3", "16:9", "1:1"], 500) == [("2:3", 480, 720)]
     assert soft_crops(1920, 1080, ["2:3", "16:9"], 500) == []
+
+
+def test_the_last_search_survives_a_reload_until_it_is_cleared(demo_ws, trailer):
+    """A reload (a fresh session: nothing in session state) shows the same contact sheet, read
+    back from disk with its stills; "Clear this search" forgets it for good."""
+    tid = title_id(demo_ws)
+    first = discover(open_page("title", title=tid, tab="Discover"), "trailer.mp4", trailer)
+    assert any("4 shots, 4 candidate stills" in shown(s.value) for s in first.success)
+    again = open_page("title", title=tid, tab="Discover")                # a new session, as after a reload
+    assert_clean(again)
+    assert any("trailer.mp4" in shown(s.value) and "4 shots, 4 candidate stills" in shown(s.value)
+               for s in again.success)
+    assert len([c for c in again.checkbox if c.label == "Pick"]) == 4
+    [c for c in again.checkbox if c.label == "Pick"][0].check().run()
+    labelled(again.button, "Add as drafts").click().run()               # the stills came back whole
+    assert any("Added 1 still(s) as drafts" in shown(s.value) for s in again.success)
+    labelled(again.button, "Clear this search").click().run()
+    assert any("No video searched yet" in i.value for i in again.info)
+    assert any("No video searched yet" in i.value for i in open_page("title", title=tid, tab="Discover").info)
