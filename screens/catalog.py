@@ -98,7 +98,7 @@ with st.container(horizontal=True, gap="small"):
     for t in shown:
         with st.container(border=True, width=CARD_WIDTH):
             if t.cover is not None:
-                st.image(widgets.thumbnail_path(ws, t.cover), width="stretch")
+                st.image(widgets.tile_image(ws.store.thumbnail_path(t.cover.sha256)), width="stretch")
             else:
                 st.markdown(":material/hide_image: _no artwork yet_")
             st.markdown(f"**{md(t.name)}**  \n{md(t.year or '')} · {md(t.kind)}")

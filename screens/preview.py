@@ -117,7 +117,7 @@ def tile(t: preview.ServedTile) -> None:
     title, decision = t.title, t.decision
     with st.container(border=True, width=TILE_WIDTH):
         sha = title.images[decision.variant_id]
-        st.image(widgets.image_file(ws.store.thumbnail_path(sha)), width="stretch")
+        st.image(widgets.tile_image(ws.store.thumbnail_path(sha)), width="stretch")
         label = next(c.label for c in title.candidates if c.variant_id == decision.variant_id)
         take = f" · predicted quality take {numbers.rate(t.predicted_take)}" if t.predicted_take is not None else ""
         st.markdown(f"**{md(title.name)}**  \n#{decision.variant_id} {md(label)}")

@@ -16,6 +16,7 @@ from artdash.ui import charts
 
 GRID = (40, 24)    # clickable points across and down the picture
 PANE_WIDTH = 560
+UPRIGHT_WIDTH = 380    # the picture pane's width at 1024 px: a square or portrait picture is never wider
 
 
 def focal_picker(key: str, data: bytes, size: tuple[int, int], detected: tuple[float, float],
@@ -42,8 +43,12 @@ def focal_picker(key: str, data: bytes, size: tuple[int, int], detected: tuple[f
     scaled = {name: (round(box.left * scale), round(box.top * scale), round(box.right * scale),
                      round(box.bottom * scale)) for name, box in boxes.items()}
     marked = annotated_picture(data, faces, (fx, fy), list(scaled.values()))
-    st.plotly_chart(charts.plain(_clickable(marked)), key=chart_key, on_select="rerun", selection_mode="points",
-                    config={"displayModeBar": False}, width="stretch")
+    figure = _clickable(marked)
+    # A landscape frame fills the pane; a square or portrait one is drawn at its own size (a pane's
+    # width at the pane's height padded a square picture with empty bands above and below it).
+    upright = figure.layout.width is not None
+    st.plotly_chart(charts.plain(figure), key=chart_key, on_select="rerun", selection_mode="points",
+                    config={"displayModeBar": False}, width="content" if upright else "stretch")
     st.caption("Click the subject to move the focal point (red); blue frames are the crops, yellow boxes faces.")
     c1, c2 = st.columns(2)
     c1.slider("Focal point, across", 0.0, 1.0, step=0.01, key=x_key)
@@ -67,7 +72,11 @@ def _clickable(jpeg: bytes) -> go.Figure:
                                 marker={"size": max(8, 640 // GRID[0]), "opacity": 0.01, "color": "white"}))
     figure.update_xaxes(visible=False, range=[0, 1])
     figure.update_yaxes(visible=False, range=[1, 0], scaleanchor="x", scaleratio=h / w)
-    # as tall as the picture is at the pane's usual width (a wider pane letterboxes it a little)
     figure.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=False, dragmode=False,
-                         height=round(PANE_WIDTH * h / w), clickmode="event+select")
+                         clickmode="event+select")
+    if h >= 0.9 * w:    # square or portrait: its own size, no wider than the narrowest pane (1024 px screens)
+        width = min(UPRIGHT_WIDTH, round(PANE_WIDTH * w / h))
+        figure.update_layout(width=width, height=round(width * h / w))
+    else:               # landscape: as tall as the picture is at the pane's usual width
+        figure.update_layout(height=round(PANE_WIDTH * h / w))
     return figure

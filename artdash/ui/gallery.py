@@ -142,8 +142,8 @@ def variant_editor(page: TitlePage, v: catalog.VariantView) -> None:
                   on_click=select_variant, args=(page.picker_key, ids[(at + 1) % len(ids)]), disabled=len(ids) < 2)
     st.caption(f"Variant {at + 1:,} of {len(ids):,}. Shortcuts: {SHORTCUTS}.")
     st.image(widgets.thumbnail_path(page.ws, v), width=220)
-    st.markdown(f"{widgets.STATUS_BADGES[v.status]} · {md(v.format)} · {v.width}×{v.height} · {v.n_bytes / 1024:,.0f} KB "
-                f"· version {v.version:,}")
+    # (no "version N": it counts saves for the edit check, and a fresh upload is already at 2 — annotated once)
+    st.markdown(f"{widgets.STATUS_BADGES[v.status]} · {md(v.format)} · {v.width}×{v.height} · {v.n_bytes / 1024:,.0f} KB")
 
     # Status lifecycle: only the moves that are allowed from here.
     moves = STATUS_TRANSITIONS[v.status]

@@ -124,6 +124,22 @@ def image_file(path) -> str | bytes:
     return str(path) if path.is_file() else _missing_image()
 
 
+@st.cache_data(max_entries=4096, show_spinner=False)
+def _tile(path: str, stamp: float) -> bytes:
+    from artdash.media.images.encode import letterboxed
+
+    with open(path, "rb") as f:
+        return letterboxed(f.read())
+
+
+def tile_image(path) -> str | bytes:
+    """A thumbnail letterboxed into a 2:3 tile (transparent bands), so a row of tiles lines up
+    whatever each upload's shape; a placeholder when the file is missing."""
+    if not path.is_file():
+        return _missing_image()
+    return _tile(str(path), path.stat().st_mtime)
+
+
 def thumbnail_path(ws: Workspace, variant: VariantView) -> str | bytes:
     """The thumbnail's file, or a placeholder when it is missing."""
     return image_file(ws.store.thumbnail_path(variant.sha256))

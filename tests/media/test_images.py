@@ -204,3 +204,25 @@ def test_file_needs_a_plain_name(name):
 
 def test_unusual_but_safe_names_are_kept_for_display():
     assert clean_file_name("  Affiche – été 2024 (v2).jpg ") == "Affiche – été 2024 (v2).jpg"
+
+
+def test_tiles_of_any_shape_line_up_with_transparent_bands():
+    """Preview and Catalog rows mixed 3:2 and 1:1 uploads into 2:3 tiles of different heights."""
+    import io
+
+    from PIL import Image
+
+    from artdash.media.images.encode import TILE, letterboxed
+
+    for size in ((300, 450), (450, 300), (400, 400), (90, 60)):
+        buf = io.BytesIO()
+        Image.new("RGB", size, (200, 30, 30)).save(buf, "JPEG")
+        with Image.open(io.BytesIO(letterboxed(buf.getvalue()))) as tile:
+            assert tile.size == TILE and tile.mode in ("RGB", "RGBA")       # RGB: no band to leave clear
+            alpha = tile.getchannel("A") if tile.mode == "RGBA" else Image.new("L", TILE, 255)
+            opaque = alpha.point(lambda a: 255 if a > 128 else 0).getbbox()
+            w, h = opaque[2] - opaque[0], opaque[3] - opaque[1]
+            assert abs(w / h - size[0] / size[1]) < 0.02              # its own shape, not stretched
+            assert w == TILE[0] or h == TILE[1]                        # as large as the tile allows
+            if size[0] > size[1]:
+                assert alpha.getpixel((150, 5)) == 0                   # a band, transparent

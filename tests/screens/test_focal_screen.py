@@ -195,3 +195,22 @@ def test_a_tag_undo_is_refused_when_someone_changed_the_variant_since(demo_ws):
     with demo_ws.transaction() as s, pytest.raises(ConflictError, match="tags were not undone"):
         catalog.undo_tags(s, v.id, before, "local-admin", after.version)
     assert _tags(demo_ws, v.id)[0] == set()
+
+
+def test_the_focal_picker_draws_a_square_or_portrait_picture_at_its_own_size():
+    """A square upload sat in the pane's width at the pane's height: empty bands above and below."""
+    import io
+
+    from PIL import Image
+
+    from artdash.ui.focal import _clickable
+
+    def jpeg(size):
+        buf = io.BytesIO()
+        Image.new("RGB", size, "white").save(buf, "JPEG")
+        return buf.getvalue()
+
+    square, portrait, landscape = (_clickable(jpeg(s)).layout for s in ((600, 600), (600, 900), (1280, 720)))
+    assert (square.width, square.height) == (380, 380)
+    assert (portrait.width, portrait.height) == (373, 560)
+    assert landscape.width is None and landscape.height == 315      # fills the pane's width

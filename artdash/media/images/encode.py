@@ -119,3 +119,22 @@ def make_thumbnail(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data)) as im:
         im.load()
         return encode_thumbnail(make_small(im.convert("RGB"), THUMBNAIL_BOX))
+
+
+TILE = (300, 450)      # a 2:3 tile: the shape of box art, which most of a row is
+
+
+def letterboxed(data: bytes, tile: tuple[int, int] = TILE) -> bytes:
+    """``data`` (a thumbnail) fitted whole inside a ``tile``, centred, the bands transparent
+    (WebP with alpha): a row of 2:3, 3:2 and 1:1 images lines up in tiles of one shape, and the
+    bands take the page's own background in a light or a dark theme."""
+    with Image.open(io.BytesIO(data)) as im:
+        im.load()
+        picture = im.convert("RGB")
+    scale = min(tile[0] / picture.width, tile[1] / picture.height)     # up or down: it touches two sides
+    size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    canvas = Image.new("RGBA", tile, (0, 0, 0, 0))
+    canvas.paste(picture.resize(size, Image.Resampling.LANCZOS), ((tile[0] - size[0]) // 2, (tile[1] - size[1]) // 2))
+    buf = io.BytesIO()
+    canvas.save(buf, "WEBP", quality=85)
+    return buf.getvalue()
