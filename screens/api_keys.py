@@ -7,6 +7,7 @@ from artdash import export
 from artdash.access import api_keys
 from artdash.errors import ArtdashError
 from artdash.ui import widgets
+from artdash.ui.numbers import grid
 from artdash.ui.text import md
 
 ws = widgets.page("API keys", "A product's backend asks the decision service which image to show (POST /v1/decide) "
@@ -35,7 +36,7 @@ else:
         "created": k.created_at, "by": k.created_by, "status": "active" if k.active else "revoked",
         "revoked": k.revoked_at or pd.NaT, "last used": k.last_used_at or pd.NaT,
     } for k in keys])
-    st.dataframe(table, hide_index=True, width="stretch",
+    grid(table, hide_index=True, width="stretch",
                  column_config={"requests/s": st.column_config.NumberColumn(format="localized"),
                                 "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                                 "revoked": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),

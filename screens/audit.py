@@ -8,6 +8,7 @@ import streamlit as st
 from artdash import clock, export
 from artdash.access import audit
 from artdash.ui import widgets
+from artdash.ui.numbers import grid
 from artdash.ui.text import md
 
 ws = widgets.page("Audit trail")
@@ -49,7 +50,7 @@ shown = trail.assign(
 # The table's key follows the filters: a selection never carries over to whatever entry then
 # sits on the selected row; the detail pane shows the entry by its id.
 filters = (who, what, str(start), str(end), needle.strip().casefold())
-picked = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+picked = grid(shown, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                       key=f"audit_table-{abs(hash(filters))}",
                       column_config={"entry": st.column_config.NumberColumn("#", format="%d", width="small"),
                                      "when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),

@@ -13,7 +13,7 @@ from artdash.policy import registry
 from artdash.results import queries
 from artdash.ui import charts, holdout_view, lab_views, live_view, resources, widgets
 from artdash.ui.calibration_view import calibration_panel
-from artdash.ui.numbers import count_column, count_columns, rate_column
+from artdash.ui.numbers import count_column, count_columns, grid, rate_column
 from artdash.ui.text import md
 
 ws = widgets.page("Policy lab", needs="editor", doing="running simulations")
@@ -160,7 +160,7 @@ with offline_tab:
     st.markdown("Would a policy have done better on data that was already logged? Each candidate is estimated "
                 "on the whole log, each half scored by the policy trained on the other half, by **replay** (Li et al. 2011; "
                 "uniformly random logs only), **IPS**, **SNIPS**, the **direct method** (a reward model per "
-                "archetype × image, cross-fitted) and **doubly robust**, with 95 % intervals and effective sample "
+                "archetype × image, cross-fitted) and **doubly robust**, with 95% intervals and effective sample "
                 "sizes. Estimates are withheld where the policy would show images the log never showed.")
     with ws.session() as s:
         runs = lab_store.list_runs(s)
@@ -253,7 +253,7 @@ with history_tab:
         st.info("No runs yet: the **Simulate** tab starts one.")
     else:
         overview = lab_views.runs_overview(runs)
-        st.dataframe(overview, hide_index=True, width="stretch", column_config=count_columns(
+        grid(overview, hide_index=True, width="stretch", column_config=count_columns(
             overview, when=st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")))
         by_id = {r.id: r for r in runs}
         picked = st.multiselect("Open or compare runs", list(by_id), format_func=lambda i: by_id[i].title,
@@ -263,7 +263,7 @@ with history_tab:
         elif len(picked) > 1:
             both = lab_store.compare_runs([by_id[i] for i in picked])
             st.plotly_chart(charts.runs_side_by_side(both), width="stretch")
-            st.dataframe(both[["run", "label", "impressions", "take rate", "quality take rate", "regret per 1k",
+            grid(both[["run", "label", "impressions", "take rate", "quality take rate", "regret per 1k",
                                "oracle fraction", "seed", "status"]], hide_index=True, width="stretch",
                          column_config={c: rate_column() for c in ("take rate", "quality take rate", "oracle fraction")}
                          | {"impressions": count_column()})

@@ -8,6 +8,7 @@ from artdash.catalog.taxonomy import list_tags
 from artdash.errors import ArtdashError
 from artdash.ui import charts, widgets
 from artdash.ui.affinity_editor import affinity_sliders
+from artdash.ui.numbers import grid
 from artdash.ui.text import md
 
 ws = widgets.page("Personas", "Each persona is a set of tastes over the tag taxonomy — how much they like (up to "
@@ -50,7 +51,7 @@ with st.expander("Import real members' viewing history", icon=":material/upload_
                 except history.HistoryImportError as exc:
                     st.error(f"Nothing imported — {md(exc)}")
                     if exc.issues:
-                        st.dataframe(pd.DataFrame([vars(i) for i in exc.issues[:history.MAX_ISSUES_SHOWN]]),
+                        grid(pd.DataFrame([vars(i) for i in exc.issues[:history.MAX_ISSUES_SHOWN]]),
                                      hide_index=True, width="stretch")
                 except ArtdashError as exc:
                     st.error(f"Nothing imported — {md(exc)}")
@@ -80,7 +81,7 @@ with right:
         with ws.session() as s:
             watched = history.last_watched(s, persona.id)
         st.markdown("**Last watched**")
-        st.dataframe(pd.DataFrame([{"title": v.title_name, "watched": v.watched_at.strftime("%Y-%m-%d %H:%M"),
+        grid(pd.DataFrame([{"title": v.title_name, "watched": v.watched_at.strftime("%Y-%m-%d %H:%M"),
                                     "minutes": v.minutes} for v in watched]), hide_index=True, width="stretch")
         st.caption("Tastes are derived from this history; editing them here lasts until the next import.")
     if profile.empty:

@@ -12,7 +12,7 @@ from artdash.errors import ArtdashError
 from artdash.policy.assign import window_of
 from artdash.policy.registry import LABELS
 from artdash.ui import charts, resources, widgets
-from artdash.ui.numbers import rate_column
+from artdash.ui.numbers import grid, rate_column
 from artdash.ui.text import md, md_list
 
 ws = widgets.page("Preview")
@@ -197,7 +197,7 @@ def win_matrix() -> None:
         st.markdown(f"**Personas whose best option is weak** (predicted quality take < {numbers.rate(preview.WEAK_TAKE)})")
         st.markdown("\n".join(f"- {md(p)}" for p in weak) if weak else "_none_")
     shown = matrix.copy()
-    st.dataframe(shown, hide_index=True, width="stretch",
+    grid(shown, hide_index=True, width="stretch",
                  column_config={c: rate_column() for c in variant_columns} | {"predicted take": rate_column()})
     st.download_button("Download CSV", export.csv_bytes(shown), f"win-matrix-title-{matrix_title.id}.csv", "text/csv",
                        help="One row per persona: the probability of each variant being shown to them as previewed "

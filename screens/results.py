@@ -21,7 +21,7 @@ from artdash.ui import (
     widgets,
     windows,
 )
-from artdash.ui.numbers import count_columns, rate_column
+from artdash.ui.numbers import count_columns, grid, rate_column
 from artdash.ui.text import md, md_list
 
 ws = widgets.page("Results")
@@ -241,7 +241,7 @@ def insights_section() -> None:
         return
     insights = insights.sort_values("quality take rate")
     st.plotly_chart(charts.take_rate_by_tag(insights), width="stretch")
-    st.dataframe(insights, hide_index=True, width="stretch", column_config=count_columns(
+    grid(insights, hide_index=True, width="stretch", column_config=count_columns(
         insights, **{"quality take rate": rate_column(), "low": rate_column(), "high": rate_column()}))
     st.download_button("Download CSV", export.csv_bytes(insights), "creative-insights.csv", "text/csv")
     results_review.flags_across_section(ws)

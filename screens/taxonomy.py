@@ -7,6 +7,7 @@ import streamlit as st
 from artdash import export
 from artdash.catalog import taxonomy
 from artdash.ui import charts, widgets
+from artdash.ui.numbers import grid
 from artdash.ui.text import md
 
 ws = widgets.page("Taxonomy", "Titles, artwork variants and member tastes all speak this vocabulary. Names are "
@@ -34,7 +35,7 @@ if facet is not None:
     with left:
         if facet.tags:
             frame = pd.DataFrame([{"tag": t.name, "titles": t.n_titles, "variants": t.n_variants} for t in facet.tags])
-            st.dataframe(frame, hide_index=True, width="stretch")
+            grid(frame, hide_index=True, width="stretch")
             used = frame[(frame.titles + frame.variants) > 0]
             if not used.empty:
                 chart = px.bar(used.assign(total=used.titles + used.variants).sort_values("total"), x=["titles", "variants"], y="tag", orientation="h",

@@ -22,6 +22,7 @@ from artdash.ui import (
     widgets,
 )
 from artdash.ui import eligibility as eligibility_ui
+from artdash.ui.numbers import grid
 from artdash.ui.text import md, md_list
 
 ws = resources.workspace()
@@ -203,7 +204,7 @@ with bulk_tab:
                     widgets.act(ws, lambda s: set_eligibility(s, picked, actor, **eligibility_ui.chosen(values, rules)),
                                 lambda n: f"Set {', '.join(eligibility_ui.RULES[r].lower() for r in rules)} on "
                                           f"{len(picked)} variant(s) ({n} changed).")
-        st.dataframe(pd.DataFrame([{"variant": variant_label[v.id], "tags": ", ".join(t.label for t in v.tags),
+        grid(pd.DataFrame([{"variant": variant_label[v.id], "tags": ", ".join(t.label for t in v.tags),
                                     "where and when": v.eligibility.summary()}
                                    for v in variants]), hide_index=True, width="stretch")
 

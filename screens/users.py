@@ -8,6 +8,7 @@ from artdash.access import auth
 from artdash.access.auth import ROLES
 from artdash.errors import ArtdashError
 from artdash.ui import signin, widgets
+from artdash.ui.numbers import grid
 from artdash.ui.text import md
 
 ws = widgets.page("Users")
@@ -48,7 +49,7 @@ if users:
         "created": u.created_at, "failed sign-ins": u.failed_sign_ins,
         "locked until": u.locked_until.strftime("%Y-%m-%d %H:%M:%S") if u.locked_until else "",
     } for u in users])
-    st.dataframe(table, hide_index=True, width="stretch")
+    grid(table, hide_index=True, width="stretch")
     st.download_button("Download CSV", export.csv_bytes(table), "users.csv", "text/csv")
 
 left, right = st.columns(2)

@@ -56,7 +56,7 @@ _LAB_POLICIES = tuple(registry.names())
 @click.option("--name", default="", help="A name for the saved run.")
 def simulate(impressions, batch, seed, policies, mixes, noise, strength, members, save, log_data, name):
     """Run policies against a simulated population drawn from the persona archetypes, on the
-    same stream of members and titles, and print take rates with 95 % intervals and regret
+    same stream of members and titles, and print take rates with 95% intervals and regret
     (the table the Policy lab page shows). With the uniform policy in the run, also print the
     offline estimates on its log."""
     from artdash import lab
@@ -102,7 +102,7 @@ def simulate(impressions, batch, seed, policies, mixes, noise, strength, members
 def evaluate(run_id, logger, experiment, cell, policies, seed):
     """Offline policy evaluation on the whole log: each candidate policy's value (quality
     plays per impression) estimated by replay, IPS, SNIPS, the direct method and doubly robust,
-    with 95 % intervals and effective sample sizes; each half of the log is scored by the
+    with 95% intervals and effective sample sizes; each half of the log is scored by the
     policy trained on the other half (cross-fitting). Logs from a lab run also show the true
     value."""
     from artdash import lab

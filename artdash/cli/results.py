@@ -329,7 +329,7 @@ def results_rollup(engine_name, log_path, master):
 @results.command("plan")
 @click.argument("experiment")
 @click.option("--split", "split", metavar="CELL=WEIGHT,…",
-              help="The planned share of traffic per cell, as weights: control=9,bandit=1 is 90 % / 10 %.")
+              help="The planned share of traffic per cell, as weights: control=9,bandit=1 is 90% / 10%.")
 @click.option("--end", "end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="The day the experiment is planned to end (YYYY-MM-DD); until then Results reviews it with "
                    "sequential intervals.")

@@ -25,16 +25,22 @@ def _pct(value) -> str:
     return numbers.rate(None if value is None or pd.isna(value) else float(value))
 
 
+def _with_interval(value, low, high) -> str:
+    """``12.34% (11.00% – 13.50%)``: the rate and its interval, written as Results writes one."""
+    interval = numbers.rate_range(None if pd.isna(low) else float(low), None if pd.isna(high) else float(high))
+    return f"{_pct(value)} ({interval})" if interval else _pct(value)
+
+
 def summary_for_display(summary: pd.DataFrame) -> pd.DataFrame:
-    """Online results: one row per policy, rates with their 95 % intervals."""
+    """Online results: one row per policy, rates with their 95% intervals."""
     if summary.empty:
         return pd.DataFrame()
     return pd.DataFrame({
         "policy": with_labels(summary)["label"],
         "impressions": summary["impressions"].map("{:,}".format),
-        "take rate": [f"{_pct(r)} [{_pct(lo)}, {_pct(hi)}]"
+        "take rate": [_with_interval(r, lo, hi)
                       for r, lo, hi in zip(summary["take rate"], summary["take low"], summary["take high"])],
-        "quality take rate": [f"{_pct(r)} [{_pct(lo)}, {_pct(hi)}]" for r, lo, hi in
+        "quality take rate": [_with_interval(r, lo, hi) for r, lo, hi in
                               zip(summary["quality take rate"], summary["quality low"], summary["quality high"])],
         "regret per 1k": summary["regret per 1k"].map("{:.1f}".format),
         "of the oracle": summary["oracle fraction"].map(_pct),
@@ -47,7 +53,7 @@ def offline_for_display(table: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     out = pd.DataFrame({
         "policy": with_labels(table)["label"], "estimator": table["estimator"],
-        "estimate": [("withheld" if pd.isna(v) else f"{_pct(v)} [{_pct(lo)}, {_pct(hi)}]")
+        "estimate": [("withheld" if pd.isna(v) else _with_interval(v, lo, hi))
                      for v, lo, hi in zip(table["value"], table["low"], table["high"])],
         "effective sample": table["effective sample"].map(lambda x: "—" if pd.isna(x) else f"{x:,.0f}"),
     })

@@ -125,7 +125,7 @@ def change_rate(results: Engine, since: datetime, until: datetime) -> ChangeRate
         buckets = conn.execute(_CHANGE_BUCKETS, params).all()
         top = conn.execute(_CHANGE_TOP, params).all()
     share = {int(b): int(n) for b, n in buckets}
-    distribution = pd.DataFrame({"change rate": [f"{10 * b}–{10 * b + 10} %" for b in range(10)],
+    distribution = pd.DataFrame({"change rate": [f"{10 * b}–{10 * b + 10}%" for b in range(10)],
                                  "members": [share.get(b, 0) for b in range(10)]})
     top_frame = pd.DataFrame([{"member": m, "repeats": int(r), "changes": int(c), "change rate": c / r}
                               for m, r, c in top], columns=["member", "repeats", "changes", "change rate"])

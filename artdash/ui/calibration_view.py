@@ -14,7 +14,7 @@ from artdash.lab.estimates import SOURCE_LABELS
 from artdash.serve.calibration import calibration_history, calibration_table, coverage
 from artdash.serve.holdout_readout import finite
 from artdash.ui import charts
-from artdash.ui.numbers import count_column
+from artdash.ui.numbers import count_column, grid
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
@@ -58,14 +58,14 @@ def calibration_panel(ws: Workspace) -> None:
         return
     st.caption("For each promotion, what was expected of the promoted policy (quality plays per impression, with "
                "each source's interval) and what it earned while it served — members not held out, decisions it "
-               "made, from the promotion to the next change, 95 % interval clustered by member. An estimate "
+               "made, from the promotion to the next change, 95% interval clustered by member. An estimate "
                "*covers* when its interval holds the realised rate.")
     table = calibration_table(history)
     hits = coverage(history)
     if hits:
         covered = " · ".join(f"**{md(SOURCE_LABELS[source])}**: {hit} of {judged} covered"
                              for source, (hit, judged) in hits.items())
-        st.caption(f"{covered}. About 95 % is what honest intervals give; far less means that source is too sure of "
+        st.caption(f"{covered}. About 95% is what honest intervals give; far less means that source is too sure of "
                    "itself.")
     if table["estimate"].notna().any() or table["realised rate"].notna().any():
         st.plotly_chart(charts.calibration_history(table), width="stretch", key="calibration_chart")
@@ -73,7 +73,7 @@ def calibration_panel(ws: Workspace) -> None:
         st.info("No estimates recorded and no live traffic since the promotions yet: promote from a lab run, an "
                 "offline evaluation or shadow mode to keep what was expected, and serve members to see what comes "
                 "true.")
-    st.dataframe(shown_table(table), hide_index=True, width="stretch", key="calibration_table", column_config={
+    grid(shown_table(table), hide_index=True, width="stretch", key="calibration_table", column_config={
         "members served": count_column()})
     unrecorded = int((table["source"] == "no estimate recorded").sum())
     if unrecorded:

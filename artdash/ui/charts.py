@@ -271,7 +271,7 @@ def runs_side_by_side(both: pd.DataFrame) -> go.Figure:
                              error_y={"type": "data", "symmetric": False,
                                       "array": rows["quality high"] - rows["quality take rate"],
                                       "arrayminus": rows["quality take rate"] - rows["quality low"]}))
-    fig.update_layout(barmode="group", title="Quality take rate by run (95 % intervals)", height=380,
+    fig.update_layout(barmode="group", title="Quality take rate by run (95% intervals)", height=380,
                       yaxis={"tickformat": AXIS_RATE_D3, "hoverformat": RATE_D3}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
 

@@ -9,7 +9,7 @@ import streamlit as st
 from artdash import export, numbers
 from artdash.serve.holdout_readout import holdout_table
 from artdash.stats.rates import SRM_P_THRESHOLD
-from artdash.ui.numbers import count_column, rate_column
+from artdash.ui.numbers import count_column, grid, rate_column
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
@@ -24,7 +24,7 @@ def holdout_panel(ws: Workspace, key: str) -> None:
     overall = readout.overall
     if readout.holdout.share <= 0 and overall.holdout.members == 0:
         st.caption("**No holdout**: every member is served the promoted policy, so what personalisation earns "
-                   "live is not measured. Start the service with `--holdout 0.05` to serve 5 % of members "
+                   "live is not measured. Start the service with `--holdout 0.05` to serve 5% of members "
                    "(chosen by id) uniform random instead: this panel then compares the two.")
         return
     st.markdown("##### Personalisation against the holdout")
@@ -55,7 +55,7 @@ def holdout_panel(ws: Workspace, key: str) -> None:
     shown = frame[COLUMNS].copy()
     lifts = ["lift", "lift low", "lift high"]
     shown[lifts] = shown[lifts].astype(float) * 100      # written as the page writes changes: +12.34%
-    st.dataframe(shown, hide_index=True, width="stretch", key=f"{key}_holdout_table", column_config={
+    grid(shown, hide_index=True, width="stretch", key=f"{key}_holdout_table", column_config={
         "served rate": rate_column(), "holdout rate": rate_column(),
         "served members": count_column(), "holdout members": count_column(),
         **{c: st.column_config.NumberColumn(c, format="%+.2f%%") for c in lifts}})

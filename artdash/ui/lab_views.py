@@ -14,16 +14,16 @@ from artdash.lab import store as lab_store
 from artdash.lab.estimates import offline_estimate
 from artdash.serve.shadow import direct_promotion_refusal
 from artdash.ui import charts, widgets
-from artdash.ui.numbers import count_column
+from artdash.ui.numbers import count_column, grid
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
 
 def show_summary(summary: pd.DataFrame, key: str) -> None:
     """A run's online results: the table and the quality take rates with intervals."""
-    st.dataframe(lab.summary_for_display(summary), hide_index=True, width="stretch")
+    grid(lab.summary_for_display(summary), hide_index=True, width="stretch")
     st.plotly_chart(charts.estimates_with_intervals(lab.with_labels(summary), "quality take rate", "quality low", "quality high",
-                                   "Quality take rate with 95 % intervals"), width="stretch", key=f"{key}_bars")
+                                   "Quality take rate with 95% intervals"), width="stretch", key=f"{key}_bars")
 
 
 def show_offline(table: pd.DataFrame, key: str) -> None:
@@ -39,7 +39,7 @@ def show_offline(table: pd.DataFrame, key: str) -> None:
         st.warning(f"Every {md(estimator)} estimate is withheld: {md(chosen['note'].iloc[0])}")
     else:
         st.plotly_chart(charts.estimates_with_intervals(shown, "value", "low", "high",
-                                       f"{estimator} estimate of quality plays per impression (95 % intervals)",
+                                       f"{estimator} estimate of quality plays per impression (95% intervals)",
                                        truth="truth"), width="stretch", key=f"{key}_chart")
     if "as_served" in table and table["as_served"].notna().any():
         st.caption("**— as served** is the stored version the decision service serves now, scored with the very "
@@ -49,7 +49,7 @@ def show_offline(table: pd.DataFrame, key: str) -> None:
     for note in warnings:
         st.warning(md(note))
     display = lab.offline_for_display(table)
-    st.dataframe(display, hide_index=True, width="stretch")
+    grid(display, hide_index=True, width="stretch")
     st.download_button("Download CSV", export.csv_bytes(table), f"artdash-offline-{key}.csv", "text/csv",
                        key=f"{key}_download")
 
@@ -182,7 +182,7 @@ def models_panel(ws: Workspace) -> None:
         "version": v["version"], "policy": v["label"], "source": v["source"], "trained at": v["trained_at"],
         "by": v["trained_by"] or "—", "decisions": v["n_rows"], "in effect": v["in_effect"],
         "catalog": v["catalog_fingerprint"] or "—", "note": v["note"]} for v in versions])
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+    grid(table, hide_index=True, width="stretch", column_config={
         "trained at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         "decisions": count_column(), "note": st.column_config.TextColumn(width="large")})
     st.download_button("Download CSV", lambda: export.csv_bytes(table), "model-versions.csv", "text/csv",
@@ -230,7 +230,7 @@ def promotions_panel(ws: Workspace, promoted: str | None) -> None:
     if promotions.empty:
         st.caption("No policy has been promoted yet.")
     else:
-        st.dataframe(promotions, hide_index=True, width="stretch",
+        grid(promotions, hide_index=True, width="stretch",
                      column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
     if promoted:
         with st.form("lab_demote"):

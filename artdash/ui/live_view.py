@@ -25,7 +25,7 @@ from artdash.serve.shadow import (
     stop_shadow,
 )
 from artdash.ui import charts, widgets
-from artdash.ui.numbers import rate_column
+from artdash.ui.numbers import grid, rate_column
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
@@ -85,7 +85,7 @@ def traffic_panel(ws: Workspace, key: str) -> None:
     learnt = reward_to_model(ws.results_engine, until - WINDOWS[window], until)
     if learnt.median_seconds is not None:
         st.caption(f"**Reward to model**: half of the outcomes that arrived in the {md(window.lower())} were learnt "
-                   f"by a new version within {md(_wait(learnt.median_seconds))}, 90 % within "
+                   f"by a new version within {md(_wait(learnt.median_seconds))}, 90% within "
                    f"{md(_wait(learnt.p90_seconds))} ({learnt.learnt:,} of {learnt.outcomes:,}; "
                    f"{learnt.waiting:,} wait for the next retrain — `--retrain-every` outcomes or "
                    "`--retrain-seconds`, whichever comes first). A new version reaches members at their next "
@@ -115,7 +115,7 @@ def traffic_panel(ws: Workspace, key: str) -> None:
         if live.versions.empty:
             st.caption("No version has been trained yet: the service retrains as outcomes arrive.")
         else:
-            st.dataframe(live.versions, hide_index=True, width="stretch",
+            grid(live.versions, hide_index=True, width="stretch",
                          column_config={"trained at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
     st.download_button("Download live traffic CSV", export.csv_bytes(live.per_bucket),
                        f"artdash-live-traffic-{window.lower().replace(' ', '-')}.csv", "text/csv", key=f"{key}_csv",
@@ -146,7 +146,7 @@ def shadow_panel(ws: Workspace) -> None:
         c[2].metric("Match rate", _pct(result.match_rate),
                     help="how often the shadow would have shown the image that was shown")
         d, lo, hi = result.difference
-        c[3].metric("Estimated gain", _pp(d), help=f"95 % interval {_pp(lo)} … {_pp(hi)} (quality take rate)")
+        c[3].metric("Estimated gain", _pp(d), help=f"95% interval {_pp(lo)} … {_pp(hi)} (quality take rate)")
         if result.resolved >= 2 and result.shadow[0] == result.shadow[0]:
             rows = pd.DataFrame([
                 {"label": f"{LABELS.get(served, served)} (served, observed)", "value": result.served[0],
@@ -154,7 +154,7 @@ def shadow_panel(ws: Workspace) -> None:
                 {"label": f"{result.label} (shadow, SNIPS estimate)", "value": result.shadow[0],
                  "low": result.shadow[1], "high": result.shadow[2]}])
             st.plotly_chart(charts.estimates_with_intervals(rows, "value", "low", "high",
-                                                            "Quality take rate with 95 % intervals"),
+                                                            "Quality take rate with 95% intervals"),
                             width="stretch", key="shadow_chart")
         (st.success if result.supports_promotion else st.warning)(md(result.why))
         with st.form("shadow_promote"):
@@ -183,5 +183,5 @@ def shadow_panel(ws: Workspace) -> None:
         widgets.role_note("admin", "start, stop or promote a shadow policy")
     if not history.empty:
         with st.expander(f"Shadow history ({len(history):,})"):
-            st.dataframe(history, hide_index=True, width="stretch",
+            grid(history, hide_index=True, width="stretch",
                          column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})

@@ -11,7 +11,7 @@ from artdash.results.ingest import IngestError
 from artdash.results.read import MAPPING_EXAMPLE, parse_column_mapping
 from artdash.results.service import import_log, impression_log, remove_import
 from artdash.ui import results_data, widgets
-from artdash.ui.numbers import count_column
+from artdash.ui.numbers import count_column, grid
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
@@ -38,7 +38,7 @@ def import_section(ws: Workspace) -> None:
         "new impressions": history["n_new"],
         "already there": history["n_already_present"], "skipped (unknown ids)": history["n_skipped"],
         "quality play from (s)": history["quality_seconds"]})
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    grid(shown, hide_index=True, width="stretch", column_config={
         c: count_column() for c in ("rows", "new impressions", "already there", "skipped (unknown ids)")})
     st.caption(f"The impressions are kept as {md(impression_log(ws).describe())}; the pages read daily rollups of "
                "them.")
@@ -105,7 +105,7 @@ def import_form(ws: Workspace) -> None:
         text = str(exc).replace(", nothing imported", "")   # the headline says it once
         st.error(f"Nothing imported — {md(text)}")
         if exc.issues:
-            st.dataframe(pd.DataFrame([vars(i) for i in exc.issues]), hide_index=True, width="stretch")
+            grid(pd.DataFrame([vars(i) for i in exc.issues]), hide_index=True, width="stretch")
     except ArtdashError as exc:
         bar.empty()
         st.error(f"Nothing imported — {md(exc)}")

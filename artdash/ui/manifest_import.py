@@ -9,6 +9,7 @@ from artdash import catalog
 from artdash.catalog.manifest import COLUMNS
 from artdash.errors import ArtdashError
 from artdash.ui import widgets
+from artdash.ui.numbers import grid
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
@@ -49,7 +50,7 @@ def manifest_section(ws: Workspace) -> None:
         bar.empty()
         st.error(md(str(exc)[:1].upper() + str(exc)[1:]) + ("; each is listed below." if exc.issues else "."))
         if exc.issues:
-            st.dataframe(pd.DataFrame([{"line": i.line, "what": i.what, "problem": i.problem} for i in exc.issues]),
+            grid(pd.DataFrame([{"line": i.line, "what": i.what, "problem": i.problem} for i in exc.issues]),
                          hide_index=True, width="stretch")
     except ArtdashError as exc:
         bar.empty()

@@ -7,6 +7,8 @@ from typing import Literal
 
 import streamlit as st
 
+from artdash.numbers import MISSING
+
 Width = Literal["small", "medium", "large"] | int | None
 
 # Streamlit's "percent" shows as many decimals as the column's step has, minus two: a step of
@@ -41,3 +43,9 @@ def count_columns(frame, **config) -> dict:
     counts = {c: count_column() for c in frame.columns
               if c not in config and str(c) not in IDENTIFIERS and pd.api.types.is_integer_dtype(frame[c])}
     return counts | config
+
+
+def grid(data=None, **kwargs):
+    """``st.dataframe`` with a missing value written as every page writes it (``—``, not the
+    grid's own ``None``): every table of the app is drawn through this."""
+    return st.dataframe(data, placeholder=MISSING, **kwargs)

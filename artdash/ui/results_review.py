@@ -24,7 +24,7 @@ from artdash.results.review import flags_across_titles, title_flags
 from artdash.stats import inference, sample_ratio_mismatch
 from artdash.stats.rates import SRM_P_THRESHOLD
 from artdash.ui import charts, results_data, sticky, widgets
-from artdash.ui.numbers import count_column, rate_column
+from artdash.ui.numbers import count_column, grid, rate_column
 from artdash.ui.text import md, md_list
 from artdash.workspace import Workspace
 
@@ -57,7 +57,7 @@ def split_check(ws: Workspace, sel: queries.Selection, cells: pd.DataFrame,
 
 METHOD_LABELS = {inference.SEQUENTIAL: "Sequential (safe to peek)", inference.FIXED: "Fixed horizon",
                  inference.BAYESIAN: "Bayesian"}
-PRIORS = {"flat": None, "sceptical (±10 %)": 0.10, "sceptical (±30 %)": 0.30}
+PRIORS = {"flat": None, "sceptical (±10%)": 0.10, "sceptical (±30%)": 0.30}
 
 
 def plan_form(ws: Workspace, experiment: str, cells: list[str], plan: plans.ExperimentPlan | None) -> None:
@@ -66,7 +66,7 @@ def plan_form(ws: Workspace, experiment: str, cells: list[str], plan: plans.Expe
                                                            else ", no planned end")) if plan else \
         f"Plan of {experiment}: none declared"
     with st.expander(md(title)), st.form(f"plan_{experiment}"):
-        st.caption("The share of traffic each cell should get (any positive weights: 9 and 1 is 90 % / 10 %) and "
+        st.caption("The share of traffic each cell should get (any positive weights: 9 and 1 is 90% / 10%) and "
                    "the day the experiment should end. The sample-ratio check compares the observed split with "
                    "it; until the end the page reviews with sequential intervals.")
         names = list(dict.fromkeys([*cells, *(plan.weights if plan else [])]))
@@ -187,7 +187,7 @@ def adjusted_section(ws: Workspace, review: report.VariantReport, sel: queries.S
         return
     shown = adjusted.table.assign(variant=[label(v) for v in adjusted.table["variant_id"]])
     shown = shown[["variant", *[c for c in shown.columns if c not in ("variant", "variant_id")]]]
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    grid(shown, hide_index=True, width="stretch", column_config={
         **{c: rate_column() for c in
            ("lift", "lift low", "lift high", "adjusted lift", "adjusted low", "adjusted high")},
         "variance reduction": rate_column(help="How much smaller the lift's variance is")})
@@ -217,7 +217,7 @@ def cuped_section(ws: Workspace, review: report.VariantReport, sel: queries.Sele
         return
     shown = table.assign(variant=[label(v) for v in table["variant_id"]])
     shown = shown[["variant", *[c for c in shown.columns if c not in ("variant", "variant_id")]]]
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    grid(shown, hide_index=True, width="stretch", column_config={
         **{c: rate_column() for c in
            ("lift", "lift low", "lift high", "adjusted lift", "adjusted low", "adjusted high")},
         "plays per member": st.column_config.NumberColumn(format="%.3f"),
@@ -292,7 +292,7 @@ def flags_across_section(ws: Workspace) -> None:
     with ws.session() as s:
         titles = dict(catalog.title_choices(s))
     frame = flags_frame(flags).assign(title=lambda f: [titles.get(int(t), f"#{t}") for t in f["title_id"]])
-    st.dataframe(frame[["title", "variant", "flag", "why"]], hide_index=True, width="stretch",
+    grid(frame[["title", "variant", "flag", "why"]], hide_index=True, width="stretch",
                  column_config={"why": st.column_config.TextColumn(width="large")})
     st.download_button("Download flags CSV", export.csv_bytes(frame), "creative-flags.csv", "text/csv",
                        key="insights_flags_csv", help="One row per flagged image: title, variant, flag, why")
@@ -313,7 +313,7 @@ def abandonment_section(ws: Workspace, sel: queries.Selection, totals: pd.DataFr
         st.warning(f"{md(label(f.variant_id))} — **{md(f.kind)}**: {md(f.reason)}.")
     shown = table.assign(variant=[label(v) for v in table["variant_id"]],
                          interval=[numbers.rate_range(lo, hi) for lo, hi in zip(table["low"], table["high"])])
-    st.dataframe(shown[["variant", "plays", "timed", "abandoned", "rate", "interval"]], hide_index=True,
+    grid(shown[["variant", "plays", "timed", "abandoned", "rate", "interval"]], hide_index=True,
                  width="stretch", column_config={"rate": rate_column(help="Abandoned plays over plays with a duration"),
                                                  "plays": count_column(), "timed": count_column(
                                                      help="Plays with a duration (the others cannot be judged)"),
@@ -351,7 +351,7 @@ def cells_section(ws: Workspace, sel: queries.Selection, method: inference.Metho
                        f"{SRM_P_THRESHOLD:g} would mean assignment or logging is broken).")
     shown = frame[frame["title_id"].isna() | (frame["title_id"] == sel.title_id)]
     shown = shown.assign(**{c: shown[c].astype(float) * 100 for c in ("lift", "lift low", "lift high")})
-    st.dataframe(shown[["title", "cell", "rate", "lift", "lift low", "lift high", "members", "impressions", "note"]],
+    grid(shown[["title", "cell", "rate", "lift", "lift low", "lift high", "members", "impressions", "note"]],
                  hide_index=True, width="stretch", column_config={
                      "rate": rate_column(), "members": count_column(), "impressions": count_column(),
                      **{c: st.column_config.NumberColumn(c, format="%+.2f%%") for c in ("lift", "lift low",

@@ -11,7 +11,7 @@ from artdash.numbers import counted
 from artdash.results import sources
 from artdash.results.read import parse_column_mapping
 from artdash.ui import widgets
-from artdash.ui.numbers import count_column
+from artdash.ui.numbers import count_column, grid
 from artdash.ui.text import md
 from artdash.workspace import Workspace
 
@@ -37,7 +37,7 @@ def sources_section(ws: Workspace) -> None:
     if not found:
         st.caption("No sources yet." + (" Add one below, or with `artdash results source add`." if admin else ""))
     else:
-        st.dataframe(pd.DataFrame([{"source": s.name, "table": s.table, "URL (as kept)": s.url,
+        grid(pd.DataFrame([{"source": s.name, "table": s.table, "URL (as kept)": s.url,
                                     "impressions": s.impressions, "refreshed": s.refreshed_at} for s in found]),
                      hide_index=True, width="stretch",
                      column_config={"impressions": count_column(),

@@ -14,7 +14,7 @@ from artdash.catalog import VariantView
 from artdash.media.store import MediaStore
 from artdash.results.report import VariantReport
 from artdash.stats.inference import BAYESIAN, BH, HOLM, NO_CORRECTION
-from artdash.ui.numbers import count_column, progress_rate_column, rate_column
+from artdash.ui.numbers import count_column, grid, progress_rate_column, rate_column
 
 
 def variant_label(variants: Mapping[int, VariantView], variant_id: int) -> str:
@@ -78,7 +78,7 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
                                 "plays and status.")
     first = [review.metric.rate_name if c == "quality take rate" else c for c in FIRST_COLUMNS]
     order = list(shown.columns) if everything else first + list(evidence) + ["note"]
-    st.dataframe(shown, hide_index=True, width="stretch", row_height=64, column_order=order, column_config={
+    grid(shown, hide_index=True, width="stretch", row_height=64, column_order=order, column_config={
         "image": st.column_config.ImageColumn("image", width="small"),
         "variant": st.column_config.TextColumn(width="medium"),
         "note": st.column_config.TextColumn(width="large"),
@@ -88,7 +88,7 @@ def review_table(review: VariantReport, trend: dict[int, list[float]], variants:
         "take rate": rate_column(), "quality take rate": rate_column(),
         "impressions": count_column(), "plays": count_column(),
         "detectable lift": st.column_config.TextColumn(
-            help="The smallest lift over the control this comparison would detect 80 % of the "
+            help="The smallest lift over the control this comparison would detect 80% of the "
                                    "time with the impressions so far (before the Holm adjustment). A true "
                                    "difference smaller than this can easily show as not significant."),
         "P(best)": progress_rate_column(),

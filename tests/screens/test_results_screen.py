@@ -276,7 +276,7 @@ def test_one_method_per_page_named_on_screen_and_in_the_csv(demo_ws):
     assert_clean(at)
     table = at.dataframe[0].value
     assert {"chance to win", "risk"} <= set(table) and "p (BH)" not in table
-    at.selectbox(key="results_prior").set_value("sceptical (±10 %)").run()
+    at.selectbox(key="results_prior").set_value("sceptical (±10%)").run()
     assert_clean(at)
     assert any("Method: Bayesian" in c.value and "N(+0%, 10%²)" in c.value for c in at.caption)
 
