@@ -28,13 +28,12 @@ took is warned about, and with too little overlap its estimates are withheld.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
 
 from artdash import numbers
 from artdash.errors import ValidationError
-from artdash.stats import wilson_interval
+from artdash.stats import two_sided_z, wilson_interval
 
 UNSUPPORTED_WARN = 0.01     # warn when more than 1 % of the target's mass is on never-logged actions
 MIN_EFFECTIVE_SAMPLE = 10   # below this many effective rounds, weighted estimates are withheld
@@ -84,14 +83,10 @@ def check_logged(data: LoggedData) -> LoggedData:
     return LoggedData(action, np.asarray(data.reward, dtype=float), propensity, n_actions, data.support)
 
 
-def _z(confidence: float) -> float:
-    return NormalDist().inv_cdf(0.5 + confidence / 2)
-
-
 def _mean_interval(terms: np.ndarray, confidence: float) -> tuple[float, float, float]:
     n = len(terms)
     mean = float(terms.mean())
-    half = _z(confidence) * float(terms.std(ddof=1)) / np.sqrt(n) if n > 1 else float("inf")
+    half = two_sided_z(confidence) * float(terms.std(ddof=1)) / np.sqrt(n) if n > 1 else float("inf")
     return mean, mean - half, mean + half
 
 
@@ -143,7 +138,7 @@ def _snips(parts: _Parts, reward: np.ndarray, confidence: float) -> tuple[float,
         return float("nan"), float("nan"), float("nan")
     value = float(parts.weighted_rewards.sum() / total)
     # Delta method: Var ≈ Σ wᵢ²(rᵢ − V)² / (Σ wᵢ)².
-    half = _z(confidence) * float(np.sqrt(np.square(w * (reward - value)).sum())) / float(total)
+    half = two_sided_z(confidence) * float(np.sqrt(np.square(w * (reward - value)).sum())) / float(total)
     return value, value - half, value + half
 
 
@@ -159,7 +154,7 @@ def _dm(parts: _Parts, target: np.ndarray, predicted: np.ndarray | RewardPredict
     weight = np.bincount(predicted.cells[valid], weights=target[valid], minlength=len(predicted.variances)) / n
     model_var = float((weight ** 2 * predicted.variances).sum())
     spread_var = float(terms.var(ddof=1)) / n if n > 1 else 0.0
-    half = _z(confidence) * np.sqrt(spread_var + model_var)
+    half = two_sided_z(confidence) * np.sqrt(spread_var + model_var)
     return value, value - half, value + half
 
 

@@ -114,7 +114,7 @@ def test_chi2_sf_matches_scipy(x, df):
 def test_confidence_must_be_a_probability():
     with pytest.raises(ValidationError, match="confidence"):
         s.wilson_interval(1, 10, confidence=95)
-    assert math.isclose(s._z(0.95), 1.959963984540054)
+    assert math.isclose(s.two_sided_z(0.95), 1.959963984540054)
 
 
 def test_detectable_lift_is_detected_with_the_stated_power():

@@ -34,6 +34,7 @@ from artdash.errors import NotFoundError
 from artdash.policy import registry
 from artdash.policy.base import Groups, Policy, State
 from artdash.policy.linear import LinearBanditPolicy
+from artdash.results.quality import quality_sql
 
 SOURCES = ("live", "lab", "import")
 SUPERSEDED = b""        # the state of a version superseded before it took effect (artdash.decision.retention)
@@ -75,10 +76,10 @@ class TrainReport:
     incremental: bool = False    # continued from the previous version's sums
 
 
-_SUMS = """SELECT d.context_hash, d.variant_id, COUNT(*) AS n, SUM(1.0 / d.propensity) AS w,
-       SUM(CASE WHEN o.played = 1 AND o.late = 0 AND o.play_seconds >= :quality THEN 1.0 / d.propensity
-                ELSE 0 END) AS wr,
-       SUM(CASE WHEN o.played = 1 AND o.late = 0 AND o.play_seconds >= :quality THEN 1 ELSE 0 END) AS q"""
+_QUALITY = quality_sql(":quality", "o.", on_time=True)
+_SUMS = f"""SELECT d.context_hash, d.variant_id, COUNT(*) AS n, SUM(1.0 / d.propensity) AS w,
+       SUM(CASE WHEN {_QUALITY} THEN 1.0 / d.propensity ELSE 0 END) AS wr,
+       SUM(CASE WHEN {_QUALITY} THEN 1 ELSE 0 END) AS q"""
 # Decisions whose reward window closed since the last training, but for those already learnt
 # because their outcome arrived early (below).
 FOLD_CLOSED = text(f"""{_SUMS}

@@ -4,12 +4,12 @@ over 30 days, members drawn from the persona archetypes, outcomes from the taste
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import select
 
 from artdash import clock, preview
@@ -21,7 +21,7 @@ from artdash.policy.base import explore
 from artdash.policy.features import FeatureSpace
 from artdash.results.ingest import IngestReport, ingest
 from artdash.results.service import impression_log
-from artdash.simulator.logs import numbered_ids, simulated_member_ids
+from artdash.simulator.logs import numbered_ids, play_seconds, simulated_member_ids
 from artdash.simulator.taste import TasteModel
 from artdash.workspace import Workspace
 
@@ -80,7 +80,7 @@ def demo_log(ws: Workspace, n: int = 200_000, days: int = 30, seed: int = 11,
     play = p_play[persona_index, title_index, k]
     played = draws[:, 1] < play
     quality = played & (draws[:, 2] < p_quality[persona_index, title_index, k] / np.maximum(play, 1e-9))
-    seconds = np.where(quality, rng.uniform(300, 5400, n), np.where(played, rng.uniform(5, 299, n), 0))
+    seconds = play_seconds(rng, played, quality, ws.settings.quality_play_seconds)
     offsets = rng.uniform(0, days * 86400, n)
     when = (pd.Timestamp(end) - pd.to_timedelta(offsets, unit="s")).strftime("%Y-%m-%dT%H:%M:%SZ")
     countries = np.array([p.country or "US" for p in people])[persona_index]
@@ -101,10 +101,8 @@ def demo_log(ws: Workspace, n: int = 200_000, days: int = 30, seed: int = 11,
 def load_demo_results(ws: Workspace, n: int = 200_000, seed: int = 11,
                       progress: Callable[[int], None] | None = None) -> IngestReport:
     """Simulate the demo log and import it through the ordinary ingest path."""
-    log = demo_log(ws, n=n, seed=seed)
-    buffer = io.StringIO()
-    log.to_csv(buffer, index=False)
+    log = pa.Table.from_pandas(demo_log(ws, n=n, seed=seed), preserve_index=False)
     with ws.session() as s:
         variant_titles = dict(s.execute(select(Variant.id, Variant.title_id)).all())
-    return ingest(impression_log(ws), buffer.getvalue().encode(), "demo-impressions.csv", "demo", variant_titles,
+    return ingest(impression_log(ws), log, "demo-impressions.csv", "demo", variant_titles,
                   ws.settings.quality_play_seconds, kind="demo", progress=progress)

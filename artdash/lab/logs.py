@@ -7,7 +7,7 @@ import pandas as pd
 
 from artdash import clock
 from artdash.lab.online import LabResult
-from artdash.simulator.logs import numbered_ids, simulated_member_ids
+from artdash.simulator.logs import numbered_ids, play_seconds, simulated_member_ids
 from artdash.simulator.world import LabWorld
 
 
@@ -26,8 +26,7 @@ def run_log(world: LabWorld, result: LabResult, run_key: str, end: pd.Timestamp 
         r = trace.all_rounds()
         members = np.concatenate(trace.members)
         n = len(r)
-        seconds = np.where(r.quality, rng.uniform(config.quality_seconds, 5400, n),
-                           np.where(r.played, rng.uniform(5, max(config.quality_seconds - 1, 6), n), 0.0))
+        seconds = play_seconds(rng, r.played, r.quality, config.quality_seconds)
         offsets = np.sort(rng.uniform(0, days * 86400, n))[::-1]
         when = (end - pd.to_timedelta(offsets, unit="s")).strftime("%Y-%m-%dT%H:%M:%SZ")
         archetype_ids = world.archetype_ids[r.group]

@@ -180,10 +180,12 @@ def run_of_log(file_name: str) -> int | None:
 def log_run(ws, world, result: LabResult, run_id: int, actor: str, progress=None):
     """Write a saved run's impressions to the results database as simulated data (experiment
     ``lab-<run id>``, one import) and link it to the run."""
+    import pyarrow as pa
+
     from artdash.lab.logs import run_log
     from artdash.results.service import import_log
 
-    data = run_log(world, result, str(run_id)).to_csv(index=False).encode()
+    data = pa.Table.from_pandas(run_log(world, result, str(run_id)), preserve_index=False)
     report = import_log(ws, data, log_file_name(run_id), actor, kind="simulation", needs="editor",
                         progress=progress)
     if report.import_id is None:  # only a person's file ("import") can add nothing new; a run's log is new

@@ -17,13 +17,14 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from artdash.results.log import ImpressionLog
+from artdash.results.quality import quality_sql
 from artdash.stats.inference import Arm
 
 METRICS = ("quality_plays", "plays")
 MIN_MEMBERS = 20          # per arm: fewer and the member-level variance means nothing
 
 _METRIC_SQL = {"plays": "CASE WHEN played = 1 THEN 1 ELSE 0 END",
-               "quality_plays": "CASE WHEN played = 1 AND play_seconds >= ? THEN 1 ELSE 0 END"}
+               "quality_plays": f"CASE WHEN {quality_sql('?')} THEN 1 ELSE 0 END"}
 
 _SQL = """
 WITH r AS (

@@ -112,7 +112,7 @@ def _prefetch(chunks: Iterator[T], depth: int = 2) -> Iterator[T]:
                 pass
 
 
-def ingest(log: ImpressionLog, source: bytes | Path, file_name: str, actor: str, variant_titles: Mapping[int, int],
+def ingest(log: ImpressionLog, source: bytes | Path | pa.Table, file_name: str, actor: str, variant_titles: Mapping[int, int],
            quality_seconds: float, mapping: Mapping[str, str] | None = None, skip_unknown: bool = False,
            kind: str = "import", chunk_rows: int = CHUNK_ROWS,
            progress: Callable[[int], None] | None = None, names: CatalogNames | None = None,
@@ -205,7 +205,7 @@ def _experiments(variants: pd.DataFrame | pa.Table | None) -> list[str]:
     return sorted({str(e) for e in values})
 
 
-def _report_duplicates_again(source: bytes | Path, file_name: str, mapping: Mapping[str, str] | None,
+def _report_duplicates_again(source: bytes | Path | pa.Table, file_name: str, mapping: Mapping[str, str] | None,
                              chunk_rows: int, lookup: Any, skip_unknown: bool, names: CatalogNames | None,
                              state: IngestState, prefix: str = "") -> None:
     """Read the file once more, keeping the good rows' keys, and add its repeated event ids to

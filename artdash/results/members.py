@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from artdash.errors import ValidationError
 from artdash.results.log import ImpressionLog
+from artdash.results.quality import quality_sql
 from artdash.results.queries import Selection
 from artdash.stats.cuped import MemberSums
 
@@ -40,7 +41,7 @@ def member_totals(log: ImpressionLog, conn: Connection, sel: Selection, quality_
     if sel.day_from is None or sel.title_id is None:
         raise ValidationError("CUPED needs one title and a first day (the covariate is read before it)")
     where, params = sel.log_filter()                  # every impression counts, played or not
-    quality = "CASE WHEN played = 1 AND play_seconds >= ? THEN 1 ELSE 0 END"
+    quality = f"CASE WHEN {quality_sql('?')} THEN 1 ELSE 0 END"
     sql = f"""
 WITH during AS (
   SELECT member_id, MIN(variant_id) AS variant_id, COUNT(DISTINCT variant_id) AS variants, SUM({quality}) AS y

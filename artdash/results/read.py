@@ -77,11 +77,14 @@ def used_columns(names: Sequence[str], mapping: Mapping[str, str]) -> dict[int, 
     return dict(sorted(chosen.items()))
 
 
-def read_chunks(source: bytes | Path, file_name: str, mapping: Mapping[str, str] | None = None,
+def read_chunks(source: bytes | Path | pa.Table, file_name: str, mapping: Mapping[str, str] | None = None,
                 chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[pa.Table, int]]:
     """(chunk with canonical column names, line number of its first row) — streamed, reading
     only the columns ArtDash uses."""
     mapping = dict(mapping or {})
+    if isinstance(source, pa.Table):     # rows ArtDash made itself (a lab run, the demo, the live log)
+        yield from _table_chunks(source, mapping, chunk_rows)
+        return
     if isinstance(source, Path):
         if source.stat().st_size == 0:
             raise IngestError("the file is empty; export the impression log again")
@@ -95,6 +98,22 @@ def read_chunks(source: bytes | Path, file_name: str, mapping: Mapping[str, str]
         yield from _parquet_chunks(source, mapping, chunk_rows)
     else:
         yield from _csv_chunks(source, mapping, chunk_rows)
+
+
+def _table_chunks(table: pa.Table, mapping: Mapping[str, str], chunk_rows: int) -> Iterator[tuple[pa.Table, int]]:
+    """An Arrow table's rows as chunks, as a Parquet file of the same columns would give them
+    (no round trip through CSV text)."""
+    names = table.column_names
+    try:
+        intake.check_columns(names, REQUIRED, MAX_FILE_COLUMNS)
+    except ValidationError as exc:
+        raise IngestError(str(exc)) from None
+    used = _checked_use(names, mapping)
+    first = 1
+    for batch in table.select([names[i] for i in used]).to_batches(max_chunksize=chunk_rows):
+        chunk = pa.Table.from_batches([batch])
+        yield _canonical(chunk, list(used.values())), first
+        first += chunk.num_rows
 
 
 def _parquet_chunks(source: bytes | Path, mapping: Mapping[str, str],

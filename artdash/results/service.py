@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import pyarrow as pa
 from sqlalchemy import select
 
 from artdash import clock
@@ -46,7 +47,7 @@ def catalog_names(ws: Workspace) -> CatalogNames:
                                   s.execute(select(Variant.id, Variant.title_id, Variant.label)).all())
 
 
-def import_log(ws: Workspace, source: bytes | Path, file_name: str, actor: str, *, mapping: Mapping[str, str] | None = None,
+def import_log(ws: Workspace, source: bytes | Path | pa.Table, file_name: str, actor: str, *, mapping: Mapping[str, str] | None = None,
                skip_unknown: bool = False, kind: str = "import", needs: str = "admin",
                progress: Callable[[int], None] | None = None, event_id_prefix: str = "") -> IngestReport:
     """Import an impression log (admins; lab simulations: editors) and record it;

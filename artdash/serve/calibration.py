@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from statistics import NormalDist
 
 import pandas as pd
 from sqlalchemy import Connection, select
@@ -29,7 +28,7 @@ from artdash.lab.estimates import SOURCE_LABELS, Estimate
 from artdash.policy.registry import LABELS
 from artdash.results.log import ImpressionLog
 from artdash.serve.holdout_readout import MIN_MEMBERS, ArmsRow, arm_sums, arms_row
-from artdash.stats import inference
+from artdash.stats import inference, two_sided_z
 from artdash.stats.inference import Method
 from artdash.workspace import Workspace
 
@@ -107,7 +106,7 @@ def realised(log: ImpressionLog, conn: Connection, policy: str, since: datetime,
     if arm is None:
         return Realised(None, None, None, arms, until is not None)
     mean = float(arm.mean)
-    half = NormalDist().inv_cdf(0.5 + confidence / 2) * float(arm.variance) ** 0.5
+    half = two_sided_z(confidence) * float(arm.variance) ** 0.5
     return Realised(mean, max(mean - half, 0.0), min(mean + half, 1.0), arms, until is not None)
 
 

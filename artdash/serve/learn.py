@@ -7,11 +7,11 @@ between writing the log and marking its decisions writes nothing twice when run 
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import and_, or_, select, update
 
 from artdash.db.results_schema import decisions, outcomes
@@ -69,9 +69,7 @@ def flush_closed(ws: Workspace, closed_before: datetime, actor: str = SERVICE_AC
         "country": frame["country"], "device": frame["device"]})
     first, last = when.iloc[0], when.iloc[-1]
     name = f"live-{first:%Y%m%d-%H%M%S}-{last:%Y%m%d-%H%M%S}.csv"
-    buffer = io.StringIO()
-    log.to_csv(buffer, index=False)
-    report: IngestReport = import_log(ws, buffer.getvalue().encode(), name, actor, kind="live")
+    report: IngestReport = import_log(ws, pa.Table.from_pandas(log, preserve_index=False), name, actor, kind="live")
     ids = frame["event_id"].tolist()
     with ws.results_engine.begin() as conn:
         for start in range(0, len(ids), 500):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -33,6 +32,8 @@ from artdash.lab.estimates import Estimate
 from artdash.lab.store import PromotionView, current_policy, promote
 from artdash.policy import registry
 from artdash.policy.registry import DEFAULT_POLICY, LABELS
+from artdash.results.quality import quality_sql
+from artdash.stats import two_sided_z
 
 MIN_RESOLVED = 500          # resolved shadowed decisions before a promotion can be supported
 LIVE_WITHIN = timedelta(days=7)   # a service that decided this recently is live: promote through shadow
@@ -136,7 +137,7 @@ class ShadowReadout:
         return LABELS.get(self.policy, self.policy)
 
 
-_SUMS = text("""
+_SUMS = text(f"""
 SELECT COUNT(*) AS clusters, COALESCE(SUM(n), 0) AS n, COALESCE(SUM(m), 0) AS matches, COALESCE(SUM(r), 0) AS r,
        COALESCE(SUM(w), 0) AS w, COALESCE(SUM(wr), 0) AS wr, COALESCE(SUM(w2), 0) AS w2,
        COALESCE(SUM(n * n), 0) AS nn, COALESCE(SUM(r * r), 0) AS rr, COALESCE(SUM(r * n), 0) AS r_n,
@@ -148,7 +149,7 @@ FROM (
   FROM (
     SELECT d.member_id, d.title_id,
            CASE WHEN d.shadow_variant_id = d.variant_id THEN 1 ELSE 0 END AS m,
-           CASE WHEN o.played = 1 AND o.late = 0 AND o.play_seconds >= :quality THEN 1.0 ELSE 0.0 END AS r,
+           CASE WHEN {quality_sql(":quality", "o.", on_time=True)} THEN 1.0 ELSE 0.0 END AS r,
            COALESCE(d.shadow_p_shown, 0) / d.propensity AS w
     FROM decisions d LEFT JOIN outcomes o ON o.event_id = d.event_id
     WHERE d.shadow_policy = :policy AND d.at_ms >= :since AND (d.at_ms < :closed OR o.event_id IS NOT NULL)
@@ -220,7 +221,7 @@ def estimate(s: Sums, confidence: float = CONFIDENCE) -> Estimates:
     n = s.n
     if n < 2 or s.clusters < 2:
         return Estimates(nan3, nan3, nan3, 0.0)
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    z = two_sided_z(confidence)
     vb = s.r / n
     b2 = max(s.rr - 2 * vb * s.r_n + vb * vb * s.nn, 0.0)           # Σ_c (R_c − Vb n_c)²
     half_b = z * math.sqrt(b2 * s.clusters / (s.clusters - 1)) / n

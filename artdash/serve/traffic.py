@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from artdash.simulator.logs import one_play_seconds
 from artdash.simulator.population import Population, Truth
 from artdash.simulator.taste import TasteModel
 from artdash.simulator.world import LabWorld
@@ -91,8 +92,7 @@ def drive(client, world: LabWorld, population: Population, taste: TasteModel, n_
                 n = int(world.n_actions[i])
                 played = rng.random() < p[k]
                 good = played and rng.random() < q[k] / p[k]
-                seconds = (rng.uniform(quality_seconds, 5400) if good
-                           else rng.uniform(5, quality_seconds - 1) if played else 0.0)
+                seconds = one_play_seconds(rng, played, good, quality_seconds)
                 outcomes.append({"event_id": d["event_id"], "played": bool(played), "play_seconds": round(seconds, 1)})
                 rows.append((q[k], q[:n].max(), q[:n].mean(), answer["model_version"], member, i, k,
                              d["propensity"], int(good)))

@@ -14,6 +14,29 @@ from artdash.policy.baselines import UniformPolicy
 from artdash.policy.features import FeatureSpace
 from artdash.simulator.taste import TasteModel
 
+MIN_PLAY_SECONDS = 5.0
+MAX_PLAY_SECONDS = 5400.0      # a feature's length: the longest a simulated play lasts
+
+
+def play_seconds(rng: np.random.Generator, played: np.ndarray, quality: np.ndarray, threshold: float) -> np.ndarray:
+    """Simulated play durations, the one rule every simulated log uses (the lab's, the demo's,
+    the load driver's): a quality play lasts from the quality threshold to 90 minutes, any other
+    play from 5 s to just under the threshold, no play 0 — uniformly, for the same draws in the
+    same order everywhere."""
+    n = np.shape(played)
+    long = rng.uniform(threshold, MAX_PLAY_SECONDS, n)
+    short = rng.uniform(MIN_PLAY_SECONDS, max(threshold - 1.0, MIN_PLAY_SECONDS + 1.0), n)
+    return np.where(np.asarray(quality, bool), long, np.where(np.asarray(played, bool), short, 0.0))
+
+
+def one_play_seconds(rng: np.random.Generator, played: bool, quality: bool, threshold: float) -> float:
+    """:func:`play_seconds` for one outcome as it happens (one draw, only when played)."""
+    if quality:
+        return float(rng.uniform(threshold, MAX_PLAY_SECONDS))
+    if played:
+        return float(rng.uniform(MIN_PLAY_SECONDS, max(threshold - 1.0, MIN_PLAY_SECONDS + 1.0)))
+    return 0.0
+
 
 @dataclass(frozen=True)
 class LoggedRounds:

@@ -6,5 +6,4 @@ from artdash.stats.rates import *  # noqa: F403
 from artdash.stats.rates import (  # noqa: F401  (private helpers some callers and tests use)
     _check_counts,
     _pooled_z_p_value,
-    _z,
 )

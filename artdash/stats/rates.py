@@ -30,7 +30,9 @@ SRM_P_THRESHOLD = 0.001
 QUADRATURE_NODES = 128       # P(best): Gauss–Legendre nodes per arm (error ~2e-7 on a 2-arm case)
 
 
-def _z(confidence: float) -> float:
+def two_sided_z(confidence: float) -> float:
+    """The normal quantile of a two-sided interval at ``confidence`` (0.95 → 1.96): the one
+    z-score every interval of the package (rates, lifts, offline estimates) is built with."""
     if not 0 < confidence < 1:
         raise ValidationError(f"`confidence` must be between 0 and 1 (got {confidence})")
     return NormalDist().inv_cdf(0.5 + confidence / 2)
@@ -62,7 +64,7 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> In
     _check_counts(successes, trials)
     if trials == 0:
         return Interval(0.0, 1.0)
-    z = _z(confidence)
+    z = two_sided_z(confidence)
     p = successes / trials
     denom = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom
@@ -138,7 +140,7 @@ def lift(treatment: tuple[int, int], control: tuple[int, int], confidence: float
         return LiftEstimate(relative, None, p_value, NOT_ENOUGH_DATA,
                             f"fewer than {MIN_SUCCESSES_FOR_LIFT} plays in an arm: no interval")
     se = math.sqrt(1 / s_t - 1 / n_t + 1 / s_c - 1 / n_c)
-    z = _z(confidence)
+    z = two_sided_z(confidence)
     log_ratio = math.log(p_t / p_c)
     interval = Interval(math.exp(log_ratio - z * se) - 1, math.exp(log_ratio + z * se) - 1)
     return LiftEstimate(relative, interval, p_value, OK)
@@ -166,7 +168,7 @@ def detectable_lift(control: tuple[int, int], n_treatment: int, confidence: floa
     if not 0 < power < 1:
         raise ValidationError(f"power must be between 0 and 1 (got {power})")
     rate = successes / trials
-    z = _z(confidence) + NormalDist().inv_cdf(power)
+    z = two_sided_z(confidence) + NormalDist().inv_cdf(power)
     return z * math.sqrt(rate * (1 - rate) * (1 / trials + 1 / n_treatment)) / rate
 
 

@@ -8,6 +8,7 @@ import math
 
 from artdash.db.results_schema import SEGMENT_KINDS
 from artdash.errors import ValidationError
+from artdash.results.quality import quality_sql
 
 VARIANT_KEYS = ["day", "variant_id", "experiment"]
 CELL_KEYS = ["day", "experiment", "cell"]
@@ -20,7 +21,7 @@ def _sums(quality_seconds: float) -> str:
         raise ValidationError("the quality-play threshold must be a number of seconds ≥ 0")
     q = repr(float(quality_seconds))
     return ("CAST(count(*) AS BIGINT) AS impressions, CAST(sum(played) AS BIGINT) AS plays, "
-            f"CAST(sum(CASE WHEN played = 1 AND play_seconds >= {q} THEN 1 ELSE 0 END) AS BIGINT) AS quality_plays, "
+            f"CAST(sum(CASE WHEN {quality_sql(q)} THEN 1 ELSE 0 END) AS BIGINT) AS quality_plays, "
             "sum(play_seconds) AS play_seconds")  # a double in every engine (and no type name they all spell alike)
 
 
