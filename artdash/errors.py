@@ -5,6 +5,9 @@ Pages catch :class:`ArtdashError` and show its message; anything else is a bug.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 
 class ArtdashError(Exception):
     """Base of every error a person can cause and fix."""
@@ -43,6 +46,25 @@ class VideoRejected(ValidationError):
 
 class Cancelled(ArtdashError):
     """A person stopped long work before it finished; nothing it would have written was written."""
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """One bad row of a file someone gave (a log, a manifest, a viewing history): its line (the
+    header is line 1; 0 for the file as a whole), the column or field, and what is wrong."""
+    line: int
+    column: str
+    problem: str
+
+
+class RowsRefused(ValidationError):
+    """A file with bad rows, of which nothing was imported: ``issues`` holds the first ones (in
+    line order), ``n_issues`` counts them all. Every page and command shows them one way."""
+
+    def __init__(self, message: str, issues: Sequence[RowIssue] = (), n_issues: int = 0):
+        super().__init__(message)
+        self.issues = tuple(issues)
+        self.n_issues = n_issues or len(self.issues)
 
 
 class ConfigError(ArtdashError):

@@ -48,13 +48,8 @@ with st.expander("Import real members' viewing history", icon=":material/upload_
                 try:
                     with ws.transaction() as s:
                         report = history.import_history(s, upload.getvalue(), upload.name, actor)
-                except history.HistoryImportError as exc:
-                    st.error(f"Nothing imported — {md(exc)}")
-                    if exc.issues:
-                        grid(pd.DataFrame([vars(i) for i in exc.issues[:history.MAX_ISSUES_SHOWN]]),
-                                     hide_index=True, width="stretch")
                 except ArtdashError as exc:
-                    st.error(f"Nothing imported — {md(exc)}")
+                    widgets.refusal(exc)
                 else:
                     widgets.flash("success", f"Imported {report.n_new_views} new views for {report.n_members} "
                                              f"member(s) ({report.n_new_members} new).")

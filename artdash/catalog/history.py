@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 from artdash import clock, intake
 from artdash.access.auth import authorize
 from artdash.db.models import Persona, PersonaAffinity, Tag, Title, ViewingRecord, touch
-from artdash.errors import ValidationError
+from artdash.errors import RowIssue, RowsRefused, ValidationError
 
 REQUIRED = ("member_id", "title", "watched_at", "minutes")
 EARLIEST_VIEW = pd.Timestamp("1900-01-01", tz="UTC")
@@ -42,20 +42,8 @@ AFFINITY_FACETS = ("genre", "theme", "tone")
 MAX_ISSUES_SHOWN = 50
 
 
-@dataclass(frozen=True)
-class RowIssue:
-    """One problem of an imported viewing history: its line, column and what is wrong."""
-    line: int      # line in the file (the header is line 1), or the row number for Parquet
-    column: str
-    problem: str
-
-
-class HistoryImportError(ValidationError):
+class HistoryImportError(RowsRefused):
     """A history file with bad rows: nothing was imported. ``issues`` lists them."""
-
-    def __init__(self, message: str, issues: Sequence[RowIssue] = ()):
-        super().__init__(message)
-        self.issues = tuple(issues)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from artdash.catalog.uploads import ingest_image
 from artdash.catalog.variants import set_variant_label, set_variant_status
 from artdash.config import ImageLimits
 from artdash.db.models import Title, Variant
-from artdash.errors import ValidationError
+from artdash.errors import RowIssue, RowsRefused, ValidationError
 from artdash.media.store import MediaStore
 
 COLUMNS = ("title", "year", "kind", "synopsis", "genres", "cast", "image", "label", "status")
@@ -44,20 +44,8 @@ MAX_MEMBERS = 20_000              # entries in an images ZIP
 MAX_RATIO = 200                   # uncompressed / compressed per member (images hardly compress)
 
 
-@dataclass(frozen=True)
-class ManifestIssue:
-    """One problem: the manifest line (0: the images archive itself), what, and why."""
-    line: int
-    what: str
-    problem: str
-
-
-class ManifestError(ValidationError):
+class ManifestError(RowsRefused):
     """A manifest that was not imported; ``issues`` says why, line by line. Nothing was created."""
-
-    def __init__(self, message: str, issues: Sequence[ManifestIssue] = ()):
-        super().__init__(message)
-        self.issues = tuple(issues)
 
 
 @dataclass(frozen=True)
@@ -234,24 +222,24 @@ def parse_manifest(data: bytes, file_name: str) -> list[ManifestRow]:
     return rows
 
 
-def _check(rows: Sequence[ManifestRow], images: ImageSource) -> list[ManifestIssue]:
+def _check(rows: Sequence[ManifestRow], images: ImageSource) -> list[RowIssue]:
     issues = []
     for r in rows:
         if not r.title:
-            issues.append(ManifestIssue(r.line, "title", "no title name"))
+            issues.append(RowIssue(r.line, "title", "no title name"))
         if not r.image:
-            issues.append(ManifestIssue(r.line, "image", "no image file named"))
+            issues.append(RowIssue(r.line, "image", "no image file named"))
         elif images.find(r.image) is None:
-            issues.append(ManifestIssue(r.line, "image", f"{r.image[:120]!r} is not among the images (or its file "
+            issues.append(RowIssue(r.line, "image", f"{r.image[:120]!r} is not among the images (or its file "
                                                          "name is not unique there: give its folder too)"))
         if r.year and not (r.year.isdigit() and len(r.year) == 4):
-            issues.append(ManifestIssue(r.line, "year", f"year {r.year[:20]!r}: give four digits, or leave it empty"))
+            issues.append(RowIssue(r.line, "year", f"year {r.year[:20]!r}: give four digits, or leave it empty"))
         if r.status not in ("draft", "active"):
-            issues.append(ManifestIssue(r.line, "status", f"status {r.status!r}: use draft or active"))
+            issues.append(RowIssue(r.line, "status", f"status {r.status!r}: use draft or active"))
     return issues
 
 
-def _refusal(issues: Sequence[ManifestIssue]) -> str:
+def _refusal(issues: Sequence[RowIssue]) -> str:
     n = len(issues)
     return f"nothing imported: {n:,} problem{'' if n == 1 else 's'} in the manifest"
 
@@ -305,10 +293,10 @@ def import_manifest(sessions: sessionmaker[Session], store: MediaStore, data: by
                     result = ingest_image(session, store, title_id, PurePosixPath(stored).name, images.read(stored),
                                           actor, limits)
                 except ValidationError as exc:
-                    issues.append(ManifestIssue(r.line, "title", str(exc)))
+                    issues.append(RowIssue(r.line, "title", str(exc)))
                     continue
                 if not result.accepted:
-                    issues.append(ManifestIssue(r.line, "image", f"{result.file_name}: {result.reason}"))
+                    issues.append(RowIssue(r.line, "image", f"{result.file_name}: {result.reason}"))
                     continue
                 assert result.variant_id is not None
                 variant = session.get(Variant, result.variant_id)

@@ -7,7 +7,7 @@ import sys
 import click
 
 from artdash.config import Settings
-from artdash.errors import ArtdashError
+from artdash.errors import ArtdashError, RowsRefused
 
 EPILOG = """\b
 Environment:
@@ -44,7 +44,8 @@ def echo_issues(issues, limit: int = 50) -> None:
 
 
 class CommandGroup(click.Group):
-    """Turns ArtdashError into a one-line message and exit code 2, never a traceback."""
+    """Turns ArtdashError into a one-line message and exit code 2, never a traceback (a refused
+    file's bad rows listed before it)."""
 
     def invoke(self, ctx):
         from sqlalchemy.exc import DatabaseError
@@ -54,6 +55,8 @@ class CommandGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ArtdashError as exc:
+            if isinstance(exc, RowsRefused):      # a refused file: its bad rows first, one line each
+                echo_issues(exc.issues)
             click.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(2)
         except DatabaseError as exc:  # a damaged or foreign database file: one line, no SQL

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from artdash import catalog
-from artdash.cli.base import CommandGroup, echo_issues, main, open_workspace
+from artdash.cli.base import CommandGroup, main, open_workspace
 from artdash.errors import ArtdashError, NotFoundError, ValidationError
 
 # --------------------------------------------------------------------------------- demo
@@ -92,17 +92,10 @@ def title_import(manifest, images):
         source = catalog.ImageSource.folder(images)
     else:
         source = catalog.ImageSource.archive(images.read_bytes(), ws.settings.limits)
-    try:
-        report = catalog.import_manifest(ws.sessions, ws.store, manifest.read_bytes(), manifest.name, source,
-                                         ws.settings.user, ws.settings.limits,
-                                         progress=lambda done, total: click.echo(f"  {done:,}/{total:,} images",
-                                                                                 err=True) if done % 50 == 0 else None)
-    except catalog.ManifestError as exc:
-        for issue in exc.issues[:50]:
-            click.echo(f"line {issue.line} ({issue.what}): {issue.problem}", err=True)
-        if len(exc.issues) > 50:
-            click.echo(f"… and {len(exc.issues) - 50} more", err=True)
-        raise
+    report = catalog.import_manifest(ws.sessions, ws.store, manifest.read_bytes(), manifest.name, source,
+                                     ws.settings.user, ws.settings.limits,
+                                     progress=lambda done, total: click.echo(f"  {done:,}/{total:,} images",
+                                                                             err=True) if done % 50 == 0 else None)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"imported {len(report.variant_ids):,} variants: {len(report.titles_created):,} new titles, "
@@ -305,12 +298,8 @@ def members_import(file):
     from artdash.catalog import history
 
     ws = open_workspace()
-    try:
-        with ws.transaction() as s:
-            report = history.import_history(s, file.read_bytes(), file.name, ws.settings.user)
-    except history.HistoryImportError as exc:
-        echo_issues(exc.issues)
-        raise
+    with ws.transaction() as s:
+        report = history.import_history(s, file.read_bytes(), file.name, ws.settings.user)
     click.echo(f"imported {report.n_new_views} new views for {report.n_members} member(s) "
                f"({report.n_new_members} new)")
 

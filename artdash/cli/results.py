@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from artdash.cli.base import CommandGroup, echo_issues, main, open_workspace, print_table
+from artdash.cli.base import CommandGroup, main, open_workspace, print_table
 from artdash.numbers import counted
 
 # --------------------------------------------------------------------------------- results
@@ -35,19 +35,14 @@ def results_import(file, mappings, skip_unknown, event_id_prefix):
     bad row is reported with its line number and nothing is imported (exit code 2); so is an
     event id imported before with a different row (give such a file --event-id-prefix).
     """
-    from artdash.results.ingest import IngestError
     from artdash.results.read import parse_column_mapping
     from artdash.results.service import import_log
 
     mapping = parse_column_mapping(mappings)
     ws = open_workspace()
-    try:
-        report = import_log(ws, file, file.name, ws.settings.user, mapping=mapping, skip_unknown=skip_unknown,
-                            progress=lambda n: click.echo(f"  {n:,} rows checked", err=True),
-                            event_id_prefix=event_id_prefix)
-    except IngestError as exc:
-        echo_issues(exc.issues)
-        raise
+    report = import_log(ws, file, file.name, ws.settings.user, mapping=mapping, skip_unknown=skip_unknown,
+                        progress=lambda n: click.echo(f"  {n:,} rows checked", err=True),
+                        event_id_prefix=event_id_prefix)
     if report.import_id is None:
         click.echo(f"nothing new: all {report.n_rows:,} rows were imported before "
                    f"({report.n_already_present:,} already present, {report.n_skipped_unknown:,} skipped); "

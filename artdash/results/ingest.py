@@ -26,6 +26,7 @@ from sqlalchemy import delete, select
 
 from artdash import clock
 from artdash.db.results_schema import imports
+from artdash.errors import RowIssue
 from artdash.results.collisions import COMPARED, CollisionCheck, check_prefix, with_prefix
 from artdash.results.log import ImpressionLog
 from artdash.results.names import CatalogNames
@@ -34,7 +35,6 @@ from artdash.results.rollups import rebuild_rollups, write_rollups
 from artdash.results.validate import (
     MAX_ISSUES_KEPT,
     IngestError,
-    IngestIssue,
     IngestState,
     Rows,
     event_keys,
@@ -173,7 +173,7 @@ def ingest(log: ImpressionLog, source: bytes | Path | pa.Table, file_name: str, 
                                   tuple(sorted(state.issues, key=lambda i: i.line)), state.n_issues)
             collided = repeats.result() if present else None
             if collided is not None:
-                issues = tuple(IngestIssue(line, "event_id", what)
+                issues = tuple(RowIssue(line, "event_id", what)
                                for line, what in zip(collided.lines, collided.differences))
                 raise IngestError(collided.message(file_name), issues, collided.count)
             if inserted == 0 and kind == "import":
@@ -247,4 +247,4 @@ def delete_import(log: ImpressionLog, import_id: int) -> int:
     return removed
 
 
-__all__ = ["IngestError", "IngestIssue", "IngestReport", "delete_import", "event_keys", "ingest", "rebuild_rollups"]
+__all__ = ["IngestError", "IngestReport", "delete_import", "event_keys", "ingest", "rebuild_rollups"]

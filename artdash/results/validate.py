@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.core.util.hashing import hash_array
 
-from artdash.errors import ValidationError
+from artdash.errors import RowIssue, RowsRefused
 from artdash.results.names import CatalogNames, resolve_titles, resolve_variants
 
 TRUE_WORDS = {"1", "true", "t", "yes", "y"}
@@ -25,21 +25,8 @@ _ZONE = r"(?:[zZ]|[+-]\d\d:?\d\d)$"
 _DATE_START = r"^\s*\d{4}-?\d\d-?\d\d"   # what every ISO 8601 time starts with (2026-11-01 or 20261101)
 
 
-@dataclass(frozen=True)
-class IngestIssue:
-    """One bad row of a log: its line, the column and what is wrong."""
-    line: int
-    column: str
-    problem: str
-
-
-class IngestError(ValidationError):
+class IngestError(RowsRefused):
     """A log file that cannot be imported; nothing was written. ``issues`` lists bad rows."""
-
-    def __init__(self, message: str, issues: tuple[IngestIssue, ...] = (), n_issues: int = 0):
-        super().__init__(message)
-        self.issues = issues
-        self.n_issues = n_issues or len(issues)
 
 
 @dataclass
@@ -47,7 +34,7 @@ class IngestState:
     """What validation must remember across chunks."""
 
     zoned: bool | None = None                 # whether the file's timestamps carry a zone
-    issues: list[IngestIssue] = field(default_factory=list)
+    issues: list[RowIssue] = field(default_factory=list)
     n_issues: int = 0
     skipped: list[int] = field(default_factory=list)
     n_skipped: int = 0
@@ -61,7 +48,7 @@ class IngestState:
         for i, line in enumerate(lines.tolist()):
             if len(self.issues) >= MAX_ISSUES_KEPT:
                 break
-            self.issues.append(IngestIssue(int(line), column, problem if isinstance(problem, str) else problem[i]))
+            self.issues.append(RowIssue(int(line), column, problem if isinstance(problem, str) else problem[i]))
 
 
 def event_keys(event_ids: pd.Series | np.ndarray | Sequence[str]) -> np.ndarray:

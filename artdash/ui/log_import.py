@@ -7,7 +7,6 @@ import streamlit as st
 
 from artdash import export
 from artdash.errors import ArtdashError
-from artdash.results.ingest import IngestError
 from artdash.results.read import MAPPING_EXAMPLE, parse_column_mapping
 from artdash.results.service import import_log, impression_log, remove_import
 from artdash.ui import results_data, widgets
@@ -100,15 +99,9 @@ def import_form(ws: Workspace) -> None:
     try:
         result = import_log(ws, upload.getvalue(), upload.name, widgets.actor(), mapping=mapping,
                             skip_unknown=skip_unknown, progress=checked, event_id_prefix=prefix)
-    except IngestError as exc:
-        bar.empty()
-        text = str(exc).replace(", nothing imported", "")   # the headline says it once
-        st.error(f"Nothing imported — {md(text)}")
-        if exc.issues:
-            grid(pd.DataFrame([vars(i) for i in exc.issues]), hide_index=True, width="stretch")
     except ArtdashError as exc:
         bar.empty()
-        st.error(f"Nothing imported — {md(exc)}")
+        widgets.refusal(exc)
     else:
         bar.empty()
         skipped = f"; {result.n_skipped_unknown:,} skipped (unknown ids)" if result.n_skipped_unknown else ""

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from artdash import catalog
 from artdash.catalog.manifest import COLUMNS
 from artdash.errors import ArtdashError
 from artdash.ui import widgets
-from artdash.ui.numbers import grid
-from artdash.ui.text import md
 from artdash.workspace import Workspace
 
 EXAMPLE = ("title,year,kind,genres,cast,image,label,status\n"
@@ -46,15 +43,9 @@ def manifest_section(ws: Workspace) -> None:
         report = catalog.import_manifest(
             ws.sessions, ws.store, manifest.getvalue(), manifest.name, source, widgets.actor(), ws.settings.limits,
             progress=advance)
-    except catalog.ManifestError as exc:
-        bar.empty()
-        st.error(md(str(exc)[:1].upper() + str(exc)[1:]) + ("; each is listed below." if exc.issues else "."))
-        if exc.issues:
-            grid(pd.DataFrame([{"line": i.line, "what": i.what, "problem": i.problem} for i in exc.issues]),
-                         hide_index=True, width="stretch")
     except ArtdashError as exc:
         bar.empty()
-        st.error(f"Nothing imported — {md(exc)}")
+        widgets.refusal(exc)
     else:
         bar.empty()
         n, warned = len(report.variant_ids), report.images_with_warnings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -10,7 +11,7 @@ import streamlit as st
 
 from artdash.catalog import VariantView
 from artdash.catalog.taxonomy import TagView
-from artdash.errors import ArtdashError, ConflictError
+from artdash.errors import ArtdashError, ConflictError, RowsRefused
 from artdash.ui import state
 from artdash.ui.flash import flash, show_flash
 from artdash.ui.signin import oidc_configured, sign_out
@@ -138,6 +139,27 @@ def tile_image(path) -> str | bytes:
     if not path.is_file():
         return _missing_image()
     return _tile(str(path), path.stat().st_mtime)
+
+
+_NOTHING_IMPORTED = re.compile(r"^nothing imported\s*[:—–-]?\s*|,\s*nothing imported(?=\s*[—–:-])", re.I)
+
+
+def refusal(exc: ArtdashError, limit: int = 200) -> None:
+    """A refused file, the one way every import shows it: "Nothing imported — what was wrong"
+    (said once, whatever the message's own wording), then its bad rows as a table (line,
+    column, problem) when it has them."""
+    text = _NOTHING_IMPORTED.sub("", str(exc), count=1).strip()
+    issues = exc.issues if isinstance(exc, RowsRefused) else ()
+    more = " Each is listed below." if issues else ""
+    stop = "" if text.endswith(".") else "."
+    st.error(f"Nothing imported — {md(text + stop + more)}")
+    if issues:
+        import pandas as pd
+
+        from artdash.ui.numbers import grid
+
+        grid(pd.DataFrame([{"line": i.line, "column": i.column, "problem": i.problem} for i in issues[:limit]]),
+             hide_index=True, width="stretch")
 
 
 def thumbnail_path(ws: Workspace, variant: VariantView) -> str | bytes:

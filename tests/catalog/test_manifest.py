@@ -75,12 +75,12 @@ def test_one_bad_image_or_row_and_nothing_is_created(ws, tmp_path):
     bad = CSV + "Dawn,20x9,movie,,,,missing.png,,published\n"
     with pytest.raises(ManifestError) as refused:
         import_manifest(ws.sessions, ws.store, bad.encode(), "catalog.csv", ImageSource.folder(root), "local-admin")
-    problems = {(i.line, i.what) for i in refused.value.issues}
+    problems = {(i.line, i.column) for i in refused.value.issues}
     assert {(5, "image"), (5, "year"), (5, "status")} <= problems
     # The rows are checked first; then each image as an upload is, and one refusal stops all.
     with pytest.raises(ManifestError) as refused:
         import_manifest(ws.sessions, ws.store, CSV.encode(), "catalog.csv", ImageSource.folder(root), "local-admin")
-    assert [(i.line, i.what) for i in refused.value.issues] == [(4, "image")]
+    assert [(i.line, i.column) for i in refused.value.issues] == [(4, "image")]
     assert counts(ws) == (0, 0)
 
 
