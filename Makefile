@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8501
 
-.PHONY: run serve test bench bench-scale install db demo lint types fuzz clean walk
+.PHONY: run serve test bench bench-scale install db demo lint types docs reference fuzz clean walk
 
 $(BIN)/python:
 	@echo "Creating the virtual environment in $(VENV)…"
@@ -44,8 +44,16 @@ serve: db
 ## test: set up, check style, layering and types, and run the whole suite on $(TEST_WORKERS) workers (browser and
 ## Spark tests each on one worker; the 25 slowest are listed at the end; pytest's exit code 5, "no tests ran", fails too)
 TEST_WORKERS ?= 3
-test: install lint types
+test: install lint types docs
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
+
+## docs: build the docs site into site/ (--strict: a broken link or a page missing from the navigation fails)
+docs: install
+	$(BIN)/mkdocs build --strict --quiet
+
+## reference: write docs/cli-reference.md again from the commands (a test fails while it is stale)
+reference: install
+	$(BIN)/python -m artdash.cli.reference > docs/cli-reference.md
 
 ## types: mypy (strict for stats, ope, policy, simulator, results; basic elsewhere: see pyproject.toml)
 types: install

@@ -1,4 +1,4 @@
-"""Screenshots for the README, taken from a running app with the demo catalog.
+"""Screenshots for the README and the docs (docs/screenshots/), taken from a running app with the demo catalog.
 
 Usage: python scripts/screenshots.py [URL] [OUTDIR]   (defaults: http://localhost:8501 docs/screenshots)
 Needs Debian's chromium. Uploads two generated images to the first title to show the report.
