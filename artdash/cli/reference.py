@@ -25,7 +25,9 @@ def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], clic
 def reference_markdown(root: click.Command | None = None) -> str:
     """Every command's ``--help``, in command order, as one Markdown page."""
     if root is None:
-        from artdash.cli import main as root
+        from artdash.cli import main
+
+        root = main
     parts = [HEADER]
     for path, command in _walk(root, ["artdash"]):
         name = " ".join(path)
