@@ -14,11 +14,15 @@ refused the input and said why; nothing was changed.
 """
 
 
-def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
-    found = [(path, command)]
-    if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            found += _walk(command.commands[name], [*path, name])
+def _helps(command: click.Command, name: str, parent: click.Context | None) -> list[tuple[str, str]]:
+    """(full name, help text) of ``command`` and every command under it, each in a context
+    made as the command line makes it (the root's settings — ``-h`` — inherited)."""
+    settings = {"terminal_width": 100, "max_content_width": 100, **command.context_settings}
+    with click.Context(command, info_name=name.rsplit(" ", 1)[-1], parent=parent, **settings) as ctx:
+        found = [(name, command.get_help(ctx))]
+        if isinstance(command, click.Group):
+            for sub in sorted(command.commands):
+                found += _helps(command.commands[sub], f"{name} {sub}", ctx)
     return found
 
 
@@ -29,10 +33,7 @@ def reference_markdown(root: click.Command | None = None) -> str:
 
         root = main
     parts = [HEADER]
-    for path, command in _walk(root, ["artdash"]):
-        name = " ".join(path)
-        with click.Context(command, info_name=name, terminal_width=100, max_content_width=100) as ctx:
-            text = command.get_help(ctx)
+    for name, text in _helps(root, "artdash", None):
         parts.append(f"## `{name}`\n\n```text\n{text.rstrip()}\n```\n")
     return "\n".join(parts)
 

@@ -284,9 +284,10 @@ def results_rebuild():
 
 
 @results.command("rollup")
-@click.option("--engine", "engine_name", type=click.Choice(["embedded", "spark"]), default="embedded",
-              show_default=True, help="embedded: DuckDB over the Parquet log (or the database holding the "
-                                      "impressions); spark: Apache Spark over the same Parquet log.")
+@click.option("--engine", "engine_name", default="embedded", show_default=True, metavar="NAME",
+              help="A registered rollup engine (artdash.results.rollups.ROLLUP_ENGINES) — built in: embedded, "
+                   "DuckDB over the Parquet log (or the database holding the impressions); spark, Apache Spark over "
+                   "the same Parquet log.")
 @click.option("--log", "log_path", default=None, metavar="PATH",
               help="Spark only: read the log from here instead of ARTDASH_RESULTS_LOG_DIR — the same "
                    "folder layout in HDFS or object storage (hdfs://…, s3a://…).")
@@ -296,25 +297,16 @@ def results_rollup(engine_name, log_path, master):
     engine, and replace the stored ones (quality plays at ARTDASH_QUALITY_PLAY_SECONDS).
     Spark is the path beyond one machine; its numbers equal the embedded engine's."""
     from artdash.access import audit
-    from artdash.errors import ValidationError
-    from artdash.results.ingest import rebuild_rollups
-    from artdash.results.log.parquet import ParquetLog
-    from artdash.results.rollups import rollup_with_spark
+    from artdash.results.rollups import ROLLUP_ENGINES
     from artdash.results.service import impression_log
 
+    if engine_name not in ROLLUP_ENGINES:
+        raise click.BadParameter(f"{engine_name!r} is not a rollup engine; one of: {', '.join(ROLLUP_ENGINES)}",
+                                 param_hint="--engine")
     ws = open_workspace()
     seconds = ws.settings.quality_play_seconds
-    log = impression_log(ws)
-    if engine_name == "spark":
-        if not isinstance(log, ParquetLog):
-            raise ValidationError("Spark reads the Parquet impression log; these results keep their impressions "
-                                  "in the database (use --engine embedded)")
-        click.echo(f"Spark ({master}) is reading {log_path or log.folder} …", err=True)
-        count = rollup_with_spark(log, seconds, path=log_path, master=master)
-    else:
-        if log_path:
-            raise ValidationError("--log is for --engine spark; the embedded engine reads ARTDASH_RESULTS_LOG_DIR")
-        count = rebuild_rollups(log, seconds)
+    click.echo(f"rolling up with {engine_name}: {ROLLUP_ENGINES[engine_name].summary} …", err=True)
+    count = ROLLUP_ENGINES[engine_name].run(impression_log(ws), seconds, path=log_path, master=master)
     with ws.transaction() as s:
         audit.record(s, ws.settings.user, "rebuild", "rollups", "", after={"impressions": count, "engine": engine_name,
                                                                         "quality seconds": seconds})

@@ -140,7 +140,7 @@ def ingest(log: ImpressionLog, source: bytes | Path | pa.Table, file_name: str, 
         writer = log.writer(conn, import_id)
         # A log that stages rows in files finds repeated event ids there (no keys held in memory:
         # a 100M-row file's keys and lines were 1.2 GB); the others keep every good row's key.
-        state = IngestState(collect_keys=not getattr(writer, "finds_duplicates", False))
+        state = IngestState(collect_keys=not writer.finds_duplicates)
         repeats = CollisionCheck(lambda keys: log.stored_rows(conn, keys, COMPARED))
         try:
             for n_chunk, good, prepared in _prefetch(validated()):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -101,3 +102,43 @@ def rollup_with_spark(log: ParquetLog, quality_seconds: float, path: str | None 
         conn.execute(update(imports).where(imports.c.kind != "source").values(quality_seconds=quality_seconds))
     variants = contributions.get("variants")
     return int(variants["impressions"].sum()) if variants is not None and len(variants) else 0
+
+
+@dataclass(frozen=True)
+class RollupEngine:
+    """An engine that recomputes every rollup from the whole log (``artdash results rollup
+    --engine NAME``): ``run(log, quality_seconds, path=…, master=…)`` returns the impressions
+    counted. Registered in :data:`ROLLUP_ENGINES`, the built-in ones as a new one would be."""
+
+    name: str
+    summary: str
+    run: Callable[..., int]
+
+
+ROLLUP_ENGINES: dict[str, RollupEngine] = {}
+
+
+def register_rollup_engine(engine: RollupEngine) -> None:
+    """Make ``engine`` one of the choices of ``artdash results rollup --engine``."""
+    ROLLUP_ENGINES[engine.name] = engine
+
+
+def _embedded(log: ImpressionLog, quality_seconds: float, path: str | None = None, master: str | None = None) -> int:
+    if path:
+        raise ValidationError("--log is for --engine spark; the embedded engine reads ARTDASH_RESULTS_LOG_DIR")
+    return rebuild_rollups(log, quality_seconds)
+
+
+def _spark(log: ImpressionLog, quality_seconds: float, path: str | None = None, master: str | None = None) -> int:
+    from artdash.results.log.parquet import ParquetLog
+
+    if not isinstance(log, ParquetLog):
+        raise ValidationError("Spark reads the Parquet impression log; these results keep their impressions "
+                              "in the database (use --engine embedded)")
+    return rollup_with_spark(log, quality_seconds, path=path, master=master or "local[2]")
+
+
+register_rollup_engine(RollupEngine("embedded", "DuckDB over the Parquet log (or the database holding the "
+                                                "impressions)", _embedded))
+register_rollup_engine(RollupEngine("spark", "Apache Spark over the same Parquet log (local mode, or a cluster "
+                                             "with --master)", _spark))

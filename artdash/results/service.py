@@ -14,21 +14,20 @@ from artdash.access import audit
 from artdash.access.auth import authorize
 from artdash.db.models import Variant
 from artdash.results.ingest import IngestReport, delete_import, ingest
-from artdash.results.log import ImpressionLog, ParquetLog, open_log
+from artdash.results.log import ImpressionLog, ParquetLog, log_for
 from artdash.results.log.carry import carry_over
 from artdash.results.names import CatalogNames
 from artdash.workspace import Workspace
 
 
 def impression_log(ws: Workspace) -> ImpressionLog:
-    """Where this workspace's impressions live: the impressions table when the results are
-    on PostgreSQL, else the Parquet log in ``ARTDASH_RESULTS_LOG_DIR``. Impressions still in
-    the table of an older ArtDash are carried over into the Parquet log first (once)."""
-    engine = ws.results_engine
-    if engine.dialect.name == "postgresql":
-        return open_log(engine)
-    log = ParquetLog(engine, ws.settings.impression_log_dir)
-    carry_over(log)  # a no-op (one count of an empty table) once done
+    """Where this workspace's impressions live (:func:`artdash.results.log.log_for`): the
+    impressions table when the results are on PostgreSQL, else the Parquet log in
+    ``ARTDASH_RESULTS_LOG_DIR``. Impressions still in the table of an older ArtDash are carried
+    over into the Parquet log first (once)."""
+    log = log_for(ws.results_engine, ws.settings.impression_log_dir)
+    if isinstance(log, ParquetLog):
+        carry_over(log)  # a no-op (one count of an empty table) once done
     return log
 
 

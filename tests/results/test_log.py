@@ -231,3 +231,29 @@ def test_a_killed_process_s_rollup_folder_is_cleared_by_the_next_one(tmp_path):
             if proc.poll() is None:
                 proc.kill()
             proc.wait(30)
+
+
+def test_stores_and_rollup_engines_are_one_registry_each(tmp_path):
+    """A new place for impressions is one store registered (asked before the catch-all); a new
+    rollup engine is one entry — the command line offers it and refuses what is not one."""
+    from click.testing import CliRunner
+
+    from artdash.cli import main
+    from artdash.results.log import STORES, LogStore, TableLog, log_for, register_store
+    from artdash.results.log.parquet import ParquetLog
+    from artdash.results.rollups import ROLLUP_ENGINES
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    assert isinstance(log_for(engine, tmp_path / "log"), ParquetLog)
+    before = list(STORES)
+    try:
+        register_store(LogStore("sqlite-table", "a test's", lambda e: e.dialect.name == "sqlite",
+                                lambda e, folder: TableLog(e)), first=True)
+        assert isinstance(log_for(engine, tmp_path / "log"), TableLog)
+    finally:
+        STORES[:] = before
+    assert [s.name for s in STORES] == ["table", "parquet"] and set(ROLLUP_ENGINES) >= {"embedded", "spark"}
+    refused = CliRunner().invoke(main, ["results", "rollup", "--engine", "clickhouse"],
+                                 env={"ARTDASH_DATA_DIR": str(tmp_path / "data")})
+    assert refused.exit_code == 2 and "'clickhouse' is not a rollup engine; one of: embedded, spark" in refused.output
+    engine.dispose()
