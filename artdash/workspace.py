@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,16 +34,20 @@ class Workspace:
     engine: Engine
     sessions: sessionmaker[Session]
     store: MediaStore
+    # Whoever holds a trusted workspace has the database itself (the command line, the decision
+    # service): its changes need no signed-in role. Chosen when it is opened, never flipped later.
+    trusted: bool = False
 
     @classmethod
-    def open(cls, settings: Settings | None = None, migrate: bool = True) -> Workspace:
+    def open(cls, settings: Settings | None = None, migrate: bool = True, trusted: bool = False) -> Workspace:
         """Connect; with ``migrate`` also bring the schema to the newest version and make sure
-        the default taxonomy is there (both are no-ops when already done)."""
+        the default taxonomy is there (both are no-ops when already done). ``trusted``: see
+        :attr:`trusted` (the app's workspace never is)."""
         settings = settings or Settings.from_env()
         private_folder(settings.data_dir)  # password hashes, keys, logs: the owner's only
         engine = make_engine(settings.database_url)
         sessions = audit.guard(session_factory(engine))  # every change checked and recorded
-        ws = cls(settings, engine, sessions, MediaStore(settings.media_dir))
+        ws = cls(settings, engine, sessions, MediaStore(settings.media_dir), trusted)
         if migrate:
             upgrade_database(engine)
             with ws.transaction() as s:
@@ -53,7 +57,9 @@ class Workspace:
                     load_archetypes(s, actor="artdash")
         return ws
 
-    trusted: bool = False  # the command line: whoever runs it has the database itself
+    def as_trusted(self) -> Workspace:
+        """The same databases and media, trusted (for a server-side caller handed an app's workspace)."""
+        return self if self.trusted else replace(self, trusted=True)
 
     @property
     def videos(self) -> MediaStore:

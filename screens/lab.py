@@ -182,12 +182,9 @@ with offline_tab:
                                   format_func=lambda p: lab.POLICY_LABELS[p], key="lab_offline_logger",
                                   help="Uniformly random logs are the fair ground for every estimator.")
             if st.button("Evaluate", type="primary", key="lab_offline_go", icon=":material/analytics:"):
-                config = by_id[run_id].config
                 try:
                     with st.spinner(f"Rerunning run #{run_id} (same seed) and estimating…"):
-                        result = lab.run_online(world, config)
-                        table = lab.offline_on_run(world, result, logger, candidates or None,
-                                                   served=served)
+                        table, _ = lab_service.evaluate_run(ws, world, run_id, logger, candidates or None)
                 except ArtdashError as exc:
                     st.error(f"Cannot evaluate — {md(exc)}")
                 else:

@@ -50,7 +50,7 @@ def empty_state() -> None:
         from artdash.demo.results import load_demo_results
 
         with st.spinner("Simulating and importing 200,000 impressions…"):
-            load_demo_results(ws)
+            load_demo_results(ws, actor=widgets.actor())
         widgets.flash("success", "Generated the demo results.")
         st.rerun()
 

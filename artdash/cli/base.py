@@ -30,9 +30,7 @@ def open_workspace(migrate: bool = True):
     """The workspace of the ARTDASH_* settings; the command line acts as an admin."""
     from artdash.workspace import Workspace
 
-    ws = Workspace.open(Settings.from_env(), migrate=migrate)
-    ws.trusted = True  # the command line has the database itself: it acts as an admin
-    return ws
+    return Workspace.open(Settings.from_env(), migrate=migrate, trusted=True)  # it has the database itself
 
 
 def echo_issues(issues, limit: int = 50) -> None:

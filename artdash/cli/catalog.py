@@ -46,7 +46,7 @@ def demo(if_empty, demo_impressions):
         has_results = queries.count_impressions(conn) > 0
     if not has_results:
         click.echo(f"simulating {demo_impressions:,} impressions for the results database…")
-        report = load_demo_results(ws, n=demo_impressions)
+        report = load_demo_results(ws, n=demo_impressions, actor=ws.settings.user)
         click.echo(f"added {report.n_inserted:,} simulated impressions over 30 days to the results database")
 
 

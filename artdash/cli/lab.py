@@ -106,24 +106,18 @@ def evaluate(run_id, logger, experiment, cell, policies, seed):
     policy trained on the other half (cross-fitting). Logs from a lab run also show the true
     value."""
     from artdash import lab
-    from artdash.lab import store as lab_store
 
     if (run_id is None) == (experiment is None):
         raise ValidationError("give either --run ID (a saved lab run) or --experiment NAME (logged impressions)")
+    from artdash.lab.service import evaluate_log, evaluate_run
+
     ws = open_workspace()
     with ws.session() as s:
         world = lab.load_world(s)
-        run = lab_store.get_run(s, run_id) if run_id is not None else None
-    if run is not None:
-        config = run.config
-        if logger not in config.policies:
-            raise ValidationError(f"run #{run.id} did not run {logger!r}; it ran {', '.join(config.policies)}")
-        result = lab.run_online(world, config)
-        table = lab.offline_on_run(world, result, logger, policies, served=lab.as_served(ws))
-        click.echo(f"offline, on run #{run.id}'s {logger} log ({result.n_done:,} impressions):")
+    if run_id is not None:
+        table, result = evaluate_run(ws, world, run_id, logger, policies)
+        click.echo(f"offline, on run #{run_id}'s {logger} log ({result.n_done:,} impressions):")
     else:
-        from artdash.lab.service import evaluate_log
-
         table, info = evaluate_log(ws, world, experiment, cell, policies, seed)
         click.echo(f"offline, on {info.used:,} impressions of experiment {experiment!r}"
                    + (f", cell {cell!r}" if cell else "")

@@ -10,17 +10,14 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import select
 
 from artdash import clock, preview
 from artdash.catalog import personas as personas_module
 from artdash.catalog.taxonomy import list_tags
-from artdash.db.models import Variant
 from artdash.decision.catalog import load_preview_catalog
 from artdash.policy.base import explore
 from artdash.policy.features import FeatureSpace
-from artdash.results.ingest import IngestReport, ingest
-from artdash.results.service import impression_log
+from artdash.results.ingest import IngestReport
 from artdash.simulator.logs import numbered_ids, play_seconds, simulated_member_ids
 from artdash.simulator.taste import TasteModel
 from artdash.workspace import Workspace
@@ -99,10 +96,11 @@ def demo_log(ws: Workspace, n: int = 200_000, days: int = 30, seed: int = 11,
 
 
 def load_demo_results(ws: Workspace, n: int = 200_000, seed: int = 11,
-                      progress: Callable[[int], None] | None = None) -> IngestReport:
-    """Simulate the demo log and import it through the ordinary ingest path."""
+                      progress: Callable[[int], None] | None = None, actor: str = "artdash") -> IngestReport:
+    """Simulate the demo log and import it as a person's import is made — ``actor`` must be an
+    admin (any name when accounts are off or the workspace is trusted), and the audit trail
+    records it."""
+    from artdash.results.service import import_log
+
     log = pa.Table.from_pandas(demo_log(ws, n=n, seed=seed), preserve_index=False)
-    with ws.session() as s:
-        variant_titles = dict(s.execute(select(Variant.id, Variant.title_id)).all())
-    return ingest(impression_log(ws), log, "demo-impressions.csv", "demo", variant_titles,
-                  ws.settings.quality_play_seconds, kind="demo", progress=progress)
+    return import_log(ws, log, "demo-impressions.csv", actor, kind="demo", progress=progress)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from artdash.decision.holdout import current_holdout
+from artdash.errors import ValidationError
 from artdash.lab.config import LabConfig
 from artdash.lab.offline import (
     HeldOutRows,
@@ -19,7 +20,7 @@ from artdash.lab.offline import (
     offline_table,
     rounds_from_results,
 )
-from artdash.lab.online import LabResult
+from artdash.lab.online import LabResult, run_online
 from artdash.lab.served import as_served
 from artdash.lab.store import RunView, get_run, log_run, save_run
 from artdash.results.ingest import IngestReport
@@ -65,6 +66,19 @@ def held_out_rows(ws: Workspace, members: np.ndarray | None) -> HeldOutRows | No
         return None
     return HeldOutRows(np.fromiter((holdout.holds(str(m)) for m in members), dtype=bool, count=len(members)),
                        holdout.policy)
+
+
+def evaluate_run(ws: Workspace, world: LabWorld, run_id: int, logger: str,
+                 policies: Sequence[str] | None = None) -> tuple[pd.DataFrame, LabResult]:
+    """Every candidate policy estimated offline on one saved run's log of ``logger`` — the run
+    replayed from its own config and seed (the same members and dice), beside the version the
+    service serves — and the replayed run. One function for the page and the command line."""
+    with ws.session() as s:
+        run = get_run(s, run_id)
+    if logger not in run.config.policies:
+        raise ValidationError(f"run #{run.id} did not run {logger!r}; it ran {', '.join(run.config.policies)}")
+    result = run_online(world, run.config)
+    return offline_on_run(world, result, logger, policies, served=as_served(ws)), result
 
 
 def evaluate_log(ws: Workspace, world: LabWorld, experiment: str, cell: str | None = None,

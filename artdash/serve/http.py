@@ -132,7 +132,7 @@ def app_from_environment() -> FastAPI:
     from artdash.config import Settings
     from artdash.workspace import Workspace
 
-    ws = Workspace.open(Settings.from_env())
+    ws = Workspace.open(Settings.from_env(), trusted=True)
     settings = ServiceSettings(**orjson.loads(os.environ.get(SETTINGS_ENV, "{}")))
     return create_app(DecisionService(ws, settings), close_on_shutdown=True)
 

@@ -79,8 +79,7 @@ class DecisionService:
     """Decide, record outcomes, report health and the served policy; learn beside."""
 
     def __init__(self, ws: Workspace, settings: ServiceSettings | None = None, background: bool = True):
-        ws.trusted = True  # server-side, like the command line: it logs as "artdash-serve"
-        self.ws = ws
+        self.ws = ws = ws.as_trusted()  # server-side, like the command line: it logs as "artdash-serve"
         self.settings = settings or ServiceSettings()
         ws.results_engine  # noqa: B018 - migrated before the first write
         self.writer = GroupWriter(durable(make_engine(ws.settings.results_url)))

@@ -611,7 +611,7 @@ def test_doctor_checks_the_impression_log_and_clears_what_no_import_owns(source)
     from artdash.demo.results import load_demo_results
     from artdash.results.log.parquet import list_files
 
-    load_demo_results(source, n=2_000)
+    load_demo_results(source, n=2_000, actor="ada")      # accounts are on: an admin imports it
     folder = source.settings.impression_log_dir
     assert doctor.examine(source).healthy
     files = list_files(folder)
