@@ -144,3 +144,15 @@ def test_probability_to_be_best_by_quadrature_is_the_exact_integral():
     eight = [(500 + 7 * i, 10_000) for i in range(8)]
     assert s.probability_to_be_best(eight) == pytest.approx(s.probability_to_be_best(eight, n_draws=400_000), abs=0.005)
     assert s.probability_to_be_best([(5, 10)]) == [1.0]
+
+
+def test_counts_travel_as_a_sufficient_statistic_that_adds_and_subtracts():
+    """As gbstats' ProportionStatistic: a segment's counts plus another's, everyone's minus one arm's."""
+    from artdash.stats import Proportion
+
+    a, b = Proportion(3, 100), Proportion(7, 50)
+    assert a + b == Proportion(10, 150) and (a + b) - b == a and (a + (1, 10)) == Proportion(4, 110)
+    assert Proportion.total([a, b, (0, 50)]) == Proportion(10, 200) and Proportion.total([]) == Proportion(0, 0)
+    successes, trials = a                                    # still unpacks as (s, n)
+    assert (successes, trials) == (3, 100) and a.rate == 0.03 and math.isnan(Proportion(0, 0).rate)
+    assert s.lift(a, b) == s.lift((3, 100), (7, 50))          # every function takes it

@@ -20,6 +20,7 @@ import numpy as np
 from artdash import numbers
 from artdash.policy.base import Candidate, CandidateTable, Context
 from artdash.policy.baselines import VariantCounts
+from artdash.stats import Proportion
 from artdash.stats.rates import probability_to_be_best
 
 
@@ -43,7 +44,8 @@ class ThompsonSamplingPolicy(VariantCounts):
         found = self._cache.get(variant_ids)
         if found is None:
             n = len(variant_ids)
-            best = np.array(probability_to_be_best([self.counts.get(v, (0, 0)) for v in variant_ids], self.prior))
+            best = np.array(probability_to_be_best([Proportion(*self.counts.get(v, (0, 0))) for v in variant_ids],
+                                                   self.prior))
             found = (1 - self.exploration) * best + self.exploration / n
             self._cache[variant_ids] = found
         return found

@@ -25,6 +25,7 @@ from artdash import stats
 from artdash.errors import ValidationError
 from artdash.results.log import ImpressionLog
 from artdash.results.queries import Selection
+from artdash.stats import Proportion
 from artdash.stats.inference import FIXED, Method, compare
 
 ABANDON_SECONDS = 120.0      # a play shorter than this was abandoned
@@ -85,10 +86,10 @@ def creative_flags(totals: pd.DataFrame, abandon: pd.DataFrame, control: int | N
     if control in counts:
         treated = [v for v in counts if v != control]
         c = counts[control]
-        takes = compare([(int(counts[v].plays), int(counts[v].impressions)) for v in treated],
-                        (int(c.plays), int(c.impressions)), method, confidence)
-        quals = compare([(int(counts[v].quality_plays), int(counts[v].impressions)) for v in treated],
-                        (int(c.quality_plays), int(c.impressions)), method, confidence)
+        takes = compare([Proportion(int(counts[v].plays), int(counts[v].impressions)) for v in treated],
+                        Proportion(int(c.plays), int(c.impressions)), method, confidence)
+        quals = compare([Proportion(int(counts[v].quality_plays), int(counts[v].impressions)) for v in treated],
+                        Proportion(int(c.quality_plays), int(c.impressions)), method, confidence)
         for v, take, quality in zip(treated, takes, quals):
             wins_click = take.significant and (take.relative or 0) > 0
             wins_watch = quality.significant and (quality.relative or 0) > 0
@@ -100,7 +101,8 @@ def creative_flags(totals: pd.DataFrame, abandon: pd.DataFrame, control: int | N
              if int(r.timed) > 0}
     if len(timed) >= 2:
         ids = sorted(timed)
-        rest = {v: (sum(timed[o][0] for o in ids if o != v), sum(timed[o][1] for o in ids if o != v)) for v in ids}
+        everyone = Proportion.total(timed.values())
+        rest = {v: everyone - timed[v] for v in ids}
         p_values = {v: _worse_p(timed[v], rest[v]) for v in ids}
         alpha = 1 - confidence
         for rank, v in enumerate(sorted(ids, key=p_values.__getitem__)):     # Holm, step down

@@ -13,6 +13,7 @@ import pandas as pd
 
 from artdash import stats
 from artdash.results.metric import PLAYS, QUALITY, Metric
+from artdash.stats import Proportion
 from artdash.stats.adjust import post_stratify, variance_reduction
 from artdash.stats.cuped import MemberSums
 from artdash.stats.cuped import pair as cuped_pair
@@ -139,7 +140,7 @@ def variant_report(totals: pd.DataFrame, control: int | None, confidence: float 
     if totals.empty:
         return VariantReport((), control, confidence, method, metric)
     control_row = totals[totals["variant_id"] == control]
-    control_counts = ((int(control_row[key].iloc[0]), int(control_row["impressions"].iloc[0]))
+    control_counts = (Proportion(int(control_row[key].iloc[0]), int(control_row["impressions"].iloc[0]))
                       if len(control_row) else None)
     drafts = []
     for t in totals.itertuples(index=False):
@@ -155,7 +156,7 @@ def variant_report(totals: pd.DataFrame, control: int | None, confidence: float 
         drafts.append(row)
     treated = [r for r in drafts if control_counts is not None and not r["is_control"]]
     if control_counts is not None and treated:
-        found = compare([(r[key], r["impressions"]) for r in treated], control_counts, method,
+        found = compare([Proportion(r[key], r["impressions"]) for r in treated], control_counts, method,
                         confidence, min_impressions)
         for r, c in zip(treated, found):
             r.update(lift=c.relative, p_value=c.p_value, p_adjusted=c.p_adjusted, chance_to_win=c.chance_to_win,
@@ -167,7 +168,7 @@ def variant_report(totals: pd.DataFrame, control: int | None, confidence: float 
                 r["note"] = f"no {metric.count_name} yet for #{r['variant_id']}: the lift cannot be estimated"
             elif c.status != stats.OK and not r["note"]:
                 r["note"] = c.reason
-    best = stats.probability_to_be_best([(r[key], r["impressions"]) for r in drafts], seed=seed)
+    best = stats.probability_to_be_best([Proportion(r[key], r["impressions"]) for r in drafts], seed=seed)
     rows = tuple(VariantRow(**r, p_best=float(b)) for r, b in zip(drafts, best))
     return VariantReport(rows, control, confidence, method, metric)
 
@@ -206,10 +207,10 @@ def post_stratified(review: VariantReport, by_segment: pd.DataFrame) -> Adjusted
     compared = [r for r in review.rows if not r.is_control and r.lift_low is not None]
     if review.control is None or not compared:
         return Adjusted(pd.DataFrame(), (), (), 0.0)
-    counts: dict[int, dict[str, tuple[int, int]]] = {}
+    counts: dict[int, dict[str, Proportion]] = {}
     for row in by_segment.itertuples(index=False):
-        counts.setdefault(int(row.variant_id), {})[str(row.segment)] = (int(getattr(row, review.metric.key)),
-                                                                         int(row.impressions))
+        counts.setdefault(int(row.variant_id), {})[str(row.segment)] = Proportion(int(getattr(row, review.metric.key)),
+                                                                                   int(row.impressions))
     ids = [review.control, *(r.variant_id for r in compared)]
     done = post_stratify(counts, ids)
     found = compare_arms([done.arms[r.variant_id] for r in compared], done.arms[review.control], review.inference,
@@ -287,17 +288,16 @@ def daily_bands(daily: pd.DataFrame, confidence: float = 0.95, metric: str = "qu
 def tag_insights(totals: pd.DataFrame, variant_tags: Mapping[int, list[str]], confidence: float = 0.95,
                  min_impressions: int = stats.MIN_IMPRESSIONS) -> pd.DataFrame:
     """Quality take rate by variant tag across all titles (a variant counts for each of its tags)."""
-    rows: dict[str, list[int]] = {}
+    sums: dict[str, Proportion] = {}
+    n_variants: dict[str, int] = {}
     for t in totals.itertuples(index=False):
         for tag in variant_tags.get(int(t.variant_id), []):
-            agg = rows.setdefault(tag, [0, 0, 0])
-            agg[0] += int(t.impressions)
-            agg[1] += int(t.quality_plays)
-            agg[2] += 1
+            sums[tag] = sums.get(tag, Proportion(0, 0)) + (int(t.quality_plays), int(t.impressions))
+            n_variants[tag] = n_variants.get(tag, 0) + 1
     out = []
-    for tag, (n, q, n_variants) in sorted(rows.items()):
+    for tag, (q, n) in sorted(sums.items()):
         estimate = stats.rate_estimate(q, n, confidence, min_impressions)
-        out.append({"tag": tag, "variants": n_variants, "impressions": n, "quality plays": q,
+        out.append({"tag": tag, "variants": n_variants[tag], "impressions": n, "quality plays": q,
                     "quality take rate": estimate.rate, "low": estimate.interval.low,
                     "high": estimate.interval.high, "status": estimate.status})
     return pd.DataFrame(out)

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from artdash.stats.inference import Arm
+from artdash.stats.rates import Proportion
 
 MIN_STRATUM = 30        # impressions per arm below which a segment is pooled into "other"
 OTHER = "(other)"
@@ -30,18 +31,17 @@ class Stratified:
     left_out_share: float           # the share of impressions in segments some arm never saw
 
 
-def post_stratify(counts: Mapping[int, Mapping[str, tuple[int, int]]], arms: Sequence[int]) -> Stratified:
+def post_stratify(counts: Mapping[int, Mapping[str, Proportion]], arms: Sequence[int]) -> Stratified:
     """``counts[arm][segment] = (successes, impressions)`` → each of ``arms`` post-stratified
     over the segments, weighted by their share of all the arms' impressions."""
     segments = sorted({s for a in arms for s in counts.get(a, {})})
     small = [s for s in segments if any(counts.get(a, {}).get(s, (0, 0))[1] < MIN_STRATUM for a in arms)]
-    merged: dict[int, dict[str, tuple[int, int]]] = {}
+    merged: dict[int, dict[str, Proportion]] = {}
     for a in arms:
         merged[a] = {}
         for s, (k, n) in counts.get(a, {}).items():
             key = OTHER if s in small else s
-            k0, n0 = merged[a].get(key, (0, 0))
-            merged[a][key] = (k0 + k, n0 + n)
+            merged[a][key] = merged[a].get(key, Proportion(0, 0)) + (k, n)
     strata = sorted({s for a in arms for s in merged[a]})
     total = sum(n for a in arms for _, n in merged[a].values())
     usable = [s for s in strata if all(merged[a].get(s, (0, 0))[1] > 0 for a in arms)]

@@ -35,6 +35,7 @@ from artdash.stats.rates import (
     NOT_ENOUGH_DATA,
     OK,
     Interval,
+    Proportion,
     _check_counts,
 )
 
@@ -141,7 +142,7 @@ def lift_of(treatment: Arm, control: Arm) -> tuple[float, float, float]:
     return effect, variance, dof
 
 
-def relative_effect(treatment: tuple[int, int], control: tuple[int, int]) -> tuple[float, float]:
+def relative_effect(treatment: Proportion, control: Proportion) -> tuple[float, float]:
     """The relative lift ``p_t/p_c − 1`` of two plain rates and its delta-method variance."""
     effect, variance, _ = lift_of(Arm.of(*treatment), Arm.of(*control))
     return effect, variance
@@ -214,7 +215,7 @@ def adjust(p_values: Sequence[float | None], correction: str) -> list[float | No
     return out
 
 
-def _checked(treatment: tuple[int, int], control: tuple[int, int], method: str,
+def _checked(treatment: Proportion, control: Proportion, method: str,
              min_trials: int) -> Comparison | None:
     """The comparison's refusal when the counts cannot support one (None: they can)."""
     (s_t, n_t), (s_c, n_c) = treatment, control
@@ -245,7 +246,7 @@ def _frequentist(effect: float, variance: float, dof: float, n_total: int, metho
     return float(stdtrit(dof, 1 - alpha / 2)) * se, float(2 * stdtr(dof, -abs(effect) / se))
 
 
-def compare(treatments: Sequence[tuple[int, int]], control: tuple[int, int], method: Method,
+def compare(treatments: Sequence[Proportion], control: Proportion, method: Method,
             confidence: float = 0.95, min_trials: int = MIN_IMPRESSIONS) -> list[Comparison]:
     """Each of ``treatments`` (quality plays, impressions) against ``control`` under ``method``;
     frequentist p-values adjusted across them, each interval at its matching level."""

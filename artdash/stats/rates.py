@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,6 +29,34 @@ MIN_IMPRESSIONS = 100       # below this a rate's interval is too wide to act on
 MIN_SUCCESSES_FOR_LIFT = 5  # per arm: the log-ratio interval needs some successes to mean anything
 SRM_P_THRESHOLD = 0.001
 QUADRATURE_NODES = 128       # P(best): Gauss–Legendre nodes per arm (error ~2e-7 on a 2-arm case)
+
+
+class Proportion(NamedTuple):
+    """A rate's sufficient statistic: successes out of trials (gbstats' ``ProportionStatistic``).
+    Counts add and subtract as statistics do — a segment's plus another's, a log's minus one
+    import's — and every function here takes them; as a tuple it unpacks as ``(s, n)``."""
+
+    successes: int
+    trials: int
+
+    def __add__(self, other: tuple[int, int]) -> Proportion:  # type: ignore[override]
+        return Proportion(self.successes + other[0], self.trials + other[1])
+
+    def __sub__(self, other: tuple[int, int]) -> Proportion:
+        return Proportion(self.successes - other[0], self.trials - other[1])
+
+    @property
+    def rate(self) -> float:
+        """successes / trials (nan with no trials)."""
+        return self.successes / self.trials if self.trials else float("nan")
+
+    @staticmethod
+    def total(parts: Iterable[tuple[int, int]]) -> Proportion:
+        """The sum of several statistics."""
+        out = Proportion(0, 0)
+        for part in parts:
+            out = out + part
+        return out
 
 
 def two_sided_z(confidence: float) -> float:
@@ -116,7 +145,7 @@ class LiftEstimate:
         return self.p_value is not None and self.p_value < alpha
 
 
-def lift(treatment: tuple[int, int], control: tuple[int, int], confidence: float = 0.95,
+def lift(treatment: Proportion, control: Proportion, confidence: float = 0.95,
          min_trials: int = MIN_IMPRESSIONS) -> LiftEstimate:
     """Relative lift ``p_t / p_c − 1``.
 
@@ -155,7 +184,7 @@ def _pooled_z_p_value(s_t: int, n_t: int, s_c: int, n_c: int) -> float:
     return 2 * NormalDist().cdf(-abs(z))
 
 
-def detectable_lift(control: tuple[int, int], n_treatment: int, confidence: float = 0.95,
+def detectable_lift(control: Proportion, n_treatment: int, confidence: float = 0.95,
                     power: float = 0.8) -> float | None:
     """The smallest relative lift over the control's rate that a two-sided z-test at this
     confidence would detect with this power, given the impressions so far (normal
@@ -196,7 +225,7 @@ def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
     return (nodes + 1) / 2, weights / 2
 
 
-def probability_to_be_best(arms: Sequence[tuple[int, int]], prior: tuple[float, float] = (1.0, 1.0),
+def probability_to_be_best(arms: Sequence[Proportion], prior: tuple[float, float] = (1.0, 1.0),
                            n_draws: int | None = None, seed: int = 0) -> list[float]:
     """P(arm has the highest rate) under independent Beta(prior + successes, prior + failures)
     posteriors: ``P_i = ∫ f_i(x) Π_{j≠i} F_j(x) dx``, by Gauss–Legendre quadrature

@@ -21,7 +21,7 @@ from artdash.results.abandonment import (
 from artdash.results.cells import cell_comparison
 from artdash.results.metric import PLAYS, QUALITY, Metric, choose_metric, metric_named
 from artdash.results.review import flags_across_titles, title_flags
-from artdash.stats import inference, sample_ratio_mismatch
+from artdash.stats import Proportion, inference, sample_ratio_mismatch
 from artdash.stats.rates import SRM_P_THRESHOLD
 from artdash.ui import charts, results_data, sticky, widgets
 from artdash.ui.numbers import count_column, grid, rate_column
@@ -146,7 +146,7 @@ def method_note(review: report.VariantReport, totals: pd.DataFrame, control: int
         n, q = int(row["impressions"].iloc[0]), int(row[review.metric.key].iloc[0])
         cost = ""
         if n > 1 and 0 < q < n:
-            _, variance = inference.relative_effect((q, n), (q, n))
+            _, variance = inference.relative_effect(Proportion(q, n), Proportion(q, n))
             ratio = inference.sequential_width_ratio(variance, 2 * n, 1 - review.confidence, method.tuning)
             cost = f" The price: at this sample size they are {ratio:.1f}× as wide as intervals read once."
         st.caption("**Safe to look as often as you like**: these intervals and p-values hold at every look at "
