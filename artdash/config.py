@@ -30,6 +30,7 @@ ARTDASH_NOW                a fixed "now" (ISO 8601), for reproducible  the real 
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,8 +180,6 @@ class Settings:
             return self.secret_key.encode()
         path = self.data_dir / "secret.key"
         if not path.exists():
-            import secrets
-
             fd = create_private(path)
             if fd is not None:  # None: another process made it first
                 with os.fdopen(fd, "w") as f:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from artdash.cli.base import CommandGroup, main, open_workspace
@@ -49,7 +51,6 @@ def db_downgrade(revision, yes):
 def db_current():
     """Print the schema revision of the database, after checking it can be read (SQLite's
     integrity check). Exit code 1 if it is damaged."""
-    import sys
 
     from artdash.db.health import problems
     from artdash.db.migrate import current_revision, head_revision

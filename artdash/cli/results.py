@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from artdash.cli.base import CommandGroup, main, open_workspace, print_table
+from artdash.errors import ValidationError
 from artdash.numbers import counted
 
 # --------------------------------------------------------------------------------- results
@@ -154,7 +155,6 @@ def _holdout_report(ws, title, experiment, method, confidence, days, fmt, metric
     import pandas as pd
 
     from artdash import numbers
-    from artdash.errors import ValidationError
     from artdash.serve.holdout_readout import LIVE, holdout_table
 
     if experiment is None:
@@ -214,7 +214,6 @@ def _calibration_report(ws, experiment, confidence, fmt) -> None:
     import pandas as pd
 
     from artdash import numbers
-    from artdash.errors import ValidationError
     from artdash.lab.estimates import SOURCE_LABELS
     from artdash.serve.calibration import calibration_history, calibration_table, coverage
     from artdash.serve.holdout_readout import LIVE
@@ -326,7 +325,6 @@ def results_rollup(engine_name, log_path, master):
 def results_plan(experiment, split, end, metric):
     """Show or declare EXPERIMENT's plan: the split the sample-ratio check compares with, and
     its planned end. Without --split, prints the plan."""
-    from artdash.errors import ValidationError
     from artdash.results import plans
 
     ws = open_workspace()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import signal
 from pathlib import Path
 
 import click
 
 from artdash.cli.base import CommandGroup, main, open_workspace, print_table
+from artdash.errors import NotFoundError, ValidationError
 
 
 @main.command("serve")
@@ -50,7 +54,6 @@ def serve(host, port, refresh_seconds, reward_window_seconds, retrain_every, ret
     (`Authorization: Bearer <key>`, see `artdash keys create`)."""
     import uvicorn
 
-    from artdash.errors import ValidationError
     from artdash.serve import DecisionService, ServiceSettings
     from artdash.serve.http import create_app
 
@@ -70,10 +73,6 @@ def serve(host, port, refresh_seconds, reward_window_seconds, retrain_every, ret
                                require_keys=not no_keys,
                                journal_dir=str(journal_dir or ws.settings.data_dir / "journal"))
     if workers > 1:
-        import dataclasses
-        import json
-        import os
-
         from artdash.serve.http import SETTINGS_ENV
 
         ws.close()              # migrated once, here; each worker opens its own
@@ -202,9 +201,7 @@ def preview(member_id, tastes, country, device, locale, maturity, titles, reques
       artdash preview --member new --tastes '{"genre:comedy": 0.9}' --country FR --title 3
       artdash preview --requests rows.jsonl --json
     """
-    import json
 
-    from artdash.errors import ValidationError
     from artdash.serve import DecisionService, ServiceSettings
 
     bodies = []
@@ -282,7 +279,6 @@ def models_list(policy, limit):
 def models_show(version):
     """Everything stored about VERSION but its arrays."""
     from artdash.decision.models import list_versions
-    from artdash.errors import NotFoundError
 
     ws = open_workspace()
     with ws.results_engine.connect() as conn:

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
@@ -246,7 +247,6 @@ def _write_media(archive: zipfile.ZipFile, targets: dict[str, Path], written: li
     """Stream each media member to a temporary file beside its place, then rename it there
     (content-addressed: a file already present is the same file). ``written`` collects the new
     files, so a failed restore can take them away again."""
-    import shutil
 
     for relative, target in targets.items():
         if target.exists():
@@ -267,7 +267,6 @@ def restore(ws, path: Path, progress: Callable[[str], None] | None = None) -> di
     media folder) and that the databases are empty. Media files are streamed to disk first
     (they are content-addressed), then the catalog and results are loaded in transactions; if
     any step fails, the new media files are removed again and the databases stay empty."""
-    import shutil
 
     root = Path(ws.store.root)
     root.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from sqlalchemy import delete, select
 
 from artdash import clock
 from artdash.db.results_schema import imports
-from artdash.errors import RowIssue
+from artdash.errors import NotFoundError, RowIssue, ValidationError
 from artdash.results.collisions import COMPARED, CollisionCheck, check_prefix, with_prefix
 from artdash.results.log import ImpressionLog
 from artdash.results.names import CatalogNames
@@ -224,7 +224,6 @@ def _report_duplicates_again(source: bytes | Path | pa.Table, file_name: str, ma
 def delete_import(log: ImpressionLog, import_id: int) -> int:
     """Remove one import's impressions and their contributions to the rollups (e.g. a
     policy-lab simulation). Returns the number of impressions removed."""
-    from artdash.errors import NotFoundError, ValidationError
 
     with one_writer(log.engine) as conn:
         row = conn.execute(select(imports).where(imports.c.id == import_id)).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -141,8 +142,6 @@ def _parquet_chunks(source: bytes | Path, mapping: Mapping[str, str],
 
 
 def _csv_chunks(source: bytes | Path, mapping: Mapping[str, str], chunk_rows: int) -> Iterator[tuple[pa.Table, int]]:
-    import csv
-
     import pyarrow.csv as pacsv
 
     raw = source.open("rb") if isinstance(source, Path) else io.BytesIO(source)

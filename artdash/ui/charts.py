@@ -6,6 +6,7 @@ Every figure takes its data as a table and the labels to show; none computes a s
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
 import re
@@ -378,7 +379,6 @@ def thumbnails_over_columns(figure: go.Figure, columns: Sequence[str], thumbnail
     """Each column's thumbnail (``pixels`` tall) above a heatmap's column (the win matrix): the
     images, not only their labels, say which variant each column is. Call it once the
     figure's height is set."""
-    import base64
 
     height = figure.layout.height or 450
     plot = height - (figure.layout.margin.b or 80)

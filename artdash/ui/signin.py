@@ -3,6 +3,8 @@ provider's sign-in, a "stay signed in" cookie, and the role read afresh on every
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import streamlit as st
 
 from artdash.errors import ArtdashError
@@ -163,7 +165,6 @@ def _sign_in_form(ws: Workspace) -> None:
 def _remember_deep_link() -> None:
     """The page and the query the address bar asked for before the sign-in form took its
     place (``/results?title=2&method=bayesian``: both are given back after sign-in)."""
-    from urllib.parse import urlparse
 
     if state.DEEP_LINK not in st.session_state:
         path = urlparse(st.context.url or "").path.strip("/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -109,7 +110,6 @@ def act(ws: Workspace, change: Callable[..., Any], success: str | Callable[[Any]
 def _missing_image() -> bytes:
     """A grey card shown where an image file is missing (``artdash doctor`` says which and
     rebuilds thumbnails) — a page never fails over one lost file."""
-    import io
 
     from PIL import Image, ImageDraw
 

@@ -13,6 +13,7 @@ Java 17 and ``pip install pyspark``; a cluster is a ``--master`` away.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,7 +31,6 @@ def spark_session(master: str = DEFAULT_MASTER) -> Any:
         from pyspark.sql import SparkSession
     except ImportError:
         raise ValidationError("Spark is not installed: `pip install pyspark` (it needs Java 17 or newer)") from None
-    import shutil
 
     if master.startswith("local") and not shutil.which("java"):
         raise ValidationError("Spark needs Java 17 or newer on the PATH (e.g. `apt-get install openjdk-17-jre`)")
