@@ -67,6 +67,7 @@ with simulate_tab:
                 "(the archetype's plus noise); a hidden take model decides who presses play. Every policy meets "
                 "the same members, titles and dice, and learns every *learning period* impressions.")
     policies_available = registry.names(available_only=True)
+    lineup = [p for p in registry.DEFAULT_LINEUP if p in policies_available]   # the default, for both lists
     open_id = st.session_state.get(OPEN_RUN)
     setup = st.expander("Set up a run" if open_id is None else "Set up another run", expanded=open_id is None,
                         icon=":material/tune:")
@@ -92,7 +93,7 @@ with simulate_tab:
         seed = c3.number_input("Seed", 0, 2**31 - 1, 0, help="The same seed and settings give the same run.")
         name = c4.text_input("Name (optional)", max_chars=120)
         chosen = st.multiselect("Policies", policies_available,
-                                default=[p for p in registry.DEFAULT_LINEUP if p in policies_available],
+                                default=lineup,
                                 format_func=lambda p: lab.POLICY_LABELS[p])
         log_data = st.checkbox("Write the simulated impressions to the results database (marked as simulated, "
                                "removable in one step)", value=True)
@@ -169,7 +170,7 @@ with offline_tab:
     source = st.radio("Logged data", ["A saved lab run", "The results database"], horizontal=True,
                       key="lab_offline_source")
     candidates = st.multiselect("Candidate policies", policies_available,
-                                default=[p for p in registry.DEFAULT_LINEUP if p in policies_available],
+                                default=lineup,
                                 format_func=lambda p: lab.POLICY_LABELS[p], key="lab_offline_policies")
     if source == "A saved lab run":
         if not runs:
