@@ -6,6 +6,7 @@ A new estimator is one class and one entry."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
@@ -116,6 +117,14 @@ def as_rate(name: str, found: Found, ess: float | None, note: str) -> Estimate:
     return Estimate(name, *clipped, ess, None, note)
 
 
+def weighted(name: str, ev: Evaluation, found: Callable[[Evaluation], Found]) -> Estimate:
+    """A weighting estimator's estimate as a rate with the evaluation's effective sample size
+    and caveat — or, when the overlap is too thin, withheld with the reason."""
+    if ev.withheld:
+        return Estimate(name, None, None, None, ev.effective_sample, None, ev.withheld)
+    return as_rate(name, found(ev), ev.effective_sample, ev.note)
+
+
 @dataclass(frozen=True)
 class Replay:
     """Li et al. (2011): sample the target's action for each round (seeded), keep the rounds
@@ -166,9 +175,7 @@ class IPS:
 
     def estimate(self, ev: Evaluation) -> Estimate:
         """The IPS estimate, or why it is withheld."""
-        if ev.withheld:
-            return Estimate(self.name, None, None, None, ev.effective_sample, None, ev.withheld)
-        return as_rate(self.name, self.found(ev), ev.effective_sample, ev.note)
+        return weighted(self.name, ev, self.found)
 
 
 @dataclass(frozen=True)
@@ -191,9 +198,7 @@ class SNIPS:
 
     def estimate(self, ev: Evaluation) -> Estimate:
         """The SNIPS estimate, or why it is withheld."""
-        if ev.withheld:
-            return Estimate(self.name, None, None, None, ev.effective_sample, None, ev.withheld)
-        return as_rate(self.name, self.found(ev), ev.effective_sample, ev.note)
+        return weighted(self.name, ev, self.found)
 
 
 @dataclass(frozen=True)
@@ -245,9 +250,7 @@ class DoublyRobust:
 
     def estimate(self, ev: Evaluation) -> Estimate:
         """The DR estimate, or why it is withheld."""
-        if ev.withheld:
-            return Estimate(self.name, None, None, None, ev.effective_sample, None, ev.withheld)
-        return as_rate(self.name, self.found(ev), ev.effective_sample, ev.note)
+        return weighted(self.name, ev, self.found)
 
 
 ESTIMATORS: tuple[Estimator, ...] = (Replay(), IPS(), SNIPS(), DirectMethod(), DoublyRobust())

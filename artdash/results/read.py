@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -105,13 +105,23 @@ def _table_chunks(table: pa.Table, mapping: Mapping[str, str], chunk_rows: int) 
     """An Arrow table's rows as chunks, as a Parquet file of the same columns would give them
     (no round trip through CSV text)."""
     names = table.column_names
+    used = _typed_use(names, mapping)
+    yield from _numbered(table.select([names[i] for i in used]).to_batches(max_chunksize=chunk_rows), used)
+
+
+def _typed_use(names: list[str], mapping: Mapping[str, str]) -> dict[int, str]:
+    """The used columns of a typed source (Parquet, Arrow): how many it has checked first."""
     try:
         intake.check_columns(names, REQUIRED, MAX_FILE_COLUMNS)
     except ValidationError as exc:
         raise IngestError(str(exc)) from None
-    used = _checked_use(names, mapping)
+    return _checked_use(names, mapping)
+
+
+def _numbered(batches: Iterable[pa.RecordBatch], used: dict[int, str]) -> Iterator[tuple[pa.Table, int]]:
+    """Each batch as a chunk of the log's columns, with the row number of its first row."""
     first = 1
-    for batch in table.select([names[i] for i in used]).to_batches(max_chunksize=chunk_rows):
+    for batch in batches:
         chunk = pa.Table.from_batches([batch])
         yield _canonical(chunk, list(used.values())), first
         first += chunk.num_rows
@@ -129,16 +139,8 @@ def _parquet_chunks(source: bytes | Path, mapping: Mapping[str, str],
         raise IngestError("the file is not a readable Parquet file: it may be damaged, cut short or not Parquet at "
                           f"all (the reader said: {str(exc).strip()[:120]}); export the log again") from None
     names = parquet.schema_arrow.names
-    try:
-        intake.check_columns(names, REQUIRED, MAX_FILE_COLUMNS)
-    except ValidationError as exc:
-        raise IngestError(str(exc)) from None
-    used = _checked_use(names, mapping)
-    first = 1
-    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=[names[i] for i in used]):
-        table = pa.Table.from_batches([batch])
-        yield _canonical(table, list(used.values())), first
-        first += table.num_rows
+    used = _typed_use(names, mapping)
+    yield from _numbered(parquet.iter_batches(batch_size=chunk_rows, columns=[names[i] for i in used]), used)
 
 
 def _csv_chunks(source: bytes | Path, mapping: Mapping[str, str], chunk_rows: int) -> Iterator[tuple[pa.Table, int]]:
