@@ -220,17 +220,19 @@ def _read(path: Path) -> tuple[list, list, list]:
     return decision_rows, outcome_rows, contexts
 
 
-def move_journal(folder: Path, engine: Engine) -> MoveReport:
+def move_journal(folder: Path, engine: Engine, wait: bool = False) -> MoveReport:
     """Take every segment in ``folder`` that no live worker holds into the results store (one
-    transaction per segment) and delete it. One mover at a time per folder (another one
-    running: this one returns at once)."""
+    transaction per segment) and delete it. One mover at a time per folder: another one
+    running, this one returns at once — or, with ``wait`` (a worker's last move as it stops,
+    after its own segment is closed), waits for it and then moves what is left, so that the
+    segment the other mover skipped as live is not left behind."""
     folder = Path(folder)
     if not folder.is_dir():
         return MoveReport(0, 0, 0)
     lock_fd = os.open(folder / ".move.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             return MoveReport(0, 0, 0)
         segments = n_decisions = n_outcomes = 0

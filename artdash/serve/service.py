@@ -347,5 +347,7 @@ class DecisionService:
         self.writer.close()
         if self.journal is not None:
             self.journal.close()
-            move_journal(self.journal.folder, self.results)
+            # waits for a move the learner may still be making (its thread outlived the join when a
+            # retrain ran long): returning at once left this worker's last segment on disk
+            move_journal(self.journal.folder, self.results, wait=True)
         self.learner.lock.release()

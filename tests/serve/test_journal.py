@@ -129,3 +129,36 @@ def test_a_decision_is_answered_only_once_its_line_is_synced(journaled):
     assert service.journal.syncs > before and answer["decisions"]
     line = next(service.journal.folder.glob("*.journal")).read_bytes()
     assert all(d["event_id"].encode() in line for d in answer["decisions"] if d["event_id"])
+
+
+def test_a_worker_stopping_while_another_move_runs_still_takes_its_last_segment_in(catalog_ws, tmp_path):
+    """A worker's last move found the folder's move lock held (its own learner, still in a long
+    retrain past the join) and returned at once: its last segment stayed on disk and the
+    closed-loop test counted 10 decisions answered but not logged. It now waits for that move."""
+    import fcntl
+    import threading
+    import time
+
+    folder = tmp_path / "journal"
+    service = DecisionService(catalog_ws, ServiceSettings(require_keys=False, journal_dir=str(folder)),
+                              background=False)
+    client = LocalClient(service)
+    titles = sorted(t for t, c in service.snapshot.candidates.items() if c)
+    answered = [d["event_id"] for m in range(5) for d in client.decide({"id": f"m-{m}"}, titles)["decisions"]]
+    held = threading.Event()
+
+    def another_mover() -> None:
+        fd = os.open(folder / ".move.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        held.set()
+        time.sleep(0.5)
+        os.close(fd)
+
+    mover = threading.Thread(target=another_mover)
+    mover.start()
+    held.wait(5)
+    service.close()
+    mover.join()
+    with catalog_ws.results_engine.connect() as conn:
+        stored = set(conn.execute(select(decisions.c.event_id)).scalars())
+    assert set(answered) <= stored and not list(folder.glob("*.journal"))
