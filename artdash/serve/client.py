@@ -64,27 +64,34 @@ class LocalClient(_Calls):
 class HttpClient(_Calls):
     """The service's calls over HTTP to ``base_url`` (e.g. ``http://127.0.0.1:8600``) with ``key``."""
 
-    def __init__(self, base_url: str, key: str | None = None, timeout: float = 10.0):
-        self.base_url, self.key, self.timeout = base_url.rstrip("/"), key, timeout
+    def __init__(self, base_url: str, key: str | None = None, timeout: float = 10.0, retries: int = 1):
+        self.base_url, self.key, self.timeout, self.retries = base_url.rstrip("/"), key, timeout, retries
 
     def _request(self, path: str, data: bytes | None) -> dict:
         headers = {"Content-Type": "application/json"}
         if self.key:
             headers["Authorization"] = f"Bearer {self.key}"
-        request = urllib.request.Request(self.base_url + path, data=data, headers=headers,
-                                         method="POST" if data is not None else "GET")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as e:
+        for attempt in range(self.retries + 1):
+            request = urllib.request.Request(self.base_url + path, data=data, headers=headers,
+                                             method="POST" if data is not None else "GET")
             try:
-                error = json.loads(e.read())["error"]
-            except (ValueError, KeyError, TypeError):
-                error = {"code": "http_error", "message": f"HTTP {e.code}"}
-            raise ServiceError(e.code, error["code"], error["message"]) from None
-        except http.client.HTTPException as e:   # the connection dropped mid-answer (the server died)
-            raise ServiceError(502, "connection_lost", f"the answer was cut short ({type(e).__name__}): "
-                                                       "nothing can be assumed; retry") from None
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return json.loads(response.read())
+            except urllib.error.HTTPError as e:
+                try:
+                    error = json.loads(e.read())["error"]
+                except (ValueError, KeyError, TypeError):
+                    error = {"code": "http_error", "message": f"HTTP {e.code}"}
+                raise ServiceError(e.code, error["code"], error["message"]) from None
+            except http.client.HTTPException as e:   # the connection dropped mid-answer (the server died)
+                # A balancer cannot retry once the dying replica sent its headers; the client can:
+                # every call is safe to repeat (a decide that was cut short was never acknowledged —
+                # the member's sticky image comes back; outcomes already taken count as duplicates).
+                if attempt < self.retries:
+                    continue
+                raise ServiceError(502, "connection_lost", f"the answer was cut short ({type(e).__name__}): "
+                                                           "nothing can be assumed; retry") from None
+        raise AssertionError("unreachable")
 
     def _post(self, path: str, body: dict) -> dict:
         return self._request(path, json.dumps(body).encode())

@@ -287,14 +287,19 @@ def test_a_killed_service_loses_no_acknowledged_decision(data):
 
 
 def test_an_answer_cut_short_is_a_service_error_not_a_crash_of_the_client():
-    """A server that dies mid-answer (headers sent, body cut): the client says so, as a
-    ServiceError the caller already handles, instead of http.client's IncompleteRead."""
+    """A server that dies mid-answer (headers sent, body cut) on the first try and on the
+    client's retry: the client says so, as a ServiceError the caller already handles, instead of
+    http.client's IncompleteRead."""
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
-        server.listen(1)
+        server.listen(2)
         port = server.getsockname()[1]
 
         def answer_half() -> None:
+            for _ in range(2):              # the call, and the client's one retry
+                cut_short()
+
+        def cut_short() -> None:
             conn, _ = server.accept()
             request = b""
             while b"\r\n\r\n" not in request:               # the whole request, so the close is clean
