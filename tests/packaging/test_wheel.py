@@ -1,7 +1,8 @@
 """A non-editable install works: the wheel carries the package data (taxonomy, archetypes,
 both migration histories), and `artdash --help` and `artdash demo` run outside the repository.
 
-The fresh venv gets the wheel only; its third-party dependencies are borrowed from the
+The wheel is built from a copy of the sources (setuptools writes `build/` beside them: two builds of the
+checkout at once collide there). The fresh venv gets the wheel only; its third-party dependencies are borrowed from the
 running environment through a path entry (not a site directory: the editable install's
 finder there is never loaded), so the test needs no network.
 """
@@ -9,6 +10,7 @@ finder there is never loaded), so the test needs no network.
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -18,13 +20,25 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# One worker builds the wheel once for the whole module.
+pytestmark = pytest.mark.xdist_group("wheel")
+
+
+def copy_sources(target: Path) -> Path:
+    """What the wheel is built from — the package and its metadata — without caches or build leftovers."""
+    target.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, target / name)
+    shutil.copytree(ROOT / "artdash", target / "artdash", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     work = tmp_path_factory.mktemp("wheel")
+    sources = copy_sources(work / "sources")
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            str(ROOT), "-w", str(work / "dist")], cwd=work, capture_output=True, text=True)
+                            str(sources), "-w", str(work / "dist")], cwd=work, capture_output=True, text=True)
     assert built.returncode == 0, built.stderr[-2000:]
     wheel = next((work / "dist").glob("artdash-*.whl"))
     env_dir = work / "venv"
