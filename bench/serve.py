@@ -12,6 +12,8 @@ Timed, each against a baseline measured in the same run:
   Target ≥ 1M rows/s.
 - in-process decide for a row of 40 titles: the decision alone (``prepare``) — target p99 < 1 ms —
   and with its line journaled and fdatasync'd (``decide``, as ``artdash serve`` runs) — p99 < 5 ms.
+- start to the first healthy answer of `artdash serve --no-learn` (five starts; the bare
+  endpoint's start under the same uvicorn beside it) — target ≤ 0.6 s.
 - HTTP on SQLite, two rounds: paced loads of 100 and 300 requests/s for ``--seconds`` (latency
   from each request's scheduled send, so a stall is not hidden) — target p99 ≤ 2× the bare
   endpoint's at the same rate; maximum throughput with wrk (apt-get install wrk) against a bare
@@ -383,6 +385,44 @@ def bench_http_round(data: Path, key: str, body: bytes, bodies: list[bytes], ope
     return out
 
 
+def time_to_answer(cmd: list[str], env: dict, url: str, log: Path) -> float:
+    """Seconds from starting ``cmd`` to its first answer at ``url`` (polled every 5 ms)."""
+    import urllib.request
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        while time.perf_counter() - t0 < 30:
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                return time.perf_counter() - t0
+            except Exception:  # noqa: BLE001
+                if proc.poll() is not None:
+                    raise SystemExit(log.read_text()) from None
+                time.sleep(0.005)
+        raise SystemExit(f"{cmd} did not answer in 30 s")
+    finally:
+        stop(proc)
+
+
+def bench_start(env: dict, folder: Path, n: int = 5) -> dict:
+    """Start to the first healthy answer: `artdash serve --no-learn` (its /v1/health: catalog
+    loaded, served version chosen) against the bare endpoint under the same uvicorn (its /docs),
+    ``n`` starts each, alternating."""
+    service, bare = [], []
+    for _ in range(n):
+        port = free_port()
+        service.append(time_to_answer([sys.executable, "-m", "artdash", "serve", "--port", str(port), "--no-learn"],
+                                      env, f"http://127.0.0.1:{port}/v1/health", folder / "start.log"))
+        port = free_port()
+        bare.append(time_to_answer([sys.executable, "-m", "uvicorn", "serve_baseline_app:app", "--port", str(port),
+                                    "--log-level", "warning", "--app-dir", str(Path(__file__).parent)],
+                                   env, f"http://127.0.0.1:{port}/docs", folder / "start-bare.log"))
+    return {"service_s": [round(x, 3) for x in service], "bare_s": [round(x, 3) for x in bare],
+            "service_median_s": round(statistics.median(service), 3), "bare_median_s": round(statistics.median(bare), 3),
+            "target_s": 0.6}
+
+
 def bench_postgres(url: str, body: bytes, seconds: int, folder: Path) -> dict | None:
     """On PostgreSQL: one replica against the bare endpoint, and two replicas behind HAProxy
     against one behind the same HAProxy."""
@@ -447,6 +487,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--only-training", action="store_true", help="measure training only (nothing recorded)")
+    parser.add_argument("--only-start", action="store_true", help="measure start to health only (nothing recorded)")
     args = parser.parse_args()
     from artdash.access.api_keys import create_key
     from artdash.config import Settings
@@ -480,9 +521,14 @@ def main() -> None:
         answer = service.decide(sample)
         service.close()
         ws.close()
+        if args.only_start:
+            print(json.dumps(bench_start({**os.environ, "ARTDASH_DATA_DIR": str(data)}, folder), indent=2))
+            return
         bodies = [json.dumps(sample | {"member": sample["member"] | {"id": f"h{i}"}}).encode() for i in range(500)]
         env = {**os.environ, "ARTDASH_DATA_DIR": str(data), "BENCH_ANSWER": json.dumps(answer)}
         env.pop("ARTDASH_DATABASE_URL", None)
+        print("start to health …", flush=True)
+        summary["start_to_health"] = bench_start(env, folder)
         rounds = []
         for r in range(2):                        # twice: a ratio is believed when both rounds agree
             print(f"HTTP, round {r + 1} of 2 …", flush=True)

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from artdash import clock
 from artdash.db import models as m
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # entity class → role needed to (create, update, delete) it
 RULES: dict[type, tuple[str, str, str]] = {
@@ -186,6 +188,8 @@ GUARDED = "_artdash_guarded"
 def entries(session: Session, actor: str | None = None, entity: str | None = None, since: datetime | None = None,
             until: datetime | None = None, limit: int = 5000) -> pd.DataFrame:
     """The trail, newest first, filtered by person, entity and time."""
+    import pandas as pd  # heavy: only the pages and commands that show the trail load it
+
     e = m.AuditEntry
     query = select(e).order_by(e.id.desc()).limit(limit)
     if actor:

@@ -6,7 +6,7 @@ group of commands: ``db``, ``catalog`` (demo, title, upload, members, tag), ``re
 the group itself.
 """
 
-from artdash.cli import catalog, db, discover, lab, ops, results, serve, users  # noqa: F401  (each registers its commands)
+# each command's module is imported when the command is used (base.COMMANDS)
 from artdash.cli.base import main
 
 __all__ = ["main"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -63,7 +64,27 @@ class CommandGroup(click.Group):
             sys.exit(2)
 
 
-@click.group(cls=CommandGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+# The module that defines each command: it is imported when that command runs or a help page
+# lists it, so `artdash serve` starts without the video, image and lab code.
+COMMANDS = {"demo": "catalog", "title": "catalog", "upload": "catalog", "variants": "catalog", "members": "catalog",
+            "tag": "catalog", "db": "db", "discover": "discover", "annotate": "discover", "simulate": "lab",
+            "evaluate": "lab", "backup": "ops", "restore": "ops", "doctor": "ops", "results": "results",
+            "serve": "serve", "learn": "serve", "keys": "serve", "preview": "serve", "models": "serve", "user": "users"}
+
+
+class MainGroup(CommandGroup):
+    """The `artdash` group: its commands' modules load on demand (:data:`COMMANDS`)."""
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"artdash.cli.{COMMANDS[cmd_name]}")
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=MainGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="artdash")
 def main():
     """ArtDash: titles, artwork variants and tags for artwork personalization."""

@@ -21,8 +21,10 @@ def _helps(command: click.Command, name: str, parent: click.Context | None) -> l
     with click.Context(command, info_name=name.rsplit(" ", 1)[-1], parent=parent, **settings) as ctx:
         found = [(name, command.get_help(ctx))]
         if isinstance(command, click.Group):
-            for sub in sorted(command.commands):
-                found += _helps(command.commands[sub], f"{name} {sub}", ctx)
+            for sub in sorted(command.list_commands(ctx)):
+                child = command.get_command(ctx, sub)
+                if child is not None:
+                    found += _helps(child, f"{name} {sub}", ctx)
     return found
 
 

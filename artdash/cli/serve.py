@@ -45,10 +45,14 @@ from artdash.errors import NotFoundError, ValidationError
               help="Hold out this share of members (e.g. 0.05), chosen by member id, and serve them "
                    "--holdout-policy instead: Results then measures what personalisation earns, live. Stored, so "
                    "every replica and Preview apply it; 0 ends it. Default: keep the stored setting (none at first).")
+@click.option("--seed", default=None, type=click.IntRange(min=0),
+              help="With --sticky-hours 0, draw from this seed instead of the system's randomness: one worker "
+                   "answering the same requests in the same order answers them the same (simulations, tests). "
+                   "Not for serving members.")
 @click.option("--holdout-policy", default="uniform", show_default=True, metavar="POLICY",
               help="What held-out members are served: a fixed rule with exact propensities (uniform, editors-pick).")
 def serve(host, port, refresh_seconds, reward_window_seconds, retrain_every, retrain_seconds, flush_seconds,
-          sticky_hours, learn, no_keys, journal_dir, workers, holdout, holdout_policy):
+          sticky_hours, learn, no_keys, journal_dir, workers, holdout, seed, holdout_policy):
     """Run the decision service: POST /v1/decide, POST /v1/outcomes, GET /v1/health,
     GET /v1/policy; OpenAPI docs at /docs. Requests carry an API key
     (`Authorization: Bearer <key>`, see `artdash keys create`)."""
@@ -70,7 +74,7 @@ def serve(host, port, refresh_seconds, reward_window_seconds, retrain_every, ret
     settings = ServiceSettings(refresh_seconds=refresh_seconds, reward_window_seconds=reward_window_seconds,
                                retrain_every=retrain_every, retrain_seconds=retrain_seconds,
                                flush_seconds=flush_seconds, sticky_hours=sticky_hours, learn=learn,
-                               require_keys=not no_keys,
+                               require_keys=not no_keys, seed=seed,
                                journal_dir=str(journal_dir or ws.settings.data_dir / "journal"))
     if workers > 1:
         from artdash.serve.http import SETTINGS_ENV

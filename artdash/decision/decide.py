@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -197,16 +198,17 @@ class HeldOut:
 def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member, title_ids: Sequence[int],
            when: datetime, window_hours: float = DEFAULT_WINDOW_HOURS, explain: bool = False,
            shadow: ServedPolicy | None = None, signer: EventSigner = THROWAWAY,
-           held_out: HeldOut | None = None) -> Decided:
+           held_out: HeldOut | None = None, fresh: random.Random | None = None) -> Decided:
     """The served policy's decision for each of ``title_ids`` (in order) for ``member``, over
     the variants the member may be shown now (``artdash.catalog.eligibility``), with the
     version in effect when the member's window began (or the one version given) — or, for a
     member ``held_out`` holds, the holdout's fixed policy (logged as ``holdout-<policy>``). With
     a ``shadow`` policy, its choice (from the same draws) and its probabilities of its choice
     and of the shown variant are logged beside each decision; the member never sees it. Event
-    ids are made by ``signer`` (the service's, so any worker can check an outcome's id)."""
+    ids are made by ``signer`` (the service's, so any worker can check an outcome's id);
+    ``fresh`` numbers the windows when stickiness is off (:func:`artdash.policy.assign.window_of`)."""
     member_key = f"member:{member.id}"
-    window = window_of(member_key, when, window_hours)
+    window = window_of(member_key, when, window_hours, fresh)
     if held_out is not None and held_out.holdout.holds(member.id):
         served = held_out.policy
     elif isinstance(timeline, Timeline):

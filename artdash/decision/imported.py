@@ -20,7 +20,8 @@ from artdash import clock
 from artdash.access.auth import authorize
 from artdash.db.results_schema import imports
 from artdash.decision.catalog import catalog_fingerprint, editors_picks
-from artdash.decision.models import fingerprint_text, store_version, variant_features
+from artdash.decision.features import variant_features
+from artdash.decision.models import fingerprint_text, store_version
 from artdash.decision.snapshot import load_snapshot
 from artdash.errors import ValidationError
 from artdash.policy import registry

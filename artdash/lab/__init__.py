@@ -17,26 +17,35 @@ between policies are differences between policies, not luck. Policies learn ever
 Modules: ``config`` (a run's settings), ``world`` (the catalog as arrays), ``online`` (the
 run), ``logs`` (a run's impressions for the results database), ``offline`` (evaluation),
 ``display`` (tables for people), ``store`` (saved runs and promotions).
+
+Its modules load when first used (:mod:`artdash.lazy`).
 """
 
-from artdash.lab.config import MAX_IMPRESSIONS, POLICY_LABELS, LabConfig
-from artdash.lab.display import offline_for_display, ranking, summary_for_display, with_labels
-from artdash.lab.logs import run_log
-from artdash.lab.offline import (
-    LogInfo,
-    catalog_note,
-    log_note,
-    log_notes,
-    offline_on_run,
-    offline_table,
-    rounds_from_results,
-)
-from artdash.lab.online import LabResult, Trace, make_policy, run_online
-from artdash.lab.served import as_served
-from artdash.lab.world import load_world
-from artdash.policy.base import Rounds
-from artdash.simulator.population import Population, Truth, draw_population
-from artdash.simulator.world import LabWorld, build_world
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from artdash import lazy
+
+if TYPE_CHECKING:
+    from artdash.lab.config import MAX_IMPRESSIONS, POLICY_LABELS, LabConfig
+    from artdash.lab.display import offline_for_display, ranking, summary_for_display, with_labels
+    from artdash.lab.logs import run_log
+    from artdash.lab.offline import (
+        LogInfo,
+        catalog_note,
+        log_note,
+        log_notes,
+        offline_on_run,
+        offline_table,
+        rounds_from_results,
+    )
+    from artdash.lab.online import LabResult, Trace, make_policy, run_online
+    from artdash.lab.served import as_served
+    from artdash.lab.world import load_world
+    from artdash.policy.base import Rounds
+    from artdash.simulator.population import Population, Truth, draw_population
+    from artdash.simulator.world import LabWorld, build_world
 
 __all__ = [
     "MAX_IMPRESSIONS", "POLICY_LABELS", "LabConfig", "LabResult", "LabWorld", "Population", "Rounds", "Trace", "Truth",
@@ -44,3 +53,16 @@ __all__ = [
     "offline_for_display", "offline_on_run", "offline_table", "ranking", "rounds_from_results", "run_log", "run_online",
     "summary_for_display", "with_labels",
 ]
+
+__getattr__, __dir__ = lazy.exports(__name__, {
+    "artdash.lab.config": ("MAX_IMPRESSIONS", "POLICY_LABELS", "LabConfig",),
+    "artdash.lab.display": ("offline_for_display", "ranking", "summary_for_display", "with_labels",),
+    "artdash.lab.logs": ("run_log",),
+    "artdash.lab.offline": ("LogInfo", "catalog_note", "log_note", "log_notes", "offline_on_run", "offline_table", "rounds_from_results",),
+    "artdash.lab.online": ("LabResult", "Trace", "make_policy", "run_online",),
+    "artdash.lab.served": ("as_served",),
+    "artdash.lab.world": ("load_world",),
+    "artdash.policy.base": ("Rounds",),
+    "artdash.simulator.population": ("Population", "Truth", "draw_population",),
+    "artdash.simulator.world": ("LabWorld", "build_world",),
+})

@@ -15,12 +15,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from artdash.db.models import PromotionEstimate as EstimateRow
+
+if TYPE_CHECKING:
+    import pandas as pd  # the frames these read come from the lab, which has pandas loaded
 
 SOURCES = ("lab", "offline", "shadow")
 SOURCE_LABELS = {"lab": "lab (simulated)", "offline": "offline (on a log)", "shadow": "shadow (live traffic)"}

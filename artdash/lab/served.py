@@ -14,7 +14,7 @@ from artdash.catalog.eligibility import aware
 from artdash.decision.models import EPOCH, ServedPolicy
 from artdash.decision.snapshot import Snapshot, load_snapshot
 from artdash.decision.timeline import load_timeline
-from artdash.lab.store import PromotionView, current_policy
+from artdash.lab.promotions import PromotionView, current_policy
 from artdash.policy import registry
 from artdash.policy.registry import DEFAULT_POLICY, LABELS
 from artdash.workspace import Workspace

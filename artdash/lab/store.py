@@ -27,8 +27,9 @@ from artdash.lab.config import LabConfig
 from artdash.lab.display import with_labels
 from artdash.lab.estimates import Estimate
 from artdash.lab.online import LabResult
+from artdash.lab.promotions import PromotionView, _promotion_view, current_policy, demote  # noqa: F401  (its public face too)
 from artdash.policy import registry
-from artdash.policy.registry import DEFAULT_POLICY, LABELS
+from artdash.policy.registry import LABELS
 
 
 def _records(frame: pd.DataFrame | None) -> list[dict] | None:
@@ -207,22 +208,6 @@ def compare_runs(runs: list[RunView]) -> pd.DataFrame:
 
 # --- promotions ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class PromotionView:
-    """One entry of the promotion history: a policy promoted or demoted, by whom, why."""
-    id: int
-    policy: str
-    action: str
-    at: datetime
-    by: str
-    run_id: int | None
-    note: str
-
-
-def _promotion_view(p: PolicyPromotion) -> PromotionView:
-    return PromotionView(p.id, p.policy, p.action, p.at, p.by, p.run_id, p.note)
-
-
 def promote(session: Session, policy: str, actor: str, run_id: int | None = None, note: str = "",
             expected: Sequence[Estimate] = ()) -> PromotionView:
     """Make ``policy`` the one the decision service serves and Preview shows (recorded with who,
@@ -237,26 +222,6 @@ def promote(session: Session, policy: str, actor: str, run_id: int | None = None
     session.flush()
     estimates.record(session, entry.id, [*expected, *(estimates.lab_estimates(run, policy) if run else [])])
     return _promotion_view(entry)
-
-
-def demote(session: Session, actor: str, note: str = "") -> PromotionView:
-    """Withdraw the current promotion: Preview goes back to the built-in default."""
-    authorize(session, actor, "admin")
-    current, _ = current_policy(session)
-    if current is None:
-        raise ValidationError(f"no policy is promoted; Preview already serves the default ({DEFAULT_POLICY})")
-    entry = PolicyPromotion(policy=current, action="demote", by=actor, note=(note or "").strip()[:2000])
-    session.add(entry)
-    session.flush()
-    return _promotion_view(entry)
-
-
-def current_policy(session: Session) -> tuple[str | None, PromotionView | None]:
-    """The promoted policy (None when nothing is promoted) and the entry that promoted it."""
-    latest = session.scalars(select(PolicyPromotion).order_by(PolicyPromotion.id.desc()).limit(1)).first()
-    if latest is None or latest.action == "demote":
-        return None, None
-    return latest.policy, _promotion_view(latest)
 
 
 def promotion_history(session: Session) -> pd.DataFrame:

@@ -22,6 +22,7 @@ draw every time.
 from __future__ import annotations
 
 import hashlib
+import random
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -54,11 +55,14 @@ class Window:
         return self.start is not None
 
 
-def window_of(member_key: str, when: datetime, window_hours: float = DEFAULT_WINDOW_HOURS) -> Window:
-    """The window ``member_key`` is in at ``when``."""
+def window_of(member_key: str, when: datetime, window_hours: float = DEFAULT_WINDOW_HOURS,
+              fresh: random.Random | None = None) -> Window:
+    """The window ``member_key`` is in at ``when``. Without stickiness every decision is a window
+    of its own, numbered at random (from ``fresh`` when given: a seeded simulation's draws follow
+    its requests' order)."""
     seed = member_seed(member_key)
     if window_hours <= 0:
-        return Window(secrets.randbits(62), None, seed)
+        return Window(fresh.getrandbits(62) if fresh is not None else secrets.randbits(62), None, seed)
     length_ms = int(window_hours * 3_600_000)
     phase = seed % length_ms
     at_ms = int(when.timestamp() * 1000)

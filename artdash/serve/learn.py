@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyarrow as pa
 from sqlalchemy import and_, or_, select, update
 
 from artdash.db.results_schema import decisions, outcomes
-from artdash.results.ingest import IngestReport
 from artdash.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from artdash.results.ingest import IngestReport
 
 LIVE_EXPERIMENT = "live"
 SERVICE_ACTOR = "artdash-serve"
@@ -36,6 +39,8 @@ def closed_decisions(ws: Workspace, closed_before: datetime, limit: int = MAX_FL
     """Resolved decisions not yet in the impression log — their outcome arrived, or their reward
     window closed before ``closed_before`` (no play; a late outcome counts as none) — with
     their outcomes, as impression-log rows."""
+    import pandas as pd  # heavy, and only the learner flushes: a --no-learn replica starts without it
+
     o = outcomes
     on_time = and_(o.c.event_id == decisions.c.event_id, o.c.late == 0)
     query = (select(decisions.c.event_id, decisions.c.at_ms, decisions.c.member_id, decisions.c.title_id,
@@ -53,6 +58,9 @@ def closed_decisions(ws: Workspace, closed_before: datetime, limit: int = MAX_FL
 def flush_closed(ws: Workspace, closed_before: datetime, actor: str = SERVICE_ACTOR) -> FlushReport:
     """Write closed decisions to the impression log as one import of kind ``live`` (experiment
     ``live``, one cell per policy), then mark them as logged."""
+    import pandas as pd
+    import pyarrow as pa
+
     from artdash.results.service import import_log
 
     frame = closed_decisions(ws, closed_before)

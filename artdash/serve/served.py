@@ -14,8 +14,8 @@ from artdash.decision.holdout import current_holdout
 from artdash.decision.models import ServedPolicy, load_latest
 from artdash.decision.snapshot import Snapshot, load_snapshot
 from artdash.decision.timeline import Timeline, load_timeline
+from artdash.lab.promotions import PromotionView
 from artdash.lab.served import floor_of, served_choice
-from artdash.lab.store import PromotionView
 from artdash.policy import registry
 from artdash.workspace import Workspace
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -42,8 +43,8 @@ from artdash.decision.models import (
 from artdash.decision.snapshot import Snapshot, load_snapshot
 from artdash.decision.timeline import Timeline, load_timeline
 from artdash.errors import ValidationError
+from artdash.lab.promotions import PromotionView
 from artdash.lab.served import floor_of, served_choice
-from artdash.lab.store import PromotionView
 from artdash.policy.registry import DEFAULT_POLICY, LABELS
 from artdash.serve import learn
 from artdash.serve.journal import (
@@ -91,6 +92,7 @@ class DecisionService:
         self._recent_outcomes: set[str] = set()
         self.keys = KeyRing(self.settings.require_keys)
         self._lock = threading.Lock()
+        self._fresh = random.Random(self.settings.seed) if self.settings.seed is not None else None
         self._known_contexts: set[str] = set()
         self.started_at = clock.now()
         self.promotion: PromotionView | None = None
@@ -183,7 +185,7 @@ class DecisionService:
             snapshot, timeline, shadow, held_out = self.snapshot, self.timeline, self.shadow, self.held_out
             member = self.member_of(request, snapshot)
             return decide(snapshot, timeline, member, request.titles, when, self.settings.sticky_hours,
-                          request.explain, shadow, self.signer, held_out)
+                          request.explain, shadow, self.signer, held_out, self._fresh)
 
     def log_decided(self, decided: Decided) -> Future:
         """Hand the decisions to the journal (or the writer); the future resolves once they are

@@ -40,6 +40,7 @@ class ServiceSettings:
     require_keys: bool = True              # False: no API key needed (local trials only)
     journal_dir: str = ""                  # this worker's journal (artdash.serve.journal); "": log straight to the store
     move_seconds: float = 1.0              # journal → results store
+    seed: int | None = None                # stickiness off: the draws follow this seed (a reproducible simulation)
 
     def __post_init__(self) -> None:
         for name in ("refresh_seconds", "reward_window_seconds", "retrain_seconds", "flush_seconds", "move_seconds"):

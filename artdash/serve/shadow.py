@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
@@ -29,11 +29,14 @@ from artdash.clock import epoch_ms
 from artdash.db.models import PolicyShadow
 from artdash.errors import ValidationError
 from artdash.lab.estimates import Estimate
-from artdash.lab.store import PromotionView, current_policy, promote
+from artdash.lab.promotions import PromotionView, current_policy
 from artdash.policy import registry
 from artdash.policy.registry import DEFAULT_POLICY, LABELS
 from artdash.results.quality import quality_sql
 from artdash.stats import two_sided_z
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MIN_RESOLVED = 500          # resolved shadowed decisions before a promotion can be supported
 LIVE_WITHIN = timedelta(days=7)   # a service that decided this recently is live: promote through shadow
@@ -103,6 +106,8 @@ def stop_shadow(session: Session, actor: str, note: str = "") -> ShadowView:
 
 def shadow_history(session: Session) -> pd.DataFrame:
     """The shadow history, newest first, as a table."""
+    import pandas as pd  # heavy: only the pages that show the history load it
+
     rows = session.scalars(select(PolicyShadow).order_by(PolicyShadow.id.desc())).all()
     return pd.DataFrame([{"when": aware(r.at), "action": "start" if r.policy else "stop",
                           "policy": LABELS.get(r.policy, r.policy) if r.policy else "", "by": r.by, "note": r.note}
@@ -290,6 +295,8 @@ def readout(results: Engine, shadow: ShadowView, quality_seconds: float, closed_
 def promote_shadow(session: Session, result: ShadowReadout, actor: str, note: str = "") -> PromotionView:
     """Promote the shadow policy (admins) when its readout supports it, and stop shadow mode;
     refuses with the readout's reason otherwise."""
+    from artdash.lab.store import promote  # the lab's tables and frames: loaded only to promote
+
     authorize(session, actor, "admin")
     running = current_shadow(session)
     if running is None or running.policy != result.policy:

@@ -111,3 +111,36 @@ def test_upgrade_from_0005_keeps_accounts_and_their_passwords(database_url):
     with engine.connect() as conn:
         assert tuple(conn.exec_driver_sql("SELECT name, password_hash FROM users").one()) == ("ada", hashed)
     engine.dispose()
+
+
+def test_the_newest_revision_is_read_from_the_files_as_alembic_reads_it():
+    from artdash.db.migrate import CATALOG, RESULTS
+
+    for history in (CATALOG, RESULTS):
+        assert history.newest() == history.head()
+
+
+def test_opening_an_up_to_date_workspace_does_not_load_alembic(tmp_path):
+    """The fast path: a database at the newest revision is opened without Alembic; an older one
+    is still upgraded through it."""
+    import subprocess
+    import sys
+
+    from artdash.config import Settings
+    from artdash.db.migrate import CATALOG, RESULTS
+    from artdash.workspace import Workspace
+
+    env = {"ARTDASH_DATA_DIR": str(tmp_path)}
+    ws = Workspace.open(Settings.from_env(env))
+    ws.results_engine  # noqa: B018  (migrated on first use)
+    ws.close()
+    code = ("import sys; from artdash.config import Settings; from artdash.workspace import Workspace; "
+            f"ws = Workspace.open(Settings.from_env({env!r})); ws.results_engine; "
+            "print('alembic' in sys.modules)")
+    assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "False"
+    ws = Workspace.open(Settings.from_env(env), migrate=False)
+    CATALOG.downgrade(ws.engine, CATALOG.known()[-2])
+    assert CATALOG.stored(ws.engine) == CATALOG.known()[-2]
+    CATALOG.upgrade(ws.engine)
+    assert CATALOG.stored(ws.engine) == CATALOG.head() and RESULTS.stored(ws.results_engine) == RESULTS.head()
+    ws.close()

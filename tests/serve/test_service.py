@@ -74,6 +74,23 @@ def test_a_member_sees_the_same_image_within_the_window(service):
     assert len(ids) == len(titles)                                            # each showing its own event
 
 
+def test_without_stickiness_a_seeded_service_answers_the_same_requests_the_same(catalog_ws):
+    """--seed: the draws of a service without stickiness follow the seed, so a simulation that
+    sends the same requests in the same order is answered the same; unseeded, they differ."""
+    def choices(seed):
+        svc = DecisionService(catalog_ws, ServiceSettings(require_keys=False, sticky_hours=0, seed=seed),
+                              background=False)
+        try:
+            client = LocalClient(svc)
+            return [d["variant_id"] for i in range(30)
+                    for d in client.decide({"id": f"m-{i % 3}"}, titles_of(svc))["decisions"]]
+        finally:
+            svc.close()
+
+    assert choices(5) == choices(5)
+    assert choices(5) != choices(6) and choices(None) != choices(None)
+
+
 def test_titles_that_cannot_be_shown_get_no_decision_and_nothing_is_logged(service):
     client = LocalClient(service)
     answer = client.decide({"id": "m-2"}, [999_999, titles_of(service)[0]])

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from artdash import clock
 from artdash.db.results_schema import policy_models
-from artdash.decision.models import load_latest, load_version, train
+from artdash.decision.models import FOLD_CLOSED, _sum_rows, load_latest, load_version, train
 from artdash.serve import DecisionService, LocalClient, ServiceSettings
 
 
@@ -178,3 +178,71 @@ def test_versions_superseded_within_their_quarter_hour_keep_their_times_not_thei
         assert learnt.learnt == learnt.outcomes and learnt.median_seconds == 0     # each learnt at once
     finally:
         service.close()
+
+
+def test_the_decisions_summed_in_numpy_are_the_engines_group_by(catalog_ws, frozen_clock):
+    """On SQLite the plain rows are summed in numpy; every engine's GROUP BY gives the same sums."""
+    service = DecisionService(catalog_ws, ServiceSettings(require_keys=False), background=False)
+    try:
+        client = LocalClient(service)
+        titles = sorted(t for t, c in service.snapshot.candidates.items() if c)
+        rng = np.random.default_rng(5)
+        ids = []
+        for i in range(40):
+            tastes = {"genre:comedy": round(float(rng.uniform(-1, 1)), 1)}
+            ids += [d["event_id"] for d in client.decide({"id": f"m-{i % 7}", "tastes": tastes}, titles)["decisions"]]
+        client.outcomes([{"event_id": e, "played": bool(rng.random() < 0.6), "play_seconds": float(rng.choice([30, 900]))}
+                         for e in ids[::2]])
+        params = {"quality": 300.0, "from_d": 0, "to_d": 2**62, "from_o": 0, "to_o": 2**62}
+        with service.results.connect() as conn:
+            folded = _sum_rows(conn, FOLD_CLOSED, params)
+            rows = conn.execute(text(
+                "SELECT d.context_hash, d.variant_id, COUNT(*), SUM(1.0 / d.propensity), "
+                "SUM(CASE WHEN o.played = 1 AND o.late = 0 AND o.play_seconds >= 300 THEN 1.0 / d.propensity ELSE 0 END), "
+                "SUM(CASE WHEN o.played = 1 AND o.late = 0 AND o.play_seconds >= 300 THEN 1 ELSE 0 END) "
+                f"{FOLD_CLOSED} GROUP BY d.context_hash, d.variant_id"), params).all()
+        g = folded.groups
+        mine = {(folded.contexts[c], int(v)): (int(n), float(w), float(wr), int(q))
+                for c, v, n, w, wr, q in zip(folded.context, g.variant, g.n, g.w, g.wr, g.q, strict=True)}
+        theirs = {(h, int(v)): (int(n), float(w), float(wr), int(q)) for h, v, n, w, wr, q in rows}
+        assert mine.keys() == theirs.keys() and sum(n for n, *_ in mine.values()) == len(ids)
+        for key, (n, w, wr, q) in theirs.items():
+            assert mine[key][0] == n and mine[key][3] == q
+            assert mine[key][1] == pytest.approx(w) and mine[key][2] == pytest.approx(wr)
+    finally:
+        service.close()
+
+
+def test_a_variant_the_snapshot_no_longer_shows_is_learnt_with_its_catalog_tags(sqlite_catalog_ws):
+    from artdash.catalog.variants import set_variant_status
+    from artdash.decision.features import ContextCache, context_affinities, variant_features
+    from artdash.decision.snapshot import load_snapshot
+
+    ws = sqlite_catalog_ws
+    with ws.session() as s:
+        before = load_snapshot(s)
+    shown = np.array([c.variant_id for cands in before.candidates.values() for c in cands])
+    with ws.transaction() as s:
+        set_variant_status(s, int(shown[0]), "retired", "test")
+    with ws.session() as s:
+        after = load_snapshot(s)
+        assert int(shown[0]) not in {c.variant_id for cands in after.candidates.values() for c in cands}
+        from_snapshot = variant_features(s, before.features, shown, before)
+        retired_from_catalog = variant_features(s, after.features, shown, after)
+        catalog_only = variant_features(s, before.features, shown)
+    for a, b, c in zip(from_snapshot, retired_from_catalog, catalog_only, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    assert from_snapshot[0][:, :].any(), "the demo's variants have tags"
+
+    # contexts: read once, kept by the hash of what they hold; an unknown hash has no tastes
+    from artdash.db.results_schema import decision_contexts
+    tag = before.features.tags[0]
+    with ws.results_engine.begin() as conn:
+        conn.execute(decision_contexts.insert(), [{"context_hash": "c0ffee", "affinities": f'{{"{tag.id}": 0.5, "999999": 1}}',
+                                                   "country": "", "device": ""}])
+    cache = ContextCache(limit=1)
+    rows = context_affinities(ws.results_engine, before.features, ["c0ffee", "unknown"], cache)
+    assert rows.shape == (2, before.features.n_tags)
+    assert rows[0, before.features.index[tag.id]] == 0.5 and rows[0].sum() == 0.5 and not rows[1].any()
+    assert len(cache) == 1

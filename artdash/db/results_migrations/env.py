@@ -1,11 +1,18 @@
 """Alembic environment of the results database (version table: alembic_version_results)."""
 
 from alembic import context
+from alembic.ddl.postgresql import PostgresqlImpl
 
 from artdash.db.results_migrate import VERSION_TABLE
 from artdash.db.results_schema import metadata
 
 config = context.config
+
+
+class DuckDBImpl(PostgresqlImpl):
+    """Alembic speaks to DuckDB (through duckdb-engine) as to PostgreSQL."""
+
+    __dialect__ = "duckdb"
 
 
 def run() -> None:
