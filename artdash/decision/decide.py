@@ -156,19 +156,22 @@ def _eligible(snapshot: Snapshot, sub: RowTable, rows: np.ndarray, member: Membe
               when: datetime) -> tuple[RowTable, np.ndarray, list[str]]:
     """``sub`` with only the candidates ``member`` may be shown now (compacted to the front of
     each row, in variant order), the mask of those kept (in the original slots) and, per row,
-    why the first refused one was refused. Unlimited variants cost nothing here."""
+    why the first refused one was refused, for a row left with nothing to show. Unlimited
+    variants cost nothing here; limited ones are checked all at once (:class:`RuleTable`)."""
     allowed = sub.valid.copy()
     refused = [""] * len(rows)
-    if snapshot.restricted is None or not snapshot.restricted[rows].any():
+    limits = snapshot.limits
+    if snapshot.restricted is None or limits is None or not snapshot.restricted[rows].any():
         return sub, allowed, refused
-    for j, k in np.argwhere(snapshot.restricted[rows]):
-        rule = snapshot.rules[int(sub.variant_ids[j, k])]
-        why = rule.refusal(member.country, member.locale, member.maturity, when)
-        if why:
-            allowed[j, k] = False
-            refused[j] = refused[j] or why
+    cells = np.argwhere(snapshot.restricted[rows])
+    at = limits.positions(sub.variant_ids[cells[:, 0], cells[:, 1]])
+    ok = limits.allowed(member.country, member.locale, member.maturity, when)[at]
+    allowed[cells[~ok, 0], cells[~ok, 1]] = False
     if (allowed == sub.valid).all():
         return sub, allowed, refused
+    for j in np.flatnonzero(~allowed.any(axis=1) & sub.valid.any(axis=1)).tolist():
+        first = int(np.flatnonzero(cells[:, 0] == j)[0])     # the row's first limited variant, in slot order
+        refused[j] = limits.refusal(int(at[first]), member.country, member.locale, member.maturity, when)
     order = np.argsort(~allowed, axis=1, kind="stable")
     n_actions = allowed.sum(axis=1)
     valid = np.arange(allowed.shape[1])[None, :] < n_actions[:, None]

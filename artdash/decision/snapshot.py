@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from artdash.catalog.eligibility import Eligibility
+from artdash.catalog.eligibility_table import RuleTable
 from artdash.catalog.personas import list_personas
 from artdash.catalog.taxonomy import list_tags
 from artdash.db.models import Persona
@@ -63,6 +64,11 @@ class Snapshot:
     fingerprint: tuple = field(default=())
     rules: Mapping[int, Eligibility] = field(default_factory=dict)   # variant id → its limits (limited ones only)
     restricted: np.ndarray | None = None                             # (titles, K): that variant has limits
+    limits: RuleTable | None = None                                  # the limited variants' rules, as arrays
+
+    def __post_init__(self) -> None:
+        if self.limits is None:          # the arrays always match the rules
+            object.__setattr__(self, "limits", RuleTable.of(self.rules))
 
     @property
     def n_titles(self) -> int:
@@ -124,5 +130,5 @@ def load_snapshot(session: Session) -> Snapshot:
     return Snapshot(features, RowTable(title_ids, variant_ids, n_actions, tag_array, visual, features, valid),
                     {int(t): i for i, t in enumerate(title_ids.tolist())}, candidates,
                     {key: tuple(dict.fromkeys(ids)) for key, ids in names.items()}, members,
-                    editors_picks(session), catalog_fingerprint(session), rules, restricted)
+                    editors_picks(session), catalog_fingerprint(session), rules, restricted, RuleTable.of(rules))
 

@@ -208,3 +208,32 @@ def test_a_window_must_end_after_it_starts_for_every_variant_or_none_change(cata
 def test_language_tags_match_by_prefix():
     assert language_matches(["fr"], "fr-CA") and language_matches(["fr-CA"], "fr-ca")
     assert not language_matches(["fr-CA"], "fr-FR") and not language_matches(["fr"], "") and not language_matches(["fr"], "fry")
+
+
+def test_the_rule_table_answers_as_each_rule_does(frozen_clock):
+    """The arrays a request is checked against say exactly what each variant's own rule says,
+    for random rules, members and moments (edges of the availability window included)."""
+    from artdash.catalog.eligibility import Eligibility
+    from artdash.catalog.eligibility_table import RuleTable
+
+    rng = np.random.default_rng(3)
+    edges = [frozen_clock + timedelta(hours=h) for h in (-5, 0, 5)]
+    rules = {}
+    for vid in range(1, 400):
+        start = edges[int(rng.integers(3))] if rng.random() < 0.4 else None
+        rules[vid * 3] = Eligibility(
+            tuple(sorted(rng.choice(["FR", "BE", "US", "DE"], int(rng.integers(0, 3)), replace=False))),
+            tuple(rng.choice(["fr", "en", "de-DE", "pt-BR"], int(rng.integers(0, 3)), replace=False)),
+            start, start + timedelta(hours=int(rng.integers(0, 8))) if start is not None and rng.random() < 0.5 else None,
+            str(rng.choice(MATURITY)), bool(rng.random() < 0.85))
+    table = RuleTable.of(rules)
+    ids = np.array(list(rules))
+    assert (table.variant_ids[table.positions(ids)] == ids).all()
+    for _ in range(300):
+        country = str(rng.choice(["FR", "fr", "BE", "US", "DE", "", "JP"]))
+        locale = str(rng.choice(["fr-FR", "fr", "en-US", "de-DE", "de-AT", "pt-br", "", "FR_ca"]))
+        maturity = str(rng.choice(["", *MATURITY]))
+        when = edges[int(rng.integers(3))] + timedelta(microseconds=int(rng.choice([-1, 0, 1])))
+        allowed = table.allowed(country, locale, maturity, when)[table.positions(ids)]
+        expected = np.array([not rules[int(v)].refusal(country, locale, maturity, when) for v in ids])
+        assert (allowed == expected).all(), (country, locale, maturity, when)
