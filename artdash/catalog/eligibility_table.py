@@ -64,18 +64,21 @@ class RuleTable:
         """Where each of ``variant_ids`` (all in the table) is."""
         return np.searchsorted(self.variant_ids, variant_ids)
 
-    def allowed(self, country: str, locale: str, maturity: str, when: datetime) -> np.ndarray:
-        """Per rule: whether its variant may be shown to this member at ``when`` — exactly
+    def allowed(self, country: str, locale: str, maturity: str, when: datetime,
+                at: np.ndarray | None = None) -> np.ndarray:
+        """Per rule (or per position of ``at``: a request pays for its own row, not the whole
+        catalog): whether its variant may be shown to this member at ``when`` — exactly
         ``not rule.refusal(country, locale, maturity, when)``."""
+        sel = slice(None) if at is None else at
         now = _micros(when)
-        ok = self.approved & (now >= self.from_us) & (now < self.until_us)
+        ok = self.approved[sel] & (now >= self.from_us[sel]) & (now < self.until_us[sel])
         ok &= self._kept(self._by_country, country.upper(),
-                         lambda c: np.array([not r.territories or c in r.territories for r in self.rules], dtype=bool))
+                         lambda c: np.array([not r.territories or c in r.territories for r in self.rules], dtype=bool))[sel]
         ok &= self._kept(self._by_locale, locale,
                          lambda loc: np.array([not r.languages or language_matches(r.languages, loc) for r in self.rules],
-                                              dtype=bool))
+                                              dtype=bool))[sel]
         if maturity:
-            ok &= self.rating <= MATURITY_RANK.get(maturity, len(MATURITY))
+            ok &= self.rating[sel] <= MATURITY_RANK.get(maturity, len(MATURITY))
         return ok
 
     def refusal(self, position: int, country: str, locale: str, maturity: str, when: datetime) -> str:

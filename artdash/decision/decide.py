@@ -165,7 +165,7 @@ def _eligible(snapshot: Snapshot, sub: RowTable, rows: np.ndarray, member: Membe
         return sub, allowed, refused
     cells = np.argwhere(snapshot.restricted[rows])
     at = limits.positions(sub.variant_ids[cells[:, 0], cells[:, 1]])
-    ok = limits.allowed(member.country, member.locale, member.maturity, when)[at]
+    ok = limits.allowed(member.country, member.locale, member.maturity, when, at)
     allowed[cells[~ok, 0], cells[~ok, 1]] = False
     if (allowed == sub.valid).all():
         return sub, allowed, refused

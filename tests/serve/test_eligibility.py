@@ -237,3 +237,6 @@ def test_the_rule_table_answers_as_each_rule_does(frozen_clock):
         allowed = table.allowed(country, locale, maturity, when)[table.positions(ids)]
         expected = np.array([not rules[int(v)].refusal(country, locale, maturity, when) for v in ids])
         assert (allowed == expected).all(), (country, locale, maturity, when)
+        some = rng.choice(ids, 40)                        # a request's row: only its own variants checked
+        assert (table.allowed(country, locale, maturity, when, table.positions(some))
+                == [not rules[int(v)].refusal(country, locale, maturity, when) for v in some]).all()
