@@ -17,23 +17,20 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
-import orjson
 
 from artdash import numbers
 from artdash.decision.event_ids import SUFFIXES, THROWAWAY, EventSigner
 from artdash.decision.holdout import Holdout
 from artdash.decision.models import ServedPolicy, untrained
+from artdash.decision.rows import DecisionRows
 from artdash.decision.snapshot import RowTable, Snapshot
+from artdash.decision.tables import catalog_table
 from artdash.decision.timeline import Timeline
 from artdash.policy.assign import DEFAULT_WINDOW_HOURS, draws, race, window_of
 from artdash.policy.base import Context
-
-# The decisions table's columns, in the order each logged row (a tuple) holds them.
-DECISION_COLUMNS = ("event_id", "at_ms", "member_id", "title_id", "variant_id", "propensity", "candidates", "policy",
-                    "model_version", "context_hash", "country", "device", "shadow_policy", "shadow_variant_id",
-                    "shadow_propensity", "shadow_p_shown")
 
 MAX_TITLES = 200
 
@@ -49,10 +46,10 @@ class Member:
     maturity: str = ""
 
 
-@dataclass(frozen=True)
-class TitleDecision:
+class TitleDecision(NamedTuple):
     """The answer for one title: the variant to show (None: nothing can be shown), the
-    probability it had, the event id to report the outcome under, and why."""
+    probability it had, the event id to report the outcome under, and why. (A named tuple:
+    a request makes one per title, and a frozen dataclass cost ten times as much to build.)"""
 
     title_id: int
     variant_id: int | None
@@ -66,42 +63,6 @@ class TitleDecision:
         """The JSON object the API returns for it."""
         return {"title_id": self.title_id, "variant_id": self.variant_id, "propensity": self.propensity,
                 "event_id": self.event_id, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class DecisionRows:
-    """The rows a request logs, as columns (one entry per title decided; nothing for a title
-    that could not be shown). :meth:`tuples` gives them in ``DECISION_COLUMNS`` order."""
-
-    event_ids: list[str]
-    at_ms: int
-    member_id: str
-    title_ids: list[int]
-    variant_ids: list[int]
-    propensities: list[float]
-    candidates: list[str]                 # JSON [[variant id, probability], …] per row
-    policy: str
-    model_version: int
-    context_hash: str
-    country: str
-    device: str
-    shadow: tuple[str, list[int], list[float], list[float]] | None = None   # policy, choice, p(choice), p(shown)
-
-    def __len__(self) -> int:
-        return len(self.event_ids)
-
-    def tuples(self) -> list[tuple]:
-        """The rows as tuples in ``DECISION_COLUMNS`` order (for the driver's executemany)."""
-        n = len(self.event_ids)
-        if self.shadow is None:
-            shadowed: Sequence = [(None, None, None, None)] * n
-        else:
-            name, chosen, p_chosen, p_shown = self.shadow
-            shadowed = [(name, c, pc, ps) for c, pc, ps in zip(chosen, p_chosen, p_shown)]
-        return [(e, self.at_ms, self.member_id, t, v, p, c, self.policy, self.model_version, self.context_hash,
-                 self.country, self.device, *sh)
-                for e, t, v, p, c, sh in zip(self.event_ids, self.title_ids, self.variant_ids, self.propensities,
-                                             self.candidates, shadowed)]
 
 
 @dataclass(frozen=True)
@@ -120,6 +81,24 @@ def context_hash(tastes: Mapping[int, float], country: str, device: str) -> str:
     """A short stable hash of what the policy sees of a member (their tastes, country, device)."""
     key = json.dumps([sorted((int(k), round(float(v), 4)) for k, v in tastes.items()), country, device])
     return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+
+
+_CONTEXTS: dict[tuple, dict] = {}
+MAX_CONTEXTS = 50_000
+
+
+def context_row(tastes: Mapping[int, float], country: str, device: str) -> dict:
+    """The decision_contexts row of a member's context (its hash, tastes as JSON, country,
+    device), kept for the next request with the same context (bounded: emptied when full)."""
+    key = (tuple(sorted(tastes.items())), country, device)
+    found = _CONTEXTS.get(key)
+    if found is None:
+        if len(_CONTEXTS) >= MAX_CONTEXTS:
+            _CONTEXTS.clear()
+        found = _CONTEXTS[key] = {"context_hash": context_hash(tastes, country, device),
+                                  "affinities": json.dumps({str(k): v for k, v in key[0]}),
+                                  "country": country, "device": device}
+    return found
 
 
 def _shown(probabilities: np.ndarray, picks: np.ndarray) -> np.ndarray:
@@ -181,6 +160,16 @@ def _eligible(snapshot: Snapshot, sub: RowTable, rows: np.ndarray, member: Membe
     return RowTable(sub.title_ids, variant_ids, n_actions, tags, visual, sub.features, valid), allowed, refused
 
 
+def _probabilities(served: ServedPolicy, snapshot: Snapshot, sub: RowTable, at_rows: np.ndarray,
+                   affinity: np.ndarray, narrowed: bool) -> np.ndarray:
+    """(T, K) probabilities of ``served`` on ``sub`` (the snapshot's rows ``at_rows``, unless
+    eligibility ``narrowed`` them): a context-free version's rows of its catalog table."""
+    table = None if narrowed else catalog_table(served, snapshot)
+    if table is not None:
+        return table[at_rows]
+    return np.asarray(served.policy.table(sub, affinity))[0]
+
+
 @dataclass(frozen=True)
 class HeldOut:
     """The holdout as decide() applies it: who (``holdout.holds``) gets ``policy`` instead."""
@@ -220,23 +209,28 @@ def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member
         served = timeline
     context = Context(member_key=member_key, affinities=member.tastes, country=member.country,
                       device=member.device or "tv")
-    rows = [snapshot.row_of.get(int(t)) for t in title_ids]
-    usable = [i for i, r in enumerate(rows) if r is not None and snapshot.table.n_actions[r] > 0]
+    row_of, active = snapshot.row_of, snapshot.active
+    rows = [row_of.get(int(t)) for t in title_ids]
+    usable = [i for i, r in enumerate(rows) if r is not None and active[r]]
     out: list[TitleDecision | None] = [None] * len(title_ids)
-    for i, r in enumerate(rows):
-        if r is None:
-            out[i] = TitleDecision(int(title_ids[i]), None, None, None, "unknown title: nothing to show")
-        elif snapshot.table.n_actions[r] == 0:
-            out[i] = TitleDecision(int(title_ids[i]), None, None, None, "no active variant: nothing to show")
-    c_hash = context_hash(member.tastes, member.country, member.device)
+    if len(usable) < len(rows):
+        for i, r in enumerate(rows):
+            if r is None:
+                out[i] = TitleDecision(int(title_ids[i]), None, None, None, "unknown title: nothing to show")
+            elif not active[r]:
+                out[i] = TitleDecision(int(title_ids[i]), None, None, None, "no active variant: nothing to show")
+    context_of = context_row(member.tastes, member.country, member.device)
+    c_hash = context_of["context_hash"]
     at_ms = int(when.timestamp() * 1000)
-    rows_out = DecisionRows([], at_ms, member.id, [], [], [], [], served.name, served.version, c_hash, member.country,
+    rows_out = DecisionRows([], at_ms, member.id, [], [], [], [], [], served.name, served.version, c_hash, member.country,
                             member.device)
     if usable:
-        sub = snapshot.table.take(np.array([rows[i] for i in usable]))
-        sub, allowed, refused = _eligible(snapshot, sub, np.array([rows[i] for i in usable]), member, when)
+        at_rows = np.array([rows[i] for i in usable])
+        features = explain or not all(p is None or p.policy.context_free for p in (served, shadow))
+        whole = snapshot.table.take(at_rows, features)
+        sub, allowed, refused = _eligible(snapshot, whole, at_rows, member, when)
         affinity = snapshot.features.affinity_vector(context)[None, :]
-        probs = np.asarray(served.policy.table(sub, affinity))[0]
+        probs = _probabilities(served, snapshot, sub, at_rows, affinity, narrowed=sub is not whole)
         fallback = served.policy.fallback_reason(context)
         # the sticky draws of every candidate, and the race of every row at once
         u = draws(window, sub.title_ids, sub.variant_ids)
@@ -253,7 +247,7 @@ def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member
             reasons = [f"held out ({held_out.holdout.share:.0%} of members get {held_out.holdout.policy}): {r}"
                        for r in reasons]
         base = signer.base(at_ms, len(usable))   # one signed id per request, one suffix per title
-        ids_list, probs_list = sub.variant_ids.tolist(), probs.tolist()
+        ids_list, probs_list = sub.variant_ids.tolist(), probs.tolist()     # padded past each row's n_list[j]
         if explain:
             predicted = served.policy.predicted_table(sub, affinity)
             details = served.policy.explain_table(sub, affinity, context, index)
@@ -278,15 +272,14 @@ def decide(snapshot: Snapshot, timeline: Timeline | ServedPolicy, member: Member
         kept = out_rows.tolist()
         shadow_cols = None
         if shadow is not None:
-            shadow_probs = np.asarray(shadow.policy.table(sub, affinity))[0]
+            shadow_probs = _probabilities(shadow, snapshot, sub, at_rows, affinity, narrowed=sub is not whole)
             mine = _shown(shadow_probs, race(shadow_probs, sub.valid, u))[out_rows]
             shadow_cols = (shadow.name, sub.variant_ids[out_rows, mine].tolist(),
                            shadow_probs[out_rows, mine].tolist(), shadow_probs[out_rows, index[out_rows]].tolist())
-        rows_out = DecisionRows(event_ids, at_ms, member.id, [title_list[j] for j in kept],
-                                [variant_list[j] for j in kept], [p_list[j] for j in kept],
-                                [orjson.dumps([[v, p] for v, p in zip(ids_list[j][:n_list[j]], probs_list[j][:n_list[j]])])
-                                 .decode() for j in kept],
-                                served.name, served.version, c_hash, member.country, member.device, shadow_cols)
-    context_row = {"context_hash": c_hash, "affinities": json.dumps({str(k): v for k, v in sorted(member.tastes.items())}),
-                   "country": member.country, "device": member.device}
-    return Decided(tuple(d for d in out if d is not None), served.name, served.version, when, rows_out, context_row)
+        if len(kept) < len(title_list):
+            title_list, variant_list, p_list, n_list, ids_list, probs_list = (
+                [c[j] for j in kept] for c in (title_list, variant_list, p_list, n_list, ids_list, probs_list))
+        rows_out = DecisionRows(event_ids, at_ms, member.id, title_list, variant_list, p_list, ids_list, probs_list,
+                                served.name, served.version, c_hash, member.country, member.device, shadow_cols,
+                                n_list)
+    return Decided(tuple(d for d in out if d is not None), served.name, served.version, when, rows_out, context_of)

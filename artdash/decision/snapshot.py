@@ -34,10 +34,16 @@ class RowTable:
     features: FeatureSpace
     valid: np.ndarray
 
-    def take(self, rows: np.ndarray) -> RowTable:
-        """The titles at ``rows`` (positions), in that order."""
-        return RowTable(self.title_ids[rows], self.variant_ids[rows], self.n_actions[rows], self.tags[rows],
-                        self.visual[rows], self.features, self.valid[rows])
+    def take(self, rows: np.ndarray, features: bool = True) -> RowTable:
+        """The titles at ``rows`` (positions), in that order; without ``features`` their tags and
+        visual features are left out (empty: for a policy that reads neither — a request's
+        copy of them was the biggest part of its work)."""
+        if features:
+            tags, visual = self.tags[rows], self.visual[rows]
+        else:
+            tags = visual = np.empty((len(rows), self.variant_ids.shape[1], 0))
+        return RowTable(self.title_ids[rows], self.variant_ids[rows], self.n_actions[rows], tags, visual,
+                        self.features, self.valid[rows])
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,9 @@ class Snapshot:
     def __post_init__(self) -> None:
         if self.limits is None:          # the arrays always match the rules
             object.__setattr__(self, "limits", RuleTable.of(self.rules))
+        object.__setattr__(self, "active", self.table.n_actions.tolist())   # per row: its active variants' count
+
+    active: list[int] = field(init=False, repr=False, compare=False)
 
     @property
     def n_titles(self) -> int:

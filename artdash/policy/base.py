@@ -161,6 +161,7 @@ class Policy(ABC):
     label: str = "Policy"
     learns: bool = False
     first_choice: str = "the policy's first choice"     # why a decision went to its most likely variant
+    context_free: bool = False      # True: the probabilities of a title's candidates are the same for every member
 
     def state(self) -> State:
         """What the policy has learnt, as arrays ({} for a policy that learns nothing)."""

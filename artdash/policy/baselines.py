@@ -30,6 +30,7 @@ class UniformPolicy(Policy):
     """Every active variant equally likely: the logging policy that makes replay possible."""
 
     name, label = "uniform", "Uniform random"
+    context_free = True
 
     def probabilities(self, context: Context, candidates: Sequence[Candidate]) -> np.ndarray:
         return np.full(len(candidates), 1.0 / len(candidates))
@@ -45,6 +46,7 @@ class EditorsPickPolicy(Policy):
     """The variant an editor chose for the title; uniform where there is no pick."""
 
     name, label = "editors-pick", "Editor's pick"
+    context_free = True
     first_choice = "the editor's pick"
 
     def __init__(self, picks: Mapping[int, int] | None = None, exploration: float = 0.0):
@@ -81,6 +83,7 @@ class VariantCounts(Policy):
     """A policy that learns quality plays and impressions per variant (the same for everyone)."""
 
     learns = True
+    context_free = True
 
     def __init__(self, quality_counts: Mapping[int, tuple[int, int]] | None = None, exploration: float = 0.1):
         self.counts = dict(quality_counts or {})

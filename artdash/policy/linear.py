@@ -19,7 +19,7 @@ from artdash.policy.base import (
     explore,
 )
 from artdash.policy.features import FeatureSpace
-from artdash.policy.table import explore_table, feature_tensor
+from artdash.policy.table import explore_table, feature_tensor, uniform_table
 
 
 class LinearBanditPolicy(Policy):
@@ -50,6 +50,11 @@ class LinearBanditPolicy(Policy):
     def trained(self) -> bool:
         """Whether the model has learnt from any logged impression."""
         return self.theta is not None
+
+    @property
+    def context_free(self) -> bool:  # type: ignore[override]
+        """Untrained, it is uniform for everyone; trained, each member's tastes count."""
+        return self.theta is None
 
     def reset(self) -> None:
         self.theta = self.a_inv = None
@@ -82,10 +87,10 @@ class LinearBanditPolicy(Policy):
         return self.update_grouped(x.reshape(size, -1)[used], weight_sums[used], reward_sums[used], len(rounds))
 
     def table(self, candidates: CandidateTable, affinity: np.ndarray) -> np.ndarray:
+        if not self.trained:         # uniform: no features needed
+            return np.array(uniform_table(candidates, len(affinity)))
         x = self._features_of(candidates, affinity)
         valid = np.broadcast_to(candidates.valid, x.shape[:3])
-        if not self.trained:
-            return np.where(valid, 1.0 / np.maximum(candidates.n_actions, 1)[None, :, None], 0.0)
         flat = x.reshape(-1, x.shape[-1])
         assert self.theta is not None and self.a_inv is not None
         mean = flat @ self.theta

@@ -23,7 +23,7 @@ __all__ = ["CandidateTable", "Rounds", "explore_table", "feature_tensor", "title
 
 def uniform_table(candidates: CandidateTable, groups: int) -> np.ndarray:
     """(G, T, K): every candidate of a title equally likely."""
-    t = np.where(candidates.valid, 1.0 / candidates.n_actions[:, None], 0.0)
+    t = np.where(candidates.valid, 1.0 / np.maximum(candidates.n_actions, 1)[:, None], 0.0)
     return np.broadcast_to(t, (groups, *t.shape))
 
 

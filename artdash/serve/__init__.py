@@ -12,10 +12,24 @@ member, one request → a decision per title — is :mod:`artdash.decision`, sha
 - :mod:`~artdash.serve.learn` resolved decisions → the impression log (live traffic in Results)
 - :mod:`~artdash.serve.service` the core without HTTP; :mod:`~artdash.serve.http` FastAPI on top
 - :mod:`~artdash.serve.client` the same calls in-process or over HTTP
+- :mod:`~artdash.serve.mover` the journal mover's own process (the bulk moves off the workers' GIL)
+
+Its modules load on first use (:mod:`artdash.lazy`): the mover process imports only what moving needs.
 """
 
-from artdash.serve.client import HttpClient, LocalClient
-from artdash.serve.service import DecisionService
-from artdash.serve.settings import ServiceError, ServiceSettings
+from typing import TYPE_CHECKING
+
+from artdash import lazy
+
+if TYPE_CHECKING:
+    from artdash.serve.client import HttpClient, LocalClient
+    from artdash.serve.service import DecisionService
+    from artdash.serve.settings import ServiceError, ServiceSettings
 
 __all__ = ["DecisionService", "HttpClient", "LocalClient", "ServiceError", "ServiceSettings"]
+
+__getattr__, __dir__ = lazy.exports(__name__, {
+    "artdash.serve.client": ("HttpClient", "LocalClient"),
+    "artdash.serve.service": ("DecisionService",),
+    "artdash.serve.settings": ("ServiceError", "ServiceSettings"),
+})

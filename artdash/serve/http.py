@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from artdash.serve.batching import LoopBatcher
 from artdash.serve.docs_pages import add_offline_docs
 from artdash.serve.schema import (
     DecideIn,
@@ -171,6 +172,7 @@ def create_app(service: DecisionService, close_on_shutdown: bool = False) -> Fas
         return _error(500, "internal_error", f"the service failed ({type(e).__name__}); nothing was decided")
 
     app.add_middleware(BodyLimit)
+    batcher = LoopBatcher(service.journal.submit) if service.journal is not None else None
 
     async def body_of(request: Request) -> object:
         raw = await request.body()
@@ -187,7 +189,11 @@ def create_app(service: DecisionService, close_on_shutdown: bool = False) -> Fas
         service.authenticate(_key(request), "decide")
         decided = service.prepare(await body_of(request))
         try:
-            await asyncio.wrap_future(service.log_decided(decided))
+            if batcher is not None:          # gathered on the loop: one hand-over to the journal per group
+                await batcher.write(service.journal_line(decided))
+                service.logged(decided)
+            else:
+                await asyncio.wrap_future(service.log_decided(decided))
         except Exception as e:  # noqa: BLE001
             raise unavailable("decisions", e) from e
         return _json(service.answer(decided))

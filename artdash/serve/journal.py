@@ -34,8 +34,8 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from artdash import clock
 from artdash.db.results_schema import service_counters, service_secrets
-from artdash.decision.decide import DECISION_COLUMNS, DecisionRows
 from artdash.decision.event_ids import EventSigner
+from artdash.decision.rows import DECISION_COLUMNS, DecisionRows
 from artdash.serve.writer import run_in_groups
 
 SEGMENT_SUFFIX = ".journal"
@@ -82,8 +82,9 @@ def service_secret(engine: Engine) -> EventSigner:
 
 
 def decision_line(rows: DecisionRows, context: dict | None) -> bytes:
-    """One request's decisions (and their context, unless already stored) as a journal line."""
-    return orjson.dumps({"d": rows.tuples(), "c": context}) + b"\n"
+    """One request's decisions (and their context, unless already stored) as a journal line:
+    their columns as they are (:meth:`DecisionRows.record`); the mover lays them out as rows."""
+    return orjson.dumps({"r": rows.record(), "c": context}) + b"\n"
 
 
 def outcome_line(rows: Sequence[tuple]) -> bytes:
@@ -211,12 +212,15 @@ def _read(path: Path) -> tuple[list, list, list]:
             record = orjson.loads(line)
         except orjson.JSONDecodeError:
             continue            # cut short by a crash: never acknowledged
-        if "d" in record:
+        if "r" in record:
+            decision_rows.extend(DecisionRows.of_record(record["r"]).tuples())
+        elif "d" in record:                 # rows as tuples: a journal written before the columns form
             decision_rows.extend(record["d"])
-            if record.get("c"):
-                contexts.append([record["c"][c] for c in CONTEXT_COLUMNS])
         else:
             outcome_rows.extend(record["o"])
+            continue
+        if record.get("c"):
+            contexts.append([record["c"][c] for c in CONTEXT_COLUMNS])
     return decision_rows, outcome_rows, contexts
 
 

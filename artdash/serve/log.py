@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from artdash.db.results_schema import decision_contexts, decisions, outcomes
-from artdash.decision.decide import DECISION_COLUMNS, DecisionRows
+from artdash.decision.rows import DECISION_COLUMNS, DecisionRows
 
 MAX_OUTCOMES = 10_000
 

@@ -81,12 +81,12 @@ def test_outcomes_through_the_journal_answer_as_the_store_would(journaled, froze
 WORKER = textwrap.dedent("""
     import sys, orjson
     from pathlib import Path
-    from artdash.decision.decide import DecisionRows
+    from artdash.decision.rows import DecisionRows
     from artdash.serve.journal import Journal, decision_line
     journal = Journal(Path(sys.argv[1]))
     i = 0
     while True:
-        rows = DecisionRows([f"k{i:09d}"], 1_800_000_000_000 + i, "m", [1], [2], [0.5], ["[[2, 0.5]]"], "uniform", 0,
+        rows = DecisionRows([f"k{i:09d}"], 1_800_000_000_000 + i, "m", [1], [2], [0.5], [[2]], [[0.5]], "uniform", 0,
                             "0" * 16, "", "")
         journal.submit(decision_line(rows, None)).result()
         print(f"k{i:09d}", flush=True)          # acknowledged

@@ -170,3 +170,34 @@ def test_the_explanations_of_a_whole_row_are_those_of_each_title_alone(sqlite_ca
         assert any(":" in d.reason for row in together for d in row)            # explanations were given
     finally:
         service.close()
+
+
+def test_a_versions_catalog_table_is_the_policys_own_answer_for_every_member(catalog_ws):
+    """The hot path reads a context-free version's probabilities from a table worked out once
+    per (version, catalog); for every servable policy, row by row and for any member's tastes,
+    that is exactly what the policy computes for the request — counts learnt or not."""
+    from artdash.decision.models import ServedPolicy
+    from artdash.decision.snapshot import load_snapshot
+    from artdash.decision.tables import catalog_table
+    from artdash.policy import registry
+
+    with catalog_ws.session() as s:
+        snapshot = load_snapshot(s)
+    rng = np.random.default_rng(7)
+    variants = [v for row in snapshot.table.variant_ids.tolist() for v in row if v]
+    for name in registry.names(available_only=True, servable_only=True):
+        policy = registry.make(name, snapshot.features, picks=snapshot.picks)
+        if hasattr(policy, "counts"):                    # a per-variant bandit that has learnt something
+            policy.counts = {v: (int(rng.integers(0, 30)), 30 + int(rng.integers(0, 50))) for v in variants}
+            getattr(policy, "changed", lambda: None)()
+        served = ServedPolicy(name, 1, policy)
+        table = catalog_table(served, snapshot)
+        assert (table is not None) == policy.context_free
+        if table is None:
+            continue
+        assert catalog_table(served, snapshot) is table                       # worked out once
+        for _ in range(20):
+            rows = rng.choice(len(snapshot.table.title_ids), size=rng.integers(1, 4), replace=False)
+            affinity = rng.uniform(-1, 1, (1, snapshot.features.n_tags)) * (rng.random(snapshot.features.n_tags) < 0.2)
+            own = np.asarray(policy.table(snapshot.table.take(rows), affinity))[0]
+            np.testing.assert_array_equal(table[rows], own)
