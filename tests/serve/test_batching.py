@@ -72,7 +72,7 @@ def test_a_lone_request_is_not_kept_waiting_for_company(n):
     batcher = LoopBatcher(disk.submit)
 
     async def main() -> None:
-        for i in range(n):
+        for _ in range(n):
             await batcher.write(b"x\n")
 
     asyncio.run(main())
