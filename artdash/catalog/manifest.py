@@ -196,7 +196,9 @@ def parse_manifest(data: bytes, file_name: str) -> list[ManifestRow]:
         for number, entry in enumerate(titles, start=1):
             variants = entry.get("variants") or [{}]
             if not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants):
-                raise ManifestError(f"title {number}: 'variants' must be a list of objects with an 'image'")
+                named = f" ({str(entry['title'])[:80]!r})" if entry.get("title") else ""
+                raise ManifestError(f"title {number} of the list{named}: 'variants' must be a list of objects "
+                                    "with an 'image'")
             rows += [_row(number, {**entry, **variant}) for variant in variants]
     else:
         try:

@@ -104,7 +104,9 @@ def test_a_hostile_zip_is_refused_before_anything_is_read(ws):
 def test_a_manifest_that_cannot_be_read_says_why(ws, tmp_path):
     images = ImageSource.folder(folder(tmp_path))
     for data, words in [(b"", "empty"), (b"\xff\xfe", "UTF-8"), (b"[{", "not valid JSON"),
-                        (b"name,picture\nA,b.png\n", "title"), (b'{"title": "A", "variants": 3}', "variants")]:
+                        (b"name,picture\nA,b.png\n", "title"), (b'{"title": "A", "variants": 3}', "variants"),
+                        (b'[{"title": "A", "variants": [{"image": "a.png"}]}, {"title": "Harbour Lights", "variants": 3}]',
+                         r"title 2 of the list \('Harbour Lights'\): 'variants' must be a list")]:   # named as the file names it
         with pytest.raises(ManifestError, match=words):
             import_manifest(ws.sessions, ws.store, data, "m.csv" if not data.startswith((b"[", b"{")) else "m.json",
                             images, "local-admin")
