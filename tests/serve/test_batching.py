@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
@@ -35,6 +35,13 @@ class SlowDisk:
         return future
 
 
+def run(coroutine):
+    """Run ``coroutine`` on an event loop of its own, in a thread of its own: a worker that ran
+    the browser tests has Playwright's loop running in its main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_lines_that_arrive_during_a_sync_share_the_next_one():
     disk = SlowDisk()
     batcher = LoopBatcher(disk.submit)
@@ -42,7 +49,7 @@ def test_lines_that_arrive_during_a_sync_share_the_next_one():
     async def main() -> None:
         await asyncio.gather(*(batcher.write(f"line {i}\n".encode()) for i in range(50)))
 
-    asyncio.run(main())
+    run(main())
     written = b"".join(disk.groups).decode().splitlines()
     assert sorted(written) == sorted(f"line {i}" for i in range(50)) and len(written) == 50
     assert batcher.groups == len(disk.groups) < 50          # grouped, every line once, in order of arrival
@@ -61,7 +68,7 @@ def test_a_failed_sync_fails_every_request_of_its_group_and_only_those():
         await batcher.write(b"ok 4\n")                                   # the journal goes on
         return results
 
-    results = asyncio.run(main())
+    results = run(main())
     assert results[0] is None and all(isinstance(r, OSError) for r in results[1:])
     assert b"".join(disk.groups) == b"ok 1\nok 4\n"
 
@@ -75,5 +82,5 @@ def test_a_lone_request_is_not_kept_waiting_for_company(n):
         for _ in range(n):
             await batcher.write(b"x\n")
 
-    asyncio.run(main())
+    run(main())
     assert batcher.groups == n
